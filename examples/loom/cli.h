@@ -1,0 +1,42 @@
+// Shared pieces of the `loom` command-line tool. The tool uses only the public
+// API (include/loom.h). Each subcommand lives in its own file and registers
+// itself with LOOM_COMMAND; main.cpp dispatches.
+#pragma once
+
+#include "loom.h"
+
+#include <string>
+#include <vector>
+
+namespace cli {
+
+// Returns the exit status of the subcommand: 0 ok, 1 error, 2 bad usage.
+using CommandFn = int (*)(int argc, char **argv);
+
+struct Command {
+    const char *name;
+    const char *summary;
+    CommandFn fn;
+};
+
+// Adds a subcommand to the table main() dispatches on (called by LOOM_COMMAND).
+bool register_command(const Command &cmd);
+
+// Prints "loom: error: <message>" to stderr; returns 1 (the error exit status).
+int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+// Prints "loom: error: <what>: <loom_last_error()>"; returns 1.
+int fail_status(loom_status st, const char *what);
+
+// Prints "loom: usage: <usage>" to stderr; returns 2 (the usage exit status).
+int usage(const char *text);
+
+// Reads all of stdin; false on read error.
+bool read_stdin(std::string *out);
+
+} // namespace cli
+
+#define LOOM_CLI_CAT_(a, b) a##b
+#define LOOM_CLI_CAT(a, b) LOOM_CLI_CAT_(a, b)
+#define LOOM_COMMAND(name, summary, fn)                                                            \
+    static const bool LOOM_CLI_CAT(registered_, __LINE__) = ::cli::register_command({name, summary, fn})

@@ -1,0 +1,72 @@
+// loom: command-line front end. `loom help` lists the subcommands.
+#include "cli.h"
+
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <iterator>
+
+namespace cli {
+
+static std::vector<Command> &commands() {
+    static std::vector<Command> table;
+    return table;
+}
+
+bool register_command(const Command &cmd) {
+    commands().push_back(cmd);
+    return true;
+}
+
+int fail(const char *fmt, ...) {
+    std::fputs("loom: error: ", stderr);
+    va_list args;
+    va_start(args, fmt);
+    std::vfprintf(stderr, fmt, args);
+    va_end(args);
+    std::fputc('\n', stderr);
+    return 1;
+}
+
+int fail_status(loom_status st, const char *what) {
+    const char *msg = loom_last_error();
+    return fail("%s: %s", what, msg[0] ? msg : loom_status_string(st));
+}
+
+int usage(const char *text) {
+    std::fprintf(stderr, "loom: usage: %s\n", text);
+    return 2;
+}
+
+bool read_stdin(std::string *out) {
+    out->assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+    return !std::cin.bad();
+}
+
+} // namespace cli
+
+static int print_help(FILE *to) {
+    std::fprintf(to, "loom %s: run GGUF language models\n\nusage: loom COMMAND [ARGS...]\n\n",
+                 loom_version_string());
+    for (const cli::Command &c : cli::commands()) std::fprintf(to, "  %-14s %s\n", c.name, c.summary);
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        print_help(stderr);
+        return 2;
+    }
+    const char *name = argv[1];
+    if (!std::strcmp(name, "help") || !std::strcmp(name, "--help") || !std::strcmp(name, "-h"))
+        return print_help(stdout);
+    if (!std::strcmp(name, "--version")) {
+        std::printf("loom %s\n", loom_version_string());
+        return 0;
+    }
+    for (const cli::Command &c : cli::commands())
+        if (!std::strcmp(c.name, name)) return c.fn(argc - 1, argv + 1);
+    std::fprintf(stderr, "loom: error: unknown command '%s' (see 'loom help')\n", name);
+    return 2;
+}

@@ -1,0 +1,67 @@
+// Version, status strings, last error, global log callback.
+#include "api/guard.h"
+#include "common/log.h"
+
+#include <string>
+
+#define LOOM_STR_(x) #x
+#define LOOM_STR(x) LOOM_STR_(x)
+#define LOOM_VERSION_STRING LOOM_STR(LOOM_VERSION_MAJOR) "." LOOM_STR(LOOM_VERSION_MINOR) "." LOOM_STR(LOOM_VERSION_PATCH)
+
+namespace loom {
+
+namespace {
+thread_local std::string t_last_error;
+}
+
+loom_status set_last_error(const Status &s) {
+    try {
+        t_last_error = s.message().empty() ? loom_status_string(s.code()) : s.message();
+    } catch (...) {
+        t_last_error.clear();
+    }
+    return s.code();
+}
+
+Status copy_out(const void *src, size_t n, void *buf, size_t cap, size_t *needed) {
+    LOOM_CHECK_ARG(needed != nullptr, "size out-parameter is NULL");
+    *needed = n;
+    if (cap < n)
+        return error(LOOM_ERR_BUFFER_TOO_SMALL, "buffer of %zu bytes is too small; %zu needed", cap, n);
+    LOOM_CHECK_ARG(buf != nullptr || n == 0, "output buffer is NULL");
+    if (n) std::memcpy(buf, src, n);
+    return Status::ok();
+}
+
+} // namespace loom
+
+extern "C" {
+
+LOOM_API uint32_t loom_version(void) { return LOOM_VERSION; }
+
+LOOM_API const char *loom_version_string(void) { return LOOM_VERSION_STRING; }
+
+LOOM_API const char *loom_status_string(loom_status status) {
+    switch (status) {
+    case LOOM_OK: return "ok";
+    case LOOM_ERR_INVALID_ARGUMENT: return "invalid argument";
+    case LOOM_ERR_OUT_OF_MEMORY: return "out of memory";
+    case LOOM_ERR_IO: return "i/o error";
+    case LOOM_ERR_FORMAT: return "malformed input";
+    case LOOM_ERR_UNSUPPORTED: return "unsupported";
+    case LOOM_ERR_NOT_FOUND: return "not found";
+    case LOOM_ERR_TYPE_MISMATCH: return "type mismatch";
+    case LOOM_ERR_BUFFER_TOO_SMALL: return "buffer too small";
+    case LOOM_ERR_CANCELLED: return "cancelled";
+    case LOOM_ERR_CONTEXT_FULL: return "context full";
+    case LOOM_ERR_BACKEND: return "backend failure";
+    case LOOM_ERR_INTERNAL: return "internal error";
+    default: return "unknown status";
+    }
+}
+
+LOOM_API const char *loom_last_error(void) { return loom::t_last_error.c_str(); }
+
+LOOM_API void loom_set_log_callback(loom_log_fn fn, void *user_data) { loom::set_global_log(fn, user_data); }
+
+} // extern "C"
