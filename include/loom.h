@@ -175,6 +175,37 @@ typedef enum loom_type {
     LOOM_TYPE_TQ2_0 = 35,
 } loom_type;
 
+/** The type's name as llama.cpp spells it ("Q4_K"), or NULL for a number
+ *  that is not a known type. Static storage. Thread-safe. */
+LOOM_API const char *loom_type_name(int32_t type);
+
+/** Values per block (1 for F32/F16/BF16, 32 for Q4_0, 256 for K-quants);
+ *  0 for an unknown type. Thread-safe. */
+LOOM_API int64_t loom_type_block_size(int32_t type);
+
+/** Bytes per block; 0 for an unknown type. Thread-safe. */
+LOOM_API size_t loom_type_block_bytes(int32_t type);
+
+/** Bytes of one row of `n` values of `type` into *out.
+ *  Errors: INVALID_ARGUMENT (unknown type, n not a multiple of the block
+ *  size, negative n, NULL out), OUT_OF_MEMORY never. Overflow-checked. */
+LOOM_API loom_status loom_row_size(int32_t type, int64_t n, size_t *out);
+
+/** Dequantizes `n` values of `type` from `src` (`src_size` bytes, at least
+ *  loom_row_size(type, n)) into `dst` (n floats). Bit-exact with the GGUF
+ *  format's reference decoder. Errors: INVALID_ARGUMENT (NULL pointers, n not
+ *  a multiple of the block size, src_size too small), UNSUPPORTED (a type
+ *  with no decoder). Thread-safe. */
+LOOM_API loom_status loom_dequantize(int32_t type, const void *src, size_t src_size, float *dst, int64_t n);
+
+/** Quantizes `n_rows` rows of `row_len` floats from `src` into `dst`
+ *  (`dst_capacity` bytes); *written receives the bytes needed
+ *  (n_rows * loom_row_size(type, row_len)). Errors: INVALID_ARGUMENT,
+ *  BUFFER_TOO_SMALL (needed size still written), UNSUPPORTED (types loom does
+ *  not quantize to: see README). Thread-safe. */
+LOOM_API loom_status loom_quantize(int32_t type, const float *src, int64_t n_rows, int64_t row_len,
+                                   void *dst, size_t dst_capacity, size_t *written);
+
 /* END SECTION quant */
 
 /* ========================================================================= */
