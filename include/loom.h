@@ -191,12 +191,15 @@ LOOM_API size_t loom_type_block_bytes(int32_t type);
  *  size, negative n, NULL out), OUT_OF_MEMORY never. Overflow-checked. */
 LOOM_API loom_status loom_row_size(int32_t type, int64_t n, size_t *out);
 
-/** Dequantizes `n` values of `type` from `src` (`src_size` bytes, at least
- *  loom_row_size(type, n)) into `dst` (n floats). Bit-exact with the GGUF
+/** Dequantizes `n_rows` rows of `row_len` values of `type` from `src`
+ *  (`src_size` bytes, at least n_rows * loom_row_size(type, row_len)) into
+ *  `dst` (n_rows * row_len floats). Row-interleaved types (Q4_0_4_4, ...)
+ *  need n_rows to be a multiple of their interleave. Bit-exact with the GGUF
  *  format's reference decoder. Errors: INVALID_ARGUMENT (NULL pointers, n not
  *  a multiple of the block size, src_size too small), UNSUPPORTED (a type
  *  with no decoder). Thread-safe. */
-LOOM_API loom_status loom_dequantize(int32_t type, const void *src, size_t src_size, float *dst, int64_t n);
+LOOM_API loom_status loom_dequantize(int32_t type, const void *src, size_t src_size, int64_t n_rows,
+                                     int64_t row_len, float *dst);
 
 /** Quantizes `n_rows` rows of `row_len` floats from `src` into `dst`
  *  (`dst_capacity` bytes); *written receives the bytes needed
@@ -218,6 +221,64 @@ LOOM_API loom_status loom_quantize(int32_t type, const float *src, int64_t n_row
 /* Models                                                                     */
 /* ========================================================================= */
 /* SECTION model: owned by lib/model. */
+
+typedef struct loom_model loom_model;
+
+/** Which compute backend runs a model. */
+typedef enum loom_backend_kind {
+    LOOM_BACKEND_AUTO = 0,   /* Vulkan if a usable device exists, else CPU */
+    LOOM_BACKEND_CPU = 1,
+    LOOM_BACKEND_VULKAN = 2,
+} loom_backend_kind;
+
+/** Load progress: `fraction` in [0, 1]. Return nonzero to cancel the load
+ *  (loom_model_load then fails with LOOM_ERR_CANCELLED). Called on the loading thread. */
+typedef int (*loom_progress_fn)(void *user_data, float fraction);
+
+typedef struct loom_model_params {
+    size_t struct_size;          /* sizeof(loom_model_params), set by loom_model_default_params */
+    int32_t use_mmap;            /* 1 (default): map the file; 0: read it into memory */
+    int32_t backend;             /* loom_backend_kind; default LOOM_BACKEND_AUTO */
+    int32_t device_index;        /* backend device, -1 (default): the backend's choice */
+    int32_t vocab_only;          /* 1: load only metadata and tokenizer (no weights) */
+    loom_progress_fn progress;   /* optional */
+    void *progress_user_data;
+    loom_log_fn log;             /* optional per-model log sink (else the global one) */
+    void *log_user_data;
+} loom_model_params;
+
+/** Fills *params with defaults and sets struct_size. NULL is ignored. */
+LOOM_API void loom_model_default_params(loom_model_params *params);
+
+/** Loads a GGUF model from a file path (UTF-8). `params` may be NULL for
+ *  defaults. On success *out owns a new model: free it with loom_model_free.
+ *  Errors: INVALID_ARGUMENT, IO (cannot open/map/read), FORMAT (malformed GGUF,
+ *  missing or misshapen tensors), UNSUPPORTED (architecture or tensor type),
+ *  OUT_OF_MEMORY, CANCELLED, BACKEND. Thread-safe (distinct models). */
+LOOM_API loom_status loom_model_load(const char *path, const loom_model_params *params, loom_model **out);
+
+/** Loads a GGUF model from memory (a game's packed asset). The `size` bytes at
+ *  `data` are borrowed, not copied: they must stay valid and unchanged until
+ *  loom_model_free. Same errors as loom_model_load. */
+LOOM_API loom_status loom_model_load_from_memory(const void *data, size_t size, const loom_model_params *params,
+                                                 loom_model **out);
+
+/** Frees a model. NULL is ignored. All contexts made from it must be freed first. */
+LOOM_API void loom_model_free(loom_model *model);
+
+/** Vocabulary size (number of logits per position); 0 for NULL. Thread-safe. */
+LOOM_API int32_t loom_model_n_vocab(const loom_model *model);
+/** Hidden size (embedding length); 0 for NULL or vocab-only models. Thread-safe. */
+LOOM_API int32_t loom_model_n_embd(const loom_model *model);
+/** Number of layers; 0 for NULL or vocab-only models. Thread-safe. */
+LOOM_API int32_t loom_model_n_layer(const loom_model *model);
+/** Training context length from metadata; 0 if unknown. Thread-safe. */
+LOOM_API int32_t loom_model_n_ctx_train(const loom_model *model);
+/** The GGUF file behind the model (borrowed; lives as long as the model), for
+ *  metadata access with the loom_gguf_* functions. NULL for NULL. */
+LOOM_API const struct loom_gguf *loom_model_gguf(const loom_model *model);
+/** Name of the backend the model runs on ("cpu", "vulkan"); static storage. */
+LOOM_API const char *loom_model_backend_name(const loom_model *model);
 /* END SECTION model */
 
 /* ========================================================================= */
@@ -230,12 +291,110 @@ LOOM_API loom_status loom_quantize(int32_t type, const float *src, int64_t n_row
 /* Contexts, batches, decoding, KV cache, state                               */
 /* ========================================================================= */
 /* SECTION context: owned by lib/context. */
+
+typedef struct loom_context loom_context;
+typedef struct loom_batch loom_batch;
+
+/** Abort callback, checked between ops during loom_decode: return nonzero to
+ *  stop (loom_decode then fails with LOOM_ERR_CANCELLED; the KV cache keeps
+ *  only what was complete before the batch). Called on the decoding thread. */
+typedef int (*loom_abort_fn)(void *user_data);
+
+typedef struct loom_context_params {
+    size_t struct_size;          /* sizeof(loom_context_params) */
+    uint32_t n_ctx;              /* KV cache cells (tokens over all sequences); 0: min(4096, training length) */
+    uint32_t n_batch;            /* most tokens one loom_decode may carry; default 512 */
+    uint32_t n_seq_max;          /* distinct sequence ids allowed, ids 0..n_seq_max-1; default 1 */
+    int32_t n_threads;           /* CPU threads; 0 (default): the number of cores, at most 8 */
+    int32_t kv_type;             /* loom_type of the KV cache: F16 (default), F32 or Q8_0 */
+    int32_t embeddings;          /* 1: keep the last hidden state (after the final norm) per output */
+    loom_abort_fn abort_callback;/* optional */
+    void *abort_user_data;
+} loom_context_params;
+
+/** Fills *params with defaults and sets struct_size. NULL is ignored. */
+LOOM_API void loom_context_default_params(loom_context_params *params);
+
+/** Creates an inference context (KV cache and work buffers) over `model`.
+ *  The model must outlive the context. Many contexts may share one model,
+ *  each used by its own thread. Errors: INVALID_ARGUMENT (NULL model, bad
+ *  params, vocab-only model), OUT_OF_MEMORY, BACKEND. */
+LOOM_API loom_status loom_context_new(const loom_model *model, const loom_context_params *params, loom_context **out);
+
+/** Frees a context. NULL is ignored. */
+LOOM_API void loom_context_free(loom_context *ctx);
+
+/** The context's KV capacity in tokens (n_ctx after defaults). 0 for NULL. */
+LOOM_API uint32_t loom_context_n_ctx(const loom_context *ctx);
+
+/** A batch: a list of (token, position, sequence id, want-logits) entries.
+ *  `capacity` entries at most. Free with loom_batch_free. Errors: INVALID_ARGUMENT, OUT_OF_MEMORY. */
+LOOM_API loom_status loom_batch_new(int32_t capacity, loom_batch **out);
+LOOM_API void loom_batch_free(loom_batch *batch);
+/** Empties the batch (keeps its capacity). NULL is ignored. */
+LOOM_API void loom_batch_clear(loom_batch *batch);
+/** Appends one entry. want_logits nonzero: logits are computed for it.
+ *  Errors: INVALID_ARGUMENT (NULL batch, negative pos/seq), BUFFER_TOO_SMALL (batch full). */
+LOOM_API loom_status loom_batch_add(loom_batch *batch, int32_t token, int32_t pos, int32_t seq_id, int32_t want_logits);
+/** Number of entries in the batch; 0 for NULL. */
+LOOM_API int32_t loom_batch_size(const loom_batch *batch);
+
+/** Runs the model over every entry of `batch`, writing their K/V into the
+ *  cache and computing logits for entries that asked. Entries may belong to
+ *  several sequences; each attends to its own sequence's cached positions
+ *  and to earlier entries of the same sequence in the batch.
+ *  Errors: INVALID_ARGUMENT (token out of range, seq_id >= n_seq_max, empty
+ *  batch, more than n_batch entries), CONTEXT_FULL (not enough free cells:
+ *  nothing is written), CANCELLED, BACKEND. On error the cache is as before. */
+LOOM_API loom_status loom_decode(loom_context *ctx, const loom_batch *batch);
+
+/** Logits (n_vocab floats) of batch entry `i` of the last loom_decode
+ *  (i = -1: the last entry that asked for logits). The pointer is owned by
+ *  the context and valid until the next loom_decode or loom_context_free.
+ *  Errors: INVALID_ARGUMENT, NOT_FOUND (entry i did not ask for logits). */
+LOOM_API loom_status loom_get_logits(loom_context *ctx, int32_t i, const float **logits);
+
+/** Last hidden state (n_embd floats) of batch entry `i`, like loom_get_logits;
+ *  needs params.embeddings = 1 (else NOT_FOUND). */
+LOOM_API loom_status loom_get_embeddings(loom_context *ctx, int32_t i, const float **embd);
+
+/* KV cache, per sequence. Positions p0..p1 are half-open [p0, p1); p1 < 0 means "to the end". */
+
+/** Drops every cached token of every sequence. NULL is ignored. */
+LOOM_API void loom_kv_clear(loom_context *ctx);
+/** Drops positions [p0, p1) of sequence `seq_id` (seq_id < 0: of all sequences). Errors: INVALID_ARGUMENT. */
+LOOM_API loom_status loom_kv_seq_remove(loom_context *ctx, int32_t seq_id, int32_t p0, int32_t p1);
+/** Makes positions [p0, p1) of `src` also belong to `dst` (prefix sharing; no copy of K/V data). Errors: INVALID_ARGUMENT. */
+LOOM_API loom_status loom_kv_seq_copy(loom_context *ctx, int32_t src, int32_t dst, int32_t p0, int32_t p1);
+/** Highest cached position of `seq_id` into *pos, -1 if the sequence is empty. Errors: INVALID_ARGUMENT. */
+LOOM_API loom_status loom_kv_seq_pos_max(const loom_context *ctx, int32_t seq_id, int32_t *pos);
+
+/* State: the KV cache and the last logits, to resume a context later. */
+
+/** Serialises the context state into `buf` (`capacity` bytes); *size gets the
+ *  size needed. Call with capacity 0 to size the buffer. Errors: INVALID_ARGUMENT, BUFFER_TOO_SMALL. */
+LOOM_API loom_status loom_state_save(const loom_context *ctx, void *buf, size_t capacity, size_t *size);
+/** Restores a state saved from a context with the same model and parameters.
+ *  Errors: INVALID_ARGUMENT, FORMAT (not a loom state, or from another model/shape). */
+LOOM_API loom_status loom_state_load(loom_context *ctx, const void *buf, size_t size);
+/** The same to and from a file. Errors: also IO. */
+LOOM_API loom_status loom_state_save_file(const loom_context *ctx, const char *path);
+LOOM_API loom_status loom_state_load_file(loom_context *ctx, const char *path);
 /* END SECTION context */
 
 /* ========================================================================= */
 /* Sampling                                                                   */
 /* ========================================================================= */
 /* SECTION sample: owned by lib/sample. */
+
+typedef struct loom_sampler loom_sampler;
+
+/** A new empty sampler chain. Stages run in the order they are added; the
+ *  chain ends by picking a token: greedily if it has a greedy stage or no
+ *  random stage, else by a seeded draw (loom_sampler_add_dist). Free with
+ *  loom_sampler_free. Errors: INVALID_ARGUMENT, OUT_OF_MEMORY. */
+LOOM_API loom_status loom_sampler_new(loom_sampler **out);
+LOOM_API void loom_sampler_free(loom_sampler *sampler);
 /* END SECTION sample */
 
 #ifdef __cplusplus
