@@ -1,0 +1,124 @@
+// The compute backend interface. The model (lib/model) is written once
+// against it; each backend (backends/cpu, backends/vulkan) implements it.
+//
+// Two objects, split by sharing:
+//   Backend  one per model. Owns the weights (device copies or borrowed host
+//            bytes). Immutable after load; new_session() is thread-safe, so
+//            many contexts on many threads share one Backend.
+//   Session  one per context, used by one thread at a time. Owns the KV
+//            cache, activation and input buffers, and records and runs graphs.
+//
+// A graph is recorded, then run: begin_graph(), op calls (which only record:
+// a Vulkan session writes dispatches into a command buffer, the CPU session
+// appends to an op list), then compute() which executes and waits. Between
+// graphs the host reaches memory only through upload()/download(). The
+// abort callback given to compute() is checked between ops (the granularity
+// a backend can honour: per op on CPU, per submission on a GPU).
+//
+// Tensors are handles to backend-owned 2-D row-major storage: ne[1] rows of
+// ne[0] values of `type`. Ops work on a leading row range given by `rows`
+// (activations are allocated once for the largest batch and reused). Shapes
+// in the comments are [rows][columns].
+//
+// Owner: backends (interface). The model never names a concrete backend.
+#pragma once
+
+#include "common/status.h"
+#include "loom.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+
+namespace loom {
+
+// Base of every backend tensor; backends derive and add their storage.
+struct Tensor {
+    loom_type type = LOOM_TYPE_F32;
+    int64_t ne[2] = {0, 0};   // ne[0] values per row, ne[1] rows
+    size_t row_bytes = 0;     // bytes of one row of ne[0] values of `type`
+    virtual ~Tensor() = default;
+};
+
+// Per-context options a session is created with.
+struct SessionParams {
+    int n_threads = 1;        // CPU worker threads (a GPU backend may ignore it)
+};
+
+enum class RopeMode { Neox, Normal };
+
+// Returns true to stop a running graph (loom_abort_fn adapter).
+using AbortFn = std::function<bool()>;
+
+class Session {
+public:
+    virtual ~Session() = default;
+
+    // --- memory ----------------------------------------------------------
+    // A tensor of `rows` rows of `cols` values of `type` (F32, F16, Q8_0 for
+    // KV caches, I32 for index inputs), zero-filled. Owned by the session.
+    virtual Status alloc(loom_type type, int64_t cols, int64_t rows, Tensor **out) = 0;
+    // Host <-> tensor bytes at `offset` (must not be called while recording).
+    virtual Status upload(Tensor *t, size_t offset, const void *src, size_t size) = 0;
+    virtual Status download(const Tensor *t, size_t offset, void *dst, size_t size) = 0;
+    // Frees a tensor from alloc() (not while a recorded graph uses it). NULL ignored.
+    virtual void release(Tensor *t) = 0;
+
+    // --- graph -------------------------------------------------------------
+    virtual Status begin_graph() = 0;
+    // Runs what was recorded since begin_graph() and waits. CANCELLED if
+    // `abort` returned true between ops (outputs then undefined).
+    virtual Status compute(const AbortFn &abort) = 0;
+
+    // --- ops (record only) ------------------------------------------------
+    // dst[i] = table[ids[i]] as f32, i < rows. table: any weight type (or F32
+    // activations: selecting output rows). dst [rows][table.ne0], ids I32 [rows].
+    virtual Status get_rows(Tensor *dst, const Tensor *table, const Tensor *ids, int64_t rows) = 0;
+    // dst[i] = src[i] / rms(src[i]) * weight, weight F32 [1][n]; src, dst [rows][n].
+    virtual Status rmsnorm(Tensor *dst, const Tensor *src, const Tensor *weight, float eps, int64_t rows) = 0;
+    // dst[i][o] = dot(w[o], src[i]) + bias[o]. w [n_out][k] of any weight type,
+    // src [rows][k] f32, bias F32 [1][n_out] or nullptr, dst [rows][n_out].
+    virtual Status matmul(Tensor *dst, const Tensor *w, const Tensor *src, const Tensor *bias, int64_t rows) = 0;
+    // Rotary embedding in place. Within each head of head_dim values, pair j
+    // (j < head_dim/2) rotates by angle pos * freq_base^(-2j/head_dim); the
+    // pair is (j, j + head_dim/2) for RopeMode::Neox (qwen2) and (2j, 2j+1)
+    // for RopeMode::Normal (llama). x [rows][n_head*head_dim], pos I32 [rows].
+    virtual Status rope(Tensor *x, const Tensor *pos, RopeMode mode, int n_head, int head_dim, float freq_base,
+                        int64_t rows) = 0;
+    // cache[cells[i]] = src[i] converted to the cache's type. cache [n_ctx][n],
+    // src [rows][n] f32, cells I32 [rows].
+    virtual Status kv_store(Tensor *cache, const Tensor *src, const Tensor *cells, int64_t rows) = 0;
+    // Attention of `rows` queries over the first n_kv cache cells:
+    //   out[i][h] = sum_c softmax_c(scale * q[i][h].k[c][h/g] + mask[i][c]) v[c][h/g]
+    // with g = n_head / n_head_kv (grouped-query). Scores and softmax in f32;
+    // mask F32 [rows][>= n_kv] holds 0 or -INFINITY (causality and sequence
+    // membership; a row must allow at least one cell). q, out [rows][n_head*head_dim]; k, v [n_ctx][n_head_kv*head_dim].
+    virtual Status attention(Tensor *out, const Tensor *q, const Tensor *k, const Tensor *v, const Tensor *mask,
+                             int n_head, int n_head_kv, int head_dim, float scale, int64_t n_kv,
+                             int64_t rows) = 0;
+    // dst = silu(gate) * up, all [rows][n].
+    virtual Status swiglu(Tensor *dst, const Tensor *gate, const Tensor *up, int64_t rows) = 0;
+    // dst = a + b, all [rows][n] (dst may alias a or b).
+    virtual Status add(Tensor *dst, const Tensor *a, const Tensor *b, int64_t rows) = 0;
+};
+
+class Backend {
+public:
+    virtual ~Backend() = default;
+    virtual const char *name() const = 0;   // "cpu", "vulkan": static storage
+
+    // A weight of `rows` x `cols` values of `type` whose bytes are at `data`
+    // (rows * row bytes). The bytes stay valid and unchanged for the Backend's
+    // lifetime (the model owns the GGUF file), so a host backend may keep the
+    // pointer instead of copying; a device backend uploads them. Load time only.
+    virtual Status create_weight(loom_type type, int64_t cols, int64_t rows, const void *data, Tensor **out) = 0;
+
+    // A new session (thread-safe; the Backend must outlive it).
+    virtual Status new_session(const SessionParams &params, std::unique_ptr<Session> *out) const = 0;
+};
+
+// The CPU backend (backends/cpu). Always available.
+Status create_cpu_backend(std::unique_ptr<Backend> *out);
+
+} // namespace loom
