@@ -1,0 +1,31 @@
+// The per-type codec functions the type table (type_table.cpp) points at,
+// grouped by the family file that defines them. Signatures are those of
+// TypeTraits::to_float / from_float: n values, a multiple of the block size.
+#pragma once
+
+#include <cstdint>
+
+namespace loom {
+
+#define LOOM_DECLARE_CODEC(t)                                                                      \
+    void t##_to_float(const void *src, float *dst, int64_t n);                                     \
+    void t##_from_float(const float *src, void *dst, int64_t n)
+#define LOOM_DECLARE_DECODER(t) void t##_to_float(const void *src, float *dst, int64_t n)
+
+// float_types.cpp
+LOOM_DECLARE_CODEC(f32);
+LOOM_DECLARE_CODEC(f16);
+LOOM_DECLARE_CODEC(bf16);
+
+// legacy.cpp
+LOOM_DECLARE_CODEC(q4_0);
+LOOM_DECLARE_CODEC(q4_1);
+LOOM_DECLARE_CODEC(q5_0);
+LOOM_DECLARE_CODEC(q5_1);
+LOOM_DECLARE_CODEC(q8_0);
+LOOM_DECLARE_CODEC(q8_1);
+
+#undef LOOM_DECLARE_CODEC
+#undef LOOM_DECLARE_DECODER
+
+} // namespace loom
