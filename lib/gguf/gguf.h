@@ -4,7 +4,28 @@
 // a GgufFile that exists is consistent (offsets in bounds, sizes without
 // overflow, no duplicate names, known types, 1..4 dims).
 //
-// Owner: lib/gguf. Implemented in gguf_reader.cpp (+ cursor, mapping files).
+// Owner: lib/gguf. Implemented in gguf_reader.cpp (header, orchestration),
+// gguf_metadata.cpp (key/value pairs), gguf_tensors.cpp (tensor table and
+// layout checks), gguf_file.cpp (lookups and getters), gguf_storage.cpp
+// (mmap / read / borrowed bytes), gguf_cursor.h (bounds-carrying reads).
+//
+// What the reader accepts (everything else is LOOM_ERR_FORMAT with the byte
+// offset and the key or tensor name in the message):
+// - magic "GGUF", version 2 or 3, little-endian (a byte-swapped version field
+//   is reported as a big-endian file; version 1 is reported as too old);
+// - keys: 1..65535 bytes of valid UTF-8 without NUL, unique; value types
+//   0..12; bools 0 or 1; no arrays of arrays; string values are bytes as
+//   stored (not UTF-8-checked: tokenizers judge their own vocabularies);
+// - general.alignment, when present: u32, a power of two, 1..GgufLimits::kMaxAlignment;
+// - tensors: names of 1..kMaxTensorNameBytes bytes of valid UTF-8 without NUL,
+//   unique; 1..4 dims, every ne >= 1 (empty tensors are rejected: nothing in
+//   a model uses one) and their product within int64; a type known to
+//   lib/quant's type table; ne[0] a multiple of the type's block size; byte
+//   size without overflow; offsets multiples of the alignment, inside the
+//   file, not overlapping; the data section starts at the first aligned
+//   offset after the tensor table. Bytes after the last tensor are allowed.
+// - counts and lengths are bounded by what the remaining bytes could hold
+//   and by the absolute caps in GgufLimits, before anything is allocated.
 #pragma once
 
 #include "common/status.h"
@@ -25,10 +46,29 @@ enum class GgufValueType : uint32_t {
     String = 8, Array = 9, U64 = 10, I64 = 11, F64 = 12,
 };
 
+// Absolute caps, checked before allocation (each is also bounded by the bytes left in the file).
+struct GgufLimits {
+    static constexpr uint64_t kMaxKVs = uint64_t(1) << 20;
+    static constexpr uint64_t kMaxTensors = uint64_t(1) << 20;
+    static constexpr uint64_t kMaxKeyBytes = 65535;              // the GGUF spec's key limit
+    static constexpr uint64_t kMaxStringBytes = uint64_t(1) << 28; // one string value
+    static constexpr uint64_t kMaxArrayCount = uint64_t(1) << 24;  // elements of one array
+    static constexpr uint64_t kMaxTensorNameBytes = 1024;
+    static constexpr uint64_t kMaxAlignment = uint64_t(1) << 20;
+    static constexpr size_t kDefaultAlignment = 32;              // when general.alignment is absent
+};
+
+// "u8", "string", "array", ...; nullptr for numbers that are not a value type.
+const char *gguf_value_type_name(GgufValueType type);
+// Bytes of one scalar of `type` in the file; 0 for String, Array and unknown types.
+size_t gguf_value_type_size(GgufValueType type);
+
 struct GgufKV {
     std::string key;
     GgufValueType type = GgufValueType::U8;
     // Scalars: the value widened (integers and bool in i64/u64, floats in f64).
+    // Signed types set i64 and u64 = uint64_t(i64); unsigned types and bool set
+    // u64 and i64 = int64_t(u64) (the same bits): read the one matching `type`.
     int64_t i64 = 0;
     uint64_t u64 = 0;
     double f64 = 0.0;
@@ -67,6 +107,8 @@ public:
     size_t alignment() const;
     const uint8_t *bytes() const;   // the whole file
     size_t size() const;
+    size_t data_offset() const;     // file offset of the (aligned) tensor data section
+    bool is_mapped() const;         // true when bytes() is an mmap of the file
 
     const std::vector<GgufKV> &kvs() const;
     const GgufKV *find_kv(std::string_view key) const;
