@@ -215,6 +215,207 @@ LOOM_API loom_status loom_quantize(int32_t type, const float *src, int64_t n_row
 /* GGUF files                                                                 */
 /* ========================================================================= */
 /* SECTION gguf: owned by lib/gguf. */
+
+/* Read-only access to a GGUF file: its metadata (key/value pairs) and its
+ * tensor table. Opening validates the whole header, metadata and tensor table
+ * (every count, length, type, shape, offset and size is checked against the
+ * file's real size before anything is allocated), so a file that opens is
+ * consistent; anything malformed fails with LOOM_ERR_FORMAT and a message
+ * naming what is wrong and where (byte offset, key or tensor name).
+ *
+ * Accepted: GGUF versions 2 and 3, little-endian. Version 1 and big-endian
+ * files are rejected (FORMAT, saying so). Also rejected: keys or tensor names
+ * that are empty, not valid UTF-8 or contain NUL; duplicate keys or tensor
+ * names; unknown value types; arrays of arrays; bool values other than 0/1;
+ * general.alignment that is not a u32 power of two in 1..1048576; tensors
+ * with n_dims outside 1..4, any extent < 1 (empty tensors), an unknown type,
+ * ne[0] not a multiple of the type's block size, offsets that are unaligned,
+ * past the end of the file or overlapping. Limits: 2^20 keys, 2^20 tensors,
+ * keys of 65535 bytes, string values of 2^28 bytes, arrays of 2^24 elements,
+ * tensor names of 1024 bytes. String values are returned as stored (not
+ * checked for UTF-8).
+ *
+ * Thread safety: a loom_gguf is immutable once open; every getter may be
+ * called from any number of threads at once. Pointers returned by getters
+ * (strings, tensor data) live until loom_gguf_close (or, for the handle of
+ * loom_model_gguf, until loom_model_free). */
+
+typedef struct loom_gguf loom_gguf;
+
+/** Metadata value types, numbered as in the GGUF format. */
+typedef enum loom_gguf_type {
+    LOOM_GGUF_TYPE_U8 = 0,
+    LOOM_GGUF_TYPE_I8 = 1,
+    LOOM_GGUF_TYPE_U16 = 2,
+    LOOM_GGUF_TYPE_I16 = 3,
+    LOOM_GGUF_TYPE_U32 = 4,
+    LOOM_GGUF_TYPE_I32 = 5,
+    LOOM_GGUF_TYPE_F32 = 6,
+    LOOM_GGUF_TYPE_BOOL = 7,
+    LOOM_GGUF_TYPE_STRING = 8,
+    LOOM_GGUF_TYPE_ARRAY = 9,
+    LOOM_GGUF_TYPE_U64 = 10,
+    LOOM_GGUF_TYPE_I64 = 11,
+    LOOM_GGUF_TYPE_F64 = 12,
+} loom_gguf_type;
+
+/** "u8", "i8", ..., "bool", "string", "array", "u64", "i64", "f64"; NULL for a
+ *  number that is not a loom_gguf_type. Static storage. Thread-safe. */
+LOOM_API const char *loom_gguf_type_name(int32_t type);
+
+/** Bytes of one element of a numeric or bool `type` (1, 2, 4 or 8); 0 for
+ *  STRING, ARRAY and unknown numbers. Thread-safe. */
+LOOM_API size_t loom_gguf_type_size(int32_t type);
+
+/** Read progress: `done` of `total` bytes. Return nonzero to cancel (the open
+ *  then fails with LOOM_ERR_CANCELLED). Called on the opening thread: after
+ *  each chunk (16 MiB) when the file is read into memory, once when mapped. */
+typedef int (*loom_gguf_progress_fn)(void *user_data, uint64_t done, uint64_t total);
+
+typedef struct loom_gguf_params {
+    size_t struct_size;               /* sizeof(loom_gguf_params), set by loom_gguf_default_params */
+    int32_t use_mmap;                 /* 1 (default): map the file read-only, falling back to reading it
+                                         when mapping fails; 0: read it into memory */
+    loom_gguf_progress_fn progress;   /* optional (default NULL) */
+    void *progress_user_data;
+} loom_gguf_params;
+
+/** Fills *params with defaults and sets struct_size. NULL is ignored. Thread-safe. */
+LOOM_API void loom_gguf_default_params(loom_gguf_params *params);
+
+/** Opens and validates the GGUF file at `path` (UTF-8). `params` may be NULL
+ *  for defaults. On success *out owns a new handle: close it with
+ *  loom_gguf_close. Tensor data is not copied: with mmap it is read from the
+ *  file on first touch (a file truncated by someone else while mapped may
+ *  then fault, as with any mapping). Errors: INVALID_ARGUMENT (NULL path or
+ *  out, bad params), IO (cannot open, stat, read; not a regular file),
+ *  FORMAT (malformed file: the message names what and where), OUT_OF_MEMORY,
+ *  CANCELLED (the progress callback asked to stop). Thread-safe. */
+LOOM_API loom_status loom_gguf_open(const char *path, const loom_gguf_params *params, loom_gguf **out);
+
+/** Opens and validates a GGUF image of `size` bytes at `data`. copy = 0: the
+ *  bytes are borrowed and must stay valid and unchanged until loom_gguf_close
+ *  (tensor data pointers point into them; they are aligned to the file's
+ *  alignment relative to `data`, so pass a buffer aligned at least that
+ *  much, e.g. 32 bytes, to get aligned tensors). copy = 1: the bytes are copied
+ *  into a page-aligned buffer the handle owns. Errors: INVALID_ARGUMENT (NULL
+ *  out, NULL data with size > 0), FORMAT, OUT_OF_MEMORY. Thread-safe. */
+LOOM_API loom_status loom_gguf_open_memory(const void *data, size_t size, int32_t copy, loom_gguf **out);
+
+/** Closes a handle from loom_gguf_open or loom_gguf_open_memory. NULL is
+ *  ignored. Never pass the handle of loom_model_gguf (the model owns it). */
+LOOM_API void loom_gguf_close(loom_gguf *gguf);
+
+/** The file's GGUF version (2 or 3); 0 for NULL. Thread-safe. */
+LOOM_API uint32_t loom_gguf_version(const loom_gguf *gguf);
+
+/** The tensor data alignment (general.alignment, 32 when absent); 0 for NULL. */
+LOOM_API size_t loom_gguf_alignment(const loom_gguf *gguf);
+
+/** File offset of the tensor data section (tensor offsets count from it); 0 for NULL. */
+LOOM_API uint64_t loom_gguf_data_offset(const loom_gguf *gguf);
+
+/* ---- Metadata ------------------------------------------------------------ */
+
+/** Number of metadata keys; 0 for NULL. Keys are indexed 0..count-1 in file order. */
+LOOM_API int64_t loom_gguf_kv_count(const loom_gguf *gguf);
+
+/** Describes one key (filled by loom_gguf_get_kv_info). */
+typedef struct loom_gguf_kv_info {
+    size_t struct_size;      /* set by the caller to sizeof(loom_gguf_kv_info) */
+    const char *key;         /* NUL-terminated UTF-8, owned by the handle */
+    int32_t type;            /* loom_gguf_type of the value */
+    int32_t array_type;      /* element type when type == ARRAY, else -1 */
+    uint64_t array_count;    /* elements when type == ARRAY, else 0 */
+} loom_gguf_kv_info;
+
+/** Fills *info for key number `index`. The caller sets info->struct_size
+ *  first; only that many bytes are written (older callers get a prefix).
+ *  Errors: INVALID_ARGUMENT (NULL gguf or info, struct_size too small, index
+ *  outside 0..count-1). */
+LOOM_API loom_status loom_gguf_get_kv_info(const loom_gguf *gguf, int64_t index, loom_gguf_kv_info *info);
+
+/** The index of `key` into *index. Errors: INVALID_ARGUMENT (NULL argument),
+ *  NOT_FOUND (no such key; *index untouched). */
+LOOM_API loom_status loom_gguf_find_key(const loom_gguf *gguf, const char *key, int64_t *index);
+
+/* Typed getters by key. Each requires the stored type to be exactly the one
+ * named (u8 getter: LOOM_GGUF_TYPE_U8, ...), except loom_gguf_get_int which
+ * takes any integer type. Errors, for all: INVALID_ARGUMENT (NULL gguf, key
+ * or out), NOT_FOUND (no such key), TYPE_MISMATCH (the value has another
+ * type; the message names both). *out is untouched on error. */
+LOOM_API loom_status loom_gguf_get_u8(const loom_gguf *gguf, const char *key, uint8_t *out);
+LOOM_API loom_status loom_gguf_get_i8(const loom_gguf *gguf, const char *key, int8_t *out);
+LOOM_API loom_status loom_gguf_get_u16(const loom_gguf *gguf, const char *key, uint16_t *out);
+LOOM_API loom_status loom_gguf_get_i16(const loom_gguf *gguf, const char *key, int16_t *out);
+LOOM_API loom_status loom_gguf_get_u32(const loom_gguf *gguf, const char *key, uint32_t *out);
+LOOM_API loom_status loom_gguf_get_i32(const loom_gguf *gguf, const char *key, int32_t *out);
+LOOM_API loom_status loom_gguf_get_u64(const loom_gguf *gguf, const char *key, uint64_t *out);
+LOOM_API loom_status loom_gguf_get_i64(const loom_gguf *gguf, const char *key, int64_t *out);
+LOOM_API loom_status loom_gguf_get_f32(const loom_gguf *gguf, const char *key, float *out);
+LOOM_API loom_status loom_gguf_get_f64(const loom_gguf *gguf, const char *key, double *out);
+/** Bool: *out is 0 or 1. */
+LOOM_API loom_status loom_gguf_get_bool(const loom_gguf *gguf, const char *key, int32_t *out);
+/** Any integer type (u8..i64) whose value fits in int64 (a u64 above
+ *  INT64_MAX is TYPE_MISMATCH). Writers differ in the integer type they use
+ *  for the same key; this getter absorbs that. */
+LOOM_API loom_status loom_gguf_get_int(const loom_gguf *gguf, const char *key, int64_t *out);
+
+/** A string value: *str receives a NUL-terminated pointer owned by the handle;
+ *  *len (may be NULL) its length in bytes (the value may itself contain NUL
+ *  bytes: use *len). Bytes as stored, not checked for UTF-8. */
+LOOM_API loom_status loom_gguf_get_string(const loom_gguf *gguf, const char *key, const char **str, size_t *len);
+
+/* Arrays. Errors, for all: INVALID_ARGUMENT (NULL argument, range outside the
+ * array), NOT_FOUND (no such key), TYPE_MISMATCH (not an array, or another
+ * element type than the one asked for). */
+
+/** Element type (loom_gguf_type; never ARRAY) and element count of an array
+ *  value. Either out pointer may be NULL. */
+LOOM_API loom_status loom_gguf_get_array_info(const loom_gguf *gguf, const char *key, int32_t *elem_type,
+                                              uint64_t *count);
+
+/** Element `i` of an array of strings, like loom_gguf_get_string (len may be NULL). */
+LOOM_API loom_status loom_gguf_get_array_string(const loom_gguf *gguf, const char *key, uint64_t i, const char **str,
+                                                size_t *len);
+
+/** Copies elements [start, start + count) of a numeric or bool array into
+ *  `buf` (`capacity` bytes) as native values of `elem_type` (bools as one byte
+ *  0/1), which must equal the stored element type. *size receives the bytes
+ *  needed, count * loom_gguf_type_size(elem_type); if capacity is smaller the
+ *  call fails with BUFFER_TOO_SMALL, writes nothing to buf and still sets
+ *  *size. count = 0 is allowed (with start <= the array's count). */
+LOOM_API loom_status loom_gguf_get_array_data(const loom_gguf *gguf, const char *key, int32_t elem_type,
+                                              uint64_t start, uint64_t count, void *buf, size_t capacity,
+                                              size_t *size);
+
+/* ---- Tensors ------------------------------------------------------------- */
+
+/** Number of tensors; 0 for NULL (and for vocabulary-only files). Indexed
+ *  0..count-1 in file order. */
+LOOM_API int64_t loom_gguf_tensor_count(const loom_gguf *gguf);
+
+/** Describes one tensor (filled by loom_gguf_get_tensor_info). */
+typedef struct loom_gguf_tensor_info {
+    size_t struct_size;      /* set by the caller to sizeof(loom_gguf_tensor_info) */
+    const char *name;        /* NUL-terminated UTF-8, owned by the handle */
+    int32_t type;            /* loom_type (a number loom_type_name knows) */
+    int32_t n_dims;          /* 1..4 */
+    int64_t ne[4];           /* extents, ne[0] contiguous (row length); unused dims are 1 */
+    uint64_t offset;         /* from the start of the data section (loom_gguf_data_offset) */
+    uint64_t nbytes;         /* bytes of data: ne[1]*ne[2]*ne[3] rows of loom_row_size(type, ne[0]) */
+    const void *data;        /* the bytes, zero-copy: inside the mapping or buffer; read-only */
+} loom_gguf_tensor_info;
+
+/** Fills *info for tensor number `index`; the caller sets info->struct_size
+ *  first (only that many bytes are written). Errors: INVALID_ARGUMENT (NULL
+ *  gguf or info, struct_size too small, index outside 0..count-1). */
+LOOM_API loom_status loom_gguf_get_tensor_info(const loom_gguf *gguf, int64_t index, loom_gguf_tensor_info *info);
+
+/** The index of the tensor named `name` into *index. Errors: INVALID_ARGUMENT
+ *  (NULL argument), NOT_FOUND. */
+LOOM_API loom_status loom_gguf_find_tensor(const loom_gguf *gguf, const char *name, int64_t *index);
+
 /* END SECTION gguf */
 
 /* ========================================================================= */
