@@ -1,0 +1,76 @@
+// Every codec against the committed golden vectors (made by make_golden.py
+// from llama.cpp's own codecs): dequantization bit for bit, NaN payloads
+// included; quantization byte for byte.
+#include "quant_check.h"
+#include "testdata.h"
+
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+
+using namespace quant_test;
+
+namespace {
+
+std::string golden(const std::string &name) { return testdata::source_path("quant/golden/" + name); }
+
+void check_dequant(const TypeCase &tc, int64_t n_rows) {
+    INFO("type " << loom_type_name(tc.type));
+    const std::vector<uint8_t> blocks = testdata::read_file(golden(std::string(tc.file) + ".blocks"));
+    const std::vector<float> want = testdata::read_f32(golden(std::string(tc.file) + ".f32"));
+    REQUIRE(!blocks.empty());
+    REQUIRE(want.size() % size_t(n_rows) == 0);
+    const int64_t row_len = int64_t(want.size()) / n_rows;
+    std::vector<float> got(want.size());
+    REQUIRE(loom_dequantize(tc.type, blocks.data(), blocks.size(), n_rows, row_len, got.data()) == LOOM_OK);
+    CHECK(float_bits_diff(got, want) == "");
+}
+
+void check_quant(const TypeCase &tc) {
+    INFO("type " << loom_type_name(tc.type));
+    const std::vector<float> x = testdata::read_f32(golden(std::string(tc.file) + ".in.f32"));
+    const std::vector<uint8_t> want = testdata::read_file(golden(std::string(tc.file) + ".q"));
+    REQUIRE(x.size() % 256 == 0);
+    std::vector<uint8_t> got(want.size() + 16, 0xA5); // guard bytes past the end
+    size_t written = 0;
+    REQUIRE(loom_quantize(tc.type, x.data(), int64_t(x.size() / 256), 256, got.data(), got.size(), &written) ==
+            LOOM_OK);
+    REQUIRE(written == want.size());
+    for (size_t i = written; i < got.size(); ++i) REQUIRE(got[i] == 0xA5);
+    got.resize(written);
+    CHECK(bytes_diff(got, want, loom_type_block_bytes(tc.type)) == "");
+}
+
+const TypeCase &find(const std::vector<TypeCase> &list, int32_t type) {
+    for (const TypeCase &tc : list)
+        if (tc.type == type) return tc;
+    FAIL("type " << type << " is not in the test's list");
+    return list.front();
+}
+
+} // namespace
+
+#define LOOM_GOLDEN_DEQUANT(name, T)                                                               \
+    TEST_CASE(#name "_dequant_matches_reference") { check_dequant(find(decodable_types(), LOOM_TYPE_##T), 1); }
+#define LOOM_GOLDEN_QUANT(name, T)                                                                 \
+    TEST_CASE(#name "_quant_matches_reference") { check_quant(find(quantizable_types(), LOOM_TYPE_##T)); }
+
+LOOM_GOLDEN_DEQUANT(f32, F32)
+LOOM_GOLDEN_DEQUANT(f16, F16)
+LOOM_GOLDEN_DEQUANT(bf16, BF16)
+LOOM_GOLDEN_DEQUANT(q4_0, Q4_0)
+LOOM_GOLDEN_DEQUANT(q4_1, Q4_1)
+LOOM_GOLDEN_DEQUANT(q5_0, Q5_0)
+LOOM_GOLDEN_DEQUANT(q5_1, Q5_1)
+LOOM_GOLDEN_DEQUANT(q8_0, Q8_0)
+LOOM_GOLDEN_DEQUANT(q8_1, Q8_1)
+
+LOOM_GOLDEN_QUANT(f32, F32)
+LOOM_GOLDEN_QUANT(f16, F16)
+LOOM_GOLDEN_QUANT(bf16, BF16)
+LOOM_GOLDEN_QUANT(q4_0, Q4_0)
+LOOM_GOLDEN_QUANT(q4_1, Q4_1)
+LOOM_GOLDEN_QUANT(q5_0, Q5_0)
+LOOM_GOLDEN_QUANT(q5_1, Q5_1)
+LOOM_GOLDEN_QUANT(q8_0, Q8_0)
+LOOM_GOLDEN_QUANT(q8_1, Q8_1)
