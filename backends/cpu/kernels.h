@@ -29,7 +29,9 @@ struct MatmulKernels {
 };
 
 // The best ISA this CPU and OS support, capped by LOOM_CPU_ISA=scalar|avx2|avx512
-// if set (for tests and benchmarks).
+// if set (for tests and benchmarks). Decided once per process.
+//   Avx2:   AVX2 + FMA + F16C, with the OS saving YMM state (XCR0).
+//   Avx512: Avx2 + AVX-512 F/BW/DQ/VL + VNNI, with the OS saving ZMM/opmask state.
 Isa active_isa();
 const char *isa_name(Isa isa);
 
@@ -39,5 +41,33 @@ const MatmulKernels *matmul_kernels(loom_type weight_type, Isa isa);
 
 // Bytes of one converted activation row of k values.
 size_t act_row_bytes(loom_type act_type, int64_t k);
+
+// ---- appended by the kernels owner ------------------------------------------
+//
+// Coverage: every type lib/quant can decode has a matmul at every level.
+//   F32/F16/BF16 x F32; Q4_0/Q5_0/Q8_0/IQ4_NL x Q8_0; Q4_1/Q5_1 x Q8_1;
+//   Q2_K..Q6_K, IQ4_XS x Q8_K (integer dot products, SIMD at Avx2/Avx512).
+//   Other types (IQ1/IQ2/IQ3 families, TQ1_0/TQ2_0, Q8_1, Q8_K weights) use a
+//   generic kernel: act_type F32, each weight row decoded with lib/quant's
+//   to_float and dotted in f32 (correct, slow).
+// Quantized activations: blocks of 32 (Q8_0, Q8_1) or 256 (Q8_K), scale
+// d = amax/127 and q = round-to-nearest-even(x * 127/amax); Q8_0/Q8_1 store d
+// (and s = d*sum(q)) as fp16, Q8_K as f32 with 16 int16 sums of 16 q each
+// (GGML's block layouts; see kernels/blocks.h). convert_act is bit-identical
+// across ISA levels; matmul results differ between levels only by f32
+// rounding (summation order, FMA).
+// Threads: every function here is reentrant; the backend splits n_rows.
+
+// The best ISA this CPU and OS support, ignoring LOOM_CPU_ISA (tests walk
+// every level up to this one).
+Isa detected_isa();
+
+// Interleaved Q4_0_4_4 / Q4_0_4_8 / Q4_0_8_8 tensors (rows stored in groups of
+// 4 or 8) have no matmul: the backend converts them once at load with this
+// into plain Q4_0 rows (same size: n_rows * k/32 * 18 bytes) and then uses
+// the Q4_0 kernels. n_rows must be a multiple of the group, k of 32; src and
+// dst must not overlap.
+// Returns false (dst untouched) for other types or bad sizes.
+bool interleaved_to_q4_0(loom_type type, const void *src, void *dst, int64_t n_rows, int64_t k);
 
 } // namespace loom::cpu

@@ -1,0 +1,63 @@
+// ISA detection: cpuid for what the CPU has, xgetbv for what the OS saves on
+// a context switch (a CPU with AVX-512 under an OS that does not enable ZMM
+// state must not run AVX-512 code).
+#include "cpu/kernels/cpuid.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#include <cstdint>
+#endif
+
+namespace loom::cpu {
+
+#if defined(__x86_64__) || defined(__i386__)
+namespace {
+
+struct Regs {
+    unsigned a = 0, b = 0, c = 0, d = 0;
+};
+
+Regs cpuid(unsigned leaf, unsigned sub) {
+    Regs r;
+    if (!__get_cpuid_count(leaf, sub, &r.a, &r.b, &r.c, &r.d)) return Regs{};
+    return r;
+}
+
+uint64_t xcr0() {
+    uint32_t lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    return (uint64_t(hi) << 32) | lo;
+}
+
+bool bit(unsigned v, int b) { return (v >> b) & 1u; }
+
+} // namespace
+
+Isa probe_isa() {
+    const Regs l1 = cpuid(1, 0);
+    if (!bit(l1.c, 27) /* OSXSAVE */) return Isa::Scalar;
+    const uint64_t xcr = xcr0();
+    const bool ymm_saved = (xcr & 0x6) == 0x6;      // SSE + AVX state
+    const bool zmm_saved = (xcr & 0xE6) == 0xE6;    // + opmask, ZMM_Hi256, Hi16_ZMM
+    const Regs l7 = cpuid(7, 0);
+    const bool avx2 = ymm_saved && bit(l1.c, 28) /* AVX */ && bit(l1.c, 12) /* FMA */ &&
+                      bit(l1.c, 29) /* F16C */ && bit(l7.b, 5) /* AVX2 */;
+    if (!avx2) return Isa::Scalar;
+    const bool avx512 = zmm_saved && bit(l7.b, 16) /* F */ && bit(l7.b, 17) /* DQ */ &&
+                        bit(l7.b, 30) /* BW */ && bit(l7.b, 31) /* VL */ && bit(l7.c, 11) /* VNNI */;
+    return avx512 ? Isa::Avx512 : Isa::Avx2;
+}
+
+#else
+
+Isa probe_isa() {
+#if defined(__aarch64__)
+    return Isa::Neon;
+#else
+    return Isa::Scalar;
+#endif
+}
+
+#endif
+
+} // namespace loom::cpu

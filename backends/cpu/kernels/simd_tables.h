@@ -1,0 +1,24 @@
+// The SIMD levels' tables (nullptr for types a level has no kernel for; the
+// dispatcher then falls back to the level below).
+#pragma once
+
+#include "cpu/kernels.h"
+
+#if defined(__x86_64__)
+#define LOOM_KERNELS_X86 1
+#else
+#define LOOM_KERNELS_X86 0
+#endif
+#if defined(__aarch64__) && defined(LOOM_HAVE_NEON_KERNELS)
+#define LOOM_KERNELS_NEON 1
+#else
+#define LOOM_KERNELS_NEON 0
+#endif
+
+namespace loom::cpu {
+
+const MatmulKernels *avx2_kernels(loom_type t);
+const MatmulKernels *avx512_kernels(loom_type t);
+const MatmulKernels *neon_kernels(loom_type t);
+
+} // namespace loom::cpu

@@ -1,0 +1,173 @@
+// checkasm-style parity of the CPU kernel table: every weight type x every
+// ISA level this machine has, against (1) an f64 dot of lib/quant's f32
+// decode of the weights with the decoded converted activations, (2) the same
+// with the original f32 activations, and (3) the scalar level. Outputs live in
+// guard-filled buffers with a row stride wider than n_rows; odd sizes.
+//
+// Tolerances (why not exact): the per-block integer sums are exact at every
+// level, but the f32 scaling and the summation over blocks run in a different
+// order (and with FMA) in SIMD code, so levels agree to f32 rounding:
+// |got - want| <= 2e-5 * sum|w*a| (+ for the _1 types the fp16 rounding of the
+// stored s = d*sum(q): 2^-10 * sum over blocks of |m|*|s|, bounded by max|w|*|s|).
+// Against the unquantized activations the 8-bit activation step adds
+// sum|w_i| * amax_block/127.
+#include "kernel_fixture.h"
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+
+using namespace kt;
+using loom::cpu::MatmulKernels;
+
+namespace {
+
+struct Case {
+    int64_t k, n_rows, n_act;
+};
+
+struct Result {
+    std::vector<float> out; // n_act x out_stride, guards included
+    std::vector<uint8_t> act;
+    size_t act_stride;
+};
+
+constexpr size_t kActGuard = 64;
+
+Result run(const MatmulKernels *mk, const std::vector<uint8_t> &w, size_t w_stride, const std::vector<float> &x,
+           const Case &c, size_t out_stride) {
+    Result r;
+    const size_t row = loom::cpu::act_row_bytes(mk->act_type, c.k);
+    r.act_stride = row + kActGuard;
+    r.act.assign(r.act_stride * c.n_act, kGuardByte);
+    for (int64_t j = 0; j < c.n_act; ++j) mk->convert_act(&x[j * c.k], &r.act[j * r.act_stride], c.k);
+    r.out.assign(out_stride * c.n_act + 16, guard_float());
+    mk->matmul(c.k, w.data(), w_stride, c.n_rows, r.act.data(), r.act_stride, c.n_act, r.out.data(),
+               out_stride);
+    return r;
+}
+
+void check_guards(const Result &r, const Case &c, size_t row_bytes, size_t out_stride) {
+    for (int64_t j = 0; j < c.n_act; ++j)
+        for (size_t b = row_bytes; b < r.act_stride; ++b)
+            REQUIRE(r.act[j * r.act_stride + b] == kGuardByte);
+    for (size_t i = 0; i < r.out.size(); ++i) {
+        const bool inside = i < out_stride * c.n_act && int64_t(i % out_stride) < c.n_rows;
+        if (!inside) REQUIRE(is_guard(r.out[i]));
+        else REQUIRE(!is_guard(r.out[i]));
+    }
+}
+
+std::vector<Case> cases_for(int64_t block) {
+    const int64_t kb = block == 256 ? 256 : 32;
+    return {{kb, 1, 1}, {kb * 3, 5, 2}, {kb * 7, 13, 9}, {kb * 2, 17, 4}, {kb * 4, 8, 3}, {kb, 31, 7},
+            {kb * 5, 3, 5}, {kb * 2, 16, 1}, {kb * 3, 33, 6}, {kb, 4, 8}};
+}
+
+std::vector<float> random_acts(const Case &c, std::mt19937 &rng) {
+    std::normal_distribution<float> n(0.0f, 1.0f);
+    std::vector<float> x(static_cast<size_t>(c.k * c.n_act));
+    for (float &v : x) v = n(rng);
+    // An outlier per row, as in real activations.
+    for (int64_t j = 0; j < c.n_act; ++j) x[j * c.k + (j * 7) % c.k] *= 8.0f;
+    return x;
+}
+
+} // namespace
+
+TEST_CASE("every_type_has_a_matmul_at_every_level", "[kernels]") {
+    for (loom_type t : all_weight_types())
+        for (Isa isa : isa_levels()) {
+            CAPTURE(loom::type_traits(t)->name, loom::cpu::isa_name(isa));
+            const MatmulKernels *mk = loom::cpu::matmul_kernels(t, isa);
+            REQUIRE(mk != nullptr);
+            REQUIRE(loom::cpu::act_row_bytes(mk->act_type, 256) > 0);
+        }
+}
+
+TEST_CASE("matmul_matches_f32_reference_and_scalar_at_every_level", "[kernels]") {
+    std::mt19937 rng(1234);
+    for (loom_type t : all_weight_types()) {
+        const loom::TypeTraits *tt = loom::type_traits(t);
+        for (const Case &c : cases_for(tt->block_size)) {
+            CAPTURE(tt->name, c.k, c.n_rows, c.n_act);
+            const auto w = random_weights(t, c.n_rows, c.k, rng);
+            const size_t w_stride = w.size() / c.n_rows;
+            const auto wf = decode_weights(t, w, c.n_rows, c.k);
+            const auto x = random_acts(c, rng);
+            const size_t out_stride = c.n_rows + 3;
+            const MatmulKernels *scalar = loom::cpu::matmul_kernels(t, Isa::Scalar);
+            const Result ref = run(scalar, w, w_stride, x, c, out_stride);
+            const int64_t ab = act_block(scalar->act_type);
+            for (Isa isa : isa_levels()) {
+                CAPTURE(loom::cpu::isa_name(isa));
+                const MatmulKernels *mk = loom::cpu::matmul_kernels(t, isa);
+                REQUIRE(mk->act_type == scalar->act_type);
+                const Result r = run(mk, w, w_stride, x, c, out_stride);
+                const size_t row_bytes = loom::cpu::act_row_bytes(mk->act_type, c.k);
+                check_guards(r, c, row_bytes, out_stride);
+                // The converted activations are bit-identical to the scalar ones.
+                for (int64_t j = 0; j < c.n_act; ++j)
+                    REQUIRE(std::memcmp(&r.act[j * r.act_stride], &ref.act[j * ref.act_stride], row_bytes) == 0);
+                if (wf.empty()) continue; // no f32 decoder in lib/quant yet: parity with scalar only
+                for (int64_t j = 0; j < c.n_act; ++j) {
+                    const auto aq = decode_act(mk->act_type, &r.act[j * r.act_stride], c.k);
+                    for (int64_t row = 0; row < c.n_rows; ++row) {
+                        double want_q = 0, want_x = 0, mag = 0, wabs_step = 0, s_term = 0;
+                        for (int64_t b0 = 0; b0 < c.k; b0 += ab) {
+                            float amax = 0, wmax = 0;
+                            double wsum = 0;
+                            for (int64_t i = b0; i < b0 + ab; ++i) {
+                                const double wi = wf[row * c.k + i];
+                                want_q += wi * aq[i];
+                                want_x += wi * x[j * c.k + i];
+                                mag += std::fabs(wi * aq[i]);
+                                wsum += std::fabs(wi);
+                                amax = std::max(amax, std::fabs(x[j * c.k + i]));
+                                wmax = std::max(wmax, float(std::fabs(wi)));
+                            }
+                            if (ab > 1) wabs_step += wsum * amax / 127.0;
+                            if (mk->act_type == LOOM_TYPE_Q8_1) {
+                                double s = 0;
+                                for (int64_t i = b0; i < b0 + ab; ++i) s += aq[i];
+                                s_term += wmax * std::fabs(s) * (1.0 / 1024);
+                            }
+                        }
+                        const float got = r.out[j * out_stride + row];
+                        const float sref = ref.out[j * out_stride + row];
+                        if (!std::isfinite(want_q)) continue; // a random block decoded to inf/NaN
+                        const double tol = 2e-5 * mag + s_term + 1e-30;
+                        CAPTURE(row, j, got, sref, want_q, want_x, tol);
+                        REQUIRE(std::fabs(got - want_q) <= tol);
+                        REQUIRE(std::fabs(got - sref) <= tol);
+                        REQUIRE(std::fabs(got - want_x) <= tol + wabs_step + 1e-3 * mag);
+                    }
+                }
+            }
+        }
+    }
+}
+
+TEST_CASE("interleaved_q4_0_converts_to_plain_rows", "[kernels]") {
+    std::mt19937 rng(7);
+    for (loom_type t : {LOOM_TYPE_Q4_0_4_4, LOOM_TYPE_Q4_0_4_8, LOOM_TYPE_Q4_0_8_8}) {
+        const loom::TypeTraits *tt = loom::type_traits(t);
+        CAPTURE(tt->name);
+        const int64_t n_rows = 16, k = 96;
+        std::vector<uint8_t> src(static_cast<size_t>(n_rows * k / 32 * 18));
+        for (uint8_t &b : src) b = static_cast<uint8_t>(rng());
+        for (size_t g = 0; g < src.size(); g += 18 * tt->row_group)
+            for (int64_t r = 0; r < tt->row_group; ++r) put_fp16(&src[g + 2 * r], 0.01f * (r + 1));
+        std::vector<uint8_t> dst(src.size() + 32, kGuardByte);
+        REQUIRE(loom::cpu::interleaved_to_q4_0(t, src.data(), dst.data(), n_rows, k));
+        for (size_t i = src.size(); i < dst.size(); ++i) REQUIRE(dst[i] == kGuardByte);
+        if (!tt->rows_to_float) continue;
+        std::vector<float> want(static_cast<size_t>(n_rows * k)), got(want.size());
+        tt->rows_to_float(src.data(), want.data(), n_rows, k);
+        loom::type_traits(LOOM_TYPE_Q4_0)->to_float(dst.data(), got.data(), n_rows * k);
+        REQUIRE(got == want);
+    }
+    std::vector<uint8_t> buf(18 * 8);
+    REQUIRE_FALSE(loom::cpu::interleaved_to_q4_0(LOOM_TYPE_Q4_0_8_8, buf.data(), buf.data(), 4, 32));
+    REQUIRE_FALSE(loom::cpu::interleaved_to_q4_0(LOOM_TYPE_Q4_0, buf.data(), buf.data(), 4, 32));
+}
