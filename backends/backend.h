@@ -111,7 +111,8 @@ public:
     // A weight of `rows` x `cols` values of `type` whose bytes are at `data`
     // (rows * row bytes). The bytes stay valid and unchanged for the Backend's
     // lifetime (the model owns the GGUF file), so a host backend may keep the
-    // pointer instead of copying; a device backend uploads them. Load time only.
+    // pointer instead of copying; a device backend uploads them. The tensor is
+    // owned by the Backend. Load time only (not thread-safe).
     virtual Status create_weight(loom_type type, int64_t cols, int64_t rows, const void *data, Tensor **out) = 0;
 
     // A new session (thread-safe; the Backend must outlive it).

@@ -1,0 +1,224 @@
+// The CPU backend: weights borrowed from the (mapped) GGUF bytes, a session
+// per context with its own thread pool, ops recorded as closures and run in
+// order by compute(), the abort callback checked between them.
+#include "cpu/cpu_tensor.h"
+#include "cpu/kernels.h"
+
+#include "quant/quant.h"
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+
+namespace loom {
+
+namespace cpu {
+
+namespace {
+
+bool is_row_interleaved(loom_type t) {
+    return t == LOOM_TYPE_Q4_0_4_4 || t == LOOM_TYPE_Q4_0_4_8 || t == LOOM_TYPE_Q4_0_8_8;
+}
+
+Status check_rows(const char *op, const Tensor *t, int64_t rows) {
+    if (!t) return error(LOOM_ERR_INTERNAL, "cpu %s: missing tensor", op);
+    if (rows < 0 || rows > t->ne[1])
+        return error(LOOM_ERR_INTERNAL, "cpu %s: %lld rows of a tensor with %lld", op, (long long)rows, (long long)t->ne[1]);
+    return Status::ok();
+}
+
+Status check_f32(const char *op, const Tensor *t, int64_t cols, int64_t rows) {
+    LOOM_TRY(check_rows(op, t, rows));
+    if (t->type != LOOM_TYPE_F32 || t->ne[0] != cols)
+        return error(LOOM_ERR_INTERNAL, "cpu %s: expected f32 rows of %lld values, got type %d with %lld", op,
+                     (long long)cols, t->type, (long long)t->ne[0]);
+    return Status::ok();
+}
+
+Status check_i32(const char *op, const Tensor *t, int64_t n) {
+    if (!t || t->type != LOOM_TYPE_I32 || t->ne[0] < n)
+        return error(LOOM_ERR_INTERNAL, "cpu %s: index tensor too small for %lld entries", op, (long long)n);
+    return Status::ok();
+}
+
+class CpuSession final : public Session {
+public:
+    explicit CpuSession(int n_threads) : pool_(n_threads) { scratch_.per_worker.resize(static_cast<size_t>(n_threads)); }
+
+    Status alloc(loom_type type, int64_t cols, int64_t rows, Tensor **out) override {
+        std::unique_ptr<CpuTensor> t;
+        LOOM_TRY(make_host_tensor(type, cols, rows, &t));
+        *out = t.get();
+        tensors_.push_back(std::move(t));
+        return Status::ok();
+    }
+
+    Status upload(Tensor *t, size_t offset, const void *src, size_t size) override {
+        LOOM_TRY(check_range(t, offset, size));
+        if (size) std::memcpy(cpu(t)->data + offset, src, size);
+        return Status::ok();
+    }
+
+    Status download(const Tensor *t, size_t offset, void *dst, size_t size) override {
+        LOOM_TRY(check_range(t, offset, size));
+        if (size) std::memcpy(dst, cpu(t)->data + offset, size);
+        return Status::ok();
+    }
+
+    void release(Tensor *t) override {
+        auto it = std::find_if(tensors_.begin(), tensors_.end(), [&](const auto &p) { return p.get() == t; });
+        if (it != tensors_.end()) tensors_.erase(it);
+    }
+
+    Status begin_graph() override {
+        ops_.clear();
+        return Status::ok();
+    }
+
+    Status compute(const AbortFn &abort) override {
+        for (auto &op : ops_) {
+            if (abort && abort()) {
+                ops_.clear();
+                return error(LOOM_ERR_CANCELLED, "decode cancelled by the abort callback");
+            }
+            op();
+        }
+        ops_.clear();
+        return Status::ok();
+    }
+
+    Status get_rows(Tensor *dst, const Tensor *table, const Tensor *ids, int64_t rows) override {
+        LOOM_TRY(check_f32("get_rows", dst, table->ne[0], rows));
+        LOOM_TRY(check_i32("get_rows", ids, rows));
+        record([=] { op_get_rows(pool_, cpu(dst), cpu(table), cpu(ids), rows); });
+        return Status::ok();
+    }
+
+    Status rmsnorm(Tensor *dst, const Tensor *src, const Tensor *w, float eps, int64_t rows) override {
+        LOOM_TRY(check_f32("rmsnorm", src, dst->ne[0], rows));
+        LOOM_TRY(check_f32("rmsnorm", dst, src->ne[0], rows));
+        LOOM_TRY(check_f32("rmsnorm weight", w, src->ne[0], 1));
+        record([=] { op_rmsnorm(pool_, cpu(dst), cpu(src), cpu(w), eps, rows); });
+        return Status::ok();
+    }
+
+    Status matmul(Tensor *dst, const Tensor *w, const Tensor *src, const Tensor *bias, int64_t rows) override {
+        LOOM_TRY(check_f32("matmul input", src, w->ne[0], rows));
+        LOOM_TRY(check_f32("matmul output", dst, w->ne[1], rows));
+        if (bias) LOOM_TRY(check_f32("matmul bias", bias, w->ne[1], 1));
+        record([=] { op_matmul(pool_, scratch_, cpu(dst), cpu(w), cpu(src), bias ? cpu(bias) : nullptr, rows); });
+        return Status::ok();
+    }
+
+    Status rope(Tensor *x, const Tensor *pos, RopeMode mode, int n_head, int head_dim, float freq_base,
+                int64_t rows) override {
+        LOOM_TRY(check_f32("rope", x, int64_t(n_head) * head_dim, rows));
+        LOOM_TRY(check_i32("rope", pos, rows));
+        record([=] { op_rope(pool_, cpu(x), cpu(pos), mode, n_head, head_dim, freq_base, rows); });
+        return Status::ok();
+    }
+
+    Status kv_store(Tensor *cache, const Tensor *src, const Tensor *cells, int64_t rows) override {
+        LOOM_TRY(check_f32("kv_store", src, cache->ne[0], rows));
+        LOOM_TRY(check_i32("kv_store", cells, rows));
+        const TypeTraits *tt = type_traits(cache->type);
+        if (!tt || !tt->from_float) return error(LOOM_ERR_UNSUPPORTED, "cpu kv_store: cache type %d", cache->type);
+        record([=] { op_kv_store(pool_, cpu(cache), cpu(src), cpu(cells), rows); });
+        return Status::ok();
+    }
+
+    Status attention(Tensor *out, const Tensor *q, const Tensor *k, const Tensor *v, const Tensor *mask, int n_head,
+                     int n_head_kv, int head_dim, float scale, int64_t n_kv, int64_t rows) override {
+        const int64_t qd = int64_t(n_head) * head_dim, kvd = int64_t(n_head_kv) * head_dim;
+        LOOM_TRY(check_f32("attention q", q, qd, rows));
+        LOOM_TRY(check_f32("attention out", out, qd, rows));
+        LOOM_TRY(check_rows("attention mask", mask, rows));
+        if (k->ne[0] != kvd || v->ne[0] != kvd || n_kv > k->ne[1] || n_kv > v->ne[1] || mask->ne[0] < n_kv ||
+            n_head_kv <= 0 || n_head % n_head_kv != 0)
+            return error(LOOM_ERR_INTERNAL, "cpu attention: inconsistent shapes");
+        AttentionArgs a{n_head, n_head_kv, head_dim, scale, n_kv, rows};
+        record([=] { op_attention(pool_, scratch_, cpu(out), cpu(q), cpu(k), cpu(v), cpu(mask), a); });
+        return Status::ok();
+    }
+
+    Status swiglu(Tensor *dst, const Tensor *gate, const Tensor *up, int64_t rows) override {
+        LOOM_TRY(check_f32("swiglu", gate, dst->ne[0], rows));
+        LOOM_TRY(check_f32("swiglu", up, dst->ne[0], rows));
+        LOOM_TRY(check_f32("swiglu", dst, dst->ne[0], rows));
+        record([=] { op_swiglu(pool_, cpu(dst), cpu(gate), cpu(up), rows); });
+        return Status::ok();
+    }
+
+    Status add(Tensor *dst, const Tensor *a, const Tensor *b, int64_t rows) override {
+        LOOM_TRY(check_f32("add", a, dst->ne[0], rows));
+        LOOM_TRY(check_f32("add", b, dst->ne[0], rows));
+        LOOM_TRY(check_f32("add", dst, dst->ne[0], rows));
+        record([=] { op_add(pool_, cpu(dst), cpu(a), cpu(b), rows); });
+        return Status::ok();
+    }
+
+private:
+    template <typename F>
+    void record(F &&f) { ops_.emplace_back(std::forward<F>(f)); }
+
+    static Status check_range(const Tensor *t, size_t offset, size_t size) {
+        size_t total = t->row_bytes * static_cast<size_t>(t->ne[1]);
+        if (offset > total || size > total - offset)
+            return error(LOOM_ERR_INTERNAL, "cpu transfer of %zu bytes at %zu past a %zu-byte tensor", size, offset, total);
+        return Status::ok();
+    }
+
+    ThreadPool pool_;
+    Scratch scratch_;
+    std::vector<std::unique_ptr<CpuTensor>> tensors_;
+    std::vector<std::function<void()>> ops_;
+};
+
+class CpuBackend final : public Backend {
+public:
+    const char *name() const override { return "cpu"; }
+
+    Status create_weight(loom_type type, int64_t cols, int64_t rows, const void *data, Tensor **out) override {
+        const TypeTraits *tt = type_traits(type);
+        if (!tt || !tt->to_float)
+            return error(LOOM_ERR_UNSUPPORTED, "tensor type %s has no CPU support", tt ? tt->name : "(unknown)");
+        std::unique_ptr<CpuTensor> t;
+        if (is_row_interleaved(type)) {
+            // Interleaved row groups have no matmul: convert once to plain Q4_0 rows.
+            LOOM_TRY(make_host_tensor(LOOM_TYPE_Q4_0, cols, rows, &t));
+            if (!interleaved_to_q4_0(type, data, t->data, rows, cols))
+                return error(LOOM_ERR_FORMAT, "%s weight of %lld x %lld cannot be de-interleaved", tt->name,
+                             (long long)rows, (long long)cols);
+        } else {
+            t = std::make_unique<CpuTensor>();
+            t->type = type;
+            t->ne[0] = cols;
+            t->ne[1] = rows;
+            LOOM_TRY(row_bytes(type, cols, &t->row_bytes));
+            t->data = const_cast<uint8_t *>(static_cast<const uint8_t *>(data));   // read-only use
+        }
+        *out = t.get();
+        weights_.push_back(std::move(t));
+        return Status::ok();
+    }
+
+    Status new_session(const SessionParams &params, std::unique_ptr<Session> *out) const override {
+        int n = std::max(1, std::min(params.n_threads, 256));
+        *out = std::make_unique<CpuSession>(n);
+        return Status::ok();
+    }
+
+private:
+    std::vector<std::unique_ptr<CpuTensor>> weights_;
+};
+
+} // namespace
+
+} // namespace cpu
+
+Status create_cpu_backend(std::unique_ptr<Backend> *out) {
+    *out = std::make_unique<cpu::CpuBackend>();
+    return Status::ok();
+}
+
+} // namespace loom

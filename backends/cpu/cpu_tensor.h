@@ -1,0 +1,64 @@
+// CPU backend internals: tensors in host memory and the op kernels the
+// session runs (each multi-threaded over a ThreadPool).
+//
+// Owner: backends/cpu.
+#pragma once
+
+#include "backends/backend.h"
+#include "cpu/thread_pool.h"
+
+#include <cstdlib>
+#include <memory>
+#include <vector>
+
+namespace loom::cpu {
+
+struct CpuTensor : Tensor {
+    uint8_t *data = nullptr;                    // borrowed (weights) or owned
+    std::unique_ptr<uint8_t, decltype(&std::free)> owned{nullptr, &std::free};
+
+    uint8_t *row(int64_t i) const { return data + static_cast<size_t>(i) * row_bytes; }
+    float *f32_row(int64_t i) const { return reinterpret_cast<float *>(row(i)); }
+    const int32_t *i32() const { return reinterpret_cast<const int32_t *>(data); }
+};
+
+inline CpuTensor *cpu(Tensor *t) { return static_cast<CpuTensor *>(t); }
+inline const CpuTensor *cpu(const Tensor *t) { return static_cast<const CpuTensor *>(t); }
+
+// A 64-byte aligned, zeroed tensor of rows x cols of `type`.
+Status make_host_tensor(loom_type type, int64_t cols, int64_t rows, std::unique_ptr<CpuTensor> *out);
+
+// Per-worker scratch memory (grown on demand, reused across ops).
+struct Scratch {
+    std::vector<std::vector<float>> per_worker;   // one f32 buffer per worker
+    std::vector<uint8_t> shared;                  // converted activations, dequantized KV
+    float *worker(int w, size_t n) {
+        std::vector<float> &v = per_worker[static_cast<size_t>(w)];
+        if (v.size() < n) v.resize(n);
+        return v.data();
+    }
+};
+
+// --- op kernels (ops.cpp, matmul.cpp, attention.cpp) ---------------------
+void op_get_rows(ThreadPool &pool, CpuTensor *dst, const CpuTensor *table, const CpuTensor *ids, int64_t rows);
+void op_rmsnorm(ThreadPool &pool, CpuTensor *dst, const CpuTensor *src, const CpuTensor *w, float eps, int64_t rows);
+void op_rope(ThreadPool &pool, CpuTensor *x, const CpuTensor *pos, RopeMode mode, int n_head, int head_dim,
+             float freq_base, int64_t rows);
+void op_kv_store(ThreadPool &pool, CpuTensor *cache, const CpuTensor *src, const CpuTensor *cells, int64_t rows);
+void op_swiglu(ThreadPool &pool, CpuTensor *dst, const CpuTensor *gate, const CpuTensor *up, int64_t rows);
+void op_add(ThreadPool &pool, CpuTensor *dst, const CpuTensor *a, const CpuTensor *b, int64_t rows);
+void op_matmul(ThreadPool &pool, Scratch &scratch, CpuTensor *dst, const CpuTensor *w, const CpuTensor *src,
+               const CpuTensor *bias, int64_t rows);
+
+struct AttentionArgs {
+    int n_head, n_head_kv, head_dim;
+    float scale;
+    int64_t n_kv, rows;
+};
+void op_attention(ThreadPool &pool, Scratch &scratch, CpuTensor *out, const CpuTensor *q, const CpuTensor *k,
+                  const CpuTensor *v, const CpuTensor *mask, const AttentionArgs &a);
+
+// Row `i` of any weight type as n floats (n = t->ne[0]).
+void dequantize_row(const CpuTensor *t, int64_t i, float *dst);
+
+} // namespace loom::cpu

@@ -1,0 +1,75 @@
+// Matmul with a typed weight: dst[j][r] = dot(W[r], x[j]) + bias[r].
+// Activations are converted once per matmul to the kernel table's activation
+// type (backends/cpu/kernels.h), then threads split the weight rows into
+// chunks and run the per-type block dot kernel. Types without a kernel fall
+// back to dequantizing each weight row once and f32 dot products.
+#include "cpu/cpu_tensor.h"
+#include "cpu/kernels.h"
+
+#include <algorithm>
+
+namespace loom::cpu {
+
+namespace {
+
+constexpr int64_t kRowsPerTask = 16;
+
+float dot_f32(const float *a, const float *b, int64_t n) {
+    float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int l = 0; l < 8; l++) acc[l] += a[i + l] * b[i + l];
+    float s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+    for (; i < n; i++) s += a[i] * b[i];
+    return s;
+}
+
+void matmul_dequant(ThreadPool &pool, Scratch &scratch, CpuTensor *dst, const CpuTensor *w, const CpuTensor *src,
+                    int64_t rows) {
+    const int64_t k = w->ne[0], n_out = w->ne[1];
+    const int64_t n_tasks = (n_out + kRowsPerTask - 1) / kRowsPerTask;
+    pool.parallel_for(n_tasks, [&](int64_t t, int worker) {
+        float *wrow = scratch.worker(worker, static_cast<size_t>(k));
+        const int64_t r1 = std::min(n_out, (t + 1) * kRowsPerTask);
+        for (int64_t r = t * kRowsPerTask; r < r1; r++) {
+            dequantize_row(w, r, wrow);
+            for (int64_t j = 0; j < rows; j++) dst->f32_row(j)[r] = dot_f32(wrow, src->f32_row(j), k);
+        }
+    });
+}
+
+void matmul_kernel(ThreadPool &pool, Scratch &scratch, const MatmulKernels &kern, CpuTensor *dst, const CpuTensor *w,
+                   const CpuTensor *src, int64_t rows) {
+    const int64_t k = w->ne[0], n_out = w->ne[1];
+    const size_t act_stride = act_row_bytes(kern.act_type, k);
+    if (scratch.shared.size() < act_stride * static_cast<size_t>(rows))
+        scratch.shared.resize(act_stride * static_cast<size_t>(rows));
+    uint8_t *act = scratch.shared.data();
+    pool.parallel_for(rows, [&](int64_t j, int) { kern.convert_act(src->f32_row(j), act + act_stride * j, k); });
+    const int64_t n_tasks = (n_out + kRowsPerTask - 1) / kRowsPerTask;
+    const size_t out_stride = static_cast<size_t>(dst->ne[0]);
+    pool.parallel_for(n_tasks, [&](int64_t t, int) {
+        const int64_t r0 = t * kRowsPerTask, r1 = std::min(n_out, r0 + kRowsPerTask);
+        kern.matmul(k, w->row(r0), w->row_bytes, r1 - r0, act, act_stride, rows, dst->f32_row(0) + r0, out_stride);
+    });
+}
+
+} // namespace
+
+void op_matmul(ThreadPool &pool, Scratch &scratch, CpuTensor *dst, const CpuTensor *w, const CpuTensor *src,
+               const CpuTensor *bias, int64_t rows) {
+    const MatmulKernels *kern = matmul_kernels(w->type, active_isa());
+    if (kern && kern->matmul && kern->convert_act)
+        matmul_kernel(pool, scratch, *kern, dst, w, src, rows);
+    else
+        matmul_dequant(pool, scratch, dst, w, src, rows);
+    if (!bias) return;
+    const float *b = bias->f32_row(0);
+    const int64_t n_out = w->ne[1];
+    pool.parallel_for(rows, [&](int64_t j, int) {
+        float *y = dst->f32_row(j);
+        for (int64_t r = 0; r < n_out; r++) y[r] += b[r];
+    });
+}
+
+} // namespace loom::cpu

@@ -1,0 +1,105 @@
+// Element-wise and row-wise ops of the CPU backend: threads split rows.
+#include "cpu/cpu_tensor.h"
+
+#include "quant/quant.h"
+
+#include <cmath>
+#include <cstring>
+
+namespace loom::cpu {
+
+Status make_host_tensor(loom_type type, int64_t cols, int64_t rows, std::unique_ptr<CpuTensor> *out) {
+    auto t = std::make_unique<CpuTensor>();
+    t->type = type;
+    t->ne[0] = cols;
+    t->ne[1] = rows;
+    if (type == LOOM_TYPE_I32) {
+        t->row_bytes = static_cast<size_t>(cols) * 4;
+    } else {
+        Status s = row_bytes(type, cols, &t->row_bytes);
+        if (!s) return error(LOOM_ERR_INVALID_ARGUMENT, "cpu tensor: %s", s.message().c_str());
+    }
+    size_t bytes = t->row_bytes * static_cast<size_t>(rows);
+    size_t padded = (bytes + 63) / 64 * 64;
+    if (padded == 0) padded = 64;
+    void *p = std::aligned_alloc(64, padded);
+    if (!p) return error(LOOM_ERR_OUT_OF_MEMORY, "cpu tensor of %zu bytes", padded);
+    std::memset(p, 0, padded);
+    t->owned.reset(static_cast<uint8_t *>(p));
+    t->data = t->owned.get();
+    *out = std::move(t);
+    return Status::ok();
+}
+
+void dequantize_row(const CpuTensor *t, int64_t i, float *dst) {
+    if (t->type == LOOM_TYPE_F32) {
+        std::memcpy(dst, t->row(i), static_cast<size_t>(t->ne[0]) * sizeof(float));
+        return;
+    }
+    type_traits(t->type)->to_float(t->row(i), dst, t->ne[0]);
+}
+
+void op_get_rows(ThreadPool &pool, CpuTensor *dst, const CpuTensor *table, const CpuTensor *ids, int64_t rows) {
+    pool.parallel_for(rows, [&](int64_t i, int) { dequantize_row(table, ids->i32()[i], dst->f32_row(i)); });
+}
+
+void op_rmsnorm(ThreadPool &pool, CpuTensor *dst, const CpuTensor *src, const CpuTensor *w, float eps, int64_t rows) {
+    const int64_t n = src->ne[0];
+    const float *g = w->f32_row(0);
+    pool.parallel_for(rows, [&](int64_t i, int) {
+        const float *x = src->f32_row(i);
+        float *y = dst->f32_row(i);
+        double sum = 0.0;
+        for (int64_t j = 0; j < n; j++) sum += double(x[j]) * double(x[j]);
+        const float scale = static_cast<float>(1.0 / std::sqrt(sum / double(n) + double(eps)));
+        for (int64_t j = 0; j < n; j++) y[j] = x[j] * scale * g[j];
+    });
+}
+
+void op_rope(ThreadPool &pool, CpuTensor *x, const CpuTensor *pos, RopeMode mode, int n_head, int head_dim,
+             float freq_base, int64_t rows) {
+    const int half = head_dim / 2;
+    pool.parallel_for(rows, [&](int64_t i, int) {
+        const double p = pos->i32()[i];
+        float *row = x->f32_row(i);
+        for (int j = 0; j < half; j++) {
+            const double theta = p * std::pow(double(freq_base), -2.0 * j / head_dim);
+            const float c = static_cast<float>(std::cos(theta)), s = static_cast<float>(std::sin(theta));
+            for (int h = 0; h < n_head; h++) {
+                float *hd = row + static_cast<size_t>(h) * head_dim;
+                const int a = mode == RopeMode::Neox ? j : 2 * j;
+                const int b = mode == RopeMode::Neox ? j + half : 2 * j + 1;
+                const float x0 = hd[a], x1 = hd[b];
+                hd[a] = x0 * c - x1 * s;
+                hd[b] = x0 * s + x1 * c;
+            }
+        }
+    });
+}
+
+void op_kv_store(ThreadPool &pool, CpuTensor *cache, const CpuTensor *src, const CpuTensor *cells, int64_t rows) {
+    const TypeTraits *tt = type_traits(cache->type);
+    pool.parallel_for(rows, [&](int64_t i, int) {
+        tt->from_float(src->f32_row(i), cache->row(cells->i32()[i]), src->ne[0]);
+    });
+}
+
+void op_swiglu(ThreadPool &pool, CpuTensor *dst, const CpuTensor *gate, const CpuTensor *up, int64_t rows) {
+    const int64_t n = dst->ne[0];
+    pool.parallel_for(rows, [&](int64_t i, int) {
+        const float *g = gate->f32_row(i), *u = up->f32_row(i);
+        float *y = dst->f32_row(i);
+        for (int64_t j = 0; j < n; j++) y[j] = g[j] / (1.0f + std::exp(-g[j])) * u[j];
+    });
+}
+
+void op_add(ThreadPool &pool, CpuTensor *dst, const CpuTensor *a, const CpuTensor *b, int64_t rows) {
+    const int64_t n = dst->ne[0];
+    pool.parallel_for(rows, [&](int64_t i, int) {
+        const float *x = a->f32_row(i), *y = b->f32_row(i);
+        float *z = dst->f32_row(i);
+        for (int64_t j = 0; j < n; j++) z[j] = x[j] + y[j];
+    });
+}
+
+} // namespace loom::cpu

@@ -1,0 +1,219 @@
+// C API: contexts, batches, decoding, KV cache operations and state
+// (SECTION context of include/loom.h).
+#include "api/guard.h"
+#include "context/context.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+
+namespace loom {
+
+namespace {
+
+Status output_row(loom_context *ctx, int32_t i, int32_t *row) {
+    LOOM_CHECK_ARG(ctx != nullptr, "ctx is NULL");
+    if (i == -1) i = ctx->last_output;
+    if (i < 0 || size_t(i) >= ctx->entry_row.size())
+        return error(LOOM_ERR_INVALID_ARGUMENT, "batch entry %d is not in the last decoded batch (%zu entries)", i,
+                     ctx->entry_row.size());
+    if (ctx->entry_row[size_t(i)] < 0) return error(LOOM_ERR_NOT_FOUND, "batch entry %d did not ask for outputs", i);
+    *row = ctx->entry_row[size_t(i)];
+    return Status::ok();
+}
+
+Status check_seq(const loom_context *ctx, int32_t seq, bool allow_all) {
+    LOOM_CHECK_ARG(ctx != nullptr, "ctx is NULL");
+    if ((seq < 0 && !allow_all) || (seq >= 0 && uint32_t(seq) >= ctx->params.n_seq_max))
+        return error(LOOM_ERR_INVALID_ARGUMENT, "seq_id %d is not in [0, n_seq_max = %u)", seq, ctx->params.n_seq_max);
+    return Status::ok();
+}
+
+Status check_range(int32_t p0, int32_t p1) {
+    if (p0 < 0 || (p1 >= 0 && p1 < p0))
+        return error(LOOM_ERR_INVALID_ARGUMENT, "position range [%d, %d) is invalid", p0, p1);
+    return Status::ok();
+}
+
+} // namespace
+
+} // namespace loom
+
+extern "C" {
+
+LOOM_API void loom_context_default_params(loom_context_params *params) {
+    if (!params) return;
+    *params = loom_context_params{};
+    params->struct_size = sizeof(loom_context_params);
+    params->n_batch = 512;
+    params->n_seq_max = 1;
+    params->kv_type = LOOM_TYPE_F16;
+}
+
+LOOM_API loom_status loom_context_new(const loom_model *model, const loom_context_params *params, loom_context **out) {
+    return loom::api_call([&] {
+        LOOM_CHECK_ARG(out != nullptr, "out is NULL");
+        loom_context_params p;
+        loom_context_default_params(&p);
+        LOOM_TRY(loom::read_params(params, &p));
+        std::unique_ptr<loom_context> ctx;
+        LOOM_TRY(loom::context_create(model, p, &ctx));
+        *out = ctx.release();
+        return loom::Status::ok();
+    });
+}
+
+LOOM_API void loom_context_free(loom_context *ctx) { delete ctx; }
+
+LOOM_API uint32_t loom_context_n_ctx(const loom_context *ctx) { return ctx ? ctx->params.n_ctx : 0; }
+
+LOOM_API loom_status loom_batch_new(int32_t capacity, loom_batch **out) {
+    return loom::api_call([&] {
+        LOOM_CHECK_ARG(out != nullptr, "out is NULL");
+        LOOM_CHECK_ARG(capacity > 0 && capacity <= (1 << 24), "capacity must be in [1, 2^24]");
+        auto b = std::make_unique<loom_batch>();
+        b->capacity = capacity;
+        b->token.reserve(size_t(capacity));
+        b->pos.reserve(size_t(capacity));
+        b->seq.reserve(size_t(capacity));
+        b->want.reserve(size_t(capacity));
+        *out = b.release();
+        return loom::Status::ok();
+    });
+}
+
+LOOM_API void loom_batch_free(loom_batch *batch) { delete batch; }
+
+LOOM_API void loom_batch_clear(loom_batch *batch) {
+    if (!batch) return;
+    batch->token.clear();
+    batch->pos.clear();
+    batch->seq.clear();
+    batch->want.clear();
+}
+
+LOOM_API loom_status loom_batch_add(loom_batch *batch, int32_t token, int32_t pos, int32_t seq_id, int32_t want_logits) {
+    return loom::api_call([&] {
+        LOOM_CHECK_ARG(batch != nullptr, "batch is NULL");
+        LOOM_CHECK_ARG(pos >= 0 && seq_id >= 0, "pos and seq_id must not be negative");
+        if (batch->size() >= batch->capacity)
+            return loom::error(LOOM_ERR_BUFFER_TOO_SMALL, "the batch is full (capacity %d)", batch->capacity);
+        batch->token.push_back(token);
+        batch->pos.push_back(pos);
+        batch->seq.push_back(seq_id);
+        batch->want.push_back(want_logits ? 1 : 0);
+        return loom::Status::ok();
+    });
+}
+
+LOOM_API int32_t loom_batch_size(const loom_batch *batch) { return batch ? batch->size() : 0; }
+
+LOOM_API loom_status loom_decode(loom_context *ctx, const loom_batch *batch) {
+    return loom::api_call([&] {
+        LOOM_CHECK_ARG(ctx != nullptr && batch != nullptr, "ctx or batch is NULL");
+        return loom::context_decode(*ctx, *batch);
+    });
+}
+
+LOOM_API loom_status loom_get_logits(loom_context *ctx, int32_t i, const float **logits) {
+    return loom::api_call([&] {
+        LOOM_CHECK_ARG(logits != nullptr, "logits is NULL");
+        int32_t row = 0;
+        LOOM_TRY(loom::output_row(ctx, i, &row));
+        *logits = ctx->logits.data() + size_t(row) * size_t(ctx->m->hparams().n_vocab);
+        return loom::Status::ok();
+    });
+}
+
+LOOM_API loom_status loom_get_embeddings(loom_context *ctx, int32_t i, const float **embd) {
+    return loom::api_call([&] {
+        LOOM_CHECK_ARG(embd != nullptr, "embd is NULL");
+        int32_t row = 0;
+        LOOM_TRY(loom::output_row(ctx, i, &row));
+        if (!ctx->params.embeddings)
+            return loom::error(LOOM_ERR_NOT_FOUND, "the context was created without params.embeddings");
+        *embd = ctx->embd.data() + size_t(row) * size_t(ctx->m->hparams().n_embd);
+        return loom::Status::ok();
+    });
+}
+
+LOOM_API void loom_kv_clear(loom_context *ctx) {
+    if (ctx) ctx->kv.clear();
+}
+
+LOOM_API loom_status loom_kv_seq_remove(loom_context *ctx, int32_t seq_id, int32_t p0, int32_t p1) {
+    return loom::api_call([&] {
+        LOOM_TRY(loom::check_seq(ctx, seq_id, true));
+        LOOM_TRY(loom::check_range(p0, p1));
+        ctx->kv.seq_remove(seq_id, p0, p1);
+        return loom::Status::ok();
+    });
+}
+
+LOOM_API loom_status loom_kv_seq_copy(loom_context *ctx, int32_t src, int32_t dst, int32_t p0, int32_t p1) {
+    return loom::api_call([&] {
+        LOOM_TRY(loom::check_seq(ctx, src, false));
+        LOOM_TRY(loom::check_seq(ctx, dst, false));
+        LOOM_TRY(loom::check_range(p0, p1));
+        ctx->kv.seq_copy(src, dst, p0, p1);
+        return loom::Status::ok();
+    });
+}
+
+LOOM_API loom_status loom_kv_seq_pos_max(const loom_context *ctx, int32_t seq_id, int32_t *pos) {
+    return loom::api_call([&] {
+        LOOM_TRY(loom::check_seq(ctx, seq_id, false));
+        LOOM_CHECK_ARG(pos != nullptr, "pos is NULL");
+        *pos = ctx->kv.seq_pos_max(seq_id);
+        return loom::Status::ok();
+    });
+}
+
+LOOM_API loom_status loom_state_save(const loom_context *ctx, void *buf, size_t capacity, size_t *size) {
+    return loom::api_call([&] {
+        LOOM_CHECK_ARG(ctx != nullptr && size != nullptr, "ctx or size is NULL");
+        std::vector<uint8_t> state;
+        LOOM_TRY(loom::state_write(*ctx, &state));
+        return loom::copy_out(state.data(), state.size(), buf, capacity, size);
+    });
+}
+
+LOOM_API loom_status loom_state_load(loom_context *ctx, const void *buf, size_t size) {
+    return loom::api_call([&] {
+        LOOM_CHECK_ARG(ctx != nullptr && (buf != nullptr || size == 0), "ctx or buf is NULL");
+        return loom::state_read(*ctx, static_cast<const uint8_t *>(buf), size);
+    });
+}
+
+LOOM_API loom_status loom_state_save_file(const loom_context *ctx, const char *path) {
+    return loom::api_call([&] {
+        LOOM_CHECK_ARG(ctx != nullptr && path != nullptr, "ctx or path is NULL");
+        std::vector<uint8_t> state;
+        LOOM_TRY(loom::state_write(*ctx, &state));
+        FILE *f = std::fopen(path, "wb");
+        if (!f) return loom::error(LOOM_ERR_IO, "cannot create '%s': %s", path, std::strerror(errno));
+        size_t n = std::fwrite(state.data(), 1, state.size(), f);
+        int closed = std::fclose(f);
+        if (n != state.size() || closed != 0) return loom::error(LOOM_ERR_IO, "cannot write '%s': %s", path, std::strerror(errno));
+        return loom::Status::ok();
+    });
+}
+
+LOOM_API loom_status loom_state_load_file(loom_context *ctx, const char *path) {
+    return loom::api_call([&] {
+        LOOM_CHECK_ARG(ctx != nullptr && path != nullptr, "ctx or path is NULL");
+        FILE *f = std::fopen(path, "rb");
+        if (!f) return loom::error(LOOM_ERR_IO, "cannot open '%s': %s", path, std::strerror(errno));
+        std::vector<uint8_t> data;
+        uint8_t chunk[1 << 16];
+        size_t n;
+        while ((n = std::fread(chunk, 1, sizeof chunk, f)) > 0) data.insert(data.end(), chunk, chunk + n);
+        bool bad = std::ferror(f) != 0;
+        std::fclose(f);
+        if (bad) return loom::error(LOOM_ERR_IO, "cannot read '%s'", path);
+        return loom::state_read(*ctx, data.data(), data.size());
+    });
+}
+
+} // extern "C"

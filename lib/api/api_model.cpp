@@ -1,0 +1,157 @@
+// C API: model loading and getters (SECTION model of include/loom.h).
+#include "api/guard.h"
+#include "api/handles.h"
+#include "backends/backend.h"
+#include "model/model.h"
+#include "tokenizer/tokenizer.h"
+
+#include <memory>
+
+loom_model::~loom_model() = default;
+
+namespace loom {
+
+namespace {
+
+// Load progress is reported in two phases: reading the file (0 .. kReadShare)
+// and binding weights into the backend (kReadShare .. 1).
+constexpr float kReadShare = 0.25f;
+
+struct ProgressReporter {
+    const loom_model_params &p;
+    // true to continue
+    bool report(float fraction) const {
+        if (!p.progress) return true;
+        if (fraction < 0.0f) fraction = 0.0f;
+        if (fraction > 1.0f) fraction = 1.0f;
+        return p.progress(p.progress_user_data, fraction) == 0;
+    }
+};
+
+Status cancelled() { return error(LOOM_ERR_CANCELLED, "model load cancelled by the progress callback"); }
+
+Status make_backend(const loom_model_params &p, std::unique_ptr<Backend> *out) {
+    switch (p.backend) {
+    case LOOM_BACKEND_AUTO:   // Vulkan hook: try create_vulkan_backend first once it exists
+    case LOOM_BACKEND_CPU: return create_cpu_backend(out);
+    case LOOM_BACKEND_VULKAN:
+        return error(LOOM_ERR_UNSUPPORTED, "the Vulkan backend is not available in this build");
+    default: return error(LOOM_ERR_INVALID_ARGUMENT, "params.backend = %d is not a loom_backend_kind", p.backend);
+    }
+}
+
+// A file with no tensors at all (a vocabulary file) loads as vocab-only.
+bool is_vocab_only(const loom_model_params &p, const GgufFile &g) { return p.vocab_only != 0 || g.tensors().empty(); }
+
+Status finish_load(std::shared_ptr<GgufFile> file, const loom_model_params &p, loom_model **out) {
+    auto m = std::make_unique<loom_model>();
+    m->log = LogSink{p.log, p.log_user_data};
+    m->gguf.file = std::move(file);
+    const GgufFile &g = *m->gguf.file;
+    if (g.find_kv("tokenizer.ggml.tokens")) LOOM_TRY(Tokenizer::create(g, &m->tokenizer));
+    if (!is_vocab_only(p, g)) {
+        std::unique_ptr<Backend> backend;
+        LOOM_TRY(make_backend(p, &backend));
+        ProgressReporter pr{p};
+        ModelLoadOptions opts;
+        opts.progress = [&pr](float f) { return pr.report(kReadShare + (1.0f - kReadShare) * f); };
+        LOOM_TRY(Model::load(g, std::move(backend), opts, &m->model));
+        const HParams &h = m->model->hparams();
+        if (m->tokenizer && m->tokenizer->n_vocab() > h.n_vocab)
+            return error(LOOM_ERR_FORMAT, "the vocabulary has %d tokens but token_embd.weight only %d rows",
+                         m->tokenizer->n_vocab(), h.n_vocab);
+        log(&m->log, LOOM_LOG_INFO, "loaded %s model: %d layers, %d embd, %d heads (%d kv), backend %s",
+            h.arch.c_str(), h.n_layer, h.n_embd, h.n_head, h.n_head_kv, m->model->backend().name());
+    }
+    if (!ProgressReporter{p}.report(1.0f)) return cancelled();
+    *out = m.release();
+    return Status::ok();
+}
+
+Status check_load_args(const loom_model_params *in, loom_model **out, loom_model_params *p) {
+    LOOM_CHECK_ARG(out != nullptr, "out is NULL");
+    loom_model_default_params(p);
+    return read_params(in, p);
+}
+
+} // namespace
+
+} // namespace loom
+
+extern "C" {
+
+LOOM_API void loom_model_default_params(loom_model_params *params) {
+    if (!params) return;
+    *params = loom_model_params{};
+    params->struct_size = sizeof(loom_model_params);
+    params->use_mmap = 1;
+    params->backend = LOOM_BACKEND_AUTO;
+    params->device_index = -1;
+}
+
+LOOM_API loom_status loom_model_load(const char *path, const loom_model_params *params, loom_model **out) {
+    return loom::api_call([&] {
+        loom_model_params p;
+        LOOM_TRY(loom::check_load_args(params, out, &p));
+        LOOM_CHECK_ARG(path != nullptr, "path is NULL");
+        loom::GgufOpenOptions opts;
+        opts.use_mmap = p.use_mmap != 0;
+        loom::ProgressReporter pr{p};
+        opts.progress = [&pr](uint64_t done, uint64_t total) {
+            return pr.report(loom::kReadShare * (total ? float(double(done) / double(total)) : 1.0f));
+        };
+        std::unique_ptr<loom::GgufFile> file;
+        LOOM_TRY(loom::GgufFile::open_file(path, opts, &file));
+        return loom::finish_load(std::shared_ptr<loom::GgufFile>(std::move(file)), p, out);
+    });
+}
+
+LOOM_API loom_status loom_model_load_from_memory(const void *data, size_t size, const loom_model_params *params,
+                                                 loom_model **out) {
+    return loom::api_call([&] {
+        loom_model_params p;
+        LOOM_TRY(loom::check_load_args(params, out, &p));
+        LOOM_CHECK_ARG(data != nullptr || size == 0, "data is NULL");
+        std::unique_ptr<loom::GgufFile> file;
+        LOOM_TRY(loom::GgufFile::open_memory(data, size, false, &file));
+        if (!loom::ProgressReporter{p}.report(loom::kReadShare)) return loom::cancelled();
+        return loom::finish_load(std::shared_ptr<loom::GgufFile>(std::move(file)), p, out);
+    });
+}
+
+LOOM_API void loom_model_free(loom_model *model) { delete model; }
+
+LOOM_API int32_t loom_model_n_vocab(const loom_model *model) {
+    if (!model) return 0;
+    if (model->model) return model->model->hparams().n_vocab;
+    return model->tokenizer ? model->tokenizer->n_vocab() : 0;
+}
+
+LOOM_API int32_t loom_model_n_embd(const loom_model *model) {
+    return model && model->model ? model->model->hparams().n_embd : 0;
+}
+
+LOOM_API int32_t loom_model_n_layer(const loom_model *model) {
+    return model && model->model ? model->model->hparams().n_layer : 0;
+}
+
+LOOM_API int32_t loom_model_n_ctx_train(const loom_model *model) {
+    if (!model) return 0;
+    if (model->model) return model->model->hparams().n_ctx_train;
+    // vocab-only: the metadata may still say
+    std::string arch;
+    int64_t v = 0;
+    const loom::GgufFile &g = *model->gguf.file;
+    if (g.get_string("general.architecture", &arch) && g.get_int(arch + ".context_length", &v) && v > 0 && v <= INT32_MAX)
+        return static_cast<int32_t>(v);
+    return 0;
+}
+
+LOOM_API const struct loom_gguf *loom_model_gguf(const loom_model *model) { return model ? &model->gguf : nullptr; }
+
+LOOM_API const char *loom_model_backend_name(const loom_model *model) {
+    if (!model || !model->model) return "none";
+    return model->model->backend().name();
+}
+
+} // extern "C"

@@ -1,0 +1,157 @@
+// Context creation and loom_decode: place a batch's tokens in free KV cells,
+// build the attention mask from (position, sequence) tags, run the model's
+// graph on the backend, keep the requested outputs. On any error the cell
+// tags are rolled back, so the cache is as before the call.
+#include "context/context.h"
+
+#include <algorithm>
+#include <cmath>
+#include <thread>
+
+namespace loom {
+
+namespace {
+
+Status resolve_params(const Model &m, loom_context_params *p) {
+    const HParams &h = m.hparams();
+    if (p->n_ctx == 0) p->n_ctx = h.n_ctx_train > 0 ? std::min<uint32_t>(4096, uint32_t(h.n_ctx_train)) : 4096;
+    if (p->n_batch == 0) p->n_batch = 512;
+    p->n_batch = std::min(p->n_batch, p->n_ctx);
+    if (p->n_seq_max == 0) p->n_seq_max = 1;
+    if (p->n_threads <= 0) {
+        unsigned hw = std::thread::hardware_concurrency();
+        p->n_threads = static_cast<int32_t>(std::min(8u, hw ? hw : 1u));
+    }
+    if (p->n_ctx > (1u << 24)) return error(LOOM_ERR_INVALID_ARGUMENT, "n_ctx %u is too large", p->n_ctx);
+    if (p->n_seq_max > uint32_t(kMaxSeq))
+        return error(LOOM_ERR_INVALID_ARGUMENT, "n_seq_max %u exceeds %d", p->n_seq_max, kMaxSeq);
+    if (p->n_threads > 256) return error(LOOM_ERR_INVALID_ARGUMENT, "n_threads %d exceeds 256", p->n_threads);
+    if (p->kv_type != LOOM_TYPE_F16 && p->kv_type != LOOM_TYPE_F32 && p->kv_type != LOOM_TYPE_Q8_0)
+        return error(LOOM_ERR_INVALID_ARGUMENT, "kv_type %d: the KV cache is F16, F32 or Q8_0", p->kv_type);
+    if (p->kv_type == LOOM_TYPE_Q8_0 && h.kv_dim() % 32 != 0)
+        return error(LOOM_ERR_UNSUPPORTED, "a Q8_0 KV cache needs the KV width (%d) to be a multiple of 32", h.kv_dim());
+    return Status::ok();
+}
+
+Status check_batch(const loom_context &ctx, const loom_batch &b) {
+    const int32_t n = b.size();
+    if (n == 0) return error(LOOM_ERR_INVALID_ARGUMENT, "the batch is empty");
+    if (uint32_t(n) > ctx.params.n_batch)
+        return error(LOOM_ERR_INVALID_ARGUMENT, "the batch has %d entries; the context's n_batch is %u", n, ctx.params.n_batch);
+    const int32_t n_vocab = ctx.m->hparams().n_vocab;
+    for (int32_t i = 0; i < n; i++) {
+        if (b.token[size_t(i)] < 0 || b.token[size_t(i)] >= n_vocab)
+            return error(LOOM_ERR_INVALID_ARGUMENT, "batch entry %d: token %d is outside the vocabulary (%d)", i,
+                         b.token[size_t(i)], n_vocab);
+        if (b.seq[size_t(i)] < 0 || uint32_t(b.seq[size_t(i)]) >= ctx.params.n_seq_max)
+            return error(LOOM_ERR_INVALID_ARGUMENT, "batch entry %d: seq_id %d is not below n_seq_max %u", i,
+                         b.seq[size_t(i)], ctx.params.n_seq_max);
+    }
+    return Status::ok();
+}
+
+// Row i of the mask: cell c visible iff it belongs to the entry's sequence at
+// a position not after the entry's (causal). The batch's cells are tagged already.
+void build_mask_row(const KvCache &kv, int seq, int32_t pos, int64_t n_kv, float *row) {
+    for (int64_t c = 0; c < n_kv; c++) {
+        const KvCell &cell = kv.cell(c);
+        row[c] = (cell.seqs.test(size_t(seq)) && cell.pos <= pos) ? 0.0f : -INFINITY;
+    }
+}
+
+Status upload_inputs(loom_context &ctx, const loom_batch &b, const std::vector<int32_t> &cells,
+                     const std::vector<int32_t> &out_ids, int64_t n_kv) {
+    Session &s = *ctx.session;
+    ForwardBuffers &fb = ctx.buf;
+    const size_t n = size_t(b.size());
+    LOOM_TRY(s.upload(fb.tokens, 0, b.token.data(), n * 4));
+    LOOM_TRY(s.upload(fb.pos, 0, b.pos.data(), n * 4));
+    LOOM_TRY(s.upload(fb.cells, 0, cells.data(), n * 4));
+    LOOM_TRY(s.upload(fb.out_ids, 0, out_ids.data(), out_ids.size() * 4));
+    std::vector<float> row(static_cast<size_t>(n_kv));
+    for (size_t i = 0; i < n; i++) {
+        build_mask_row(ctx.kv, b.seq[i], b.pos[i], n_kv, row.data());
+        LOOM_TRY(s.upload(fb.mask, i * fb.mask->row_bytes, row.data(), row.size() * sizeof(float)));
+    }
+    return Status::ok();
+}
+
+Status read_outputs(loom_context &ctx, int64_t n_out) {
+    const HParams &h = ctx.m->hparams();
+    ctx.logits.resize(size_t(n_out) * size_t(h.n_vocab));
+    LOOM_TRY(ctx.session->download(ctx.buf.logits, 0, ctx.logits.data(), ctx.logits.size() * sizeof(float)));
+    if (ctx.params.embeddings) {
+        ctx.embd.resize(size_t(n_out) * size_t(h.n_embd));
+        LOOM_TRY(ctx.session->download(ctx.buf.hidden, 0, ctx.embd.data(), ctx.embd.size() * sizeof(float)));
+    }
+    return Status::ok();
+}
+
+Status run_graph(loom_context &ctx, const loom_batch &b, const std::vector<int32_t> &cells,
+                 const std::vector<int32_t> &out_ids) {
+    ForwardShape shape;
+    shape.n_tokens = b.size();
+    shape.n_out = int64_t(out_ids.size());
+    shape.n_kv = ctx.kv.used_extent();
+    LOOM_TRY(upload_inputs(ctx, b, cells, out_ids, shape.n_kv));
+    LOOM_TRY(ctx.m->reserve_logits(*ctx.session, ctx.buf, std::max<int64_t>(1, shape.n_out)));
+    LOOM_TRY(ctx.session->begin_graph());
+    LOOM_TRY(ctx.m->record_forward(*ctx.session, ctx.buf, shape));
+    AbortFn abort;
+    if (ctx.params.abort_callback) {
+        loom_abort_fn fn = ctx.params.abort_callback;
+        void *ud = ctx.params.abort_user_data;
+        abort = [fn, ud] { return fn(ud) != 0; };
+    }
+    LOOM_TRY(ctx.session->compute(abort));
+    return read_outputs(ctx, shape.n_out);
+}
+
+} // namespace
+
+Status context_create(const loom_model *model, const loom_context_params &params, std::unique_ptr<loom_context> *out) {
+    if (!model) return error(LOOM_ERR_INVALID_ARGUMENT, "model is NULL");
+    if (!model->model) return error(LOOM_ERR_INVALID_ARGUMENT, "the model was loaded vocab-only: it has no weights to run");
+    auto ctx = std::make_unique<loom_context>();
+    ctx->model = model;
+    ctx->m = model->model.get();
+    ctx->params = params;
+    LOOM_TRY(resolve_params(*ctx->m, &ctx->params));
+    SessionParams sp;
+    sp.n_threads = ctx->params.n_threads;
+    LOOM_TRY(ctx->m->backend().new_session(sp, &ctx->session));
+    LOOM_TRY(ctx->m->alloc_buffers(*ctx->session, ctx->params.n_ctx, ctx->params.n_batch,
+                                   static_cast<loom_type>(ctx->params.kv_type), &ctx->buf));
+    ctx->kv = KvCache(ctx->params.n_ctx);
+    *out = std::move(ctx);
+    return Status::ok();
+}
+
+Status context_decode(loom_context &ctx, const loom_batch &b) {
+    LOOM_TRY(check_batch(ctx, b));
+    std::vector<int32_t> cells;
+    LOOM_TRY(ctx.kv.find_free(b.size(), &cells));
+    std::vector<int32_t> out_ids;
+    for (int32_t i = 0; i < b.size(); i++)
+        if (b.want[size_t(i)]) out_ids.push_back(i);
+    // Tag the cells now (the mask needs them); untag if anything fails.
+    for (int32_t i = 0; i < b.size(); i++) {
+        KvCell &c = ctx.kv.cell(cells[size_t(i)]);
+        c.pos = b.pos[size_t(i)];
+        c.seqs.set(size_t(b.seq[size_t(i)]));
+    }
+    ctx.entry_row.assign(size_t(b.size()), -1);
+    ctx.last_output = -1;
+    Status s = run_graph(ctx, b, cells, out_ids);
+    if (!s) {
+        for (int32_t c : cells) ctx.kv.cell(c) = KvCell{};
+        ctx.logits.clear();
+        ctx.embd.clear();
+        return s;
+    }
+    for (size_t r = 0; r < out_ids.size(); r++) ctx.entry_row[size_t(out_ids[r])] = int32_t(r);
+    if (!out_ids.empty()) ctx.last_output = out_ids.back();
+    return Status::ok();
+}
+
+} // namespace loom

@@ -1,0 +1,48 @@
+// The structs behind loom_context and loom_batch, and the decode / state
+// operations on them. A context owns a backend Session (KV cache tensors,
+// activations) over a shared, immutable model; one thread at a time.
+//
+// Owner: lib/context.
+#pragma once
+
+#include "api/handles.h"
+#include "context/kv_cache.h"
+#include "model/model.h"
+
+#include <memory>
+#include <vector>
+
+struct loom_batch {
+    int32_t capacity = 0;
+    std::vector<int32_t> token, pos, seq;
+    std::vector<uint8_t> want;     // 1: compute outputs for this entry
+    int32_t size() const { return static_cast<int32_t>(token.size()); }
+};
+
+struct loom_context {
+    const loom_model *model = nullptr;
+    const loom::Model *m = nullptr;           // model->model
+    loom_context_params params{};
+    std::unique_ptr<loom::Session> session;
+    loom::ForwardBuffers buf;
+    loom::KvCache kv;
+    // Outputs of the last decode: row r of logits/embd belongs to batch entry
+    // out_entry[r]; entry_row[i] is the row of entry i or -1.
+    std::vector<float> logits;                // [n_out][n_vocab]
+    std::vector<float> embd;                  // [n_out][n_embd] when params.embeddings
+    std::vector<int32_t> entry_row;
+    int32_t last_output = -1;                 // batch entry of the last row, -1 if none
+};
+
+namespace loom {
+
+// Fills defaults resolved against the model (n_ctx 0 -> min(4096, training)).
+Status context_create(const loom_model *model, const loom_context_params &params, std::unique_ptr<loom_context> *out);
+Status context_decode(loom_context &ctx, const loom_batch &batch);
+
+// State (de)serialisation: header (magic, version, model fingerprint and
+// shape), cells, K/V rows of the used cells, last outputs.
+Status state_write(const loom_context &ctx, std::vector<uint8_t> *out);
+Status state_read(loom_context &ctx, const uint8_t *data, size_t size);
+
+} // namespace loom

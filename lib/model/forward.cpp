@@ -1,0 +1,96 @@
+// The forward graph of a qwen2 / llama decoder, written once against the
+// backend interface. Per layer (pre-norm residual blocks):
+//   xn = rmsnorm(x) * attn_norm
+//   q, k, v = xn Wq + bq, xn Wk + bk, xn Wv + bv;  rope(q), rope(k)
+//   cache[cells] = k, v;  attn = attention(q, cache, mask)
+//   x += attn Wo
+//   xn = rmsnorm(x) * ffn_norm;  x += (silu(xn Wgate) * (xn Wup)) Wdown
+// then hidden = rmsnorm(x[out_ids]) * output_norm, logits = hidden Wout.
+#include "model/model.h"
+
+#include <cmath>
+
+namespace loom {
+
+Status Model::alloc_buffers(Session &s, int64_t n_ctx, int64_t n_batch, loom_type kv_type, ForwardBuffers *out) const {
+    const HParams &h = hp_;
+    ForwardBuffers b;
+    b.n_ctx = n_ctx;
+    b.n_batch = n_batch;
+    LOOM_TRY(s.alloc(LOOM_TYPE_I32, n_batch, 1, &b.tokens));
+    LOOM_TRY(s.alloc(LOOM_TYPE_I32, n_batch, 1, &b.pos));
+    LOOM_TRY(s.alloc(LOOM_TYPE_I32, n_batch, 1, &b.cells));
+    LOOM_TRY(s.alloc(LOOM_TYPE_I32, n_batch, 1, &b.out_ids));
+    LOOM_TRY(s.alloc(LOOM_TYPE_F32, n_ctx, n_batch, &b.mask));
+    for (int i = 0; i < h.n_layer; i++) {
+        Tensor *k = nullptr, *v = nullptr;
+        LOOM_TRY(s.alloc(kv_type, h.kv_dim(), n_ctx, &k));
+        b.k_cache.push_back(k);
+        LOOM_TRY(s.alloc(kv_type, h.kv_dim(), n_ctx, &v));
+        b.v_cache.push_back(v);
+    }
+    LOOM_TRY(s.alloc(LOOM_TYPE_F32, h.n_embd, n_batch, &b.x));
+    LOOM_TRY(s.alloc(LOOM_TYPE_F32, h.n_embd, n_batch, &b.xn));
+    LOOM_TRY(s.alloc(LOOM_TYPE_F32, h.q_dim(), n_batch, &b.q));
+    LOOM_TRY(s.alloc(LOOM_TYPE_F32, h.kv_dim(), n_batch, &b.k));
+    LOOM_TRY(s.alloc(LOOM_TYPE_F32, h.kv_dim(), n_batch, &b.v));
+    LOOM_TRY(s.alloc(LOOM_TYPE_F32, h.q_dim(), n_batch, &b.attn));
+    LOOM_TRY(s.alloc(LOOM_TYPE_F32, h.n_ff, n_batch, &b.gate));
+    LOOM_TRY(s.alloc(LOOM_TYPE_F32, h.n_ff, n_batch, &b.up));
+    LOOM_TRY(s.alloc(LOOM_TYPE_F32, h.n_embd, n_batch, &b.hidden));
+    LOOM_TRY(reserve_logits(s, b, 1));
+    *out = std::move(b);
+    return Status::ok();
+}
+
+Status Model::reserve_logits(Session &s, ForwardBuffers &b, int64_t rows) const {
+    if (rows <= b.n_logits_rows) return Status::ok();
+    s.release(b.logits);
+    b.logits = nullptr;
+    b.n_logits_rows = 0;
+    LOOM_TRY(s.alloc(LOOM_TYPE_F32, hp_.n_vocab, rows, &b.logits));
+    b.n_logits_rows = rows;
+    return Status::ok();
+}
+
+Status Model::record_forward(Session &s, ForwardBuffers &b, const ForwardShape &shape) const {
+    const HParams &h = hp_;
+    const int64_t n = shape.n_tokens;
+    if (n <= 0 || n > b.n_batch || shape.n_out < 0 || shape.n_out > n || shape.n_kv <= 0 || shape.n_kv > b.n_ctx)
+        return error(LOOM_ERR_INTERNAL, "forward shape out of range (tokens %lld, outputs %lld, cells %lld)",
+                     (long long)n, (long long)shape.n_out, (long long)shape.n_kv);
+    if (shape.logits && shape.n_out > b.n_logits_rows)
+        return error(LOOM_ERR_INTERNAL, "logits buffer has %lld rows, %lld needed", (long long)b.n_logits_rows,
+                     (long long)shape.n_out);
+    const float scale = 1.0f / std::sqrt(static_cast<float>(h.head_dim));
+    LOOM_TRY(s.get_rows(b.x, w_.token_embd, b.tokens, n));
+    for (int il = 0; il < h.n_layer; il++) {
+        const LayerWeights &l = w_.layers[static_cast<size_t>(il)];
+        LOOM_TRY(s.rmsnorm(b.xn, b.x, l.attn_norm, h.norm_eps, n));
+        LOOM_TRY(s.matmul(b.q, l.wq, b.xn, l.bq, n));
+        LOOM_TRY(s.matmul(b.k, l.wk, b.xn, l.bk, n));
+        LOOM_TRY(s.matmul(b.v, l.wv, b.xn, l.bv, n));
+        LOOM_TRY(s.rope(b.q, b.pos, h.rope_mode, h.n_head, h.head_dim, h.rope_freq_base, n));
+        LOOM_TRY(s.rope(b.k, b.pos, h.rope_mode, h.n_head_kv, h.head_dim, h.rope_freq_base, n));
+        Tensor *kc = b.k_cache[static_cast<size_t>(il)], *vc = b.v_cache[static_cast<size_t>(il)];
+        LOOM_TRY(s.kv_store(kc, b.k, b.cells, n));
+        LOOM_TRY(s.kv_store(vc, b.v, b.cells, n));
+        LOOM_TRY(s.attention(b.attn, b.q, kc, vc, b.mask, h.n_head, h.n_head_kv, h.head_dim, scale, shape.n_kv, n));
+        LOOM_TRY(s.matmul(b.xn, l.wo, b.attn, nullptr, n));
+        LOOM_TRY(s.add(b.x, b.x, b.xn, n));
+        LOOM_TRY(s.rmsnorm(b.xn, b.x, l.ffn_norm, h.norm_eps, n));
+        LOOM_TRY(s.matmul(b.gate, l.ffn_gate, b.xn, nullptr, n));
+        LOOM_TRY(s.matmul(b.up, l.ffn_up, b.xn, nullptr, n));
+        LOOM_TRY(s.swiglu(b.gate, b.gate, b.up, n));
+        LOOM_TRY(s.matmul(b.xn, l.ffn_down, b.gate, nullptr, n));
+        LOOM_TRY(s.add(b.x, b.x, b.xn, n));
+    }
+    if (shape.n_out == 0) return Status::ok();
+    // Only rows that want outputs go through the final norm and the (large) output matmul.
+    LOOM_TRY(s.get_rows(b.xn, b.x, b.out_ids, shape.n_out));
+    LOOM_TRY(s.rmsnorm(b.hidden, b.xn, w_.output_norm, h.norm_eps, shape.n_out));
+    if (shape.logits) LOOM_TRY(s.matmul(b.logits, w_.output, b.hidden, nullptr, shape.n_out));
+    return Status::ok();
+}
+
+} // namespace loom

@@ -1,0 +1,119 @@
+// Model loading: hyper-parameters, then every weight bound into the backend
+// with its shape checked against them.
+#include "model/model.h"
+
+#include "gguf/gguf.h"
+#include "quant/quant.h"
+
+#include <string>
+
+namespace loom {
+
+namespace {
+
+std::string layer_name(int layer, const char *suffix) { return "blk." + std::to_string(layer) + "." + suffix; }
+
+// Binds one GGUF tensor, checking it is [rows][cols] (1-D when rows == 1).
+class WeightBinder {
+public:
+    WeightBinder(const GgufFile &g, Backend &b, std::vector<std::vector<float>> &vectors, const ModelLoadOptions &opts)
+        : g_(g), b_(b), vectors_(vectors), opts_(opts) {
+        for (const GgufTensor &t : g.tensors()) total_ += t.nbytes;
+    }
+
+    Status matrix(const std::string &name, int64_t cols, int64_t rows, Tensor **out) {
+        const GgufTensor *t = nullptr;
+        LOOM_TRY(find(name, cols, rows, &t));
+        size_t rb = 0;
+        Status s = row_bytes(t->type, cols, &rb);
+        if (!s) return error(LOOM_ERR_FORMAT, "tensor '%s': %s", name.c_str(), s.message().c_str());
+        LOOM_TRY(b_.create_weight(t->type, cols, rows, t->data, out));
+        return advance(t->nbytes);
+    }
+
+    // A vector (norm weight, bias) widened to f32; absent allowed if !required.
+    Status vector(const std::string &name, int64_t n, bool required, Tensor **out) {
+        if (!required && !g_.find_tensor(name)) return Status::ok();
+        const GgufTensor *t = nullptr;
+        LOOM_TRY(find(name, n, 1, &t));
+        const TypeTraits *tt = type_traits(t->type);
+        if (!tt || !tt->to_float || n % tt->block_size != 0)
+            return error(LOOM_ERR_UNSUPPORTED, "tensor '%s' has type %s, which cannot be read as floats", name.c_str(),
+                         tt ? tt->name : "?");
+        vectors_.emplace_back(static_cast<size_t>(n));
+        tt->to_float(t->data, vectors_.back().data(), n);
+        LOOM_TRY(b_.create_weight(LOOM_TYPE_F32, n, 1, vectors_.back().data(), out));
+        return advance(t->nbytes);
+    }
+
+private:
+    Status find(const std::string &name, int64_t cols, int64_t rows, const GgufTensor **out) {
+        const GgufTensor *t = g_.find_tensor(name);
+        if (!t) return error(LOOM_ERR_FORMAT, "tensor '%s' is missing", name.c_str());
+        if (t->ne[0] != cols || t->ne[1] != rows || t->ne[2] != 1 || t->ne[3] != 1)
+            return error(LOOM_ERR_FORMAT, "tensor '%s' has shape [%lld, %lld, %lld, %lld]; expected [%lld, %lld]",
+                         name.c_str(), (long long)t->ne[0], (long long)t->ne[1], (long long)t->ne[2],
+                         (long long)t->ne[3], (long long)cols, (long long)rows);
+        *out = t;
+        return Status::ok();
+    }
+
+    Status advance(size_t bytes) {
+        done_ += bytes;
+        if (opts_.progress && !opts_.progress(total_ ? float(double(done_) / double(total_)) : 1.0f))
+            return error(LOOM_ERR_CANCELLED, "model load cancelled by the progress callback");
+        return Status::ok();
+    }
+
+    const GgufFile &g_;
+    Backend &b_;
+    std::vector<std::vector<float>> &vectors_;
+    const ModelLoadOptions &opts_;
+    uint64_t total_ = 0, done_ = 0;
+};
+
+} // namespace
+
+Model::~Model() = default;
+
+Status Model::load(const GgufFile &gguf, std::unique_ptr<Backend> backend, const ModelLoadOptions &opts,
+                   std::unique_ptr<Model> *out) {
+    if (!backend) return error(LOOM_ERR_INTERNAL, "Model::load without a backend");
+    std::unique_ptr<Model> m(new Model());
+    LOOM_TRY(read_hparams(gguf, &m->hp_));
+    m->backend_ = std::move(backend);
+    LOOM_TRY(m->bind_weights(gguf, opts));
+    *out = std::move(m);
+    return Status::ok();
+}
+
+Status Model::bind_weights(const GgufFile &g, const ModelLoadOptions &opts) {
+    const HParams &h = hp_;
+    WeightBinder bind(g, *backend_, f32_vectors_, opts);
+    LOOM_TRY(bind.matrix("token_embd.weight", h.n_embd, h.n_vocab, &w_.token_embd));
+    LOOM_TRY(bind.vector("output_norm.weight", h.n_embd, true, &w_.output_norm));
+    if (g.find_tensor("output.weight"))
+        LOOM_TRY(bind.matrix("output.weight", h.n_embd, h.n_vocab, &w_.output));
+    else
+        w_.output = w_.token_embd;   // tied embeddings
+    w_.layers.resize(static_cast<size_t>(h.n_layer));
+    for (int i = 0; i < h.n_layer; i++) {
+        LayerWeights &l = w_.layers[static_cast<size_t>(i)];
+        LOOM_TRY(bind.vector(layer_name(i, "attn_norm.weight"), h.n_embd, true, &l.attn_norm));
+        LOOM_TRY(bind.matrix(layer_name(i, "attn_q.weight"), h.n_embd, h.q_dim(), &l.wq));
+        LOOM_TRY(bind.matrix(layer_name(i, "attn_k.weight"), h.n_embd, h.kv_dim(), &l.wk));
+        LOOM_TRY(bind.matrix(layer_name(i, "attn_v.weight"), h.n_embd, h.kv_dim(), &l.wv));
+        // Biases: required by qwen2, taken when present otherwise.
+        LOOM_TRY(bind.vector(layer_name(i, "attn_q.bias"), h.q_dim(), h.qkv_bias, &l.bq));
+        LOOM_TRY(bind.vector(layer_name(i, "attn_k.bias"), h.kv_dim(), h.qkv_bias, &l.bk));
+        LOOM_TRY(bind.vector(layer_name(i, "attn_v.bias"), h.kv_dim(), h.qkv_bias, &l.bv));
+        LOOM_TRY(bind.matrix(layer_name(i, "attn_output.weight"), h.q_dim(), h.n_embd, &l.wo));
+        LOOM_TRY(bind.vector(layer_name(i, "ffn_norm.weight"), h.n_embd, true, &l.ffn_norm));
+        LOOM_TRY(bind.matrix(layer_name(i, "ffn_gate.weight"), h.n_embd, h.n_ff, &l.ffn_gate));
+        LOOM_TRY(bind.matrix(layer_name(i, "ffn_up.weight"), h.n_embd, h.n_ff, &l.ffn_up));
+        LOOM_TRY(bind.matrix(layer_name(i, "ffn_down.weight"), h.n_ff, h.n_embd, &l.ffn_down));
+    }
+    return Status::ok();
+}
+
+} // namespace loom

@@ -1,0 +1,112 @@
+// A loaded decoder-only transformer (qwen2 / llama): hyper-parameters, the
+// backend holding its weights, and the forward graph written once against
+// backends/backend.h. Immutable after load: many contexts on many threads
+// share one Model (each with its own Session).
+//
+// Owner: lib/model.
+#pragma once
+
+#include "backends/backend.h"
+#include "common/status.h"
+#include "model/hparams.h"
+
+#include <functional>
+#include <memory>
+#include <vector>
+
+namespace loom {
+
+class GgufFile;
+
+struct LayerWeights {
+    Tensor *attn_norm = nullptr;   // [1][n_embd] f32
+    Tensor *wq = nullptr;          // [q_dim][n_embd]
+    Tensor *bq = nullptr;          // [1][q_dim] f32, qwen2 only
+    Tensor *wk = nullptr;          // [kv_dim][n_embd]
+    Tensor *bk = nullptr;          // [1][kv_dim] f32, qwen2 only
+    Tensor *wv = nullptr;          // [kv_dim][n_embd]
+    Tensor *bv = nullptr;          // [1][kv_dim] f32, qwen2 only
+    Tensor *wo = nullptr;          // [n_embd][q_dim]
+    Tensor *ffn_norm = nullptr;    // [1][n_embd] f32
+    Tensor *ffn_gate = nullptr;    // [n_ff][n_embd]
+    Tensor *ffn_up = nullptr;      // [n_ff][n_embd]
+    Tensor *ffn_down = nullptr;    // [n_embd][n_ff]
+};
+
+struct ModelWeights {
+    Tensor *token_embd = nullptr;  // [n_vocab][n_embd]
+    Tensor *output_norm = nullptr; // [1][n_embd] f32
+    Tensor *output = nullptr;      // [n_vocab][n_embd]; token_embd when tied
+    std::vector<LayerWeights> layers;
+};
+
+// The per-context tensors one forward pass uses, allocated in a Session for
+// at most n_batch tokens and n_ctx cache cells. [rows][columns].
+struct ForwardBuffers {
+    int64_t n_ctx = 0, n_batch = 0;
+    // inputs, uploaded by the context before each graph
+    Tensor *tokens = nullptr;      // I32 [n_batch]
+    Tensor *pos = nullptr;         // I32 [n_batch]
+    Tensor *cells = nullptr;       // I32 [n_batch] cache cell of each token
+    Tensor *out_ids = nullptr;     // I32 [n_batch] batch rows that want outputs
+    Tensor *mask = nullptr;        // F32 [n_batch][n_ctx]
+    // KV cache, one K and one V per layer: [n_ctx][kv_dim] of the KV type
+    std::vector<Tensor *> k_cache, v_cache;
+    // activations
+    Tensor *x = nullptr;           // [n_batch][n_embd] residual stream
+    Tensor *xn = nullptr;          // [n_batch][n_embd] normed / block output
+    Tensor *q = nullptr;           // [n_batch][q_dim]
+    Tensor *k = nullptr;           // [n_batch][kv_dim]
+    Tensor *v = nullptr;           // [n_batch][kv_dim]
+    Tensor *attn = nullptr;        // [n_batch][q_dim]
+    Tensor *gate = nullptr;        // [n_batch][n_ff]
+    Tensor *up = nullptr;          // [n_batch][n_ff]
+    Tensor *hidden = nullptr;      // [n_batch][n_embd] final normed rows that want outputs
+    Tensor *logits = nullptr;      // [n_logits_rows][n_vocab], grown on demand
+    int64_t n_logits_rows = 0;
+};
+
+// Which rows a forward pass covers.
+struct ForwardShape {
+    int64_t n_tokens = 0;          // batch rows
+    int64_t n_out = 0;             // rows wanting outputs (first n_out of out_ids)
+    int64_t n_kv = 0;              // cache cells attention looks at (prefix of the cache)
+    bool logits = true;            // compute logits for the n_out rows
+};
+
+struct ModelLoadOptions {
+    // (fraction in [0,1]) -> false to cancel (LOOM_ERR_CANCELLED).
+    std::function<bool(float)> progress;
+};
+
+class Model {
+public:
+    // Binds the weights of `gguf` (which must outlive the Model) into `backend`.
+    static Status load(const GgufFile &gguf, std::unique_ptr<Backend> backend, const ModelLoadOptions &opts,
+                       std::unique_ptr<Model> *out);
+    ~Model();
+
+    const HParams &hparams() const { return hp_; }
+    const Backend &backend() const { return *backend_; }
+    const ModelWeights &weights() const { return w_; }
+
+    // Allocates the per-context tensors. kv_type: F16, F32 or Q8_0.
+    Status alloc_buffers(Session &s, int64_t n_ctx, int64_t n_batch, loom_type kv_type, ForwardBuffers *out) const;
+    // Makes room for `rows` logits rows (re-allocating when needed).
+    Status reserve_logits(Session &s, ForwardBuffers &b, int64_t rows) const;
+    // Records one forward pass (inputs already uploaded): every token's K/V
+    // goes to its cache cell; the n_out selected rows end in b.hidden and,
+    // if shape.logits, b.logits.
+    Status record_forward(Session &s, ForwardBuffers &b, const ForwardShape &shape) const;
+
+private:
+    Model() = default;
+    Status bind_weights(const GgufFile &gguf, const ModelLoadOptions &opts);
+
+    HParams hp_;
+    std::unique_ptr<Backend> backend_;
+    ModelWeights w_;
+    std::vector<std::vector<float>> f32_vectors_;       // norms / biases widened to f32
+};
+
+} // namespace loom
