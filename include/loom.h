@@ -486,6 +486,106 @@ LOOM_API const char *loom_model_backend_name(const loom_model *model);
 /* Tokenizer, detokenizer, chat templates, fill-in-the-middle                 */
 /* ========================================================================= */
 /* SECTION tokenizer: owned by lib/tokenizer and lib/chat. */
+/* chat */
+/* Chat templates. loom renders ChatML (Qwen2 / Qwen2.5 style) built in, byte
+ * for byte as the model's Jinja template would: with no system message, the
+ * default system prompt is the one written in the GGUF's own
+ * tokenizer.chat_template (Qwen2: "You are a helpful assistant.", Qwen2.5:
+ * "You are Qwen, created by Alibaba Cloud. You are a helpful assistant.").
+ * A Qwen2.5 template (one that mentions <tool_response>) also puts the system
+ * turn first and groups consecutive "tool" messages into one user turn of
+ * <tool_response> blocks. Tool-call fields and tool lists of the Jinja
+ * templates are not supported: messages are (role, content) text only. */
+
+/** What kind of chat template a model carries. */
+typedef enum loom_chat_kind {
+    LOOM_CHAT_KIND_NONE = 0,   /* no tokenizer.chat_template in the GGUF */
+    LOOM_CHAT_KIND_CHATML = 1, /* a ChatML template (has <|im_start|> and <|im_end|>): rendered built in */
+    LOOM_CHAT_KIND_OTHER = 2,  /* another template language: loom_chat_apply refuses it unless forced */
+} loom_chat_kind;
+
+/** loom_chat_apply flags (bitwise or). */
+#define LOOM_CHAT_ADD_GENERATION_PROMPT 1 /* end with "<|im_start|>assistant\n" */
+#define LOOM_CHAT_FORCE_CHATML 2          /* render ChatML even for a NONE or OTHER template */
+
+/** The kind (loom_chat_kind) of the model's chat template into *kind.
+ *  Errors: INVALID_ARGUMENT (NULL model or kind). Thread-safe. */
+LOOM_API loom_status loom_chat_template_kind(const loom_model *model, int32_t *kind);
+
+/** Renders `n_messages` messages into the prompt text. roles[i] is "system",
+ *  "user", "assistant" or "tool"; contents[i] is the message's UTF-8 text
+ *  (inserted verbatim: special-token text in it is not escaped). Both arrays
+ *  have n_messages non-NULL entries (may be NULL when n_messages is 0).
+ *  The text (no terminating NUL) goes to `buf` (`capacity` bytes); *size gets
+ *  its length in bytes. Errors: INVALID_ARGUMENT (NULL model/size/entries,
+ *  unknown role or flag), UNSUPPORTED (the model's template is NONE or OTHER
+ *  and LOOM_CHAT_FORCE_CHATML is not set; the message says which),
+ *  BUFFER_TOO_SMALL (*size written). Thread-safe. */
+LOOM_API loom_status loom_chat_apply(const loom_model *model, const char *const *roles, const char *const *contents,
+                                     size_t n_messages, int32_t flags, char *buf, size_t capacity, size_t *size);
+
+/** End of generation: 1 if `token` ends a reply, else 0 (also for NULL model
+ *  or an id outside the vocabulary). The set is the metadata's eos and eot
+ *  ids plus those of the vocabulary's <|im_end|>, <|endoftext|>,
+ *  <|fim_pad|>, <|repo_name|> and <|file_sep|> tokens (Qwen instruct models
+ *  end turns with <|im_end|>; coder models end infills with the others).
+ *  Constant time. Thread-safe. */
+LOOM_API int32_t loom_token_is_eog(const loom_model *model, int32_t token);
+
+/** The end-of-generation ids (see loom_token_is_eog), ascending, into `ids`
+ *  (`capacity` entries); *n gets the count. Errors: INVALID_ARGUMENT,
+ *  NOT_FOUND (no vocabulary), BUFFER_TOO_SMALL (*n written). Thread-safe. */
+LOOM_API loom_status loom_model_eog_tokens(const loom_model *model, int32_t *ids, size_t capacity, size_t *n);
+
+/* Stop strings: a matcher over streamed text that releases only the bytes
+ * that can no longer be part of a stop string. Feed it the detokenized text
+ * of each new token; show what it releases. A tail that could still grow into
+ * a stop string is held back; when a stop string completes, the text before
+ * it is released, the stop string and all later text are dropped, and the
+ * matcher stays stopped until loom_stop_matcher_reset. One thread at a time. */
+typedef struct loom_stop_matcher loom_stop_matcher;
+
+/** A matcher for `n_stops` stop strings (copied; each non-NULL and non-empty).
+ *  n_stops may be 0 (everything is released at once). Free with
+ *  loom_stop_matcher_free. Errors: INVALID_ARGUMENT, OUT_OF_MEMORY. */
+LOOM_API loom_status loom_stop_matcher_new(const char *const *stops, size_t n_stops, loom_stop_matcher **out);
+/** Frees a matcher. NULL is ignored. */
+LOOM_API void loom_stop_matcher_free(loom_stop_matcher *matcher);
+/** Appends `len` bytes of `text`. *release / *release_len get the bytes now
+ *  safe to emit (owned by the matcher, valid until its next call); *stopped
+ *  gets 1 once a stop string has been seen (then nothing more is released).
+ *  Errors: INVALID_ARGUMENT (NULL arguments). */
+LOOM_API loom_status loom_stop_matcher_push(loom_stop_matcher *matcher, const char *text, size_t len,
+                                            const char **release, size_t *release_len, int32_t *stopped);
+/** End of generation without a stop string: releases the held-back tail
+ *  (nothing if stopped) like loom_stop_matcher_push. Errors: INVALID_ARGUMENT. */
+LOOM_API loom_status loom_stop_matcher_flush(loom_stop_matcher *matcher, const char **release, size_t *release_len);
+/** Forgets held text and the stopped state, for the next reply. NULL is ignored. */
+LOOM_API void loom_stop_matcher_reset(loom_stop_matcher *matcher);
+
+/* Fill-in-the-middle (Qwen2.5-Coder). The special tokens are looked up by
+ * text in the model's vocabulary; a model without them gives NOT_FOUND with
+ * the missing token named. The result is text: tokenize it with special
+ * tokens parsed. */
+
+/** Builds "<|fim_prefix|>{prefix}<|fim_suffix|>{suffix}<|fim_middle|>" into
+ *  `buf` (`capacity` bytes, no terminating NUL); *size gets the length.
+ *  Errors: INVALID_ARGUMENT (NULL pointers), NOT_FOUND, BUFFER_TOO_SMALL
+ *  (*size written). Thread-safe. */
+LOOM_API loom_status loom_fim_prompt(const loom_model *model, const char *prefix, const char *suffix, char *buf,
+                                     size_t capacity, size_t *size);
+
+/** The repository-level form, with `n_files` context files before the file
+ *  being edited (`path`):
+ *    <|repo_name|>{repo_name}\n
+ *    <|file_sep|>{paths[i]}\n{contents[i]}      for each file, content verbatim
+ *    <|file_sep|>{path}\n<|fim_prefix|>{prefix}<|fim_suffix|>{suffix}<|fim_middle|>
+ *  paths/contents may be NULL when n_files is 0. Output and errors as
+ *  loom_fim_prompt (NOT_FOUND also for <|repo_name|> and <|file_sep|>). */
+LOOM_API loom_status loom_fim_repo_prompt(const loom_model *model, const char *repo_name, const char *const *paths,
+                                          const char *const *contents, size_t n_files, const char *path,
+                                          const char *prefix, const char *suffix, char *buf, size_t capacity,
+                                          size_t *size);
 /* END SECTION tokenizer */
 
 /* ========================================================================= */

@@ -1,0 +1,39 @@
+// Stop strings over streamed text: tells how much generated text is safe to
+// show while a stop string may still be forming across token boundaries.
+//
+// push() appends text; the bytes it releases can never become part of a stop
+// string. A tail that is a proper prefix of some stop string is held back
+// until later text decides it. When a stop string completes, the text before
+// it is released, the stop string and everything after it are dropped, and
+// the matcher stays stopped (pushes release nothing) until reset().
+//
+// Owner: lib/chat.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace loom {
+
+class StopMatcher {
+public:
+    explicit StopMatcher(std::vector<std::string> stops) : stops_(std::move(stops)) {}
+
+    // Appends `text`; *release gets the bytes now safe to emit. Returns true once stopped.
+    bool push(std::string_view text, std::string *release);
+    // End of generation: releases the held-back tail (empty when stopped).
+    void flush(std::string *release);
+    void reset();
+    bool stopped() const { return stopped_; }
+
+private:
+    size_t held_prefix_length() const;
+
+    std::vector<std::string> stops_;
+    std::string held_;
+    bool stopped_ = false;
+};
+
+} // namespace loom
