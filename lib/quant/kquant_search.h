@@ -1,0 +1,42 @@
+// The scale searches behind the K-quant encoders (and IQ4): given a group
+// of values, find a scale (and min) and integer codes that minimise a
+// weighted error. The arithmetic order is that of ggml's reference encoders
+// so the chosen codes are bit-identical; do not "simplify" the float math.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+
+namespace loom {
+
+// Round to nearest, ties to even, by adding 1.5 * 2^23 (exact for |v| < 2^22,
+// never undefined behaviour for larger or NaN inputs).
+inline int nearest_int(float v) {
+    const float biased = v + 12582912.0f;
+    int32_t bits;
+    std::memcpy(&bits, &biased, sizeof bits);
+    return (bits & 0x007fffff) - 0x00400000;
+}
+
+inline int clamp_int(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
+
+// Groups whose largest magnitude is below this are all-zero.
+constexpr float kGroupMaxEps = 1e-15f;
+
+// Symmetric codes in [-nmax, nmax-1] (stored as code + nmax in L) for
+// weights x^2: tries 18 scales around -nmax/max and keeps the one with the
+// best weighted least-squares fit. Returns the scale (0 for an all-zero group).
+float search_symmetric_scale(int n, int nmax, const float *x, int8_t *L);
+
+// Like search_symmetric_scale but refines codes one at a time (Q3_K's
+// search): up to 5 passes moving single codes while the fit improves.
+float search_symmetric_scale_iterative(int n, int nmax, const float *x, int8_t *L);
+
+// Affine codes in [0, nmax]: x ~ scale * L - min, min >= 0 returned in
+// *min_out. Tries nstep+1 scales (rmin + rdelta*i + nmax) / (max - min),
+// each refined by weighted least squares; error is squared or (use_mad)
+// absolute. Returns the scale.
+float search_affine_scale(int n, int nmax, const float *x, const float *weights, uint8_t *L, float *min_out,
+                          float rmin, float rdelta, int nstep, bool use_mad);
+
+} // namespace loom
