@@ -1,0 +1,91 @@
+#include "infer_common.h"
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <unistd.h>
+
+namespace cli {
+
+namespace {
+
+int progress_bar(void *, float fraction) {
+    const int width = 40, filled = static_cast<int>(fraction * width + 0.5f);
+    std::fprintf(stderr, "\rloading [%.*s%*s] %3d%%", filled, "########################################",
+                 width - filled, "", static_cast<int>(fraction * 100.0f + 0.5f));
+    if (fraction >= 1.0f) std::fputc('\n', stderr);
+    std::fflush(stderr);
+    return 0;
+}
+
+} // namespace
+
+loom_status load_model(const std::string &path, bool vocab_only, ModelHandle *out) {
+    loom_model_params mp;
+    loom_model_default_params(&mp);
+    mp.vocab_only = vocab_only ? 1 : 0;
+    if (isatty(STDERR_FILENO)) mp.progress = progress_bar;
+    return loom_model_load(path.c_str(), &mp, &out->m);
+}
+
+loom_status new_context(const loom_model *m, const ContextOptions &o, loom_abort_fn abort, void *abort_ud,
+                        ContextHandle *out) {
+    loom_context_params cp;
+    loom_context_default_params(&cp);
+    cp.n_threads = o.n_threads;
+    cp.n_ctx = o.n_ctx;
+    cp.n_batch = o.n_batch;
+    cp.abort_callback = abort;
+    cp.abort_user_data = abort_ud;
+    return loom_context_new(m, &cp, &out->c);
+}
+
+loom_status decode_tokens(loom_context *ctx, loom_batch *batch, const std::vector<int32_t> &tokens, int32_t start,
+                          uint32_t n_batch, bool all_logits) {
+    size_t i = 0;
+    while (i < tokens.size()) {
+        loom_batch_clear(batch);
+        size_t end = i + n_batch < tokens.size() ? i + n_batch : tokens.size();
+        for (size_t j = i; j < end; j++) {
+            int want = all_logits || j + 1 == tokens.size();
+            loom_status st = loom_batch_add(batch, tokens[j], start + static_cast<int32_t>(j), 0, want);
+            if (st != LOOM_OK) return st;
+        }
+        loom_status st = loom_decode(ctx, batch);
+        if (st != LOOM_OK) return st;
+        i = end;
+    }
+    return LOOM_OK;
+}
+
+int32_t argmax(const float *logits, int32_t n) {
+    int32_t best = 0;
+    for (int32_t i = 1; i < n; i++)
+        if (logits[i] > logits[best]) best = i;
+    return best;
+}
+
+bool parse_int(const char *s, long long *out) {
+    char *end = nullptr;
+    errno = 0;
+    long long v = std::strtoll(s, &end, 10);
+    if (!*s || *end || errno) return false;
+    *out = v;
+    return true;
+}
+
+bool parse_float(const char *s, double *out) {
+    char *end = nullptr;
+    double v = std::strtod(s, &end);
+    if (!*s || *end) return false;
+    *out = v;
+    return true;
+}
+
+double now_seconds() {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+} // namespace cli

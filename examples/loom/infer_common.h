@@ -1,0 +1,54 @@
+// Pieces shared by the inference subcommands (run, chat, fim, logits): model
+// loading with a progress bar, context creation, prompt decoding and the
+// token-by-token generation loop. Public API only.
+#pragma once
+
+#include "loom.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace cli {
+
+// Owning wrappers (free on scope exit).
+struct ModelHandle {
+    loom_model *m = nullptr;
+    ~ModelHandle() { loom_model_free(m); }
+};
+struct ContextHandle {
+    loom_context *c = nullptr;
+    ~ContextHandle() { loom_context_free(c); }
+};
+struct BatchHandle {
+    loom_batch *b = nullptr;
+    ~BatchHandle() { loom_batch_free(b); }
+};
+
+// Loads `path`; draws a progress bar on stderr when it is a terminal.
+loom_status load_model(const std::string &path, bool vocab_only, ModelHandle *out);
+
+struct ContextOptions {
+    int32_t n_threads = 0;
+    uint32_t n_ctx = 0;
+    uint32_t n_batch = 512;
+};
+loom_status new_context(const loom_model *m, const ContextOptions &o, loom_abort_fn abort, void *abort_ud,
+                        ContextHandle *out);
+
+// Decodes `tokens` at positions start.. of sequence 0 in chunks of n_batch;
+// logits for the last token only (or every token when all_logits).
+loom_status decode_tokens(loom_context *ctx, loom_batch *batch, const std::vector<int32_t> &tokens, int32_t start,
+                          uint32_t n_batch, bool all_logits);
+
+// Index of the largest logit.
+int32_t argmax(const float *logits, int32_t n);
+
+// Parses a whole decimal integer / float; false if `s` is not one.
+bool parse_int(const char *s, long long *out);
+bool parse_float(const char *s, double *out);
+
+// Monotonic seconds.
+double now_seconds();
+
+} // namespace cli
