@@ -4,17 +4,17 @@
     python3 lib/tokenizer/gen_unicode_tables.py [UCD_DIR] > lib/tokenizer/unicode_tables.cpp
 
 UCD_DIR defaults to /usr/share/unicode (Debian package `unicode-data`, Unicode 15.0).
-Reads UnicodeData.txt (general category, combining class, decompositions) and
-DerivedNormalizationProps.txt (NFC_QC, Full_Composition_Exclusion).
+Reads UnicodeData.txt (general category, combining class, decompositions),
+PropList.txt (White_Space) and DerivedNormalizationProps.txt (NFC_QC,
+Full_Composition_Exclusion).
 
 Tables (all looked up in unicode.cpp / unicode.h):
   - per-code-point flags, two-stage (cp >> 8 -> 256-entry block, blocks deduplicated):
       kLetter  = \\p{L}  (Lu Ll Lt Lm Lo)
       kNumber  = \\p{N}  (Nd Nl No)
-      kSpace   = \\s as JavaScript (ECMAScript) defines it, which is what the
-                 reference tokenizer (hftok, tokenizers.js) runs: Zs, TAB, LF,
-                 VT, FF, CR, U+2028, U+2029, U+FEFF. (Not U+0085: it is not in
-                 ECMAScript's \\s although it is Unicode White_Space.)
+      kSpace   = \\s = the White_Space property (PropList.txt), as Oniguruma
+                 (HF tokenizers) and tokenizers.js (which rewrites \\s to
+                 \\p{White_Space}) read it: includes U+0085, not U+FEFF.
       kNfcCheck = canonical combining class != 0 or NFC_QC is No/Maybe: text
                  without such a code point is already NFC.
   - canonical combining class, two-stage the same way;
@@ -67,6 +67,17 @@ def parse_derived_norm(path):
     return nfc_qc, exclusions
 
 
+def parse_white_space(path):
+    out = set()
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            fields = [x.strip() for x in line.split("#")[0].split(";")]
+            if len(fields) == 2 and fields[1] == "White_Space":
+                rng = fields[0].split("..")
+                out.update(range(int(rng[0], 16), int(rng[-1], 16) + 1))
+    return out
+
+
 def full_decomposition(cp, decomp):
     if cp not in decomp:
         return [cp]
@@ -106,9 +117,7 @@ def main():
             flags[cp] |= LETTER
         elif cat[0] == "N":
             flags[cp] |= NUMBER
-        elif cat == "Zs":
-            flags[cp] |= SPACE
-    for cp in (0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x2028, 0x2029, 0xFEFF):
+    for cp in parse_white_space(os.path.join(ucd, "PropList.txt")):
         flags[cp] |= SPACE
     for cp in set(ccc) | nfc_qc:
         flags[cp] |= NFC_CHECK
@@ -143,7 +152,7 @@ def main():
         "namespace loom {",
         "namespace unicode {",
         "",
-        "// flags: 1 letter \\p{L}, 2 number \\p{N}, 4 JavaScript \\s, 8 may change under NFC",
+        "// flags: 1 letter \\p{L}, 2 number \\p{N}, 4 White_Space, 8 may change under NFC",
     ]
     emit_array(out, "uint16_t", "kFlagsStage1", f1)
     emit_array(out, "uint8_t", "kFlagsStage2", f2, 32)

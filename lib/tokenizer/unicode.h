@@ -18,7 +18,7 @@ constexpr uint32_t kReplacement = 0xFFFD;
 enum : uint8_t {
     kLetter = 1,    // \p{L}
     kNumber = 2,    // \p{N}
-    kSpace = 4,     // \s as ECMAScript defines it
+    kSpace = 4,     // \s: the White_Space property (U+0085 yes, U+FEFF no)
     kNfcCheck = 8,  // combining class != 0 or NFC_QC No/Maybe
 };
 
