@@ -1,0 +1,125 @@
+// IQ4_NL and IQ4_XS encoders: codes index the 16 non-linear values
+// kIq4nlValues; each 32-value group gets the scale that best fits
+// x ~ d * value[code] for weights x^2, searched over 15 candidate scales
+// (ggml_quantize_chunk's ntry = 7, no importance matrix). IQ4_XS then
+// quantizes the group scales to 6 bits under one fp16 super-scale and
+// re-picks codes for the rounded scales.
+#include "quant/block_io.h"
+#include "quant/codecs.h"
+#include "quant/iq_tables.h"
+#include "quant/kquant_search.h"
+
+#include <cmath>
+
+namespace loom {
+namespace {
+
+constexpr int kTries = 7;
+
+// The index of the value nearest x (ties to the lower), kIq4nlValues being sorted.
+int nearest_value(float x) {
+    const int8_t *v = kIq4nlValues;
+    if (x <= float(v[0])) return 0;
+    if (x >= float(v[15])) return 15;
+    int lo = 0, hi = 15;
+    while (hi - lo > 1) {
+        const int mid = (lo + hi) / 2;
+        if (x < float(v[mid])) hi = mid;
+        else lo = mid;
+    }
+    return x - float(v[hi - 1]) < float(v[hi]) - x ? hi - 1 : hi;
+}
+
+// Weighted fit of x to the codes chosen with inverse scale id.
+void fit(const float *x, float id, float *sumqx, float *sumq2, uint8_t *L) {
+    *sumqx = 0.0f;
+    *sumq2 = 0.0f;
+    for (int j = 0; j < 32; ++j) {
+        const int l = nearest_value(id * x[j]);
+        if (L) L[j] = uint8_t(l);
+        const float q = float(kIq4nlValues[l]);
+        const float w = x[j] * x[j];
+        *sumqx += w * q * x[j];
+        *sumq2 += w * q * q;
+    }
+}
+
+// The best scale of one 32-value group (0 for an all-zero group); L gets codes.
+float group_scale(const float *x, uint8_t *L) {
+    float amax = 0.0f, max = 0.0f;
+    for (int j = 0; j < 32; ++j) {
+        if (std::fabs(x[j]) > amax) {
+            amax = std::fabs(x[j]);
+            max = x[j];
+        }
+    }
+    if (amax < kGroupMaxEps) return 0.0f;
+    float sumqx, sumq2;
+    fit(x, 1.0f / (-max / float(kIq4nlValues[0])), &sumqx, &sumq2, L);
+    float d = sumq2 > 0.0f ? sumqx / sumq2 : 0.0f;
+    float best = d * sumqx;
+    for (int t = -kTries; t <= kTries; ++t) {
+        fit(x, float(t + kIq4nlValues[0]) / max, &sumqx, &sumq2, nullptr);
+        if (sumq2 > 0.0f && sumqx * sumqx > best * sumq2) {
+            d = sumqx / sumq2;
+            best = d * sumqx;
+        }
+    }
+    return d;
+}
+
+void pick_codes(const float *x, int n, float id, uint8_t *L) {
+    for (int j = 0; j < n; ++j) L[j] = uint8_t(nearest_value(id * x[j]));
+}
+
+// 32 codes into 16 bytes: value j low nibble, value j+16 high nibble.
+void pack_group(const uint8_t *L, uint8_t *qs) {
+    for (int j = 0; j < 16; ++j) qs[j] = uint8_t(L[j] | (L[16 + j] << 4));
+}
+
+void iq4_nl_block(const float *x, uint8_t *b) {
+    uint8_t L[32];
+    const float d = group_scale(x, L);
+    store_fp16(b, d);
+    pick_codes(x, 32, d != 0.0f ? 1.0f / d : 0.0f, L);
+    pack_group(L, b + 2);
+}
+
+void iq4_xs_block(const float *x, uint8_t *b) {
+    std::memset(b, 0, 136);
+    uint8_t L[32];
+    float scales[8];
+    float amax_scale = 0.0f, max_scale = 0.0f;
+    for (int g = 0; g < 8; ++g) {
+        scales[g] = group_scale(x + 32 * g, L);
+        if (std::fabs(scales[g]) > amax_scale) {
+            amax_scale = std::fabs(scales[g]);
+            max_scale = scales[g];
+        }
+    }
+    const float d = -max_scale / 32.0f;
+    store_fp16(b, d);
+    const float id = d != 0.0f ? 1.0f / d : 0.0f;
+    uint16_t scales_h = 0;
+    for (int g = 0; g < 8; ++g) {
+        const int l = clamp_int(nearest_int(id * scales[g]), -32, 31);
+        const float dl = d * float(l);
+        pick_codes(x + 32 * g, 32, dl != 0.0f ? 1.0f / dl : 0.0f, L);
+        pack_group(L, b + 8 + 16 * g);
+        b[4 + g / 2] |= uint8_t(((l + 32) & 0xf) << (4 * (g % 2)));
+        scales_h = uint16_t(scales_h | (((l + 32) >> 4) << (2 * g)));
+    }
+    store_u16(b + 2, scales_h);
+}
+
+template <int64_t kValues, size_t kBytes, void (*Block)(const float *, uint8_t *)>
+void iq4_from_float(const float *src, void *dst, int64_t n) {
+    for_each_block<kValues, kBytes>(src, dst, n, Block);
+}
+
+} // namespace
+
+void iq4_nl_from_float(const float *src, void *dst, int64_t n) { iq4_from_float<32, 18, iq4_nl_block>(src, dst, n); }
+void iq4_xs_from_float(const float *src, void *dst, int64_t n) { iq4_from_float<256, 136, iq4_xs_block>(src, dst, n); }
+
+} // namespace loom
