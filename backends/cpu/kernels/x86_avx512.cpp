@@ -1,8 +1,35 @@
-// The AVX-512 level (F/BW/DQ/VL + VNNI).
+// The AVX-512 level (AVX2 + AVX-512 F/BW/DQ/VL + VNNI; 256-bit vectors, 32 registers, vpdpbusd): the x86 kernels compiled for it.
+// Every system header comes before the target pragma; the kernel headers
+// after it hold only intrinsics code in an anonymous namespace.
+#include "cpu/kernels/blocks.h"
 #include "cpu/kernels/simd_tables.h"
 
-namespace loom::cpu {
+#include <immintrin.h>
 
-const MatmulKernels *avx512_kernels(loom_type) { return nullptr; }
+#include <cstddef>
+#include <cstdint>
+
+#pragma GCC push_options
+#pragma GCC target("avx2,fma,f16c,avx512f,avx512bw,avx512dq,avx512vl,avx512vnni")
+
+namespace loom::cpu {
+namespace {
+
+constexpr int kTileR = 4; // 32 ymm registers: 4 x 4 accumulators + operands
+constexpr int kTileC = 4;
+
+#include "cpu/kernels/x86_common.h"
+#include "cpu/kernels/x86_skeleton.h"
+#include "cpu/kernels/x86_legacy.h"
+#include "cpu/kernels/x86_kquants.h"
+#include "cpu/kernels/x86_float.h"
+#include "cpu/kernels/x86_quantize.h"
+#include "cpu/kernels/x86_table.h"
+
+} // namespace
+
+const MatmulKernels *avx512_kernels(loom_type t) { return x86_table(t); }
 
 } // namespace loom::cpu
+
+#pragma GCC pop_options

@@ -1,0 +1,41 @@
+// The x86 level's table (included inside the level's anonymous namespace
+// after the kernel types). kTileR x kTileC come from the including level.
+
+#define LOOM_K(T) matmul_tiled<T, kTileR, kTileC>
+const MatmulKernels kX86F32 = {LOOM_TYPE_F32, convert_f32_x86, matmul_float<F32W, kTileR, kTileC>};
+const MatmulKernels kX86F16 = {LOOM_TYPE_F32, convert_f32_x86, matmul_float<F16W, kTileR, kTileC>};
+const MatmulKernels kX86BF16 = {LOOM_TYPE_F32, convert_f32_x86, matmul_float<BF16W, kTileR, kTileC>};
+const MatmulKernels kX86Q4_0 = {LOOM_TYPE_Q8_0, quantize_q8_0_x86, LOOM_K(KQ4_0)};
+const MatmulKernels kX86Q5_0 = {LOOM_TYPE_Q8_0, quantize_q8_0_x86, LOOM_K(KQ5_0)};
+const MatmulKernels kX86Q8_0 = {LOOM_TYPE_Q8_0, quantize_q8_0_x86, LOOM_K(KQ8_0)};
+const MatmulKernels kX86IQ4_NL = {LOOM_TYPE_Q8_0, quantize_q8_0_x86, LOOM_K(KIQ4_NL)};
+const MatmulKernels kX86Q4_1 = {LOOM_TYPE_Q8_1, quantize_q8_1_x86, LOOM_K(KQ4_1)};
+const MatmulKernels kX86Q5_1 = {LOOM_TYPE_Q8_1, quantize_q8_1_x86, LOOM_K(KQ5_1)};
+const MatmulKernels kX86Q2_K = {LOOM_TYPE_Q8_K, quantize_q8_k_x86, LOOM_K(KQ2_K)};
+const MatmulKernels kX86Q3_K = {LOOM_TYPE_Q8_K, quantize_q8_k_x86, LOOM_K(KQ3_K)};
+const MatmulKernels kX86Q4_K = {LOOM_TYPE_Q8_K, quantize_q8_k_x86, LOOM_K(KQ4_K)};
+const MatmulKernels kX86Q5_K = {LOOM_TYPE_Q8_K, quantize_q8_k_x86, LOOM_K(KQ5_K)};
+const MatmulKernels kX86Q6_K = {LOOM_TYPE_Q8_K, quantize_q8_k_x86, LOOM_K(KQ6_K)};
+const MatmulKernels kX86IQ4_XS = {LOOM_TYPE_Q8_K, quantize_q8_k_x86, LOOM_K(KIQ4_XS)};
+#undef LOOM_K
+
+const MatmulKernels *x86_table(loom_type t) {
+    switch (t) {
+    case LOOM_TYPE_F32: return &kX86F32;
+    case LOOM_TYPE_F16: return &kX86F16;
+    case LOOM_TYPE_BF16: return &kX86BF16;
+    case LOOM_TYPE_Q4_0: return &kX86Q4_0;
+    case LOOM_TYPE_Q5_0: return &kX86Q5_0;
+    case LOOM_TYPE_Q8_0: return &kX86Q8_0;
+    case LOOM_TYPE_IQ4_NL: return &kX86IQ4_NL;
+    case LOOM_TYPE_Q4_1: return &kX86Q4_1;
+    case LOOM_TYPE_Q5_1: return &kX86Q5_1;
+    case LOOM_TYPE_Q2_K: return &kX86Q2_K;
+    case LOOM_TYPE_Q3_K: return &kX86Q3_K;
+    case LOOM_TYPE_Q4_K: return &kX86Q4_K;
+    case LOOM_TYPE_Q5_K: return &kX86Q5_K;
+    case LOOM_TYPE_Q6_K: return &kX86Q6_K;
+    case LOOM_TYPE_IQ4_XS: return &kX86IQ4_XS;
+    default: return nullptr;
+    }
+}
