@@ -486,6 +486,128 @@ LOOM_API const char *loom_model_backend_name(const loom_model *model);
 /* Tokenizer, detokenizer, chat templates, fill-in-the-middle                 */
 /* ========================================================================= */
 /* SECTION tokenizer: owned by lib/tokenizer and lib/chat. */
+/* Tokenizer. loom_model_load builds it from the GGUF metadata alone
+ * (tokenizer.ggml.model "gpt2" byte-level BPE, tokenizer.ggml.pre "qwen2",
+ * .tokens, .token_type, .merges, the special ids); a file with another
+ * tokenizer model or pre-tokenizer fails to load with LOOM_ERR_UNSUPPORTED.
+ * loom_model_params.vocab_only loads just this part.
+ *
+ * How text becomes tokens (equal to the model's own Hugging Face tokenizer):
+ *  1. With LOOM_TOKENIZE_PARSE_SPECIAL, the texts of control and
+ *     user-defined tokens (<|im_start|>, <|endoftext|>, <|fim_prefix|>, ...)
+ *     found in the input become those tokens, the longest match first.
+ *     Without it the whole input is plain text ("<|im_end|>" becomes the
+ *     ordinary tokens of "<", "|", "im", ...).
+ *  2. Each piece of plain text is read as UTF-8. Ill-formed bytes are never an
+ *     error: each maximal ill-formed subpart (the Unicode Standard's U+FFFD
+ *     substitution rule, also used by web browsers) is read as U+FFFD and
+ *     tokenized as its bytes EF BF BD. This includes UTF-8-encoded surrogates
+ *     (ED A0 80 reads as three U+FFFD), overlong forms, truncated sequences
+ *     and bytes F5..FF. Control characters and NUL are ordinary characters.
+ *  3. Unless LOOM_TOKENIZE_NO_NFC is set, each piece is NFC-normalized
+ *     (Unicode 15.0 data), as Qwen's tokenizer.json specifies; pieces are
+ *     normalized separately, never across a special token.
+ *  4. The Qwen2 pre-tokenizer splits the text into words, and each word's
+ *     UTF-8 bytes are merged by BPE rank.
+ * So detokenizing the result gives back NFC(text) (text itself with
+ * LOOM_TOKENIZE_NO_NFC) for well-formed UTF-8. Empty text gives no tokens.
+ * No beginning-of-sequence token is added (Qwen models use none). */
+
+/** Token types, numbered as in tokenizer.ggml.token_type. */
+typedef enum loom_token_type {
+    LOOM_TOKEN_TYPE_UNDEFINED = 0,    /* also returned for an invalid id */
+    LOOM_TOKEN_TYPE_NORMAL = 1,
+    LOOM_TOKEN_TYPE_UNKNOWN = 2,
+    LOOM_TOKEN_TYPE_CONTROL = 3,      /* <|endoftext|>, <|im_start|>, <|im_end|>, ... */
+    LOOM_TOKEN_TYPE_USER_DEFINED = 4, /* <tool_call>, <|fim_prefix|>, ... */
+    LOOM_TOKEN_TYPE_UNUSED = 5,
+    LOOM_TOKEN_TYPE_BYTE = 6,
+} loom_token_type;
+
+/** loom_tokenize flags (bitwise or). */
+#define LOOM_TOKENIZE_PARSE_SPECIAL 1 /* match special-token texts in the input */
+#define LOOM_TOKENIZE_NO_NFC 2        /* skip NFC normalization (llama.cpp's behaviour) */
+
+/** Tokenizes `len` bytes of `text` (any bytes; NULL only when len is 0) into
+ *  `tokens` (`capacity` entries); *n_tokens gets the number of tokens. Call
+ *  with capacity 0 to size the buffer (the text is tokenized in full either
+ *  way). Time and memory are linear in len (huge inputs are fine; the
+ *  library holds a few bytes of work space per input byte during the call).
+ *  Errors: INVALID_ARGUMENT (NULL model or n_tokens, NULL text with len > 0,
+ *  NULL tokens with capacity > 0, unknown flag bits), NOT_FOUND (the model has
+ *  no tokenizer), BUFFER_TOO_SMALL (*n_tokens written, tokens untouched),
+ *  OUT_OF_MEMORY. Thread-safe: many threads may tokenize with one model. */
+LOOM_API loom_status loom_tokenize(const loom_model *model, const char *text, size_t len, int32_t flags,
+                                   int32_t *tokens, size_t capacity, size_t *n_tokens);
+
+/** The bytes `token` stands for in text (no terminating NUL) into `buf`
+ *  (`capacity` bytes); *size gets their count. For a normal token these are
+ *  raw bytes and may be part of a UTF-8 character (use a loom_detokenizer
+ *  to print a stream); a special token gives its text ("<|im_end|>").
+ *  Errors: INVALID_ARGUMENT (NULL model/size, NULL buf with capacity > 0,
+ *  token outside the vocabulary), NOT_FOUND (no tokenizer), BUFFER_TOO_SMALL
+ *  (*size written). Thread-safe. */
+LOOM_API loom_status loom_token_to_piece(const loom_model *model, int32_t token, char *buf, size_t capacity,
+                                         size_t *size);
+
+/** The token whose text (as loom_token_to_piece gives it) is exactly the
+ *  NUL-terminated `text` into *token; special tokens win over a normal token
+ *  with the same text. E.g. "<|im_start|>", " hello". Errors:
+ *  INVALID_ARGUMENT (NULL arguments), NOT_FOUND (no such token, or no
+ *  tokenizer; the message says which). Thread-safe. */
+LOOM_API loom_status loom_token_find(const loom_model *model, const char *text, int32_t *token);
+
+/** The loom_token_type of `token`; LOOM_TOKEN_TYPE_UNDEFINED for a NULL
+ *  model, a model without tokenizer or an invalid id. Thread-safe. */
+LOOM_API int32_t loom_token_type_of(const loom_model *model, int32_t token);
+
+/** 1 if `token` is a special token (CONTROL or USER_DEFINED type), else 0
+ *  (also for NULL model or an invalid id). Thread-safe. */
+LOOM_API int32_t loom_token_is_special(const loom_model *model, int32_t token);
+
+/** The metadata's special ids (tokenizer.ggml.bos_token_id, eos_token_id,
+ *  padding_token_id), or -1 when absent, for a NULL model or one without
+ *  tokenizer. Thread-safe. */
+LOOM_API int32_t loom_token_bos(const loom_model *model);
+LOOM_API int32_t loom_token_eos(const loom_model *model);
+LOOM_API int32_t loom_token_pad(const loom_model *model);
+
+/* Streaming detokenizer: turns generated ids into printable text as they
+ * come. Each push returns only complete UTF-8 characters: a token that ends
+ * inside a character is held back until the next token completes it. Bytes
+ * that cannot become well-formed UTF-8 are passed through unchanged at once,
+ * never dropped or replaced. Everything pushed, plus the final flush, is
+ * byte for byte the concatenation of the tokens' pieces (special tokens
+ * skipped unless LOOM_DETOKENIZE_RENDER_SPECIAL). One thread at a time. */
+typedef struct loom_detokenizer loom_detokenizer;
+
+/** loom_detokenizer_new flags. */
+#define LOOM_DETOKENIZE_RENDER_SPECIAL 1 /* emit special tokens' text ("<|im_end|>"); default: emit nothing for them */
+
+/** A new detokenizer over `model`'s vocabulary; the model must outlive it.
+ *  Free with loom_detokenizer_free. Errors: INVALID_ARGUMENT (NULL model or
+ *  out, unknown flag bits), NOT_FOUND (no tokenizer), OUT_OF_MEMORY. */
+LOOM_API loom_status loom_detokenizer_new(const loom_model *model, int32_t flags, loom_detokenizer **out);
+
+/** Frees a detokenizer. NULL is ignored. */
+LOOM_API void loom_detokenizer_free(loom_detokenizer *detok);
+
+/** Adds `token`; the text now complete (no terminating NUL, possibly empty)
+ *  goes to `buf` (`capacity` bytes) and *size gets its length: at most the
+ *  token's piece (loom_token_to_piece's size; 128 bytes at most in Qwen's
+ *  vocabularies) plus 3 held-back bytes. On BUFFER_TOO_SMALL the
+ *  detokenizer is unchanged (retry with a larger buffer). Errors:
+ *  INVALID_ARGUMENT (NULL detok/size, NULL buf with capacity > 0, token
+ *  outside the vocabulary: state unchanged), BUFFER_TOO_SMALL (*size written). */
+LOOM_API loom_status loom_detokenizer_push(loom_detokenizer *detok, int32_t token, char *buf, size_t capacity,
+                                           size_t *size);
+
+/** End of stream: writes the held-back bytes (0 to 3 bytes of an unfinished
+ *  character, as they are) like loom_detokenizer_push and resets the
+ *  detokenizer for a new stream. On BUFFER_TOO_SMALL nothing is reset.
+ *  Errors: INVALID_ARGUMENT, BUFFER_TOO_SMALL (*size written). */
+LOOM_API loom_status loom_detokenizer_flush(loom_detokenizer *detok, char *buf, size_t capacity, size_t *size);
+
 /* chat */
 /* Chat templates. loom renders ChatML (Qwen2 / Qwen2.5 style) built in, byte
  * for byte as the model's Jinja template would: with no system message, the
