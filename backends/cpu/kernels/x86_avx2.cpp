@@ -11,6 +11,7 @@
 
 #pragma GCC push_options
 #pragma GCC target("avx2,fma,f16c")
+#define LOOM_X86_VNNI 0
 
 namespace loom::cpu {
 namespace {

@@ -11,6 +11,7 @@
 
 #pragma GCC push_options
 #pragma GCC target("avx2,fma,f16c,avx512f,avx512bw,avx512dq,avx512vl,avx512vnni")
+#define LOOM_X86_VNNI 1
 
 namespace loom::cpu {
 namespace {

@@ -5,7 +5,8 @@
 // function compiled with AVX flags could be picked by the linker for
 // baseline callers).
 //
-// __AVX512VNNI__ (set by the avx512 level's pragma) switches the int8 dot
+// LOOM_X86_VNNI (1 at the avx512 level; GCC does not update feature
+// macros for a `#pragma GCC target` in C++) switches the int8 dot
 // products to vpdpbusd / vpdpwssd.
 
 inline float hsum(__m256 v) {
@@ -35,7 +36,7 @@ inline __m256i nibbles16(const uint8_t *p) {
 
 // sum over 4-byte groups of u8 * s8 -> 8 x int32, added to acc.
 inline __m256i dot_u8s8(__m256i acc, __m256i u, __m256i s) {
-#if defined(__AVX512VNNI__)
+#if LOOM_X86_VNNI
     return _mm256_dpbusd_epi32(acc, u, s);
 #else
     const __m256i p = _mm256_maddubs_epi16(u, s);
@@ -50,7 +51,7 @@ inline __m256i dot_s8s8(__m256i acc, __m256i w, __m256i a) {
 
 // acc + pairwise int16 products (madd) with per-lane int16 scales.
 inline __m256i madd_acc(__m256i acc, __m256i p16, __m256i sc16) {
-#if defined(__AVX512VNNI__)
+#if LOOM_X86_VNNI
     return _mm256_dpwssd_epi32(acc, p16, sc16);
 #else
     return _mm256_add_epi32(acc, _mm256_madd_epi16(p16, sc16));

@@ -5,7 +5,7 @@
 
 // Byte i = 0x10 where bit i of x is set.
 inline __m256i high_bits(uint32_t x) {
-#if defined(__AVX512BW__) && defined(__AVX512VL__)
+#if LOOM_X86_VNNI // the avx512 level (BW + VL)
     return _mm256_maskz_mov_epi8(x, _mm256_set1_epi8(0x10));
 #else
     const __m256i shuf = _mm256_set_epi64x(0x0303030303030303, 0x0202020202020202, 0x0101010101010101, 0);
