@@ -1,0 +1,156 @@
+#include "vulkan/pipeline.h"
+
+#include "vulkan/loader.h"
+#include "vulkan/shader_table.h"
+
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+
+namespace loom::vk {
+
+Status spirv_binding_count(const uint32_t *words, size_t n_words, uint32_t *out) {
+    const uint32_t kMagic = 0x07230203, kOpDecorate = 71, kDecorationBinding = 33;
+    if (n_words < 5 || words[0] != kMagic) return error(LOOM_ERR_FORMAT, "vulkan: shader is not SPIR-V");
+    uint32_t count = 0;
+    for (size_t i = 5; i < n_words;) {
+        uint32_t len = words[i] >> 16, op = words[i] & 0xffff;
+        if (len == 0 || i + len > n_words) return error(LOOM_ERR_FORMAT, "vulkan: SPIR-V instruction at word %zu overruns", i);
+        if (op == kOpDecorate && len >= 4 && words[i + 2] == kDecorationBinding && words[i + 3] + 1 > count)
+            count = words[i + 3] + 1;
+        i += len;
+    }
+    *out = count;
+    return Status::ok();
+}
+
+PipelineSet::PipelineSet(const Device &dev, std::string cache_path) : dev_(dev), cache_path_(std::move(cache_path)) {}
+
+PipelineSet::~PipelineSet() {
+    const VkFns &f = dev_.fn();
+    VkDevice d = dev_.handle();
+    for (auto &kv : pipelines_) {
+        f.vkDestroyPipeline(d, kv.second->pipeline, nullptr);
+        f.vkDestroyPipelineLayout(d, kv.second->layout, nullptr);
+        f.vkDestroyDescriptorSetLayout(d, kv.second->set_layout, nullptr);
+    }
+    if (cache_) f.vkDestroyPipelineCache(d, cache_, nullptr);
+}
+
+Status PipelineSet::init() {
+    std::vector<char> data;
+    if (!cache_path_.empty()) {
+        std::ifstream in(cache_path_, std::ios::binary);
+        if (in) data.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+    VkPipelineCacheCreateInfo ci{};
+    ci.sType = VK_STRUCTURE_TYPE_PIPELINE_CACHE_CREATE_INFO;
+    ci.initialDataSize = data.size();
+    ci.pInitialData = data.empty() ? nullptr : data.data();
+    // A cache from another driver or version is rejected by the driver's
+    // header check; an unusable blob must not stop us, so retry empty.
+    if (dev_.fn().vkCreatePipelineCache(dev_.handle(), &ci, nullptr, &cache_) != VK_SUCCESS) {
+        ci.initialDataSize = 0;
+        ci.pInitialData = nullptr;
+        LOOM_VK_CHECK(dev_.fn().vkCreatePipelineCache(dev_.handle(), &ci, nullptr, &cache_));
+    }
+    return Status::ok();
+}
+
+Status PipelineSet::save_cache() const {
+    if (cache_path_.empty() || !cache_) return Status::ok();
+    size_t n = 0;
+    LOOM_VK_CHECK(dev_.fn().vkGetPipelineCacheData(dev_.handle(), cache_, &n, nullptr));
+    std::vector<char> data(n);
+    LOOM_VK_CHECK(dev_.fn().vkGetPipelineCacheData(dev_.handle(), cache_, &n, data.data()));
+    std::string tmp = cache_path_ + ".tmp";
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out.write(data.data(), std::streamsize(n));
+    out.close();
+    if (!out || std::rename(tmp.c_str(), cache_path_.c_str()) != 0)
+        return error(LOOM_ERR_IO, "vulkan: cannot write the pipeline cache %s", cache_path_.c_str());
+    return Status::ok();
+}
+
+Status PipelineSet::get(const std::string &name, uint32_t workgroup_size, const std::vector<uint32_t> &consts,
+                        const Pipeline **out) {
+    std::string key = name + "/" + std::to_string(workgroup_size);
+    for (uint32_t c : consts) key += "/" + std::to_string(c);
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = pipelines_.find(key);
+    if (it == pipelines_.end()) {
+        auto p = std::make_unique<Pipeline>();
+        Status s = create(name, workgroup_size, consts, p.get());
+        if (!s) {
+            const VkFns &f = dev_.fn();
+            if (p->layout) f.vkDestroyPipelineLayout(dev_.handle(), p->layout, nullptr);
+            if (p->set_layout) f.vkDestroyDescriptorSetLayout(dev_.handle(), p->set_layout, nullptr);
+            return s;
+        }
+        it = pipelines_.emplace(key, std::move(p)).first;
+    }
+    *out = it->second.get();
+    return Status::ok();
+}
+
+Status PipelineSet::create(const std::string &name, uint32_t workgroup_size, const std::vector<uint32_t> &consts,
+                           Pipeline *p) {
+    const VkFns &f = dev_.fn();
+    VkDevice d = dev_.handle();
+    const ShaderCode *code = find_shader(name.c_str());
+    if (!code) return error(LOOM_ERR_NOT_FOUND, "vulkan: no embedded shader '%s'", name.c_str());
+    LOOM_TRY(spirv_binding_count(code->words, code->n_words, &p->n_buffers));
+    p->workgroup_size = workgroup_size;
+
+    std::vector<VkDescriptorSetLayoutBinding> bindings(p->n_buffers);
+    for (uint32_t i = 0; i < p->n_buffers; i++) {
+        bindings[i] = {};
+        bindings[i].binding = i;
+        bindings[i].descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
+        bindings[i].descriptorCount = 1;
+        bindings[i].stageFlags = VK_SHADER_STAGE_COMPUTE_BIT;
+    }
+    VkDescriptorSetLayoutCreateInfo li{};
+    li.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO;
+    li.bindingCount = p->n_buffers;
+    li.pBindings = bindings.data();
+    LOOM_VK_CHECK(f.vkCreateDescriptorSetLayout(d, &li, nullptr, &p->set_layout));
+
+    VkPushConstantRange pc{VK_SHADER_STAGE_COMPUTE_BIT, 0, kPushConstantBytes};
+    VkPipelineLayoutCreateInfo pli{};
+    pli.sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO;
+    pli.setLayoutCount = 1;
+    pli.pSetLayouts = &p->set_layout;
+    pli.pushConstantRangeCount = 1;
+    pli.pPushConstantRanges = &pc;
+    LOOM_VK_CHECK(f.vkCreatePipelineLayout(d, &pli, nullptr, &p->layout));
+
+    std::vector<uint32_t> values{workgroup_size};
+    values.insert(values.end(), consts.begin(), consts.end());
+    std::vector<VkSpecializationMapEntry> entries(values.size());
+    for (uint32_t i = 0; i < values.size(); i++) entries[i] = {i, uint32_t(i * sizeof(uint32_t)), sizeof(uint32_t)};
+    VkSpecializationInfo spec{uint32_t(entries.size()), entries.data(), values.size() * sizeof(uint32_t), values.data()};
+
+    VkShaderModuleCreateInfo mi{};
+    mi.sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO;
+    mi.codeSize = code->n_words * sizeof(uint32_t);
+    mi.pCode = code->words;
+    VkShaderModule module = VK_NULL_HANDLE;
+    LOOM_VK_CHECK(f.vkCreateShaderModule(d, &mi, nullptr, &module));
+
+    VkComputePipelineCreateInfo ci{};
+    ci.sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO;
+    ci.stage.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO;
+    ci.stage.stage = VK_SHADER_STAGE_COMPUTE_BIT;
+    ci.stage.module = module;
+    ci.stage.pName = "main";
+    ci.stage.pSpecializationInfo = &spec;
+    ci.layout = p->layout;
+    VkResult r = f.vkCreateComputePipelines(d, cache_, 1, &ci, nullptr, &p->pipeline);
+    f.vkDestroyShaderModule(d, module, nullptr);
+    if (r != VK_SUCCESS)
+        return error(LOOM_ERR_BACKEND, "vulkan: creating pipeline '%s' failed: %s", name.c_str(), result_name(r));
+    return Status::ok();
+}
+
+} // namespace loom::vk

@@ -1,0 +1,60 @@
+// Compute pipelines made from the embedded SPIR-V: descriptor layouts come
+// from the SPIR-V itself (its storage-buffer bindings), the workgroup size and
+// per-variant constants are specialization constants (id 0 = workgroup size,
+// ids 1.. = the caller's), and every pipeline goes through one VkPipelineCache
+// that can persist on disk.
+#pragma once
+
+#include "vulkan/device.h"
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace loom::vk {
+
+// Every shader declares its push constants within this many bytes.
+constexpr uint32_t kPushConstantBytes = 128;
+
+struct Pipeline {
+    VkPipeline pipeline = VK_NULL_HANDLE;
+    VkPipelineLayout layout = VK_NULL_HANDLE;
+    VkDescriptorSetLayout set_layout = VK_NULL_HANDLE;
+    uint32_t n_buffers = 0;        // storage buffers at bindings 0..n_buffers-1 of set 0
+    uint32_t workgroup_size = 0;
+};
+
+// Number of descriptor bindings a SPIR-V module uses (highest Binding + 1).
+// Errors: FORMAT (not SPIR-V).
+Status spirv_binding_count(const uint32_t *words, size_t n_words, uint32_t *out);
+
+class PipelineSet {
+public:
+    // cache_path: a file to load the pipeline cache from and save it to ("" = memory only).
+    PipelineSet(const Device &dev, std::string cache_path);
+    ~PipelineSet();
+    PipelineSet(const PipelineSet &) = delete;
+    PipelineSet &operator=(const PipelineSet &) = delete;
+
+    Status init();
+    // The pipeline of shader `name` with `workgroup_size` and extra constants
+    // (ids 1, 2, ...), made on first use. Thread-safe. Errors: NOT_FOUND (no such shader), BACKEND.
+    Status get(const std::string &name, uint32_t workgroup_size, const std::vector<uint32_t> &consts,
+               const Pipeline **out);
+    // Writes the pipeline cache to cache_path (no-op without a path). Errors: IO.
+    Status save_cache() const;
+
+private:
+    Status create(const std::string &name, uint32_t workgroup_size, const std::vector<uint32_t> &consts,
+                  Pipeline *p);
+
+    const Device &dev_;
+    std::string cache_path_;
+    VkPipelineCache cache_ = VK_NULL_HANDLE;
+    std::mutex mutex_;             // sessions on several threads share the set
+    std::map<std::string, std::unique_ptr<Pipeline>> pipelines_;
+};
+
+} // namespace loom::vk

@@ -1,0 +1,166 @@
+#include "vulkan/stream.h"
+
+#include "vulkan/loader.h"
+
+namespace loom::vk {
+
+static const uint32_t kSetsPerPool = 512, kBuffersPerSet = 8;
+
+Stream::Stream(const Device &dev) : dev_(dev) {}
+
+Stream::~Stream() {
+    const VkFns &f = dev_.fn();
+    VkDevice d = dev_.handle();
+    if (pending_) f.vkWaitForFences(d, 1, &fence_, VK_TRUE, UINT64_MAX);
+    for (VkDescriptorPool p : desc_pools_) f.vkDestroyDescriptorPool(d, p, nullptr);
+    if (fence_) f.vkDestroyFence(d, fence_, nullptr);
+    if (pool_) f.vkDestroyCommandPool(d, pool_, nullptr); // frees cmd_
+}
+
+Status Stream::init() {
+    const VkFns &f = dev_.fn();
+    VkCommandPoolCreateInfo pi{};
+    pi.sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO;
+    pi.flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT;
+    pi.queueFamilyIndex = dev_.queue_family();
+    LOOM_VK_CHECK(f.vkCreateCommandPool(dev_.handle(), &pi, nullptr, &pool_));
+    VkCommandBufferAllocateInfo ai{};
+    ai.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO;
+    ai.commandPool = pool_;
+    ai.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
+    ai.commandBufferCount = 1;
+    LOOM_VK_CHECK(f.vkAllocateCommandBuffers(dev_.handle(), &ai, &cmd_));
+    VkFenceCreateInfo fi{};
+    fi.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO;
+    LOOM_VK_CHECK(f.vkCreateFence(dev_.handle(), &fi, nullptr, &fence_));
+    return Status::ok();
+}
+
+Status Stream::begin() {
+    const VkFns &f = dev_.fn();
+    if (pending_) {
+        LOOM_VK_CHECK(f.vkWaitForFences(dev_.handle(), 1, &fence_, VK_TRUE, UINT64_MAX));
+        pending_ = false;
+    }
+    for (VkDescriptorPool p : desc_pools_) LOOM_VK_CHECK(f.vkResetDescriptorPool(dev_.handle(), p, 0));
+    desc_pool_ = 0;
+    LOOM_VK_CHECK(f.vkResetCommandBuffer(cmd_, 0));
+    VkCommandBufferBeginInfo bi{};
+    bi.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO;
+    bi.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
+    LOOM_VK_CHECK(f.vkBeginCommandBuffer(cmd_, &bi));
+    recording_ = true;
+    wrote_ = false;
+    dispatches_ = 0;
+    return Status::ok();
+}
+
+Status Stream::allocate_set(VkDescriptorSetLayout layout, VkDescriptorSet *out) {
+    const VkFns &f = dev_.fn();
+    for (;; desc_pool_++) {
+        if (desc_pool_ == desc_pools_.size()) {
+            VkDescriptorPoolSize size{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, kSetsPerPool * kBuffersPerSet};
+            VkDescriptorPoolCreateInfo ci{};
+            ci.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO;
+            ci.maxSets = kSetsPerPool;
+            ci.poolSizeCount = 1;
+            ci.pPoolSizes = &size;
+            VkDescriptorPool pool = VK_NULL_HANDLE;
+            LOOM_VK_CHECK(f.vkCreateDescriptorPool(dev_.handle(), &ci, nullptr, &pool));
+            desc_pools_.push_back(pool);
+        }
+        VkDescriptorSetAllocateInfo ai{};
+        ai.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO;
+        ai.descriptorPool = desc_pools_[desc_pool_];
+        ai.descriptorSetCount = 1;
+        ai.pSetLayouts = &layout;
+        VkResult r = f.vkAllocateDescriptorSets(dev_.handle(), &ai, out);
+        if (r == VK_SUCCESS) return Status::ok();
+        if (r != VK_ERROR_OUT_OF_POOL_MEMORY && r != VK_ERROR_FRAGMENTED_POOL)
+            return error(LOOM_ERR_BACKEND, "vulkan: vkAllocateDescriptorSets failed: %s", result_name(r));
+    }
+}
+
+void Stream::barrier() {
+    if (!wrote_) return;
+    VkMemoryBarrier mb{};
+    mb.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER;
+    mb.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT;
+    mb.dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_READ_BIT |
+                       VK_ACCESS_TRANSFER_WRITE_BIT;
+    VkPipelineStageFlags stages = VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT;
+    dev_.fn().vkCmdPipelineBarrier(cmd_, stages, stages, 0, 1, &mb, 0, nullptr, 0, nullptr);
+    wrote_ = false;
+}
+
+Status Stream::dispatch(const Pipeline &p, const std::vector<BufferRange> &buffers, const void *push,
+                        uint32_t push_bytes, uint32_t gx, uint32_t gy, uint32_t gz) {
+    if (!recording_) return error(LOOM_ERR_INTERNAL, "vulkan: dispatch outside begin()/submit");
+    if (buffers.size() != p.n_buffers || push_bytes > kPushConstantBytes || buffers.size() > kBuffersPerSet)
+        return error(LOOM_ERR_INVALID_ARGUMENT, "vulkan: dispatch with %zu buffers for a %u-buffer pipeline",
+                     buffers.size(), p.n_buffers);
+    const VkFns &f = dev_.fn();
+    VkDescriptorSet set = VK_NULL_HANDLE;
+    LOOM_TRY(allocate_set(p.set_layout, &set));
+    VkDescriptorBufferInfo infos[kBuffersPerSet];
+    VkWriteDescriptorSet writes[kBuffersPerSet];
+    for (size_t i = 0; i < buffers.size(); i++) {
+        infos[i] = {buffers[i].buffer, buffers[i].offset, buffers[i].size};
+        writes[i] = {};
+        writes[i].sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET;
+        writes[i].dstSet = set;
+        writes[i].dstBinding = uint32_t(i);
+        writes[i].descriptorCount = 1;
+        writes[i].descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
+        writes[i].pBufferInfo = &infos[i];
+    }
+    f.vkUpdateDescriptorSets(dev_.handle(), uint32_t(buffers.size()), writes, 0, nullptr);
+    barrier();
+    f.vkCmdBindPipeline(cmd_, VK_PIPELINE_BIND_POINT_COMPUTE, p.pipeline);
+    f.vkCmdBindDescriptorSets(cmd_, VK_PIPELINE_BIND_POINT_COMPUTE, p.layout, 0, 1, &set, 0, nullptr);
+    if (push_bytes) f.vkCmdPushConstants(cmd_, p.layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, push_bytes, push);
+    f.vkCmdDispatch(cmd_, gx, gy, gz);
+    wrote_ = true;
+    dispatches_++;
+    return Status::ok();
+}
+
+void Stream::copy(const BufferRange &src, VkDeviceSize src_offset, const BufferRange &dst, VkDeviceSize dst_offset,
+                  VkDeviceSize bytes) {
+    barrier();
+    VkBufferCopy region{src.offset + src_offset, dst.offset + dst_offset, bytes};
+    dev_.fn().vkCmdCopyBuffer(cmd_, src.buffer, dst.buffer, 1, &region);
+    wrote_ = true;
+}
+
+Status Stream::submit_and_wait() {
+    if (!recording_) return error(LOOM_ERR_INTERNAL, "vulkan: submit without begin()");
+    const VkFns &f = dev_.fn();
+    // Make shader writes visible to the host (mapped read-back).
+    if (wrote_) {
+        VkMemoryBarrier mb{};
+        mb.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER;
+        mb.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT;
+        mb.dstAccessMask = VK_ACCESS_HOST_READ_BIT;
+        f.vkCmdPipelineBarrier(cmd_, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
+                               VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &mb, 0, nullptr, 0, nullptr);
+        wrote_ = false;
+    }
+    recording_ = false;
+    LOOM_VK_CHECK(f.vkEndCommandBuffer(cmd_));
+    LOOM_VK_CHECK(f.vkResetFences(dev_.handle(), 1, &fence_));
+    VkSubmitInfo si{};
+    si.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO;
+    si.commandBufferCount = 1;
+    si.pCommandBuffers = &cmd_;
+    {
+        std::lock_guard<std::mutex> lock(dev_.queue_mutex());
+        LOOM_VK_CHECK(f.vkQueueSubmit(dev_.queue(), 1, &si, fence_));
+    }
+    pending_ = true;
+    LOOM_VK_CHECK(f.vkWaitForFences(dev_.handle(), 1, &fence_, VK_TRUE, UINT64_MAX));
+    pending_ = false;
+    return Status::ok();
+}
+
+} // namespace loom::vk

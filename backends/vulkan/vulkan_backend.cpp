@@ -1,0 +1,106 @@
+#include "vulkan/vulkan_backend.h"
+
+#include "quant/quant.h"
+#include "vulkan/vulkan_session.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace loom {
+namespace vk {
+
+std::string shader_type_suffix(loom_type type) {
+    const TypeTraits *t = type_traits(type);
+    std::string s = t ? t->name : "?";
+    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+    return s;
+}
+
+VulkanBackend::~VulkanBackend() {
+    if (pipelines_) (void)pipelines_->save_cache();
+    for (auto &w : weights_)
+        for (auto &part : w->parts) alloc_->free(&part.buf);
+}
+
+Status VulkanBackend::init(const VulkanBackendOptions &opts) {
+    LOOM_TRY(Device::create(opts.device, &dev_));
+    max_buffer_bytes_ = opts.max_buffer_bytes;
+    alloc_ = std::make_unique<Allocator>(*dev_);
+    pipelines_ = std::make_unique<PipelineSet>(*dev_, opts.pipeline_cache_path);
+    return pipelines_->init();
+}
+
+// Copies host bytes into a device range: directly when it is mapped, else
+// through a host staging buffer and a copy command.
+Status VulkanBackend::upload(const BufferRange &dst, const void *src, size_t size) {
+    if (dst.mapped) {
+        std::memcpy(dst.mapped, src, size);
+        return Status::ok();
+    }
+    const VkDeviceSize kStaging = VkDeviceSize(16) << 20;
+    BufferRange staging;
+    LOOM_TRY(alloc_->alloc(MemKind::Host, std::min<VkDeviceSize>(kStaging, size), &staging));
+    Stream stream(*dev_);
+    Status s = stream.init();
+    for (size_t done = 0; s && done < size;) {
+        size_t n = std::min<size_t>(size - done, size_t(staging.size));
+        std::memcpy(staging.mapped, static_cast<const uint8_t *>(src) + done, n);
+        s = stream.begin();
+        if (s) stream.copy(staging, 0, dst, done, n);
+        if (s) s = stream.submit_and_wait();
+        done += n;
+    }
+    alloc_->free(&staging);
+    return s;
+}
+
+Status VulkanBackend::create_weight(loom_type type, int64_t cols, int64_t rows, const void *data, Tensor **out) {
+    if (cols <= 0 || rows <= 0) return error(LOOM_ERR_INVALID_ARGUMENT, "vulkan: weight of %lld x %lld", (long long)rows, (long long)cols);
+    if (!find_shader(("get_rows_" + shader_type_suffix(type)).c_str()))
+        return error(LOOM_ERR_UNSUPPORTED, "vulkan: no shaders for weight type %s", type_traits(type) ? type_traits(type)->name : "?");
+    auto t = std::make_unique<VkTensor>();
+    t->type = type;
+    t->ne[0] = cols;
+    t->ne[1] = rows;
+    LOOM_TRY(row_bytes(type, cols, &t->row_bytes));
+    // Parts of at most the storage-buffer range (128 MiB on lavapipe): a
+    // 151936-row embedding table does not fit one descriptor.
+    VkDeviceSize limit = std::min<VkDeviceSize>(dev_->properties().limits.maxStorageBufferRange, VkDeviceSize(1) << 30);
+    if (max_buffer_bytes_) limit = std::min<VkDeviceSize>(limit, max_buffer_bytes_);
+    int64_t part_rows = std::max<int64_t>(1, int64_t((limit - 256) / t->row_bytes));
+    for (int64_t r0 = 0; r0 < rows; r0 += part_rows) {
+        VkTensor::Part part;
+        part.row0 = r0;
+        part.rows = std::min(part_rows, rows - r0);
+        size_t bytes = size_t(part.rows) * t->row_bytes;
+        LOOM_TRY(alloc_->alloc(MemKind::Device, bytes + 4, &part.buf)); // +4: ld_u32 may touch the next word
+        t->parts.push_back(part);
+        LOOM_TRY(upload(part.buf, static_cast<const uint8_t *>(data) + size_t(r0) * t->row_bytes, bytes));
+    }
+    *out = t.get();
+    weights_.push_back(std::move(t));
+    return Status::ok();
+}
+
+Status VulkanBackend::new_session(const SessionParams &, std::unique_ptr<Session> *out) const {
+    auto s = std::make_unique<VulkanSession>(*this);
+    LOOM_TRY(s->init());
+    *out = std::move(s);
+    return Status::ok();
+}
+
+} // namespace vk
+
+Status create_vulkan_backend(const VulkanBackendOptions &opts, std::unique_ptr<Backend> *out) {
+    auto b = std::make_unique<vk::VulkanBackend>();
+    LOOM_TRY(b->init(opts));
+    *out = std::move(b);
+    return Status::ok();
+}
+
+const vk::Device *vulkan_backend_device(const Backend *backend) {
+    auto *vb = dynamic_cast<const vk::VulkanBackend *>(backend);
+    return vb ? &vb->device() : nullptr;
+}
+
+} // namespace loom

@@ -1,0 +1,46 @@
+// The Vulkan backend: backends/backend.h over a vk::Device. Weights are
+// uploaded (staged when device memory is not host-mapped) and split into
+// parts that fit the device's storage-buffer range; sessions record one
+// command buffer per graph and submit it with one fence.
+#pragma once
+
+#include "backend.h"
+#include "vulkan/device.h"
+#include "vulkan/memory.h"
+#include "vulkan/pipeline.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace loom {
+
+struct VulkanBackendOptions {
+    vk::DeviceOptions device;
+    std::string pipeline_cache_path;   // "" = no persistent cache
+    uint64_t max_buffer_bytes = 0;     // cap on one weight part (0: the device's storage-buffer range); tests
+};
+
+// Errors: UNSUPPORTED (no loader, no device), NOT_FOUND (device index/name), BACKEND.
+Status create_vulkan_backend(const VulkanBackendOptions &opts, std::unique_ptr<Backend> *out);
+
+// The device behind a Vulkan backend (nullptr for any other backend): tests
+// read its validation-message count.
+const vk::Device *vulkan_backend_device(const Backend *backend);
+
+namespace vk {
+
+// A Vulkan tensor: one or more row ranges, each in its own buffer range.
+struct VkTensor : Tensor {
+    struct Part {
+        BufferRange buf;
+        int64_t row0 = 0, rows = 0;
+    };
+    std::vector<Part> parts;
+};
+
+// Workgroup size used by the simple element-wise and row ops.
+constexpr uint32_t kWorkgroup = 64;
+
+} // namespace vk
+} // namespace loom

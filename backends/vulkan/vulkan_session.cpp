@@ -1,0 +1,252 @@
+#include "vulkan/vulkan_session.h"
+
+#include "quant/quant.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace loom::vk {
+
+namespace {
+
+const VkTensor *vt(const Tensor *t) { return static_cast<const VkTensor *>(t); }
+
+// The whole single-part range of a session tensor (or a one-part weight).
+const BufferRange &range(const Tensor *t) { return vt(t)->parts.front().buf; }
+
+Status need(bool ok, const char *op, const char *what) {
+    if (ok) return Status::ok();
+    return error(LOOM_ERR_INVALID_ARGUMENT, "vulkan %s: %s", op, what);
+}
+
+uint32_t div_up(uint64_t a, uint64_t b) { return uint32_t((a + b - 1) / b); }
+
+// Push-constant blocks, laid out as in the shaders (4-byte fields).
+struct MatVecPush { uint32_t k, n_rows, n_cols, w_stride, x_stride, y_stride, w_row0, y_row0, has_bias; };
+struct GetRowsPush { uint32_t k, n_ids, w_stride, dst_stride, row0, n_table_rows; };
+struct RmsNormPush { uint32_t n, n_rows, x_stride, dst_stride; float eps; };
+struct RopePush { uint32_t n_head, head_dim, rows, x_stride, neox; float freq_base; };
+struct KvStorePush { uint32_t n, rows, src_stride; };
+struct AttentionPush { uint32_t n_head, n_head_kv, head_dim, n_kv, q_stride, kv_stride, mask_stride; float scale; };
+struct ElementwisePush { uint32_t n; };
+
+// Workgroups per dispatch dimension every device supports.
+constexpr uint32_t kMaxGroups = 65535;
+
+} // namespace
+
+VulkanSession::VulkanSession(const VulkanBackend &backend)
+    : backend_(backend), dev_(backend.device()), alloc_(backend.device(), VkDeviceSize(16) << 20), stream_(backend.device()) {}
+
+VulkanSession::~VulkanSession() {
+    for (auto &t : tensors_) alloc_.free(&t->parts.front().buf);
+    alloc_.free(&dummy_);
+}
+
+Status VulkanSession::init() {
+    LOOM_TRY(stream_.init());
+    return alloc_.alloc(MemKind::Device, 256, &dummy_);
+}
+
+Status VulkanSession::pipeline(const std::string &name, uint32_t wg, const Pipeline **out) {
+    return backend_.pipelines().get(name, wg, {}, out);
+}
+
+// --- memory -------------------------------------------------------------------
+
+Status VulkanSession::alloc(loom_type type, int64_t cols, int64_t rows, Tensor **out) {
+    if (type != LOOM_TYPE_F32 && type != LOOM_TYPE_F16 && type != LOOM_TYPE_I32)
+        return error(LOOM_ERR_UNSUPPORTED, "vulkan: session tensors of type %s are not supported (F32, F16, I32)",
+                     type_traits(type) ? type_traits(type)->name : "?");
+    if (cols <= 0 || rows <= 0) return error(LOOM_ERR_INVALID_ARGUMENT, "vulkan: tensor of %lld x %lld", (long long)rows, (long long)cols);
+    auto t = std::make_unique<VkTensor>();
+    t->type = type;
+    t->ne[0] = cols;
+    t->ne[1] = rows;
+    LOOM_TRY(row_bytes(type, cols, &t->row_bytes));
+    VkTensor::Part part;
+    part.rows = rows;
+    size_t bytes = size_t(rows) * t->row_bytes;
+    LOOM_TRY(alloc_.alloc(MemKind::Device, bytes, &part.buf));
+    t->parts.push_back(part);
+    std::vector<uint8_t> zeros(bytes, 0);
+    Status s = transfer(t.get(), 0, zeros.data(), bytes, true);
+    if (!s) {
+        alloc_.free(&t->parts.front().buf);
+        return s;
+    }
+    *out = t.get();
+    tensors_.push_back(std::move(t));
+    return Status::ok();
+}
+
+Status VulkanSession::transfer(const VkTensor *t, size_t offset, void *host, size_t size, bool to_device) {
+    if (stream_.recording()) return error(LOOM_ERR_INVALID_ARGUMENT, "vulkan: upload/download while a graph is recorded");
+    const BufferRange &r = t->parts.front().buf;
+    if (t->parts.size() != 1 || offset > r.size || size > r.size - offset)
+        return error(LOOM_ERR_INVALID_ARGUMENT, "vulkan: transfer of %zu bytes at %zu outside the tensor", size, offset);
+    if (r.mapped) {
+        if (to_device) std::memcpy(r.mapped + offset, host, size);
+        else std::memcpy(host, r.mapped + offset, size);
+        return Status::ok();
+    }
+    BufferRange staging;
+    LOOM_TRY(alloc_.alloc(MemKind::Host, size, &staging));
+    if (to_device) std::memcpy(staging.mapped, host, size);
+    Status s = stream_.begin();
+    if (s) {
+        if (to_device) stream_.copy(staging, 0, r, offset, size);
+        else stream_.copy(r, offset, staging, 0, size);
+        s = stream_.submit_and_wait();
+    }
+    if (s && !to_device) std::memcpy(host, staging.mapped, size);
+    alloc_.free(&staging);
+    return s;
+}
+
+Status VulkanSession::upload(Tensor *t, size_t offset, const void *src, size_t size) {
+    return transfer(vt(t), offset, const_cast<void *>(src), size, true);
+}
+
+Status VulkanSession::download(const Tensor *t, size_t offset, void *dst, size_t size) {
+    return transfer(vt(t), offset, dst, size, false);
+}
+
+void VulkanSession::release(Tensor *t) {
+    if (!t) return;
+    for (auto it = tensors_.begin(); it != tensors_.end(); ++it) {
+        if (it->get() != t) continue;
+        alloc_.free(&(*it)->parts.front().buf);
+        tensors_.erase(it);
+        return;
+    }
+}
+
+// --- graph --------------------------------------------------------------------
+
+Status VulkanSession::begin_graph() { return stream_.begin(); }
+
+Status VulkanSession::compute(const AbortFn &abort) {
+    // One submission per graph: the abort callback is honoured before it.
+    if (abort && abort()) {
+        if (stream_.recording()) {
+            LOOM_TRY(stream_.submit_and_wait()); // leaves the stream reusable
+        }
+        return error(LOOM_ERR_CANCELLED, "vulkan: graph cancelled by the abort callback");
+    }
+    return stream_.submit_and_wait();
+}
+
+// --- ops ------------------------------------------------------------------------
+
+Status VulkanSession::get_rows(Tensor *dst, const Tensor *table, const Tensor *ids, int64_t rows) {
+    LOOM_TRY(need(dst->type == LOOM_TYPE_F32 && ids->type == LOOM_TYPE_I32, "get_rows", "dst must be F32 and ids I32"));
+    LOOM_TRY(need(dst->ne[0] == table->ne[0] && rows <= dst->ne[1] && rows <= ids->ne[0] * ids->ne[1] && rows > 0,
+                  "get_rows", "shapes do not match"));
+    const Pipeline *p = nullptr;
+    LOOM_TRY(pipeline("get_rows_" + shader_type_suffix(table->type), kWorkgroup, &p));
+    uint32_t chunks = div_up(uint64_t(table->ne[0]), 16);
+    for (const VkTensor::Part &part : vt(table)->parts) {
+        GetRowsPush pc{uint32_t(table->ne[0]), uint32_t(rows), uint32_t(table->row_bytes), uint32_t(dst->ne[0]),
+                       uint32_t(part.row0), uint32_t(part.rows)};
+        LOOM_TRY(stream_.dispatch(*p, {part.buf, range(ids), range(dst)}, &pc, sizeof pc, div_up(chunks, kWorkgroup),
+                                  uint32_t(rows)));
+    }
+    return Status::ok();
+}
+
+Status VulkanSession::rmsnorm(Tensor *dst, const Tensor *src, const Tensor *weight, float eps, int64_t rows) {
+    LOOM_TRY(need(weight->type == LOOM_TYPE_F32 && weight->ne[0] == src->ne[0] && dst->ne[0] == src->ne[0] &&
+                      rows > 0 && rows <= src->ne[1] && rows <= dst->ne[1],
+                  "rmsnorm", "shapes or types do not match"));
+    const Pipeline *p = nullptr;
+    LOOM_TRY(pipeline("rms_norm", kWorkgroup, &p));
+    RmsNormPush pc{uint32_t(src->ne[0]), uint32_t(rows), uint32_t(src->ne[0]), uint32_t(dst->ne[0]), eps};
+    return stream_.dispatch(*p, {range(src), range(weight), range(dst)}, &pc, sizeof pc, uint32_t(rows));
+}
+
+Status VulkanSession::matmul(Tensor *dst, const Tensor *w, const Tensor *src, const Tensor *bias, int64_t rows) {
+    LOOM_TRY(need(src->type == LOOM_TYPE_F32 && dst->type == LOOM_TYPE_F32 && src->ne[0] == w->ne[0] &&
+                      dst->ne[0] == w->ne[1] && rows > 0 && rows <= src->ne[1] && rows <= dst->ne[1],
+                  "matmul", "shapes or types do not match"));
+    LOOM_TRY(need(!bias || (bias->type == LOOM_TYPE_F32 && bias->ne[0] == w->ne[1]), "matmul", "bias must be F32 [1][n_out]"));
+    LOOM_TRY(need(rows <= kMaxGroups, "matmul", "too many rows for one dispatch"));
+    const Pipeline *p = nullptr;
+    LOOM_TRY(pipeline("mul_mat_vec_" + shader_type_suffix(w->type), 32, &p));
+    for (const VkTensor::Part &part : vt(w)->parts) {
+        for (int64_t r0 = 0; r0 < part.rows; r0 += kMaxGroups) {
+            uint32_t n = uint32_t(std::min<int64_t>(kMaxGroups, part.rows - r0));
+            MatVecPush pc{uint32_t(w->ne[0]), n, uint32_t(rows), uint32_t(w->row_bytes), uint32_t(src->ne[0]),
+                          uint32_t(dst->ne[0]), uint32_t(r0), uint32_t(part.row0 + r0), bias ? 1u : 0u};
+            LOOM_TRY(stream_.dispatch(*p, {part.buf, range(src), range(dst), bias ? range(bias) : dummy_}, &pc,
+                                      sizeof pc, n, uint32_t(rows)));
+        }
+    }
+    return Status::ok();
+}
+
+Status VulkanSession::rope(Tensor *x, const Tensor *pos, RopeMode mode, int n_head, int head_dim, float freq_base,
+                           int64_t rows) {
+    LOOM_TRY(need(x->type == LOOM_TYPE_F32 && pos->type == LOOM_TYPE_I32 && head_dim % 2 == 0 &&
+                      int64_t(n_head) * head_dim <= x->ne[0] && rows > 0 && rows <= x->ne[1],
+                  "rope", "shapes or types do not match"));
+    const Pipeline *p = nullptr;
+    LOOM_TRY(pipeline("rope", kWorkgroup, &p));
+    RopePush pc{uint32_t(n_head), uint32_t(head_dim), uint32_t(rows), uint32_t(x->ne[0]),
+                mode == RopeMode::Neox ? 1u : 0u, freq_base};
+    return stream_.dispatch(*p, {range(x), range(pos)}, &pc, sizeof pc,
+                            div_up(uint64_t(n_head) * uint64_t(head_dim / 2), kWorkgroup), uint32_t(rows));
+}
+
+Status VulkanSession::kv_store(Tensor *cache, const Tensor *src, const Tensor *cells, int64_t rows) {
+    LOOM_TRY(need((cache->type == LOOM_TYPE_F16 || cache->type == LOOM_TYPE_F32) && src->type == LOOM_TYPE_F32 &&
+                      cells->type == LOOM_TYPE_I32 && cache->ne[0] == src->ne[0] && rows > 0 && rows <= src->ne[1],
+                  "kv_store", "shapes or types do not match (cache F16 or F32)"));
+    LOOM_TRY(need(cache->type != LOOM_TYPE_F16 || cache->ne[0] % 2 == 0, "kv_store", "an F16 cache needs even rows"));
+    const Pipeline *p = nullptr;
+    LOOM_TRY(pipeline("kv_store_" + shader_type_suffix(cache->type), kWorkgroup, &p));
+    KvStorePush pc{uint32_t(src->ne[0]), uint32_t(rows), uint32_t(src->ne[0])};
+    uint64_t per_row = cache->type == LOOM_TYPE_F16 ? uint64_t(src->ne[0] / 2) : uint64_t(src->ne[0]);
+    return stream_.dispatch(*p, {range(cache), range(src), range(cells)}, &pc, sizeof pc, div_up(per_row, kWorkgroup),
+                            uint32_t(rows));
+}
+
+Status VulkanSession::attention(Tensor *out, const Tensor *q, const Tensor *k, const Tensor *v, const Tensor *mask,
+                                int n_head, int n_head_kv, int head_dim, float scale, int64_t n_kv, int64_t rows) {
+    LOOM_TRY(need(k->type == v->type && (k->type == LOOM_TYPE_F16 || k->type == LOOM_TYPE_F32) &&
+                      n_head_kv > 0 && n_head % n_head_kv == 0 && head_dim <= int(8 * kWorkgroup) &&
+                      int64_t(n_head) * head_dim <= q->ne[0] && int64_t(n_head_kv) * head_dim <= k->ne[0] &&
+                      k->ne[0] == v->ne[0] && n_kv > 0 && n_kv <= k->ne[1] && n_kv <= mask->ne[0] &&
+                      rows > 0 && rows <= q->ne[1] && rows <= mask->ne[1] && out->ne[0] == q->ne[0],
+                  "attention", "shapes or types do not match"));
+    const Pipeline *p = nullptr;
+    LOOM_TRY(pipeline("attention_" + shader_type_suffix(k->type), kWorkgroup, &p));
+    AttentionPush pc{uint32_t(n_head), uint32_t(n_head_kv), uint32_t(head_dim), uint32_t(n_kv), uint32_t(q->ne[0]),
+                     uint32_t(k->ne[0]), uint32_t(mask->ne[0]), scale};
+    return stream_.dispatch(*p, {range(out), range(q), range(k), range(v), range(mask)}, &pc, sizeof pc,
+                            uint32_t(rows), uint32_t(n_head));
+}
+
+Status VulkanSession::elementwise(const char *shader, Tensor *dst, const Tensor *a, const Tensor *b, int64_t rows) {
+    LOOM_TRY(need(dst->type == LOOM_TYPE_F32 && a->type == LOOM_TYPE_F32 && b->type == LOOM_TYPE_F32 &&
+                      a->ne[0] == dst->ne[0] && b->ne[0] == dst->ne[0] && rows > 0 && rows <= dst->ne[1] &&
+                      rows <= a->ne[1] && rows <= b->ne[1],
+                  shader, "shapes or types do not match"));
+    const Pipeline *p = nullptr;
+    LOOM_TRY(pipeline(shader, kWorkgroup, &p));
+    uint64_t n = uint64_t(rows) * uint64_t(dst->ne[0]);
+    uint32_t groups = div_up(n, kWorkgroup);
+    uint32_t gx = std::min(groups, kMaxGroups), gy = div_up(groups, gx);
+    ElementwisePush pc{uint32_t(n)};
+    return stream_.dispatch(*p, {range(dst), range(a), range(b)}, &pc, sizeof pc, gx, gy);
+}
+
+Status VulkanSession::swiglu(Tensor *dst, const Tensor *gate, const Tensor *up, int64_t rows) {
+    return elementwise("swiglu", dst, gate, up, rows);
+}
+
+Status VulkanSession::add(Tensor *dst, const Tensor *a, const Tensor *b, int64_t rows) {
+    return elementwise("add", dst, a, b, rows);
+}
+
+} // namespace loom::vk

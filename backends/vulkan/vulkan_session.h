@@ -1,0 +1,74 @@
+// The Vulkan backend's classes: VulkanBackend (device, weights, pipelines,
+// shared by the model's contexts) and VulkanSession (one per context: its
+// buffers and the command stream each graph is recorded into).
+#pragma once
+
+#include "vulkan/shader_table.h"
+#include "vulkan/stream.h"
+#include "vulkan/vulkan_backend.h"
+
+namespace loom::vk {
+
+// "q4_k" for LOOM_TYPE_Q4_K: the suffix of typed shader names.
+std::string shader_type_suffix(loom_type type);
+
+class VulkanBackend : public Backend {
+public:
+    ~VulkanBackend() override;
+    Status init(const VulkanBackendOptions &opts);
+    const char *name() const override { return "vulkan"; }
+    Status create_weight(loom_type type, int64_t cols, int64_t rows, const void *data, Tensor **out) override;
+    Status new_session(const SessionParams &params, std::unique_ptr<Session> *out) const override;
+
+    const Device &device() const { return *dev_; }
+    PipelineSet &pipelines() const { return *pipelines_; }
+
+private:
+    Status upload(const BufferRange &dst, const void *src, size_t size);
+
+    std::unique_ptr<Device> dev_;
+    uint64_t max_buffer_bytes_ = 0;
+    std::unique_ptr<Allocator> alloc_;           // weights
+    std::unique_ptr<PipelineSet> pipelines_;
+    std::vector<std::unique_ptr<VkTensor>> weights_;
+};
+
+class VulkanSession : public Session {
+public:
+    explicit VulkanSession(const VulkanBackend &backend);
+    ~VulkanSession() override;
+    Status init();
+
+    Status alloc(loom_type type, int64_t cols, int64_t rows, Tensor **out) override;
+    Status upload(Tensor *t, size_t offset, const void *src, size_t size) override;
+    Status download(const Tensor *t, size_t offset, void *dst, size_t size) override;
+    void release(Tensor *t) override;
+
+    Status begin_graph() override;
+    Status compute(const AbortFn &abort) override;
+
+    Status get_rows(Tensor *dst, const Tensor *table, const Tensor *ids, int64_t rows) override;
+    Status rmsnorm(Tensor *dst, const Tensor *src, const Tensor *weight, float eps, int64_t rows) override;
+    Status matmul(Tensor *dst, const Tensor *w, const Tensor *src, const Tensor *bias, int64_t rows) override;
+    Status rope(Tensor *x, const Tensor *pos, RopeMode mode, int n_head, int head_dim, float freq_base,
+                int64_t rows) override;
+    Status kv_store(Tensor *cache, const Tensor *src, const Tensor *cells, int64_t rows) override;
+    Status attention(Tensor *out, const Tensor *q, const Tensor *k, const Tensor *v, const Tensor *mask, int n_head,
+                     int n_head_kv, int head_dim, float scale, int64_t n_kv, int64_t rows) override;
+    Status swiglu(Tensor *dst, const Tensor *gate, const Tensor *up, int64_t rows) override;
+    Status add(Tensor *dst, const Tensor *a, const Tensor *b, int64_t rows) override;
+
+private:
+    Status pipeline(const std::string &name, uint32_t wg, const Pipeline **out);
+    Status transfer(const VkTensor *t, size_t offset, void *host, size_t size, bool to_device);
+    Status elementwise(const char *shader, Tensor *dst, const Tensor *a, const Tensor *b, int64_t rows);
+
+    const VulkanBackend &backend_;
+    const Device &dev_;
+    Allocator alloc_;
+    Stream stream_;
+    BufferRange dummy_;            // bound where an optional buffer is absent
+    std::vector<std::unique_ptr<VkTensor>> tensors_;
+};
+
+} // namespace loom::vk

@@ -1,0 +1,56 @@
+#version 450
+// y[col][row] = dot(W row `row`, x[col]) for a quantized W (decode path).
+// One workgroup per (row, column); its threads stride over the row's
+// 16-value chunks and reduce in shared memory.
+#extension GL_EXT_control_flow_attributes : enable
+#extension GL_GOOGLE_include_directive : require
+#define WEIGHT_BINDING 0
+#include "dequant.glsl"
+
+layout(local_size_x_id = 0) in;
+layout(constant_id = 0) const uint WG = 64;
+
+layout(std430, binding = 1) readonly buffer X { float x[]; };
+layout(std430, binding = 2) writeonly buffer Y { float y[]; };
+layout(std430, binding = 3) readonly buffer Bias { float bias[]; };
+
+layout(push_constant) uniform P {
+    uint k;          // row length
+    uint n_rows;
+    uint n_cols;
+    uint w_stride;   // bytes between weight rows
+    uint x_stride;   // floats between x columns
+    uint y_stride;   // floats between y columns
+    uint w_row0;     // first weight row of this dispatch (within the bound range)
+    uint y_row0;     // where that row's output goes (and its bias index)
+    uint has_bias;
+} p;
+
+shared float partial[WG];
+
+void main() {
+    uint row = gl_WorkGroupID.x, col = gl_WorkGroupID.y, tid = gl_LocalInvocationID.x;
+    uint rb = (p.w_row0 + row) * p.w_stride, xb = col * p.x_stride;
+    float acc = 0.0;
+    uint nc = chunks_of(p.k);
+    for (uint c = tid; c < nc; c += WG) {
+        float v[16];
+        dequant16(rb, c, p.k, v);
+        uint xi = xb + 16u * c;
+        if (16u * c + 16u <= p.k) {
+            [[unroll]] for (uint j = 0u; j < 16u; j++) acc += v[j] * x[xi + j];
+        } else {
+            for (uint j = 0u; 16u * c + j < p.k; j++) acc += v[j] * x[xi + j];
+        }
+    }
+    partial[tid] = acc;
+    barrier();
+    for (uint s = WG / 2u; s > 0u; s >>= 1) {
+        if (tid < s) partial[tid] += partial[tid + s];
+        barrier();
+    }
+    if (tid == 0u && row < p.n_rows) {
+        uint o = p.y_row0 + row;
+        y[col * p.y_stride + o] = partial[0] + (p.has_bias != 0u ? bias[o] : 0.0);
+    }
+}

@@ -1,0 +1,369 @@
+// Every Vulkan op and every shader variant against references computed here
+// from the math, with weights decoded by lib/quant's reference codecs
+// (checkasm-style: random blocks, odd sizes). Tolerances are stated per op.
+#include <catch2/catch.hpp>
+
+#include "vk_fixture.h"
+
+#include "quant/quant.h"
+
+#include <cmath>
+#include <cstring>
+#include <memory>
+#include <string>
+
+using loom::Tensor;
+
+namespace {
+
+struct Run {
+    std::unique_ptr<loom::Session> s;
+    Run() {
+        loom::SessionParams sp;
+        REQUIRE(vktest::backend().new_session(sp, &s).is_ok());
+    }
+    Tensor *tensor(loom_type type, int64_t cols, int64_t rows, const void *data = nullptr, size_t size = 0) {
+        Tensor *t = nullptr;
+        loom::Status st = s->alloc(type, cols, rows, &t);
+        INFO(st.message());
+        REQUIRE(st.is_ok());
+        if (data) REQUIRE(s->upload(t, 0, data, size).is_ok());
+        return t;
+    }
+    Tensor *f32(int64_t cols, int64_t rows, const std::vector<float> &v) {
+        return tensor(LOOM_TYPE_F32, cols, rows, v.data(), v.size() * 4);
+    }
+    Tensor *i32(const std::vector<int32_t> &v) {
+        return tensor(LOOM_TYPE_I32, int64_t(v.size()), 1, v.data(), v.size() * 4);
+    }
+    std::vector<float> read(const Tensor *t, size_t n) {
+        std::vector<float> v(n);
+        REQUIRE(s->download(t, 0, v.data(), n * 4).is_ok());
+        return v;
+    }
+};
+
+Tensor *weight(loom_type type, int64_t cols, int64_t rows, const std::vector<uint8_t> &bytes) {
+    Tensor *w = nullptr;
+    loom::Status st = vktest::backend().create_weight(type, cols, rows, bytes.data(), &w);
+    INFO(st.message());
+    REQUIRE(st.is_ok());
+    return w;
+}
+
+std::vector<int64_t> test_lengths(loom_type type) {
+    int64_t bs = loom::type_traits(type)->block_size;
+    if (bs == 1) return {1, 17, 64, 131};
+    if (bs == 32) return {32, 96, 160};
+    return {256, 768};
+}
+
+void require_validation_clean() { REQUIRE(vktest::validation_messages() == 0); }
+
+} // namespace
+
+// Tolerance: an f32 sum of k products (strided per thread, then a tree)
+// errs by at most ~k*2^-24*sum|w*x| in the worst case and ~sqrt(k)*2^-24 in
+// practice; 1e-5*sum|w*x| (= 168 ulp) bounds k <= 768 used here.
+TEST_CASE("mul_mat_vec_matches_reference_for_every_type") {
+    std::mt19937 rng(1234);
+    Run run;
+    for (loom_type type : vktest::shader_types()) {
+        const char *name = loom::type_traits(type)->name;
+        for (int64_t k : test_lengths(type)) {
+            for (int64_t n_out : {1, 7, 33}) {
+                for (int64_t rows : {1, 3}) {
+                    INFO("type " << name << " k " << k << " n_out " << n_out << " rows " << rows);
+                    std::vector<uint8_t> bytes;
+                    std::vector<float> w;
+                    if (!vktest::random_rows(type, n_out, k, rng, &bytes, &w)) {
+                        WARN("lib/quant has no reference decoder for " << name << " yet: not tested");
+                        goto next_type;
+                    }
+                    {
+                        Tensor *W = weight(type, k, n_out, bytes);
+                        std::vector<float> x = vktest::random_floats(size_t(k * rows), rng);
+                        std::vector<float> bias = vktest::random_floats(size_t(n_out), rng);
+                        bool with_bias = rows == 3;
+                        Tensor *X = run.f32(k, rows, x), *Y = run.tensor(LOOM_TYPE_F32, n_out, rows);
+                        Tensor *B = with_bias ? run.f32(n_out, 1, bias) : nullptr;
+                        REQUIRE(run.s->begin_graph().is_ok());
+                        REQUIRE(run.s->matmul(Y, W, X, B, rows).is_ok());
+                        REQUIRE(run.s->compute(nullptr).is_ok());
+                        std::vector<float> y = run.read(Y, size_t(n_out * rows));
+                        for (int64_t j = 0; j < rows; j++) {
+                            for (int64_t r = 0; r < n_out; r++) {
+                                double ref = with_bias ? bias[size_t(r)] : 0.0, mag = std::fabs(ref);
+                                for (int64_t i = 0; i < k; i++) {
+                                    double p = double(w[size_t(r * k + i)]) * x[size_t(j * k + i)];
+                                    ref += p;
+                                    mag += std::fabs(p);
+                                }
+                                INFO("row " << r << " col " << j);
+                                REQUIRE(std::fabs(y[size_t(j * n_out + r)] - ref) <= 1e-5 * mag + 1e-30);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    next_type:;
+    }
+    require_validation_clean();
+}
+
+// Dequantization is exact up to one rounding of d*q + m (fused or not):
+// 1e-6 of the row's largest magnitude.
+TEST_CASE("get_rows_matches_reference_for_every_type") {
+    std::mt19937 rng(99);
+    Run run;
+    const int64_t n_table = 9;
+    const std::vector<int32_t> ids = {3, 0, 8, 3, 5};
+    for (loom_type type : vktest::shader_types()) {
+        const char *name = loom::type_traits(type)->name;
+        for (int64_t k : test_lengths(type)) {
+            INFO("type " << name << " k " << k);
+            std::vector<uint8_t> bytes;
+            std::vector<float> table;
+            if (!vktest::random_rows(type, n_table, k, rng, &bytes, &table)) {
+                WARN("lib/quant has no reference decoder for " << name << " yet: not tested");
+                break;
+            }
+            Tensor *T = weight(type, k, n_table, bytes);
+            Tensor *I = run.i32(ids), *D = run.tensor(LOOM_TYPE_F32, k, int64_t(ids.size()));
+            REQUIRE(run.s->begin_graph().is_ok());
+            REQUIRE(run.s->get_rows(D, T, I, int64_t(ids.size())).is_ok());
+            REQUIRE(run.s->compute(nullptr).is_ok());
+            std::vector<float> d = run.read(D, ids.size() * size_t(k));
+            for (size_t i = 0; i < ids.size(); i++) {
+                const float *ref = table.data() + size_t(ids[i] * k);
+                double mag = 0;
+                for (int64_t c = 0; c < k; c++) mag = std::max(mag, double(std::fabs(ref[c])));
+                for (int64_t c = 0; c < k; c++) {
+                    INFO("id " << ids[i] << " value " << c);
+                    REQUIRE(std::fabs(d[i * size_t(k) + size_t(c)] - ref[c]) <= 1e-6 * mag);
+                }
+            }
+        }
+    }
+    require_validation_clean();
+}
+
+// A weight larger than one storage-buffer range is split into row parts:
+// matmul and get_rows must stitch them (the fixture caps ranges at 64 KiB).
+TEST_CASE("weights_split_across_buffer_ranges_compute_like_one") {
+    std::mt19937 rng(7);
+    Run run;
+    const int64_t k = 131, n_out = 200; // 200 * 131 * 4 bytes > 64 KiB
+    std::vector<uint8_t> bytes;
+    std::vector<float> w;
+    REQUIRE(vktest::random_rows(LOOM_TYPE_F32, n_out, k, rng, &bytes, &w));
+    Tensor *W = weight(LOOM_TYPE_F32, k, n_out, bytes);
+    REQUIRE(static_cast<loom::vk::VkTensor *>(W)->parts.size() > 1);
+    std::vector<float> x = vktest::random_floats(size_t(k), rng);
+    std::vector<int32_t> ids = {199, 0, 150, 31};
+    Tensor *X = run.f32(k, 1, x), *Y = run.tensor(LOOM_TYPE_F32, n_out, 1), *I = run.i32(ids);
+    Tensor *G = run.tensor(LOOM_TYPE_F32, k, int64_t(ids.size()));
+    REQUIRE(run.s->begin_graph().is_ok());
+    REQUIRE(run.s->matmul(Y, W, X, nullptr, 1).is_ok());
+    REQUIRE(run.s->get_rows(G, W, I, int64_t(ids.size())).is_ok());
+    REQUIRE(run.s->compute(nullptr).is_ok());
+    std::vector<float> y = run.read(Y, size_t(n_out)), g = run.read(G, ids.size() * size_t(k));
+    for (int64_t r = 0; r < n_out; r++) {
+        double ref = 0, mag = 0;
+        for (int64_t i = 0; i < k; i++) ref += double(w[size_t(r * k + i)]) * x[size_t(i)], mag += std::fabs(w[size_t(r * k + i)] * x[size_t(i)]);
+        REQUIRE(std::fabs(y[size_t(r)] - ref) <= 1e-5 * mag);
+    }
+    for (size_t i = 0; i < ids.size(); i++)
+        for (int64_t c = 0; c < k; c++) REQUIRE(g[i * size_t(k) + size_t(c)] == w[size_t(ids[i] * k + c)]);
+    require_validation_clean();
+}
+
+// f32 sum of squares in another order, then 1/sqrt: 1e-5 relative.
+TEST_CASE("rmsnorm_matches_reference") {
+    std::mt19937 rng(5);
+    Run run;
+    for (int64_t n : {1, 5, 64, 300}) {
+        const int64_t rows = 3;
+        std::vector<float> x = vktest::random_floats(size_t(n * rows), rng, -3, 3), w = vktest::random_floats(size_t(n), rng);
+        Tensor *X = run.f32(n, rows, x), *W = run.f32(n, 1, w), *D = run.tensor(LOOM_TYPE_F32, n, rows);
+        REQUIRE(run.s->begin_graph().is_ok());
+        REQUIRE(run.s->rmsnorm(D, X, W, 1e-6f, rows).is_ok());
+        REQUIRE(run.s->compute(nullptr).is_ok());
+        std::vector<float> d = run.read(D, size_t(n * rows));
+        for (int64_t r = 0; r < rows; r++) {
+            double ss = 0;
+            for (int64_t i = 0; i < n; i++) ss += double(x[size_t(r * n + i)]) * x[size_t(r * n + i)];
+            double scale = 1.0 / std::sqrt(ss / double(n) + 1e-6);
+            for (int64_t i = 0; i < n; i++) {
+                double ref = x[size_t(r * n + i)] * scale * w[size_t(i)];
+                INFO("n " << n << " row " << r << " i " << i);
+                REQUIRE(std::fabs(d[size_t(r * n + i)] - ref) <= 1e-5 * std::fabs(ref) + 1e-6);
+            }
+        }
+    }
+    require_validation_clean();
+}
+
+// The angle pos*base^(-2j/d) is formed in f32 (relative error ~1e-7, so
+// ~4e-4 rad at pos 4095) and Vulkan only promises sin/cos to 2^-11 absolute:
+// 2e-3 of the pair's magnitude covers both.
+TEST_CASE("rope_matches_reference_in_neox_and_normal_modes") {
+    std::mt19937 rng(11);
+    Run run;
+    const std::vector<int32_t> pos = {0, 5, 100, 4095};
+    const int64_t rows = int64_t(pos.size());
+    for (int head_dim : {8, 64}) {
+        for (loom::RopeMode mode : {loom::RopeMode::Neox, loom::RopeMode::Normal}) {
+            const int n_head = 3;
+            const int64_t n = n_head * head_dim;
+            std::vector<float> x = vktest::random_floats(size_t(n * rows), rng);
+            Tensor *X = run.f32(n, rows, x), *P = run.i32(pos);
+            REQUIRE(run.s->begin_graph().is_ok());
+            REQUIRE(run.s->rope(X, P, mode, n_head, head_dim, 1e6f, rows).is_ok());
+            REQUIRE(run.s->compute(nullptr).is_ok());
+            std::vector<float> y = run.read(X, size_t(n * rows));
+            for (int64_t r = 0; r < rows; r++)
+                for (int h = 0; h < n_head; h++)
+                    for (int j = 0; j < head_dim / 2; j++) {
+                        size_t base = size_t(r * n + h * head_dim);
+                        size_t i0 = mode == loom::RopeMode::Neox ? base + size_t(j) : base + size_t(2 * j);
+                        size_t i1 = mode == loom::RopeMode::Neox ? i0 + size_t(head_dim / 2) : i0 + 1;
+                        double th = pos[size_t(r)] * std::pow(1e6, -2.0 * j / head_dim);
+                        double a = x[i0], b = x[i1], mag = std::hypot(a, b);
+                        INFO("head_dim " << head_dim << " row " << r << " head " << h << " pair " << j);
+                        REQUIRE(std::fabs(y[i0] - (a * std::cos(th) - b * std::sin(th))) <= 2e-3 * mag + 1e-7);
+                        REQUIRE(std::fabs(y[i1] - (a * std::sin(th) + b * std::cos(th))) <= 2e-3 * mag + 1e-7);
+                    }
+        }
+    }
+    require_validation_clean();
+}
+
+// F32 caches keep the bits; F16 caches round to nearest (GLSL leaves the
+// rounding of packHalf2x16 to the implementation: at most 1 ulp from RNE).
+TEST_CASE("kv_store_writes_cells_in_cache_type") {
+    std::mt19937 rng(3);
+    Run run;
+    const int64_t n = 6, n_ctx = 8;
+    const std::vector<int32_t> cells = {5, 0, 2};
+    const int64_t rows = int64_t(cells.size());
+    for (loom_type type : {LOOM_TYPE_F16, LOOM_TYPE_F32}) {
+        std::vector<float> src = vktest::random_floats(size_t(n * rows), rng, -100, 100);
+        Tensor *C = run.tensor(type, n, n_ctx), *S = run.f32(n, rows, src), *I = run.i32(cells);
+        REQUIRE(run.s->begin_graph().is_ok());
+        REQUIRE(run.s->kv_store(C, S, I, rows).is_ok());
+        REQUIRE(run.s->compute(nullptr).is_ok());
+        size_t esz = type == LOOM_TYPE_F16 ? 2 : 4;
+        std::vector<uint8_t> cache(size_t(n * n_ctx) * esz);
+        REQUIRE(run.s->download(C, 0, cache.data(), cache.size()).is_ok());
+        for (int64_t r = 0; r < rows; r++)
+            for (int64_t i = 0; i < n; i++) {
+                float v = src[size_t(r * n + i)];
+                size_t at = size_t(cells[size_t(r)] * n + i);
+                if (type == LOOM_TYPE_F32) {
+                    float got;
+                    std::memcpy(&got, cache.data() + at * 4, 4);
+                    REQUIRE(got == v);
+                } else {
+                    uint16_t got;
+                    std::memcpy(&got, cache.data() + at * 2, 2);
+                    REQUIRE(std::abs(int(got) - int(loom::fp32_to_fp16(v))) <= 1);
+                }
+            }
+        // Cells not written stay zero.
+        for (int64_t c : {1, 3, 4, 6, 7})
+            for (size_t b = 0; b < size_t(n) * esz; b++) REQUIRE(cache[size_t(c * n) * esz + b] == 0);
+    }
+    require_validation_clean();
+}
+
+// Scores, softmax and the weighted sum in f32 against a double reference:
+// Vulkan's exp is good to ~3 ulp and sums run over <= 300 cells; 1e-4 of
+// the output magnitude (values and weights are O(1)).
+TEST_CASE("attention_matches_reference_with_gqa_masks_and_long_caches") {
+    std::mt19937 rng(21);
+    Run run;
+    const int n_head = 4, n_head_kv = 2, head_dim = 16, rows = 3;
+    const int64_t nq = n_head * head_dim, nkv = n_head_kv * head_dim;
+    for (loom_type type : {LOOM_TYPE_F16, LOOM_TYPE_F32}) {
+        for (int64_t n_kv : {1, 7, 300}) {
+            std::vector<float> q = vktest::random_floats(size_t(nq * rows), rng, -2, 2);
+            std::vector<float> kf = vktest::random_floats(size_t(nkv * n_kv), rng, -2, 2);
+            std::vector<float> vf = vktest::random_floats(size_t(nkv * n_kv), rng, -2, 2);
+            std::vector<float> mask(size_t(rows * n_kv), 0.0f);
+            for (int64_t c = 0; c < n_kv; c++) {
+                if (c > 0 && c > n_kv - 2) mask[size_t(0 * n_kv + c)] = -INFINITY; // causal-like (a row keeps one cell)
+                if (c % 3 == 1) mask[size_t(1 * n_kv + c)] = -INFINITY;     // another sequence's cells
+                if (n_kv > 260 && c < n_kv - 21) mask[size_t(2 * n_kv + c)] = -INFINITY; // whole first tile masked
+            }
+            // The cache as stored (f16-rounded for F16 caches) is the reference's K/V.
+            std::vector<uint8_t> kb, vb;
+            auto store = [&](std::vector<float> &f, std::vector<uint8_t> &b) {
+                if (type == LOOM_TYPE_F32) {
+                    b.resize(f.size() * 4);
+                    std::memcpy(b.data(), f.data(), b.size());
+                    return;
+                }
+                b.resize(f.size() * 2);
+                for (size_t i = 0; i < f.size(); i++) {
+                    uint16_t h = loom::fp32_to_fp16(f[i]);
+                    std::memcpy(b.data() + 2 * i, &h, 2);
+                    f[i] = loom::fp16_to_fp32(h);
+                }
+            };
+            store(kf, kb);
+            store(vf, vb);
+            Tensor *Q = run.f32(nq, rows, q), *M = run.f32(n_kv, rows, mask), *O = run.tensor(LOOM_TYPE_F32, nq, rows);
+            Tensor *K = run.tensor(type, nkv, n_kv, kb.data(), kb.size()), *V = run.tensor(type, nkv, n_kv, vb.data(), vb.size());
+            const float scale = 1.0f / std::sqrt(float(head_dim));
+            REQUIRE(run.s->begin_graph().is_ok());
+            REQUIRE(run.s->attention(O, Q, K, V, M, n_head, n_head_kv, head_dim, scale, n_kv, rows).is_ok());
+            REQUIRE(run.s->compute(nullptr).is_ok());
+            std::vector<float> o = run.read(O, size_t(nq * rows));
+            for (int i = 0; i < rows; i++)
+                for (int h = 0; h < n_head; h++) {
+                    int hk = h / (n_head / n_head_kv);
+                    std::vector<double> s(static_cast<size_t>(n_kv));
+                    double mx = -INFINITY, sum = 0;
+                    for (int64_t c = 0; c < n_kv; c++) {
+                        double d = 0;
+                        for (int e = 0; e < head_dim; e++)
+                            d += double(q[size_t(i * nq + h * head_dim + e)]) * kf[size_t(c * nkv + hk * head_dim + e)];
+                        s[size_t(c)] = d * scale + mask[size_t(i * n_kv + c)];
+                        mx = std::max(mx, s[size_t(c)]);
+                    }
+                    for (double &x : s) sum += (x = std::exp(x - mx));
+                    for (int e = 0; e < head_dim; e++) {
+                        double ref = 0;
+                        for (int64_t c = 0; c < n_kv; c++) ref += s[size_t(c)] * vf[size_t(c * nkv + hk * head_dim + e)];
+                        ref /= sum;
+                        INFO("type " << (type == LOOM_TYPE_F16 ? "F16" : "F32") << " n_kv " << n_kv << " row " << i << " head " << h << " dim " << e);
+                        REQUIRE(std::fabs(o[size_t(i * nq + h * head_dim + e)] - ref) <= 1e-4 * (1 + std::fabs(ref)));
+                    }
+                }
+        }
+    }
+    require_validation_clean();
+}
+
+// silu uses exp (~3 ulp in Vulkan): 1e-5 relative.
+TEST_CASE("swiglu_and_add_match_reference_and_allow_aliasing") {
+    std::mt19937 rng(8);
+    Run run;
+    const int64_t n = 37, rows = 3;
+    std::vector<float> a = vktest::random_floats(size_t(n * rows), rng, -6, 6), b = vktest::random_floats(size_t(n * rows), rng, -6, 6);
+    Tensor *A = run.f32(n, rows, a), *B = run.f32(n, rows, b), *D = run.tensor(LOOM_TYPE_F32, n, rows);
+    REQUIRE(run.s->begin_graph().is_ok());
+    REQUIRE(run.s->swiglu(D, A, B, rows).is_ok());
+    REQUIRE(run.s->add(A, A, B, rows - 1).is_ok()); // in place, leading rows only
+    REQUIRE(run.s->compute(nullptr).is_ok());
+    std::vector<float> d = run.read(D, size_t(n * rows)), s = run.read(A, size_t(n * rows));
+    for (size_t i = 0; i < d.size(); i++) {
+        double g = a[i], ref = g / (1 + std::exp(-g)) * b[i];
+        REQUIRE(std::fabs(d[i] - ref) <= 1e-5 * std::fabs(ref) + 1e-7);
+        float add_ref = i < size_t(n * (rows - 1)) ? a[i] + b[i] : a[i];
+        REQUIRE(s[i] == add_ref);
+    }
+    require_validation_clean();
+}
