@@ -44,6 +44,17 @@ LOOM_DECLARE_DECODER(iq1_m);
 LOOM_DECLARE_CODEC(iq4_nl);
 LOOM_DECLARE_CODEC(iq4_xs);
 
+// ternary.cpp
+LOOM_DECLARE_CODEC(tq1_0);
+LOOM_DECLARE_CODEC(tq2_0);
+
+// interleaved.cpp: whole row groups (TypeTraits::rows_to_float)
+#define LOOM_DECLARE_ROWS_DECODER(t) void t##_rows_to_float(const void *src, float *dst, int64_t n_rows, int64_t row_len)
+LOOM_DECLARE_ROWS_DECODER(q4_0_4_4);
+LOOM_DECLARE_ROWS_DECODER(q4_0_4_8);
+LOOM_DECLARE_ROWS_DECODER(q4_0_8_8);
+#undef LOOM_DECLARE_ROWS_DECODER
+
 #undef LOOM_DECLARE_CODEC
 #undef LOOM_DECLARE_DECODER
 

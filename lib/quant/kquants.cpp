@@ -8,13 +8,12 @@
 //   Q6_K  [ql 128: 4-bit][qh 64: 2-bit][scales 16: int8][d]                  x = d*sc*(q-32)
 //   Q8_K  [d f32][qs 256: int8][bsums 16: int16 sums of 16 codes]            x = d*q
 //
-// Code planes (value v of the super-block):
-//   2-bit plane: byte (v/128)*32 + v%32, bits 2*((v%128)/32)        (Q2_K, Q3_K low bits, Q6_K high bits)
-//   bit plane:   byte v%32, bit v/32                                (Q3_K hmask, Q5_K qh)
-//   4-bit plane: byte (v/64)*32 + v%32, high nibble when v%64 >= 32 (Q4_K, Q5_K)
+// Code planes: see code_planes.h (2-bit: Q2_K, Q3_K low bits, Q6_K high
+// bits; bit: Q3_K hmask, Q5_K qh; 4-bit: Q4_K, Q5_K).
 //   Q6_K low nibbles: byte (v/128)*64 + ((v%128)/32 % 2)*32 + v%32, high nibble when v%128 >= 64
 #include "quant/block_io.h"
 #include "quant/codecs.h"
+#include "quant/code_planes.h"
 #include "quant/kquant_search.h"
 
 #include <algorithm>
@@ -24,19 +23,6 @@ namespace loom {
 namespace {
 
 constexpr int kQK = 256;
-
-int crumb(const uint8_t *plane, int v) { return (plane[(v / 128) * 32 + v % 32] >> (2 * ((v % 128) / 32))) & 3; }
-void put_crumb(uint8_t *plane, int v, int c) {
-    plane[(v / 128) * 32 + v % 32] |= uint8_t((c & 3) << (2 * ((v % 128) / 32)));
-}
-
-int hbit(const uint8_t *plane, int v) { return (plane[v % 32] >> (v / 32)) & 1; }
-void put_hbit(uint8_t *plane, int v, int bit) { plane[v % 32] |= uint8_t((bit & 1) << (v / 32)); }
-
-int nibble(const uint8_t *plane, int v) { return (plane[(v / 64) * 32 + v % 32] >> (4 * ((v % 64) / 32))) & 0xf; }
-void put_nibble(uint8_t *plane, int v, int q) {
-    plane[(v / 64) * 32 + v % 32] |= uint8_t((q & 0xf) << (4 * ((v % 64) / 32)));
-}
 
 size_t q6_nibble_byte(int v) { return size_t((v / 128) * 64 + ((v % 128) / 32 % 2) * 32 + v % 32); }
 int q6_nibble(const uint8_t *ql, int v) { return (ql[q6_nibble_byte(v)] >> (4 * ((v % 128) / 64))) & 0xf; }

@@ -45,11 +45,11 @@ const TypeTraits kTable[] = {
     LOOM_OPAQUE(F64, "F64", 1, 8, false),
     LOOM_DECODER(IQ1_M, "IQ1_M", 256, 56, iq1_m),
     LOOM_FLOAT(BF16, "BF16", 2, bf16),
-    LOOM_OPAQUE(Q4_0_4_4, "Q4_0_4_4", 32, 18, true),
-    LOOM_OPAQUE(Q4_0_4_8, "Q4_0_4_8", 32, 18, true),
-    LOOM_OPAQUE(Q4_0_8_8, "Q4_0_8_8", 32, 18, true),
-    LOOM_OPAQUE(TQ1_0, "TQ1_0", 256, 54, true),
-    LOOM_OPAQUE(TQ2_0, "TQ2_0", 256, 66, true),
+    LOOM_INTERLEAVED(Q4_0_4_4, "Q4_0_4_4", 4, q4_0_4_4),
+    LOOM_INTERLEAVED(Q4_0_4_8, "Q4_0_4_8", 4, q4_0_4_8),
+    LOOM_INTERLEAVED(Q4_0_8_8, "Q4_0_8_8", 8, q4_0_8_8),
+    LOOM_CODEC(TQ1_0, "TQ1_0", 256, 54, tq1_0),
+    LOOM_CODEC(TQ2_0, "TQ2_0", 256, 66, tq2_0),
 };
 
 #undef LOOM_FLOAT

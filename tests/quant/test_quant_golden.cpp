@@ -79,6 +79,15 @@ LOOM_GOLDEN_DEQUANT(iq3_xxs, IQ3_XXS)
 LOOM_GOLDEN_DEQUANT(iq3_s, IQ3_S)
 LOOM_GOLDEN_DEQUANT(iq4_nl, IQ4_NL)
 LOOM_GOLDEN_DEQUANT(iq4_xs, IQ4_XS)
+LOOM_GOLDEN_DEQUANT(tq1_0, TQ1_0)
+LOOM_GOLDEN_DEQUANT(tq2_0, TQ2_0)
+
+// Interleaved tensors of 8 rows x 64 values made from Q4_0 blocks (make_golden.py).
+#define LOOM_GOLDEN_INTERLEAVED(name, T)                                                           \
+    TEST_CASE(#name "_dequant_matches_reference") { check_dequant(find(interleaved_types(), LOOM_TYPE_##T), 8); }
+LOOM_GOLDEN_INTERLEAVED(q4_0_4_4, Q4_0_4_4)
+LOOM_GOLDEN_INTERLEAVED(q4_0_4_8, Q4_0_4_8)
+LOOM_GOLDEN_INTERLEAVED(q4_0_8_8, Q4_0_8_8)
 
 LOOM_GOLDEN_QUANT(f32, F32)
 LOOM_GOLDEN_QUANT(f16, F16)
@@ -97,3 +106,5 @@ LOOM_GOLDEN_QUANT(q5_k, Q5_K)
 LOOM_GOLDEN_QUANT(q6_k, Q6_K)
 LOOM_GOLDEN_QUANT(iq4_nl, IQ4_NL)
 LOOM_GOLDEN_QUANT(iq4_xs, IQ4_XS)
+LOOM_GOLDEN_QUANT(tq1_0, TQ1_0)
+LOOM_GOLDEN_QUANT(tq2_0, TQ2_0)
