@@ -84,6 +84,8 @@ public:
     Status encode(std::string_view text, const EncodeOptions &opts, std::vector<int32_t> *out) const;
 
     struct Impl;
+    const Impl &impl() const { return *impl_; }  // for tokenizer_impl.h users (tests, detokenizer)
+
 private:
     explicit Tokenizer(std::unique_ptr<Impl> impl);
     std::unique_ptr<Impl> impl_;

@@ -1,0 +1,265 @@
+// Tokenizer unit tests on a real vocabulary: llama.cpp's vocab-only Qwen2
+// GGUF (installed with ../shared/ref; the executable exits 77 = skipped
+// without it). Ids are checked against committed hftok vectors
+// (golden/hftok_qwen2.jsonl, made by make_golden.py).
+#include "corpus.h"
+#include "tok_support.h"
+#include "tokenizer/bpe.h"
+#include "tokenizer/tokenizer_impl.h"
+#include "tokenizer/unicode.h"
+
+#include "testdata.h"
+
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+
+using namespace toktest;
+
+namespace {
+
+const loom::Tokenizer &vocab() {
+    static std::unique_ptr<loom::Tokenizer> t = [] {
+        std::string path = llama_vocab_path();
+        if (path.empty()) std::exit(77);  // skipped: reference vocabulary not installed
+        return load(path);
+    }();
+    return *t;
+}
+
+struct Golden {
+    std::string text;
+    bool is_bytes;
+    std::vector<int32_t> ids;
+};
+
+std::string from_hex(const std::string &hex) {
+    std::string out;
+    for (size_t i = 0; i + 1 < hex.size(); i += 2) out += char(std::stoi(hex.substr(i, 2), nullptr, 16));
+    return out;
+}
+
+std::vector<Golden> golden() {
+    std::ifstream f(testdata::source_path("tokenizer/golden/hftok_qwen2.jsonl"), std::ios::binary);
+    std::vector<Golden> out;
+    for (std::string line; std::getline(f, line);) {
+        Golden g;
+        size_t at = line.find("\"text\": ");
+        g.is_bytes = at == std::string::npos;
+        if (g.is_bytes) at = line.find("\"hex\": ");
+        size_t pos = line.find('"', line.find(':', at));
+        g.text = parse_json_string(line, &pos);
+        if (g.is_bytes) g.text = from_hex(g.text);
+        g.ids = parse_id_array(line.substr(line.find("\"ids\": ")));
+        out.push_back(std::move(g));
+    }
+    return out;
+}
+
+std::string nfc_text(const std::string &s) {
+    std::vector<uint32_t> cps;
+    loom::unicode::decode_utf8(s, &cps);
+    loom::unicode::nfc(&cps);
+    std::string out;
+    for (uint32_t cp : cps) loom::unicode::append_utf8(cp, &out);
+    return out;
+}
+
+bool valid_utf8(const std::string &s) {
+    const uint8_t *p = reinterpret_cast<const uint8_t *>(s.data()), *end = p + s.size();
+    while (p < end) {
+        size_t len;
+        uint32_t cp = loom::unicode::decode_utf8(p, end, &len);
+        if (cp == loom::unicode::kReplacement && !(len == 3 && p[0] == 0xEF && p[1] == 0xBF && p[2] == 0xBD)) return false;
+        p += len;
+    }
+    return true;
+}
+
+} // namespace
+
+TEST_CASE("golden_ids_match_hftok_vectors") {
+    std::vector<Golden> g = golden();
+    REQUIRE(g.size() >= 80);
+    size_t bytes_cases = 0;
+    for (const Golden &x : g) {
+        INFO("text " << json_string(x.text));
+        CHECK(ids_str(encode(vocab(), x.text)) == ids_str(x.ids));
+        bytes_cases += x.is_bytes;
+    }
+    CHECK(bytes_cases >= 10);
+}
+
+TEST_CASE("empty_text_gives_no_tokens") {
+    CHECK(encode(vocab(), "").empty());
+    CHECK(encode(vocab(), "", false, false).empty());
+}
+
+TEST_CASE("ill_formed_utf8_reads_as_replacement_characters") {
+    // Per maximal subpart: ED A0 80 (an encoded surrogate) is three U+FFFD,
+    // a truncated F0 9F 98 is one.
+    CHECK(encode(vocab(), "a\xED\xA0\x80" "b") == encode(vocab(), "a\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD" "b"));
+    CHECK(encode(vocab(), "x\xF0\x9F\x98 y") == encode(vocab(), "x\xEF\xBF\xBD y"));
+    CHECK(detokenize(vocab(), encode(vocab(), "\xFF")) == "\xEF\xBF\xBD");
+    // No NFC across a replacement: e + U+FFFD + combining acute stays uncomposed.
+    CHECK(detokenize(vocab(), encode(vocab(), "e\xFF\xCC\x81")) == "e\xEF\xBF\xBD\xCC\x81");
+}
+
+TEST_CASE("control_characters_and_nul_round_trip") {
+    std::string s;
+    for (int c = 0; c < 0x20; ++c) s += char(c);
+    s += "\x7F\xC2\x80\xC2\x9F";
+    CHECK(detokenize(vocab(), encode(vocab(), s)) == s);
+}
+
+TEST_CASE("special_tokens_are_matched_only_when_asked") {
+    std::string text = "<|im_start|>user\nhi<|im_end|><|endoftext|>";
+    std::vector<int32_t> with = encode(vocab(), text, true);
+    CHECK(with == std::vector<int32_t>{151644, 872, 198, 6023, 151645, 151643});
+    std::vector<int32_t> without = encode(vocab(), text, false);
+    for (int32_t id : without) CHECK_FALSE(vocab().is_special(id));
+    CHECK(detokenize(vocab(), without) == text);
+    // Without specials, "<|im_end|>" is plain text: the words "<|", "im", "_end", "|>".
+    std::vector<int32_t> words;
+    for (const char *w : {"<|", "im", "_end", "|>"})
+        for (int32_t id : encode(vocab(), w, false)) words.push_back(id);
+    CHECK(encode(vocab(), "<|im_end|>", false) == words);
+}
+
+TEST_CASE("nfc_option_controls_normalization") {
+    std::string decomposed = "cafe\xCC\x81";  // e + U+0301
+    CHECK(encode(vocab(), decomposed) == encode(vocab(), "caf\xC3\xA9"));
+    std::vector<int32_t> raw = encode(vocab(), decomposed, true, false);
+    CHECK(raw != encode(vocab(), "caf\xC3\xA9"));
+    CHECK(detokenize(vocab(), raw) == decomposed);
+}
+
+TEST_CASE("round_trip_gives_nfc_of_random_text") {
+    CorpusOptions o;
+    o.seed = 7;
+    o.count = 2000;
+    o.qwen25_specials = false;
+    size_t bad = 0;
+    for (const std::string &s : random_corpus(o)) {
+        if (detokenize(vocab(), encode(vocab(), s)) != nfc_text(s) && ++bad <= 3) UNSCOPED_INFO("text " << json_string(s));
+        if (detokenize(vocab(), encode(vocab(), s, true, false)) != s && ++bad <= 3) UNSCOPED_INFO("no-nfc text " << json_string(s));
+    }
+    CHECK(bad == 0);
+}
+
+TEST_CASE("huge_inputs_round_trip_in_linear_time") {
+    std::string words;
+    while (words.size() < (2u << 20)) words += "The quick brown fox jumps over 13 lazy dogs.\n\tnaïve café 😀 ";
+    std::string one_word(1u << 20, 'a');        // a single pre-token of 1 MiB: BPE on a long word
+    std::string spaces(1u << 20, ' ');          // one whitespace run
+    std::string digits(1u << 20, '7');          // a million single-digit words
+    for (const std::string *s : {&words, &one_word, &spaces, &digits}) {
+        auto t0 = std::chrono::steady_clock::now();
+        std::vector<int32_t> ids = encode(vocab(), *s);
+        double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        CHECK(detokenize(vocab(), ids) == *s);
+        CHECK(secs < 20.0);  // a quadratic merge would take hours here
+    }
+}
+
+TEST_CASE("heap_merge_equals_scan_merge") {
+    const loom::Tokenizer::Impl &impl = vocab().impl();
+    CorpusOptions o;
+    o.seed = 3;
+    o.count = 500;
+    size_t words = 0;
+    for (const std::string &s : random_corpus(o)) {
+        std::string w = s + s + s;  // longer words: both paths see > kBpeScanMax symbols too
+        std::vector<int32_t> a, b;
+        for (char c : w) a.push_back(impl.byte_token[uint8_t(c)]);
+        b = a;
+        loom::bpe_merge(impl.merges, &a, 0);                   // heap only
+        loom::bpe_merge(impl.merges, &b, loom::kBpeScanMax);   // scan when short
+        CHECK(a == b);
+        ++words;
+    }
+    CHECK(words == 500);
+}
+
+TEST_CASE("token_lookup_and_types") {
+    const loom::Tokenizer &t = vocab();
+    CHECK(t.n_vocab() == 151936);
+    CHECK(t.find_token("<|im_start|>") == 151644);
+    CHECK(t.find_token(" hello") == 23811);
+    CHECK(t.find_token("no such token text") == -1);
+    CHECK(t.token_text(23811) == " hello");
+    CHECK(t.token_piece(23811) == "\xC4\xA0hello");  // "Ġhello"
+    CHECK(t.token_type(151644) == loom::TokenType::Control);
+    CHECK(t.token_type(23811) == loom::TokenType::Normal);
+    CHECK(t.token_type(-1) == loom::TokenType::Undefined);
+    CHECK(t.token_type(t.n_vocab()) == loom::TokenType::Undefined);
+    CHECK(t.is_special(151645));
+    CHECK_FALSE(t.is_special(23811));
+    CHECK(t.eos_id() == 151643);
+    CHECK(t.bos_id() == 151643);
+    CHECK(t.pad_id() == 151643);
+    CHECK(t.pre() == "qwen2");
+}
+
+TEST_CASE("streaming_decoder_emits_only_complete_characters") {
+    const loom::Tokenizer &t = vocab();
+    std::string text = "日本語のテキスト 😀👨‍👩‍👧 ✅ Ωμέγα";
+    std::vector<int32_t> ids = encode(t, text);
+    loom::Detokenizer d(t, true);
+    std::string all;
+    size_t held_sometime = 0;
+    for (int32_t id : ids) {
+        std::string chunk;
+        REQUIRE(d.push(id, &chunk).is_ok());
+        CHECK(valid_utf8(chunk));
+        held_sometime += d.pending() > 0;
+        all += chunk;
+    }
+    CHECK(held_sometime > 0);  // these byte-level tokens do split characters
+    d.flush(&all);
+    CHECK(all == text);
+}
+
+TEST_CASE("streaming_decoder_hides_or_renders_special_tokens") {
+    const loom::Tokenizer &t = vocab();
+    std::vector<int32_t> ids = encode(t, "<|im_start|>assistant\nOK<|im_end|>");
+    for (bool render : {true, false}) {
+        loom::Detokenizer d(t, render);
+        std::string out;
+        for (int32_t id : ids) REQUIRE(d.push(id, &out).is_ok());
+        d.flush(&out);
+        CHECK(out == (render ? "<|im_start|>assistant\nOK<|im_end|>" : "assistant\nOK"));
+    }
+}
+
+TEST_CASE("streaming_decoder_holds_partial_and_passes_invalid_bytes") {
+    const loom::Tokenizer &t = vocab();
+    int32_t e6 = t.find_token("\xE6"), e6_97 = t.find_token("\xE6\x97"), ff = t.find_token("\xFF");
+    int32_t b5 = t.find_token("\xA5");
+    REQUIRE(e6 >= 0);
+    REQUIRE(ff >= 0);
+    REQUIRE(b5 >= 0);
+    loom::Detokenizer d(t, true);
+    std::string out;
+    REQUIRE(d.push(e6, &out).is_ok());
+    CHECK(out.empty());
+    CHECK(d.pending() == 1);
+    REQUIRE(d.push(t.find_token("\x97"), &out).is_ok());
+    CHECK(out.empty());
+    REQUIRE(d.push(b5, &out).is_ok());
+    CHECK(out == "\xE6\x97\xA5");  // 日
+    out.clear();
+    REQUIRE(d.push(ff, &out).is_ok());  // can never be valid: passed through at once
+    CHECK(out == "\xFF");
+    CHECK(d.push(-1, &out).code() == LOOM_ERR_INVALID_ARGUMENT);
+    CHECK(d.push(t.n_vocab(), &out).code() == LOOM_ERR_INVALID_ARGUMENT);
+    out.clear();
+    if (e6_97 >= 0) REQUIRE(d.push(e6_97, &out).is_ok());
+    else REQUIRE(d.push(e6, &out).is_ok());
+    CHECK(out.empty());
+    d.flush(&out);  // an unfinished character at the end comes out as it is
+    CHECK(out == (e6_97 >= 0 ? "\xE6\x97" : "\xE6"));
+    CHECK(d.pending() == 0);
+}
