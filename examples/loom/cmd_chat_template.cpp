@@ -34,7 +34,7 @@ bool read_messages(const std::string &text, std::vector<std::string> *roles, std
 int chat_template_main(int argc, char **argv) {
     const char *model_path = nullptr;
     int32_t flags = LOOM_CHAT_ADD_GENERATION_PROMPT;
-    for (int i = 2; i < argc; ++i) {
+    for (int i = 1; i < argc; ++i) {
         if (!std::strcmp(argv[i], "-m") && i + 1 < argc) model_path = argv[++i];
         else if (!std::strcmp(argv[i], "--no-generation-prompt")) flags &= ~LOOM_CHAT_ADD_GENERATION_PROMPT;
         else if (!std::strcmp(argv[i], "--force-chatml")) flags |= LOOM_CHAT_FORCE_CHATML;

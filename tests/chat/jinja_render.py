@@ -13,16 +13,23 @@ import sys
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 
-def render(template_text, messages, add_generation_prompt):
+def compile_template(template_text):
     env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
     env.filters["tojson"] = lambda x, **kw: json.dumps(x, ensure_ascii=False, **kw)
-    return env.from_string(template_text).render(messages=messages, add_generation_prompt=add_generation_prompt,
-                                                  tools=None)
+    return env.from_string(template_text)
+
+
+def render(template, messages, add_generation_prompt):
+    """template: a compiled template or the template text."""
+    if isinstance(template, str):
+        template = compile_template(template)
+    return template.render(messages=messages, add_generation_prompt=add_generation_prompt, tools=None)
 
 
 def main():
     req = json.load(sys.stdin)
-    out = [render(req["template"], c["messages"], c["add_generation_prompt"]) for c in req["cases"]]
+    template = compile_template(req["template"])
+    out = [render(template, c["messages"], c["add_generation_prompt"]) for c in req["cases"]]
     json.dump(out, sys.stdout)
 
 
