@@ -806,6 +806,78 @@ LOOM_API loom_status loom_state_load_file(loom_context *ctx, const char *path);
 /* END SECTION context */
 
 /* ========================================================================= */
+/* Vulkan devices and host interop                                            */
+/* ========================================================================= */
+/* SECTION vulkan: owned by backends/vulkan. */
+
+/** Kind of a Vulkan physical device (the values of VkPhysicalDeviceType). */
+typedef enum loom_device_type {
+    LOOM_DEVICE_OTHER = 0,
+    LOOM_DEVICE_INTEGRATED_GPU = 1,
+    LOOM_DEVICE_DISCRETE_GPU = 2,
+    LOOM_DEVICE_VIRTUAL_GPU = 3,
+    LOOM_DEVICE_CPU = 4,             /* a software rasterizer such as Mesa's lavapipe */
+} loom_device_type;
+
+/** One Vulkan device as the loader reports it. */
+typedef struct loom_vulkan_device_info {
+    size_t struct_size;              /* sizeof(loom_vulkan_device_info); set by the caller */
+    int32_t index;                   /* the value for loom_model_params.device_index */
+    int32_t type;                    /* loom_device_type */
+    uint32_t vendor_id;
+    uint32_t device_id;
+    uint32_t api_version;            /* VK_MAKE_API_VERSION encoding */
+    uint32_t subgroup_size;
+    uint64_t device_local_bytes;     /* sum of the device-local heaps */
+    char name[256];                  /* UTF-8, NUL-terminated */
+} loom_vulkan_device_info;
+
+/** Lists the Vulkan devices: fills up to `capacity` entries of `out` (each
+ *  entry's struct_size must be set by the caller; NULL allowed when
+ *  capacity is 0) and writes the number of devices to *count. The loader
+ *  (libvulkan.so.1) is opened at run time, so this works, and reports an
+ *  error, on machines without Vulkan. LOOM_BACKEND_AUTO uses the first
+ *  discrete, integrated or virtual GPU; a CPU-type device (lavapipe) is used
+ *  only when asked for by backend = LOOM_BACKEND_VULKAN.
+ *  Errors: INVALID_ARGUMENT (NULL count, NULL out with capacity > 0, bad
+ *  struct_size), UNSUPPORTED (built without Vulkan, no loader or no driver:
+ *  the message says which), BUFFER_TOO_SMALL (count still written), BACKEND.
+ *  Thread-safe. */
+LOOM_API loom_status loom_vulkan_devices(loom_vulkan_device_info *out, size_t capacity, size_t *count);
+
+/** A host application's own Vulkan objects, for running loom on the device
+ *  and queue a game already renders with. All handles are borrowed: loom
+ *  never destroys them, and they must outlive every model using them. The
+ *  device must have been created with a queue of `queue_family_index`
+ *  supporting compute; loom submits to `queue` under its own lock, so the
+ *  host must not submit to the same queue concurrently with loom_decode.
+ *  Pointers are typed void* so this header needs no Vulkan header. */
+typedef struct loom_vulkan_host {
+    size_t struct_size;              /* sizeof(loom_vulkan_host) */
+    void *get_instance_proc_addr;    /* PFN_vkGetInstanceProcAddr */
+    void *instance;                  /* VkInstance */
+    void *physical_device;           /* VkPhysicalDevice */
+    void *device;                    /* VkDevice */
+    void *queue;                     /* VkQueue */
+    uint32_t queue_family_index;
+} loom_vulkan_host;
+
+/** Options of the Vulkan backend, given to a model load through
+ *  loom_model_params.vulkan (NULL: defaults). Borrowed during the load call;
+ *  `host` (if set) must outlive the model. */
+typedef struct loom_vulkan_params {
+    size_t struct_size;              /* sizeof(loom_vulkan_params) */
+    const loom_vulkan_host *host;    /* NULL: loom creates its own instance and device */
+    const char *pipeline_cache_path; /* NULL: no persistent cache; else a file loom reads at
+                                        load and rewrites when the model is freed */
+    int32_t validation;              /* 1: enable VK_LAYER_KHRONOS_validation (errors if absent) */
+} loom_vulkan_params;
+
+/** Fills *params with defaults (all NULL / 0) and sets struct_size. NULL is ignored. */
+LOOM_API void loom_vulkan_default_params(loom_vulkan_params *params);
+/* END SECTION vulkan */
+
+/* ========================================================================= */
 /* Sampling                                                                   */
 /* ========================================================================= */
 /* SECTION sample: owned by lib/sample. */

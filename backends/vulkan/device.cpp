@@ -94,7 +94,10 @@ static Status make_instance(const VkFns &fns, bool validation, bool debug_utils,
     ci.ppEnabledLayerNames = layers.data();
     ci.enabledExtensionCount = uint32_t(exts.size());
     ci.ppEnabledExtensionNames = exts.data();
-    LOOM_VK_CHECK(fns.vkCreateInstance(&ci, nullptr, out));
+    VkResult r = fns.vkCreateInstance(&ci, nullptr, out);
+    if (r == VK_ERROR_INCOMPATIBLE_DRIVER || r == VK_ERROR_INITIALIZATION_FAILED)
+        return error(LOOM_ERR_UNSUPPORTED, "vulkan: no usable Vulkan driver (vkCreateInstance: %s)", result_name(r));
+    if (r != VK_SUCCESS) return error(LOOM_ERR_BACKEND, "vulkan: vkCreateInstance failed: %s", result_name(r));
     return Status::ok();
 }
 
