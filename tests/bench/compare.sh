@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Side-by-side speed of loom and llama.cpp (../shared/ref/llref bench) on the
+# same files: a synthetic Qwen2 model (mkgguf.py --preset PRESET) quantized by
+# llama.cpp's own quantizer to each type, then for every type and every round
+# `loom bench` and `llref bench` one after the other (interleaved, so both
+# see the same machine load). Prints each measurement, the best per tool, and
+# the ratios loom/llama.cpp. Benchmark only: it never fails on a timing.
+#
+#   tests/bench/compare.sh [-b BUILD_DIR] [-P PRESET] [-p 512] [-n 128] [-t 2] [-r 3] [-R ROUNDS]
+#                          [--depth D] [TYPE...]
+# TYPE: Q4_0 Q4_K_M Q5_K_M Q8_0 IQ4_XS F16 BF16 (default: all).
+# --depth D: loom runs `--depth D`; llama.cpp has no such option, so its
+# prompt is D tokens and its tg is measured after them (the same cache
+# depth); the pp ratio is then not reported.
+# Models are cached in $LOOM_BENCH_DIR (default BUILD_DIR/bench-models).
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+ref=${LOOM_REF_DIR:-$root/../shared/ref}
+build=$root/build
+preset=qwen2-0.5b
+pp=512 tg=128 threads=2 reps=3 rounds=2 depth=0
+types=()
+while [ $# -gt 0 ]; do
+    case $1 in
+        -b) build=$2; shift 2 ;;
+        -P) preset=$2; shift 2 ;;
+        -p) pp=$2; shift 2 ;;
+        -n) tg=$2; shift 2 ;;
+        -t) threads=$2; shift 2 ;;
+        -r) reps=$2; shift 2 ;;
+        -R) rounds=$2; shift 2 ;;
+        --depth) depth=$2; shift 2 ;;
+        -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+        *) types+=("$1"); shift ;;
+    esac
+done
+[ ${#types[@]} -gt 0 ] || types=(Q4_0 Q4_K_M Q5_K_M Q8_0 IQ4_XS F16 BF16)
+loom=$build/examples/loom/loom
+[ -x "$loom" ] || { echo "compare.sh: no $loom (build the loom target)" >&2; exit 1; }
+models=${LOOM_BENCH_DIR:-$build/bench-models}
+mkdir -p "$models"
+
+ftype_of() {
+    case $1 in
+        F16) echo 1 ;; Q4_0) echo 2 ;; Q8_0) echo 7 ;; Q4_K_M) echo 15 ;; Q5_K_M) echo 17 ;;
+        IQ4_XS) echo 30 ;; BF16) echo 32 ;; *) echo "compare.sh: unknown type $1" >&2; exit 1 ;;
+    esac
+}
+
+# The f16 source once, then one llama.cpp-quantized file per type.
+model_for() {
+    local src=$models/$preset-f16-src.gguf out=$models/$preset-$1.gguf
+    if [ ! -s "$src" ]; then
+        /usr/bin/python3 "$ref/mkgguf.py" "$src.tmp" --preset "$preset" --seed 1 >&2 && mv "$src.tmp" "$src"
+    fi
+    if [ ! -s "$out" ]; then
+        "$ref/llref" quantize "$src" "$out.tmp" "$(ftype_of "$1")" >&2 && mv "$out.tmp" "$out"
+    fi
+    echo "$out"
+}
+
+# "pp<P> X tok/s" / "tg<N> Y tok/s" -> "X Y"
+speeds() { awk '/^pp/ {p=$2} /^tg/ {t=$2} END {print p+0, t+0}'; }
+
+max() { awk -v a="$1" -v b="$2" 'BEGIN {print (a > b ? a : b)}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.2f", a / b; else print "n/a"}'; }
+
+echo "# $(date -u +%Y-%m-%dT%H:%MZ) $(uname -m) $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)," \
+     "$(nproc) cpus; preset=$preset pp=$pp tg=$tg threads=$threads reps=$reps rounds=$rounds depth=$depth"
+printf '%-8s %10s %10s %10s %10s %8s %8s\n' type loom_pp llama_pp loom_tg llama_tg pp_ratio tg_ratio
+for type in "${types[@]}"; do
+    m=$(model_for "$type")
+    lp=0 lt=0 rp=0 rt=0
+    for ((i = 0; i < rounds; i++)); do
+        if [ "$depth" -gt 0 ]; then
+            read -r a b < <("$loom" bench -m "$m" -p "$pp" -n "$tg" -t "$threads" -r "$reps" --depth "$depth" | speeds)
+            read -r c d < <("$ref/llref" bench "$m" "$depth" "$tg" "$threads" "$reps" | speeds)
+            c=0
+        else
+            read -r a b < <("$loom" bench -m "$m" -p "$pp" -n "$tg" -t "$threads" -r "$reps" | speeds)
+            read -r c d < <("$ref/llref" bench "$m" "$pp" "$tg" "$threads" "$reps" | speeds)
+        fi
+        echo "#   round $i $type: loom pp=$a tg=$b   llama.cpp pp=$c tg=$d"
+        lp=$(max "$lp" "$a"); lt=$(max "$lt" "$b"); rp=$(max "$rp" "$c"); rt=$(max "$rt" "$d")
+    done
+    printf '%-8s %10s %10s %10s %10s %8s %8s\n' "$type" "$lp" "$rp" "$lt" "$rt" "$(ratio "$lp" "$rp")" "$(ratio "$lt" "$rt")"
+done

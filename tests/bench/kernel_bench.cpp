@@ -1,0 +1,126 @@
+// Micro-benchmark of the CPU kernel table (not a test: never run by meson
+// test). For each type and ISA level: the decode matmul (one activation row)
+// over a weight matrix bigger than the caches, in GB/s of weight bytes, and
+// the prompt matmul (n activation rows) in weight-row x activation-row dots
+// per second. Threads split the weight rows like the backend does. Times
+// are thread CPU times (best of reps, busiest thread).
+//
+//   kernel_bench [--type Q4_K] [--isa avx2] [--k 896] [--rows 151936] [--acts 64] [--threads 2] [--reps 5]
+#include "cpu/kernels.h"
+#include "quant/quant.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <string>
+#include <thread>
+#include <time.h>
+#include <vector>
+
+using loom::cpu::Isa;
+using loom::cpu::MatmulKernels;
+
+namespace {
+
+struct Options {
+    std::string type, isa;
+    int64_t k = 896, rows = 151936, acts = 64;
+    int threads = 2, reps = 5;
+};
+
+// Thread CPU time: the machine is shared, so wall time measures the
+// neighbours; CPU time of the busiest thread measures the kernel.
+double cpu_now() {
+    timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
+}
+
+// Best-of-reps seconds of one matmul split over threads by rows.
+double time_matmul(const MatmulKernels *mk, const Options &o, const std::vector<uint8_t> &w, size_t ws,
+                   const std::vector<uint8_t> &act, size_t as, int64_t n_act, std::vector<float> &out) {
+    double best = 1e30;
+    for (int rep = 0; rep < o.reps; ++rep) {
+        std::vector<std::thread> th;
+        std::vector<double> spent(size_t(o.threads), 0.0);
+        const int64_t chunk = (o.rows + o.threads - 1) / o.threads;
+        for (int t = 0; t < o.threads; ++t)
+            th.emplace_back([&, t] {
+                const double t0 = cpu_now();
+                const int64_t r0 = t * chunk, r1 = std::min(o.rows, r0 + chunk);
+                for (int64_t r = r0; r < r1; r += 16) // the backend's task size
+                    mk->matmul(o.k, w.data() + r * ws, ws, std::min<int64_t>(16, r1 - r), act.data(), as, n_act,
+                               out.data() + r, size_t(o.rows));
+                spent[size_t(t)] = cpu_now() - t0;
+            });
+        for (auto &t : th) t.join();
+        best = std::min(best, *std::max_element(spent.begin(), spent.end()));
+    }
+    return best;
+}
+
+void bench_type(loom_type t, Isa isa, const Options &o) {
+    const loom::TypeTraits *tt = loom::type_traits(t);
+    const MatmulKernels *mk = loom::cpu::matmul_kernels(t, isa);
+    if (!mk || !tt->from_float || o.k % tt->block_size) return;
+    std::mt19937 rng(1);
+    std::normal_distribution<float> nd(0.0f, 1.0f);
+    const size_t ws = size_t(o.k / tt->block_size) * tt->block_bytes;
+    std::vector<uint8_t> w(ws * o.rows);
+    std::vector<float> f(size_t(o.k) * 64);
+    for (float &v : f) v = nd(rng);
+    for (int64_t r = 0; r < o.rows; r += 64) // quantize 64 random rows, repeat them
+        for (int64_t i = 0; i < 64 && r + i < o.rows; ++i)
+            if (r == 0) tt->from_float(&f[i * o.k], &w[i * ws], o.k);
+            else std::memcpy(&w[(r + i) * ws], &w[i * ws], ws);
+    const size_t as = loom::cpu::act_row_bytes(mk->act_type, o.k);
+    std::vector<uint8_t> act(as * o.acts);
+    std::vector<float> x(size_t(o.k));
+    for (int64_t j = 0; j < o.acts; ++j) {
+        for (float &v : x) v = nd(rng);
+        mk->convert_act(x.data(), &act[j * as], o.k);
+    }
+    std::vector<float> out(size_t(o.rows) * o.acts);
+    const double tv = time_matmul(mk, o, w, ws, act, as, 1, out);
+    const double tm = time_matmul(mk, o, w, ws, act, as, o.acts, out);
+    std::printf("%-8s %-7s decode %7.2f GB/s (%6.2f ms)   prompt x%-3lld %8.2f Gdot/s (%7.2f ms)\n", tt->name,
+                loom::cpu::isa_name(isa), double(w.size()) / tv * 1e-9, tv * 1e3, (long long)o.acts,
+                double(o.rows) * o.acts * o.k / tm * 1e-9, tm * 1e3);
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+    Options o;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        const std::string a = argv[i], v = argv[i + 1];
+        if (a == "--type") o.type = v;
+        else if (a == "--isa") o.isa = v;
+        else if (a == "--k") o.k = std::atoll(v.c_str());
+        else if (a == "--rows") o.rows = std::atoll(v.c_str());
+        else if (a == "--acts") o.acts = std::atoll(v.c_str());
+        else if (a == "--threads") o.threads = std::atoi(v.c_str());
+        else if (a == "--reps") o.reps = std::atoi(v.c_str());
+        else {
+            std::fprintf(stderr, "unknown option %s\n", a.c_str());
+            return 2;
+        }
+    }
+    std::printf("k=%lld rows=%lld acts=%lld threads=%d detected=%s\n", (long long)o.k, (long long)o.rows,
+                (long long)o.acts, o.threads, loom::cpu::isa_name(loom::cpu::detected_isa()));
+    const std::vector<loom_type> types = {LOOM_TYPE_Q4_0, LOOM_TYPE_Q4_1,  LOOM_TYPE_Q5_0, LOOM_TYPE_Q5_1,
+                                          LOOM_TYPE_Q8_0, LOOM_TYPE_IQ4_NL, LOOM_TYPE_Q2_K, LOOM_TYPE_Q3_K,
+                                          LOOM_TYPE_Q4_K, LOOM_TYPE_Q5_K,  LOOM_TYPE_Q6_K, LOOM_TYPE_IQ4_XS,
+                                          LOOM_TYPE_F16,  LOOM_TYPE_BF16,  LOOM_TYPE_F32};
+    for (loom_type t : types) {
+        if (!o.type.empty() && o.type != loom::type_traits(t)->name) continue;
+        for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512}) {
+            if (int(isa) > int(loom::cpu::detected_isa())) continue;
+            if (!o.isa.empty() && o.isa != loom::cpu::isa_name(isa)) continue;
+            bench_type(t, isa, o);
+        }
+    }
+    return 0;
+}
