@@ -889,7 +889,67 @@ typedef struct loom_sampler loom_sampler;
  *  random stage, else by a seeded draw (loom_sampler_add_dist). Free with
  *  loom_sampler_free. Errors: INVALID_ARGUMENT, OUT_OF_MEMORY. */
 LOOM_API loom_status loom_sampler_new(loom_sampler **out);
+/** Frees a sampler chain. NULL is ignored. */
 LOOM_API void loom_sampler_free(loom_sampler *sampler);
+
+/* Stages, in the order they are added (all "add" functions: Errors:
+ * INVALID_ARGUMENT for a NULL sampler, an argument out of range, or a stage
+ * added after a pick stage (greedy or dist), which must come last;
+ * OUT_OF_MEMORY). Every stage keeps at least one candidate. Probabilities are
+ * the softmax of the candidates' current logits. Non-finite logits: NaN is
+ * treated as -infinity (never picked while any other token remains); if some
+ * logits are +infinity they share all the probability equally. */
+
+/** Pick stage: the highest logit (the lowest id among equal ones). */
+LOOM_API loom_status loom_sampler_add_greedy(loom_sampler *sampler);
+/** Divides logits by `t` (finite, >= 0). t = 0 keeps only the highest logit. */
+LOOM_API loom_status loom_sampler_add_temperature(loom_sampler *sampler, float t);
+/** Keeps the `k` (>= 1) highest logits (ties broken by lower id). */
+LOOM_API loom_status loom_sampler_add_top_k(loom_sampler *sampler, int32_t k);
+/** Nucleus: keeps the fewest highest-probability tokens whose total
+ *  probability reaches `p` (in (0, 1]; 1 keeps all). */
+LOOM_API loom_status loom_sampler_add_top_p(loom_sampler *sampler, float p);
+/** Keeps tokens whose probability is at least `p` (in [0, 1]) times the
+ *  highest probability. */
+LOOM_API loom_status loom_sampler_add_min_p(loom_sampler *sampler, float p);
+/** Locally typical sampling: orders tokens by |-log(prob) - entropy| and keeps
+ *  the fewest first ones whose total probability reaches `p` (in (0, 1]). */
+LOOM_API loom_status loom_sampler_add_typical(loom_sampler *sampler, float p);
+/** Penalties over the last `last_n` (>= 0; 0 disables) accepted tokens. For a
+ *  token seen c > 0 times there: logit = logit > 0 ? logit / repeat :
+ *  logit * repeat, then logit -= c * frequency + presence. repeat > 0 (1: none),
+ *  frequency and presence finite (0: none). */
+LOOM_API loom_status loom_sampler_add_penalties(loom_sampler *sampler, int32_t last_n, float repeat,
+                                                float frequency, float presence);
+/** Adds biases[i] to the logit of tokens[i] for i < n (arrays copied; tokens
+ *  >= 0; a bias is finite or -INFINITY, which bans the token). A token beyond
+ *  the vocabulary makes sampling fail with INVALID_ARGUMENT. */
+LOOM_API loom_status loom_sampler_add_logit_bias(loom_sampler *sampler, const int32_t *tokens, const float *biases,
+                                                 size_t n);
+/** Pick stage: draws from the softmax of the remaining logits with a
+ *  xoshiro256** generator seeded by `seed` (splitmix64 expansion). The same
+ *  seed, chain and logits give the same tokens on every platform. */
+LOOM_API loom_status loom_sampler_add_dist(loom_sampler *sampler, uint64_t seed);
+
+/** Records `token` as generated (or as a prompt token): feeds the penalty
+ *  windows. Sampling never accepts by itself. Errors: INVALID_ARGUMENT
+ *  (NULL sampler, negative token). */
+LOOM_API loom_status loom_sampler_accept(loom_sampler *sampler, int32_t token);
+/** Empties the penalty windows and reseeds dist stages with their seeds, as
+ *  if the chain were new. NULL is ignored. */
+LOOM_API void loom_sampler_reset(loom_sampler *sampler);
+
+/** Runs the chain over `n_vocab` logits (not modified) and writes the chosen
+ *  token to *token; a chain without a pick stage picks greedily. Errors:
+ *  INVALID_ARGUMENT (NULL pointers, n_vocab <= 0, a logit-bias token >=
+ *  n_vocab, no token with a logit above -infinity). */
+LOOM_API loom_status loom_sampler_sample_logits(loom_sampler *sampler, const float *logits, int32_t n_vocab,
+                                                int32_t *token);
+/** loom_sampler_sample_logits on the logits of batch entry `i` of the
+ *  context's last decode (i = -1: the last entry with logits; see
+ *  loom_get_logits). Errors: those of loom_get_logits and of
+ *  loom_sampler_sample_logits. */
+LOOM_API loom_status loom_sample(loom_sampler *sampler, loom_context *ctx, int32_t i, int32_t *token);
 /* END SECTION sample */
 
 #ifdef __cplusplus

@@ -1,0 +1,116 @@
+// The C ABI of lib/sample: the sampler chain (SECTION sample of include/loom.h).
+#include "api/guard.h"
+#include "context/context.h"
+#include "sample/sampler.h"
+
+struct loom_sampler {
+    loom::SamplerChain chain;
+};
+
+namespace loom {
+
+namespace {
+
+// Adds the stage a make_* function builds to the sampler's chain.
+template <typename Make>
+loom_status add_stage(loom_sampler *s, Make make) {
+    return api_call([&] {
+        LOOM_CHECK_ARG(s != nullptr, "sampler is NULL");
+        std::unique_ptr<SamplerStage> stage;
+        LOOM_TRY(make(&stage));
+        return s->chain.add(std::move(stage));
+    });
+}
+
+Status sample_logits(loom_sampler *s, const float *logits, int32_t n_vocab, int32_t *token) {
+    LOOM_CHECK_ARG(s && logits && token, "sampler, logits or token is NULL");
+    return s->chain.sample(logits, n_vocab, token);
+}
+
+} // namespace
+
+} // namespace loom
+
+using namespace loom;
+
+extern "C" {
+
+LOOM_API loom_status loom_sampler_new(loom_sampler **out) {
+    return api_call([&] {
+        LOOM_CHECK_ARG(out != nullptr, "out is NULL");
+        *out = new loom_sampler();
+        return Status::ok();
+    });
+}
+
+LOOM_API void loom_sampler_free(loom_sampler *sampler) { delete sampler; }
+
+LOOM_API loom_status loom_sampler_add_greedy(loom_sampler *s) {
+    return add_stage(s, [](std::unique_ptr<SamplerStage> *st) { *st = make_greedy(); return Status::ok(); });
+}
+
+LOOM_API loom_status loom_sampler_add_temperature(loom_sampler *s, float t) {
+    return add_stage(s, [&](std::unique_ptr<SamplerStage> *st) { return make_temperature(t, st); });
+}
+
+LOOM_API loom_status loom_sampler_add_top_k(loom_sampler *s, int32_t k) {
+    return add_stage(s, [&](std::unique_ptr<SamplerStage> *st) { return make_top_k(k, st); });
+}
+
+LOOM_API loom_status loom_sampler_add_top_p(loom_sampler *s, float p) {
+    return add_stage(s, [&](std::unique_ptr<SamplerStage> *st) { return make_top_p(p, st); });
+}
+
+LOOM_API loom_status loom_sampler_add_min_p(loom_sampler *s, float p) {
+    return add_stage(s, [&](std::unique_ptr<SamplerStage> *st) { return make_min_p(p, st); });
+}
+
+LOOM_API loom_status loom_sampler_add_typical(loom_sampler *s, float p) {
+    return add_stage(s, [&](std::unique_ptr<SamplerStage> *st) { return make_typical(p, st); });
+}
+
+LOOM_API loom_status loom_sampler_add_penalties(loom_sampler *s, int32_t last_n, float repeat, float frequency,
+                                                float presence) {
+    return add_stage(s, [&](std::unique_ptr<SamplerStage> *st) {
+        return make_penalties(last_n, repeat, frequency, presence, st);
+    });
+}
+
+LOOM_API loom_status loom_sampler_add_logit_bias(loom_sampler *s, const int32_t *tokens, const float *biases,
+                                                 size_t n) {
+    return add_stage(s, [&](std::unique_ptr<SamplerStage> *st) {
+        LOOM_CHECK_ARG(n == 0 || (tokens && biases), "tokens or biases is NULL");
+        return make_logit_bias(tokens, biases, n, st);
+    });
+}
+
+LOOM_API loom_status loom_sampler_add_dist(loom_sampler *s, uint64_t seed) {
+    return add_stage(s, [&](std::unique_ptr<SamplerStage> *st) { *st = make_dist(seed); return Status::ok(); });
+}
+
+LOOM_API loom_status loom_sampler_accept(loom_sampler *s, int32_t token) {
+    return api_call([&] {
+        LOOM_CHECK_ARG(s != nullptr, "sampler is NULL");
+        if (token < 0) return error(LOOM_ERR_INVALID_ARGUMENT, "token %d is negative", token);
+        s->chain.accept(token);
+        return Status::ok();
+    });
+}
+
+LOOM_API void loom_sampler_reset(loom_sampler *s) {
+    if (s) s->chain.reset();
+}
+
+LOOM_API loom_status loom_sampler_sample_logits(loom_sampler *s, const float *logits, int32_t n_vocab,
+                                                int32_t *token) {
+    return api_call([&] { return sample_logits(s, logits, n_vocab, token); });
+}
+
+LOOM_API loom_status loom_sample(loom_sampler *s, loom_context *ctx, int32_t i, int32_t *token) {
+    const float *logits = nullptr;
+    loom_status st = loom_get_logits(ctx, i, &logits); // sets the last error itself
+    if (st != LOOM_OK) return st;
+    return api_call([&] { return sample_logits(s, logits, loom_model_n_vocab(ctx->model), token); });
+}
+
+} // extern "C"

@@ -1,0 +1,71 @@
+// The sampler chain: stages that reshape the candidate list, applied in the
+// order they were added, ending in a pick.
+//
+//   penalties    over the last `last_n` accepted tokens, for each token seen
+//                c times: logit = logit > 0 ? logit / repeat : logit * repeat
+//                (once), then logit -= c * frequency + (c > 0) * presence
+//   logit_bias   logit += bias (a bias of -infinity bans the token)
+//   temperature  logit /= t; t == 0 keeps only the argmax
+//   top_k        keeps the k highest logits
+//   top_p        keeps the smallest highest-probability prefix whose mass >= p
+//   min_p        keeps tokens with probability >= p * (highest probability)
+//   typical      locally typical: sorts by |-log p - H| (H the entropy) and
+//                keeps the smallest such prefix whose mass >= p
+//   greedy       picks the highest logit (lowest id on ties)
+//   dist(seed)   picks by a draw from softmax of the remaining logits
+// Probability-based stages work on the softmax of the current logits. Every
+// stage keeps at least one token. A chain without a pick stage ends with greedy.
+// Owner: lib/sample.
+#pragma once
+
+#include "common/status.h"
+#include "sample/candidates.h"
+#include "sample/rng.h"
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+namespace loom {
+
+class SamplerStage {
+public:
+    virtual ~SamplerStage() = default;
+    // Narrows or reweights `c`. A pick stage sets *picked to an index into c.
+    virtual Status apply(Candidates *c, size_t *picked) = 0;
+    virtual void accept(int32_t /*token*/) {}
+    virtual void reset() {}
+    virtual bool picks() const { return false; }
+};
+
+// Stage constructors; arguments are validated (INVALID_ARGUMENT with the reason).
+Status make_temperature(float t, std::unique_ptr<SamplerStage> *out);
+Status make_top_k(int32_t k, std::unique_ptr<SamplerStage> *out);
+Status make_top_p(float p, std::unique_ptr<SamplerStage> *out);
+Status make_min_p(float p, std::unique_ptr<SamplerStage> *out);
+Status make_typical(float p, std::unique_ptr<SamplerStage> *out);
+Status make_penalties(int32_t last_n, float repeat, float frequency, float presence,
+                      std::unique_ptr<SamplerStage> *out);
+Status make_logit_bias(const int32_t *tokens, const float *biases, size_t n, std::unique_ptr<SamplerStage> *out);
+std::unique_ptr<SamplerStage> make_greedy();
+std::unique_ptr<SamplerStage> make_dist(uint64_t seed);
+
+class SamplerChain {
+public:
+    // INVALID_ARGUMENT when the chain already ends in a pick stage.
+    Status add(std::unique_ptr<SamplerStage> stage);
+    // Runs the stages over `logits` and picks a token. Does not accept it.
+    Status sample(const float *logits, int32_t n_vocab, int32_t *token);
+    void accept(int32_t token);
+    void reset();
+    // The candidates as the last sample() left them (for tests).
+    const Candidates &candidates() const { return cand_; }
+
+private:
+    std::vector<std::unique_ptr<SamplerStage>> stages_;
+    Candidates cand_;
+};
+
+} // namespace loom
