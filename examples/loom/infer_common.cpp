@@ -1,5 +1,7 @@
 #include "infer_common.h"
 
+#include "backend_args.h"
+
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -26,6 +28,7 @@ loom_status load_model(const std::string &path, bool vocab_only, ModelHandle *ou
     loom_model_params mp;
     loom_model_default_params(&mp);
     mp.vocab_only = vocab_only ? 1 : 0;
+    apply_backend_args(&mp);
     if (isatty(STDERR_FILENO)) mp.progress = progress_bar;
     return loom_model_load(path.c_str(), &mp, &out->m);
 }

@@ -1,4 +1,5 @@
 // loom: command-line front end. `loom help` lists the subcommands.
+#include "backend_args.h"
 #include "cli.h"
 
 #include <cstdarg>
@@ -54,6 +55,7 @@ static int print_help(FILE *to) {
 }
 
 int main(int argc, char **argv) {
+    if (!cli::take_backend_args(&argc, argv)) return 2; // --backend/--device for every subcommand
     if (argc < 2) {
         print_help(stderr);
         return 2;

@@ -2,6 +2,7 @@
 #include "api/guard.h"
 #include "api/handles.h"
 #include "backends/backend.h"
+#include "backends/registry.h"
 #include "model/model.h"
 #include "tokenizer/tokenizer.h"
 
@@ -30,14 +31,13 @@ struct ProgressReporter {
 
 Status cancelled() { return error(LOOM_ERR_CANCELLED, "model load cancelled by the progress callback"); }
 
-Status make_backend(const loom_model_params &p, std::unique_ptr<Backend> *out) {
-    switch (p.backend) {
-    case LOOM_BACKEND_AUTO:   // Vulkan hook: try create_vulkan_backend first once it exists
-    case LOOM_BACKEND_CPU: return create_cpu_backend(out);
-    case LOOM_BACKEND_VULKAN:
-        return error(LOOM_ERR_UNSUPPORTED, "the Vulkan backend is not available in this build");
-    default: return error(LOOM_ERR_INVALID_ARGUMENT, "params.backend = %d is not a loom_backend_kind", p.backend);
-    }
+// Backend choice (auto/cpu/vulkan, device index) lives in backends/registry.
+Status make_backend(const loom_model_params &p, const LogSink *log, std::unique_ptr<Backend> *out) {
+    BackendRequest req;
+    req.kind = p.backend;
+    req.device_index = p.device_index;
+    req.log = log;
+    return create_backend(req, out);
 }
 
 // A file with no tensors at all (a vocabulary file) loads as vocab-only.
@@ -51,7 +51,7 @@ Status finish_load(std::shared_ptr<GgufFile> file, const loom_model_params &p, l
     if (g.find_kv("tokenizer.ggml.tokens")) LOOM_TRY(Tokenizer::create(g, &m->tokenizer));
     if (!is_vocab_only(p, g)) {
         std::unique_ptr<Backend> backend;
-        LOOM_TRY(make_backend(p, &backend));
+        LOOM_TRY(make_backend(p, &m->log, &backend));
         ProgressReporter pr{p};
         ModelLoadOptions opts;
         opts.progress = [&pr](float f) { return pr.report(kReadShare + (1.0f - kReadShare) * f); };
