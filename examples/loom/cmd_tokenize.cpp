@@ -21,6 +21,14 @@ loom_status load_vocab(const char *path, loom_model **out) {
     return loom_model_load(path, &p, out);
 }
 
+// All of stdin with fread (much faster than stream iterators on large text).
+bool read_all_stdin(std::string *out) {
+    char buf[1 << 16];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, stdin)) > 0) out->append(buf, n);
+    return !std::ferror(stdin);
+}
+
 const char kTokenizeUsage[] = "loom tokenize -m MODEL [--no-special] [--no-nfc]  (text on stdin -> ids, one per line)";
 const char kDetokenizeUsage[] = "loom detokenize -m MODEL [--no-special]  (ids on stdin -> text on stdout)";
 
@@ -48,7 +56,7 @@ int tokenize_main(int argc, char **argv) {
     loom_status st = load_vocab(path, &model.m);
     if (st != LOOM_OK) return cli::fail_status(st, path);
     std::string text;
-    if (!cli::read_stdin(&text)) return cli::fail("cannot read stdin");
+    if (!read_all_stdin(&text)) return cli::fail("cannot read stdin");
     int32_t flags = (on[0] ? 0 : LOOM_TOKENIZE_PARSE_SPECIAL) | (on[1] ? LOOM_TOKENIZE_NO_NFC : 0);
     // Most text has fewer tokens than bytes; retry once with the exact size otherwise.
     std::vector<int32_t> ids(text.size() / 2 + 16);

@@ -63,8 +63,7 @@ bool Tokenizer::is_special(int32_t id) const {
 }
 
 int32_t Tokenizer::find_token(std::string_view text) const {
-    auto it = impl_->text_to_id.find(std::string(text));
-    return it == impl_->text_to_id.end() ? -1 : it->second;
+    return impl_->text_to_id.find(text);
 }
 
 int32_t Tokenizer::bos_id() const { return impl_->bos; }

@@ -4,22 +4,13 @@
 
 #include "tokenizer/bpe.h"
 #include "tokenizer/pretokenize.h"
+#include "tokenizer/string_index.h"
 #include "tokenizer/tokenizer.h"
 
-#include <xxhash.h>
-
 #include <string>
-#include <string_view>
-#include <unordered_map>
 #include <vector>
 
 namespace loom {
-
-struct StringHash {
-    size_t operator()(std::string_view s) const { return size_t(XXH3_64bits(s.data(), s.size())); }
-};
-
-using StringToId = std::unordered_map<std::string, int32_t, StringHash>;
 
 struct Tokenizer::Impl {
     std::string pre_name;
@@ -27,7 +18,7 @@ struct Tokenizer::Impl {
     std::vector<std::string> pieces;   // as stored
     std::vector<std::string> texts;    // bytes in text
     std::vector<TokenType> types;
-    StringToId text_to_id;             // specials first, then the rest (first id wins)
+    StringIndex text_to_id;            // over texts: specials first, then the rest (first id wins)
     int32_t byte_token[256] = {};      // the id of each single byte
     MergeTable merges;
     std::vector<int32_t> specials;     // Control/UserDefined ids with non-empty text, longest first

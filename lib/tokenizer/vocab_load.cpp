@@ -56,16 +56,16 @@ bool special_type(TokenType ty) { return ty == TokenType::Control || ty == Token
 void index_tokens(Tokenizer::Impl *t) {
     size_t n = t->pieces.size();
     t->texts.resize(n);
-    t->text_to_id.reserve(n);
+    t->text_to_id.reset(&t->texts, n);
     for (size_t i = 0; i < n; ++i) {
         bool special = special_type(t->types[i]);
         t->texts[i] = special ? t->pieces[i] : byte_level_decode(t->pieces[i]);
         if (special && !t->texts[i].empty()) {
             t->specials.push_back(int32_t(i));
-            t->text_to_id.emplace(t->texts[i], int32_t(i));
+            t->text_to_id.insert(int32_t(i));
         }
     }
-    for (size_t i = 0; i < n; ++i) t->text_to_id.emplace(t->texts[i], int32_t(i));
+    for (size_t i = 0; i < n; ++i) t->text_to_id.insert(int32_t(i));
     std::stable_sort(t->specials.begin(), t->specials.end(),
                      [t](int32_t a, int32_t b) { return t->texts[a].size() > t->texts[b].size(); });
     for (int32_t id : t->specials) t->special_first_byte[uint8_t(t->texts[id][0])] = true;
@@ -73,10 +73,11 @@ void index_tokens(Tokenizer::Impl *t) {
 
 Status find_byte_tokens(Tokenizer::Impl *t) {
     for (int b = 0; b < 256; ++b) {
-        auto it = t->text_to_id.find(std::string(1, char(b)));
-        if (it == t->text_to_id.end() || special_type(t->types[it->second]))
+        char c = char(b);
+        int32_t id = t->text_to_id.find(std::string_view(&c, 1));
+        if (id < 0 || special_type(t->types[size_t(id)]))
             return error(LOOM_ERR_FORMAT, "tokenizer: the vocabulary has no token for byte 0x%02x", b);
-        t->byte_token[b] = it->second;
+        t->byte_token[b] = id;
     }
     return Status::ok();
 }
@@ -85,24 +86,23 @@ Status read_merges(const GgufFile &g, Tokenizer::Impl *t) {
     const std::vector<std::string> *merges = nullptr;
     Status s = g.get_string_array("tokenizer.ggml.merges", &merges);
     if (!s) return error(s.code(), "tokenizer: tokenizer.ggml.merges: %s", s.message().c_str());
-    StringToId piece_to_id;
-    piece_to_id.reserve(t->pieces.size());
-    for (size_t i = 0; i < t->pieces.size(); ++i) piece_to_id.emplace(t->pieces[i], int32_t(i));
+    StringIndex piece_to_id;
+    piece_to_id.reset(&t->pieces, t->pieces.size());
+    for (size_t i = 0; i < t->pieces.size(); ++i) piece_to_id.insert(int32_t(i));
     t->merges.reserve(merges->size());
     std::string joined;
     for (size_t r = 0; r < merges->size(); ++r) {
-        const std::string &m = (*merges)[r];
+        std::string_view m = (*merges)[r];
         size_t sp = m.find(' ', 1);
         if (sp == std::string::npos)
-            return error(LOOM_ERR_FORMAT, "tokenizer: merge %zu '%s' is not two pieces separated by a space", r, m.c_str());
-        joined.assign(m, 0, sp);
-        auto left = piece_to_id.find(joined);
-        auto right = piece_to_id.find(m.substr(sp + 1));
-        joined.append(m, sp + 1, std::string::npos);
-        auto merged = piece_to_id.find(joined);
-        if (left == piece_to_id.end() || right == piece_to_id.end() || merged == piece_to_id.end())
-            return error(LOOM_ERR_FORMAT, "tokenizer: merge %zu '%s' names a piece that is not in the vocabulary", r, m.c_str());
-        t->merges.insert(left->second, right->second, Merge{int32_t(r), merged->second});  // duplicates: first rank kept
+            return error(LOOM_ERR_FORMAT, "tokenizer: merge %zu '%s' is not two pieces separated by a space", r, (*merges)[r].c_str());
+        joined.assign(m.data(), sp);
+        joined.append(m.data() + sp + 1, m.size() - sp - 1);
+        int32_t left = piece_to_id.find(m.substr(0, sp)), right = piece_to_id.find(m.substr(sp + 1));
+        int32_t merged = piece_to_id.find(joined);
+        if (left < 0 || right < 0 || merged < 0)
+            return error(LOOM_ERR_FORMAT, "tokenizer: merge %zu '%s' names a piece that is not in the vocabulary", r, (*merges)[r].c_str());
+        t->merges.insert(left, right, Merge{int32_t(r), merged});  // duplicates: first rank kept
     }
     return Status::ok();
 }
