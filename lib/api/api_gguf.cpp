@@ -30,12 +30,7 @@ Status find(const loom_gguf *g, const char *key, const GgufKV **kv) {
     return Status::ok();
 }
 
-Status type_mismatch(const GgufKV &kv, GgufValueType want) {
-    bool array = kv.type == GgufValueType::Array;
-    return error(LOOM_ERR_TYPE_MISMATCH, "metadata key '%s' has type %s%s, not %s", kv.key.c_str(),
-                 array ? "array of " : "", gguf_value_type_name(array ? kv.array_type : kv.type),
-                 gguf_value_type_name(want));
-}
+Status type_mismatch(const GgufKV &kv, GgufValueType want) { return gguf_type_mismatch(kv, gguf_value_type_name(want)); }
 
 // The exact-type scalar getters share this: look up, check type, convert.
 template <typename T>

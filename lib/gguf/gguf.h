@@ -20,7 +20,8 @@
 // - tensors: names of 1..kMaxTensorNameBytes bytes of valid UTF-8 without NUL,
 //   unique; 1..4 dims, every ne >= 1 (empty tensors are rejected: nothing in
 //   a model uses one) and their product within int64; a type known to
-//   lib/quant's type table; ne[0] a multiple of the type's block size; byte
+//   lib/quant's type table; ne[0] a multiple of the type's block size (and
+//   the row count a multiple of an interleaved type's row group); byte
 //   size without overflow; offsets multiples of the alignment, inside the
 //   file, not overlapping; the data section starts at the first aligned
 //   offset after the tensor table. Bytes after the last tensor are allowed.
@@ -79,6 +80,9 @@ struct GgufKV {
     std::vector<std::string> array_strings; // string arrays
 };
 
+// LOOM_ERR_TYPE_MISMATCH: "metadata key 'k' has type array of u32, not <wanted>".
+Status gguf_type_mismatch(const GgufKV &kv, const char *wanted);
+
 struct GgufTensor {
     std::string name;
     loom_type type = LOOM_TYPE_F32;
@@ -114,8 +118,9 @@ public:
     const GgufKV *find_kv(std::string_view key) const;
 
     // Typed getters: LOOM_ERR_NOT_FOUND if absent, LOOM_ERR_TYPE_MISMATCH if
-    // the stored type differs (get_int accepts any integer type whose value
-    // fits; get_float accepts F32 or F64).
+    // the stored type differs (get_int and get_u32 accept any integer type
+    // whose value fits, so u32/i32/u64 writers all work; get_float accepts F32
+    // or F64; get_int_array any integer element type). Messages name the key.
     Status get_string(std::string_view key, std::string *out) const;
     Status get_int(std::string_view key, int64_t *out) const;
     Status get_u32(std::string_view key, uint32_t *out) const;

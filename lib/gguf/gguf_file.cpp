@@ -19,12 +19,6 @@ bool is_unsigned(GgufValueType t) {
     return t == GgufValueType::U8 || t == GgufValueType::U16 || t == GgufValueType::U32 || t == GgufValueType::U64;
 }
 
-Status mismatch(const GgufKV &kv, const char *wanted) {
-    bool array = kv.type == GgufValueType::Array;
-    return error(LOOM_ERR_TYPE_MISMATCH, "metadata key '%s' has type %s%s, not %s", kv.key.c_str(),
-                 array ? "array of " : "", gguf_value_type_name(array ? kv.array_type : kv.type), wanted);
-}
-
 // Element i of a numeric array as int64 (false if it does not fit).
 bool array_int(const GgufKV &kv, size_t i, int64_t *out) {
     size_t size = gguf_value_type_size(kv.array_type);
@@ -41,6 +35,12 @@ bool array_int(const GgufKV &kv, size_t i, int64_t *out) {
 }
 
 } // namespace
+
+Status gguf_type_mismatch(const GgufKV &kv, const char *wanted) {
+    bool array = kv.type == GgufValueType::Array;
+    return error(LOOM_ERR_TYPE_MISMATCH, "metadata key '%s' has type %s%s, not %s", kv.key.c_str(),
+                 array ? "array of " : "", gguf_value_type_name(array ? kv.array_type : kv.type), wanted);
+}
 
 uint32_t GgufFile::version() const { return impl_->version; }
 size_t GgufFile::alignment() const { return impl_->alignment; }
@@ -71,7 +71,7 @@ static Status find_or_fail(const GgufFile &f, std::string_view key, const GgufKV
 Status GgufFile::get_string(std::string_view key, std::string *out) const {
     const GgufKV *kv = nullptr;
     LOOM_TRY(find_or_fail(*this, key, &kv));
-    if (kv->type != GgufValueType::String) return mismatch(*kv, "string");
+    if (kv->type != GgufValueType::String) return gguf_type_mismatch(*kv, "string");
     *out = kv->str;
     return Status::ok();
 }
@@ -79,7 +79,7 @@ Status GgufFile::get_string(std::string_view key, std::string *out) const {
 Status GgufFile::get_int(std::string_view key, int64_t *out) const {
     const GgufKV *kv = nullptr;
     LOOM_TRY(find_or_fail(*this, key, &kv));
-    if (!is_integer(kv->type)) return mismatch(*kv, "an integer");
+    if (!is_integer(kv->type)) return gguf_type_mismatch(*kv, "an integer");
     if (is_unsigned(kv->type) && kv->u64 > uint64_t(INT64_MAX))
         return error(LOOM_ERR_TYPE_MISMATCH, "metadata key '%s': value %llu does not fit in int64", kv->key.c_str(),
                      static_cast<unsigned long long>(kv->u64));
@@ -90,7 +90,7 @@ Status GgufFile::get_int(std::string_view key, int64_t *out) const {
 Status GgufFile::get_u32(std::string_view key, uint32_t *out) const {
     const GgufKV *kv = nullptr;
     LOOM_TRY(find_or_fail(*this, key, &kv));
-    if (!is_integer(kv->type)) return mismatch(*kv, "an integer");
+    if (!is_integer(kv->type)) return gguf_type_mismatch(*kv, "an integer");
     bool negative = !is_unsigned(kv->type) && kv->i64 < 0;
     if (negative || kv->u64 > UINT32_MAX)
         return error(LOOM_ERR_TYPE_MISMATCH, "metadata key '%s': value %s does not fit in u32", kv->key.c_str(),
@@ -102,7 +102,8 @@ Status GgufFile::get_u32(std::string_view key, uint32_t *out) const {
 Status GgufFile::get_float(std::string_view key, float *out) const {
     const GgufKV *kv = nullptr;
     LOOM_TRY(find_or_fail(*this, key, &kv));
-    if (kv->type != GgufValueType::F32 && kv->type != GgufValueType::F64) return mismatch(*kv, "f32 or f64");
+    if (kv->type != GgufValueType::F32 && kv->type != GgufValueType::F64)
+        return gguf_type_mismatch(*kv, "f32 or f64");
     *out = static_cast<float>(kv->f64);
     return Status::ok();
 }
@@ -110,7 +111,7 @@ Status GgufFile::get_float(std::string_view key, float *out) const {
 Status GgufFile::get_bool(std::string_view key, bool *out) const {
     const GgufKV *kv = nullptr;
     LOOM_TRY(find_or_fail(*this, key, &kv));
-    if (kv->type != GgufValueType::Bool) return mismatch(*kv, "bool");
+    if (kv->type != GgufValueType::Bool) return gguf_type_mismatch(*kv, "bool");
     *out = kv->u64 != 0;
     return Status::ok();
 }
@@ -119,7 +120,7 @@ Status GgufFile::get_string_array(std::string_view key, const std::vector<std::s
     const GgufKV *kv = nullptr;
     LOOM_TRY(find_or_fail(*this, key, &kv));
     if (kv->type != GgufValueType::Array || kv->array_type != GgufValueType::String)
-        return mismatch(*kv, "an array of strings");
+        return gguf_type_mismatch(*kv, "an array of strings");
     *out = &kv->array_strings;
     return Status::ok();
 }
@@ -127,7 +128,8 @@ Status GgufFile::get_string_array(std::string_view key, const std::vector<std::s
 Status GgufFile::get_int_array(std::string_view key, std::vector<int64_t> *out) const {
     const GgufKV *kv = nullptr;
     LOOM_TRY(find_or_fail(*this, key, &kv));
-    if (kv->type != GgufValueType::Array || !is_integer(kv->array_type)) return mismatch(*kv, "an array of integers");
+    if (kv->type != GgufValueType::Array || !is_integer(kv->array_type))
+        return gguf_type_mismatch(*kv, "an array of integers");
     std::vector<int64_t> values(static_cast<size_t>(kv->array_count));
     for (size_t i = 0; i < values.size(); ++i)
         if (!array_int(*kv, i, &values[i]))

@@ -45,6 +45,11 @@ Status compute_size(GgufTensor *t, size_t type_at) {
                      " is not a valid row: %s",
                      t->name.c_str(), type_traits(t->type)->name, type_at, t->ne[0], s.message().c_str());
     uint64_t rows = static_cast<uint64_t>(t->ne[1] * t->ne[2] * t->ne[3]); // no overflow: checked in read_shape
+    const TypeTraits *traits = type_traits(t->type);
+    if (traits->row_group > 1 && rows % static_cast<uint64_t>(traits->row_group) != 0)
+        return error(LOOM_ERR_FORMAT, "tensor '%s': %llu rows is not a multiple of %s's interleaved row group %lld",
+                     t->name.c_str(), static_cast<unsigned long long>(rows), traits->name,
+                     static_cast<long long>(traits->row_group));
     size_t nbytes = 0;
     if (rows > SIZE_MAX || __builtin_mul_overflow(row, static_cast<size_t>(rows), &nbytes))
         return error(LOOM_ERR_FORMAT, "tensor '%s': byte size (%zu bytes per row x %llu rows) overflows",

@@ -259,6 +259,15 @@ TEST_CASE("rejects_row_length_not_a_multiple_of_the_block_size", "[gguf][malform
     expect_format(b.build(), {"tensor 'q'", "Q8_0", "ne[0] = 33"});
 }
 
+TEST_CASE("rejects_interleaved_tensor_with_a_partial_row_group", "[gguf][malformed]") {
+    GgufBuilder b;
+    b.tensor("q", {32, 3}, LOOM_TYPE_Q4_0_4_4, std::vector<uint8_t>(3 * 18));
+    expect_format(b.build(), {"tensor 'q'", "3 rows", "row group 4"});
+    GgufBuilder ok;
+    ok.tensor("q", {32, 4}, LOOM_TYPE_Q4_0_4_4, std::vector<uint8_t>(4 * 18));
+    CHECK(open_bytes(ok.build()).status.is_ok());
+}
+
 TEST_CASE("rejects_unknown_tensor_types", "[gguf][malformed]") {
     for (uint32_t type : {4u, 5u, 36u, 1000u, 0x80000000u, 0xFFFFFFFFu}) {
         GgufBuilder b = one_tensor();
