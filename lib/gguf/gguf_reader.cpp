@@ -2,6 +2,8 @@
 // table, data section. Validates everything before a GgufFile exists.
 #include "gguf/gguf_impl.h"
 
+#include <algorithm>
+
 namespace loom {
 
 namespace {
@@ -71,13 +73,17 @@ Status read_header(GgufCursor &c, Header *h) {
     return Status::ok();
 }
 
+// Records are appended as they parse (a reserve capped at kReserveCap), so
+// memory follows the bytes actually present, not the count the header claims.
+constexpr size_t kReserveCap = 4096;
+
 Status read_kvs(GgufCursor &c, uint64_t n, GgufFile::Impl *impl) {
     std::vector<size_t> record_at;
-    impl->kvs.resize(static_cast<size_t>(n));
-    record_at.resize(static_cast<size_t>(n));
-    for (size_t i = 0; i < impl->kvs.size(); ++i) {
-        record_at[i] = c.offset();
-        LOOM_TRY(gguf_read_kv(c, &impl->kvs[i]));
+    impl->kvs.reserve(static_cast<size_t>(std::min<uint64_t>(n, kReserveCap)));
+    for (uint64_t i = 0; i < n; ++i) {
+        record_at.push_back(c.offset());
+        impl->kvs.emplace_back();
+        LOOM_TRY(gguf_read_kv(c, &impl->kvs.back()));
     }
     for (size_t i = 0; i < impl->kvs.size(); ++i)
         if (!impl->kv_index.emplace(impl->kvs[i].key, i).second)
@@ -87,11 +93,11 @@ Status read_kvs(GgufCursor &c, uint64_t n, GgufFile::Impl *impl) {
 }
 
 Status read_tensors(GgufCursor &c, uint64_t n, GgufFile::Impl *impl, std::vector<size_t> *record_at) {
-    impl->tensors.resize(static_cast<size_t>(n));
-    record_at->resize(static_cast<size_t>(n));
-    for (size_t i = 0; i < impl->tensors.size(); ++i) {
-        (*record_at)[i] = c.offset();
-        LOOM_TRY(gguf_read_tensor_info(c, &impl->tensors[i]));
+    impl->tensors.reserve(static_cast<size_t>(std::min<uint64_t>(n, kReserveCap)));
+    for (uint64_t i = 0; i < n; ++i) {
+        record_at->push_back(c.offset());
+        impl->tensors.emplace_back();
+        LOOM_TRY(gguf_read_tensor_info(c, &impl->tensors.back()));
     }
     for (size_t i = 0; i < impl->tensors.size(); ++i)
         if (!impl->tensor_index.emplace(impl->tensors[i].name, i).second)
