@@ -446,6 +446,9 @@ typedef struct loom_model_params {
     void *progress_user_data;
     loom_log_fn log;             /* optional per-model log sink (else the global one) */
     void *log_user_data;
+    /* Vulkan device options (SECTION vulkan), NULL for defaults; borrowed for
+       the duration of loom_model_load only. Ignored by the CPU backend. */
+    const struct loom_vulkan_params *vulkan;
 } loom_model_params;
 
 /** Fills *params with defaults and sets struct_size. NULL is ignored. */

@@ -180,10 +180,12 @@ public:
 
     Status create_weight(loom_type type, int64_t cols, int64_t rows, const void *data, Tensor **out) override {
         const TypeTraits *tt = type_traits(type);
-        if (!tt || !tt->to_float)
+        const bool interleaved = is_row_interleaved(type);
+        const loom_type stored = interleaved ? LOOM_TYPE_Q4_0 : type;   // what the tensor holds after load
+        if (!tt || (!interleaved && !tt->to_float) || !matmul_kernels(stored, active_isa()))
             return error(LOOM_ERR_UNSUPPORTED, "tensor type %s has no CPU support", tt ? tt->name : "(unknown)");
         std::unique_ptr<CpuTensor> t;
-        if (is_row_interleaved(type)) {
+        if (interleaved) {
             // Interleaved row groups have no matmul: convert once to plain Q4_0 rows.
             LOOM_TRY(make_host_tensor(LOOM_TYPE_Q4_0, cols, rows, &t));
             if (!interleaved_to_q4_0(type, data, t->data, rows, cols))

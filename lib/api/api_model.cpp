@@ -36,6 +36,7 @@ Status make_backend(const loom_model_params &p, const LogSink *log, std::unique_
     BackendRequest req;
     req.kind = p.backend;
     req.device_index = p.device_index;
+    req.vulkan = p.vulkan;
     req.log = log;
     return create_backend(req, out);
 }
