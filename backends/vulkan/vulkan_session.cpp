@@ -32,6 +32,9 @@ struct ElementwisePush { uint32_t n; };
 
 // Workgroups per dispatch dimension every device supports.
 constexpr uint32_t kMaxGroups = 65535;
+// mul_mm's tile (BM x BN in shaders/mul_mm.comp) and the batch from which it beats mul_mat_vec.
+constexpr uint32_t kTileRows = 64, kTileCols = 32;
+constexpr int64_t kTiledMinRows = 4;
 
 } // namespace
 
@@ -171,15 +174,20 @@ Status VulkanSession::matmul(Tensor *dst, const Tensor *w, const Tensor *src, co
                   "matmul", "shapes or types do not match"));
     LOOM_TRY(need(!bias || (bias->type == LOOM_TYPE_F32 && bias->ne[0] == w->ne[1]), "matmul", "bias must be F32 [1][n_out]"));
     LOOM_TRY(need(rows <= kMaxGroups, "matmul", "too many rows for one dispatch"));
+    // Few columns (decode): one workgroup per output, no reuse to gain.
+    // More (prompt): 64 x 32 tiles that dequantize each weight once per tile.
+    const bool tiled = rows >= kTiledMinRows;
     const Pipeline *p = nullptr;
-    LOOM_TRY(pipeline("mul_mat_vec_" + shader_type_suffix(w->type), 32, &p));
+    LOOM_TRY(pipeline((tiled ? "mul_mm_" : "mul_mat_vec_") + shader_type_suffix(w->type), tiled ? 128 : 32, &p));
+    const int64_t slice = tiled ? kMaxGroups * kTileRows : kMaxGroups;
     for (const VkTensor::Part &part : vt(w)->parts) {
-        for (int64_t r0 = 0; r0 < part.rows; r0 += kMaxGroups) {
-            uint32_t n = uint32_t(std::min<int64_t>(kMaxGroups, part.rows - r0));
+        for (int64_t r0 = 0; r0 < part.rows; r0 += slice) {
+            uint32_t n = uint32_t(std::min<int64_t>(slice, part.rows - r0));
             MatVecPush pc{uint32_t(w->ne[0]), n, uint32_t(rows), uint32_t(w->row_bytes), uint32_t(src->ne[0]),
                           uint32_t(dst->ne[0]), uint32_t(r0), uint32_t(part.row0 + r0), bias ? 1u : 0u};
+            uint32_t gx = tiled ? div_up(n, kTileRows) : n, gy = tiled ? div_up(uint64_t(rows), kTileCols) : uint32_t(rows);
             LOOM_TRY(stream_.dispatch(*p, {part.buf, range(src), range(dst), bias ? range(bias) : dummy_}, &pc,
-                                      sizeof pc, n, uint32_t(rows)));
+                                      sizeof pc, gx, gy));
         }
     }
     return Status::ok();
