@@ -2,6 +2,9 @@
 // pre-tokenizer -> BPE per word).
 #include "tokenizer/tokenizer_impl.h"
 #include "tokenizer/unicode.h"
+#include "tokenizer/word_cache.h"
+
+#include <xxhash.h>
 
 #include <cstring>
 
@@ -14,18 +17,30 @@ struct EncodeScratch {
     std::vector<uint32_t> cps;
     std::vector<WordSpan> words;
     std::vector<int32_t> ids;
+    std::string bytes;
+    WordCache cache;
 };
 
 void encode_word(const Tokenizer::Impl &t, const uint32_t *cps, size_t n, EncodeScratch *s, std::vector<int32_t> *out) {
-    s->ids.clear();
-    std::string bytes;  // small-string optimised for typical words
+    std::string &bytes = s->bytes;
+    bytes.clear();
     for (size_t k = 0; k < n; ++k) unicode::append_utf8(cps[k], &bytes);
     if (bytes.size() == 1) {
         out->push_back(t.byte_token[uint8_t(bytes[0])]);
         return;
     }
+    bool cacheable = bytes.size() <= WordCache::kMaxWordBytes;
+    uint64_t hash = cacheable ? XXH3_64bits(bytes.data(), bytes.size()) : 0;
+    size_t count = 0;
+    const int32_t *hit = cacheable ? s->cache.find(bytes, hash, &count) : nullptr;
+    if (hit) {
+        out->insert(out->end(), hit, hit + count);
+        return;
+    }
+    s->ids.clear();
     for (char c : bytes) s->ids.push_back(t.byte_token[uint8_t(c)]);
     bpe_merge(t.merges, &s->ids);
+    if (cacheable) s->cache.insert(bytes, hash, s->ids.data(), s->ids.size());
     out->insert(out->end(), s->ids.begin(), s->ids.end());
 }
 

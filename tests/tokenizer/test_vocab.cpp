@@ -92,6 +92,21 @@ TEST_CASE("golden_ids_match_hftok_vectors") {
     CHECK(bytes_cases >= 10);
 }
 
+TEST_CASE("golden_ids_hold_in_one_long_call_with_warm_word_cache") {
+    // All golden texts in one encode call, separated by <|endoftext|>, three
+    // times over: later words come from the per-call word cache.
+    std::string text;
+    std::vector<int32_t> want;
+    for (int round = 0; round < 3; ++round) {
+        for (const Golden &x : golden()) {
+            text += x.text + "<|endoftext|>";
+            want.insert(want.end(), x.ids.begin(), x.ids.end());
+            want.push_back(151643);
+        }
+    }
+    CHECK(encode(vocab(), text) == want);
+}
+
 TEST_CASE("empty_text_gives_no_tokens") {
     CHECK(encode(vocab(), "").empty());
     CHECK(encode(vocab(), "", false, false).empty());
