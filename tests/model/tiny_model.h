@@ -1,0 +1,29 @@
+// Tiny qwen2 / llama GGUF files built in memory for the unit tests: seeded
+// random weights of a chosen type (quantized with lib/quant), no tokenizer
+// (n_vocab comes from token_embd.weight), shapes small enough that a full
+// reference forward runs in milliseconds.
+#pragma once
+
+#include "loom.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace tinymodel {
+
+struct Spec {
+    std::string arch = "qwen2";
+    int n_embd = 64, n_layer = 2, n_head = 4, n_head_kv = 2, n_ff = 96, n_vocab = 80, n_ctx_train = 256;
+    float rope_base = 10000.0f;
+    loom_type weight_type = LOOM_TYPE_F32;  // of the 2-D matrices
+    bool tied = true;                       // no output.weight
+    uint32_t seed = 1;
+    std::string omit_tensor;                // leave this tensor out
+    std::string misshape_tensor;            // give this tensor one extra row
+};
+
+// The whole GGUF file. Empty if a weight type cannot be quantized.
+std::vector<uint8_t> build(const Spec &spec);
+
+} // namespace tinymodel
