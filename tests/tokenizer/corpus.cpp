@@ -1,20 +1,14 @@
 #include "corpus.h"
 
+#include "tokenizer/unicode.h"
+
 #include <random>
 
 namespace toktest {
 
 namespace {
 
-void put(uint32_t cp, std::string *out) {
-    if (cp < 0x80) *out += char(cp);
-    else if (cp < 0x800) *out += char(0xC0 | (cp >> 6)), *out += char(0x80 | (cp & 0x3F));
-    else if (cp < 0x10000)
-        *out += char(0xE0 | (cp >> 12)), *out += char(0x80 | ((cp >> 6) & 0x3F)), *out += char(0x80 | (cp & 0x3F));
-    else
-        *out += char(0xF0 | (cp >> 18)), *out += char(0x80 | ((cp >> 12) & 0x3F)),
-            *out += char(0x80 | ((cp >> 6) & 0x3F)), *out += char(0x80 | (cp & 0x3F));
-}
+void put(uint32_t cp, std::string *out) { loom::unicode::append_utf8(cp, out); }
 
 // Ranges of long-assigned code points (Unicode <= 6), letters, marks,
 // numbers, punctuation and symbols of many scripts.

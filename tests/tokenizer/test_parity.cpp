@@ -61,15 +61,6 @@ std::string mismatches(const loom::Tokenizer &t, const std::vector<std::string> 
     return report.str();
 }
 
-std::string nfc_text(const std::string &s) {
-    std::vector<uint32_t> cps;
-    loom::unicode::decode_utf8(s, &cps);
-    loom::unicode::nfc(&cps);
-    std::string out;
-    for (uint32_t cp : cps) loom::unicode::append_utf8(cp, &out);
-    return out;
-}
-
 // llref tokenize over many texts in one run: joined with <|endoftext|>, which
 // llama.cpp parses as a special token, then split at its id.
 std::vector<std::vector<int32_t>> llref_batch(const std::string &model, const std::vector<std::string> &texts, int32_t sep) {

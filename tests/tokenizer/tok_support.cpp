@@ -1,6 +1,7 @@
 #include "tok_support.h"
 
 #include "testdata.h"
+#include "tokenizer/unicode.h"
 
 #include <catch2/catch.hpp>
 
@@ -61,16 +62,6 @@ std::string json_string(const std::string &s) {
     return out + "\"";
 }
 
-static void append_utf8(uint32_t cp, std::string *out) {
-    if (cp < 0x80) *out += char(cp);
-    else if (cp < 0x800) *out += char(0xC0 | (cp >> 6)), *out += char(0x80 | (cp & 0x3F));
-    else if (cp < 0x10000)
-        *out += char(0xE0 | (cp >> 12)), *out += char(0x80 | ((cp >> 6) & 0x3F)), *out += char(0x80 | (cp & 0x3F));
-    else
-        *out += char(0xF0 | (cp >> 18)), *out += char(0x80 | ((cp >> 12) & 0x3F)),
-            *out += char(0x80 | ((cp >> 6) & 0x3F)), *out += char(0x80 | (cp & 0x3F));
-}
-
 std::string parse_json_string(const std::string &s, size_t *pos) {
     std::string out;
     size_t i = *pos;
@@ -98,7 +89,7 @@ std::string parse_json_string(const std::string &s, size_t *pos) {
                 cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
                 i += 6;
             }
-            append_utf8(cp, &out);
+            loom::unicode::append_utf8(cp, &out);
             break;
         }
         default: out += e;
@@ -140,6 +131,23 @@ std::vector<std::string> split(const std::string &s, const std::string &sep) {
     size_t start = 0;
     for (size_t p; (p = s.find(sep, start)) != std::string::npos; start = p + sep.size()) out.push_back(s.substr(start, p - start));
     out.push_back(s.substr(start));
+    return out;
+}
+
+std::string replaced_text(const std::string &s) {
+    std::vector<uint32_t> cps;
+    loom::unicode::decode_utf8(s, &cps);
+    std::string out;
+    for (uint32_t cp : cps) loom::unicode::append_utf8(cp, &out);
+    return out;
+}
+
+std::string nfc_text(const std::string &s) {
+    std::vector<uint32_t> cps;
+    loom::unicode::decode_utf8(s, &cps);
+    loom::unicode::nfc(&cps);
+    std::string out;
+    for (uint32_t cp : cps) loom::unicode::append_utf8(cp, &out);
     return out;
 }
 

@@ -39,6 +39,12 @@ std::vector<std::vector<int32_t>> hftok_batch(const std::vector<std::string> &te
 // Splits on a separator string.
 std::vector<std::string> split(const std::string &s, const std::string &sep);
 
+// s read as UTF-8 with U+FFFD for ill-formed bytes, re-encoded.
+std::string replaced_text(const std::string &s);
+
+// The same, NFC-normalized.
+std::string nfc_text(const std::string &s);
+
 // "1 2 3" for messages.
 std::string ids_str(const std::vector<int32_t> &ids);
 
