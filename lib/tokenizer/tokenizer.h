@@ -1,6 +1,6 @@
 // Tokenizer: byte-level BPE (tokenizer.ggml.model = "gpt2") read entirely
 // from GGUF metadata, with the pre-tokenizer selected by tokenizer.ggml.pre
-// ("qwen2"; "llama-bpe" and "default" fall back to the same rules), optional
+// (only "qwen2" so far; others are UNSUPPORTED rather than guessed), optional
 // NFC normalization, special-token matching and a streaming detokenizer.
 //
 // A Tokenizer is immutable after create(): every const method may be called
