@@ -21,6 +21,13 @@ Tables (all looked up in unicode.cpp / unicode.h):
   - full canonical decompositions (recursively expanded), sorted by code point;
   - canonical compositions (pairs -> composite) without Full_Composition_Exclusion.
 Hangul syllables are algorithmic and not in the tables.
+
+Version note: the reference tokenizer (hftok: node 20, ICU with Unicode 17.0)
+knows 9661 letters/numbers assigned after Unicode 15.0 (CJK extensions I/J,
+new scripts); with these 15.0 tables they are neither letter nor number, so
+text using them may split differently. No code point assigned in 15.0 has a
+different letter/number/White_Space class in 17.0 (checked 2026-11 against
+node's \\p{L}, \\p{N}, \\p{White_Space}). Rerun with a newer UCD_DIR to update.
 """
 import os
 import sys
