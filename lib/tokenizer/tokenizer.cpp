@@ -55,7 +55,7 @@ void encode_text(const Tokenizer::Impl &t, std::string_view text, bool nfc, Enco
 
 // The longest special token whose text starts at text[pos], or -1.
 int32_t match_special(const Tokenizer::Impl &t, std::string_view text, size_t pos) {
-    for (int32_t id : t.specials) {
+    for (int32_t id : t.specials_by_first_byte[uint8_t(text[pos])]) {
         const std::string &sp = t.texts[id];
         if (sp.size() <= text.size() - pos && std::memcmp(text.data() + pos, sp.data(), sp.size()) == 0) return id;
     }
@@ -95,7 +95,7 @@ Status Tokenizer::encode(std::string_view text, const EncodeOptions &opts, std::
     }
     size_t start = 0;  // start of the pending plain-text segment
     for (size_t pos = 0; pos < text.size();) {
-        int32_t id = t.special_first_byte[uint8_t(text[pos])] ? match_special(t, text, pos) : -1;
+        int32_t id = match_special(t, text, pos);
         if (id < 0) {
             ++pos;
             continue;

@@ -22,7 +22,7 @@ struct Tokenizer::Impl {
     int32_t byte_token[256] = {};      // the id of each single byte
     MergeTable merges;
     std::vector<int32_t> specials;     // Control/UserDefined ids with non-empty text, longest first
-    bool special_first_byte[256] = {};
+    std::vector<int32_t> specials_by_first_byte[256];  // the same, split by their text's first byte
     int32_t bos = -1, eos = -1, pad = -1;
 };
 

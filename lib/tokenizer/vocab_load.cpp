@@ -68,7 +68,7 @@ void index_tokens(Tokenizer::Impl *t) {
     for (size_t i = 0; i < n; ++i) t->text_to_id.insert(int32_t(i));
     std::stable_sort(t->specials.begin(), t->specials.end(),
                      [t](int32_t a, int32_t b) { return t->texts[a].size() > t->texts[b].size(); });
-    for (int32_t id : t->specials) t->special_first_byte[uint8_t(t->texts[id][0])] = true;
+    for (int32_t id : t->specials) t->specials_by_first_byte[uint8_t(t->texts[id][0])].push_back(id);
 }
 
 Status find_byte_tokens(Tokenizer::Impl *t) {
