@@ -96,7 +96,8 @@ struct GgufTensor {
 
 struct GgufOpenOptions {
     bool use_mmap = true;             // false: read the file into memory
-    // Called with (bytes done, bytes total); return false to cancel (LOOM_ERR_CANCELLED).
+    // Called with (bytes done, bytes total): after each 16 MiB chunk when
+    // reading, once when mapped. Return false to cancel (LOOM_ERR_CANCELLED).
     std::function<bool(uint64_t, uint64_t)> progress;
 };
 

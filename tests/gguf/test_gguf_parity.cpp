@@ -131,7 +131,7 @@ TEST_CASE("dequant_of_q8_0_and_q5_0_tensors_matches_llama_cpp", "[gguf][parity]"
         std::string path = testdata::synthetic_model("tiny", 1, c.ftype);
         REQUIRE(!path.empty());
         std::unique_ptr<loom::GgufFile> f;
-        check_against_ggufinfo(path, &f);
+        REQUIRE(loom::GgufFile::open_file(path, loom::GgufOpenOptions(), &f).is_ok());
         check_dequant(path, *f, c.type, c.tag);
     }
 }
