@@ -1,5 +1,6 @@
 // F32, F16, BF16 and the fp16/bf16 scalar conversions every block codec uses
 // for its scales. Rounding is to nearest even, as IEEE 754 and ggml do.
+#include "quant/fp_exact.h"
 #include "quant/block_io.h"
 #include "quant/codecs.h"
 

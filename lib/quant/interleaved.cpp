@@ -15,6 +15,7 @@
 // So the row size is the Q4_0 row size and a row can only be decoded with
 // its whole group: decoding undoes the interleave into Q4_0 blocks and runs
 // the Q4_0 decoder.
+#include "quant/fp_exact.h"
 #include "quant/block_io.h"
 #include "quant/codecs.h"
 

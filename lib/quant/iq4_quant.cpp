@@ -4,10 +4,11 @@
 // (ggml_quantize_chunk's ntry = 7, no importance matrix). IQ4_XS then
 // quantizes the group scales to 6 bits under one fp16 super-scale and
 // re-picks codes for the rounded scales.
+#include "quant/fp_exact.h"
 #include "quant/block_io.h"
 #include "quant/codecs.h"
 #include "quant/iq_tables.h"
-#include "quant/kquant_search.h"
+#include "quant/scale_search.h"
 
 #include <cmath>
 
@@ -46,13 +47,8 @@ void fit(const float *x, float id, float *sumqx, float *sumq2, uint8_t *L) {
 
 // The best scale of one 32-value group (0 for an all-zero group); L gets codes.
 float group_scale(const float *x, uint8_t *L) {
-    float amax = 0.0f, max = 0.0f;
-    for (int j = 0; j < 32; ++j) {
-        if (std::fabs(x[j]) > amax) {
-            amax = std::fabs(x[j]);
-            max = x[j];
-        }
-    }
+    float amax;
+    const float max = signed_absmax(32, x, &amax);
     if (amax < kGroupMaxEps) return 0.0f;
     float sumqx, sumq2;
     fit(x, 1.0f / (-max / float(kIq4nlValues[0])), &sumqx, &sumq2, L);
@@ -88,15 +84,9 @@ void iq4_nl_block(const float *x, uint8_t *b) {
 void iq4_xs_block(const float *x, uint8_t *b) {
     std::memset(b, 0, 136);
     uint8_t L[32];
-    float scales[8];
-    float amax_scale = 0.0f, max_scale = 0.0f;
-    for (int g = 0; g < 8; ++g) {
-        scales[g] = group_scale(x + 32 * g, L);
-        if (std::fabs(scales[g]) > amax_scale) {
-            amax_scale = std::fabs(scales[g]);
-            max_scale = scales[g];
-        }
-    }
+    float scales[8], amax_scale;
+    for (int g = 0; g < 8; ++g) scales[g] = group_scale(x + 32 * g, L);
+    const float max_scale = signed_absmax(8, scales, &amax_scale);
     const float d = -max_scale / 32.0f;
     store_fp16(b, d);
     const float id = d != 0.0f ? 1.0f / d : 0.0f;

@@ -2,8 +2,7 @@
 // runs of 8 values, each run with a scale, 8 grid coordinates (a lattice
 // point from iq_tables.cpp, or IQ4's non-linear values), a sign mask and
 // (IQ1 only) a shift:   x = (scale * (grid[j] + delta)) * (sign_j ? -1 : 1)
-// (with delta 0 and no signs that is bit-for-bit scale * grid[j]; the sign
-// is a multiply, not a negation, so NaN scales keep ggml's sign bit).
+// (with delta 0 and no signs that is bit-for-bit scale * grid[j]).
 //
 //   IQ2_XXS [d][qs 64: per group 4 grid bytes + u32 (4 x 7-bit sign index, 4-bit scale)]
 //   IQ2_XS  [d][qs 32 x u16: 9-bit grid | 7-bit sign index][scales 8: 2 x 4-bit]
@@ -14,6 +13,7 @@
 //   IQ1_M   [qs 32][qh 16: 2 x (3-bit grid high, delta sign)][scales 8: 3-bit scales; fp16 d in top nibbles]
 //   IQ4_NL  [d][qs 16: 4-bit index into kIq4nlValues]   (32 values)
 //   IQ4_XS  [d][scales_h u16][scales_l 4][qs 128]       x = d*(ls-32)*value
+#include "quant/fp_exact.h"
 #include "quant/block_io.h"
 #include "quant/codecs.h"
 #include "quant/iq_tables.h"
@@ -176,6 +176,11 @@ struct Iq4xs {
     }
 };
 
+// ggml writes the sign as a multiply by -1.0f that compilers turn into a
+// sign-bit flip, and its NaN outputs carry that flipped sign: flip the bit
+// explicitly so the result does not depend on the optimisation level.
+float with_sign(float v, bool negative) { return negative ? -v : v; }
+
 template <class F>
 void iq_to_float(const void *src, float *dst, int64_t n) {
     for_each_block<F::kValues, F::kBytes>(src, dst, n, [](const uint8_t *b, float *y) {
@@ -184,8 +189,7 @@ void iq_to_float(const void *src, float *dst, int64_t n) {
             F::group(b, g, r);
             for (int l = 0; l < 4; ++l)
                 for (int j = 0; j < 8; ++j)
-                    y[32 * g + 8 * l + j] =
-                        (r[l].scale * (float(r[l].grid[j]) + r[l].delta)) * (((r[l].signs >> j) & 1) ? -1.0f : 1.0f);
+                    y[32 * g + 8 * l + j] = with_sign(r[l].scale * (float(r[l].grid[j]) + r[l].delta), (r[l].signs >> j) & 1);
         }
     });
 }

@@ -11,10 +11,11 @@
 // Code planes: see code_planes.h (2-bit: Q2_K, Q3_K low bits, Q6_K high
 // bits; bit: Q3_K hmask, Q5_K qh; 4-bit: Q4_K, Q5_K).
 //   Q6_K low nibbles: byte (v/128)*64 + ((v%128)/32 % 2)*32 + v%32, high nibble when v%128 >= 64
+#include "quant/fp_exact.h"
 #include "quant/block_io.h"
 #include "quant/codecs.h"
 #include "quant/code_planes.h"
-#include "quant/kquant_search.h"
+#include "quant/scale_search.h"
 
 #include <algorithm>
 #include <cmath>
@@ -186,15 +187,9 @@ void q2_k_block(const float *x, uint8_t *b) {
 
 void q3_k_block(const float *x, uint8_t *b) {
     int8_t L[kQK];
-    float scales[16];
-    float amax = 0.0f, max_scale = 0.0f;
-    for (int j = 0; j < 16; ++j) {
-        scales[j] = search_symmetric_scale_iterative(16, 4, x + 16 * j, L + 16 * j);
-        if (std::fabs(scales[j]) > amax) {
-            amax = std::fabs(scales[j]);
-            max_scale = scales[j];
-        }
-    }
+    float scales[16], amax;
+    for (int j = 0; j < 16; ++j) scales[j] = search_symmetric_scale_iterative(16, 4, x + 16 * j, L + 16 * j);
+    const float max_scale = signed_absmax(16, scales, &amax);
     std::memset(b, 0, Q3K::kBytes);
     if (max_scale != 0.0f) {
         const float iscale = -32.0f / max_scale;
@@ -255,15 +250,9 @@ void q45_k_block(const float *x, uint8_t *b) {
 
 void q6_k_block(const float *x, uint8_t *b) {
     int8_t L[kQK];
-    float scales[16];
-    float max_scale = 0.0f, max_abs_scale = 0.0f;
-    for (int j = 0; j < 16; ++j) {
-        scales[j] = search_symmetric_scale(16, 32, x + 16 * j, L + 16 * j);
-        if (std::fabs(scales[j]) > max_abs_scale) {
-            max_abs_scale = std::fabs(scales[j]);
-            max_scale = scales[j];
-        }
-    }
+    float scales[16], max_abs_scale;
+    for (int j = 0; j < 16; ++j) scales[j] = search_symmetric_scale(16, 32, x + 16 * j, L + 16 * j);
+    const float max_scale = signed_absmax(16, scales, &max_abs_scale);
     std::memset(b, 0, Q6K::kBytes);
     if (max_abs_scale < kGroupMaxEps) return; // all zero
     const float iscale = -128.0f / max_scale;
@@ -282,13 +271,8 @@ void q6_k_block(const float *x, uint8_t *b) {
 // Q8_K: d = max / -127 with the sign of the largest magnitude, codes capped at 127.
 void q8_k_block(const float *x, uint8_t *b) {
     std::memset(b, 0, Q8K::kBytes);
-    float amax = 0.0f, max = 0.0f;
-    for (int v = 0; v < kQK; ++v) {
-        if (std::fabs(x[v]) > amax) {
-            amax = std::fabs(x[v]);
-            max = x[v];
-        }
-    }
+    float amax;
+    const float max = signed_absmax(kQK, x, &amax);
     if (amax == 0.0f) return;
     const float iscale = -127.0f / max;
     for (int g = 0; g < 16; ++g) {

@@ -9,8 +9,10 @@
 //
 // 4/5-bit codes: byte j of qs holds value j in its low nibble and value j+16
 // in its high nibble; bit j of the little-endian uint32 qh is bit 4 of value j.
+#include "quant/fp_exact.h"
 #include "quant/block_io.h"
 #include "quant/codecs.h"
+#include "quant/scale_search.h"
 
 #include <algorithm>
 #include <cfloat>
@@ -90,13 +92,8 @@ void block_to_float(const uint8_t *b, float *y) {
 // the rest round by truncating x/d + 2^(bits-1) + 0.5.
 template <const Legacy &L>
 void symmetric_from_float(const float *x, uint8_t *b) {
-    float amax = 0.0f, max = 0.0f;
-    for (int j = 0; j < kQK; ++j) {
-        if (amax < std::fabs(x[j])) {
-            amax = std::fabs(x[j]);
-            max = x[j];
-        }
-    }
+    float amax;
+    const float max = signed_absmax(kQK, x, &amax);
     const float d = max / float(-L.levels() / 2);
     const float id = d != 0.0f ? 1.0f / d : 0.0f;
     const float bias = float(L.levels() / 2) + 0.5f;

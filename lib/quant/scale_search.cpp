@@ -1,24 +1,11 @@
-// Scale searches for the K-quant encoders; see kquant_search.h.
-#include "quant/kquant_search.h"
+// Scale searches for the encoders; see scale_search.h.
+#include "quant/fp_exact.h"
+#include "quant/scale_search.h"
 
 #include <cmath>
 
 namespace loom {
 namespace {
-
-// The signed value of largest magnitude (the first one on ties).
-float signed_absmax(int n, const float *x, float *amax) {
-    float max = 0.0f;
-    *amax = 0.0f;
-    for (int i = 0; i < n; ++i) {
-        const float ax = std::fabs(x[i]);
-        if (ax > *amax) {
-            *amax = ax;
-            max = x[i];
-        }
-    }
-    return max;
-}
 
 int symmetric_code(float iscale, float x, int nmax) { return clamp_int(nearest_int(iscale * x), -nmax, nmax - 1); }
 
@@ -38,15 +25,34 @@ void store_symmetric_codes(int n, int nmax, const float *x, float iscale, int8_t
     for (int i = 0; i < n; ++i) L[i] = int8_t(nmax + symmetric_code(iscale, x[i], nmax));
 }
 
+// The signed largest-magnitude value of a group, or false (and zero codes)
+// when the group is all zero.
+bool group_max(int n, const float *x, int8_t *L, float *max) {
+    float amax = 0.0f;
+    *max = signed_absmax(n, x, &amax);
+    if (amax >= kGroupMaxEps) return true;
+    std::memset(L, 0, size_t(n));
+    return false;
+}
+
 } // namespace
 
-float search_symmetric_scale(int n, int nmax, const float *x, int8_t *L) {
-    float amax = 0.0f;
-    const float max = signed_absmax(n, x, &amax);
-    if (amax < kGroupMaxEps) {
-        std::memset(L, 0, size_t(n));
-        return 0.0f;
+float signed_absmax(int n, const float *x, float *amax) {
+    float max = 0.0f;
+    *amax = 0.0f;
+    for (int i = 0; i < n; ++i) {
+        const float ax = std::fabs(x[i]);
+        if (ax > *amax) {
+            *amax = ax;
+            max = x[i];
+        }
     }
+    return max;
+}
+
+float search_symmetric_scale(int n, int nmax, const float *x, int8_t *L) {
+    float max;
+    if (!group_max(n, x, L, &max)) return 0.0f;
     float iscale = float(-nmax) / max;
     float sumlx, suml2;
     symmetric_fit(n, nmax, x, iscale, &sumlx, &suml2);
@@ -67,12 +73,8 @@ float search_symmetric_scale(int n, int nmax, const float *x, int8_t *L) {
 }
 
 float search_symmetric_scale_iterative(int n, int nmax, const float *x, int8_t *L) {
-    float amax = 0.0f;
-    const float max = signed_absmax(n, x, &amax);
-    if (amax < kGroupMaxEps) {
-        std::memset(L, 0, size_t(n));
-        return 0.0f;
-    }
+    float max;
+    if (!group_max(n, x, L, &max)) return 0.0f;
     const float iscale = float(-nmax) / max;
     float sumlx = 0.0f, suml2 = 0.0f;
     for (int i = 0; i < n; ++i) {

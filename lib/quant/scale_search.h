@@ -1,4 +1,4 @@
-// The scale searches behind the K-quant encoders (and IQ4): given a group
+// The scale searches behind the encoders (K-quants, IQ4, legacy): given a group
 // of values, find a scale (and min) and integer codes that minimise a
 // weighted error. The arithmetic order is that of ggml's reference encoders
 // so the chosen codes are bit-identical; do not "simplify" the float math.
@@ -22,6 +22,10 @@ inline int clamp_int(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi :
 
 // Groups whose largest magnitude is below this are all-zero.
 constexpr float kGroupMaxEps = 1e-15f;
+
+// The value of largest magnitude, sign kept (the first on ties); *amax gets
+// its magnitude. 0 for an all-zero (or empty) group.
+float signed_absmax(int n, const float *x, float *amax);
 
 // Symmetric codes in [-nmax, nmax-1] (stored as code + nmax in L) for
 // weights x^2: tries 18 scales around -nmax/max and keeps the one with the

@@ -9,6 +9,7 @@
 //   qs[0..31]:  value 32k + m  is trit k of qs[m]
 //   qs[32..47]: value 160 + 16k + m  is trit k of qs[32+m]
 //   qh[0..3]:   value 240 + 4k + m  is trit k of qh[m] (4 trits, shifted up one)
+#include "quant/fp_exact.h"
 #include "quant/block_io.h"
 #include "quant/code_planes.h"
 #include "quant/codecs.h"
