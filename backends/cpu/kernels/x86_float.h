@@ -4,16 +4,19 @@
 // not a multiple of 16.
 
 struct F32W {
+    static constexpr size_t kBytes = 4;
     static __m256 load8(const uint8_t *p, int64_t i) { return _mm256_loadu_ps(reinterpret_cast<const float *>(p) + i); }
     static float value(const uint8_t *p, int64_t i) { return reinterpret_cast<const float *>(p)[i]; }
 };
 struct F16W {
+    static constexpr size_t kBytes = 2;
     static __m256 load8(const uint8_t *p, int64_t i) {
         return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i *>(p + 2 * i)));
     }
     static float value(const uint8_t *p, int64_t i) { return half(reinterpret_cast<const uint16_t *>(p)[i]); }
 };
 struct BF16W {
+    static constexpr size_t kBytes = 2;
     static __m256 load8(const uint8_t *p, int64_t i) {
         const __m256i h = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i *>(p + 2 * i)));
         return _mm256_castsi256_ps(_mm256_slli_epi32(h, 16));
@@ -33,7 +36,8 @@ void ftile(int64_t k, const uint8_t *w, size_t ws, const uint8_t *a, size_t as, 
         for (int r = 0; r < R; ++r)
             for (int c = 0; c < C; ++c) acc[h][r][c] = _mm256_setzero_ps();
     int64_t i = 0;
-    for (; i + 16 <= k; i += 16)
+    for (; i + 16 <= k; i += 16) {
+        for (int r = 0; r < R; ++r) prefetch_block(w + r * ws + i * T::kBytes, 16 * T::kBytes);
         for (int h = 0; h < 2; ++h) {
             __m256 wv[R];
             for (int r = 0; r < R; ++r) wv[r] = T::load8(w + r * ws, i + 8 * h);
@@ -42,6 +46,7 @@ void ftile(int64_t k, const uint8_t *w, size_t ws, const uint8_t *a, size_t as, 
                 for (int r = 0; r < R; ++r) acc[h][r][c] = _mm256_fmadd_ps(wv[r], av, acc[h][r][c]);
             }
         }
+    }
     for (int r = 0; r < R; ++r)
         for (int c = 0; c < C; ++c) {
             float s = hsum(_mm256_add_ps(acc[0][r][c], acc[1][r][c]));

@@ -30,10 +30,10 @@ template <class Wt, void (*Decode)(const Wt &, LegacyDec &)>
 struct SymmetricQ8_0 {
     using W = Wt;
     using A = BlockQ8_0;
-    using Dec = LegacyDec;
+    template <bool> using Dec = LegacyDec;
     static constexpr int kValues = kQK;
-    static void decode(const W &b, Dec &o) { Decode(b, o); }
-    static void dot(const Dec &o, const A &a, __m256 &acc, float &) {
+    static void decode(const W &b, LegacyDec &o) { Decode(b, o); }
+    static void dot(const LegacyDec &o, const A &a, __m256 &acc, float &) {
         const __m256i i = dot_s8s8(_mm256_setzero_si256(), o.q, load32(a.qs));
         acc = _mm256_fmadd_ps(_mm256_set1_ps(o.d * half(a.d)), _mm256_cvtepi32_ps(i), acc);
     }
@@ -44,10 +44,10 @@ template <class Wt, void (*Decode)(const Wt &, LegacyDec &)>
 struct MinQ8_1 {
     using W = Wt;
     using A = BlockQ8_1;
-    using Dec = LegacyDec;
+    template <bool> using Dec = LegacyDec;
     static constexpr int kValues = kQK;
-    static void decode(const W &b, Dec &o) { Decode(b, o); }
-    static void dot(const Dec &o, const A &a, __m256 &acc, float &extra) {
+    static void decode(const W &b, LegacyDec &o) { Decode(b, o); }
+    static void dot(const LegacyDec &o, const A &a, __m256 &acc, float &extra) {
         const __m256i i = dot_u8s8(_mm256_setzero_si256(), o.q, load32(a.qs));
         acc = _mm256_fmadd_ps(_mm256_set1_ps(o.d * half(a.d)), _mm256_cvtepi32_ps(i), acc);
         extra += o.m * half(a.s);
