@@ -1,5 +1,7 @@
 // Inference parity with llama.cpp on the tiny preset (real vocabulary, 256
-// embd, 2 layers), for every published quant mix. For each type: the exact
+// embd, 2 layers), for every published quant mix; built a second time with
+// PARITY_PRESET="qwen2-0.5b" for the slow suite (the exact 0.5B shape, where
+// hidden size 896 makes llama.cpp's quantizer mix types per tensor). For each type: the exact
 // f32 forward on the same dequantized weights (tests/model/reference_forward)
 // is the truth; loom must be at least as close to it as llama.cpp is, and
 // agree with its argmax wherever the exact top-two gap is well above the noise.
@@ -10,8 +12,15 @@
 #include <catch2/catch.hpp>
 
 #include <cstdio>
+#include <string>
+
+#ifndef PARITY_PRESET
+#define PARITY_PRESET "tiny"
+#endif
 
 namespace {
+
+const bool kTinyPreset = std::string(PARITY_PRESET) == "tiny";
 
 // A fixed prompt: "Hello, world! This is a test of the tiny model. The quick brown" (llref tokenize).
 const std::vector<int32_t> kTokens = {9707, 11, 1879, 0, 1096, 374, 264, 1273, 315, 279, 13673, 1614, 13, 576, 3974, 13876};
@@ -55,7 +64,7 @@ const TypeCase kTypes[] = {
 };
 
 void check_type(const TypeCase &tc) {
-    const std::string model = testdata::synthetic_model("tiny", 1, tc.ftype);
+    const std::string model = testdata::synthetic_model(PARITY_PRESET, 1, tc.ftype);
     REQUIRE(!model.empty());
     std::string err;
     const std::vector<float> exact = reftest::reference_logits(model, kTokens, &err);
@@ -69,7 +78,7 @@ void check_type(const TypeCase &tc) {
     std::fprintf(stderr, "%-22s loom %.3e  llama.cpp %.3e\n", tc.name, e_loom, e_llama);
     INFO(tc.name << ": loom rel RMS " << e_loom << ", llama.cpp " << e_llama);
     CHECK(e_loom <= e_llama);
-    CHECK(e_loom <= tc.llama_bound);
+    if (kTinyPreset) CHECK(e_loom <= tc.llama_bound);   // the bounds were measured on tiny
     for (size_t r = 0; r < kTokens.size(); r++) {
         const parity::Top2 t = parity::top2(exact, r, kVocab);
         const double noise = parity::row_abs_rms(loom, exact, r, kVocab);
