@@ -82,8 +82,11 @@ struct KQuant {
         return _mm256_load_si256(reinterpret_cast<const __m256i *>(o.q + 32 * g));
     }
 
+    struct Act {};
+    static Act prep(const A &) { return {}; }
+
     template <bool Many>
-    static void dot(const KDec<Many> &o, const A &a, __m256 &acc, float &) {
+    static void dot(const KDec<Many> &o, const A &a, const Act &, __m256 &acc, float &) {
         __m256i isum = _mm256_setzero_si256();
 #pragma GCC unroll 8
         for (int g = 0; g < 8; ++g) {

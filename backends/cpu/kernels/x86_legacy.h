@@ -25,49 +25,63 @@ struct LegacyDec {
     float m;
 };
 
-// Signed weights x Q8_0.
-template <class Wt, void (*Decode)(const Wt &, LegacyDec &)>
-struct SymmetricQ8_0 {
+// Unsigned weights q_u = q + kOffset dot activations x as
+// sum(q_u * x) - kOffset * sum(x): the second term is computed once per
+// activation block (Act::base) and seeds the accumulator, so each weight
+// row pays one u8 x s8 dot (exact int32). kOffset 0 with kSignedW: the sign
+// trick |q| * sign(x, q) instead (pmaddubsw would saturate on 255 * 127).
+// kMin: w = d*q + m, with the activation's s = d*sum(x) (Q8_1).
+template <class Wt, class At, void (*Decode)(const Wt &, LegacyDec &), int kOffset, bool kSignedW, bool kMin>
+struct Legacy {
     using W = Wt;
-    using A = BlockQ8_0;
-    template <bool> using Dec = LegacyDec;
+    using A = At;
+    template <bool>
+    using Dec = LegacyDec;
     static constexpr int kValues = kQK;
+    struct Act {
+        __m256i x;
+        __m256i base; // -kOffset * sum(x), spread over the lanes
+        float d;
+        float s;
+    };
+    static Act prep(const A &a) {
+        Act p;
+        p.x = load32(a.qs);
+        p.base = _mm256_setzero_si256();
+        if (kOffset) p.base = _mm256_sub_epi32(p.base, dot_u8s8(p.base, _mm256_set1_epi8(char(kOffset)), p.x));
+        p.d = half(a.d);
+        p.s = 0.0f;
+        if constexpr (kMin) p.s = half(a.s);
+        return p;
+    }
     static void decode(const W &b, LegacyDec &o) { Decode(b, o); }
-    static void dot(const LegacyDec &o, const A &a, __m256 &acc, float &) {
-        const __m256i i = dot_s8s8(_mm256_setzero_si256(), o.q, load32(a.qs));
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(o.d * half(a.d)), _mm256_cvtepi32_ps(i), acc);
+    static void dot(const LegacyDec &o, const A &, const Act &p, __m256 &acc, float &extra) {
+        const __m256i i = kSignedW ? dot_s8s8(_mm256_setzero_si256(), o.q, p.x) : dot_u8s8(p.base, o.q, p.x);
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(o.d * p.d), _mm256_cvtepi32_ps(i), acc);
+        if (kMin) extra += o.m * p.s;
     }
 };
 
-// Unsigned weights with a min x Q8_1.
-template <class Wt, void (*Decode)(const Wt &, LegacyDec &)>
-struct MinQ8_1 {
-    using W = Wt;
-    using A = BlockQ8_1;
-    template <bool> using Dec = LegacyDec;
-    static constexpr int kValues = kQK;
-    static void decode(const W &b, LegacyDec &o) { Decode(b, o); }
-    static void dot(const LegacyDec &o, const A &a, __m256 &acc, float &extra) {
-        const __m256i i = dot_u8s8(_mm256_setzero_si256(), o.q, load32(a.qs));
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(o.d * half(a.d)), _mm256_cvtepi32_ps(i), acc);
-        extra += o.m * half(a.s);
-    }
-};
+// pmaddubsw (the avx2 level) saturates above 255 * 127 / 2: the offset form
+// of Q8_0 and IQ4_NL needs vpdpbusd.
+constexpr bool kWideOffset = LOOM_X86_VNNI;
 
-void decode_q4_0(const BlockQ4_0 &b, LegacyDec &o) {
-    o.q = _mm256_sub_epi8(nibbles16(b.qs), _mm256_set1_epi8(8));
+void decode_q4_0(const BlockQ4_0 &b, LegacyDec &o) { // q + 8
+    o.q = nibbles16(b.qs);
     o.d = half(b.d);
 }
-void decode_q5_0(const BlockQ5_0 &b, LegacyDec &o) {
-    o.q = _mm256_sub_epi8(_mm256_or_si256(nibbles16(b.qs), high_bits(load_qh(b.qh))), _mm256_set1_epi8(16));
+void decode_q5_0(const BlockQ5_0 &b, LegacyDec &o) { // q + 16
+    o.q = _mm256_or_si256(nibbles16(b.qs), high_bits(load_qh(b.qh)));
     o.d = half(b.d);
 }
-void decode_q8_0(const BlockQ8_0 &b, LegacyDec &o) {
+void decode_q8_0(const BlockQ8_0 &b, LegacyDec &o) { // q + 128 when kWideOffset
     o.q = load32(b.qs);
+    if (kWideOffset) o.q = _mm256_xor_si256(o.q, _mm256_set1_epi8(char(0x80)));
     o.d = half(b.d);
 }
-void decode_iq4_nl(const BlockIQ4_NL &b, LegacyDec &o) {
-    const __m256i table = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i *>(kIq4nlValues)));
+void decode_iq4_nl(const BlockIQ4_NL &b, LegacyDec &o) { // value + 128 when kWideOffset
+    __m256i table = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i *>(kIq4nlValues)));
+    if (kWideOffset) table = _mm256_xor_si256(table, _mm256_set1_epi8(char(0x80)));
     o.q = _mm256_shuffle_epi8(table, nibbles16(b.qs));
     o.d = half(b.d);
 }
@@ -82,9 +96,11 @@ void decode_q5_1(const BlockQ5_1 &b, LegacyDec &o) {
     o.m = half(b.m);
 }
 
-using KQ4_0 = SymmetricQ8_0<BlockQ4_0, decode_q4_0>;
-using KQ5_0 = SymmetricQ8_0<BlockQ5_0, decode_q5_0>;
-using KQ8_0 = SymmetricQ8_0<BlockQ8_0, decode_q8_0>;
-using KIQ4_NL = SymmetricQ8_0<BlockIQ4_NL, decode_iq4_nl>;
-using KQ4_1 = MinQ8_1<BlockQ4_1, decode_q4_1>;
-using KQ5_1 = MinQ8_1<BlockQ5_1, decode_q5_1>;
+constexpr int kWide = kWideOffset ? 128 : 0;
+//                   weights      act        decoder        offset signed        min
+using KQ4_0 = Legacy<BlockQ4_0, BlockQ8_0, decode_q4_0, 8, false, false>;
+using KQ5_0 = Legacy<BlockQ5_0, BlockQ8_0, decode_q5_0, 16, false, false>;
+using KQ8_0 = Legacy<BlockQ8_0, BlockQ8_0, decode_q8_0, kWide, !kWideOffset, false>;
+using KIQ4_NL = Legacy<BlockIQ4_NL, BlockQ8_0, decode_iq4_nl, kWide, !kWideOffset, false>;
+using KQ4_1 = Legacy<BlockQ4_1, BlockQ8_1, decode_q4_1, 0, false, true>;
+using KQ5_1 = Legacy<BlockQ5_1, BlockQ8_1, decode_q5_1, 0, false, true>;

@@ -6,7 +6,8 @@
 //   Dec<Many>  a weight block decoded into registers or, when Many (it is
 //              dotted with several activation rows), into an L1 buffer
 //   decode(const W &, Dec<Many> &)
-//   dot(const Dec &, const A &, __m256 &acc, float &extra)  accumulate one block
+//   Act, prep(const A &)  what every weight row needs of one activation block
+//   dot(const Dec &, const A &, const Act &, __m256 &acc, float &extra)  accumulate one block
 // The skeleton decodes each weight block once per tile and dots it with C
 // activation rows, keeping R x C accumulators in registers. Activation tiles
 // are the outer loop so that the weight rows of one call (the backend hands
@@ -39,7 +40,8 @@ void tile(int64_t nb, const uint8_t *w, size_t ws, const uint8_t *a, size_t as, 
         for (int r = 0; r < R; ++r) T::decode(reinterpret_cast<const typename T::W *>(w + r * ws)[b], dec[r]);
         for (int c = 0; c < C; ++c) {
             const auto &ab = reinterpret_cast<const typename T::A *>(a + c * as)[b];
-            for (int r = 0; r < R; ++r) T::dot(dec[r], ab, acc[r][c], extra[r][c]);
+            const typename T::Act ap = T::prep(ab);
+            for (int r = 0; r < R; ++r) T::dot(dec[r], ab, ap, acc[r][c], extra[r][c]);
         }
     }
     for (int r = 0; r < R; ++r)
