@@ -98,7 +98,7 @@ void symmetric_from_float(const float *x, uint8_t *b) {
     const float id = d != 0.0f ? 1.0f / d : 0.0f;
     const float bias = float(L.levels() / 2) + 0.5f;
     int q[kQK];
-    for (int j = 0; j < kQK; ++j) q[j] = std::min(L.levels() - 1, int(x[j] * id + bias));
+    for (int j = 0; j < kQK; ++j) q[j] = truncate_clamped(x[j] * id + bias, 0, L.levels() - 1);
     store_fp16(b, d);
     pack_codes<L>(q, b);
 }
@@ -114,7 +114,7 @@ void affine_from_float(const float *x, uint8_t *b) {
     const float d = (max - min) / float(L.levels() - 1);
     const float id = d != 0.0f ? 1.0f / d : 0.0f;
     int q[kQK];
-    for (int j = 0; j < kQK; ++j) q[j] = std::min(L.levels() - 1, int((x[j] - min) * id + 0.5f));
+    for (int j = 0; j < kQK; ++j) q[j] = truncate_clamped((x[j] - min) * id + 0.5f, 0, L.levels() - 1);
     store_fp16(b, d);
     store_fp16(b + 2, min);
     pack_codes<L>(q, b);
@@ -130,7 +130,7 @@ void int8_from_float(const float *x, uint8_t *b) {
     int q[kQK];
     int sum = 0;
     for (int j = 0; j < kQK; ++j) {
-        q[j] = int(std::round(x[j] * id));
+        q[j] = truncate_clamped(std::round(x[j] * id), -128, 127);
         sum += q[j];
     }
     store_fp16(b, d);

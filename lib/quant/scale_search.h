@@ -20,6 +20,14 @@ inline int nearest_int(float v) {
 
 inline int clamp_int(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
 
+// A C cast to int (truncation) for v in [lo, hi], clamped outside it and lo
+// for NaN: the same codes as ggml's casts for finite inputs, and no undefined
+// behaviour when a caller quantizes Inf or NaN.
+inline int truncate_clamped(float v, int lo, int hi) {
+    if (!(v > float(lo))) return lo;
+    return v >= float(hi) ? hi : int(v);
+}
+
 // Groups whose largest magnitude is below this are all-zero.
 constexpr float kGroupMaxEps = 1e-15f;
 

@@ -13,6 +13,7 @@
 #include "quant/block_io.h"
 #include "quant/code_planes.h"
 #include "quant/codecs.h"
+#include "quant/scale_search.h"
 
 #include <algorithm>
 #include <cmath>
@@ -53,7 +54,7 @@ float ternary_scale(const float *x, float *id) {
     return amax;
 }
 
-int ternary_code(float x, float id) { return int(std::lround(x * id)) + 1; }
+int ternary_code(float x, float id) { return truncate_clamped(std::round(x * id), -1, 1) + 1; }
 
 void tq1_0_block_from_float(const float *x, uint8_t *b) {
     float id;

@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include <cctype>
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <sstream>
@@ -173,4 +174,30 @@ TEST_CASE("quantize_reports_needed_size_and_rejects_bad_arguments") {
     CHECK(loom_quantize(-3, x.data(), 2, 32, dst.data(), dst.size(), &written) == LOOM_ERR_INVALID_ARGUMENT);
     CHECK(loom_quantize(LOOM_TYPE_Q8_0, x.data(), 2, 32, dst.data(), dst.size(), &written) == LOOM_OK);
     CHECK(written == 68);
+}
+
+// Inf/NaN inputs have no reference result (ggml's float->int casts are
+// undefined there); loom must stay defined (UBSan checks it) and keep
+// blocks independent: a finite block quantizes the same beside a broken one.
+TEST_CASE("quantize_of_non_finite_block_leaves_neighbour_blocks_exact") {
+    const float specials[] = {NAN, INFINITY, -INFINITY, 3e38f, -3e38f, 1e-40f, 0.0f, -0.0f};
+    for (const TypeCase &tc : quantizable_types()) {
+        INFO("type " << loom_type_name(tc.type));
+        const int64_t bs = loom_type_block_size(tc.type) == 1 ? 32 : loom_type_block_size(tc.type);
+        std::vector<float> finite(static_cast<size_t>(bs)), row(static_cast<size_t>(2 * bs));
+        for (int64_t i = 0; i < bs; ++i) {
+            finite[size_t(i)] = std::sin(float(i) * 0.7f) * 2.0f;
+            row[size_t(i)] = specials[i % 8];
+            row[size_t(bs + i)] = finite[size_t(i)];
+        }
+        size_t alone_size = 0, row_size = 0;
+        std::vector<uint8_t> alone(4096), both(8192);
+        REQUIRE(loom_quantize(tc.type, finite.data(), 1, bs, alone.data(), alone.size(), &alone_size) == LOOM_OK);
+        REQUIRE(loom_quantize(tc.type, row.data(), 1, 2 * bs, both.data(), both.size(), &row_size) == LOOM_OK);
+        REQUIRE(row_size == 2 * alone_size);
+        CHECK(std::vector<uint8_t>(both.begin() + long(alone_size), both.begin() + long(row_size)) ==
+              std::vector<uint8_t>(alone.begin(), alone.begin() + long(alone_size)));
+        std::vector<float> back(static_cast<size_t>(2 * bs));
+        CHECK(loom_dequantize(tc.type, both.data(), row_size, 1, 2 * bs, back.data()) == LOOM_OK);
+    }
 }
