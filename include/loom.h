@@ -175,37 +175,56 @@ typedef enum loom_type {
     LOOM_TYPE_TQ2_0 = 35,
 } loom_type;
 
-/** The type's name as llama.cpp spells it ("Q4_K"), or NULL for a number
- *  that is not a known type. Static storage. Thread-safe. */
+/** The type's name as llama.cpp spells it ("Q4_K", "IQ4_XS", "BF16"), or
+ *  NULL for a number that is not a known type (4, 5 and anything past
+ *  LOOM_TYPE_TQ2_0). Static storage, never freed. Thread-safe. */
 LOOM_API const char *loom_type_name(int32_t type);
 
-/** Values per block (1 for F32/F16/BF16, 32 for Q4_0, 256 for K-quants);
- *  0 for an unknown type. Thread-safe. */
+/** Values per block: 1 for F32/F16/BF16 and the integer types, 32 for the
+ *  legacy types, IQ4_NL and Q4_0_4_4/Q4_0_4_8/Q4_0_8_8, 256 for the K, IQ and
+ *  TQ types; 0 for an unknown type. Thread-safe. */
 LOOM_API int64_t loom_type_block_size(int32_t type);
 
-/** Bytes per block; 0 for an unknown type. Thread-safe. */
+/** Bytes per block (e.g. 18 for Q4_0, 144 for Q4_K); 0 for an unknown type.
+ *  Thread-safe. */
 LOOM_API size_t loom_type_block_bytes(int32_t type);
 
-/** Bytes of one row of `n` values of `type` into *out.
- *  Errors: INVALID_ARGUMENT (unknown type, n not a multiple of the block
- *  size, negative n, NULL out), OUT_OF_MEMORY never. Overflow-checked. */
+/** Bytes of one row of `n` values of `type` into *out:
+ *  n / block_size * block_bytes. `n` may be 0 (gives 0).
+ *  Errors: INVALID_ARGUMENT (unknown type, negative n, n not a multiple of
+ *  the block size, a size that overflows size_t, NULL out); *out is left
+ *  untouched on failure. Thread-safe. */
 LOOM_API loom_status loom_row_size(int32_t type, int64_t n, size_t *out);
 
-/** Dequantizes `n_rows` rows of `row_len` values of `type` from `src`
- *  (`src_size` bytes, at least n_rows * loom_row_size(type, row_len)) into
- *  `dst` (n_rows * row_len floats). Row-interleaved types (Q4_0_4_4, ...)
- *  need n_rows to be a multiple of their interleave. Bit-exact with the GGUF
- *  format's reference decoder. Errors: INVALID_ARGUMENT (NULL pointers, n not
- *  a multiple of the block size, src_size too small), UNSUPPORTED (a type
- *  with no decoder). Thread-safe. */
+/** Dequantizes `n_rows` rows of `row_len` values of `type` from `src` into
+ *  `dst`. `src` holds `src_size` bytes, of which the first
+ *  n_rows * loom_row_size(type, row_len) are read; `dst` receives
+ *  n_rows * row_len floats. Both are borrowed for the call; `src` needs no
+ *  alignment. Decodes every type but I8/I16/I32/I64/F64, bit for bit as
+ *  llama.cpp does (NaN and Inf scales included). The row-interleaved legacy
+ *  types Q4_0_4_4 and Q4_0_4_8 (groups of 4 rows) and Q4_0_8_8 (8 rows) need
+ *  n_rows to be a multiple of their group. Nothing to do (n_rows or row_len
+ *  0) succeeds with NULL pointers.
+ *  Errors: INVALID_ARGUMENT (unknown type, NULL src or dst, negative n_rows,
+ *  row_len not a multiple of the block size, n_rows not a multiple of the row
+ *  group, src_size too small, sizes that overflow), UNSUPPORTED (the integer
+ *  and F64 types). Thread-safe; reentrant. */
 LOOM_API loom_status loom_dequantize(int32_t type, const void *src, size_t src_size, int64_t n_rows,
                                      int64_t row_len, float *dst);
 
-/** Quantizes `n_rows` rows of `row_len` floats from `src` into `dst`
- *  (`dst_capacity` bytes); *written receives the bytes needed
- *  (n_rows * loom_row_size(type, row_len)). Errors: INVALID_ARGUMENT,
- *  BUFFER_TOO_SMALL (needed size still written), UNSUPPORTED (types loom does
- *  not quantize to: see README). Thread-safe. */
+/** Quantizes `n_rows` rows of `row_len` floats from `src` (borrowed) into
+ *  `dst` (`dst_capacity` bytes, no alignment needed); *written receives the
+ *  bytes needed, n_rows * loom_row_size(type, row_len), also when the buffer
+ *  is too small. Encodes F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q8_1,
+ *  Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, Q8_K, IQ4_NL, IQ4_XS, TQ1_0, TQ2_0, byte for
+ *  byte as llama.cpp's quantizer without an importance matrix
+ *  (ggml_quantize_chunk; Q8_1/Q8_K as quantize_row_q8_1/q8_K_ref) for finite
+ *  input. Inf/NaN input gives a defined but unspecified block (only that
+ *  block: rows are quantized block by block).
+ *  Errors: INVALID_ARGUMENT (unknown type, NULL src, dst or written, bad
+ *  sizes as loom_dequantize), BUFFER_TOO_SMALL, UNSUPPORTED (the IQ1/IQ2/IQ3
+ *  types, which need an importance matrix, the Q4_0_x_x types, the integer
+ *  types). Thread-safe; reentrant. */
 LOOM_API loom_status loom_quantize(int32_t type, const float *src, int64_t n_rows, int64_t row_len,
                                    void *dst, size_t dst_capacity, size_t *written);
 

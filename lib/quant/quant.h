@@ -3,6 +3,44 @@
 // format definitions; bit-exact with llama.cpp (tests/quant). Every SIMD
 // kernel and shader is tested against these.
 //
+// Files: type_table.cpp (the table), rows.cpp (whole-tensor checks),
+// float_types.cpp (F32/F16/BF16, fp16/bf16 conversion), legacy.cpp
+// (Q4_0..Q8_1), kquants.cpp + code_planes.h (Q2_K..Q8_K), scale_search.cpp
+// (the encoders' scale searches), iquants.cpp + iq_tables.cpp (IQ decoders),
+// iq4_quant.cpp (IQ4 encoders), ternary.cpp (TQ1_0/TQ2_0), interleaved.cpp
+// (Q4_0_4_4/4_8/8_8). fp_exact.h keeps FMA contraction out of all of them.
+//
+// Exactness (tests/quant: golden vectors and live parity with quantref.py):
+// - Dequantization is bit-exact with llama.cpp's dequantize_row_* for every
+//   decodable type, on random and adversarial blocks (NaN/Inf/zero/subnormal
+//   fp16 scales, extreme codes), NaN payloads and signs included. Types with
+//   no llama.cpp decoder are pinned to one built from a decoder it has:
+//   F32 is the identity; Q8_1 decodes as the Q8_0 block [d, qs] (its s field
+//   is only for dot products); Q4_0_4_4/4_8/8_8 decode as the Q4_0 blocks
+//   they interleave (ggml removed these types; layout in interleaved.cpp).
+// - Quantization is byte-exact with ggml_quantize_chunk without an
+//   importance matrix (quantize_row_q8_1_ref / quantize_row_q8_K_ref for
+//   Q8_1 / Q8_K) for finite input, for all encodable types: F32, F16, BF16,
+//   Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q8_1, Q2_K..Q6_K, Q8_K, IQ4_NL (with
+//   ggml_quantize_chunk's 7 scale tries, not quantize_row_iq4_nl_ref's
+//   single one), IQ4_XS, TQ1_0, TQ2_0. Known differences, all outside
+//   finite input:
+//     * Inf/NaN input: ggml's float->int casts are undefined behaviour there;
+//       loom clamps, so the block is defined but unspecified. Other blocks of
+//       the row are unaffected.
+//     * Q8_K of an all-zero block: ggml leaves bsums unwritten, loom zeroes
+//       them (d and qs agree).
+//   F32/F16/BF16 are exact for every input, Inf and NaN included (NaN to
+//   F16 is 0x7E00 with its sign, as ggml's software conversion; F16C
+//   hardware would keep payloads). There is no bound to state for finite
+//   input: the bytes are equal.
+// - Not encodable (UNSUPPORTED): IQ1_S, IQ1_M, IQ2_XXS, IQ2_XS, IQ2_S,
+//   IQ3_XXS, IQ3_S (their encoders need an importance matrix and lattice
+//   searches), the Q4_0_x_x types, I8..I64, F64. No decoder: I8..I64, F64.
+// - Exactness needs IEEE single precision arithmetic without excess
+//   precision (SSE/NEON, not x87) and no a*b+c fusion (fp_exact.h); a build
+//   with -march=native stays exact.
+//
 // Owner: lib/quant.
 #pragma once
 

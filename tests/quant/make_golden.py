@@ -13,7 +13,8 @@ Per decodable type T (lower-case name):
 Row-interleaved Q4_0_x_x (8 rows x 64 values): T.blocks is the interleaved
 tensor built from Q4_0 blocks, T.f32 the Q4_0 dequantization of those blocks.
 Per type loom quantizes to:
-  golden/T.in.f32  4 rows x 256 floats (normal, outliers, zero runs, large)
+  golden/T.in.f32  4 rows x 256 floats (normal, outliers, zero runs, large;
+                   for F32/F16/BF16 also Inf, NaNs, rounding ties)
   golden/T.q       llama.cpp's quantization (refcodec.quant, no imatrix)
 And golden/ggml_types.txt: "number name block_size type_size" for types
 0..35 from libggml's own table (ggml_type_name/ggml_blck_size/ggml_type_size).
@@ -131,6 +132,9 @@ def main():
         write(t + ".f32", refcodec.dequant("q4_0", q4).tobytes())
     for t in QUANT_TYPES:
         x = quant_input(rng)
+        if t in ("f32", "f16", "bf16"):  # element formats convert Inf/NaN too: pin them
+            x[-len(F32_SPECIAL) - 4:] = np.array(F32_SPECIAL + [0x477ff000, 0x477fefff, 0x33000000, 0x33000001],
+                                                 dtype=np.uint32).view(np.float32)
         write(t + ".in.f32", x.tobytes())
         write(t + ".q", refcodec.quant(t, x, 256))
 
