@@ -21,7 +21,7 @@ inline uint32_t load_qh(const uint8_t qh[4]) {
 
 struct LegacyDec {
     __m256i q;
-    float d;
+    __m256 d; // broadcast, so a tile pays one vmulps per (row, activation) pair
     float m;
 };
 
@@ -41,7 +41,7 @@ struct Legacy {
     struct Act {
         __m256i x;
         __m256i base; // -kOffset * sum(x), spread over the lanes
-        float d;
+        __m256 d;
         float s;
     };
     static Act prep(const A &a) {
@@ -49,7 +49,7 @@ struct Legacy {
         p.x = load32(a.qs);
         p.base = _mm256_setzero_si256();
         if (kOffset) p.base = _mm256_sub_epi32(p.base, dot_u8s8(p.base, _mm256_set1_epi8(char(kOffset)), p.x));
-        p.d = half(a.d);
+        p.d = _mm256_set1_ps(half(a.d));
         p.s = 0.0f;
         if constexpr (kMin) p.s = half(a.s);
         return p;
@@ -57,7 +57,7 @@ struct Legacy {
     static void decode(const W &b, LegacyDec &o) { Decode(b, o); }
     static void dot(const LegacyDec &o, const A &, const Act &p, __m256 &acc, float &extra) {
         const __m256i i = kSignedW ? dot_s8s8(_mm256_setzero_si256(), o.q, p.x) : dot_u8s8(p.base, o.q, p.x);
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(o.d * p.d), _mm256_cvtepi32_ps(i), acc);
+        acc = _mm256_fmadd_ps(_mm256_mul_ps(o.d, p.d), _mm256_cvtepi32_ps(i), acc);
         if (kMin) extra += o.m * p.s;
     }
 };
@@ -68,31 +68,31 @@ constexpr bool kWideOffset = LOOM_X86_VNNI;
 
 void decode_q4_0(const BlockQ4_0 &b, LegacyDec &o) { // q + 8
     o.q = nibbles16(b.qs);
-    o.d = half(b.d);
+    o.d = _mm256_set1_ps(half(b.d));
 }
 void decode_q5_0(const BlockQ5_0 &b, LegacyDec &o) { // q + 16
     o.q = _mm256_or_si256(nibbles16(b.qs), high_bits(load_qh(b.qh)));
-    o.d = half(b.d);
+    o.d = _mm256_set1_ps(half(b.d));
 }
 void decode_q8_0(const BlockQ8_0 &b, LegacyDec &o) { // q + 128 when kWideOffset
     o.q = load32(b.qs);
     if (kWideOffset) o.q = _mm256_xor_si256(o.q, _mm256_set1_epi8(char(0x80)));
-    o.d = half(b.d);
+    o.d = _mm256_set1_ps(half(b.d));
 }
 void decode_iq4_nl(const BlockIQ4_NL &b, LegacyDec &o) { // value + 128 when kWideOffset
     __m256i table = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i *>(kIq4nlValues)));
     if (kWideOffset) table = _mm256_xor_si256(table, _mm256_set1_epi8(char(0x80)));
     o.q = _mm256_shuffle_epi8(table, nibbles16(b.qs));
-    o.d = half(b.d);
+    o.d = _mm256_set1_ps(half(b.d));
 }
 void decode_q4_1(const BlockQ4_1 &b, LegacyDec &o) {
     o.q = nibbles16(b.qs);
-    o.d = half(b.d);
+    o.d = _mm256_set1_ps(half(b.d));
     o.m = half(b.m);
 }
 void decode_q5_1(const BlockQ5_1 &b, LegacyDec &o) {
     o.q = _mm256_or_si256(nibbles16(b.qs), high_bits(load_qh(b.qh)));
-    o.d = half(b.d);
+    o.d = _mm256_set1_ps(half(b.d));
     o.m = half(b.m);
 }
 
