@@ -1,0 +1,59 @@
+// The benchmark tools run and print what they promise (never a timing
+// check): `loom bench` on the tiny preset prints exactly the two llref-style
+// lines, and tests/bench/compare.sh runs both tools and prints a ratio row.
+#include "testdata.h"
+
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <regex>
+#include <string>
+
+namespace {
+
+std::string env(const char *name) {
+    const char *v = std::getenv(name);
+    return v ? v : "";
+}
+
+} // namespace
+
+TEST_CASE("loom_bench_prints_pp_and_tg_lines", "[bench]") {
+    REQUIRE_REF_OR_SKIP();
+    const std::string model = testdata::synthetic_model("tiny", 1, 2);
+    REQUIRE(!model.empty());
+    int status = -1;
+    const std::string out =
+        testdata::capture(env("LOOM_EXE") + " bench -m '" + model + "' -p 16 -n 4 -t 2 -r 2 2>/dev/null", &status);
+    CAPTURE(out);
+    REQUIRE(status == 0);
+    const std::regex want(R"(pp16 [0-9]+\.[0-9]{2} tok/s\ntg4 [0-9]+\.[0-9]{2} tok/s\n)");
+    REQUIRE(std::regex_match(out, want));
+
+    const std::string depth = testdata::capture(
+        env("LOOM_EXE") + " bench -m '" + model + "' -p 8 -n 2 -r 1 --depth 24 2>/dev/null", &status);
+    CAPTURE(depth);
+    REQUIRE(status == 0);
+    REQUIRE(std::regex_match(depth, std::regex(R"(pp8 [0-9.]+ tok/s\ntg2 [0-9.]+ tok/s\n)")));
+}
+
+TEST_CASE("loom_bench_rejects_bad_usage", "[bench]") {
+    int status = -1;
+    testdata::capture(env("LOOM_EXE") + " bench -p 16 2>/dev/null", &status);
+    REQUIRE(status != 0);
+    testdata::capture(env("LOOM_EXE") + " bench -m x.gguf -t zero 2>/dev/null", &status);
+    REQUIRE(status != 0);
+}
+
+TEST_CASE("compare_script_prints_a_ratio_row", "[bench]") {
+    REQUIRE_REF_OR_SKIP();
+    int status = -1;
+    const std::string dir = testdata::scratch_dir() + "/bench-compare";
+    const std::string out = testdata::capture("LOOM_BENCH_DIR='" + dir + "' '" +
+                                                  testdata::source_path("bench/compare.sh") + "' -b '" +
+                                                  env("LOOM_BUILD_ROOT") + "' -P tiny -p 16 -n 4 -r 1 -R 1 Q4_0 2>/dev/null",
+                                              &status);
+    CAPTURE(out);
+    REQUIRE(status == 0);
+    REQUIRE(std::regex_search(out, std::regex(R"(\nQ4_0 +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+\n)")));
+}
