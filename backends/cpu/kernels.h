@@ -62,6 +62,11 @@ size_t act_row_bytes(loom_type act_type, int64_t k);
 // every level up to this one).
 Isa detected_isa();
 
+// What LOOM_CPU_ISA=`value` makes of `detected`: a lower level of the same
+// family ("scalar" is below everything); unknown names, nullptr and higher
+// levels leave `detected`.
+Isa capped_isa(const char *value, Isa detected);
+
 // Interleaved Q4_0_4_4 / Q4_0_4_8 / Q4_0_8_8 tensors (rows stored in groups of
 // 4 or 8) have no matmul: the backend converts them once at load with this
 // into plain Q4_0 rows (same size: n_rows * k/32 * 18 bytes) and then uses

@@ -13,19 +13,6 @@
 namespace loom::cpu {
 namespace {
 
-Isa isa_from_env(Isa detected) {
-    const char *v = std::getenv("LOOM_CPU_ISA");
-    if (!v) return detected;
-    for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512, Isa::Neon})
-        if (std::strcmp(v, isa_name(isa)) == 0) {
-            // Only a lower level of the same family (scalar is below everything).
-            if (isa == Isa::Scalar) return isa;
-            if (isa == Isa::Neon || detected == Isa::Neon) return isa == detected ? isa : detected;
-            return static_cast<int>(isa) < static_cast<int>(detected) ? isa : detected;
-        }
-    return detected;
-}
-
 const MatmulKernels *scalar_kernels(loom_type t) {
     if (const MatmulKernels *k = scalar_float_kernels(t)) return k;
     if (const MatmulKernels *k = scalar_legacy_kernels(t)) return k;
@@ -40,8 +27,19 @@ Isa detected_isa() {
     return isa;
 }
 
+Isa capped_isa(const char *value, Isa detected) {
+    if (!value) return detected;
+    for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512, Isa::Neon}) {
+        if (std::strcmp(value, isa_name(isa)) != 0) continue;
+        if (isa == Isa::Scalar) return isa;
+        const bool x86 = isa != Isa::Neon && detected != Isa::Neon && detected != Isa::Scalar;
+        return x86 && static_cast<int>(isa) < static_cast<int>(detected) ? isa : detected;
+    }
+    return detected;
+}
+
 Isa active_isa() {
-    static const Isa isa = isa_from_env(detected_isa());
+    static const Isa isa = capped_isa(std::getenv("LOOM_CPU_ISA"), detected_isa());
     return isa;
 }
 

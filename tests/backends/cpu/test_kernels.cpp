@@ -171,3 +171,26 @@ TEST_CASE("interleaved_q4_0_converts_to_plain_rows", "[kernels]") {
     REQUIRE_FALSE(loom::cpu::interleaved_to_q4_0(LOOM_TYPE_Q4_0_8_8, buf.data(), buf.data(), 4, 32));
     REQUIRE_FALSE(loom::cpu::interleaved_to_q4_0(LOOM_TYPE_Q4_0, buf.data(), buf.data(), 4, 32));
 }
+
+TEST_CASE("loom_cpu_isa_only_lowers_the_level", "[kernels]") {
+    using loom::cpu::capped_isa;
+    REQUIRE(capped_isa(nullptr, Isa::Avx512) == Isa::Avx512);
+    REQUIRE(capped_isa("scalar", Isa::Avx512) == Isa::Scalar);
+    REQUIRE(capped_isa("avx2", Isa::Avx512) == Isa::Avx2);
+    REQUIRE(capped_isa("avx512", Isa::Avx2) == Isa::Avx2);   // never above what the CPU has
+    REQUIRE(capped_isa("avx2", Isa::Scalar) == Isa::Scalar);
+    REQUIRE(capped_isa("neon", Isa::Avx512) == Isa::Avx512); // other family: ignored
+    REQUIRE(capped_isa("avx2", Isa::Neon) == Isa::Neon);
+    REQUIRE(capped_isa("scalar", Isa::Neon) == Isa::Scalar);
+    REQUIRE(capped_isa("AVX2", Isa::Avx512) == Isa::Avx512); // names are exact
+    // The process-wide choice honours the environment the test runs in.
+    REQUIRE(loom::cpu::active_isa() == capped_isa(std::getenv("LOOM_CPU_ISA"), loom::cpu::detected_isa()));
+}
+
+TEST_CASE("act_row_bytes_follows_the_block_layouts", "[kernels]") {
+    REQUIRE(loom::cpu::act_row_bytes(LOOM_TYPE_F32, 896) == 896 * 4);
+    REQUIRE(loom::cpu::act_row_bytes(LOOM_TYPE_Q8_0, 896) == 28 * 34);
+    REQUIRE(loom::cpu::act_row_bytes(LOOM_TYPE_Q8_1, 896) == 28 * 36);
+    REQUIRE(loom::cpu::act_row_bytes(LOOM_TYPE_Q8_K, 4864) == 19 * 292);
+    REQUIRE(loom::cpu::act_row_bytes(LOOM_TYPE_Q4_K, 256) == 0); // not an activation type
+}
