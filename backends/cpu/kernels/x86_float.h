@@ -31,6 +31,9 @@ struct BF16W {
 
 template <class T, int R, int C>
 void ftile(int64_t k, const uint8_t *w, size_t ws, const uint8_t *a, size_t as, float *out, size_t os) {
+    // Two accumulator sets hide the FMA latency when the tile is small;
+    // with several activation rows R x C chains already do.
+    constexpr int H = C > 1 ? 1 : 2;
     __m256 acc[2][R][C];
     for (int h = 0; h < 2; ++h)
         for (int r = 0; r < R; ++r)
@@ -39,11 +42,12 @@ void ftile(int64_t k, const uint8_t *w, size_t ws, const uint8_t *a, size_t as, 
     for (; i + 16 <= k; i += 16) {
         for (int r = 0; r < R; ++r) prefetch_block(w + r * ws + i * T::kBytes, 16 * T::kBytes);
         for (int h = 0; h < 2; ++h) {
+            const int set = h % H;
             __m256 wv[R];
             for (int r = 0; r < R; ++r) wv[r] = T::load8(w + r * ws, i + 8 * h);
             for (int c = 0; c < C; ++c) {
                 const __m256 av = _mm256_loadu_ps(reinterpret_cast<const float *>(a + c * as) + i + 8 * h);
-                for (int r = 0; r < R; ++r) acc[h][r][c] = _mm256_fmadd_ps(wv[r], av, acc[h][r][c]);
+                for (int r = 0; r < R; ++r) acc[set][r][c] = _mm256_fmadd_ps(wv[r], av, acc[set][r][c]);
             }
         }
     }
