@@ -17,11 +17,13 @@ namespace loom::cpu {
 namespace {
 
 constexpr int kTileR = 4; // 16 ymm registers: 4 x 2 accumulators + operands
+constexpr int kLanesC = 4; // activation rows per 8-row lanes tile
 constexpr int kTileC = 2;
 
 #include "cpu/kernels/x86_common.h"
 #include "cpu/kernels/x86_skeleton.h"
 #include "cpu/kernels/x86_legacy.h"
+#include "cpu/kernels/x86_lanes.h"
 #include "cpu/kernels/x86_kquants.h"
 #include "cpu/kernels/x86_float.h"
 #include "cpu/kernels/x86_quantize.h"

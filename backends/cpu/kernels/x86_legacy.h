@@ -38,6 +38,8 @@ struct Legacy {
     template <bool>
     using Dec = LegacyDec;
     static constexpr int kValues = kQK;
+    static constexpr int kOffsetValue = kOffset;
+    static constexpr bool kSigned = kSignedW, kHasMin = kMin;
     struct Act {
         __m256i x;
         __m256i base; // -kOffset * sum(x), spread over the lanes

@@ -5,13 +5,6 @@
 
 inline __m256 abs_ps(__m256 v) { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), v); }
 
-inline int hsum_i32(__m256i v) {
-    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));
-    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xB1));
-    return _mm_cvtsi128_si32(s);
-}
-
 // 32 floats -> 32 int8 at scale id; returns the 8 int32 lane sums of
 // values 0..15 in *lo and 16..31 in *hi.
 inline void quantize32(const float *x, __m256 id, int8_t *q, __m256i *lo, __m256i *hi) {
