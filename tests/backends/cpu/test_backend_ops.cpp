@@ -1,0 +1,255 @@
+// The CPU backend's ops through the backends/backend.h interface, each
+// against the plain math written here (double accumulation). These pin the
+// interface's semantics for every backend: a Vulkan session must give the
+// same answers to the same calls.
+#include "backends/backend.h"
+#include "quant/quant.h"
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstring>
+#include <memory>
+#include <random>
+#include <vector>
+
+namespace {
+
+using loom::Tensor;
+
+struct Fixture {
+    std::unique_ptr<loom::Backend> backend;
+    std::unique_ptr<loom::Session> s;
+    std::mt19937 rng{42};
+
+    explicit Fixture(int threads = 3) {
+        REQUIRE(loom::create_cpu_backend(&backend).is_ok());
+        loom::SessionParams p;
+        p.n_threads = threads;
+        REQUIRE(backend->new_session(p, &s).is_ok());
+    }
+    std::vector<float> random(size_t n, float scale = 1.0f) {
+        std::normal_distribution<float> d(0.0f, scale);
+        std::vector<float> v(n);
+        for (float &x : v) x = d(rng);
+        return v;
+    }
+    Tensor *f32(int64_t cols, int64_t rows, const std::vector<float> &v) {
+        Tensor *t = nullptr;
+        REQUIRE(s->alloc(LOOM_TYPE_F32, cols, rows, &t).is_ok());
+        if (!v.empty()) REQUIRE(s->upload(t, 0, v.data(), v.size() * 4).is_ok());
+        return t;
+    }
+    Tensor *i32(const std::vector<int32_t> &v) {
+        Tensor *t = nullptr;
+        REQUIRE(s->alloc(LOOM_TYPE_I32, int64_t(v.size()), 1, &t).is_ok());
+        REQUIRE(s->upload(t, 0, v.data(), v.size() * 4).is_ok());
+        return t;
+    }
+    std::vector<float> read(const Tensor *t, size_t n) {
+        std::vector<float> v(n);
+        REQUIRE(s->download(t, 0, v.data(), n * 4).is_ok());
+        return v;
+    }
+    void run() { REQUIRE(s->compute(nullptr).is_ok()); }
+};
+
+// Quantized bytes of rows x cols floats, and the floats they decode to.
+std::vector<uint8_t> quantize(loom_type type, const std::vector<float> &f, int64_t rows, int64_t cols,
+                              std::vector<float> *decoded) {
+    size_t row = 0, written = 0;
+    REQUIRE(loom_row_size(type, cols, &row) == LOOM_OK);
+    std::vector<uint8_t> q(row * size_t(rows));
+    REQUIRE(loom_quantize(type, f.data(), rows, cols, q.data(), q.size(), &written) == LOOM_OK);
+    decoded->resize(f.size());
+    REQUIRE(loom_dequantize(type, q.data(), q.size(), rows, cols, decoded->data()) == LOOM_OK);
+    return q;
+}
+
+double max_rel(const std::vector<float> &a, const std::vector<double> &b) {
+    double num = 0, den = 0;
+    for (size_t i = 0; i < a.size(); i++) {
+        num = std::max(num, std::fabs(double(a[i]) - b[i]));
+        den = std::max(den, std::fabs(b[i]));
+    }
+    return num / den;
+}
+
+} // namespace
+
+TEST_CASE("matmul_with_quantized_weight_and_bias_matches_dequantized_math", "[cpu_backend]") {
+    for (loom_type type : {LOOM_TYPE_F32, LOOM_TYPE_F16, LOOM_TYPE_Q8_0, LOOM_TYPE_Q4_0, LOOM_TYPE_Q4_K, LOOM_TYPE_Q6_K}) {
+        Fixture f;
+        const int64_t k = 256, n_out = 40, rows = 5;
+        std::vector<float> wf = f.random(size_t(k * n_out)), deq;
+        std::vector<uint8_t> wq = quantize(type, wf, n_out, k, &deq);
+        Tensor *w = nullptr;
+        REQUIRE(f.backend->create_weight(type, k, n_out, wq.data(), &w).is_ok());
+        std::vector<float> x = f.random(size_t(k * rows)), b = f.random(size_t(n_out));
+        Tensor *src = f.f32(k, rows, x), *bias = f.f32(n_out, 1, b), *dst = f.f32(n_out, rows, {});
+        REQUIRE(f.s->begin_graph().is_ok());
+        REQUIRE(f.s->matmul(dst, w, src, bias, rows).is_ok());
+        f.run();
+        std::vector<double> want(size_t(n_out * rows));
+        for (int64_t j = 0; j < rows; j++)
+            for (int64_t r = 0; r < n_out; r++) {
+                double acc = b[size_t(r)];
+                for (int64_t i = 0; i < k; i++) acc += double(deq[size_t(r * k + i)]) * x[size_t(j * k + i)];
+                want[size_t(j * n_out + r)] = acc;
+            }
+        INFO(loom_type_name(type));
+        // f32 sums of 256 terms; quantized types: two-part 8-bit activations (~1e-4).
+        CHECK(max_rel(f.read(dst, want.size()), want) < 3e-4);
+    }
+}
+
+TEST_CASE("get_rows_decodes_the_selected_rows", "[cpu_backend]") {
+    Fixture f;
+    const int64_t cols = 64, rows = 10;
+    std::vector<float> tf = f.random(size_t(cols * rows)), deq;
+    std::vector<uint8_t> tq = quantize(LOOM_TYPE_Q8_0, tf, rows, cols, &deq);
+    Tensor *table = nullptr;
+    REQUIRE(f.backend->create_weight(LOOM_TYPE_Q8_0, cols, rows, tq.data(), &table).is_ok());
+    const std::vector<int32_t> ids = {7, 0, 7, 9};
+    Tensor *dst = f.f32(cols, 4, {});
+    REQUIRE(f.s->begin_graph().is_ok());
+    REQUIRE(f.s->get_rows(dst, table, f.i32(ids), 4).is_ok());
+    f.run();
+    std::vector<float> got = f.read(dst, size_t(cols * 4));
+    for (size_t i = 0; i < ids.size(); i++)
+        for (int64_t c = 0; c < cols; c++) CHECK(got[i * cols + size_t(c)] == deq[size_t(ids[i] * cols + c)]);
+}
+
+TEST_CASE("rmsnorm_scales_rows_to_unit_rms_times_weight", "[cpu_backend]") {
+    Fixture f;
+    const int64_t n = 48, rows = 3;
+    std::vector<float> x = f.random(size_t(n * rows), 3.0f), g = f.random(size_t(n));
+    Tensor *dst = f.f32(n, rows, {});
+    REQUIRE(f.s->begin_graph().is_ok());
+    REQUIRE(f.s->rmsnorm(dst, f.f32(n, rows, x), f.f32(n, 1, g), 1e-6f, rows).is_ok());
+    f.run();
+    std::vector<double> want(x.size());
+    for (int64_t r = 0; r < rows; r++) {
+        double ss = 0;
+        for (int64_t i = 0; i < n; i++) ss += double(x[size_t(r * n + i)]) * x[size_t(r * n + i)];
+        for (int64_t i = 0; i < n; i++)
+            want[size_t(r * n + i)] = x[size_t(r * n + i)] / std::sqrt(ss / n + 1e-6) * g[size_t(i)];
+    }
+    CHECK(max_rel(f.read(dst, x.size()), want) < 1e-6);
+}
+
+TEST_CASE("rope_rotates_neox_and_normal_pairs", "[cpu_backend]") {
+    for (loom::RopeMode mode : {loom::RopeMode::Neox, loom::RopeMode::Normal}) {
+        Fixture f;
+        const int n_head = 3, d = 16, rows = 4;
+        std::vector<float> x = f.random(size_t(n_head * d * rows));
+        const std::vector<int32_t> pos = {0, 1, 17, 1000};
+        Tensor *t = f.f32(n_head * d, rows, x);
+        REQUIRE(f.s->begin_graph().is_ok());
+        REQUIRE(f.s->rope(t, f.i32(pos), mode, n_head, d, 10000.0f, rows).is_ok());
+        f.run();
+        std::vector<double> want(x.begin(), x.end());
+        for (int r = 0; r < rows; r++)
+            for (int h = 0; h < n_head; h++)
+                for (int j = 0; j < d / 2; j++) {
+                    const double th = pos[size_t(r)] * std::pow(10000.0, -2.0 * j / d);
+                    const size_t base = size_t(r * n_head * d + h * d);
+                    const size_t a = base + size_t(mode == loom::RopeMode::Neox ? j : 2 * j);
+                    const size_t b = base + size_t(mode == loom::RopeMode::Neox ? j + d / 2 : 2 * j + 1);
+                    want[a] = x[a] * std::cos(th) - x[b] * std::sin(th);
+                    want[b] = x[a] * std::sin(th) + x[b] * std::cos(th);
+                }
+        CHECK(max_rel(f.read(t, x.size()), want) < 1e-6);
+    }
+}
+
+TEST_CASE("attention_with_gqa_and_mask_matches_softmax_math", "[cpu_backend]") {
+    for (loom_type kv : {LOOM_TYPE_F32, LOOM_TYPE_F16}) {
+        Fixture f;
+        const int n_head = 4, n_kv_head = 2, d = 32, rows = 3, n_ctx = 8, n_kv = 6;
+        std::vector<float> q = f.random(size_t(rows * n_head * d)), kf = f.random(size_t(n_ctx * n_kv_head * d)),
+                           vf = f.random(size_t(n_ctx * n_kv_head * d));
+        Tensor *k = nullptr, *v = nullptr;
+        REQUIRE(f.s->alloc(kv, n_kv_head * d, n_ctx, &k).is_ok());
+        REQUIRE(f.s->alloc(kv, n_kv_head * d, n_ctx, &v).is_ok());
+        std::vector<int32_t> cells(n_ctx);
+        for (int i = 0; i < n_ctx; i++) cells[size_t(i)] = i;
+        // A mask with holes: row r sees cells c <= r + 2 except cell 1.
+        std::vector<float> mask(size_t(rows * n_ctx), -INFINITY);
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < n_kv; c++)
+                if (c <= r + 2 && c != 1) mask[size_t(r * n_ctx + c)] = 0.0f;
+        Tensor *out = f.f32(n_head * d, rows, {});
+        REQUIRE(f.s->begin_graph().is_ok());
+        REQUIRE(f.s->kv_store(k, f.f32(n_kv_head * d, n_ctx, kf), f.i32(cells), n_ctx).is_ok());
+        REQUIRE(f.s->kv_store(v, f.f32(n_kv_head * d, n_ctx, vf), f.i32(cells), n_ctx).is_ok());
+        REQUIRE(f.s->attention(out, f.f32(n_head * d, rows, q), k, v, f.f32(n_ctx, rows, mask), n_head, n_kv_head, d,
+                               0.125f, n_kv, rows).is_ok());
+        f.run();
+        auto round = [&](float x) { return kv == LOOM_TYPE_F16 ? loom::fp16_to_fp32(loom::fp32_to_fp16(x)) : x; };
+        std::vector<double> want(size_t(rows * n_head * d));
+        for (int r = 0; r < rows; r++)
+            for (int h = 0; h < n_head; h++) {
+                const int g = h / (n_head / n_kv_head);
+                std::vector<double> p(n_kv, 0.0);
+                double mx = -INFINITY, sum = 0;
+                for (int c = 0; c < n_kv; c++) {
+                    if (mask[size_t(r * n_ctx + c)] != 0.0f) continue;
+                    double s = 0;
+                    for (int j = 0; j < d; j++)
+                        s += double(q[size_t((r * n_head + h) * d + j)]) * round(kf[size_t((c * n_kv_head + g) * d + j)]);
+                    p[size_t(c)] = 0.125 * s;
+                    mx = std::max(mx, p[size_t(c)]);
+                }
+                for (int c = 0; c < n_kv; c++)
+                    sum += p[size_t(c)] = mask[size_t(r * n_ctx + c)] == 0.0f ? std::exp(p[size_t(c)] - mx) : 0.0;
+                for (int j = 0; j < d; j++) {
+                    double o = 0;
+                    for (int c = 0; c < n_kv; c++) o += p[size_t(c)] * round(vf[size_t((c * n_kv_head + g) * d + j)]);
+                    want[size_t((r * n_head + h) * d + j)] = o / sum;
+                }
+            }
+        INFO(loom_type_name(kv));
+        CHECK(max_rel(f.read(out, want.size()), want) < 1e-5);
+    }
+}
+
+TEST_CASE("swiglu_and_add_are_elementwise", "[cpu_backend]") {
+    Fixture f;
+    const int64_t n = 37, rows = 2;
+    std::vector<float> a = f.random(size_t(n * rows)), b = f.random(size_t(n * rows));
+    Tensor *ta = f.f32(n, rows, a), *tb = f.f32(n, rows, b), *sw = f.f32(n, rows, {}), *sum = f.f32(n, rows, {});
+    REQUIRE(f.s->begin_graph().is_ok());
+    REQUIRE(f.s->swiglu(sw, ta, tb, rows).is_ok());
+    REQUIRE(f.s->add(sum, ta, tb, rows).is_ok());
+    f.run();
+    std::vector<double> want_sw(a.size()), want_add(a.size());
+    for (size_t i = 0; i < a.size(); i++) {
+        want_sw[i] = a[i] / (1.0 + std::exp(-double(a[i]))) * b[i];
+        want_add[i] = double(a[i]) + b[i];
+    }
+    CHECK(max_rel(f.read(sw, a.size()), want_sw) < 1e-6);
+    CHECK(max_rel(f.read(sum, a.size()), want_add) < 1e-7);
+}
+
+TEST_CASE("compute_checks_abort_between_ops", "[cpu_backend]") {
+    Fixture f;
+    Tensor *x = f.f32(8, 1, std::vector<float>(8, 1.0f));
+    REQUIRE(f.s->begin_graph().is_ok());
+    for (int i = 0; i < 5; i++) REQUIRE(f.s->add(x, x, x, 1).is_ok());
+    int calls = 0;
+    loom::Status st = f.s->compute([&] { return ++calls > 2; });
+    CHECK(st.code() == LOOM_ERR_CANCELLED);
+    CHECK(calls == 3);
+    CHECK(f.read(x, 1)[0] == 4.0f);   // exactly two ops ran
+}
+
+TEST_CASE("ops_reject_inconsistent_shapes", "[cpu_backend]") {
+    Fixture f;
+    Tensor *a = f.f32(8, 2, {}), *b = f.f32(9, 2, {});
+    REQUIRE(f.s->begin_graph().is_ok());
+    CHECK(!f.s->add(a, a, b, 2).is_ok());
+    CHECK(!f.s->add(a, a, a, 3).is_ok());   // more rows than the tensor has
+    std::vector<float> big(100);
+    CHECK(!f.s->upload(a, 0, big.data(), big.size() * 4).is_ok());
+}
