@@ -9,6 +9,7 @@
 // Owner: lib/sample.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -41,6 +42,12 @@ public:
     template <typename Keep>
     void filter(Keep keep);
 
+    // Calls f(candidate) for each present candidate whose id is in `ids`
+    // (each id once per occurrence in `ids`). Direct when items are still in
+    // id order (the usual case: no stage reordered them), else via one index.
+    template <typename F>
+    void for_ids(const std::vector<int32_t> &ids, F f);
+
     // p of every item from its logit (max-subtracted exp, normalised in double).
     void softmax();
     // Index of the highest logit (lowest id on ties).
@@ -62,6 +69,25 @@ void Candidates::filter(Keep keep) {
         if (keep(c)) items_[out++] = c;
     items_.resize(out);
     sorted_ = all_sorted ? out : 0;
+}
+
+template <typename F>
+void Candidates::for_ids(const std::vector<int32_t> &ids, F f) {
+    auto direct = [&](int32_t id) {
+        return id >= 0 && size_t(id) < items_.size() && items_[size_t(id)].id == id;
+    };
+    bool all_direct = true;
+    for (int32_t id : ids) all_direct = all_direct && direct(id);
+    if (all_direct) {
+        for (int32_t id : ids) f(items_[size_t(id)]);
+        return;
+    }
+    std::vector<int32_t> sorted_ids(ids);
+    std::sort(sorted_ids.begin(), sorted_ids.end());
+    for (Candidate &c : items_) {
+        auto range = std::equal_range(sorted_ids.begin(), sorted_ids.end(), c.id);
+        for (auto it = range.first; it != range.second; ++it) f(c);
+    }
 }
 
 } // namespace loom

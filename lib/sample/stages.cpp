@@ -86,15 +86,19 @@ public:
         double entropy = 0;
         for (const Candidate &x : c->items())
             if (x.p > 0) entropy -= x.p * std::log(static_cast<double>(x.p));
-        auto surprise_gap = [entropy](const Candidate &x) {
-            return x.p > 0 ? std::fabs(-std::log(static_cast<double>(x.p)) - entropy)
-                           : std::numeric_limits<double>::infinity();
-        };
+        // Sort by (|surprise - entropy|, id) with the gap computed once per token.
         std::vector<Candidate> &v = c->items();
-        std::stable_sort(v.begin(), v.end(), [&](const Candidate &a, const Candidate &b) {
-            double ga = surprise_gap(a), gb = surprise_gap(b);
-            return ga < gb || (ga == gb && a.id < b.id);
+        std::vector<std::pair<double, size_t>> order(v.size());
+        for (size_t i = 0; i < v.size(); ++i) {
+            double p = v[i].p;
+            order[i] = {p > 0 ? std::fabs(-std::log(p) - entropy) : std::numeric_limits<double>::infinity(), i};
+        }
+        std::sort(order.begin(), order.end(), [&](const auto &a, const auto &b) {
+            return a.first < b.first || (a.first == b.first && v[a.second].id < v[b.second].id);
         });
+        std::vector<Candidate> sorted(v.size());
+        for (size_t i = 0; i < v.size(); ++i) sorted[i] = v[order[i].second];
+        v.swap(sorted);
         c->unsorted();
         double mass = 0;
         size_t keep = v.size();
@@ -120,12 +124,12 @@ public:
         if (window_.empty()) return Status::ok();
         std::unordered_map<int32_t, int32_t> counts;
         for (int32_t t : window_) counts[t]++;
-        for (Candidate &x : c->items()) {
-            auto it = counts.find(x.id);
-            if (it == counts.end()) continue;
+        std::vector<int32_t> ids;
+        for (const auto &kv : counts) ids.push_back(kv.first);
+        c->for_ids(ids, [&](Candidate &x) {
             x.logit = x.logit > 0 ? x.logit / repeat_ : x.logit * repeat_;
-            x.logit -= static_cast<float>(it->second) * frequency_ + presence_;
-        }
+            x.logit -= static_cast<float>(counts[x.id]) * frequency_ + presence_;
+        });
         c->unsorted();
         return Status::ok();
     }
@@ -144,23 +148,28 @@ private:
 
 class LogitBias : public SamplerStage {
 public:
-    explicit LogitBias(std::vector<std::pair<int32_t, float>> biases) : biases_(std::move(biases)) {}
-    Status apply(Candidates *c, size_t *) override {
-        std::vector<Candidate> &v = c->items();
-        for (const auto &b : biases_) {
-            if (b.first >= c->n_vocab())
-                return error(LOOM_ERR_INVALID_ARGUMENT, "logit bias token %d is outside the vocabulary of %d", b.first,
-                             c->n_vocab());
-            // Stages before this one may have reordered or removed tokens.
-            for (Candidate &x : v)
-                if (x.id == b.first) x.logit += b.second;
+    explicit LogitBias(std::vector<std::pair<int32_t, float>> biases) {
+        for (const auto &b : biases) {
+            ids_.push_back(b.first);
+            sum_[b.first] += b.second; // a repeated token gets the sum of its biases, once
+            max_id_ = std::max(max_id_, b.first);
         }
+        std::sort(ids_.begin(), ids_.end());
+        ids_.erase(std::unique(ids_.begin(), ids_.end()), ids_.end());
+    }
+    Status apply(Candidates *c, size_t *) override {
+        if (max_id_ >= c->n_vocab())
+            return error(LOOM_ERR_INVALID_ARGUMENT, "logit bias token %d is outside the vocabulary of %d", max_id_,
+                         c->n_vocab());
+        c->for_ids(ids_, [&](Candidate &x) { x.logit += sum_[x.id]; });
         c->unsorted();
         return Status::ok();
     }
 
 private:
-    std::vector<std::pair<int32_t, float>> biases_;
+    std::vector<int32_t> ids_;
+    std::unordered_map<int32_t, float> sum_;
+    int32_t max_id_ = -1;
 };
 
 class Greedy : public SamplerStage {

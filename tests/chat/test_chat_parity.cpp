@@ -132,6 +132,11 @@ std::vector<int32_t> gguf_token_ids(const std::string &model, const std::vector<
     return ids;
 }
 
+// ChatML without a default system turn (Qwen2's template minus its system line).
+const std::string kPlainChatML =
+    "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + "
+    "'<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
+
 const std::string kVocabQwen2 = std::string(std::getenv("HOME") ? std::getenv("HOME") : "") +
                                 "/.cache/llref/src/models/ggml-vocab-qwen2.gguf";
 
@@ -264,4 +269,33 @@ TEST_CASE("fim_prompt_tokenizes_to_the_fim_ids", "[chat][parity]") {
     CHECK(loom_fim_prompt(q2, "a", "b", buf, sizeof buf, &size) == LOOM_ERR_NOT_FOUND);
     CHECK(std::string(loom_last_error()).find("<|fim_prefix|>") != std::string::npos);
     loom_model_free(q2);
+}
+
+TEST_CASE("chat_apply_refuses_non_chatml_templates_unless_forced", "[chat][parity]") {
+    require_references();
+    const std::string dir = testdata::scratch_dir();
+    const std::string tool = "/usr/bin/python3 '" + testdata::source_path("chat/gguf_set_template.py") + "' '" +
+                             kVocabQwen2 + "' ";
+    REQUIRE(testdata::run(tool + "'" + dir + "/chat_none.gguf'") == 0);
+    REQUIRE(testdata::run(tool + "'" + dir + "/chat_other.gguf' '{{ bos_token }}[INST] {{ m }} [/INST]'") == 0);
+    Conversation conv = random_conversations(3, 1)[0];
+    struct Case {
+        const char *file;
+        int32_t kind;
+        const char *says;
+    } cases[] = {{"/chat_none.gguf", LOOM_CHAT_KIND_NONE, "no chat template"},
+                 {"/chat_other.gguf", LOOM_CHAT_KIND_OTHER, "not ChatML"}};
+    for (const Case &c : cases) {
+        loom_model *m = load_vocab(dir + c.file);
+        int32_t kind = -1;
+        REQUIRE(loom_chat_template_kind(m, &kind) == LOOM_OK);
+        CHECK(kind == c.kind);
+        const char *role = "user", *content = "hi";
+        size_t size = 0;
+        CHECK(loom_chat_apply(m, &role, &content, 1, 0, nullptr, 0, &size) == LOOM_ERR_UNSUPPORTED);
+        CHECK(std::string(loom_last_error()).find(c.says) != std::string::npos);
+        // Forced: plain ChatML with no default system prompt (the template names none).
+        CHECK(loom_apply(m, conv, LOOM_CHAT_FORCE_CHATML) == jinja_render(kPlainChatML, {conv})[0]);
+        loom_model_free(m);
+    }
 }

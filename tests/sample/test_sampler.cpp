@@ -192,6 +192,30 @@ TEST_CASE("penalties_follow_the_formula_over_the_window", "[sample]") {
     CHECK(tok == 3);
 }
 
+TEST_CASE("penalties_and_bias_apply_after_a_reordering_stage", "[sample]") {
+    // After top-k the candidates are sorted by logit, not by id: the stages
+    // must still reach the right tokens.
+    std::vector<float> l = random_logits(11, 64);
+    std::vector<int32_t> order = by_logit(l);
+    int32_t ids[] = {order[2], order[2], order[40]};
+    float bias[] = {0.5f, 0.25f, 9.0f};
+    loom::SamplerChain chain;
+    REQUIRE(chain.add(stage(loom::make_top_k, 10)).is_ok());
+    REQUIRE(chain.add(stage(loom::make_penalties, 3, 2.0f, 0.0f, 0.0f)).is_ok());
+    REQUIRE(chain.add(stage(loom::make_logit_bias, ids, bias, size_t(3))).is_ok());
+    for (int32_t t : {order[0], order[5], order[0]}) chain.accept(t);
+    int32_t tok = -1;
+    REQUIRE(chain.sample(l.data(), 64, &tok).is_ok());
+    REQUIRE(chain.candidates().size() == 10);
+    for (const loom::Candidate &c : chain.candidates().items()) {
+        float want = l[size_t(c.id)];
+        if (c.id == order[0] || c.id == order[5]) want = want > 0 ? want / 2.0f : want * 2.0f;
+        if (c.id == order[2]) want += 0.75f;
+        INFO("token " << c.id);
+        CHECK(c.logit == Approx(want));
+    }
+}
+
 TEST_CASE("logit_bias_shifts_and_bans_tokens", "[sample]") {
     std::vector<float> l = {1.0f, 3.0f, 2.0f};
     int32_t ids[] = {1, 0};
