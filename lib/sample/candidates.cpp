@@ -21,12 +21,15 @@ void Candidates::load(const float *logits, int32_t n_vocab) {
     sorted_ = 0;
 }
 
+// The first sorted_ items are the highest ones, in order; extend that to n:
+// select the next n - sorted_ from the rest in linear time, then sort them.
 void Candidates::sort_prefix(size_t n) {
     n = std::min(n, items_.size());
     if (n <= sorted_) return;
-    if (n == items_.size()) std::sort(items_.begin(), items_.end(), candidate_before);
-    else std::partial_sort(items_.begin(), items_.begin() + static_cast<std::ptrdiff_t>(n), items_.end(),
-                           candidate_before);
+    auto first = items_.begin() + static_cast<std::ptrdiff_t>(sorted_);
+    auto mid = items_.begin() + static_cast<std::ptrdiff_t>(n);
+    if (mid != items_.end()) std::nth_element(first, mid, items_.end(), candidate_before);
+    std::sort(first, mid, candidate_before);
     sorted_ = n;
 }
 
