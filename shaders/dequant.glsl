@@ -220,6 +220,41 @@ void dequant16(uint rb, uint c, uint k, out float v[16]) {
     }
 }
 
+#elif defined(TYPE_TQ2_0)
+#define QK 256
+#define BLOCK_BYTES 66
+void dequant16(uint rb, uint c, uint k, out float v[16]) {
+    uint b = rb + (c >> 4) * BLOCK_BYTES;
+    c &= 15u;
+    float d = ld_f16(b + 64u);
+    uint qs = b + 32u * (c >> 3) + 16u * (c & 1u), sh = 2u * ((c & 7u) >> 1);
+    [[unroll]] for (uint j = 0u; j < 16u; j += 4u) {
+        uint q = ld_u32(qs + j);
+        [[unroll]] for (uint t = 0u; t < 4u; t++) v[j + t] = d * (float((q >> (8u * t + sh)) & 3u) - 1.0);
+    }
+}
+
+#elif defined(TYPE_TQ1_0)
+#define QK 256
+#define BLOCK_BYTES 54
+// A base-3 digit packed as in the format: (uint8(q * 3^n) * 3) >> 8, minus 1.
+float tq1_trit(uint q, uint pow3) { return float((((q * pow3) & 0xFFu) * 3u) >> 8) - 1.0; }
+void dequant16(uint rb, uint c, uint k, out float v[16]) {
+    uint b = rb + (c >> 4) * BLOCK_BYTES;
+    c &= 15u;
+    float d = ld_f16(b + 52u);
+    const uint pow3[5] = uint[5](1u, 3u, 9u, 27u, 81u);
+    if (c < 10u) {          // values 0..159: qs[0..31], digit c/2
+        uint at = b + 16u * (c & 1u), p3 = pow3[c >> 1];
+        [[unroll]] for (uint t = 0u; t < 16u; t++) v[t] = d * tq1_trit(ld_u8(at + t), p3);
+    } else if (c < 15u) {   // values 160..239: qs[32..47], digit c-10
+        uint p3 = pow3[c - 10u];
+        [[unroll]] for (uint t = 0u; t < 16u; t++) v[t] = d * tq1_trit(ld_u8(b + 32u + t), p3);
+    } else {                // values 240..255: qh[t%4], digit t/4
+        [[unroll]] for (uint t = 0u; t < 16u; t++) v[t] = d * tq1_trit(ld_u8(b + 48u + (t & 3u)), pow3[t >> 2]);
+    }
+}
+
 #else
 #error "dequant.glsl: define one TYPE_<NAME>"
 #endif

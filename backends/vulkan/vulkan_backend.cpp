@@ -25,6 +25,10 @@ VulkanBackend::~VulkanBackend() {
 Status VulkanBackend::init(const VulkanBackendOptions &opts) {
     LOOM_TRY(Device::create(opts.device, &dev_));
     max_buffer_bytes_ = opts.max_buffer_bytes;
+    // Lavapipe runs a workgroup's invocations as SIMD lanes on one core and a
+    // barrier switches coroutines: the barrier-free per-row kernel wins there.
+    matmul_ = opts.matmul != VkMatmulKernels::Auto ? opts.matmul
+              : dev_->info().type == VK_PHYSICAL_DEVICE_TYPE_CPU ? VkMatmulKernels::PerRow : VkMatmulKernels::Gpu;
     alloc_ = std::make_unique<Allocator>(*dev_);
     pipelines_ = std::make_unique<PipelineSet>(*dev_, opts.pipeline_cache_path);
     return pipelines_->init();

@@ -15,9 +15,14 @@
 
 namespace loom {
 
+// Which matmul shaders run: GPU-style (mul_mat_vec for a few rows, the tiled
+// mul_mm beyond) or one invocation per weight row (mul_mat_rows, no barriers).
+enum class VkMatmulKernels { Auto, Gpu, PerRow };
+
 struct VulkanBackendOptions {
     vk::DeviceOptions device;
     std::string pipeline_cache_path;   // "" = no persistent cache
+    VkMatmulKernels matmul = VkMatmulKernels::Auto; // Auto: PerRow on CPU-type devices (lavapipe), else Gpu
     uint64_t max_buffer_bytes = 0;     // cap on one weight part (0: the device's storage-buffer range); tests
 };
 

@@ -21,6 +21,7 @@ public:
     Status new_session(const SessionParams &params, std::unique_ptr<Session> *out) const override;
 
     const Device &device() const { return *dev_; }
+    VkMatmulKernels matmul_kernels() const { return matmul_; }
     PipelineSet &pipelines() const { return *pipelines_; }
 
 private:
@@ -28,6 +29,7 @@ private:
 
     std::unique_ptr<Device> dev_;
     uint64_t max_buffer_bytes_ = 0;
+    VkMatmulKernels matmul_ = VkMatmulKernels::Gpu;
     std::unique_ptr<Allocator> alloc_;           // weights
     std::unique_ptr<PipelineSet> pipelines_;
     std::vector<std::unique_ptr<VkTensor>> weights_;

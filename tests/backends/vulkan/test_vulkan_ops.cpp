@@ -18,9 +18,9 @@ namespace {
 
 struct Run {
     std::unique_ptr<loom::Session> s;
-    Run() {
+    explicit Run(loom::Backend &b = vktest::backend()) {
         loom::SessionParams sp;
-        REQUIRE(vktest::backend().new_session(sp, &s).is_ok());
+        REQUIRE(b.new_session(sp, &s).is_ok());
     }
     Tensor *tensor(loom_type type, int64_t cols, int64_t rows, const void *data = nullptr, size_t size = 0) {
         Tensor *t = nullptr;
@@ -43,9 +43,10 @@ struct Run {
     }
 };
 
-Tensor *weight(loom_type type, int64_t cols, int64_t rows, const std::vector<uint8_t> &bytes) {
+Tensor *weight(loom_type type, int64_t cols, int64_t rows, const std::vector<uint8_t> &bytes,
+               loom::Backend &b = vktest::backend()) {
     Tensor *w = nullptr;
-    loom::Status st = vktest::backend().create_weight(type, cols, rows, bytes.data(), &w);
+    loom::Status st = b.create_weight(type, cols, rows, bytes.data(), &w);
     INFO(st.message());
     REQUIRE(st.is_ok());
     return w;
@@ -65,9 +66,12 @@ void require_validation_clean() { REQUIRE(vktest::validation_messages() == 0); }
 // Tolerance: an f32 sum of k products (strided per thread, then a tree)
 // errs by at most ~k*2^-24*sum|w*x| in the worst case and ~sqrt(k)*2^-24 in
 // practice; 1e-5*sum|w*x| (= 168 ulp) bounds k <= 768 used here.
-TEST_CASE("mul_mat_vec_matches_reference_for_every_type") {
+// Both kernel families: mul_mat_rows (per-row, the default on CPU-type
+// devices) and mul_mat_vec + mul_mm (GPU style, tiled from 4 rows on).
+TEST_CASE("matmul_matches_reference_for_every_type_and_kernel") {
     std::mt19937 rng(1234);
-    Run run;
+    for (loom::Backend *backend : {&vktest::backend(), &vktest::gpu_kernels_backend()}) {
+    Run run(*backend);
     for (loom_type type : vktest::shader_types()) {
         const char *name = loom::type_traits(type)->name;
         for (int64_t k : test_lengths(type)) {
@@ -81,7 +85,7 @@ TEST_CASE("mul_mat_vec_matches_reference_for_every_type") {
                         goto next_type;
                     }
                     {
-                        Tensor *W = weight(type, k, n_out, bytes);
+                        Tensor *W = weight(type, k, n_out, bytes, *backend);
                         std::vector<float> x = vktest::random_floats(size_t(k * rows), rng);
                         std::vector<float> bias = vktest::random_floats(size_t(n_out), rng);
                         bool with_bias = rows != 1;
@@ -108,6 +112,7 @@ TEST_CASE("mul_mat_vec_matches_reference_for_every_type") {
             }
         }
     next_type:;
+    }
     }
     require_validation_clean();
 }

@@ -13,17 +13,21 @@
 
 namespace vktest {
 
-static std::unique_ptr<loom::Backend> g_backend;
+static std::unique_ptr<loom::Backend> g_backend, g_gpu_backend;
 
 loom::Backend &backend() { return *g_backend; }
+loom::Backend &gpu_kernels_backend() { return *g_gpu_backend; }
 const loom::vk::Device &device() { return *loom::vulkan_backend_device(g_backend.get()); }
-uint64_t validation_messages() { return device().validation_messages(); }
+uint64_t validation_messages() {
+    return device().validation_messages() + loom::vulkan_backend_device(g_gpu_backend.get())->validation_messages();
+}
 
 const std::vector<loom_type> &shader_types() {
     static const std::vector<loom_type> types = {
         LOOM_TYPE_F32,  LOOM_TYPE_F16,  LOOM_TYPE_BF16, LOOM_TYPE_Q4_0,   LOOM_TYPE_Q4_1,
         LOOM_TYPE_Q5_0, LOOM_TYPE_Q5_1, LOOM_TYPE_Q8_0, LOOM_TYPE_Q2_K,   LOOM_TYPE_Q3_K,
         LOOM_TYPE_Q4_K, LOOM_TYPE_Q5_K, LOOM_TYPE_Q6_K, LOOM_TYPE_IQ4_NL, LOOM_TYPE_IQ4_XS,
+        LOOM_TYPE_TQ1_0, LOOM_TYPE_TQ2_0,
     };
     return types;
 }
@@ -87,7 +91,14 @@ int main(int argc, char **argv) {
         // Without the validation layer the tests cannot prove "validation clean": a failure, not a skip.
         return s.code() == LOOM_ERR_UNSUPPORTED && s.message().find("validation") == std::string::npos ? 77 : 1;
     }
+    opts.matmul = loom::VkMatmulKernels::Gpu;
+    s = loom::create_vulkan_backend(opts, &vktest::g_gpu_backend);
+    if (!s) {
+        std::fprintf(stderr, "second Vulkan backend failed: %s\n", s.message().c_str());
+        return 1;
+    }
     int rc = Catch::Session().run(argc, argv);
+    vktest::g_gpu_backend.reset();
     vktest::g_backend.reset();
     return rc;
 }

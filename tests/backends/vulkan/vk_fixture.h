@@ -13,8 +13,11 @@
 
 namespace vktest {
 
-// The shared backend (created in main before any test runs).
+// The shared backend (created in main before any test runs), and a second
+// one on the same kind of device forced to the GPU-style matmul shaders
+// (mul_mat_vec / mul_mm) so both matmul paths are tested on any device.
 loom::Backend &backend();
+loom::Backend &gpu_kernels_backend();
 const loom::vk::Device &device();
 
 // Messages the validation layer has sent so far (tests REQUIRE zero).
