@@ -500,7 +500,8 @@ LOOM_API int32_t loom_model_n_ctx_train(const loom_model *model);
 /** The GGUF file behind the model (borrowed; lives as long as the model), for
  *  metadata access with the loom_gguf_* functions. NULL for NULL. */
 LOOM_API const struct loom_gguf *loom_model_gguf(const loom_model *model);
-/** Name of the backend the model runs on ("cpu", "vulkan"); static storage. */
+/** Name of the backend the model runs on ("cpu", "vulkan"); "none" for NULL
+ *  or a vocab-only model. Static storage. Thread-safe. */
 LOOM_API const char *loom_model_backend_name(const loom_model *model);
 /* END SECTION model */
 
@@ -748,10 +749,11 @@ typedef int (*loom_abort_fn)(void *user_data);
 typedef struct loom_context_params {
     size_t struct_size;          /* sizeof(loom_context_params) */
     uint32_t n_ctx;              /* KV cache cells (tokens over all sequences); 0: min(4096, training length) */
-    uint32_t n_batch;            /* most tokens one loom_decode may carry; default 512 */
-    uint32_t n_seq_max;          /* distinct sequence ids allowed, ids 0..n_seq_max-1; default 1 */
+    uint32_t n_batch;            /* most tokens one loom_decode may carry; default 512 (at most n_ctx) */
+    uint32_t n_seq_max;          /* distinct sequence ids allowed, ids 0..n_seq_max-1; default 1, at most 256 */
     int32_t n_threads;           /* CPU threads; 0 (default): the number of cores, at most 8 */
-    int32_t kv_type;             /* loom_type of the KV cache: F16 (default), F32 or Q8_0 */
+    int32_t kv_type;             /* loom_type of the KV cache: F16 (default), F32 or Q8_0 (needs
+                                    n_head_kv * head size to be a multiple of 32) */
     int32_t embeddings;          /* 1: keep the last hidden state (after the final norm) per output */
     loom_abort_fn abort_callback;/* optional */
     void *abort_user_data;
@@ -761,9 +763,12 @@ typedef struct loom_context_params {
 LOOM_API void loom_context_default_params(loom_context_params *params);
 
 /** Creates an inference context (KV cache and work buffers) over `model`.
- *  The model must outlive the context. Many contexts may share one model,
- *  each used by its own thread. Errors: INVALID_ARGUMENT (NULL model, bad
- *  params, vocab-only model), OUT_OF_MEMORY, BACKEND. */
+ *  `params` may be NULL for defaults. The model must outlive the context.
+ *  Many contexts may share one model, each used by its own thread (the model
+ *  is only read; each context has its own cache, buffers and worker threads).
+ *  Errors: INVALID_ARGUMENT (NULL model or out, bad params, vocab-only
+ *  model), UNSUPPORTED (Q8_0 cache on a model whose KV width is not a
+ *  multiple of 32), OUT_OF_MEMORY, BACKEND. */
 LOOM_API loom_status loom_context_new(const loom_model *model, const loom_context_params *params, loom_context **out);
 
 /** Frees a context. NULL is ignored. */
@@ -819,8 +824,12 @@ LOOM_API loom_status loom_kv_seq_pos_max(const loom_context *ctx, int32_t seq_id
 /** Serialises the context state into `buf` (`capacity` bytes); *size gets the
  *  size needed. Call with capacity 0 to size the buffer. Errors: INVALID_ARGUMENT, BUFFER_TOO_SMALL. */
 LOOM_API loom_status loom_state_save(const loom_context *ctx, void *buf, size_t capacity, size_t *size);
-/** Restores a state saved from a context with the same model and parameters.
- *  Errors: INVALID_ARGUMENT, FORMAT (not a loom state, or from another model/shape). */
+/** Restores a state saved from a context with the same model and the same
+ *  n_ctx, n_seq_max and kv_type. A state starts with a header (magic
+ *  "LOOMSTAT", format version, a fingerprint of the model's tensor table and
+ *  its shape) that is checked before anything changes; on any error the
+ *  context is left as it was. Errors: INVALID_ARGUMENT, FORMAT (not a loom
+ *  state, truncated, another version, model or shape). */
 LOOM_API loom_status loom_state_load(loom_context *ctx, const void *buf, size_t size);
 /** The same to and from a file. Errors: also IO. */
 LOOM_API loom_status loom_state_save_file(const loom_context *ctx, const char *path);
