@@ -57,6 +57,9 @@ size_t act_row_bytes(loom_type act_type, int64_t k);
 // across ISA levels; matmul results differ between levels only by f32
 // rounding (summation order, FMA).
 // Threads: every function here is reentrant; the backend splits n_rows.
+// For speed, give each call >= 8 rows (the prompt path keeps 8 weight rows
+// in the SIMD lanes) and give each thread consecutive row ranges (the
+// kernels prefetch 24 KiB ahead along the weight rows).
 
 // The best ISA this CPU and OS support, ignoring LOOM_CPU_ISA (tests walk
 // every level up to this one).

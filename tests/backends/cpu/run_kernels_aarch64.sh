@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Builds the CPU kernel parity test for aarch64 with Debian's cross compiler
+# and runs it under qemu-aarch64 (user mode). Every level the emulated CPU
+# has is checked against lib/quant's f32 decode; today that is the scalar
+# level (no NEON kernels yet: matmul_kernels falls back to scalar), so this
+# proves the reference and the dispatch build and agree on a 64-bit ARM,
+# strict-alignment-sensitive, FMA-contracting target.
+#
+#   apt-get install g++-aarch64-linux-gnu qemu-user
+#   tests/backends/cpu/run_kernels_aarch64.sh [OUT_DIR]
+#
+# Compiled directly (not a meson cross build): the test needs only
+# lib/common, lib/quant, backends/cpu/kernels and the header-only Catch2.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../../.." && pwd)
+out=${1:-$root/build-aarch64-kernels}
+[ $# -gt 0 ] && shift
+cxx=${CXX_AARCH64:-aarch64-linux-gnu-g++}
+command -v "$cxx" >/dev/null || { echo "no $cxx (apt-get install g++-aarch64-linux-gnu)" >&2; exit 77; }
+command -v qemu-aarch64 >/dev/null || { echo "no qemu-aarch64 (apt-get install qemu-user)" >&2; exit 77; }
+mkdir -p "$out"
+srcs=(
+    "$root"/lib/common/*.cpp
+    "$root"/lib/quant/*.cpp
+    "$root"/backends/cpu/kernels/cpuid.cpp
+    "$root"/backends/cpu/kernels/dispatch.cpp
+    "$root"/backends/cpu/kernels/interleaved.cpp
+    "$root"/backends/cpu/kernels/scalar_*.cpp
+    "$root"/tests/backends/cpu/test_kernels.cpp
+    "$root"/tests/support/catch_main.cpp
+)
+objs=()
+for s in "${srcs[@]}"; do
+    o=$out/$(echo "${s#$root/}" | tr / _).o
+    if [ ! -f "$o" ] || [ "$s" -nt "$o" ]; then
+        "$cxx" -std=c++17 -O2 -DLOOM_BUILDING -I"$root/include" -I"$root/lib" -I"$root/backends" -I"$root" \
+            -I"$root/tests/support" -c "$s" -o "$o"
+    fi
+    objs+=("$o")
+done
+"$cxx" -o "$out/test_cpu_kernels" "${objs[@]}" -static -pthread
+qemu-aarch64 "$out/test_cpu_kernels" "$@"
