@@ -4,6 +4,7 @@
 #include "vulkan/vulkan_session.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 
 namespace loom {
@@ -27,7 +28,12 @@ Status VulkanBackend::init(const VulkanBackendOptions &opts) {
     max_buffer_bytes_ = opts.max_buffer_bytes;
     // Lavapipe runs a workgroup's invocations as SIMD lanes on one core and a
     // barrier switches coroutines: the barrier-free per-row kernel wins there.
-    matmul_ = opts.matmul != VkMatmulKernels::Auto ? opts.matmul
+    // LOOM_VULKAN_MATMUL=gpu|rows overrides Auto (benchmarks, tuning).
+    const char *env = std::getenv("LOOM_VULKAN_MATMUL");
+    VkMatmulKernels want = opts.matmul;
+    if (want == VkMatmulKernels::Auto && env && !std::strcmp(env, "gpu")) want = VkMatmulKernels::Gpu;
+    if (want == VkMatmulKernels::Auto && env && !std::strcmp(env, "rows")) want = VkMatmulKernels::PerRow;
+    matmul_ = want != VkMatmulKernels::Auto ? want
               : dev_->info().type == VK_PHYSICAL_DEVICE_TYPE_CPU ? VkMatmulKernels::PerRow : VkMatmulKernels::Gpu;
     alloc_ = std::make_unique<Allocator>(*dev_);
     pipelines_ = std::make_unique<PipelineSet>(*dev_, opts.pipeline_cache_path);
