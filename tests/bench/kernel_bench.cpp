@@ -6,6 +6,7 @@
 // are thread CPU times (best of reps, busiest thread).
 //
 //   kernel_bench [--type Q4_K] [--isa avx2] [--k 896] [--rows 151936] [--acts 64] [--threads 2] [--reps 5]
+//                [--file 1]   (decode only, weights in a read-only file mapping)
 #include "cpu/kernels.h"
 #include "quant/quant.h"
 
@@ -17,6 +18,10 @@
 #include <string>
 #include <thread>
 #include <time.h>
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <vector>
 
 using loom::cpu::Isa;
@@ -28,6 +33,7 @@ struct Options {
     std::string type, isa;
     int64_t k = 896, rows = 151936, acts = 64;
     int threads = 2, reps = 5;
+    bool file_backed = false;
 };
 
 // Thread CPU time: the machine is shared, so wall time measures the
@@ -39,8 +45,8 @@ double cpu_now() {
 }
 
 // Best-of-reps seconds of one matmul split over threads by rows.
-double time_matmul(const MatmulKernels *mk, const Options &o, const std::vector<uint8_t> &w, size_t ws,
-                   const std::vector<uint8_t> &act, size_t as, int64_t n_act, std::vector<float> &out) {
+double time_matmul_ptr(const MatmulKernels *mk, const Options &o, const uint8_t *w, size_t ws,
+                       const std::vector<uint8_t> &act, size_t as, int64_t n_act, std::vector<float> &out) {
     double best = 1e30;
     for (int rep = 0; rep < o.reps; ++rep) {
         std::vector<std::thread> th;
@@ -51,7 +57,7 @@ double time_matmul(const MatmulKernels *mk, const Options &o, const std::vector<
                 const double t0 = cpu_now();
                 const int64_t r0 = t * chunk, r1 = std::min(o.rows, r0 + chunk);
                 for (int64_t r = r0; r < r1; r += 16) // the backend's task size
-                    mk->matmul(o.k, w.data() + r * ws, ws, std::min<int64_t>(16, r1 - r), act.data(), as, n_act,
+                    mk->matmul(o.k, w + r * ws, ws, std::min<int64_t>(16, r1 - r), act.data(), as, n_act,
                                out.data() + r, size_t(o.rows));
                 spent[size_t(t)] = cpu_now() - t0;
             });
@@ -59,6 +65,11 @@ double time_matmul(const MatmulKernels *mk, const Options &o, const std::vector<
         best = std::min(best, *std::max_element(spent.begin(), spent.end()));
     }
     return best;
+}
+
+double time_matmul(const MatmulKernels *mk, const Options &o, const std::vector<uint8_t> &w, size_t ws,
+                   const std::vector<uint8_t> &act, size_t as, int64_t n_act, std::vector<float> &out) {
+    return time_matmul_ptr(mk, o, w.data(), ws, act, as, n_act, out);
 }
 
 void bench_type(loom_type t, Isa isa, const Options &o) {
@@ -83,6 +94,23 @@ void bench_type(loom_type t, Isa isa, const Options &o) {
         mk->convert_act(x.data(), &act[j * as], o.k);
     }
     std::vector<float> out(size_t(o.rows) * o.acts);
+    if (o.file_backed) { // weights read from a mapped file, as the backend reads a GGUF
+        const std::string path = "/tmp/kernel_bench_weights.bin";
+        FILE *f = std::fopen(path.c_str(), "wb");
+        if (!f || std::fwrite(w.data(), 1, w.size(), f) != w.size()) return;
+        std::fclose(f);
+        const int fd = open(path.c_str(), O_RDONLY);
+        void *m = mmap(nullptr, w.size(), PROT_READ, MAP_PRIVATE, fd, 0);
+        close(fd);
+        unlink(path.c_str());
+        if (m == MAP_FAILED) return;
+        std::memcpy(&out[0], m, 4); // touch
+        const double tv = time_matmul_ptr(mk, o, static_cast<const uint8_t *>(m), ws, act, as, 1, out);
+        std::printf("%-8s %-7s decode %7.2f GB/s (%6.2f ms) from a file mapping\n", tt->name,
+                    loom::cpu::isa_name(isa), double(w.size()) / tv * 1e-9, tv * 1e3);
+        munmap(m, w.size());
+        return;
+    }
     const double tv = time_matmul(mk, o, w, ws, act, as, 1, out);
     const double tm = time_matmul(mk, o, w, ws, act, as, o.acts, out);
     std::printf("%-8s %-7s decode %7.2f GB/s (%6.2f ms)   prompt x%-3lld %8.2f Gdot/s (%7.2f ms)\n", tt->name,
@@ -103,6 +131,7 @@ int main(int argc, char **argv) {
         else if (a == "--acts") o.acts = std::atoll(v.c_str());
         else if (a == "--threads") o.threads = std::atoi(v.c_str());
         else if (a == "--reps") o.reps = std::atoi(v.c_str());
+        else if (a == "--file") o.file_backed = v == "1";
         else {
             std::fprintf(stderr, "unknown option %s\n", a.c_str());
             return 2;
