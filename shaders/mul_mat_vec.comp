@@ -1,9 +1,15 @@
 #version 450
 // y[col][row] = dot(W row `row`, x[col]) for a quantized W (decode path).
 // One workgroup per (row, column); its threads stride over the row's
-// 16-value chunks and reduce in shared memory.
+// 16-value chunks and reduce in shared memory. With -DUSE_SUBGROUP each
+// subgroup owns a row instead and reduces with subgroupAdd: no barrier, and
+// a workgroup covers WG / subgroup-size rows.
 #extension GL_EXT_control_flow_attributes : enable
 #extension GL_GOOGLE_include_directive : require
+#if defined(USE_SUBGROUP)
+#extension GL_KHR_shader_subgroup_basic : require
+#extension GL_KHR_shader_subgroup_arithmetic : require
+#endif
 #define WEIGHT_BINDING 0
 #include "dequant.glsl"
 
@@ -26,14 +32,12 @@ layout(push_constant) uniform P {
     uint has_bias;
 } p;
 
-shared float partial[WG];
-
-void main() {
-    uint row = gl_WorkGroupID.x, col = gl_WorkGroupID.y, tid = gl_LocalInvocationID.x;
+// The dot of one row with column `col`, strided over `step` lanes.
+float row_dot(uint row, uint col, uint lane, uint step) {
     uint rb = (p.w_row0 + row) * p.w_stride, xb = col * p.x_stride;
     float acc = 0.0;
     uint nc = chunks_of(p.k);
-    for (uint c = tid; c < nc; c += WG) {
+    for (uint c = lane; c < nc; c += step) {
         float v[16];
         dequant16(rb, c, p.k, v);
         uint xi = xb + 16u * c;
@@ -43,14 +47,38 @@ void main() {
             for (uint j = 0u; 16u * c + j < p.k; j++) acc += v[j] * x[xi + j];
         }
     }
-    partial[tid] = acc;
+    return acc;
+}
+
+void store(uint row, uint col, float acc) {
+    uint o = p.y_row0 + row;
+    y[col * p.y_stride + o] = acc + (p.has_bias != 0u ? bias[o] : 0.0);
+}
+
+#if defined(USE_SUBGROUP)
+layout(constant_id = 1) const uint ROWS = 8; // rows per workgroup (WG / the expected subgroup size)
+
+void main() {
+    // Looping over the workgroup's rows keeps it right whatever subgroup size the driver picks.
+    for (uint rr = gl_SubgroupID; rr < ROWS; rr += gl_NumSubgroups) {
+        uint row = gl_WorkGroupID.x * ROWS + rr;
+        if (row >= p.n_rows) break;
+        float acc = subgroupAdd(row_dot(row, gl_WorkGroupID.y, gl_SubgroupInvocationID, gl_SubgroupSize));
+        if (subgroupElect()) store(row, gl_WorkGroupID.y, acc);
+    }
+}
+#else
+shared float partial[WG];
+
+void main() {
+    uint row = gl_WorkGroupID.x, col = gl_WorkGroupID.y, tid = gl_LocalInvocationID.x;
+    if (row >= p.n_rows) return; // uniform across the workgroup
+    partial[tid] = row_dot(row, col, tid, WG);
     barrier();
     for (uint s = WG / 2u; s > 0u; s >>= 1) {
         if (tid < s) partial[tid] += partial[tid + s];
         barrier();
     }
-    if (tid == 0u && row < p.n_rows) {
-        uint o = p.y_row0 + row;
-        y[col * p.y_stride + o] = partial[0] + (p.has_bias != 0u ? bias[o] : 0.0);
-    }
+    if (tid == 0u) store(row, col, partial[0]);
 }
+#endif

@@ -73,6 +73,9 @@ static DeviceInfo describe(const VkFns &fns, VkPhysicalDevice pd, int index) {
     info.device_id = p2.properties.deviceID;
     info.api_version = p2.properties.apiVersion;
     info.subgroup_size = sub.subgroupSize;
+    info.subgroup_arithmetic = (sub.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) &&
+                               (sub.supportedOperations & VK_SUBGROUP_FEATURE_ARITHMETIC_BIT) &&
+                               (sub.supportedOperations & VK_SUBGROUP_FEATURE_BASIC_BIT);
     for (uint32_t i = 0; i < mem.memoryHeapCount; i++)
         if (mem.memoryHeaps[i].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT) info.device_local_bytes += mem.memoryHeaps[i].size;
     return info;

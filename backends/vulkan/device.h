@@ -22,6 +22,7 @@ struct DeviceInfo {
     uint32_t vendor_id = 0, device_id = 0, api_version = 0;
     uint64_t device_local_bytes = 0;
     uint32_t subgroup_size = 0;
+    bool subgroup_arithmetic = false; // subgroupAdd & co. in compute shaders
 };
 
 // Handles of a host application's own Vulkan objects (not owned by loom).

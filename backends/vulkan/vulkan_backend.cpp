@@ -26,6 +26,7 @@ VulkanBackend::~VulkanBackend() {
 Status VulkanBackend::init(const VulkanBackendOptions &opts) {
     LOOM_TRY(Device::create(opts.device, &dev_));
     max_buffer_bytes_ = opts.max_buffer_bytes;
+    subgroups_ = opts.subgroups;
     // Lavapipe runs a workgroup's invocations as SIMD lanes on one core and a
     // barrier switches coroutines: the barrier-free per-row kernel wins there.
     // LOOM_VULKAN_MATMUL=gpu|rows overrides Auto (benchmarks, tuning).

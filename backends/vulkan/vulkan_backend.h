@@ -23,6 +23,7 @@ struct VulkanBackendOptions {
     vk::DeviceOptions device;
     std::string pipeline_cache_path;   // "" = no persistent cache
     VkMatmulKernels matmul = VkMatmulKernels::Auto; // Auto: PerRow on CPU-type devices (lavapipe), else Gpu
+    bool subgroups = true;             // false: no subgroup-reduction shaders even where supported
     uint64_t max_buffer_bytes = 0;     // cap on one weight part (0: the device's storage-buffer range); tests
 };
 

@@ -51,8 +51,9 @@ Status VulkanSession::init() {
     return alloc_.alloc(MemKind::Device, 256, &dummy_);
 }
 
-Status VulkanSession::pipeline(const std::string &name, uint32_t wg, const Pipeline **out) {
-    return backend_.pipelines().get(name, wg, {}, out);
+Status VulkanSession::pipeline(const std::string &name, uint32_t wg, const Pipeline **out,
+                               const std::vector<uint32_t> &consts) {
+    return backend_.pipelines().get(name, wg, consts, out);
 }
 
 // --- memory -------------------------------------------------------------------
@@ -176,19 +177,28 @@ Status VulkanSession::matmul(Tensor *dst, const Tensor *w, const Tensor *src, co
     LOOM_TRY(need(rows <= kMaxGroups, "matmul", "too many rows for one dispatch"));
     // Few columns (decode): one workgroup per output, no reuse to gain.
     // More (prompt): 64 x 32 tiles that dequantize each weight once per tile.
-    // Per-row kernel: one invocation per weight row, 64 rows per workgroup.
-    const bool per_row = backend_.matmul_kernels() == VkMatmulKernels::PerRow;
-    const bool tiled = !per_row && rows >= kTiledMinRows;
-    const char *shader = per_row ? "mul_mat_rows_" : tiled ? "mul_mm_" : "mul_mat_vec_";
+    // Decode (few rows): a subgroup per weight row reduced with subgroupAdd
+    // where the device has it, else a workgroup per row. More rows: the
+    // per-row kernel (one invocation per weight row, CPU-type devices) or the tiles.
+    const DeviceInfo &dev = dev_.info();
+    const bool decode = rows < kTiledMinRows;
+    const bool sg = decode && backend_.subgroups() && dev.subgroup_arithmetic && dev.subgroup_size >= 4 && dev.subgroup_size <= 64;
+    const bool per_row = !sg && backend_.matmul_kernels() == VkMatmulKernels::PerRow;
+    const bool tiled = !per_row && !decode;
+    const uint32_t sg_rows = sg ? 64 / dev.subgroup_size : 1; // rows per 64-wide workgroup
+    const char *shader = sg ? "mul_mat_vec_sg_" : per_row ? "mul_mat_rows_" : tiled ? "mul_mm_" : "mul_mat_vec_";
     const Pipeline *p = nullptr;
-    LOOM_TRY(pipeline(shader + shader_type_suffix(w->type), per_row ? 64 : tiled ? 128 : 32, &p));
-    const int64_t slice = per_row ? int64_t(kMaxGroups) * 64 : tiled ? int64_t(kMaxGroups) * kTileRows : kMaxGroups;
+    LOOM_TRY(pipeline(shader + shader_type_suffix(w->type), sg || per_row ? 64 : tiled ? 128 : 32, &p,
+                      sg ? std::vector<uint32_t>{sg_rows} : std::vector<uint32_t>{}));
+    const int64_t slice = per_row ? int64_t(kMaxGroups) * 64
+                          : tiled ? int64_t(kMaxGroups) * kTileRows
+                                  : int64_t(kMaxGroups) * sg_rows;
     for (const VkTensor::Part &part : vt(w)->parts) {
         for (int64_t r0 = 0; r0 < part.rows; r0 += slice) {
             uint32_t n = uint32_t(std::min<int64_t>(slice, part.rows - r0));
             MatVecPush pc{uint32_t(w->ne[0]), n, uint32_t(rows), uint32_t(w->row_bytes), uint32_t(src->ne[0]),
                           uint32_t(dst->ne[0]), uint32_t(r0), uint32_t(part.row0 + r0), bias ? 1u : 0u};
-            uint32_t gx = per_row ? div_up(n, 64) : tiled ? div_up(n, kTileRows) : n;
+            uint32_t gx = per_row ? div_up(n, 64) : tiled ? div_up(n, kTileRows) : div_up(n, sg_rows);
             uint32_t gy = per_row ? 1 : tiled ? div_up(uint64_t(rows), kTileCols) : uint32_t(rows);
             LOOM_TRY(stream_.dispatch(*p, {part.buf, range(src), range(dst), bias ? range(bias) : dummy_}, &pc,
                                       sizeof pc, gx, gy));

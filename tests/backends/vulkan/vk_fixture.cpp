@@ -92,6 +92,7 @@ int main(int argc, char **argv) {
         return s.code() == LOOM_ERR_UNSUPPORTED && s.message().find("validation") == std::string::npos ? 77 : 1;
     }
     opts.matmul = loom::VkMatmulKernels::Gpu;
+    opts.subgroups = false; // the workgroup-reduction mul_mat_vec
     s = loom::create_vulkan_backend(opts, &vktest::g_gpu_backend);
     if (!s) {
         std::fprintf(stderr, "second Vulkan backend failed: %s\n", s.message().c_str());

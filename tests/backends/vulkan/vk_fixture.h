@@ -15,7 +15,9 @@ namespace vktest {
 
 // The shared backend (created in main before any test runs), and a second
 // one on the same kind of device forced to the GPU-style matmul shaders
-// (mul_mat_vec / mul_mm) so both matmul paths are tested on any device.
+// without subgroups (mul_mat_vec / mul_mm), so every matmul path is tested
+// on any device (the first takes mul_mat_vec_sg for decode and
+// mul_mat_rows or mul_mm for batches, by device type).
 loom::Backend &backend();
 loom::Backend &gpu_kernels_backend();
 const loom::vk::Device &device();
