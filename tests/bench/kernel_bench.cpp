@@ -7,6 +7,7 @@
 //
 //   kernel_bench [--type Q4_K] [--isa avx2] [--k 896] [--rows 151936] [--acts 64] [--threads 2] [--reps 5]
 //                [--file 1]   (decode only, weights in a read-only file mapping)
+//                [--sweep N]  (N decode tokens over Qwen2-0.5B shapes, mean CPU ms per token)
 #include "cpu/kernels.h"
 #include "quant/quant.h"
 
@@ -34,6 +35,7 @@ struct Options {
     int64_t k = 896, rows = 151936, acts = 64;
     int threads = 2, reps = 5;
     bool file_backed = false;
+    int sweep = 0; // > 0: that many Qwen2-0.5B-shaped decode tokens instead
 };
 
 // Thread CPU time: the machine is shared, so wall time measures the
@@ -118,6 +120,41 @@ void bench_type(loom_type t, Isa isa, const Options &o) {
                 double(o.rows) * o.acts * o.k / tm * 1e-9, tm * 1e3);
 }
 
+// One decode token of a Qwen2-0.5B-shaped model (24 layers of q,k,v,o,gate,
+// up,down + the 151936-row output), all weights of one type, one thread,
+// mean CPU ms per token over `reps` tokens (not the best: a token's cost).
+void sweep_qwen2_0_5b(loom_type t, Isa isa, int reps) {
+    const loom::TypeTraits *tt = loom::type_traits(t);
+    const MatmulKernels *mk = loom::cpu::matmul_kernels(t, isa);
+    struct Shape { int64_t k, n; };
+    std::vector<Shape> shapes;
+    for (int l = 0; l < 24; ++l)
+        for (Shape s : {Shape{896, 896}, Shape{896, 128}, Shape{896, 128}, Shape{896, 896}, Shape{896, 4864},
+                        Shape{896, 4864}, Shape{4864, 896}})
+            shapes.push_back(s);
+    shapes.push_back({896, 151936});
+    std::vector<std::vector<uint8_t>> ws;
+    size_t total = 0;
+    for (const Shape &s : shapes) {
+        ws.emplace_back(size_t(s.k / tt->block_size) * tt->block_bytes * size_t(s.n), uint8_t(0x11));
+        total += ws.back().size();
+    }
+    std::vector<float> x(4864, 0.5f), out(151936);
+    std::vector<uint8_t> act(loom::cpu::act_row_bytes(mk->act_type, 4864));
+    const double t0 = cpu_now();
+    for (int rep = 0; rep < reps; ++rep)
+        for (size_t i = 0; i < shapes.size(); ++i) {
+            const size_t wstride = ws[i].size() / size_t(shapes[i].n);
+            mk->convert_act(x.data(), act.data(), shapes[i].k);
+            for (int64_t r = 0; r < shapes[i].n; r += 16)
+                mk->matmul(shapes[i].k, ws[i].data() + r * wstride, wstride, std::min<int64_t>(16, shapes[i].n - r),
+                           act.data(), act.size(), 1, out.data() + r, out.size());
+        }
+    const double ms = (cpu_now() - t0) * 1e3 / reps;
+    std::printf("%-8s %-7s qwen2-0.5b token sweep: %.1f MB, %.2f ms/token CPU, %.2f GB/s\n", tt->name,
+                loom::cpu::isa_name(isa), total * 1e-6, ms, total / ms * 1e-6);
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -132,6 +169,7 @@ int main(int argc, char **argv) {
         else if (a == "--threads") o.threads = std::atoi(v.c_str());
         else if (a == "--reps") o.reps = std::atoi(v.c_str());
         else if (a == "--file") o.file_backed = v == "1";
+        else if (a == "--sweep") o.sweep = std::atoi(v.c_str());
         else {
             std::fprintf(stderr, "unknown option %s\n", a.c_str());
             return 2;
@@ -148,7 +186,8 @@ int main(int argc, char **argv) {
         for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512}) {
             if (int(isa) > int(loom::cpu::detected_isa())) continue;
             if (!o.isa.empty() && o.isa != loom::cpu::isa_name(isa)) continue;
-            bench_type(t, isa, o);
+            if (o.sweep > 0) sweep_qwen2_0_5b(t, isa, o.sweep);
+            else bench_type(t, isa, o);
         }
     }
     return 0;
