@@ -42,6 +42,7 @@ uint64_t model_fingerprint(const loom_context &ctx) {
 struct Writer {
     std::vector<uint8_t> *out;
     void bytes(const void *p, size_t n) {
+        if (!n) return;
         const uint8_t *b = static_cast<const uint8_t *>(p);
         out->insert(out->end(), b, b + n);
     }
@@ -52,7 +53,7 @@ struct Reader {
     const uint8_t *p, *end;
     Status bytes(void *dst, size_t n, const char *what) {
         if (size_t(end - p) < n) return error(LOOM_ERR_FORMAT, "loom state: truncated in %s", what);
-        std::memcpy(dst, p, n);
+        if (n) std::memcpy(dst, p, n);
         p += n;
         return Status::ok();
     }

@@ -11,8 +11,11 @@ namespace fixture {
 std::unique_ptr<Model> load(const tinymodel::Spec &spec, loom_status *status) {
     auto m = std::make_unique<Model>();
     m->bytes = tinymodel::build(spec);
+    loom_model_params p;
+    loom_model_default_params(&p);
+    p.backend = LOOM_BACKEND_CPU;   // these tests pin the CPU backend
     loom_status st = m->bytes.empty() ? LOOM_ERR_INTERNAL
-                                      : loom_model_load_from_memory(m->bytes.data(), m->bytes.size(), nullptr, &m->m);
+                                      : loom_model_load_from_memory(m->bytes.data(), m->bytes.size(), &p, &m->m);
     if (status) *status = st;
     return m;
 }

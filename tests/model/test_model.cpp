@@ -163,6 +163,7 @@ TEST_CASE("load_progress_rises_to_one_and_can_cancel", "[model]") {
     ProgressLog log;
     loom_model_params p;
     loom_model_default_params(&p);
+    p.backend = LOOM_BACKEND_CPU;
     p.progress = on_progress;
     p.progress_user_data = &log;
     loom_model *m = nullptr;
