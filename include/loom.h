@@ -135,7 +135,7 @@ LOOM_API void loom_set_log_callback(loom_log_fn fn, void *user_data);
 /* ========================================================================= */
 /* Tensor types and the reference codecs                                      */
 /* ========================================================================= */
-/* SECTION quant: owned by lib/quant (see lib/quant/README in the code). */
+/* SECTION quant: owned by lib/quant (exactness per type: lib/quant/quant.h). */
 
 /** GGML tensor types, numbered as in the GGUF format. */
 typedef enum loom_type {
