@@ -44,6 +44,7 @@ struct Tensor {
 // Per-context options a session is created with.
 struct SessionParams {
     int n_threads = 1;        // CPU worker threads (a GPU backend may ignore it)
+    bool fast_matmul = false; // one 8-bit activation pass instead of value + residual (CPU)
 };
 
 enum class RopeMode { Neox, Normal };

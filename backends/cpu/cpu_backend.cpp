@@ -43,7 +43,9 @@ Status check_i32(const char *op, const Tensor *t, int64_t n) {
 
 class CpuSession final : public Session {
 public:
-    explicit CpuSession(int n_threads) : pool_(n_threads) { scratch_.per_worker.resize(static_cast<size_t>(n_threads)); }
+    CpuSession(int n_threads, bool fast_matmul) : pool_(n_threads), fast_matmul_(fast_matmul) {
+        scratch_.per_worker.resize(static_cast<size_t>(n_threads));
+    }
 
     Status alloc(loom_type type, int64_t cols, int64_t rows, Tensor **out) override {
         std::unique_ptr<CpuTensor> t;
@@ -106,7 +108,8 @@ public:
         LOOM_TRY(check_f32("matmul input", src, w->ne[0], rows));
         LOOM_TRY(check_f32("matmul output", dst, w->ne[1], rows));
         if (bias) LOOM_TRY(check_f32("matmul bias", bias, w->ne[1], 1));
-        record([=] { op_matmul(pool_, scratch_, cpu(dst), cpu(w), cpu(src), bias ? cpu(bias) : nullptr, rows); });
+        record([=] { op_matmul(pool_, scratch_, cpu(dst), cpu(w), cpu(src), bias ? cpu(bias) : nullptr, rows,
+                                 fast_matmul_); });
         return Status::ok();
     }
 
@@ -169,6 +172,7 @@ private:
     }
 
     ThreadPool pool_;
+    bool fast_matmul_;     // SessionParams::fast_matmul
     Scratch scratch_;
     std::vector<std::unique_ptr<CpuTensor>> tensors_;
     std::vector<std::function<void()>> ops_;
@@ -206,7 +210,7 @@ public:
 
     Status new_session(const SessionParams &params, std::unique_ptr<Session> *out) const override {
         int n = std::max(1, std::min(params.n_threads, 256));
-        *out = std::make_unique<CpuSession>(n);
+        *out = std::make_unique<CpuSession>(n, params.fast_matmul);
         return Status::ok();
     }
 

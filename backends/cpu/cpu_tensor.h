@@ -48,7 +48,7 @@ void op_kv_store(ThreadPool &pool, CpuTensor *cache, const CpuTensor *src, const
 void op_swiglu(ThreadPool &pool, CpuTensor *dst, const CpuTensor *gate, const CpuTensor *up, int64_t rows);
 void op_add(ThreadPool &pool, CpuTensor *dst, const CpuTensor *a, const CpuTensor *b, int64_t rows);
 void op_matmul(ThreadPool &pool, Scratch &scratch, CpuTensor *dst, const CpuTensor *w, const CpuTensor *src,
-               const CpuTensor *bias, int64_t rows);
+               const CpuTensor *bias, int64_t rows, bool one_pass);   // one_pass: one 8-bit activation pass
 
 struct AttentionArgs {
     int n_head, n_head_kv, head_dim;

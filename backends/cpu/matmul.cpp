@@ -60,9 +60,9 @@ void convert_two_part(ThreadPool &pool, Scratch &scratch, const MatmulKernels &k
 }
 
 void matmul_kernel(ThreadPool &pool, Scratch &scratch, const MatmulKernels &kern, CpuTensor *dst, const CpuTensor *w,
-                   const CpuTensor *src, int64_t rows) {
+                   const CpuTensor *src, int64_t rows, bool one_pass) {
     const int64_t k = w->ne[0], n_out = w->ne[1];
-    const bool two_part = kern.act_type != LOOM_TYPE_F32;
+    const bool two_part = kern.act_type != LOOM_TYPE_F32 && !one_pass;
     const int64_t n_act = two_part ? 2 * rows : rows;
     const size_t act_stride = act_row_bytes(kern.act_type, k);
     if (scratch.shared.size() < act_stride * static_cast<size_t>(n_act))
@@ -92,10 +92,10 @@ void matmul_kernel(ThreadPool &pool, Scratch &scratch, const MatmulKernels &kern
 } // namespace
 
 void op_matmul(ThreadPool &pool, Scratch &scratch, CpuTensor *dst, const CpuTensor *w, const CpuTensor *src,
-               const CpuTensor *bias, int64_t rows) {
+               const CpuTensor *bias, int64_t rows, bool one_pass) {
     const MatmulKernels *kern = matmul_kernels(w->type, active_isa());
     if (kern && kern->matmul && kern->convert_act)
-        matmul_kernel(pool, scratch, *kern, dst, w, src, rows);
+        matmul_kernel(pool, scratch, *kern, dst, w, src, rows, one_pass);
     else
         matmul_dequant(pool, scratch, dst, w, src, rows);
     if (!bias) return;

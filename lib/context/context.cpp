@@ -28,6 +28,9 @@ Status resolve_params(const Model &m, loom_context_params *p) {
     if (p->n_threads > 256) return error(LOOM_ERR_INVALID_ARGUMENT, "n_threads %d exceeds 256", p->n_threads);
     if (p->kv_type != LOOM_TYPE_F16 && p->kv_type != LOOM_TYPE_F32 && p->kv_type != LOOM_TYPE_Q8_0)
         return error(LOOM_ERR_INVALID_ARGUMENT, "kv_type %d: the KV cache is F16, F32 or Q8_0", p->kv_type);
+    if (p->matmul_precision != LOOM_MATMUL_EXACT && p->matmul_precision != LOOM_MATMUL_FAST)
+        return error(LOOM_ERR_INVALID_ARGUMENT, "matmul_precision %d: it is LOOM_MATMUL_EXACT or LOOM_MATMUL_FAST",
+                     p->matmul_precision);
     if (p->kv_type == LOOM_TYPE_Q8_0 && h.kv_dim() % 32 != 0)
         return error(LOOM_ERR_UNSUPPORTED, "a Q8_0 KV cache needs the KV width (%d) to be a multiple of 32", h.kv_dim());
     return Status::ok();
@@ -119,6 +122,7 @@ Status context_create(const loom_model *model, const loom_context_params &params
     LOOM_TRY(resolve_params(*ctx->m, &ctx->params));
     SessionParams sp;
     sp.n_threads = ctx->params.n_threads;
+    sp.fast_matmul = ctx->params.matmul_precision == LOOM_MATMUL_FAST;
     LOOM_TRY(ctx->m->backend().new_session(sp, &ctx->session));
     LOOM_TRY(ctx->m->alloc_buffers(*ctx->session, ctx->params.n_ctx, ctx->params.n_batch,
                                    static_cast<loom_type>(ctx->params.kv_type), &ctx->buf));
