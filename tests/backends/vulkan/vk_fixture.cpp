@@ -5,6 +5,8 @@
 
 #include "quant/quant.h"
 
+#include <dlfcn.h>
+
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -12,6 +14,16 @@
 #include <memory>
 
 namespace vktest {
+
+// The Vulkan loader dlclose()s drivers and layers at vkDestroyInstance; what
+// they keep until exit then has no module name, and LeakSanitizer's
+// suppressions (tests/support/lsan.supp) cannot match it. Pinning them with
+// RTLD_NODELETE keeps their names. Missing libraries are simply skipped.
+static const bool g_drivers_pinned = [] {
+    for (const char *lib : {"libvulkan_lvp.so", "libVkLayer_khronos_validation.so", "libVkLayer_MESA_device_select.so"})
+        dlopen(lib, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
+    return true;
+}();
 
 static std::unique_ptr<loom::Backend> g_backend, g_gpu_backend;
 
