@@ -16,17 +16,6 @@ void widen_cache(ThreadPool &pool, const CpuTensor *cache, int64_t n, float *dst
     pool.parallel_for(n, [&](int64_t c, int) { dequantize_row(cache, c, dst + c * w); });
 }
 
-// Eight partial sums, so the compiler can keep them in one vector register.
-float dot(const float *a, const float *b, int n) {
-    float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-    int i = 0;
-    for (; i + 8 <= n; i += 8)
-        for (int l = 0; l < 8; l++) acc[l] += a[i + l] * b[i + l];
-    float s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-    for (; i < n; i++) s += a[i] * b[i];
-    return s;
-}
-
 } // namespace
 
 void op_attention(ThreadPool &pool, Scratch &scratch, CpuTensor *out, const CpuTensor *q, const CpuTensor *k,
@@ -48,7 +37,7 @@ void op_attention(ThreadPool &pool, Scratch &scratch, CpuTensor *out, const CpuT
         float *o = out->f32_row(i) + static_cast<size_t>(h) * d;
         float mx = -INFINITY;
         for (int64_t c = 0; c < a.n_kv; c++) {
-            scores[c] = m[c] == -INFINITY ? -INFINITY : a.scale * dot(qi, kf + c * kv_w + g * d, d) + m[c];
+            scores[c] = m[c] == -INFINITY ? -INFINITY : a.scale * dot_f32(qi, kf + c * kv_w + g * d, d) + m[c];
             if (scores[c] > mx) mx = scores[c];
         }
         std::memset(o, 0, sizeof(float) * static_cast<size_t>(d));
