@@ -7,6 +7,10 @@
 #include <cpuid.h>
 #include <cstdint>
 #endif
+#if defined(__aarch64__) && defined(__linux__)
+#include <asm/hwcap.h>
+#include <sys/auxv.h>
+#endif
 
 namespace loom::cpu {
 
@@ -50,6 +54,7 @@ Isa probe_isa() {
 
 #else
 
+// aarch64: Advanced SIMD is part of the base architecture.
 Isa probe_isa() {
 #if defined(__aarch64__)
     return Isa::Neon;
@@ -58,6 +63,13 @@ Isa probe_isa() {
 #endif
 }
 
+#endif
+
+#if defined(__aarch64__) && defined(__linux__)
+// The kernel reports the dotprod extension (SDOT/UDOT) in AT_HWCAP.
+bool arm_has_dotprod() { return (getauxval(AT_HWCAP) & HWCAP_ASIMDDP) != 0; }
+#else
+bool arm_has_dotprod() { return false; }
 #endif
 
 } // namespace loom::cpu

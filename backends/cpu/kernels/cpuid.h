@@ -8,4 +8,8 @@ namespace loom::cpu {
 // The highest ISA level usable here (no environment override).
 Isa probe_isa();
 
+// aarch64 Linux: whether the CPU has the dotprod extension (HWCAP_ASIMDDP);
+// false elsewhere. Picks the Neon level's build (arm_neon.cpp).
+bool arm_has_dotprod();
+
 } // namespace loom::cpu

@@ -22,6 +22,7 @@ mkdir -p "$out"
 srcs=(
     "$root"/lib/common/*.cpp
     "$root"/lib/quant/*.cpp
+    "$root"/backends/cpu/kernels/arm_*.cpp
     "$root"/backends/cpu/kernels/cpuid.cpp
     "$root"/backends/cpu/kernels/dispatch.cpp
     "$root"/backends/cpu/kernels/interleaved.cpp
@@ -29,14 +30,27 @@ srcs=(
     "$root"/tests/backends/cpu/test_kernels.cpp
     "$root"/tests/support/catch_main.cpp
 )
+# An object is rebuilt when it is missing or older than its source or any
+# project header it included (the compiler's -MMD list).
+stale() {
+    [ -f "$1" ] && [ -f "$1.d" ] || return 0
+    local dep
+    for dep in $(sed -e 's/^[^:]*://' -e 's/\\$//' "$1.d"); do [ "$dep" -nt "$1" ] && return 0; done
+    return 1
+}
 objs=()
 for s in "${srcs[@]}"; do
     o=$out/$(echo "${s#$root/}" | tr / _).o
-    if [ ! -f "$o" ] || [ "$s" -nt "$o" ]; then
-        "$cxx" -std=c++17 -O2 -DLOOM_BUILDING -I"$root/include" -I"$root/lib" -I"$root/backends" -I"$root" \
-            -I"$root/tests/support" -c "$s" -o "$o"
+    if stale "$o"; then
+        "$cxx" -std=c++17 -O2 -Wall -Wextra -DLOOM_BUILDING -I"$root/include" -I"$root/lib" -I"$root/backends" \
+            -I"$root" -I"$root/tests/support" -MMD -MF "$o.d" -c "$s" -o "$o"
     fi
     objs+=("$o")
 done
 "$cxx" -o "$out/test_cpu_kernels" "${objs[@]}" -static -pthread
-qemu-aarch64 "$out/test_cpu_kernels" "$@"
+# The Neon level runs its dotprod build where the CPU has sdot: "max" has it
+# (and i8mm), the Cortex-A53 (armv8.0) does not, so both builds are checked.
+for cpu in ${LOOM_QEMU_CPUS:-max cortex-a53}; do
+    echo "== qemu-aarch64 -cpu $cpu"
+    qemu-aarch64 -cpu "$cpu" "$out/test_cpu_kernels" "$@"
+done

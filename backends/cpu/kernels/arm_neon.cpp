@@ -1,0 +1,39 @@
+// The baseline ARM level (armv8-a Advanced SIMD, present on every aarch64
+// CPU): the ARM kernels compiled without extensions, and the level's entry
+// point, which hands out the dotprod build (arm_dotprod.cpp) instead where
+// the CPU has sdot (cpuid.cpp).
+#include "cpu/kernels/blocks.h"
+#include "cpu/kernels/cpuid.h"
+#include "cpu/kernels/simd_tables.h"
+
+#include <arm_neon.h>
+
+#include <cstddef>
+#include <cstdint>
+
+#define LOOM_ARM_DOTPROD 0
+
+namespace loom::cpu {
+namespace {
+
+constexpr int kTileR = 4; // 32 q registers: 4 x 2 accumulators + weights, activations, widening temporaries
+constexpr int kTileC = 2;
+
+#include "cpu/kernels/arm_common.h"
+#include "cpu/kernels/arm_skeleton.h"
+#include "cpu/kernels/arm_legacy.h"
+#include "cpu/kernels/arm_kquants.h"
+#include "cpu/kernels/arm_float.h"
+#include "cpu/kernels/arm_quantize.h"
+#include "cpu/kernels/arm_table.h"
+
+} // namespace
+
+const MatmulKernels *neon_baseline_kernels(loom_type t) { return arm_table(t); }
+
+const MatmulKernels *neon_kernels(loom_type t) {
+    static const bool dotprod = arm_has_dotprod();
+    return dotprod ? neon_dotprod_kernels(t) : neon_baseline_kernels(t);
+}
+
+} // namespace loom::cpu
