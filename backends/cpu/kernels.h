@@ -60,6 +60,14 @@ size_t act_row_bytes(loom_type act_type, int64_t k);
 // For speed, give each call >= 8 rows (the prompt path keeps 8 weight rows
 // in the SIMD lanes) and give each thread consecutive row ranges (the
 // kernels prefetch 24 KiB ahead along the weight rows).
+// Neon (aarch64; always present there): the same SIMD coverage as Avx2/Avx512
+// (F32/F16/BF16, the legacy types, Q2_K..Q6_K, IQ4_XS; the rest generic),
+// signed int8 dot products with sdot where the CPU has the dotprod extension
+// (HWCAP_ASIMDDP; arm_dotprod.cpp), else smull + sadalp (arm_neon.cpp), both
+// bit-identical in convert_act and exact in the integer sums. No software
+// prefetch and no 8-row prompt path there yet (i8mm unused); not measured on
+// ARM hardware. Tested under qemu-aarch64 with and without dotprod
+// (tests/backends/cpu/run_kernels_aarch64.sh, run by CI).
 
 // The best ISA this CPU and OS support, ignoring LOOM_CPU_ISA (tests walk
 // every level up to this one).

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Builds the CPU kernel parity test for aarch64 with Debian's cross compiler
-# and runs it under qemu-aarch64 (user mode). Every level the emulated CPU
-# has is checked against lib/quant's f32 decode; today that is the scalar
-# level (no NEON kernels yet: matmul_kernels falls back to scalar), so this
-# proves the reference and the dispatch build and agree on a 64-bit ARM,
-# strict-alignment-sensitive, FMA-contracting target.
+# and runs it under qemu-aarch64 (user mode), twice: on qemu's "max" CPU
+# (dotprod and i8mm: the Neon level runs arm_dotprod.cpp) and on a
+# Cortex-A53 (armv8.0: the Neon level runs the baseline arm_neon.cpp build).
+# Each run checks the scalar and Neon levels against lib/quant's f32 decode
+# and each other (tests/backends/cpu/test_kernels.cpp), on a 64-bit ARM,
+# FMA-contracting target. LOOM_QEMU_CPUS="..." picks other CPUs.
+# Exits 77 (skipped) only when the cross compiler or qemu is missing; any
+# test failure fails the script. CI runs it (.ci/run).
 #
 #   apt-get install g++-aarch64-linux-gnu qemu-user
 #   tests/backends/cpu/run_kernels_aarch64.sh [OUT_DIR]
