@@ -1,0 +1,58 @@
+// The CPU thread pool: every task of every job runs exactly once, on a valid
+// worker index, whether the workers are spinning (back-to-back jobs) or
+// asleep (jobs further apart than the spin window).
+#include "cpu/thread_pool.h"
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+#include <vector>
+
+using loom::cpu::ThreadPool;
+
+namespace {
+
+// Runs `jobs` jobs of varying size; checks every task ran once per job.
+void run_jobs(ThreadPool &pool, int jobs, std::chrono::microseconds gap) {
+    for (int j = 0; j < jobs; j++) {
+        const int64_t n = 1 + (j * 7) % 37;
+        std::vector<std::atomic<int>> hits(static_cast<size_t>(n));
+        std::atomic<int> bad_worker{0};
+        pool.parallel_for(n, [&](int64_t t, int worker) {
+            hits[static_cast<size_t>(t)].fetch_add(1);
+            if (worker < 0 || worker >= pool.size()) bad_worker.fetch_add(1);
+        });
+        for (int64_t t = 0; t < n; t++) REQUIRE(hits[static_cast<size_t>(t)].load() == 1);
+        REQUIRE(bad_worker.load() == 0);
+        if (gap.count()) std::this_thread::sleep_for(gap);
+    }
+}
+
+} // namespace
+
+TEST_CASE("back_to_back_jobs_run_every_task_once", "[thread_pool]") {
+    for (int threads : {1, 2, 3, 5}) {
+        ThreadPool pool(threads);
+        REQUIRE(pool.size() == threads);
+        run_jobs(pool, 500, std::chrono::microseconds(0));
+    }
+}
+
+TEST_CASE("jobs_after_the_workers_sleep_run_every_task_once", "[thread_pool]") {
+    ThreadPool pool(3);
+    run_jobs(pool, 20, std::chrono::microseconds(4 * ThreadPool::kSpinMicros));
+}
+
+TEST_CASE("uneven_tasks_are_shared_between_workers", "[thread_pool]") {
+    ThreadPool pool(2);
+    std::atomic<int> by_worker[2] = {{0}, {0}};
+    // Tasks long enough that the second thread (awake, spinning) claims some.
+    pool.parallel_for(64, [&](int64_t, int worker) {
+        by_worker[worker].fetch_add(1);
+        std::this_thread::sleep_for(std::chrono::microseconds(300));
+    });
+    REQUIRE(by_worker[0].load() + by_worker[1].load() == 64);
+    REQUIRE(by_worker[1].load() > 0);
+}
