@@ -14,6 +14,7 @@
 #pragma GCC push_options
 #pragma GCC target("arch=armv8.2-a+dotprod")
 #define LOOM_ARM_DOTPROD 1
+#define LOOM_ARM_I8MM 0
 
 namespace loom::cpu {
 namespace {

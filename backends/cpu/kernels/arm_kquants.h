@@ -32,6 +32,16 @@ struct KDec<true> {
     KScales s;
 };
 
+// sum_g mn[g] * bsums[g] over the 16 groups of 16 (exact: |mn| < 64, |bsums| <= 16*127).
+inline int32_t min_sum(const int16_t mn[16], const int16_t bsums[16]) {
+    const int16x8_t b0 = vld1q_s16(bsums), b1 = vld1q_s16(bsums + 8);
+    const int16x8_t m0 = vld1q_s16(mn), m1 = vld1q_s16(mn + 8);
+    int32x4_t s = vmull_s16(vget_low_s16(b0), vget_low_s16(m0));
+    s = vmlal_high_s16(s, b0, m0);
+    s = vmlal_s16(s, vget_low_s16(b1), vget_low_s16(m1));
+    return vaddvq_s32(vmlal_high_s16(s, b1, m1));
+}
+
 template <class F>
 struct KQuant {
     using W = typename F::W;
@@ -39,6 +49,7 @@ struct KQuant {
     template <bool Many>
     using Dec = KDec<Many>;
     static constexpr int kValues = kQKK;
+    static constexpr bool kHasMin = F::kHasMin;
 
     static void decode(const W &b, KDec<false> &o) {
         o.blk = &b;
@@ -82,15 +93,7 @@ struct KQuant {
             }
         }
         float sum = o.s.d * static_cast<float>(vaddvq_s32(isum));
-        if (F::kHasMin) {
-            const int16x8_t b0 = vld1q_s16(a.bsums), b1 = vld1q_s16(a.bsums + 8);
-            const int16x8_t m0 = vld1q_s16(o.s.mn), m1 = vld1q_s16(o.s.mn + 8);
-            int32x4_t mins = vmull_s16(vget_low_s16(b0), vget_low_s16(m0));
-            mins = vmlal_high_s16(mins, b0, m0);
-            mins = vmlal_s16(mins, vget_low_s16(b1), vget_low_s16(m1));
-            mins = vmlal_high_s16(mins, b1, m1);
-            sum -= o.s.dmin * static_cast<float>(vaddvq_s32(mins));
-        }
+        if (F::kHasMin) sum -= o.s.dmin * static_cast<float>(min_sum(o.s.mn, a.bsums));
         extra += a.d * sum;
     }
 };

@@ -24,6 +24,7 @@ struct Legacy {
     using Dec = LegacyDec;
     using Act = LegacyAct;
     static constexpr int kValues = kQK;
+    static constexpr bool kHasMin = kMin;
 
     static Act prep(const A &a) {
         Act p;
@@ -31,14 +32,14 @@ struct Legacy {
         p.x1 = vld1q_s8(a.qs + 16);
         p.d = half(a.d);
         p.s = 0.0f;
-        if constexpr (kMin) p.s = half(a.s);
+        if constexpr (kHasMin) p.s = half(a.s);
         return p;
     }
     static void decode(const W &b, LegacyDec &o) { Decode(b, o); }
     static void dot(const LegacyDec &o, const A &, const Act &p, float32x4_t &acc, float &extra) {
         const int32x4_t i = dot_s8(dot_s8(vdupq_n_s32(0), o.q0, p.x0), o.q1, p.x1);
         acc = vfmaq_n_f32(acc, vcvtq_f32_s32(i), o.d * p.d);
-        if constexpr (kMin) extra += o.m * p.s;
+        if constexpr (kHasMin) extra += o.m * p.s;
     }
 };
 

@@ -1,7 +1,8 @@
 // The baseline ARM level (armv8-a Advanced SIMD, present on every aarch64
 // CPU): the ARM kernels compiled without extensions, and the level's entry
 // point, which hands out the dotprod build (arm_dotprod.cpp) instead where
-// the CPU has sdot (cpuid.cpp).
+// the CPU has sdot, and the i8mm build (arm_i8mm.cpp) where it also has
+// smmla (cpuid.cpp).
 #include "cpu/kernels/blocks.h"
 #include "cpu/kernels/cpuid.h"
 #include "cpu/kernels/simd_tables.h"
@@ -12,6 +13,7 @@
 #include <cstdint>
 
 #define LOOM_ARM_DOTPROD 0
+#define LOOM_ARM_I8MM 0
 
 namespace loom::cpu {
 namespace {
@@ -32,8 +34,8 @@ constexpr int kTileC = 2;
 const MatmulKernels *neon_baseline_kernels(loom_type t) { return arm_table(t); }
 
 const MatmulKernels *neon_kernels(loom_type t) {
-    static const bool dotprod = arm_has_dotprod();
-    return dotprod ? neon_dotprod_kernels(t) : neon_baseline_kernels(t);
+    static const bool dotprod = arm_has_dotprod(), i8mm = dotprod && arm_has_i8mm();
+    return i8mm ? neon_i8mm_kernels(t) : dotprod ? neon_dotprod_kernels(t) : neon_baseline_kernels(t);
 }
 
 } // namespace loom::cpu

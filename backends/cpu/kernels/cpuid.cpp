@@ -68,8 +68,11 @@ Isa probe_isa() {
 #if defined(__aarch64__) && defined(__linux__)
 // The kernel reports the dotprod extension (SDOT/UDOT) in AT_HWCAP.
 bool arm_has_dotprod() { return (getauxval(AT_HWCAP) & HWCAP_ASIMDDP) != 0; }
+// ... and the int8 matrix multiply extension (SMMLA) in AT_HWCAP2.
+bool arm_has_i8mm() { return (getauxval(AT_HWCAP2) & HWCAP2_I8MM) != 0; }
 #else
 bool arm_has_dotprod() { return false; }
+bool arm_has_i8mm() { return false; }
 #endif
 
 } // namespace loom::cpu

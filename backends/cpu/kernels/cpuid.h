@@ -11,5 +11,7 @@ Isa probe_isa();
 // aarch64 Linux: whether the CPU has the dotprod extension (HWCAP_ASIMDDP);
 // false elsewhere. Picks the Neon level's build (arm_neon.cpp).
 bool arm_has_dotprod();
+// aarch64 Linux: whether the CPU has the i8mm extension (HWCAP2_I8MM).
+bool arm_has_i8mm();
 
 } // namespace loom::cpu

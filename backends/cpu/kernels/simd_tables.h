@@ -9,7 +9,7 @@
 #else
 #define LOOM_KERNELS_X86 0
 #endif
-#if defined(__aarch64__) // arm_neon.cpp + arm_dotprod.cpp (kernels/meson.build)
+#if defined(__aarch64__) // arm_neon.cpp, arm_dotprod.cpp, arm_i8mm.cpp (kernels/meson.build)
 #define LOOM_KERNELS_NEON 1
 #else
 #define LOOM_KERNELS_NEON 0
@@ -19,8 +19,9 @@ namespace loom::cpu {
 
 const MatmulKernels *avx2_kernels(loom_type t);
 const MatmulKernels *avx512_kernels(loom_type t);
-const MatmulKernels *neon_kernels(loom_type t); // dotprod build where the CPU has it, else baseline
+const MatmulKernels *neon_kernels(loom_type t); // i8mm, dotprod or baseline build, as the CPU allows
 const MatmulKernels *neon_baseline_kernels(loom_type t);
 const MatmulKernels *neon_dotprod_kernels(loom_type t);
+const MatmulKernels *neon_i8mm_kernels(loom_type t);
 
 } // namespace loom::cpu

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds the CPU kernel parity test for aarch64 with Debian's cross compiler
-# and runs it under qemu-aarch64 (user mode), twice: on qemu's "max" CPU
-# (dotprod and i8mm: the Neon level runs arm_dotprod.cpp) and on a
-# Cortex-A53 (armv8.0: the Neon level runs the baseline arm_neon.cpp build).
+# and runs it under qemu-aarch64 (user mode) three times: on qemu's "max"
+# CPU (dotprod and i8mm: the Neon level runs arm_i8mm.cpp), on a Neoverse N1
+# (dotprod only: arm_dotprod.cpp) and on a Cortex-A53 (armv8.0: the
+# baseline arm_neon.cpp build).
 # Each run checks the scalar and Neon levels against lib/quant's f32 decode
 # and each other (tests/backends/cpu/test_kernels.cpp), on a 64-bit ARM,
 # FMA-contracting target. LOOM_QEMU_CPUS="..." picks other CPUs.
@@ -51,9 +52,10 @@ for s in "${srcs[@]}"; do
     objs+=("$o")
 done
 "$cxx" -o "$out/test_cpu_kernels" "${objs[@]}" -static -pthread
-# The Neon level runs its dotprod build where the CPU has sdot: "max" has it
-# (and i8mm), the Cortex-A53 (armv8.0) does not, so both builds are checked.
-for cpu in ${LOOM_QEMU_CPUS:-max cortex-a53}; do
+# The Neon level runs its i8mm build on "max" (dotprod + i8mm), its dotprod
+# build on the Neoverse N1 (dotprod only) and its baseline build on the
+# Cortex-A53 (armv8.0), so every build is checked.
+for cpu in ${LOOM_QEMU_CPUS:-max neoverse-n1 cortex-a53}; do
     echo "== qemu-aarch64 -cpu $cpu"
     qemu-aarch64 -cpu "$cpu" "$out/test_cpu_kernels" "$@"
 done
