@@ -63,10 +63,12 @@ size_t act_row_bytes(loom_type act_type, int64_t k);
 // Neon (aarch64; always present there): the same SIMD coverage as Avx2/Avx512
 // (F32/F16/BF16, the legacy types, Q2_K..Q6_K, IQ4_XS; the rest generic),
 // signed int8 dot products with sdot where the CPU has the dotprod extension
-// (HWCAP_ASIMDDP; arm_dotprod.cpp), else smull + sadalp (arm_neon.cpp), both
-// bit-identical in convert_act and exact in the integer sums. No software
-// prefetch and no 8-row prompt path there yet (i8mm unused); not measured on
-// ARM hardware. Tested under qemu-aarch64 with and without dotprod
+// (HWCAP_ASIMDDP; arm_dotprod.cpp), else smull + sadalp (arm_neon.cpp); with
+// i8mm too (HWCAP2_I8MM; arm_i8mm.cpp) calls with >= 2 activation rows take
+// pairs of weight rows x pairs of activation rows through smmla. All three
+// builds have bit-identical convert_act and exact integer sums. No software
+// prefetch; not measured on ARM hardware. Tested under qemu-aarch64 on CPUs
+// with i8mm, with dotprod only and with neither
 // (tests/backends/cpu/run_kernels_aarch64.sh, run by CI).
 
 // The best ISA this CPU and OS support, ignoring LOOM_CPU_ISA (tests walk
