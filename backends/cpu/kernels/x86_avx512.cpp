@@ -12,6 +12,10 @@
 #pragma GCC push_options
 #pragma GCC target("avx2,fma,f16c,avx512f,avx512bw,avx512dq,avx512vl,avx512vnni")
 #define LOOM_X86_VNNI 1
+// GCC 12 warns inside its own AVX-512 intrinsics (_mm512_undefined_*, GCC bug 105593).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 
 namespace loom::cpu {
 namespace {
@@ -19,11 +23,14 @@ namespace {
 constexpr int kTileR = 4; // 32 ymm registers: 4 x 4 accumulators + operands
 constexpr int kLanesC = 8; // activation rows per 8-row lanes tile
 constexpr int kTileC = 4;
+constexpr int kGemvR = 4; // weight rows per decode (one activation row) tile
+#define LOOM_LEGACY(T, G) matmul_legacy512<T, G>
 
 #include "cpu/kernels/x86_common.h"
 #include "cpu/kernels/x86_skeleton.h"
 #include "cpu/kernels/x86_legacy.h"
 #include "cpu/kernels/x86_lanes.h"
+#include "cpu/kernels/x86_gemv512.h"
 #include "cpu/kernels/x86_kquants.h"
 #include "cpu/kernels/x86_float.h"
 #include "cpu/kernels/x86_quantize.h"
@@ -35,4 +42,5 @@ const MatmulKernels *avx512_kernels(loom_type t) { return x86_table(t); }
 
 } // namespace loom::cpu
 
+#pragma GCC diagnostic pop
 #pragma GCC pop_options

@@ -61,7 +61,10 @@ void check_guards(const Result &r, const Case &c, size_t row_bytes, size_t out_s
 std::vector<Case> cases_for(int64_t block) {
     const int64_t kb = block == 256 ? 256 : 32;
     return {{kb, 1, 1}, {kb * 3, 5, 2}, {kb * 7, 13, 9}, {kb * 2, 17, 4}, {kb * 4, 8, 3}, {kb, 31, 7},
-            {kb * 5, 3, 5}, {kb * 2, 16, 1}, {kb * 3, 33, 6}, {kb, 4, 8}};
+            {kb * 5, 3, 5}, {kb * 2, 16, 1}, {kb * 3, 33, 6}, {kb, 4, 8},
+            // decode (one activation row): odd block counts, rows not a multiple of the tile,
+            // and rows longer than one pass of prepared activation blocks (x86_gemv512.h)
+            {kb * 9, 7, 1}, {kb * 3, 19, 1}, {kb * 28, 16, 1}, {kb * 261, 5, 1}};
 }
 
 std::vector<float> random_acts(const Case &c, std::mt19937 &rng) {
