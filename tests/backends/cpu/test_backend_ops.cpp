@@ -163,55 +163,73 @@ TEST_CASE("rope_rotates_neox_and_normal_pairs", "[cpu_backend]") {
     }
 }
 
-TEST_CASE("attention_with_gqa_and_mask_matches_softmax_math", "[cpu_backend]") {
-    for (loom_type kv : {LOOM_TYPE_F32, LOOM_TYPE_F16}) {
-        Fixture f;
-        const int n_head = 4, n_kv_head = 2, d = 32, rows = 3, n_ctx = 8, n_kv = 6;
-        std::vector<float> q = f.random(size_t(rows * n_head * d)), kf = f.random(size_t(n_ctx * n_kv_head * d)),
-                           vf = f.random(size_t(n_ctx * n_kv_head * d));
-        Tensor *k = nullptr, *v = nullptr;
-        REQUIRE(f.s->alloc(kv, n_kv_head * d, n_ctx, &k).is_ok());
-        REQUIRE(f.s->alloc(kv, n_kv_head * d, n_ctx, &v).is_ok());
-        std::vector<int32_t> cells(n_ctx);
-        for (int i = 0; i < n_ctx; i++) cells[size_t(i)] = i;
-        // A mask with holes: row r sees cells c <= r + 2 except cell 1.
-        std::vector<float> mask(size_t(rows * n_ctx), -INFINITY);
-        for (int r = 0; r < rows; r++)
-            for (int c = 0; c < n_kv; c++)
-                if (c <= r + 2 && c != 1) mask[size_t(r * n_ctx + c)] = 0.0f;
-        Tensor *out = f.f32(n_head * d, rows, {});
-        REQUIRE(f.s->begin_graph().is_ok());
-        REQUIRE(f.s->kv_store(k, f.f32(n_kv_head * d, n_ctx, kf), f.i32(cells), n_ctx).is_ok());
-        REQUIRE(f.s->kv_store(v, f.f32(n_kv_head * d, n_ctx, vf), f.i32(cells), n_ctx).is_ok());
-        REQUIRE(f.s->attention(out, f.f32(n_head * d, rows, q), k, v, f.f32(n_ctx, rows, mask), n_head, n_kv_head, d,
-                               0.125f, n_kv, rows).is_ok());
-        f.run();
-        auto round = [&](float x) { return kv == LOOM_TYPE_F16 ? loom::fp16_to_fp32(loom::fp32_to_fp16(x)) : x; };
-        std::vector<double> want(size_t(rows * n_head * d));
-        for (int r = 0; r < rows; r++)
-            for (int h = 0; h < n_head; h++) {
-                const int g = h / (n_head / n_kv_head);
-                std::vector<double> p(n_kv, 0.0);
-                double mx = -INFINITY, sum = 0;
-                for (int c = 0; c < n_kv; c++) {
-                    if (mask[size_t(r * n_ctx + c)] != 0.0f) continue;
-                    double s = 0;
-                    for (int j = 0; j < d; j++)
-                        s += double(q[size_t((r * n_head + h) * d + j)]) * round(kf[size_t((c * n_kv_head + g) * d + j)]);
-                    p[size_t(c)] = 0.125 * s;
-                    mx = std::max(mx, p[size_t(c)]);
-                }
-                for (int c = 0; c < n_kv; c++)
-                    sum += p[size_t(c)] = mask[size_t(r * n_ctx + c)] == 0.0f ? std::exp(p[size_t(c)] - mx) : 0.0;
-                for (int j = 0; j < d; j++) {
-                    double o = 0;
-                    for (int c = 0; c < n_kv; c++) o += p[size_t(c)] * round(vf[size_t((c * n_kv_head + g) * d + j)]);
-                    want[size_t((r * n_head + h) * d + j)] = o / sum;
-                }
-            }
-        INFO(loom_type_name(kv));
-        CHECK(max_rel(f.read(out, want.size()), want) < 1e-5);
+// Attention of `rows` query rows over the first n_kv of n_ctx cells, each
+// row seeing cells c <= r + n_kv - rows except every seventh (holes), vs
+// double-precision softmax math over the cache's own rounding of K and V.
+void check_attention(loom_type kv, int rows, int n_ctx, int n_kv) {
+    Fixture f;
+    const int n_head = 4, n_kv_head = 2, d = 32, w = n_kv_head * d;
+    std::vector<float> q = f.random(size_t(rows * n_head * d)), kf = f.random(size_t(n_ctx * w)),
+                       vf = f.random(size_t(n_ctx * w));
+    Tensor *k = nullptr, *v = nullptr;
+    REQUIRE(f.s->alloc(kv, w, n_ctx, &k).is_ok());
+    REQUIRE(f.s->alloc(kv, w, n_ctx, &v).is_ok());
+    std::vector<int32_t> cells(static_cast<size_t>(n_ctx));
+    for (int i = 0; i < n_ctx; i++) cells[size_t(i)] = i;
+    std::vector<float> mask(size_t(rows * n_ctx), -INFINITY);
+    for (int r = 0; r < rows; r++)
+        for (int c = 0; c < n_kv; c++)
+            if (c <= r + n_kv - rows && (c % 7 != 1 || c == 1 + 7 * 3)) mask[size_t(r * n_ctx + c)] = 0.0f;
+    Tensor *out = f.f32(n_head * d, rows, {});
+    REQUIRE(f.s->begin_graph().is_ok());
+    REQUIRE(f.s->kv_store(k, f.f32(w, n_ctx, kf), f.i32(cells), n_ctx).is_ok());
+    REQUIRE(f.s->kv_store(v, f.f32(w, n_ctx, vf), f.i32(cells), n_ctx).is_ok());
+    REQUIRE(f.s->attention(out, f.f32(n_head * d, rows, q), k, v, f.f32(n_ctx, rows, mask), n_head, n_kv_head, d,
+                           0.125f, n_kv, rows).is_ok());
+    f.run();
+    // What the cache holds: K and V rounded through its type.
+    std::vector<float> kr = kf, vr = vf;
+    if (kv != LOOM_TYPE_F32) {
+        quantize(kv, kf, n_ctx, w, &kr);
+        quantize(kv, vf, n_ctx, w, &vr);
     }
+    std::vector<double> want(size_t(rows * n_head * d));
+    for (int r = 0; r < rows; r++)
+        for (int h = 0; h < n_head; h++) {
+            const int g = h / (n_head / n_kv_head);
+            std::vector<double> p(size_t(n_kv), 0.0);
+            double mx = -INFINITY, sum = 0;
+            for (int c = 0; c < n_kv; c++) {
+                if (mask[size_t(r * n_ctx + c)] != 0.0f) continue;
+                double s = 0;
+                for (int j = 0; j < d; j++) s += double(q[size_t((r * n_head + h) * d + j)]) * kr[size_t(c * w + g * d + j)];
+                p[size_t(c)] = 0.125 * s;
+                mx = std::max(mx, p[size_t(c)]);
+            }
+            for (int c = 0; c < n_kv; c++)
+                sum += p[size_t(c)] = mask[size_t(r * n_ctx + c)] == 0.0f ? std::exp(p[size_t(c)] - mx) : 0.0;
+            for (int j = 0; j < d; j++) {
+                double o = 0;
+                for (int c = 0; c < n_kv; c++) o += p[size_t(c)] * vr[size_t(c * w + g * d + j)];
+                want[size_t((r * n_head + h) * d + j)] = o / sum;
+            }
+        }
+    INFO(loom_type_name(kv) << " rows " << rows << " n_kv " << n_kv);
+    CHECK(max_rel(f.read(out, want.size()), want) < 1e-5);
+}
+
+TEST_CASE("attention_with_gqa_and_mask_matches_softmax_math", "[cpu_backend]") {
+    for (loom_type kv : {LOOM_TYPE_F32, LOOM_TYPE_F16, LOOM_TYPE_Q8_0}) {
+        check_attention(kv, 3, 8, 6);      // a prompt: the cache widened once, shared by the rows
+        check_attention(kv, 1, 8, 6);      // decode: the cache read in place
+        check_attention(kv, 5, 80, 70);    // several blocks of cells per row
+    }
+}
+
+TEST_CASE("decode_attention_over_a_long_cache_splits_and_merges_chunks", "[cpu_backend]") {
+    // 1,500 cells: one query row over two KV heads is split into chunks of
+    // >= 256 cells for the 3 threads, then merged.
+    for (loom_type kv : {LOOM_TYPE_F32, LOOM_TYPE_F16, LOOM_TYPE_Q8_0}) check_attention(kv, 1, 1600, 1500);
 }
 
 TEST_CASE("swiglu_and_add_are_elementwise", "[cpu_backend]") {

@@ -1,0 +1,77 @@
+// The scalar attention chunk kernel, the merge, and the per-ISA choice.
+#include "cpu/kernels/attend.h"
+#include "cpu/kernels/simd_tables.h"
+
+#include "quant/quant.h"
+
+#include <cmath>
+#include <cstring>
+
+namespace loom::cpu {
+
+#if LOOM_KERNELS_X86
+void attend_chunk_avx2(const AttendChunk &a);   // attend_x86.cpp
+#endif
+
+namespace {
+
+struct ScalarOps {
+    static void widen(loom_type type, const uint8_t *src, float *dst, int d) {
+        if (type == LOOM_TYPE_F32) std::memcpy(dst, src, sizeof(float) * static_cast<size_t>(d));
+        else type_traits(type)->to_float(src, dst, d);
+    }
+    static float dot(const float *a, const float *b, int d) {
+        float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+        int i = 0;
+        for (; i + 8 <= d; i += 8)
+            for (int l = 0; l < 8; l++) acc[l] += a[i + l] * b[i + l];
+        float s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+        for (; i < d; i++) s += a[i] * b[i];
+        return s;
+    }
+    static void axpy(float p, const float *x, float *y, int d) {
+        for (int i = 0; i < d; i++) y[i] += p * x[i];
+    }
+    static void scale(float *y, float f, int d) {
+        for (int i = 0; i < d; i++) y[i] *= f;
+    }
+};
+
+#include "cpu/kernels/attend_impl.h"
+
+} // namespace
+
+void attend_reset(int group, int d, float *m, float *l, float *acc) {
+    for (int h = 0; h < group; h++) {
+        m[h] = -INFINITY;
+        l[h] = 0.0f;
+    }
+    std::memset(acc, 0, sizeof(float) * static_cast<size_t>(group) * static_cast<size_t>(d));
+}
+
+AttendFn attend_kernel(Isa isa) {
+#if LOOM_KERNELS_X86
+    if (isa == Isa::Avx2 || isa == Isa::Avx512) return attend_chunk_avx2;
+#endif
+    (void)isa;
+    return attend_chunk<ScalarOps>;
+}
+
+void attend_merge(int n, const float *m, const float *l, size_t stride, const float *acc, size_t acc_stride, int d,
+                  float *out) {
+    float mx = -INFINITY;
+    for (int i = 0; i < n; i++) mx = std::fmax(mx, m[i * stride]);
+    std::memset(out, 0, sizeof(float) * static_cast<size_t>(d));
+    if (mx == -INFINITY) return;
+    double sum = 0.0;
+    for (int i = 0; i < n; i++) {
+        if (m[i * stride] == -INFINITY) continue;
+        const float f = std::exp(m[i * stride] - mx);
+        sum += double(l[i * stride]) * f;
+        for (int j = 0; j < d; j++) out[j] += f * acc[static_cast<size_t>(i) * acc_stride + static_cast<size_t>(j)];
+    }
+    const float inv = static_cast<float>(1.0 / sum);
+    for (int j = 0; j < d; j++) out[j] *= inv;
+}
+
+} // namespace loom::cpu

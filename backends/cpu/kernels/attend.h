@@ -1,0 +1,56 @@
+// One chunk of attention for one KV head, flash-attention style: the cells
+// are read once, straight from the cache (f32, f16 or q8_0 rows), in blocks
+// of kAttendBlock; every query head of the group (GQA) is scored against
+// each key as it is widened, and a running max / sum / unnormalised output
+// per head (online softmax) absorbs the block. Chunks of the same head merge
+// with attend_merge, so threads can split long caches (decode) as well as
+// heads and query rows (prompts).
+//
+// The scalar level is the reference; the x86 level (AVX2 + FMA + F16C)
+// widens and dots with SIMD. Both differ only by f32 rounding.
+//
+// Owner: backends/cpu (the attention op).
+#pragma once
+
+#include "cpu/kernels.h"
+
+#include <cstddef>
+#include <cstdint>
+
+namespace loom::cpu {
+
+constexpr int kAttendBlock = 32;
+
+struct AttendChunk {
+    const float *q;          // [group][d] queries of the heads sharing this KV head
+    const uint8_t *k, *v;    // this KV head's slice of the chunk's first cell
+    size_t kv_stride;        // bytes from one cell to the next
+    loom_type kv_type;       // F32, F16 or Q8_0 (then d is a multiple of 32)
+    const float *mask;       // [n]: 0 or -INFINITY per cell
+    int64_t n;               // cells in the chunk
+    int group, d;
+    float scale;
+    float *m, *l, *acc;      // per head: running max, sum of weights, [group][d] output (in/out)
+    float *work;             // attend_work_floats(group, d) floats
+};
+
+// Scratch floats one AttendChunk needs.
+inline size_t attend_work_floats(int group, int d) {
+    return static_cast<size_t>(kAttendBlock) * static_cast<size_t>(group) + 2 * static_cast<size_t>(d);
+}
+
+// Starts a chunk's state: m = -inf, l = 0, acc = 0.
+void attend_reset(int group, int d, float *m, float *l, float *acc);
+
+using AttendFn = void (*)(const AttendChunk &);
+
+// The chunk kernel for `isa` (x86 levels share one AVX2 build).
+AttendFn attend_kernel(Isa isa);
+
+// out = the softmax output of one head from `n` chunk states: chunk i has
+// max m[i*stride], sum l[i*stride] and output acc[i*acc_stride .. +d].
+// Writes zeros if no cell was visible.
+void attend_merge(int n, const float *m, const float *l, size_t stride, const float *acc, size_t acc_stride, int d,
+                  float *out);
+
+} // namespace loom::cpu
