@@ -30,6 +30,7 @@ constexpr int kGemvR = 4; // weight rows per decode (one activation row) tile
 #include "cpu/kernels/x86_skeleton.h"
 #include "cpu/kernels/x86_legacy.h"
 #include "cpu/kernels/x86_lanes.h"
+#include "cpu/kernels/x86_gemm512.h"
 #include "cpu/kernels/x86_gemv512.h"
 #include "cpu/kernels/x86_kquants.h"
 #include "cpu/kernels/x86_float.h"

@@ -210,7 +210,7 @@ void gemv_legacy(int64_t k, const uint8_t *w, size_t ws, int64_t n_rows, const u
 }
 
 // The avx512 legacy matmul: the pair gemv for one activation row, the
-// 8-row lanes tiles (x86_lanes.h) for several.
+// 16-row lanes gemm (x86_gemm512.h) for several.
 template <class T, class G>
 void matmul_legacy512(int64_t k, const void *w, size_t w_stride, int64_t n_rows, const void *act, size_t act_stride,
                       int64_t n_act, float *out, size_t out_stride) {
@@ -219,7 +219,8 @@ void matmul_legacy512(int64_t k, const void *w, size_t w_stride, int64_t n_rows,
                                out);
         return;
     }
-    matmul_legacy<T>(k, w, w_stride, n_rows, act, act_stride, n_act, out, out_stride);
+    gemm16<T>(k, static_cast<const uint8_t *>(w), w_stride, n_rows, static_cast<const uint8_t *>(act), act_stride,
+              n_act, out, out_stride);
 }
 
 //                    weights      qs qh  min  table offset

@@ -1,0 +1,132 @@
+// The prompt (several activation rows) path of the legacy types at the
+// avx512 level: 16 weight rows in the 16 int32 lanes of a zmm (included
+// inside the level's anonymous namespace, after x86_legacy.h and
+// x86_lanes.h).
+//
+// Once per call (per chunk of blocks) the 16 rows are decoded to SIGNED
+// int8 and transposed so that vector t of block b holds bytes 4t..4t+3 of
+// every row (DecBlock), with the rows' fp16 scales as floats and
+// -128 * sum(w) of each row's block. Activations are made unsigned
+// (x + 128, once per group of activation rows), so vpdpbusd(u8 act, s8 w)
+// gives sum(w*x) + 128*sum(w) and the seed cancels the second term exactly.
+// Per (activation row, block): 8 dword broadcasts, 8 vpdpbusd for all 16
+// rows, one cvt, one mul, one fma; no horizontal sums.
+
+struct alignas(64) DecBlock {
+    __m512i w[8];  // dword t of the 16 rows' block (signed values)
+    __m512i base;  // -128 * sum of the row's 32 values
+    __m512 d;      // row scales
+    __m512 m;      // row mins (the _1 types)
+};
+
+constexpr int kGemmChunk = 32; // blocks decoded per pass (22 KiB of stack)
+constexpr int kGemmC = 8;      // activation rows per register tile
+
+// Rows [0, n) of blocks [b0, b0 + nbc) -> dec; rows n..15 are zero.
+template <class T>
+void decode16(const uint8_t *w, size_t ws, int n, int64_t b0, int nbc, DecBlock *dec) {
+    using W = typename T::W;
+    for (int b = 0; b < nbc; ++b) {
+        __m256i q[16];
+        alignas(32) uint16_t dh[16] = {}, mh[16] = {};
+        for (int r = 0; r < 16; ++r) {
+            if (r >= n) {
+                q[r] = _mm256_setzero_si256();
+                continue;
+            }
+            const W &blk = reinterpret_cast<const W *>(w + r * ws)[b0 + b];
+            LegacyDec o;
+            T::decode(blk, o);
+            q[r] = _mm256_sub_epi8(o.q, _mm256_set1_epi8(char(T::kOffsetValue)));
+            dh[r] = blk.d;
+            if constexpr (T::kHasMin) mh[r] = blk.m;
+        }
+        transpose8x8(q);
+        transpose8x8(q + 8);
+        DecBlock &o = dec[b];
+        __m512i sum = _mm512_setzero_si512();
+        for (int t = 0; t < 8; ++t) {
+            o.w[t] = _mm512_inserti64x4(_mm512_zextsi256_si512(q[t]), q[8 + t], 1);
+            sum = _mm512_dpbusd_epi32(sum, _mm512_set1_epi8(1), o.w[t]);
+        }
+        o.base = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_slli_epi32(sum, 7));
+        o.d = _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i *>(dh)));
+        o.m = T::kHasMin ? _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i *>(mh)))
+                         : _mm512_setzero_ps();
+    }
+}
+
+// One activation block made unsigned, with its scale (and s) as floats.
+struct alignas(32) UBlock {
+    uint8_t x[32];
+};
+
+// C activation rows x the 16 decoded rows over blocks [0, nbc).
+template <class T, int C>
+void gemm16_tile(int nbc, const DecBlock *dec, const UBlock *ux, const float *da, const float *sa, int64_t nbs,
+                 float *out, size_t os, __mmask16 rows, bool add) {
+    __m512 acc[C];
+    for (int c = 0; c < C; ++c) acc[c] = _mm512_setzero_ps();
+    for (int b = 0; b < nbc; ++b) {
+        const DecBlock &o = dec[b];
+#pragma GCC unroll 8
+        for (int c = 0; c < C; ++c) {
+            const UBlock &x = ux[c * nbs + b];
+            __m512i i = o.base;
+#pragma GCC unroll 8
+            for (int t = 0; t < 8; ++t) {
+                int32_t v;
+                __builtin_memcpy(&v, x.x + 4 * t, 4);
+                i = _mm512_dpbusd_epi32(i, _mm512_set1_epi32(v), o.w[t]);
+            }
+            acc[c] = _mm512_fmadd_ps(_mm512_mul_ps(o.d, _mm512_set1_ps(da[c * nbs + b])), _mm512_cvtepi32_ps(i),
+                                     acc[c]);
+            if (T::kHasMin) acc[c] = _mm512_fmadd_ps(o.m, _mm512_set1_ps(sa[c * nbs + b]), acc[c]);
+        }
+    }
+    for (int c = 0; c < C; ++c) {
+        float *o = out + c * os;
+        __m512 v = acc[c];
+        if (add) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(rows, o));
+        _mm512_mask_storeu_ps(o, rows, v);
+    }
+}
+
+// Activation rows [j, j + C) of blocks [b0, b0 + nbc) made unsigned.
+template <class T>
+void prep_unsigned(const uint8_t *a, size_t as, int C, int64_t b0, int nbc, UBlock *ux, float *da, float *sa) {
+    using A = typename T::A;
+    for (int c = 0; c < C; ++c)
+        for (int b = 0; b < nbc; ++b) {
+            const A &blk = reinterpret_cast<const A *>(a + c * as)[b0 + b];
+            _mm256_store_si256(reinterpret_cast<__m256i *>(ux[c * kGemmChunk + b].x),
+                               _mm256_xor_si256(load32(blk.qs), _mm256_set1_epi8(char(0x80))));
+            da[c * kGemmChunk + b] = half(blk.d);
+            if constexpr (T::kHasMin) sa[c * kGemmChunk + b] = half(blk.s);
+        }
+}
+
+template <class T>
+void gemm16(int64_t k, const uint8_t *w, size_t ws, int64_t n_rows, const uint8_t *a, size_t as, int64_t n_act,
+            float *out, size_t os) {
+    const int64_t nb = k / kQK;
+    DecBlock dec[kGemmChunk];
+    UBlock ux[kGemmC * kGemmChunk];
+    float da[kGemmC * kGemmChunk], sa[kGemmC * kGemmChunk];
+    for (int64_t r = 0; r < n_rows; r += 16) {
+        const int n = n_rows - r < 16 ? int(n_rows - r) : 16;
+        const __mmask16 rows = __mmask16((1u << n) - 1);
+        for (int64_t b0 = 0; b0 < nb; b0 += kGemmChunk) {
+            const int nbc = nb - b0 < kGemmChunk ? int(nb - b0) : kGemmChunk;
+            decode16<T>(w + r * ws, ws, n, b0, nbc, dec);
+            for (int64_t j = 0; j < n_act;) {
+                const int C = n_act - j >= kGemmC ? kGemmC : 1;
+                prep_unsigned<T>(a + j * as, as, C, b0, nbc, ux, da, sa);
+                float *o = out + j * os + r;
+                if (C == kGemmC) gemm16_tile<T, kGemmC>(nbc, dec, ux, da, sa, kGemmChunk, o, os, rows, b0 > 0);
+                else gemm16_tile<T, 1>(nbc, dec, ux, da, sa, kGemmChunk, o, os, rows, b0 > 0);
+                j += C;
+            }
+        }
+    }
+}
