@@ -49,6 +49,7 @@ void open_model(const std::string &path, int32_t backend, Model *out) {
     REQUIRE(st == LOOM_OK);
     loom_context_params cp;
     loom_context_default_params(&cp);
+    cp.matmul_precision = LOOM_MATMUL_EXACT;   // the CPU side is the reference: f32-accurate activations
     cp.n_ctx = 128;
     cp.n_batch = 100;
     cp.n_threads = 2;
