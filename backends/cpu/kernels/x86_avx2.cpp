@@ -20,6 +20,7 @@ constexpr int kTileR = 4; // 16 ymm registers: 4 x 2 accumulators + operands
 constexpr int kLanesC = 4; // activation rows per 8-row lanes tile
 constexpr int kTileC = 2;
 #define LOOM_LEGACY(T, G) matmul_legacy<T>
+#define LOOM_KQ(T, Z) matmul_tiled<T, kTileR, kTileC>
 
 #include "cpu/kernels/x86_common.h"
 #include "cpu/kernels/x86_skeleton.h"

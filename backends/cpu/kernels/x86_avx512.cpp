@@ -25,6 +25,7 @@ constexpr int kLanesC = 8; // activation rows per 8-row lanes tile
 constexpr int kTileC = 4;
 constexpr int kGemvR = 4; // weight rows per decode (one activation row) tile
 #define LOOM_LEGACY(T, G) matmul_legacy512<T, G>
+#define LOOM_KQ(T, Z) matmul_kquant512<T, Z>
 
 #include "cpu/kernels/x86_common.h"
 #include "cpu/kernels/x86_skeleton.h"
@@ -33,6 +34,7 @@ constexpr int kGemvR = 4; // weight rows per decode (one activation row) tile
 #include "cpu/kernels/x86_gemm512.h"
 #include "cpu/kernels/x86_gemv512.h"
 #include "cpu/kernels/x86_kquants.h"
+#include "cpu/kernels/x86_kquants512.h"
 #include "cpu/kernels/x86_float.h"
 #include "cpu/kernels/x86_quantize.h"
 #include "cpu/kernels/x86_table.h"

@@ -138,16 +138,25 @@ struct FQ3_K { // stored as q + 4 in [0, 7]
 };
 
 // Q4_K / Q5_K: 6-bit scales and mins packed in 12 bytes (see k4_scale_min).
+// The 8 scales and 8 mins as bytes (group g in byte g).
 template <class B>
-void scales_k45(const B &b, KScales &o) {
+void k45_raw(const B &b, uint64_t &sc8, uint64_t &mn8) {
     uint32_t a, m, c;
     __builtin_memcpy(&a, b.scales, 4);
     __builtin_memcpy(&m, b.scales + 4, 4);
     __builtin_memcpy(&c, b.scales + 8, 4);
     const uint32_t sc_lo = a & 0x3f3f3f3f, sc_hi = (c & 0x0f0f0f0f) | ((a >> 6) & 0x03030303) << 4;
     const uint32_t mn_lo = m & 0x3f3f3f3f, mn_hi = ((c >> 4) & 0x0f0f0f0f) | ((m >> 6) & 0x03030303) << 4;
-    scales_by_32(_mm_cvtepu8_epi16(_mm_cvtsi64_si128(int64_t(uint64_t(sc_hi) << 32 | sc_lo))), o);
-    o.mn = mins_by_32(uint64_t(mn_hi) << 32 | mn_lo);
+    sc8 = uint64_t(sc_hi) << 32 | sc_lo;
+    mn8 = uint64_t(mn_hi) << 32 | mn_lo;
+}
+
+template <class B>
+void scales_k45(const B &b, KScales &o) {
+    uint64_t sc8, mn8;
+    k45_raw(b, sc8, mn8);
+    scales_by_32(_mm_cvtepu8_epi16(_mm_cvtsi64_si128(int64_t(sc8))), o);
+    o.mn = mins_by_32(mn8);
     o.d = half(b.d);
     o.dmin = half(b.dmin);
 }
@@ -195,8 +204,9 @@ struct FIQ4_XS {
         const __m256i table = _mm256_broadcastsi128_si256(load16(kIq4nlValues));
         return _mm256_shuffle_epi8(table, nibbles16(b.qs + 16 * g));
     }
-    static void scales(const W &b, KScales &o) {
-        // low 4 bits: nibble j of scales_l; high 2 bits: bits 2j..2j+1 of scales_h.
+    // The 8 scales minus 32 as int16. Low 4 bits: nibble j of scales_l;
+    // high 2 bits: bits 2j..2j+1 of scales_h.
+    static __m128i scales16(const W &b) {
         uint32_t l;
         __builtin_memcpy(&l, b.scales_l, 4);
         const __m128i lo = _mm_unpacklo_epi8(_mm_cvtsi32_si128(int(l & 0x0f0f0f0f)),
@@ -204,8 +214,10 @@ struct FIQ4_XS {
         const __m256i h = _mm256_srlv_epi32(_mm256_set1_epi32(b.scales_h), _mm256_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14));
         const __m256i h2 = _mm256_slli_epi32(_mm256_and_si256(h, _mm256_set1_epi32(3)), 4);
         const __m128i h16 = _mm_packs_epi32(_mm256_castsi256_si128(h2), _mm256_extracti128_si256(h2, 1));
-        const __m128i s = _mm_sub_epi16(_mm_or_si128(_mm_cvtepu8_epi16(lo), h16), _mm_set1_epi16(32));
-        scales_by_32(s, o);
+        return _mm_sub_epi16(_mm_or_si128(_mm_cvtepu8_epi16(lo), h16), _mm_set1_epi16(32));
+    }
+    static void scales(const W &b, KScales &o) {
+        scales_by_32(scales16(b), o);
         o.mn = _mm256_setzero_si256();
         o.d = half(b.d);
         o.dmin = 0.0f;

@@ -2,7 +2,8 @@
 // after the kernel types). kTileR x kTileC come from the including level.
 
 #define LOOM_K(T) matmul_tiled<T, kTileR, kTileC>
-// LOOM_LEGACY(T, G): the legacy matmul of the level (x86_avx2.cpp / x86_avx512.cpp).
+// LOOM_LEGACY(T, G), LOOM_KQ(T, Z): the legacy / K-quant matmul of the level
+// (x86_avx2.cpp / x86_avx512.cpp).
 const MatmulKernels kX86F32 = {LOOM_TYPE_F32, convert_f32_x86, matmul_float<F32W, kTileR, kTileC>};
 const MatmulKernels kX86F16 = {LOOM_TYPE_F32, convert_f32_x86, matmul_float<F16W, kTileR, kTileC>};
 const MatmulKernels kX86BF16 = {LOOM_TYPE_F32, convert_f32_x86, matmul_float<BF16W, kTileR, kTileC>};
@@ -14,12 +15,13 @@ const MatmulKernels kX86Q4_1 = {LOOM_TYPE_Q8_1, quantize_q8_1_x86, LOOM_LEGACY(K
 const MatmulKernels kX86Q5_1 = {LOOM_TYPE_Q8_1, quantize_q8_1_x86, LOOM_LEGACY(KQ5_1, G5_1)};
 const MatmulKernels kX86Q2_K = {LOOM_TYPE_Q8_K, quantize_q8_k_x86, LOOM_K(KQ2_K)};
 const MatmulKernels kX86Q3_K = {LOOM_TYPE_Q8_K, quantize_q8_k_x86, LOOM_K(KQ3_K)};
-const MatmulKernels kX86Q4_K = {LOOM_TYPE_Q8_K, quantize_q8_k_x86, LOOM_K(KQ4_K)};
-const MatmulKernels kX86Q5_K = {LOOM_TYPE_Q8_K, quantize_q8_k_x86, LOOM_K(KQ5_K)};
-const MatmulKernels kX86Q6_K = {LOOM_TYPE_Q8_K, quantize_q8_k_x86, LOOM_K(KQ6_K)};
-const MatmulKernels kX86IQ4_XS = {LOOM_TYPE_Q8_K, quantize_q8_k_x86, LOOM_K(KIQ4_XS)};
+const MatmulKernels kX86Q4_K = {LOOM_TYPE_Q8_K, quantize_q8_k_x86, LOOM_KQ(KQ4_K, Z4_K)};
+const MatmulKernels kX86Q5_K = {LOOM_TYPE_Q8_K, quantize_q8_k_x86, LOOM_KQ(KQ5_K, Z5_K)};
+const MatmulKernels kX86Q6_K = {LOOM_TYPE_Q8_K, quantize_q8_k_x86, LOOM_KQ(KQ6_K, Z6_K)};
+const MatmulKernels kX86IQ4_XS = {LOOM_TYPE_Q8_K, quantize_q8_k_x86, LOOM_KQ(KIQ4_XS, ZIQ4_XS)};
 #undef LOOM_K
 #undef LOOM_LEGACY
+#undef LOOM_KQ
 
 const MatmulKernels *x86_table(loom_type t) {
     switch (t) {
