@@ -1,4 +1,4 @@
-// The decode (one activation row) path of Q4_K, Q5_K, Q6_K and IQ4_XS at the
+// The matmuls of Q4_K, Q5_K, Q6_K and IQ4_XS at the
 // avx512 level (included inside the level's anonymous namespace, after
 // x86_kquants.h): two 32-value groups per zmm, so a 256-value super-block
 // is 4 x (decode, vpmaddubsw, vpdpwssd with the groups' int16 scales picked
@@ -141,20 +141,107 @@ void zgemv_rows(int64_t nb, const uint8_t *w, size_t ws, const BlockQ8_K *a, con
     for (int r = 0; r < R; ++r) out[r] = _mm512_reduce_add_ps(acc[r]);
 }
 
-// The avx512 K-quant matmul: this decode path for one activation row, the
-// 256-bit tiled skeleton for several.
+// A super-block of one row decoded for several activation rows: weights
+// (|w| and the negative-lane masks for the signed formats), the scales
+// already spread over the lanes, the mins' madd operand.
+template <class Z>
+struct ZDec {
+    __m512i w[4], sc[4];
+    __mmask64 neg[4];
+    __m256i mn;
+    float d, dmin;
+};
+
+template <class Z>
+inline void zdecode(const typename Z::W &b, const ZConsts<Z> &c, ZDec<Z> &o) {
+    const __m512i sc = Z::scales(b, o.mn);
+#pragma GCC unroll 4
+    for (int u = 0; u < 4; ++u) {
+        const __m512i w = Z::pair(b, u);
+        if (Z::kSigned) o.neg[u] = _mm512_movepi8_mask(w);
+        o.w[u] = Z::kSigned ? _mm512_abs_epi8(w) : w;
+        o.sc[u] = _mm512_permutexvar_epi16(c.idx[u], sc);
+    }
+    o.d = half(b.d);
+    if constexpr (Z::kHasMin && !Z::kFoldMin) o.dmin = half(b.dmin);
+    else o.dmin = 0.0f;
+}
+
+// R rows x C activation rows; decodes each super-block once per tile.
+template <class Z, int R, int C>
+void zgemm_tile(int64_t nb, const uint8_t *w, size_t ws, const uint8_t *a, size_t as, const ZConsts<Z> &c,
+                float *out, size_t os) {
+    using W = typename Z::W;
+    __m512 acc[R][C];
+    for (int r = 0; r < R; ++r)
+        for (int j = 0; j < C; ++j) acc[r][j] = _mm512_setzero_ps();
+    for (int64_t b = 0; b < nb; ++b) {
+        ZDec<Z> dec[R];
+        for (int r = 0; r < R; ++r) {
+            const W &blk = reinterpret_cast<const W *>(w + r * ws)[b];
+            prefetch_block(&blk, sizeof(W));
+            zdecode<Z>(blk, c, dec[r]);
+        }
+        for (int j = 0; j < C; ++j) {
+            const BlockQ8_K &x = reinterpret_cast<const BlockQ8_K *>(a + j * as)[b];
+            __m512i xv[4];
+            for (int u = 0; u < 4; ++u) xv[u] = _mm512_loadu_si512(x.qs + 64 * u);
+            const __m256i bs = load32(x.bsums);
+            for (int r = 0; r < R; ++r) {
+                const ZDec<Z> &o = dec[r];
+                __m512i isum = _mm512_setzero_si512();
+#pragma GCC unroll 4
+                for (int u = 0; u < 4; ++u) {
+                    const __m512i xs =
+                        Z::kSigned ? _mm512_mask_sub_epi8(xv[u], o.neg[u], _mm512_setzero_si512(), xv[u]) : xv[u];
+                    isum = _mm512_dpwssd_epi32(isum, _mm512_maddubs_epi16(o.w[u], xs), o.sc[u]);
+                }
+                if constexpr (Z::kHasMin) {
+                    const __m256i mins = _mm256_madd_epi16(bs, o.mn);
+                    if constexpr (Z::kFoldMin)
+                        isum = _mm512_sub_epi32(isum, _mm512_zextsi256_si512(mins));
+                    else
+                        acc[r][j] = _mm512_fnmadd_ps(_mm512_set1_ps(o.dmin * x.d),
+                                                     _mm512_zextps256_ps512(_mm256_cvtepi32_ps(mins)), acc[r][j]);
+                }
+                acc[r][j] = _mm512_fmadd_ps(_mm512_set1_ps(o.d * x.d), _mm512_cvtepi32_ps(isum), acc[r][j]);
+            }
+        }
+    }
+    for (int r = 0; r < R; ++r)
+        for (int j = 0; j < C; ++j) out[j * os + r] = _mm512_reduce_add_ps(acc[r][j]);
+}
+
+// The avx512 K-quant matmul: the decode path above for one activation row,
+// R x C tiles for several.
 template <class T, class Z>
 void matmul_kquant512(int64_t k, const void *w, size_t w_stride, int64_t n_rows, const void *act, size_t act_stride,
                       int64_t n_act, float *out, size_t out_stride) {
-    if (n_act != 1) {
-        matmul_tiled<T, kTileR, kTileC>(k, w, w_stride, n_rows, act, act_stride, n_act, out, out_stride);
-        return;
-    }
     const ZConsts<Z> c;
     const int64_t nb = k / kQKK;
     const auto *wb = static_cast<const uint8_t *>(w);
-    const auto *a = static_cast<const BlockQ8_K *>(act);
-    int64_t r = 0;
-    for (; r + kGemvR <= n_rows; r += kGemvR) zgemv_rows<Z, kGemvR>(nb, wb + r * w_stride, w_stride, a, c, out + r);
-    for (; r < n_rows; ++r) zgemv_rows<Z, 1>(nb, wb + r * w_stride, w_stride, a, c, out + r);
+    const auto *ab = static_cast<const uint8_t *>(act);
+    if (n_act == 1) {
+        const auto *a = static_cast<const BlockQ8_K *>(act);
+        int64_t r = 0;
+        for (; r + kGemvR <= n_rows; r += kGemvR) zgemv_rows<Z, kGemvR>(nb, wb + r * w_stride, w_stride, a, c, out + r);
+        for (; r < n_rows; ++r) zgemv_rows<Z, 1>(nb, wb + r * w_stride, w_stride, a, c, out + r);
+        return;
+    }
+    constexpr int R = 4, C = 4;
+    for (int64_t j = 0; j < n_act;) {
+        const bool full = n_act - j >= C;
+        const uint8_t *aj = ab + j * act_stride;
+        float *oj = out + j * out_stride;
+        int64_t r = 0;
+        for (; r + R <= n_rows; r += R) {
+            if (full) zgemm_tile<Z, R, C>(nb, wb + r * w_stride, w_stride, aj, act_stride, c, oj + r, out_stride);
+            else zgemm_tile<Z, R, 1>(nb, wb + r * w_stride, w_stride, aj, act_stride, c, oj + r, out_stride);
+        }
+        for (; r < n_rows; ++r) {
+            if (full) zgemm_tile<Z, 1, C>(nb, wb + r * w_stride, w_stride, aj, act_stride, c, oj + r, out_stride);
+            else zgemm_tile<Z, 1, 1>(nb, wb + r * w_stride, w_stride, aj, act_stride, c, oj + r, out_stride);
+        }
+        j += full ? C : 1;
+    }
 }
