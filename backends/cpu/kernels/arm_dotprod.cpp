@@ -5,11 +5,13 @@
 // namespace. Only called where cpuid.cpp found HWCAP_ASIMDDP.
 #include "cpu/kernels/blocks.h"
 #include "cpu/kernels/simd_tables.h"
+#include "cpu/kernels/skeleton.h"
 
 #include <arm_neon.h>
 
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
 #pragma GCC push_options
 #pragma GCC target("arch=armv8.2-a+dotprod")

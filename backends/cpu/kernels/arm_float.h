@@ -28,49 +28,38 @@ struct BF16W {
     }
 };
 
-template <class T, int R, int C>
-void ftile(int64_t k, const uint8_t *w, size_t ws, const uint8_t *a, size_t as, float *out, size_t os) {
-    float32x4_t acc[2][R][C];
-    for (int h = 0; h < 2; ++h)
-        for (int r = 0; r < R; ++r)
-            for (int c = 0; c < C; ++c) acc[h][r][c] = vdupq_n_f32(0.0f);
-    int64_t i = 0;
-    for (; i + 8 <= k; i += 8)
-        for (int h = 0; h < 2; ++h) {
-            float32x4_t wv[R];
-            for (int r = 0; r < R; ++r) wv[r] = T::load4(w + r * ws, i + 4 * h);
-            for (int c = 0; c < C; ++c) {
-                const float32x4_t av = vld1q_f32(reinterpret_cast<const float *>(a + c * as) + i + 4 * h);
-                for (int r = 0; r < R; ++r) acc[h][r][c] = vfmaq_f32(acc[h][r][c], wv[r], av);
+template <class T>
+struct FloatTile {
+    template <int R, int C>
+    static void tile(int64_t k, const uint8_t *w, size_t ws, const uint8_t *a, size_t as, float *out, size_t os) {
+        float32x4_t acc[2][R][C];
+        for (int h = 0; h < 2; ++h)
+            for (int r = 0; r < R; ++r)
+                for (int c = 0; c < C; ++c) acc[h][r][c] = vdupq_n_f32(0.0f);
+        int64_t i = 0;
+        for (; i + 8 <= k; i += 8)
+            for (int h = 0; h < 2; ++h) {
+                float32x4_t wv[R];
+                for (int r = 0; r < R; ++r) wv[r] = T::load4(w + r * ws, i + 4 * h);
+                for (int c = 0; c < C; ++c) {
+                    const float32x4_t av = vld1q_f32(reinterpret_cast<const float *>(a + c * as) + i + 4 * h);
+                    for (int r = 0; r < R; ++r) acc[h][r][c] = vfmaq_f32(acc[h][r][c], wv[r], av);
+                }
             }
-        }
-    for (int r = 0; r < R; ++r)
-        for (int c = 0; c < C; ++c) {
-            float s = hsum(vaddq_f32(acc[0][r][c], acc[1][r][c]));
-            const float *ac = reinterpret_cast<const float *>(a + c * as);
-            for (int64_t t = i; t < k; ++t) s += T::value(w + r * ws, t) * ac[t];
-            out[c * os + r] = s;
-        }
-}
+        for (int r = 0; r < R; ++r)
+            for (int c = 0; c < C; ++c)
+                out[c * os + r] = hsum(vaddq_f32(acc[0][r][c], acc[1][r][c])) + tail(w + r * ws, a + c * as, i, k);
+    }
+    // Values [i, k) of one row pair (k not a multiple of 8).
+    static float tail(const uint8_t *w, const uint8_t *a, int64_t i, int64_t k) {
+        float s = 0.0f;
+        for (; i < k; ++i) s += T::value(w, i) * reinterpret_cast<const float *>(a)[i];
+        return s;
+    }
+};
 
 template <class T, int R, int C>
 void matmul_float(int64_t k, const void *w, size_t w_stride, int64_t n_rows, const void *act, size_t act_stride,
                   int64_t n_act, float *out, size_t out_stride) {
-    const auto *wb = static_cast<const uint8_t *>(w);
-    const auto *ab = static_cast<const uint8_t *>(act);
-    for (int64_t j = 0; j < n_act;) {
-        const bool full = n_act - j >= C;
-        const uint8_t *aj = ab + j * act_stride;
-        float *oj = out + j * out_stride;
-        int64_t r = 0;
-        for (; r + R <= n_rows; r += R) {
-            if (full) ftile<T, R, C>(k, wb + r * w_stride, w_stride, aj, act_stride, oj + r, out_stride);
-            else ftile<T, R, 1>(k, wb + r * w_stride, w_stride, aj, act_stride, oj + r, out_stride);
-        }
-        for (; r < n_rows; ++r) {
-            if (full) ftile<T, 1, C>(k, wb + r * w_stride, w_stride, aj, act_stride, oj + r, out_stride);
-            else ftile<T, 1, 1>(k, wb + r * w_stride, w_stride, aj, act_stride, oj + r, out_stride);
-        }
-        j += full ? C : 1;
-    }
+    matmul_grid<FloatTile<T>, R, C>(k, w, w_stride, n_rows, act, act_stride, n_act, out, out_stride);
 }

@@ -6,11 +6,13 @@
 // cpuid.cpp found HWCAP_ASIMDDP and HWCAP2_I8MM.
 #include "cpu/kernels/blocks.h"
 #include "cpu/kernels/simd_tables.h"
+#include "cpu/kernels/skeleton.h"
 
 #include <arm_neon.h>
 
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
 #pragma GCC push_options
 #pragma GCC target("arch=armv8.2-a+dotprod+i8mm")

@@ -2,7 +2,7 @@
 // level's anonymous namespace; see arm_skeleton.h). Weights decode to 32
 // signed int8 in two registers (NEON multiplies signed x signed, so no
 // offset trick is needed); the block dot is an exact int32 sum scaled by
-// d_w * d_a (+ m_w * s_a for the _1 types, kept in `extra`).
+// d_w * d_a (+ m_w * s_a for the _1 types).
 
 struct LegacyDec {
     int8x16_t q0, q1; // values 0..15, 16..31
@@ -36,11 +36,16 @@ struct Legacy {
         return p;
     }
     static void decode(const W &b, LegacyDec &o) { Decode(b, o); }
-    static void dot(const LegacyDec &o, const A &, const Act &p, float32x4_t &acc, float &extra) {
+    struct Acc {
+        float32x4_t v; // lanes of d_w * d_a * sum(q * x)
+        float m;       // sum of m_w * s_a
+    };
+    static void dot(const LegacyDec &o, const A &, const Act &p, Acc &acc) {
         const int32x4_t i = dot_s8(dot_s8(vdupq_n_s32(0), o.q0, p.x0), o.q1, p.x1);
-        acc = vfmaq_n_f32(acc, vcvtq_f32_s32(i), o.d * p.d);
-        if constexpr (kHasMin) extra += o.m * p.s;
+        acc.v = vfmaq_n_f32(acc.v, vcvtq_f32_s32(i), o.d * p.d);
+        if constexpr (kHasMin) acc.m += o.m * p.s;
     }
+    static float finish(const Acc &acc) { return hsum(acc.v) + acc.m; }
 };
 
 // Bytes i = 0..15: 0x10 where bit i of `bits` is set (the Q5 fifth bit).

@@ -6,11 +6,13 @@
 #include "cpu/kernels/blocks.h"
 #include "cpu/kernels/cpuid.h"
 #include "cpu/kernels/simd_tables.h"
+#include "cpu/kernels/skeleton.h"
 
 #include <arm_neon.h>
 
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
 #define LOOM_ARM_DOTPROD 0
 #define LOOM_ARM_I8MM 0

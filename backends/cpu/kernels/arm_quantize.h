@@ -20,40 +20,30 @@ inline int quantize16(const float *x, float32x4_t id, int8_t *q) {
     return vaddvq_s32(vaddq_s32(vaddq_s32(i[0], i[1]), vaddq_s32(i[2], i[3])));
 }
 
-template <bool kWithSum>
-void quantize_q8_legacy(const float *x, void *dst, int64_t k) {
-    uint8_t *y = static_cast<uint8_t *>(dst);
-    const size_t bytes = kWithSum ? sizeof(BlockQ8_1) : sizeof(BlockQ8_0);
-    for (int64_t b = 0; b < k / kQK; ++b, y += bytes) {
-        const float *xb = x + b * kQK;
-        const float amax = amax_of(xb, kQK);
-        const float32x4_t id = vdupq_n_f32(amax > 0.0f ? 127.0f / amax : 0.0f);
-        const float d = amax / 127.0f;
-        if (kWithSum) {
-            auto *blk = reinterpret_cast<BlockQ8_1 *>(y);
-            const int sum = quantize16(xb, id, blk->qs) + quantize16(xb + 16, id, blk->qs + 16);
-            blk->d = to_half(d);
-            blk->s = to_half(d * static_cast<float>(sum));
-        } else {
-            auto *blk = reinterpret_cast<BlockQ8_0 *>(y);
-            quantize16(xb, id, blk->qs);
-            quantize16(xb + 16, id, blk->qs + 16);
-            blk->d = to_half(d);
-        }
+// 127/amax (0 for an all-zero block), broadcast.
+inline float32x4_t inv_scale(float amax) { return vdupq_n_f32(amax > 0.0f ? 127.0f / amax : 0.0f); }
+
+// Q8_0 / Q8_1 (B): blocks of 32 with an fp16 d (and s = d * sum(q)).
+template <class B>
+void quantize_q8_32(const float *x, void *dst, int64_t k) {
+    auto *y = static_cast<B *>(dst);
+    for (int64_t i = 0; i < k / kQK; ++i, x += kQK) {
+        const float amax = amax_of(x, kQK), d = amax / 127.0f;
+        const int sum = quantize16(x, inv_scale(amax), y[i].qs) + quantize16(x + 16, inv_scale(amax), y[i].qs + 16);
+        y[i].d = to_half(d);
+        if constexpr (sizeof(B) == sizeof(BlockQ8_1)) y[i].s = to_half(d * static_cast<float>(sum));
     }
 }
 
-void quantize_q8_0_arm(const float *x, void *dst, int64_t k) { quantize_q8_legacy<false>(x, dst, k); }
-void quantize_q8_1_arm(const float *x, void *dst, int64_t k) { quantize_q8_legacy<true>(x, dst, k); }
+void quantize_q8_0_arm(const float *x, void *dst, int64_t k) { quantize_q8_32<BlockQ8_0>(x, dst, k); }
+void quantize_q8_1_arm(const float *x, void *dst, int64_t k) { quantize_q8_32<BlockQ8_1>(x, dst, k); }
 
 void quantize_q8_k_arm(const float *x, void *dst, int64_t k) {
     auto *y = static_cast<BlockQ8_K *>(dst);
-    for (int64_t b = 0; b < k / kQKK; ++b) {
-        const float *xb = x + b * kQKK;
-        const float amax = amax_of(xb, kQKK);
-        const float32x4_t id = vdupq_n_f32(amax > 0.0f ? 127.0f / amax : 0.0f);
-        for (int g = 0; g < 16; ++g) y[b].bsums[g] = int16_t(quantize16(xb + 16 * g, id, y[b].qs + 16 * g));
-        y[b].d = amax / 127.0f;
+    for (int64_t i = 0; i < k / kQKK; ++i, x += kQKK) {
+        const float amax = amax_of(x, kQKK);
+        for (int g = 0; g < 16; ++g) y[i].bsums[g] = int16_t(quantize16(x + 16 * g, inv_scale(amax), y[i].qs + 16 * g));
+        y[i].d = amax / 127.0f;
     }
 }
 

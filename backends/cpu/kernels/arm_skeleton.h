@@ -8,52 +8,61 @@
 //              dotted with several activation rows), into an L1 buffer
 //   decode(const W &, Dec<Many> &)
 //   Act, prep(const A &)  what every weight row needs of one activation block
-//   dot(const Dec &, const A &, const Act &, float32x4_t &acc, float &extra)  accumulate one block
-// The skeleton decodes each weight block once per tile and dots it with C
+//   Acc        one output's accumulator (zero when value-initialized)
+//   dot(const Dec &, const A &, const Act &, Acc &)  accumulate one block
+//   finish(const Acc &) -> float
+// BlockTile decodes each weight block once per tile and dots it with C
 // activation rows, keeping R x C accumulators in registers. No software
 // prefetch: unlike the x86 levels, nothing was measured on ARM hardware yet.
 
-template <class T, int R, int C>
-void tile(int64_t nb, const uint8_t *w, size_t ws, const uint8_t *a, size_t as, float *out, size_t os) {
-    float32x4_t acc[R][C];
-    float extra[R][C];
-    for (int r = 0; r < R; ++r)
-        for (int c = 0; c < C; ++c) {
-            acc[r][c] = vdupq_n_f32(0.0f);
-            extra[r][c] = 0.0f;
-        }
-    for (int64_t b = 0; b < nb; ++b) {
-        typename T::template Dec<(C > 1)> dec[R];
-        for (int r = 0; r < R; ++r) T::decode(reinterpret_cast<const typename T::W *>(w + r * ws)[b], dec[r]);
-        for (int c = 0; c < C; ++c) {
-            const auto &ab = reinterpret_cast<const typename T::A *>(a + c * as)[b];
-            const typename T::Act ap = T::prep(ab);
-            for (int r = 0; r < R; ++r) T::dot(dec[r], ab, ap, acc[r][c], extra[r][c]);
-        }
+// One call's operands; run<R, C>(r, j) hands K::tile<R, C> the tile at
+// weight row U*r and activation row U*j (U = 2 where K's tiles count pairs).
+// n is what K::tile wants first (values or blocks per row).
+template <class K, int U>
+struct Grid {
+    int64_t n;
+    const uint8_t *w;
+    size_t ws;
+    const uint8_t *a;
+    size_t as;
+    float *out;
+    size_t os;
+    template <int R, int C>
+    void run(int64_t r, int64_t j) const {
+        K::template tile<R, C>(n, w + U * r * ws, ws, a + U * j * as, as, out + U * (j * os + r), os);
     }
-    for (int r = 0; r < R; ++r)
-        for (int c = 0; c < C; ++c) out[c * os + r] = hsum(acc[r][c]) + extra[r][c];
+};
+
+// The n_rows x n_act outputs (whole multiples of U of each) in K's tiles (skeleton.h's for_each_tile).
+template <class K, int R, int C, int U = 1>
+void matmul_grid(int64_t n, const void *w, size_t w_stride, int64_t n_rows, const void *act, size_t act_stride,
+                 int64_t n_act, float *out, size_t out_stride) {
+    const Grid<K, U> grid{n, static_cast<const uint8_t *>(w), w_stride, static_cast<const uint8_t *>(act), act_stride,
+                          out, out_stride};
+    for_each_tile<R, C>(n_rows / U, n_act / U, grid);
 }
+
+template <class T>
+struct BlockTile {
+    template <int R, int C>
+    static void tile(int64_t nb, const uint8_t *w, size_t ws, const uint8_t *a, size_t as, float *out, size_t os) {
+        typename T::Acc acc[R][C] = {};
+        for (int64_t b = 0; b < nb; ++b) {
+            typename T::template Dec<(C > 1)> dec[R];
+            for (int r = 0; r < R; ++r) T::decode(reinterpret_cast<const typename T::W *>(w + r * ws)[b], dec[r]);
+            for (int c = 0; c < C; ++c) {
+                const auto &ab = reinterpret_cast<const typename T::A *>(a + c * as)[b];
+                const typename T::Act ap = T::prep(ab);
+                for (int r = 0; r < R; ++r) T::dot(dec[r], ab, ap, acc[r][c]);
+            }
+        }
+        for (int r = 0; r < R; ++r)
+            for (int c = 0; c < C; ++c) out[c * os + r] = T::finish(acc[r][c]);
+    }
+};
 
 template <class T, int R, int C>
 void matmul_tiled(int64_t k, const void *w, size_t w_stride, int64_t n_rows, const void *act, size_t act_stride,
                   int64_t n_act, float *out, size_t out_stride) {
-    const int64_t nb = k / T::kValues;
-    const auto *wb = static_cast<const uint8_t *>(w);
-    const auto *ab = static_cast<const uint8_t *>(act);
-    for (int64_t j = 0; j < n_act;) {
-        const bool full = n_act - j >= C;
-        const uint8_t *aj = ab + j * act_stride;
-        float *oj = out + j * out_stride;
-        int64_t r = 0;
-        for (; r + R <= n_rows; r += R) {
-            if (full) tile<T, R, C>(nb, wb + r * w_stride, w_stride, aj, act_stride, oj + r, out_stride);
-            else tile<T, R, 1>(nb, wb + r * w_stride, w_stride, aj, act_stride, oj + r, out_stride);
-        }
-        for (; r < n_rows; ++r) {
-            if (full) tile<T, 1, C>(nb, wb + r * w_stride, w_stride, aj, act_stride, oj + r, out_stride);
-            else tile<T, 1, 1>(nb, wb + r * w_stride, w_stride, aj, act_stride, oj + r, out_stride);
-        }
-        j += full ? C : 1;
-    }
+    matmul_grid<BlockTile<T>, R, C>(k / T::kValues, w, w_stride, n_rows, act, act_stride, n_act, out, out_stride);
 }

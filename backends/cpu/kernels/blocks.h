@@ -120,6 +120,17 @@ inline void k4_scale_min(const uint8_t *s, int j, uint8_t *sc, uint8_t *m) {
     }
 }
 
+// All 8 scales and mins of a Q4_K/Q5_K block (k4_scale_min for j = 0..7),
+// without branches.
+inline void k4_scales_mins(const uint8_t *s, uint8_t sc[8], uint8_t m[8]) {
+    for (int j = 0; j < 4; ++j) {
+        sc[j] = s[j] & 63;
+        m[j] = s[j + 4] & 63;
+        sc[j + 4] = static_cast<uint8_t>((s[j + 8] & 0xF) | ((s[j] >> 6) << 4));
+        m[j + 4] = static_cast<uint8_t>((s[j + 8] >> 4) | ((s[j + 4] >> 6) << 4));
+    }
+}
+
 // The 16 signed 6-bit scales of a Q3_K block, already minus 32.
 inline void q3_k_scales(const uint8_t *s, int8_t out[16]) {
     for (int j = 0; j < 16; ++j) {

@@ -23,6 +23,23 @@ void matmul_rows(int64_t k, const void *w, size_t w_stride, int64_t n_rows, cons
             out[j * out_stride + r] = Dot(k, wb + r * w_stride, ab + j * act_stride);
 }
 
+// The tiling every SIMD matmul can share: calls
+// tiles.template run<R', C'>(r, j) for the tile of R' weight rows from r and
+// C' activation rows from j, covering n_rows x n_act with activation rows in
+// groups of C (then one at a time) and weight rows in groups of R (then one
+// at a time). Tiles types live in the levels' anonymous namespaces, so every
+// instantiation stays inside its level (compiled for its ISA).
+template <int R, int C, class Tiles>
+void for_each_tile(int64_t n_rows, int64_t n_act, const Tiles &tiles) {
+    for (int64_t j = 0; j < n_act;) {
+        const bool full = n_act - j >= C;
+        int64_t r = 0;
+        for (; r + R <= n_rows; r += R) full ? tiles.template run<R, C>(r, j) : tiles.template run<R, 1>(r, j);
+        for (; r < n_rows; ++r) full ? tiles.template run<1, C>(r, j) : tiles.template run<1, 1>(r, j);
+        j += full ? C : 1;
+    }
+}
+
 // Scalar tables by family (nullptr for types the family does not hold).
 const MatmulKernels *scalar_float_kernels(loom_type t);
 const MatmulKernels *scalar_legacy_kernels(loom_type t);
