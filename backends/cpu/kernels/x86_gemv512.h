@@ -5,7 +5,7 @@
 // Once per call the activation row is laid out in "pairs" of blocks in the
 // byte order the weight decode produces, with each block's -offset*sum(q)
 // and scale already spread over the int32 lanes that belong to the block
-// (PairAct). Then each pair of weight blocks costs a few loads, the nibble split, one vpdpbusd, a fp16 scale permute + convert
+// (PairAct). Then each pair of weight blocks costs one masked load, a word permute, the nibble split, one vpdpbusd, a fp16 scale permute + convert
 // and two float ops, for R rows sharing the activation loads. Sums are the
 // same exact per-block integers as the scalar reference; only the float
 // summation order differs.
@@ -37,14 +37,10 @@ inline int lane_block(bool nibble_layout, int lane) { return nibble_layout ? (la
 template <bool kNibble, bool kMin>
 void prep_pairs(const uint8_t *a, size_t ab, size_t qs_off, int64_t nb, int64_t p0, int64_t p1, int offset,
                 PairAct *out) {
-    alignas(64) int32_t di[16], first[16];
-    for (int l = 0; l < 16; ++l) {
-        di[l] = lane_block(kNibble, l);
-        first[l] = kNibble ? (l & 3) == 0 && l < 8 : (l & 7) == 0;
-    }
-    const __m512i didx = _mm512_load_si512(di);
-    __mmask16 fmask = 0;
-    for (int l = 0; l < 16; ++l) fmask = __mmask16(fmask | (first[l] << l));
+    // lane -> block index (0/1), and the first lane of each block
+    const __m512i didx = kNibble ? _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1)
+                                 : _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
+    const __mmask16 fmask = kNibble ? 0x0011 : 0x0101;
     for (int64_t p = p0; p < p1; ++p) {
         PairAct &o = out[p - p0];
         const uint8_t *b0 = a + 2 * p * ab, *b1 = b0 + ab;
@@ -89,25 +85,26 @@ struct GNibble {
     static constexpr bool kNibbleLayout = true, kHasMin = kMinOff >= 0;
     static constexpr int kOffsetValue = kOffset;
     struct Consts {
-        __m512i dperm, mperm, table;
+        __m512i qperm, dperm, mperm, table;
     };
     static Consts consts() {
+        static_assert(kBytes % 2 == 0 && kQsOff % 2 == 0, "qs at word offsets");
         Consts c;
+        alignas(64) int16_t qi[32];
+        // words 0-7: qs of block 0, 8-15: qs of block 1, 16-31: the same again
+        for (int l = 0; l < 32; ++l) qi[l] = int16_t(((l / 8) & 1) * (kBytes / 2) + kQsOff / 2 + l % 8);
+        c.qperm = _mm512_load_si512(qi);
         c.dperm = nibble_word_index(0, kBytes / 2);
         c.mperm = nibble_word_index(kMinOff / 2, kBytes / 2 + kMinOff / 2);
         __m128i t = _mm_loadu_si128(reinterpret_cast<const __m128i *>(kIq4nlValues));
         c.table = _mm512_xor_si512(_mm512_broadcast_i32x4(t), _mm512_set1_epi8(char(0x80)));
         return c;
     }
-    // kTwo: both blocks of the pair (else only the first, the last of an odd count).
+    // two: both blocks of the pair (else only the first, the last of an odd count).
     template <bool two>
     static void decode(const uint8_t *p, const Consts &c, __m512i &q, __m512 &d, __m512 &m) {
         const __m512i v = _mm512_maskz_loadu_epi8(two ? ~0ull >> (64 - 2 * kBytes) : ~0ull >> (64 - kBytes), p);
-        const __m128i q0 = _mm_loadu_si128(reinterpret_cast<const __m128i *>(p + kQsOff));
-        const __m128i q1 = two ? _mm_loadu_si128(reinterpret_cast<const __m128i *>(p + kBytes + kQsOff))
-                               : _mm_setzero_si128();
-        const __m256i y = _mm256_inserti128_si256(_mm256_castsi128_si256(q0), q1, 1);
-        __m512i x = _mm512_broadcast_i64x4(y);
+        __m512i x = _mm512_permutexvar_epi16(c.qperm, v);
         x = _mm512_mask_srli_epi16(x, __mmask32(0xFFFF0000u), x, 4);
         x = _mm512_and_si512(x, _mm512_set1_epi8(0x0F));
         if (kTable) x = _mm512_shuffle_epi8(c.table, x);
@@ -195,7 +192,7 @@ template <class G, int R>
 void gemv_legacy(int64_t k, const uint8_t *w, size_t ws, int64_t n_rows, const uint8_t *a, float *out) {
     const size_t ab = G::kHasMin ? sizeof(BlockQ8_1) : sizeof(BlockQ8_0), qs_off = G::kHasMin ? 4 : 2;
     const int64_t nb = k / kQK, npairs = (nb + 1) / 2;
-    const typename G::Consts c = G::consts();
+    static const typename G::Consts c = G::consts(); // index vectors, built once
     PairAct pa[kGemvPairs];
     for (int64_t p0 = 0; p0 < npairs; p0 += kGemvPairs) {
         const int64_t p1 = p0 + kGemvPairs < npairs ? p0 + kGemvPairs : npairs;

@@ -217,7 +217,7 @@ void zgemm_tile(int64_t nb, const uint8_t *w, size_t ws, const uint8_t *a, size_
 template <class T, class Z>
 void matmul_kquant512(int64_t k, const void *w, size_t w_stride, int64_t n_rows, const void *act, size_t act_stride,
                       int64_t n_act, float *out, size_t out_stride) {
-    const ZConsts<Z> c;
+    static const ZConsts<Z> c; // index vectors, built once
     const int64_t nb = k / kQKK;
     const auto *wb = static_cast<const uint8_t *>(w);
     const auto *ab = static_cast<const uint8_t *>(act);
