@@ -38,11 +38,15 @@ struct FloatTile {
                 for (int c = 0; c < C; ++c) acc[h][r][c] = vdupq_n_f32(0.0f);
         int64_t i = 0;
         for (; i + 8 <= k; i += 8)
+#pragma GCC unroll 2
             for (int h = 0; h < 2; ++h) {
                 float32x4_t wv[R];
+#pragma GCC unroll 8
                 for (int r = 0; r < R; ++r) wv[r] = T::load4(w + r * ws, i + 4 * h);
+#pragma GCC unroll 8
                 for (int c = 0; c < C; ++c) {
                     const float32x4_t av = vld1q_f32(reinterpret_cast<const float *>(a + c * as) + i + 4 * h);
+#pragma GCC unroll 8
                     for (int r = 0; r < R; ++r) acc[h][r][c] = vfmaq_f32(acc[h][r][c], wv[r], av);
                 }
             }

@@ -42,13 +42,16 @@ struct PairTile {
             for (int q = 0; q < C2; ++q) acc[p][q] = vdupq_n_f32(0.0f);
         for (int64_t b = 0; b < nb; ++b) {
             typename P::WPair wp[R2];
+#pragma GCC unroll 2
             for (int p = 0; p < R2; ++p)
                 P::weights(reinterpret_cast<const W *>(w + 2 * p * ws)[b],
                            reinterpret_cast<const W *>(w + (2 * p + 1) * ws)[b], wp[p]);
+#pragma GCC unroll 2
             for (int q = 0; q < C2; ++q) {
                 typename P::APair ap;
                 P::acts(reinterpret_cast<const A *>(a + 2 * q * as)[b], reinterpret_cast<const A *>(a + (2 * q + 1) * as)[b],
                         ap);
+#pragma GCC unroll 2
                 for (int p = 0; p < R2; ++p) acc[p][q] = P::dot(wp[p], ap, acc[p][q]);
             }
         }

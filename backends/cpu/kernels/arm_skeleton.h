@@ -49,10 +49,13 @@ struct BlockTile {
         typename T::Acc acc[R][C] = {};
         for (int64_t b = 0; b < nb; ++b) {
             typename T::template Dec<(C > 1)> dec[R];
+#pragma GCC unroll 8
             for (int r = 0; r < R; ++r) T::decode(reinterpret_cast<const typename T::W *>(w + r * ws)[b], dec[r]);
+#pragma GCC unroll 8
             for (int c = 0; c < C; ++c) {
                 const auto &ab = reinterpret_cast<const typename T::A *>(a + c * as)[b];
                 const typename T::Act ap = T::prep(ab);
+#pragma GCC unroll 8
                 for (int r = 0; r < R; ++r) T::dot(dec[r], ab, ap, acc[r][c]);
             }
         }
