@@ -35,6 +35,7 @@ constexpr int kGemvR = 4; // weight rows per decode (one activation row) tile
 #include "cpu/kernels/x86_gemv512.h"
 #include "cpu/kernels/x86_kquants.h"
 #include "cpu/kernels/x86_kquants512.h"
+#include "cpu/kernels/x86_kgemm512.h"
 #include "cpu/kernels/x86_float.h"
 #include "cpu/kernels/x86_quantize.h"
 #include "cpu/kernels/x86_table.h"

@@ -213,7 +213,11 @@ void zgemm_tile(int64_t nb, const uint8_t *w, size_t ws, const uint8_t *a, size_
 }
 
 // The avx512 K-quant matmul: the decode path above for one activation row,
-// R x C tiles for several.
+// R x C tiles for a few, the 16-row lanes gemm (x86_kgemm512.h) for more.
+constexpr int64_t kKGemmMinAct = 4;
+template <class Z>
+void kgemm16(int64_t k, const uint8_t *w, size_t ws, int64_t n_rows, const uint8_t *a, size_t as, int64_t n_act,
+             float *out, size_t os);
 template <class T, class Z>
 void matmul_kquant512(int64_t k, const void *w, size_t w_stride, int64_t n_rows, const void *act, size_t act_stride,
                       int64_t n_act, float *out, size_t out_stride) {
@@ -226,6 +230,10 @@ void matmul_kquant512(int64_t k, const void *w, size_t w_stride, int64_t n_rows,
         int64_t r = 0;
         for (; r + kGemvR <= n_rows; r += kGemvR) zgemv_rows<Z, kGemvR>(nb, wb + r * w_stride, w_stride, a, c, out + r);
         for (; r < n_rows; ++r) zgemv_rows<Z, 1>(nb, wb + r * w_stride, w_stride, a, c, out + r);
+        return;
+    }
+    if (n_act >= kKGemmMinAct) {
+        kgemm16<Z>(k, wb, w_stride, n_rows, ab, act_stride, n_act, out, out_stride);
         return;
     }
     constexpr int R = 4, C = 4;
