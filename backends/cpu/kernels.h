@@ -66,9 +66,10 @@ size_t act_row_bytes(loom_type act_type, int64_t k);
 // (HWCAP_ASIMDDP; arm_dotprod.cpp), else smull + sadalp (arm_neon.cpp); with
 // i8mm too (HWCAP2_I8MM; arm_i8mm.cpp) calls with >= 2 activation rows take
 // pairs of weight rows x pairs of activation rows through smmla. All three
-// builds have bit-identical convert_act and exact integer sums. No software
-// prefetch; not measured on ARM hardware. Tested under qemu-aarch64 on CPUs
-// with i8mm, with dotprod only and with neither
+// builds have bit-identical convert_act and exact integer sums.
+// LOOM_NEON_BUILD=baseline|dotprod lowers the build (never raises it). No
+// software prefetch; not measured on ARM hardware. Tested under qemu-aarch64
+// on CPUs with i8mm, with dotprod only and with neither
 // (tests/backends/cpu/run_kernels_aarch64.sh, run by CI).
 
 // The best ISA this CPU and OS support, ignoring LOOM_CPU_ISA (tests walk
