@@ -1,11 +1,13 @@
-// The decode (one activation row) path of the legacy types at the avx512
-// level: 512-bit vectors holding two 32-value blocks (included inside the
-// level's anonymous namespace, after x86_legacy.h; AVX-512 F/BW/VL + VNNI).
+// The avx512 legacy matmul (included inside the level's anonymous namespace,
+// after x86_legacy.h and x86_gemm512.h; AVX-512 F/BW/VL + VNNI). Decode
+// (one activation row) of the nibble formats (Q4_0, Q5_0, IQ4_NL, Q4_1,
+// Q5_1): 512-bit vectors holding two 32-value blocks.
 //
 // Once per call the activation row is laid out in "pairs" of blocks in the
 // byte order the weight decode produces, with each block's -offset*sum(q)
 // and scale already spread over the int32 lanes that belong to the block
-// (PairAct). Then each pair of weight blocks costs one masked load, a word permute, the nibble split, one vpdpbusd, a fp16 scale permute + convert
+// (PairAct). Then each pair of weight blocks costs one masked load, a word
+// permute, the nibble split, one vpdpbusd, a fp16 scale permute + convert
 // and two float ops, for R rows sharing the activation loads. Sums are the
 // same exact per-block integers as the scalar reference; only the float
 // summation order differs.
@@ -13,8 +15,7 @@
 // Int32 lane l of vpdpbusd over a pair sums bytes 4l..4l+3. Nibble formats
 // (qs[i] low nibble = value i, high = value i+16) decode to
 //   [b0 values 0..15 | b1 values 0..15 | b0 values 16..31 | b1 values 16..31]
-// so lanes 0-3, 8-11 belong to block 0 and 4-7, 12-15 to block 1. Q8_0
-// decodes to [b0 values 0..31 | b1 values 0..31] (lanes 0-7 and 8-15).
+// so lanes 0-3, 8-11 belong to block 0 and 4-7, 12-15 to block 1.
 template <bool v>
 struct Bool {
     static constexpr bool value = v;
@@ -27,20 +28,19 @@ struct alignas(64) PairAct {
     float s[16];      // Q8_1 s of the block, in the block's first lane (else 0)
 };
 
-// Lane -> block of a pair (0 or 1) for each layout.
-inline int lane_block(bool nibble_layout, int lane) { return nibble_layout ? (lane >> 2) & 1 : lane >> 3; }
+// Lane -> block of a pair (0 or 1).
+inline int lane_block(int lane) { return (lane >> 2) & 1; }
 
 // Pairs of activation blocks [p0, p1) of a Q8_0 / Q8_1 row (stride `ab`
 // bytes per block, qs at `qs_off`, fp16 d at 0, fp16 s at 2 when kMin).
 // The base is spread over the block's lanes (each lane: -offset * the sum
 // of its own 4 bytes), which sums to the same exact block total.
-template <bool kNibble, bool kMin>
+template <bool kMin>
 void prep_pairs(const uint8_t *a, size_t ab, size_t qs_off, int64_t nb, int64_t p0, int64_t p1, int offset,
                 PairAct *out) {
     // lane -> block index (0/1), and the first lane of each block
-    const __m512i didx = kNibble ? _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1)
-                                 : _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
-    const __mmask16 fmask = kNibble ? 0x0011 : 0x0101;
+    const __m512i didx = _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1);
+    const __mmask16 fmask = 0x0011;
     for (int64_t p = p0; p < p1; ++p) {
         PairAct &o = out[p - p0];
         const uint8_t *b0 = a + 2 * p * ab, *b1 = b0 + ab;
@@ -48,7 +48,7 @@ void prep_pairs(const uint8_t *a, size_t ab, size_t qs_off, int64_t nb, int64_t 
         const __m256i q0 = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(b0 + qs_off));
         const __m256i q1 = two ? _mm256_loadu_si256(reinterpret_cast<const __m256i *>(b1 + qs_off)) : _mm256_setzero_si256();
         __m512i z = _mm512_inserti64x4(_mm512_zextsi256_si512(q0), q1, 1);
-        if (kNibble) z = _mm512_shuffle_i64x2(z, z, 0xD8); // 128-bit lanes 0, 2, 1, 3
+        z = _mm512_shuffle_i64x2(z, z, 0xD8); // 128-bit lanes 0, 2, 1, 3
         _mm512_store_si512(o.q, z);
         const __m512i sums = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_set1_epi8(char(offset)), z);
         _mm512_store_si512(o.base, _mm512_sub_epi32(_mm512_setzero_si512(), sums));
@@ -72,7 +72,7 @@ void prep_pairs(const uint8_t *a, size_t ab, size_t qs_off, int64_t nb, int64_t 
 // lanes 0-3, 8-11 take word w0, lanes 4-7, 12-15 word w1.
 inline __m512i nibble_word_index(int w0, int w1) {
     alignas(64) int16_t idx[32];
-    for (int l = 0; l < 32; ++l) idx[l] = int16_t(l < 16 ? (lane_block(true, l) ? w1 : w0) : 0);
+    for (int l = 0; l < 32; ++l) idx[l] = int16_t(l < 16 ? (lane_block(l) ? w1 : w0) : 0);
     return _mm512_load_si512(idx);
 }
 
@@ -82,7 +82,7 @@ template <class Wt, int kQsOff, int kQhOff, int kMinOff, bool kTable, int kOffse
 struct GNibble {
     using W = Wt;
     static constexpr int kBytes = int(sizeof(Wt));
-    static constexpr bool kNibbleLayout = true, kHasMin = kMinOff >= 0;
+    static constexpr bool kHasMin = kMinOff >= 0, kPairGemv = true;
     static constexpr int kOffsetValue = kOffset;
     struct Consts {
         __m512i qperm, dperm, mperm, table;
@@ -122,33 +122,11 @@ struct GNibble {
     }
 };
 
-// Q8_0 weights: 68 bytes a pair; the scales come from a 64-byte load, the
-// values from two 32-byte ones.
+// Q8_0 decode keeps the 256-bit per-block tiles (x86_skeleton.h): a 512-bit
+// pair version (68 bytes a pair: a 64-byte load for the scales, two 32-byte
+// loads for the values) measured 0.85-0.95x of it (kernel_bench, 2026-11-22).
 struct G8_0 {
-    using W = BlockQ8_0;
-    static constexpr int kBytes = 34;
-    static constexpr bool kNibbleLayout = false, kHasMin = false;
-    static constexpr int kOffsetValue = 128;
-    struct Consts {
-        __m512i dperm;
-    };
-    static Consts consts() {
-        Consts c;
-        alignas(64) int16_t di[32];
-        for (int l = 0; l < 32; ++l) di[l] = int16_t(l < 8 ? 0 : l < 16 ? 17 : 0);
-        c.dperm = _mm512_load_si512(di);
-        return c;
-    }
-    template <bool two>
-    static void decode(const uint8_t *p, const Consts &c, __m512i &q, __m512 &d, __m512 &) {
-        // d0 in word 0, d1 in word 17
-        const __m512i v = two ? _mm512_loadu_si512(p) : _mm512_maskz_loadu_epi8(~0ull >> (64 - kBytes), p);
-        const __m256i q0 = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(p + 2));
-        const __m256i q1 = two ? _mm256_loadu_si256(reinterpret_cast<const __m256i *>(p + 36))
-                                         : _mm256_setzero_si256();
-        q = _mm512_xor_si512(_mm512_inserti64x4(_mm512_zextsi256_si512(q0), q1, 1), _mm512_set1_epi8(char(0x80)));
-        d = _mm512_cvtph_ps(_mm512_castsi512_si256(_mm512_permutexvar_epi16(c.dperm, v)));
-    }
+    static constexpr bool kPairGemv = false;
 };
 
 // R rows x one activation row over pairs [0, np) of prepared activations
@@ -196,7 +174,7 @@ void gemv_legacy(int64_t k, const uint8_t *w, size_t ws, int64_t n_rows, const u
     PairAct pa[kGemvPairs];
     for (int64_t p0 = 0; p0 < npairs; p0 += kGemvPairs) {
         const int64_t p1 = p0 + kGemvPairs < npairs ? p0 + kGemvPairs : npairs;
-        prep_pairs<G::kNibbleLayout, G::kHasMin>(a, ab, qs_off, nb, p0, p1, G::kOffsetValue, pa);
+        prep_pairs<G::kHasMin>(a, ab, qs_off, nb, p0, p1, G::kOffsetValue, pa);
         const bool add = p0 > 0;
         int64_t r = 0;
         const bool odd = p1 == npairs && nb % 2;
@@ -211,9 +189,15 @@ void gemv_legacy(int64_t k, const uint8_t *w, size_t ws, int64_t n_rows, const u
 template <class T, class G>
 void matmul_legacy512(int64_t k, const void *w, size_t w_stride, int64_t n_rows, const void *act, size_t act_stride,
                       int64_t n_act, float *out, size_t out_stride) {
+    if constexpr (G::kPairGemv) {
+        if (n_act == 1) {
+            gemv_legacy<G, kGemvR>(k, static_cast<const uint8_t *>(w), w_stride, n_rows,
+                                   static_cast<const uint8_t *>(act), out);
+            return;
+        }
+    }
     if (n_act == 1) {
-        gemv_legacy<G, kGemvR>(k, static_cast<const uint8_t *>(w), w_stride, n_rows, static_cast<const uint8_t *>(act),
-                               out);
+        matmul_tiled<T, kTileR, 1>(k, w, w_stride, n_rows, act, act_stride, n_act, out, out_stride);
         return;
     }
     gemm16<T>(k, static_cast<const uint8_t *>(w), w_stride, n_rows, static_cast<const uint8_t *>(act), act_stride,
