@@ -748,13 +748,14 @@ typedef int (*loom_abort_fn)(void *user_data);
 
 /** How quantized matmuls treat activations (CPU backend). */
 typedef enum loom_matmul_precision {
-    /* Default. Activations are rounded to 8 bits in two parts (the value and
-     * its rounding residual), so results stay at f32 accuracy on the
-     * dequantized weights (~4e-4 relative RMS on the logits) at twice the
-     * integer work of one pass. */
+    /* Activations are rounded to 8 bits in two parts (the value and its
+     * rounding residual), so results stay at f32 accuracy on the dequantized
+     * weights (~4e-4 relative RMS on the logits) at about twice the integer
+     * work of one pass. For evaluations and reference runs. */
     LOOM_MATMUL_EXACT = 0,
-    /* One 8-bit pass, llama.cpp's method: about 2x faster quantized matmuls,
-     * logits about 2e-2 relative RMS from the exact result. */
+    /* The default (loom_context_default_params). One 8-bit pass per
+     * activation block, llama.cpp's method and error (logits about 2e-2
+     * relative RMS from the exact result on random-weight models). */
     LOOM_MATMUL_FAST = 1,
 } loom_matmul_precision;
 
@@ -769,7 +770,7 @@ typedef struct loom_context_params {
     int32_t embeddings;          /* 1: keep the last hidden state (after the final norm) per output */
     loom_abort_fn abort_callback;/* optional */
     void *abort_user_data;
-    int32_t matmul_precision;    /* loom_matmul_precision; default LOOM_MATMUL_EXACT */
+    int32_t matmul_precision;    /* loom_matmul_precision; default LOOM_MATMUL_FAST */
 } loom_context_params;
 
 /** Fills *params with defaults and sets struct_size. NULL is ignored. */

@@ -73,19 +73,19 @@ public:
     }
 
     Status begin_graph() override {
-        ops_.clear();
+        clear_graph();
         return Status::ok();
     }
 
     Status compute(const AbortFn &abort) override {
         for (auto &op : ops_) {
             if (abort && abort()) {
-                ops_.clear();
+                clear_graph();
                 return error(LOOM_ERR_CANCELLED, "decode cancelled by the abort callback");
             }
             op();
         }
-        ops_.clear();
+        clear_graph();
         return Status::ok();
     }
 
@@ -108,8 +108,20 @@ public:
         LOOM_TRY(check_f32("matmul input", src, w->ne[0], rows));
         LOOM_TRY(check_f32("matmul output", dst, w->ne[1], rows));
         if (bias) LOOM_TRY(check_f32("matmul bias", bias, w->ne[1], 1));
-        record([=] { op_matmul(pool_, scratch_, cpu(dst), cpu(w), cpu(src), bias ? cpu(bias) : nullptr, rows,
-                                 fast_matmul_); });
+        const MatmulJob job{cpu(dst), cpu(w), bias ? cpu(bias) : nullptr};
+        MatmulGroup *g = open_group_;
+        if (g && g->src == src && g->rows == rows && g->n < kMaxMatmulGroup && dst != src) {
+            g->jobs[g->n++] = job;   // same input as the matmul just recorded: one conversion, one parallel_for
+            return Status::ok();
+        }
+        groups_.push_back(std::make_unique<MatmulGroup>());
+        g = groups_.back().get();
+        g->jobs[0] = job;
+        g->n = 1;
+        g->src = src;
+        g->rows = rows;
+        record([this, g] { op_matmul_group(pool_, scratch_, g->jobs, g->n, cpu(g->src), g->rows, fast_matmul_); });
+        open_group_ = dst != src ? g : nullptr;
         return Status::ok();
     }
 
@@ -161,8 +173,25 @@ public:
     }
 
 private:
+    // Matmuls recorded back to back over the same input, run as one op.
+    struct MatmulGroup {
+        MatmulJob jobs[kMaxMatmulGroup];
+        int n = 0;
+        const Tensor *src = nullptr;
+        int64_t rows = 0;
+    };
+
     template <typename F>
-    void record(F &&f) { ops_.emplace_back(std::forward<F>(f)); }
+    void record(F &&f) {
+        ops_.emplace_back(std::forward<F>(f));
+        open_group_ = nullptr;   // a matmul after another op starts a new group
+    }
+
+    void clear_graph() {
+        ops_.clear();
+        groups_.clear();
+        open_group_ = nullptr;
+    }
 
     static Status check_range(const Tensor *t, size_t offset, size_t size) {
         size_t total = t->row_bytes * static_cast<size_t>(t->ne[1]);
@@ -176,6 +205,8 @@ private:
     Scratch scratch_;
     std::vector<std::unique_ptr<CpuTensor>> tensors_;
     std::vector<std::function<void()>> ops_;
+    std::vector<std::unique_ptr<MatmulGroup>> groups_;   // referenced by ops_
+    MatmulGroup *open_group_ = nullptr;                  // the last op recorded, if a matmul group
 };
 
 class CpuBackend final : public Backend {

@@ -47,8 +47,20 @@ void op_rope(ThreadPool &pool, CpuTensor *x, const CpuTensor *pos, RopeMode mode
 void op_kv_store(ThreadPool &pool, CpuTensor *cache, const CpuTensor *src, const CpuTensor *cells, int64_t rows);
 void op_swiglu(ThreadPool &pool, CpuTensor *dst, const CpuTensor *gate, const CpuTensor *up, int64_t rows);
 void op_add(ThreadPool &pool, CpuTensor *dst, const CpuTensor *a, const CpuTensor *b, int64_t rows);
-void op_matmul(ThreadPool &pool, Scratch &scratch, CpuTensor *dst, const CpuTensor *w, const CpuTensor *src,
-               const CpuTensor *bias, int64_t rows, bool one_pass);   // one_pass: one 8-bit activation pass
+
+// dst = src . w^T + bias (bias may be nullptr): one matmul of a group.
+struct MatmulJob {
+    CpuTensor *dst;
+    const CpuTensor *w;
+    const CpuTensor *bias;
+};
+constexpr int kMaxMatmulGroup = 4;
+// Runs n_jobs (<= kMaxMatmulGroup) matmuls over the same input src (none of
+// their outputs may be src) with one conversion of src per activation type
+// and one parallel_for. one_pass: one 8-bit activation pass (LOOM_MATMUL_FAST)
+// instead of value + residual.
+void op_matmul_group(ThreadPool &pool, Scratch &scratch, const MatmulJob *jobs, int n_jobs, const CpuTensor *src,
+                     int64_t rows, bool one_pass);
 
 struct AttentionArgs {
     int n_head, n_head_kv, head_dim;

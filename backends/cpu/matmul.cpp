@@ -1,8 +1,10 @@
-// Matmul with a typed weight: dst[j][r] = dot(W[r], x[j]) + bias[r].
-// Activations are converted once per matmul to the kernel table's activation
-// type (backends/cpu/kernels.h), then threads split the weight rows into
-// chunks and run the per-type block dot kernel. Types without a kernel fall
-// back to dequantizing each weight row once and f32 dot products.
+// Matmuls with typed weights: dst[j][r] = dot(W[r], x[j]) + bias[r].
+// Consecutive matmuls over the same input (q/k/v, gate/up) run as one
+// group: the input is converted once per activation type to what the
+// kernels take (backends/cpu/kernels.h), then one parallel_for hands out
+// chunks of weight rows of every matmul of the group, each task adding its
+// rows' bias. Types without a kernel fall back to dequantizing each weight
+// row once and f32 dot products.
 #include "cpu/cpu_tensor.h"
 #include "cpu/kernels.h"
 #include "quant/quant.h"
@@ -15,26 +17,36 @@ namespace {
 
 constexpr int64_t kRowsPerTask = 16;
 
-void matmul_dequant(ThreadPool &pool, Scratch &scratch, CpuTensor *dst, const CpuTensor *w, const CpuTensor *src,
-                    int64_t rows) {
+void add_bias(const MatmulJob &job, int64_t r0, int64_t nr, int64_t rows) {
+    if (!job.bias) return;
+    const float *b = job.bias->f32_row(0) + r0;
+    for (int64_t j = 0; j < rows; j++) {
+        float *y = job.dst->f32_row(j) + r0;
+        for (int64_t r = 0; r < nr; r++) y[r] += b[r];
+    }
+}
+
+void matmul_dequant(ThreadPool &pool, Scratch &scratch, const MatmulJob &job, const CpuTensor *src, int64_t rows) {
+    const CpuTensor *w = job.w;
     const int64_t k = w->ne[0], n_out = w->ne[1];
     const int64_t n_tasks = (n_out + kRowsPerTask - 1) / kRowsPerTask;
     pool.parallel_for(n_tasks, [&](int64_t t, int worker) {
         float *wrow = scratch.worker(worker, static_cast<size_t>(k));
-        const int64_t r1 = std::min(n_out, (t + 1) * kRowsPerTask);
-        for (int64_t r = t * kRowsPerTask; r < r1; r++) {
+        const int64_t r0 = t * kRowsPerTask, r1 = std::min(n_out, r0 + kRowsPerTask);
+        for (int64_t r = r0; r < r1; r++) {
             dequantize_row(w, r, wrow);
-            for (int64_t j = 0; j < rows; j++) dst->f32_row(j)[r] = dot_f32(wrow, src->f32_row(j), k);
+            for (int64_t j = 0; j < rows; j++) job.dst->f32_row(j)[r] = dot_f32(wrow, src->f32_row(j), k);
         }
+        add_bias(job, r0, r1 - r0, rows);
     });
 }
 
-// Quantized activations in two parts: x = a + r with a = Q(x) and the
-// residual r = x - deq(a) quantized again. W.x = W.a + W.r with the residual
-// error about 1/127 of plain 8-bit quantization, so loom's logits stay at
-// f32 accuracy (the f16 KV cache then dominates) instead of the ~2e-2 drift
-// a single 8-bit pass gives. Both parts go through the kernel as 2*rows
-// activation rows, so each chunk of weight rows is read from memory once.
+// Quantized activations in two parts (LOOM_MATMUL_EXACT): x = a + r with
+// a = Q(x) and the residual r = x - deq(a) quantized again. W.x = W.a + W.r
+// with the residual error about 1/127 of plain 8-bit quantization, so the
+// logits stay at f32 accuracy (the f16 KV cache then dominates) instead of
+// the ~2e-2 drift one 8-bit pass gives. Both parts go through the kernel as
+// 2*rows activation rows, so each chunk of weight rows is read once.
 void convert_two_part(ThreadPool &pool, Scratch &scratch, const MatmulKernels &kern, const CpuTensor *src,
                       int64_t rows, int64_t k, size_t act_stride, uint8_t *act) {
     const TypeTraits *act_traits = type_traits(kern.act_type);
@@ -49,51 +61,86 @@ void convert_two_part(ThreadPool &pool, Scratch &scratch, const MatmulKernels &k
     });
 }
 
-void matmul_kernel(ThreadPool &pool, Scratch &scratch, const MatmulKernels &kern, CpuTensor *dst, const CpuTensor *w,
-                   const CpuTensor *src, int64_t rows, bool one_pass) {
+// One matmul of a group, ready to run: its kernels and converted input.
+struct Prepared {
+    const MatmulJob *job;
+    const MatmulKernels *kern;
+    const uint8_t *act;
+    size_t act_stride;
+    int act_index;        // which converted input (one per activation type)
+    int64_t first_task;   // tasks [first_task, first_task + ceil(n_out / kRowsPerTask))
+};
+
+void run_task(const Prepared &p, int64_t t, Scratch &scratch, int worker, int64_t rows, bool two_part) {
+    const CpuTensor *w = p.job->w;
     const int64_t k = w->ne[0], n_out = w->ne[1];
-    const bool two_part = kern.act_type != LOOM_TYPE_F32 && !one_pass;
-    const int64_t n_act = two_part ? 2 * rows : rows;
-    const size_t act_stride = act_row_bytes(kern.act_type, k);
-    if (scratch.shared.size() < act_stride * static_cast<size_t>(n_act))
-        scratch.shared.resize(act_stride * static_cast<size_t>(n_act));
-    uint8_t *act = scratch.shared.data();
-    if (two_part)
-        convert_two_part(pool, scratch, kern, src, rows, k, act_stride, act);
-    else
-        pool.parallel_for(rows, [&](int64_t j, int) { kern.convert_act(src->f32_row(j), act + act_stride * j, k); });
-    const int64_t n_tasks = (n_out + kRowsPerTask - 1) / kRowsPerTask;
-    const size_t out_stride = static_cast<size_t>(dst->ne[0]);
-    pool.parallel_for(n_tasks, [&](int64_t t, int worker) {
-        const int64_t r0 = t * kRowsPerTask, nr = std::min(n_out, r0 + kRowsPerTask) - r0;
-        if (!two_part) {
-            kern.matmul(k, w->row(r0), w->row_bytes, nr, act, act_stride, rows, dst->f32_row(0) + r0, out_stride);
-            return;
-        }
+    const int64_t r0 = (t - p.first_task) * kRowsPerTask, nr = std::min(n_out, r0 + kRowsPerTask) - r0;
+    CpuTensor *dst = p.job->dst;
+    if (!two_part) {
+        p.kern->matmul(k, w->row(r0), w->row_bytes, nr, p.act, p.act_stride, rows, dst->f32_row(0) + r0,
+                       static_cast<size_t>(dst->ne[0]));
+    } else {
         // [2*rows][kRowsPerTask] partial results, then main + residual part.
-        float *tmp = scratch.worker(worker, static_cast<size_t>(n_act * kRowsPerTask));
-        kern.matmul(k, w->row(r0), w->row_bytes, nr, act, act_stride, n_act, tmp, kRowsPerTask);
+        float *tmp = scratch.worker(worker, static_cast<size_t>(2 * rows * kRowsPerTask));
+        p.kern->matmul(k, w->row(r0), w->row_bytes, nr, p.act, p.act_stride, 2 * rows, tmp, kRowsPerTask);
         for (int64_t j = 0; j < rows; j++)
             for (int64_t r = 0; r < nr; r++)
                 dst->f32_row(j)[r0 + r] = tmp[j * kRowsPerTask + r] + tmp[(rows + j) * kRowsPerTask + r];
-    });
+    }
+    add_bias(*p.job, r0, nr, rows);
 }
 
 } // namespace
 
-void op_matmul(ThreadPool &pool, Scratch &scratch, CpuTensor *dst, const CpuTensor *w, const CpuTensor *src,
-               const CpuTensor *bias, int64_t rows, bool one_pass) {
-    const MatmulKernels *kern = matmul_kernels(w->type, active_isa());
-    if (kern && kern->matmul && kern->convert_act)
-        matmul_kernel(pool, scratch, *kern, dst, w, src, rows, one_pass);
-    else
-        matmul_dequant(pool, scratch, dst, w, src, rows);
-    if (!bias) return;
-    const float *b = bias->f32_row(0);
-    const int64_t n_out = w->ne[1];
-    pool.parallel_for(rows, [&](int64_t j, int) {
-        float *y = dst->f32_row(j);
-        for (int64_t r = 0; r < n_out; r++) y[r] += b[r];
+void op_matmul_group(ThreadPool &pool, Scratch &scratch, const MatmulJob *jobs, int n_jobs, const CpuTensor *src,
+                     int64_t rows, bool one_pass) {
+    // Kernels, and the activation bytes per distinct activation type.
+    Prepared prep[kMaxMatmulGroup];
+    loom_type act_types[kMaxMatmulGroup];
+    size_t act_offset[kMaxMatmulGroup], act_bytes = 0;
+    int n_prep = 0, n_act_types = 0;
+    const int64_t k = src->ne[0];
+    const int64_t n_act = one_pass ? rows : 2 * rows;
+    for (int i = 0; i < n_jobs; i++) {
+        const MatmulKernels *kern = matmul_kernels(jobs[i].w->type, active_isa());
+        if (!kern || !kern->matmul || !kern->convert_act) {
+            matmul_dequant(pool, scratch, jobs[i], src, rows);
+            continue;
+        }
+        int a = 0;
+        while (a < n_act_types && act_types[a] != kern->act_type) a++;
+        const size_t stride = act_row_bytes(kern->act_type, k);
+        if (a == n_act_types) {
+            act_types[n_act_types++] = kern->act_type;
+            act_offset[a] = act_bytes;
+            act_bytes += stride * static_cast<size_t>(n_act);
+        }
+        prep[n_prep++] = Prepared{&jobs[i], kern, nullptr, stride, a, 0};
+    }
+    if (n_prep == 0) return;
+    if (scratch.shared.size() < act_bytes) scratch.shared.resize(act_bytes);
+    uint8_t *act = scratch.shared.data();
+    for (int a = 0; a < n_act_types; a++) {
+        const Prepared *first = std::find_if(prep, prep + n_prep, [&](const Prepared &p) { return p.act_index == a; });
+        const MatmulKernels &kern = *first->kern;
+        const size_t stride = first->act_stride;
+        uint8_t *dst = act + act_offset[a];
+        if (kern.act_type != LOOM_TYPE_F32 && !one_pass)
+            convert_two_part(pool, scratch, kern, src, rows, k, stride, dst);
+        else
+            pool.parallel_for(rows, [&](int64_t j, int) { kern.convert_act(src->f32_row(j), dst + stride * j, k); });
+    }
+    int64_t n_tasks = 0;
+    for (int i = 0; i < n_prep; i++) {
+        prep[i].act = act + act_offset[prep[i].act_index];
+        prep[i].first_task = n_tasks;
+        n_tasks += (prep[i].job->w->ne[1] + kRowsPerTask - 1) / kRowsPerTask;
+    }
+    pool.parallel_for(n_tasks, [&](int64_t t, int worker) {
+        int i = 0;
+        while (i + 1 < n_prep && prep[i + 1].first_task <= t) i++;
+        const bool two_part = !one_pass && prep[i].kern->act_type != LOOM_TYPE_F32;
+        run_task(prep[i], t, scratch, worker, rows, two_part);
     });
 }
 

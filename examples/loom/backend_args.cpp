@@ -13,6 +13,7 @@ namespace {
 struct BackendArgs {
     int32_t backend = LOOM_BACKEND_AUTO;
     int32_t device = -1;
+    int32_t precision = -1;   // -1: the library's default
 } g_args; // the CLI's own settings (the library keeps no such state)
 
 bool parse_backend(const char *v, int32_t *out) {
@@ -32,23 +33,47 @@ bool parse_device(const char *v, int32_t *out) {
     return true;
 }
 
+bool parse_precision(const char *v, int32_t *out) {
+    if (!std::strcmp(v, "exact")) *out = LOOM_MATMUL_EXACT;
+    else if (!std::strcmp(v, "fast")) *out = LOOM_MATMUL_FAST;
+    else return false;
+    return true;
+}
+
+struct Option {
+    const char *name, *usage, *bad_value;
+    bool (*parse)(const char *, int32_t *);
+    int32_t *value;
+};
+
+const Option kOptions[] = {
+    {"--backend", "--backend auto|cpu|vulkan", "--backend '%s': expected auto, cpu or vulkan", parse_backend,
+     &g_args.backend},
+    {"--device", "--device N (see 'loom devices')", "--device '%s': expected a device index (see 'loom devices')",
+     parse_device, &g_args.device},
+    {"--precision", "--precision exact|fast", "--precision '%s': expected exact or fast", parse_precision,
+     &g_args.precision},
+};
+
 } // namespace
 
 bool take_backend_args(int *argc, char **argv) {
     int out = 0;
     for (int i = 0; i < *argc; i++) {
-        bool is_backend = !std::strcmp(argv[i], "--backend"), is_device = !std::strcmp(argv[i], "--device");
-        if (!is_backend && !is_device) {
+        const Option *o = nullptr;
+        for (const Option &c : kOptions)
+            if (!std::strcmp(argv[i], c.name)) o = &c;
+        if (!o) {
             argv[out++] = argv[i];
             continue;
         }
         if (i + 1 >= *argc) {
-            usage(is_backend ? "--backend auto|cpu|vulkan" : "--device N (see 'loom devices')");
+            usage(o->usage);
             return false;
         }
         const char *v = argv[++i];
-        if (is_backend ? !parse_backend(v, &g_args.backend) : !parse_device(v, &g_args.device)) {
-            fail(is_backend ? "--backend '%s': expected auto, cpu or vulkan" : "--device '%s': expected a device index (see 'loom devices')", v);
+        if (!o->parse(v, o->value)) {
+            fail(o->bad_value, v);
             return false;
         }
     }
@@ -60,6 +85,10 @@ bool take_backend_args(int *argc, char **argv) {
 void apply_backend_args(loom_model_params *params) {
     params->backend = g_args.backend;
     params->device_index = g_args.device;
+}
+
+void apply_precision_arg(loom_context_params *params) {
+    if (g_args.precision >= 0) params->matmul_precision = g_args.precision;
 }
 
 } // namespace cli

@@ -1,6 +1,7 @@
-// --backend auto|cpu|vulkan and --device N: accepted by every subcommand that
-// loads a model. main() takes them out of argv before dispatching, and
-// load_model() applies them to loom_model_params.
+// --backend auto|cpu|vulkan, --device N and --precision exact|fast: accepted
+// by every subcommand that loads a model. main() takes them out of argv
+// before dispatching; load_model() applies the first two to
+// loom_model_params, new_context() the last to loom_context_params.
 #pragma once
 
 #include "loom.h"
@@ -13,5 +14,8 @@ bool take_backend_args(int *argc, char **argv);
 
 // Sets params->backend / device_index from what take_backend_args saw.
 void apply_backend_args(loom_model_params *params);
+
+// Sets params->matmul_precision if --precision was given.
+void apply_precision_arg(loom_context_params *params);
 
 } // namespace cli

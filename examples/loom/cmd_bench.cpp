@@ -14,19 +14,17 @@
 
 namespace {
 
-constexpr const char *kUsage = "loom bench -m MODEL [-p 512] [-n 128] [-t 2] [-r 3] [--depth D] [--fast]\n"
-                                 "  --fast: one 8-bit activation pass per quantized matmul (LOOM_MATMUL_FAST)";
+constexpr const char *kUsage = "loom bench -m MODEL [-p 512] [-n 128] [-t 2] [-r 3] [--depth D]\n"
+                                 "  (and the common --backend, --device, --precision exact|fast)";
 
 struct BenchOptions {
     std::string model;
     long long pp = 512, tg = 128, threads = 2, reps = 3, depth = 0;
-    bool fast = false;
 };
 
 bool parse_args(int argc, char **argv, BenchOptions *o) {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if (!std::strcmp(a, "--fast")) { o->fast = true; continue; }
         if (i + 1 >= argc) return false;
         const char *v = argv[++i];
         if (!std::strcmp(a, "-m")) { o->model = v; continue; }
@@ -77,7 +75,6 @@ int cmd_bench(int argc, char **argv) {
     if (st != LOOM_OK) return cli::fail_status(st, o.model.c_str());
     cli::ContextOptions co;
     co.n_threads = static_cast<int32_t>(o.threads);
-    co.fast_matmul = o.fast;
     co.n_ctx = static_cast<uint32_t>(o.depth + o.pp + o.tg + 8);
     co.n_batch = static_cast<uint32_t>(o.pp > 512 ? o.pp : 512);
     cli::ContextHandle ctx;

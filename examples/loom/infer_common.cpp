@@ -40,7 +40,7 @@ loom_status new_context(const loom_model *m, const ContextOptions &o, loom_abort
     cp.n_threads = o.n_threads;
     cp.n_ctx = o.n_ctx;
     cp.n_batch = o.n_batch;
-    cp.matmul_precision = o.fast_matmul ? LOOM_MATMUL_FAST : LOOM_MATMUL_EXACT;
+    apply_precision_arg(&cp);
     cp.abort_callback = abort;
     cp.abort_user_data = abort_ud;
     return loom_context_new(m, &cp, &out->c);

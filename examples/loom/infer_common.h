@@ -32,7 +32,6 @@ struct ContextOptions {
     int32_t n_threads = 0;
     uint32_t n_ctx = 0;
     uint32_t n_batch = 512;
-    bool fast_matmul = false;   // LOOM_MATMUL_FAST
 };
 loom_status new_context(const loom_model *m, const ContextOptions &o, loom_abort_fn abort, void *abort_ud,
                         ContextHandle *out);

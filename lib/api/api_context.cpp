@@ -49,6 +49,7 @@ LOOM_API void loom_context_default_params(loom_context_params *params) {
     params->n_batch = 512;
     params->n_seq_max = 1;
     params->kv_type = LOOM_TYPE_F16;
+    params->matmul_precision = LOOM_MATMUL_FAST;
 }
 
 LOOM_API loom_status loom_context_new(const loom_model *model, const loom_context_params *params, loom_context **out) {

@@ -20,7 +20,8 @@ std::unique_ptr<Model> load(const tinymodel::Spec &spec, loom_status *status) {
     return m;
 }
 
-std::unique_ptr<Context> context(const Model &m, uint32_t n_ctx, uint32_t n_seq, int32_t kv_type, int32_t n_threads) {
+std::unique_ptr<Context> context(const Model &m, uint32_t n_ctx, uint32_t n_seq, int32_t kv_type, int32_t n_threads,
+                                 int32_t precision) {
     auto c = std::make_unique<Context>();
     loom_context_params p;
     loom_context_default_params(&p);
@@ -29,6 +30,7 @@ std::unique_ptr<Context> context(const Model &m, uint32_t n_ctx, uint32_t n_seq,
     p.n_seq_max = n_seq;
     p.kv_type = kv_type;
     p.n_threads = n_threads;
+    p.matmul_precision = precision;
     if (loom_context_new(m.m, &p, &c->c) != LOOM_OK) return nullptr;
     if (loom_batch_new(int32_t(n_ctx), &c->b) != LOOM_OK) return nullptr;
     return c;

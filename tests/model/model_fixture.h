@@ -33,8 +33,10 @@ struct Context {
     }
 };
 
+// A context with `precision` (the tests here compare with exact math, so
+// LOOM_MATMUL_EXACT unless a test asks for the default fast path).
 std::unique_ptr<Context> context(const Model &m, uint32_t n_ctx = 64, uint32_t n_seq = 1, int32_t kv_type = LOOM_TYPE_F32,
-                                 int32_t n_threads = 2);
+                                 int32_t n_threads = 2, int32_t precision = LOOM_MATMUL_EXACT);
 
 // Decodes tokens at positions start.. of `seq` in one batch, logits for every
 // entry; returns them [n][n_vocab] (empty on failure).

@@ -344,7 +344,7 @@ TEST_CASE("fast_matmul_precision_is_one_8bit_pass_within_its_bound", "[context]"
     CHECK(e_fast < 3e-2);
     loom_context_params p;
     loom_context_default_params(&p);
-    CHECK(p.matmul_precision == LOOM_MATMUL_EXACT);
+    CHECK(p.matmul_precision == LOOM_MATMUL_FAST);
     p.matmul_precision = 7;
     loom_context *c = nullptr;
     CHECK(loom_context_new(m->m, &p, &c) == LOOM_ERR_INVALID_ARGUMENT);

@@ -11,10 +11,11 @@ using fixture::load;
 
 namespace {
 
-double forward_error(const tinymodel::Spec &spec, int32_t kv_type, size_t n_tokens = 12) {
+double forward_error(const tinymodel::Spec &spec, int32_t kv_type, size_t n_tokens = 12,
+                     int32_t precision = LOOM_MATMUL_EXACT) {
     auto m = load(spec);
     REQUIRE(m->m != nullptr);
-    auto c = fixture::context(*m, 64, 1, kv_type);
+    auto c = fixture::context(*m, 64, 1, kv_type, 2, precision);
     REQUIRE(c);
     const std::vector<int32_t> toks = fixture::tokens(n_tokens, m->n_vocab());
     const std::vector<float> got = fixture::decode(*c, *m, toks);
@@ -45,11 +46,14 @@ TEST_CASE("forward_with_q8_0_cache_is_within_8_bit_rounding", "[model]") {
 }
 
 TEST_CASE("forward_matches_reference_for_quantized_weights", "[model]") {
-    // Two-part 8-bit activations (backends/cpu/matmul.cpp) keep quantized
-    // matmuls within ~1e-4 of exact on the same dequantized weights. Q4_1 and
-    // Q5_1 pair with Q8_1 activations, whose block sum s = d * sum(q) is
-    // stored as fp16 (GGML's layout): that 2^-11 rounding times the weights'
-    // offsets m gives them a larger, 3e-3 bound.
+    // LOOM_MATMUL_EXACT: two-part 8-bit activations (backends/cpu/matmul.cpp)
+    // keep quantized matmuls within ~1e-4 of exact on the same dequantized
+    // weights. Q4_1 and Q5_1 pair with Q8_1 activations, whose block sum
+    // s = d * sum(q) is stored as fp16 (GGML's layout): that 2^-11 rounding
+    // times the weights' offsets m gives them a larger, 3e-3 bound.
+    // LOOM_MATMUL_FAST (the default): one 8-bit pass errs by up to 1/254 of
+    // a block's largest value per element; measured ~1e-2 here, and it must
+    // stay inside llama.cpp's measured band (<= 2.7e-2, ../shared/ref/README.md).
     struct Case {
         loom_type type;
         double bound;
@@ -61,6 +65,7 @@ TEST_CASE("forward_matches_reference_for_quantized_weights", "[model]") {
         s.weight_type = c.type;
         INFO("weight type " << loom_type_name(c.type));
         CHECK(forward_error(s, LOOM_TYPE_F32) < c.bound);
+        CHECK(forward_error(s, LOOM_TYPE_F32, 12, LOOM_MATMUL_FAST) < 3e-2);
     }
 }
 

@@ -30,7 +30,7 @@ std::vector<float> loom_logits(const std::string &model, const std::vector<int32
     std::string text;
     for (int32_t t : tokens) text += std::to_string(t) + " ";
     testdata::write_file(ids, text.data(), text.size());
-    int st = testdata::run(std::string("'") + exe + "' logits -m '" + model + "' -o '" + out + "' -t 2 < '" + ids + "'");
+    int st = testdata::run(std::string("'") + exe + "' logits --precision exact -m '" + model + "' -o '" + out + "' -t 2 < '" + ids + "'");
     std::vector<float> v = st == 0 ? testdata::read_f32(out) : std::vector<float>();
     std::remove(ids.c_str());
     std::remove(out.c_str());

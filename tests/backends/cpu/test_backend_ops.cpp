@@ -103,6 +103,41 @@ TEST_CASE("matmul_with_quantized_weight_and_bias_matches_dequantized_math", "[cp
     }
 }
 
+TEST_CASE("matmuls_over_one_input_run_as_a_group_and_match_math", "[cpu_backend]") {
+    // q/k/v-like matmuls recorded back to back over one input, with weights
+    // of different activation types (Q8_0, Q8_K, f32) and sizes, one bias;
+    // then a matmul writing its own input, which must not join the group.
+    Fixture f;
+    const int64_t k = 256, rows = 3;
+    const loom_type types[] = {LOOM_TYPE_Q8_0, LOOM_TYPE_Q4_K, LOOM_TYPE_F16, LOOM_TYPE_Q6_K};
+    const int64_t n_out[] = {40, 24, 8, 256};
+    std::vector<float> x = f.random(size_t(k * rows)), b = f.random(size_t(n_out[1]));
+    Tensor *src = f.f32(k, rows, x), *bias = f.f32(n_out[1], 1, b);
+    std::vector<std::vector<float>> deq(4);
+    std::vector<std::vector<uint8_t>> bytes(4);
+    Tensor *w[4] = {}, *dst[4] = {};
+    for (int i = 0; i < 4; i++) {
+        bytes[size_t(i)] = quantize(types[i], f.random(size_t(k * n_out[i])), n_out[i], k, &deq[size_t(i)]);
+        REQUIRE(f.backend->create_weight(types[i], k, n_out[i], bytes[size_t(i)].data(), &w[i]).is_ok());
+        dst[i] = f.f32(n_out[i], rows, {});
+    }
+    REQUIRE(f.s->begin_graph().is_ok());
+    for (int i = 0; i < 3; i++) REQUIRE(f.s->matmul(dst[i], w[i], src, i == 1 ? bias : nullptr, rows).is_ok());
+    REQUIRE(f.s->matmul(src, w[3], src, nullptr, rows).is_ok());   // in place: reads the original input
+    f.run();
+    for (int i = 0; i < 4; i++) {
+        std::vector<double> want(size_t(n_out[i] * rows));
+        for (int64_t j = 0; j < rows; j++)
+            for (int64_t r = 0; r < n_out[i]; r++) {
+                double acc = i == 1 ? b[size_t(r)] : 0.0;
+                for (int64_t c = 0; c < k; c++) acc += double(deq[size_t(i)][size_t(r * k + c)]) * x[size_t(j * k + c)];
+                want[size_t(j * n_out[i] + r)] = acc;
+            }
+        INFO(loom_type_name(types[i]));
+        CHECK(max_rel(f.read(i == 3 ? src : dst[i], want.size()), want) < 3e-4);
+    }
+}
+
 TEST_CASE("get_rows_decodes_the_selected_rows", "[cpu_backend]") {
     Fixture f;
     const int64_t cols = 64, rows = 10;
