@@ -35,6 +35,9 @@ struct ScalarOps {
     static void scale(float *y, float f, int d) {
         for (int i = 0; i < d; i++) y[i] *= f;
     }
+    static void exp_shifted(float *s, int n, float m) {
+        for (int i = 0; i < n; i++) s[i] = std::exp(s[i] - m);
+    }
 };
 
 #include "cpu/kernels/attend_impl.h"

@@ -23,6 +23,28 @@ inline float hsum8(__m256 v) {
     return _mm_cvtss_f32(s);
 }
 
+// exp(x) for x <= 0 (scores minus their running max), 8 at a time: x =
+// n*ln2 + r with |r| <= ln2/2, exp(r) by Cephes' degree-6 expf polynomial
+// (~1 ulp), 2^n into the exponent bits. Below -87.3 (and -inf, a masked
+// cell) the result is 0.
+inline __m256 exp_nonpositive(__m256 x) {
+    const __m256 tiny = _mm256_cmp_ps(x, _mm256_set1_ps(-87.3f), _CMP_LT_OQ);
+    x = _mm256_max_ps(x, _mm256_set1_ps(-87.3f));
+    const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+                                     _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+    __m256 p = _mm256_set1_ps(1.9875691500e-4f);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
+    p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
+    const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+    return _mm256_andnot_ps(tiny, _mm256_mul_ps(p, _mm256_castsi256_ps(e)));
+}
+
 // d is a multiple of 8 (the op checks head_dim % 8 == 0 before choosing
 // this level; kv_type Q8_0 implies d % 32 == 0).
 struct X86Ops {
@@ -61,6 +83,12 @@ struct X86Ops {
     static void scale(float *y, float f, int d) {
         const __m256 fv = _mm256_set1_ps(f);
         for (int i = 0; i < d; i += 8) _mm256_storeu_ps(y + i, _mm256_mul_ps(fv, _mm256_loadu_ps(y + i)));
+    }
+    static void exp_shifted(float *s, int n, float m) {
+        const __m256 mv = _mm256_set1_ps(m);
+        int i = 0;
+        for (; i + 8 <= n; i += 8) _mm256_storeu_ps(s + i, exp_nonpositive(_mm256_sub_ps(_mm256_loadu_ps(s + i), mv)));
+        for (; i < n; i++) s[i] = std::exp(s[i] - m);
     }
 };
 
