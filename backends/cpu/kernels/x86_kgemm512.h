@@ -173,9 +173,11 @@ void kgemm16(int64_t k, const uint8_t *w, size_t ws, int64_t n_rows, const uint8
             const int nbc = nb - b0 < kKGemmChunk ? int(nb - b0) : kKGemmChunk;
             kdecode16<Z>(w + r * ws, ws, n, b0, nbc, dec);
             for (int64_t j = 0; j < n_act;) {
-                const int C = n_act - j >= kGemmC ? kGemmC : 1;
+                const int64_t left = n_act - j;
+                const int C = left >= kGemmC ? kGemmC : left >= 4 ? 4 : 1;
                 float *o = out + j * os + r;
                 if (C == kGemmC) kgemm16_tile<Z, kGemmC>(nbc, dec, a + j * as, as, b0, o, os, rows, b0 > 0);
+                else if (C == 4) kgemm16_tile<Z, 4>(nbc, dec, a + j * as, as, b0, o, os, rows, b0 > 0);
                 else kgemm16_tile<Z, 1>(nbc, dec, a + j * as, as, b0, o, os, rows, b0 > 0);
                 j += C;
             }
