@@ -71,10 +71,13 @@ void gemm16_tile(int nbc, const DecBlock *dec, const uint8_t *a, size_t as, int6
 #pragma GCC unroll 8
         for (int c = 0; c < C; ++c) {
             const A &x = reinterpret_cast<const A *>(a + c * as)[b0 + b];
-            const int32_t *q = reinterpret_cast<const int32_t *>(x.qs);
             __m512i i = o.base;
 #pragma GCC unroll 8
-            for (int t = 0; t < 8; ++t) i = _mm512_dpbusd_epi32(i, _mm512_xor_si512(_mm512_set1_epi32(q[t]), flip), o.w[t]);
+            for (int t = 0; t < 8; ++t) {
+                int32_t q; // qs sits at offset 2 of the 34-byte block: no int32 pointer
+                __builtin_memcpy(&q, x.qs + 4 * t, 4);
+                i = _mm512_dpbusd_epi32(i, _mm512_xor_si512(_mm512_set1_epi32(q), flip), o.w[t]);
+            }
             acc[c] = _mm512_fmadd_ps(_mm512_mul_ps(o.d, _mm512_set1_ps(half(x.d))), _mm512_cvtepi32_ps(i), acc[c]);
             if constexpr (T::kHasMin) acc[c] = _mm512_fmadd_ps(o.m, _mm512_set1_ps(half(x.s)), acc[c]);
         }

@@ -130,7 +130,8 @@ void kgemm16_tile(int nbc, const KDecBlock *dec, const uint8_t *a, size_t as, in
             const __m512i w0 = o.w[4 * h], w1 = o.w[4 * h + 1], w2 = o.w[4 * h + 2], w3 = o.w[4 * h + 3];
 #pragma GCC unroll 8
             for (int c = 0; c < C; ++c) {
-                const int32_t *q = reinterpret_cast<const int32_t *>(x[c]->qs + 16 * h);
+                int32_t q[4]; // dword loads by memcpy (no int32 pointer into the int8 array)
+                for (int d = 0; d < 4; ++d) __builtin_memcpy(&q[d], x[c]->qs + 16 * h + 4 * d, 4);
                 __m512i i;
                 if (kKOffset<Z>) { // signed w x (x + 128), seeded with -128 * sum(w)
                     const __m512i f = _mm512_set1_epi8(char(0x80));
