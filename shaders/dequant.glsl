@@ -255,6 +255,145 @@ void dequant16(uint rb, uint c, uint k, out float v[16]) {
     }
 }
 
+#elif defined(TYPE_IQ2_XXS) || defined(TYPE_IQ2_XS) || defined(TYPE_IQ2_S) || defined(TYPE_IQ3_XXS) || \
+      defined(TYPE_IQ3_S) || defined(TYPE_IQ1_S) || defined(TYPE_IQ1_M)
+// The lattice formats (lib/quant/iquants.cpp has the layouts). A 256-value
+// block is 8 groups of 32 values = 4 runs of 8; run r has a scale, 8 grid
+// coordinates (a lattice point), an 8-bit sign mask and (IQ1 only) a shift
+// delta:  x_j = scale * (grid_j + delta), negated where sign bit j is set.
+// A 16-value chunk is two runs. The grids (iq_grids.glsl, generated from
+// lib/quant/iq_tables.cpp) sit in shared memory as 16-bit entries of
+// 2- or 3-bit coordinate codes; iq_coord maps a code back to its value.
+#define QK 256
+#include "iq_grids.glsl"
+#if defined(TYPE_IQ2_XXS)
+#define BLOCK_BYTES 66
+#elif defined(TYPE_IQ2_XS)
+#define BLOCK_BYTES 74
+#elif defined(TYPE_IQ2_S)
+#define BLOCK_BYTES 82
+#elif defined(TYPE_IQ3_XXS)
+#define BLOCK_BYTES 98
+#elif defined(TYPE_IQ3_S)
+#define BLOCK_BYTES 110
+#elif defined(TYPE_IQ1_S)
+#define BLOCK_BYTES 50
+#else
+#define BLOCK_BYTES 56
+#endif
+#if defined(TYPE_IQ3_XXS) || defined(TYPE_IQ3_S)
+#define IQ_CODE_BITS 3u
+#else
+#define IQ_CODE_BITS 2u
+#endif
+
+// The grid table is filled once per workgroup, before the shader's own main
+// runs (so every op family gets it without a line of its own): main below
+// fills and waits, then calls the including shader's main, renamed.
+void iq_shader_main();
+void main() {
+    if (gl_LocalInvocationIndex == 0u) iq_grid_fill();
+    barrier();
+    iq_shader_main();
+}
+#define main iq_shader_main
+
+struct IqRun {
+    float scale;
+    float delta;
+    uint signs;
+    uint codes; // coordinate j is (codes >> (IQ_CODE_BITS * j)) & mask
+};
+
+// Grid entry i: 16 bits of codes.
+uint iq_entry(uint i) { return (iq_grid4[i >> 3][(i >> 1) & 3u] >> (16u * (i & 1u))) & 0xFFFFu; }
+// ksigns_iq2xs: a 7-bit sign index gets bit 7 set to make the parity even.
+uint iq_signs7(uint i) { return i | ((bitCount(i) & 1u) << 7); }
+// 4-bit group scale of IQ2/IQ3: d * (0.5 + s) * f
+float iq_half_step(float d, uint s, float f) { return d * (0.5 + float(s)) * f; }
+// IQ1S_DELTA, IQ1M_DELTA with the block's sign bit
+float iq1_delta(bool neg) { return neg ? -0.125 : 0.125; }
+
+// Run l (0..3) of group g (0..7) of the block at byte b.
+IqRun iq_run(uint b, uint g, uint l) {
+    IqRun r;
+    r.delta = 0.0;
+    r.signs = 0u;
+#if defined(TYPE_IQ2_XXS)
+    // [d][per group: 4 grid bytes, u32 (4 x 7-bit sign index, 4-bit scale)]
+    uint q = b + 2u + 8u * g, aux = ld_u32(q + 4u);
+    r.scale = iq_half_step(ld_f16(b), aux >> 28, 0.25);
+    r.signs = iq_signs7((aux >> (7u * l)) & 127u);
+    r.codes = iq_entry(ld_u8(q + l));
+#elif defined(TYPE_IQ2_XS)
+    // [d][32 x u16: 9-bit grid index | 7-bit sign index][8 x (2 x 4-bit scale)]
+    uint q = ld_u16(b + 2u + 2u * (4u * g + l)), sc = ld_u8(b + 66u + g);
+    r.scale = iq_half_step(ld_f16(b), (sc >> (4u * (l >> 1))) & 0xFu, 0.25);
+    r.signs = iq_signs7(q >> 9);
+    r.codes = iq_entry(q & 511u);
+#elif defined(TYPE_IQ2_S)
+    // [d][32 grid low bytes][32 sign bytes][8 x grid bits 8-9][8 x (2 x 4-bit scale)]
+    uint qh = ld_u8(b + 66u + g), sc = ld_u8(b + 74u + g);
+    r.scale = iq_half_step(ld_f16(b), (sc >> (4u * (l >> 1))) & 0xFu, 0.25);
+    r.signs = ld_u8(b + 34u + 4u * g + l);
+    r.codes = iq_entry(ld_u8(b + 2u + 4u * g + l) | (((qh >> (2u * l)) & 3u) << 8));
+#elif defined(TYPE_IQ3_XXS)
+    // [d][64 grid bytes][8 x u32: 4 x 7-bit sign index, 4-bit scale]; a run is two 4-value entries
+    uint q = b + 2u + 8u * g + 2u * l, aux = ld_u32(b + 66u + 4u * g);
+    r.scale = iq_half_step(ld_f16(b), aux >> 28, 0.5);
+    r.signs = iq_signs7((aux >> (7u * l)) & 127u);
+    r.codes = iq_entry(ld_u8(q)) | (iq_entry(ld_u8(q + 1u)) << 12);
+#elif defined(TYPE_IQ3_S)
+    // [d][64 grid low bytes][8 x grid bit 8][32 sign bytes][4 x (2 x 4-bit scale)]
+    uint q = b + 2u + 8u * g + 2u * l, qh = ld_u8(b + 66u + g);
+    r.scale = ld_f16(b) * float(1u + 2u * ((ld_u8(b + 106u + (g >> 1)) >> (4u * (g & 1u))) & 0xFu));
+    r.signs = ld_u8(b + 74u + 4u * g + l);
+    r.codes = iq_entry(ld_u8(q) | (((qh >> (2u * l)) & 1u) << 8)) |
+              (iq_entry(ld_u8(q + 1u) | (((qh >> (2u * l + 1u)) & 1u) << 8)) << 12);
+#elif defined(TYPE_IQ1_S)
+    // [d][32 grid low bytes][8 x u16: 4 x 3-bit grid high bits, 3-bit scale, delta sign]
+    uint qh = ld_u16(b + 34u + 2u * g);
+    r.scale = ld_f16(b) * float(2u * ((qh >> 12) & 7u) + 1u);
+    r.delta = iq1_delta((qh & 0x8000u) != 0u);
+    r.codes = iq_entry(ld_u8(b + 2u + 4u * g + l) | (((qh >> (3u * l)) & 7u) << 8));
+#else // IQ1_M
+    // [32 grid low bytes][16 x 2 x (3-bit grid high bits, delta sign)][4 x u16: 4 x 3-bit scale + 4 bits of fp16 d]
+    uint s0 = ld_u16(b + 48u), s1 = ld_u16(b + 50u), s2 = ld_u16(b + 52u), s3 = ld_u16(b + 54u);
+    float d = unpackHalf2x16((s0 >> 12) | ((s1 >> 12) << 4) | ((s2 >> 12) << 8) | ((s3 >> 12) << 12)).x;
+    uint sc = ld_u16(b + 48u + 2u * (g >> 1));
+    uint bits = ld_u8(b + 32u + 2u * g + (l >> 1)) >> (4u * (l & 1u));
+    r.scale = d * float(2u * ((sc >> (6u * (g & 1u) + 3u * (l >> 1))) & 7u) + 1u);
+    r.delta = iq1_delta((bits & 8u) != 0u);
+    r.codes = iq_entry(ld_u8(b + 4u * g + l) | ((bits & 7u) << 8));
+#endif
+    return r;
+}
+
+// The value of coordinate code n (the code lists of gen_iq_grids.py).
+float iq_coord(uint n) {
+#if defined(TYPE_IQ1_S) || defined(TYPE_IQ1_M)
+    return float(int(n) - 1);                 // -1, 0, 1
+#elif defined(TYPE_IQ3_XXS)
+    return n == 7u ? 62.0 : float(4u + 8u * n); // 4, 12, ..., 52, 62
+#elif defined(TYPE_IQ3_S)
+    return float(2u * n + 1u);                // 1, 3, ..., 15
+#else
+    return float(8u + 17u * n + (n >> 1));    // 8, 25, 43
+#endif
+}
+
+void dequant16(uint rb, uint c, uint k, out float v[16]) {
+    uint b = rb + (c >> 4) * BLOCK_BYTES;
+    c &= 15u;
+    [[unroll]] for (uint h = 0u; h < 2u; h++) {
+        IqRun r = iq_run(b, c >> 1, 2u * (c & 1u) + h);
+        [[unroll]] for (uint j = 0u; j < 8u; j++) {
+            float x = r.scale * (iq_coord((r.codes >> (IQ_CODE_BITS * j)) & ((1u << IQ_CODE_BITS) - 1u)) + r.delta);
+            v[8u * h + j] = ((r.signs >> j) & 1u) != 0u ? -x : x;
+        }
+    }
+}
+
 #else
 #error "dequant.glsl: define one TYPE_<NAME>"
 #endif

@@ -6,7 +6,10 @@
 #include "vk_fixture.h"
 
 #include "quant/quant.h"
+#include "vulkan/shader_table.h"
 
+#include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstring>
 #include <memory>
@@ -62,6 +65,26 @@ std::vector<int64_t> test_lengths(loom_type type) {
 void require_validation_clean() { REQUIRE(vktest::validation_messages() == 0); }
 
 } // namespace
+
+// The tests below loop over vktest::shader_types(): it must name exactly the
+// weight types shaders/meson.build compiles, each with every typed op.
+TEST_CASE("every_weight_type_with_shaders_is_tested_with_every_op") {
+    const std::vector<loom_type> &tested = vktest::shader_types();
+    for (int n = 0; n <= LOOM_TYPE_TQ2_0; n++) {
+        const loom::TypeTraits *t = loom::type_traits(loom_type(n));
+        if (!t) continue;
+        std::string suffix = t->name;
+        std::transform(suffix.begin(), suffix.end(), suffix.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+        INFO("type " << t->name);
+        bool has = loom::vk::find_shader(("get_rows_" + suffix).c_str()) != nullptr;
+        REQUIRE(has == (std::find(tested.begin(), tested.end(), loom_type(n)) != tested.end()));
+        if (!has) continue;
+        for (const char *op : {"mul_mat_vec_", "mul_mat_vec_sg_", "mul_mm_", "mul_mat_rows_"}) {
+            INFO("op " << op);
+            REQUIRE(loom::vk::find_shader((op + suffix).c_str()) != nullptr);
+        }
+    }
+}
 
 // Tolerance: an f32 sum of k products (strided per thread, then a tree)
 // errs by at most ~k*2^-24*sum|w*x| in the worst case and ~sqrt(k)*2^-24 in
