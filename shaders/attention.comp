@@ -3,7 +3,7 @@
 // One workgroup per (query row, head). Cells are taken in tiles of TILE:
 // scores go to shared memory, and a running max/sum rescales the output
 // (online softmax), so any n_kv fits. All math in f32; K/V are F16 (two
-// halves per uint, -DTYPE_F16) or F32 (-DTYPE_F32).
+// halves per uint, -DTYPE_F16), F32 (-DTYPE_F32) or Q8_0 (-DTYPE_Q8_0).
 #extension GL_EXT_control_flow_attributes : enable
 layout(local_size_x_id = 0) in;
 layout(constant_id = 0) const uint WG = 64;
@@ -32,12 +32,22 @@ shared float sc[TILE];
 shared float red[WG];
 shared float qs[8u * WG];
 
+// Value j of cache row `cell` (kv_stride values a row).
 #if defined(TYPE_F16)
-float kval(uint i) { vec2 t = unpackHalf2x16(kc[i >> 1]); return (i & 1u) == 0u ? t.x : t.y; }
-float vval(uint i) { vec2 t = unpackHalf2x16(vc[i >> 1]); return (i & 1u) == 0u ? t.x : t.y; }
+float kval(uint cell, uint j) { uint i = cell * p.kv_stride + j; vec2 t = unpackHalf2x16(kc[i >> 1]); return (i & 1u) == 0u ? t.x : t.y; }
+float vval(uint cell, uint j) { uint i = cell * p.kv_stride + j; vec2 t = unpackHalf2x16(vc[i >> 1]); return (i & 1u) == 0u ? t.x : t.y; }
+#elif defined(TYPE_Q8_0)
+// Rows of kv_stride / 32 blocks of 34 bytes (fp16 d, 32 int8), blocks at even bytes.
+#define Q8_VAL(buf, cell, j) \
+    uint b = (cell) * (p.kv_stride / 32u) * 34u + ((j) >> 5) * 34u;                        \
+    float d = unpackHalf2x16(buf[b >> 2] >> ((b & 2u) * 8u)).x;                             \
+    uint qo = b + 2u + ((j) & 31u);                                                          \
+    return d * float(int(buf[qo >> 2] << (24u - (qo & 3u) * 8u)) >> 24);
+float kval(uint cell, uint j) { Q8_VAL(kc, cell, j) }
+float vval(uint cell, uint j) { Q8_VAL(vc, cell, j) }
 #else
-float kval(uint i) { return uintBitsToFloat(kc[i]); }
-float vval(uint i) { return uintBitsToFloat(vc[i]); }
+float kval(uint cell, uint j) { return uintBitsToFloat(kc[cell * p.kv_stride + j]); }
+float vval(uint cell, uint j) { return uintBitsToFloat(vc[cell * p.kv_stride + j]); }
 #endif
 
 float reduce_max(float v) {
@@ -80,9 +90,9 @@ void main() {
         uint nt = min(TILE, p.n_kv - c0);
         float tmax = NEG_INF;
         for (uint c = t; c < nt; c += WG) {
-            uint kb = (c0 + c) * p.kv_stride + hk * p.head_dim;
+            uint kb = hk * p.head_dim;
             float s = 0.0;
-            for (uint d = 0u; d < p.head_dim; d++) s += qs[d] * kval(kb + d);
+            for (uint d = 0u; d < p.head_dim; d++) s += qs[d] * kval(c0 + c, kb + d);
             s += mask[i * p.mask_stride + c0 + c];
             sc[c] = s;
             tmax = max(tmax, s);
@@ -103,7 +113,7 @@ void main() {
             uint d = t + e * WG;
             if (d >= p.head_dim) break;
             float a = acc[e] * alpha;
-            for (uint c = 0u; c < nt; c++) a += sc[c] * vval((c0 + c) * p.kv_stride + hk * p.head_dim + d);
+            for (uint c = 0u; c < nt; c++) a += sc[c] * vval(c0 + c, hk * p.head_dim + d);
             acc[e] = a;
         }
         m = m_new;

@@ -9,7 +9,7 @@
 #define QK 1
 #if defined(TYPE_F32)
 #define BLOCK_BYTES 4
-float ld_elem(uint off) { return uintBitsToFloat(wq[off >> 2]); }
+float ld_elem(uint off) { return uintBitsToFloat(WQ(off >> 2)); }
 #elif defined(TYPE_F16)
 #define BLOCK_BYTES 2
 float ld_elem(uint off) { return ld_f16(off); }

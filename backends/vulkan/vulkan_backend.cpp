@@ -84,10 +84,13 @@ Status VulkanBackend::create_weight(loom_type type, int64_t cols, int64_t rows, 
         part.row0 = r0;
         part.rows = std::min(part_rows, rows - r0);
         size_t bytes = size_t(part.rows) * t->row_bytes;
-        LOOM_TRY(alloc_->alloc(MemKind::Device, bytes + 4, &part.buf)); // +4: ld_u32 may touch the next word
+        LOOM_TRY(alloc_->alloc(MemKind::Device, bytes + kWeightPad, &part.buf));
         t->parts.push_back(part);
         LOOM_TRY(upload(part.buf, static_cast<const uint8_t *>(data) + size_t(r0) * t->row_bytes, bytes));
     }
+    // Lavapipe compiles a pipeline at its first dispatch: do it at load, not in the first token.
+    if (matmul_ == VkMatmulKernels::PerRow && rows > 1) // (one-row weights are norms and biases)
+        LOOM_TRY(warm_rows_kernel(*dev_, *alloc_, *pipelines_, *t, &warmed_));
     *out = t.get();
     weights_.push_back(std::move(t));
     return Status::ok();

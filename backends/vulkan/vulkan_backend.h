@@ -47,6 +47,10 @@ struct VkTensor : Tensor {
 
 // Workgroup size used by the simple element-wise and row ops.
 constexpr uint32_t kWorkgroup = 64;
+// Bytes bound past the end of every weight part: ld_u32 may touch the word
+// after a block and mul_mat_rows reads a unit's 16-byte-aligned span (up to
+// one unit plus 64 bytes past a row's end).
+constexpr size_t kWeightPad = 512;
 
 } // namespace vk
 } // namespace loom

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <set>
 
 namespace loom::vk {
 
@@ -38,6 +39,56 @@ constexpr int64_t kTiledMinRows = 4;
 
 } // namespace
 
+RowsKernelShape rows_kernel_shape(loom_type type, int64_t k, int64_t x_stride, int64_t cols) {
+    const TypeTraits *t = type_traits(type);
+    // 16-value chunks in the shader's unit (UNIT_VALUES in mul_mat_rows.comp).
+    const int64_t block = t ? t->block_size : 1;
+    const int64_t unit_values = block == 1 ? 128 / int64_t(t ? t->block_bytes : 4) : block == 32 ? 128 : block;
+    const int64_t chunks = std::max<int64_t>(1, unit_values / 16);
+    RowsKernelShape r;
+    r.nc = uint32_t(std::min<int64_t>(cols, kRowsKernelCols));
+    r.x_vec = k % 16 == 0 && x_stride % 4 == 0;
+    // Rows per invocation: more rows share each X load, but the unrolled
+    // body (rows x chunks x columns) is JIT-compiled by the driver, in
+    // seconds beyond about 128 chunk-columns; 256-value blocks decode slower.
+    const int64_t budget = block == 256 ? 32 : 64;
+    r.rpi = uint32_t(std::clamp<int64_t>(budget / (chunks * r.nc), 1, 16));
+    // Types whose decoders read lookup tables: one row, chunks looped (LOOP_CHUNKS).
+    static const loom_type kUnrolled[] = {LOOM_TYPE_F32,  LOOM_TYPE_F16,  LOOM_TYPE_BF16, LOOM_TYPE_Q4_0, LOOM_TYPE_Q4_1,
+                                          LOOM_TYPE_Q5_0, LOOM_TYPE_Q5_1, LOOM_TYPE_Q8_0, LOOM_TYPE_Q2_K, LOOM_TYPE_Q3_K,
+                                          LOOM_TYPE_Q4_K, LOOM_TYPE_Q5_K, LOOM_TYPE_Q6_K, LOOM_TYPE_TQ2_0};
+    r.loop_chunks = std::find(std::begin(kUnrolled), std::end(kUnrolled), type) == std::end(kUnrolled);
+    if (r.loop_chunks) r.rpi = 1;
+    return r;
+}
+
+Status warm_rows_kernel(const Device &dev, Allocator &alloc, PipelineSet &pipelines, const VkTensor &w,
+                        std::set<std::string> *warmed) {
+    for (int64_t cols : {int64_t(1), kRowsKernelCols}) {
+        const RowsKernelShape rk = rows_kernel_shape(w.type, w.ne[0], w.ne[0], cols);
+        const std::string name = "mul_mat_rows_" + shader_type_suffix(w.type);
+        std::string key = name;
+        for (uint32_t c : rk.consts()) key += "," + std::to_string(c);
+        if (!warmed->insert(key).second) continue;
+        const Pipeline *p = nullptr;
+        LOOM_TRY(pipelines.get(name, kRowsKernelWg, rk.consts(), &p));
+        // One row of W against `cols` columns of whatever X holds; the result is dropped.
+        BufferRange x, y;
+        Status s = alloc.alloc(MemKind::Device, VkDeviceSize(w.ne[0] * cols * 4 + 64), &x);
+        if (s) s = alloc.alloc(MemKind::Device, VkDeviceSize(cols * 4 + 64), &y);
+        Stream stream(dev);
+        if (s) s = stream.init();
+        if (s) s = stream.begin();
+        MatVecPush pc{uint32_t(w.ne[0]), 1, uint32_t(cols), uint32_t(w.row_bytes), uint32_t(w.ne[0]), 1, 0, 0, 0};
+        if (s) s = stream.dispatch(*p, {w.parts.front().buf, x, y, y}, &pc, sizeof pc, 1, 1);
+        if (s) s = stream.submit_and_wait();
+        alloc.free(&x);
+        alloc.free(&y);
+        LOOM_TRY(s);
+    }
+    return Status::ok();
+}
+
 VulkanSession::VulkanSession(const VulkanBackend &backend)
     : backend_(backend), dev_(backend.device()), alloc_(backend.device(), VkDeviceSize(16) << 20), stream_(backend.device()) {}
 
@@ -59,8 +110,8 @@ Status VulkanSession::pipeline(const std::string &name, uint32_t wg, const Pipel
 // --- memory -------------------------------------------------------------------
 
 Status VulkanSession::alloc(loom_type type, int64_t cols, int64_t rows, Tensor **out) {
-    if (type != LOOM_TYPE_F32 && type != LOOM_TYPE_F16 && type != LOOM_TYPE_I32)
-        return error(LOOM_ERR_UNSUPPORTED, "vulkan: session tensors of type %s are not supported (F32, F16, I32)",
+    if (type != LOOM_TYPE_F32 && type != LOOM_TYPE_F16 && type != LOOM_TYPE_I32 && type != LOOM_TYPE_Q8_0)
+        return error(LOOM_ERR_UNSUPPORTED, "vulkan: session tensors of type %s are not supported (F32, F16, Q8_0, I32)",
                      type_traits(type) ? type_traits(type)->name : "?");
     if (cols <= 0 || rows <= 0) return error(LOOM_ERR_INVALID_ARGUMENT, "vulkan: tensor of %lld x %lld", (long long)rows, (long long)cols);
     auto t = std::make_unique<VkTensor>();
@@ -70,8 +121,9 @@ Status VulkanSession::alloc(loom_type type, int64_t cols, int64_t rows, Tensor *
     LOOM_TRY(row_bytes(type, cols, &t->row_bytes));
     VkTensor::Part part;
     part.rows = rows;
+    // +64 bytes bound past the last row: shaders may read (and discard) a few values there.
     size_t bytes = size_t(rows) * t->row_bytes;
-    LOOM_TRY(alloc_.alloc(MemKind::Device, bytes, &part.buf));
+    LOOM_TRY(alloc_.alloc(MemKind::Device, bytes + 64, &part.buf));
     t->parts.push_back(part);
     std::vector<uint8_t> zeros(bytes, 0);
     Status s = transfer(t.get(), 0, zeros.data(), bytes, true);
@@ -87,7 +139,8 @@ Status VulkanSession::alloc(loom_type type, int64_t cols, int64_t rows, Tensor *
 Status VulkanSession::transfer(const VkTensor *t, size_t offset, void *host, size_t size, bool to_device) {
     if (stream_.recording()) return error(LOOM_ERR_INVALID_ARGUMENT, "vulkan: upload/download while a graph is recorded");
     const BufferRange &r = t->parts.front().buf;
-    if (t->parts.size() != 1 || offset > r.size || size > r.size - offset)
+    const size_t limit = size_t(t->ne[1]) * t->row_bytes;
+    if (t->parts.size() != 1 || offset > limit || size > limit - offset)
         return error(LOOM_ERR_INVALID_ARGUMENT, "vulkan: transfer of %zu bytes at %zu outside the tensor", size, offset);
     if (r.mapped) {
         if (to_device) std::memcpy(r.mapped + offset, host, size);
@@ -182,15 +235,20 @@ Status VulkanSession::matmul(Tensor *dst, const Tensor *w, const Tensor *src, co
     // per-row kernel (one invocation per weight row, CPU-type devices) or the tiles.
     const DeviceInfo &dev = dev_.info();
     const bool decode = rows < kTiledMinRows;
-    const bool sg = decode && backend_.subgroups() && dev.subgroup_arithmetic && dev.subgroup_size >= 4 && dev.subgroup_size <= 64;
-    const bool per_row = !sg && backend_.matmul_kernels() == VkMatmulKernels::PerRow;
+    const bool rows_kernel = backend_.matmul_kernels() == VkMatmulKernels::PerRow;
+    const bool sg = decode && !rows_kernel && backend_.subgroups() && dev.subgroup_arithmetic && dev.subgroup_size >= 4 && dev.subgroup_size <= 64;
+    const bool per_row = rows_kernel;
     const bool tiled = !per_row && !decode;
     const uint32_t sg_rows = sg ? 64 / dev.subgroup_size : 1; // rows per 64-wide workgroup
     const char *shader = sg ? "mul_mat_vec_sg_" : per_row ? "mul_mat_rows_" : tiled ? "mul_mm_" : "mul_mat_vec_";
     const Pipeline *p = nullptr;
-    LOOM_TRY(pipeline(shader + shader_type_suffix(w->type), sg || per_row ? 64 : tiled ? 128 : 32, &p,
-                      sg ? std::vector<uint32_t>{sg_rows} : std::vector<uint32_t>{}));
-    const int64_t slice = per_row ? int64_t(kMaxGroups) * 64
+    std::vector<uint32_t> consts;
+    if (sg) consts = {sg_rows};
+    const RowsKernelShape rk = rows_kernel_shape(w->type, w->ne[0], src->ne[0], rows);
+    if (per_row) consts = rk.consts();
+    LOOM_TRY(pipeline(shader + shader_type_suffix(w->type), sg ? 64 : per_row ? kRowsKernelWg : tiled ? 128 : 32, &p, consts));
+    const int64_t rows_per_group = int64_t(kRowsKernelWg) * rk.rpi;
+    const int64_t slice = per_row ? int64_t(kMaxGroups) * rows_per_group
                           : tiled ? int64_t(kMaxGroups) * kTileRows
                                   : int64_t(kMaxGroups) * sg_rows;
     for (const VkTensor::Part &part : vt(w)->parts) {
@@ -198,7 +256,7 @@ Status VulkanSession::matmul(Tensor *dst, const Tensor *w, const Tensor *src, co
             uint32_t n = uint32_t(std::min<int64_t>(slice, part.rows - r0));
             MatVecPush pc{uint32_t(w->ne[0]), n, uint32_t(rows), uint32_t(w->row_bytes), uint32_t(src->ne[0]),
                           uint32_t(dst->ne[0]), uint32_t(r0), uint32_t(part.row0 + r0), bias ? 1u : 0u};
-            uint32_t gx = per_row ? div_up(n, 64) : tiled ? div_up(n, kTileRows) : div_up(n, sg_rows);
+            uint32_t gx = per_row ? div_up(n, uint64_t(rows_per_group)) : tiled ? div_up(n, kTileRows) : div_up(n, sg_rows);
             uint32_t gy = per_row ? 1 : tiled ? div_up(uint64_t(rows), kTileCols) : uint32_t(rows);
             LOOM_TRY(stream_.dispatch(*p, {part.buf, range(src), range(dst), bias ? range(bias) : dummy_}, &pc,
                                       sizeof pc, gx, gy));
@@ -221,21 +279,26 @@ Status VulkanSession::rope(Tensor *x, const Tensor *pos, RopeMode mode, int n_he
 }
 
 Status VulkanSession::kv_store(Tensor *cache, const Tensor *src, const Tensor *cells, int64_t rows) {
-    LOOM_TRY(need((cache->type == LOOM_TYPE_F16 || cache->type == LOOM_TYPE_F32) && src->type == LOOM_TYPE_F32 &&
-                      cells->type == LOOM_TYPE_I32 && cache->ne[0] == src->ne[0] && rows > 0 && rows <= src->ne[1],
-                  "kv_store", "shapes or types do not match (cache F16 or F32)"));
+    LOOM_TRY(need((cache->type == LOOM_TYPE_F16 || cache->type == LOOM_TYPE_F32 || cache->type == LOOM_TYPE_Q8_0) &&
+                      src->type == LOOM_TYPE_F32 && cells->type == LOOM_TYPE_I32 && cache->ne[0] == src->ne[0] &&
+                      rows > 0 && rows <= src->ne[1],
+                  "kv_store", "shapes or types do not match (cache F16, F32 or Q8_0)"));
     LOOM_TRY(need(cache->type != LOOM_TYPE_F16 || cache->ne[0] % 2 == 0, "kv_store", "an F16 cache needs even rows"));
+    LOOM_TRY(need(cache->type != LOOM_TYPE_Q8_0 || cache->ne[0] % 32 == 0, "kv_store", "a Q8_0 cache needs rows of 32k values"));
     const Pipeline *p = nullptr;
     LOOM_TRY(pipeline("kv_store_" + shader_type_suffix(cache->type), kWorkgroup, &p));
     KvStorePush pc{uint32_t(src->ne[0]), uint32_t(rows), uint32_t(src->ne[0])};
-    uint64_t per_row = cache->type == LOOM_TYPE_F16 ? uint64_t(src->ne[0] / 2) : uint64_t(src->ne[0]);
+    // Invocations per row: one per stored word (F16: two values), per value (F32) or per block (Q8_0).
+    uint64_t per_row = cache->type == LOOM_TYPE_F16    ? uint64_t(src->ne[0] / 2)
+                       : cache->type == LOOM_TYPE_Q8_0 ? uint64_t(src->ne[0] / 32)
+                                                       : uint64_t(src->ne[0]);
     return stream_.dispatch(*p, {range(cache), range(src), range(cells)}, &pc, sizeof pc, div_up(per_row, kWorkgroup),
                             uint32_t(rows));
 }
 
 Status VulkanSession::attention(Tensor *out, const Tensor *q, const Tensor *k, const Tensor *v, const Tensor *mask,
                                 int n_head, int n_head_kv, int head_dim, float scale, int64_t n_kv, int64_t rows) {
-    LOOM_TRY(need(k->type == v->type && (k->type == LOOM_TYPE_F16 || k->type == LOOM_TYPE_F32) &&
+    LOOM_TRY(need(k->type == v->type && (k->type == LOOM_TYPE_F16 || k->type == LOOM_TYPE_F32 || k->type == LOOM_TYPE_Q8_0) &&
                       n_head_kv > 0 && n_head % n_head_kv == 0 && head_dim <= int(8 * kWorkgroup) &&
                       int64_t(n_head) * head_dim <= q->ne[0] && int64_t(n_head_kv) * head_dim <= k->ne[0] &&
                       k->ne[0] == v->ne[0] && n_kv > 0 && n_kv <= k->ne[1] && n_kv <= mask->ne[0] &&

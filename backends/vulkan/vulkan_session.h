@@ -7,10 +7,34 @@
 #include "vulkan/stream.h"
 #include "vulkan/vulkan_backend.h"
 
+#include <set>
+#include <string>
+
 namespace loom::vk {
 
 // "q4_k" for LOOM_TYPE_Q4_K: the suffix of typed shader names.
 std::string shader_type_suffix(loom_type type);
+
+// mul_mat_rows (the matmul on CPU-type devices): workgroup size, the most
+// columns one pass computes, and its specialization for a weight of `type`
+// with rows of k values, X rows `x_stride` floats apart and `cols` columns.
+constexpr uint32_t kRowsKernelWg = 32;
+constexpr int64_t kRowsKernelCols = 2;
+struct RowsKernelShape {
+    uint32_t nc = 1;      // columns per pass (constant_id 1)
+    bool x_vec = false;   // X read 4 floats a load (constant_id 2)
+    uint32_t rpi = 1;     // weight rows per invocation (constant_id 3)
+    bool loop_chunks = false; // decoders with tables: chunks looped, not unrolled (constant_id 4)
+    std::vector<uint32_t> consts() const { return {nc, uint32_t(x_vec), rpi, uint32_t(loop_chunks)}; }
+};
+RowsKernelShape rows_kernel_shape(loom_type type, int64_t k, int64_t x_stride, int64_t cols);
+
+// Creates mul_mat_rows' pipelines for decode and batches of weight `w` and
+// runs each once on one row: lavapipe JIT-compiles a pipeline at its first
+// dispatch (about a second for the unrolled kernel), which belongs to model
+// load, not to the first token. `warmed` holds the variants already run.
+Status warm_rows_kernel(const Device &dev, Allocator &alloc, PipelineSet &pipelines, const VkTensor &w,
+                        std::set<std::string> *warmed);
 
 class VulkanBackend : public Backend {
 public:
@@ -35,6 +59,7 @@ private:
     std::unique_ptr<Allocator> alloc_;           // weights
     std::unique_ptr<PipelineSet> pipelines_;
     std::vector<std::unique_ptr<VkTensor>> weights_;
+    std::set<std::string> warmed_;               // mul_mat_rows variants run once (warm_rows_kernel)
 };
 
 class VulkanSession : public Session {
