@@ -129,17 +129,29 @@ struct G8_0 {
     static constexpr bool kPairGemv = false;
 };
 
-// R rows x one activation row over pairs [0, np) of prepared activations
-// (the last one holding a single block when `odd`); out[r] (+)= the dot.
-template <class G, int R>
+// Pairs of activation blocks prepared per pass and activation row (16 KiB
+// of stack each); longer rows run in several passes that add to out.
+constexpr int64_t kGemvPairs = 64;
+
+// R rows x C activation rows over pairs [0, np) of prepared activations
+// (pa + c * kGemvPairs for activation row c; the last pair holds a single
+// block when `odd`); out[c * os + r] (+)= the dot. Each weight pair is
+// decoded once for the C activation rows.
+template <class G, int R, int C>
 void gemv_rows(int64_t np, bool odd, const uint8_t *w, size_t ws, const PairAct *pa, const typename G::Consts &c,
-               float *out, bool add) {
-    __m512 acc[R], accm[R];
-    for (int r = 0; r < R; ++r) acc[r] = accm[r] = _mm512_setzero_ps();
+               float *out, size_t os, bool add) {
+    __m512 acc[R][C], accm[R][C];
+    for (int r = 0; r < R; ++r)
+        for (int j = 0; j < C; ++j) acc[r][j] = accm[r][j] = _mm512_setzero_ps();
     const auto step = [&](int64_t p, auto two) {
-        const __m512i xq = _mm512_load_si512(pa[p].q);
-        const __m512i base = _mm512_load_si512(pa[p].base);
-        const __m512 da = _mm512_load_ps(pa[p].d);
+        __m512i xq[C], base[C];
+        __m512 da[C];
+        for (int j = 0; j < C; ++j) {
+            const PairAct &x = pa[j * kGemvPairs + p];
+            xq[j] = _mm512_load_si512(x.q);
+            base[j] = _mm512_load_si512(x.base);
+            da[j] = _mm512_load_ps(x.d);
+        }
 #pragma GCC unroll 8
         for (int r = 0; r < R; ++r) {
             const uint8_t *blk = w + r * ws + 2 * p * G::kBytes;
@@ -148,56 +160,65 @@ void gemv_rows(int64_t np, bool odd, const uint8_t *w, size_t ws, const PairAct 
             __m512i q;
             __m512 d, m;
             G::template decode<decltype(two)::value>(blk, c, q, d, m);
-            const __m512i i = _mm512_dpbusd_epi32(base, q, xq);
-            acc[r] = _mm512_fmadd_ps(_mm512_mul_ps(d, da), _mm512_cvtepi32_ps(i), acc[r]);
-            if (G::kHasMin) accm[r] = _mm512_fmadd_ps(m, _mm512_load_ps(pa[p].s), accm[r]);
+            for (int j = 0; j < C; ++j) {
+                const __m512i i = _mm512_dpbusd_epi32(base[j], q, xq[j]);
+                acc[r][j] = _mm512_fmadd_ps(_mm512_mul_ps(d, da[j]), _mm512_cvtepi32_ps(i), acc[r][j]);
+                if (G::kHasMin) accm[r][j] = _mm512_fmadd_ps(m, _mm512_load_ps(pa[j * kGemvPairs + p].s), accm[r][j]);
+            }
         }
     };
     const int64_t full = odd ? np - 1 : np;
     for (int64_t p = 0; p < full; ++p) step(p, Bool<true>());
     if (odd) step(full, Bool<false>());
-    for (int r = 0; r < R; ++r) {
-        const float s = _mm512_reduce_add_ps(G::kHasMin ? _mm512_add_ps(acc[r], accm[r]) : acc[r]);
-        out[r] = add ? out[r] + s : s;
-    }
+    for (int r = 0; r < R; ++r)
+        for (int j = 0; j < C; ++j) {
+            const float s = _mm512_reduce_add_ps(G::kHasMin ? _mm512_add_ps(acc[r][j], accm[r][j]) : acc[r][j]);
+            float &o = out[j * os + r];
+            o = add ? o + s : s;
+        }
 }
 
-// Pairs of activation blocks prepared per pass (32 KiB of stack); longer
-// rows run in several passes that add to out.
-constexpr int64_t kGemvPairs = 128;
-
-template <class G, int R>
-void gemv_legacy(int64_t k, const uint8_t *w, size_t ws, int64_t n_rows, const uint8_t *a, float *out) {
+// C (1 or 2) activation rows: decode, and the two-part activations of the
+// exact matmul precision.
+template <class G, int R, int C>
+void gemv_legacy(int64_t k, const uint8_t *w, size_t ws, int64_t n_rows, const uint8_t *a, size_t as, float *out,
+                 size_t os) {
     const size_t ab = G::kHasMin ? sizeof(BlockQ8_1) : sizeof(BlockQ8_0), qs_off = G::kHasMin ? 4 : 2;
     const int64_t nb = k / kQK, npairs = (nb + 1) / 2;
     static const typename G::Consts c = G::consts(); // index vectors, built once
-    PairAct pa[kGemvPairs];
+    PairAct pa[C * kGemvPairs];
     for (int64_t p0 = 0; p0 < npairs; p0 += kGemvPairs) {
         const int64_t p1 = p0 + kGemvPairs < npairs ? p0 + kGemvPairs : npairs;
-        prep_pairs<G::kHasMin>(a, ab, qs_off, nb, p0, p1, G::kOffsetValue, pa);
+        for (int j = 0; j < C; ++j)
+            prep_pairs<G::kHasMin>(a + j * as, ab, qs_off, nb, p0, p1, G::kOffsetValue, pa + j * kGemvPairs);
         const bool add = p0 > 0;
         int64_t r = 0;
         const bool odd = p1 == npairs && nb % 2;
         const uint8_t *wp = w + 2 * p0 * G::kBytes;
-        for (; r + R <= n_rows; r += R) gemv_rows<G, R>(p1 - p0, odd, wp + r * ws, ws, pa, c, out + r, add);
-        for (; r < n_rows; ++r) gemv_rows<G, 1>(p1 - p0, odd, wp + r * ws, ws, pa, c, out + r, add);
+        for (; r + R <= n_rows; r += R) gemv_rows<G, R, C>(p1 - p0, odd, wp + r * ws, ws, pa, c, out + r, os, add);
+        for (; r < n_rows; ++r) gemv_rows<G, 1, C>(p1 - p0, odd, wp + r * ws, ws, pa, c, out + r, os, add);
     }
 }
 
-// The avx512 legacy matmul: the pair gemv for one activation row, the
-// 16-row lanes gemm (x86_gemm512.h) for several.
+// The avx512 legacy matmul: the pair gemv for one or two activation rows,
+// the 16-row lanes gemm (x86_gemm512.h) for more.
 template <class T, class G>
 void matmul_legacy512(int64_t k, const void *w, size_t w_stride, int64_t n_rows, const void *act, size_t act_stride,
                       int64_t n_act, float *out, size_t out_stride) {
     if constexpr (G::kPairGemv) {
+        const auto *wb = static_cast<const uint8_t *>(w);
+        const auto *ab = static_cast<const uint8_t *>(act);
         if (n_act == 1) {
-            gemv_legacy<G, kGemvR>(k, static_cast<const uint8_t *>(w), w_stride, n_rows,
-                                   static_cast<const uint8_t *>(act), out);
+            gemv_legacy<G, kGemvR, 1>(k, wb, w_stride, n_rows, ab, act_stride, out, out_stride);
+            return;
+        }
+        if (n_act == 2) {
+            gemv_legacy<G, kGemvR, 2>(k, wb, w_stride, n_rows, ab, act_stride, out, out_stride);
             return;
         }
     }
-    if (n_act == 1) {
-        matmul_tiled<T, kTileR, 1>(k, w, w_stride, n_rows, act, act_stride, n_act, out, out_stride);
+    if (n_act <= 2) { // Q8_0: the 256-bit tiles (x86_skeleton.h, x86_lanes.h)
+        matmul_legacy<T>(k, w, w_stride, n_rows, act, act_stride, n_act, out, out_stride);
         return;
     }
     gemm16<T>(k, static_cast<const uint8_t *>(w), w_stride, n_rows, static_cast<const uint8_t *>(act), act_stride,

@@ -64,7 +64,9 @@ std::vector<Case> cases_for(int64_t block) {
             {kb * 5, 3, 5}, {kb * 2, 16, 1}, {kb * 3, 33, 6}, {kb, 4, 8},
             // decode (one activation row): odd block counts, rows not a multiple of the tile,
             // and rows longer than one pass of prepared activation blocks (x86_gemv512.h)
-            {kb * 9, 7, 1}, {kb * 3, 19, 1}, {kb * 28, 16, 1}, {kb * 261, 5, 1}};
+            {kb * 9, 7, 1}, {kb * 3, 19, 1}, {kb * 28, 16, 1}, {kb * 261, 5, 1},
+            // two activation rows (the exact precision's two-part decode)
+            {kb * 9, 16, 2}, {kb * 261, 6, 2}};
 }
 
 std::vector<float> random_acts(const Case &c, std::mt19937 &rng) {
