@@ -236,20 +236,20 @@ void matmul_kquant512(int64_t k, const void *w, size_t w_stride, int64_t n_rows,
         kgemm16<Z>(k, wb, w_stride, n_rows, ab, act_stride, n_act, out, out_stride);
         return;
     }
-    constexpr int R = 4, C = 4;
+    constexpr int R = 4; // fewer than kKGemmMinAct activation rows: 2 or 1 per tile
     for (int64_t j = 0; j < n_act;) {
-        const bool full = n_act - j >= C;
+        const bool two = n_act - j >= 2;
         const uint8_t *aj = ab + j * act_stride;
         float *oj = out + j * out_stride;
         int64_t r = 0;
         for (; r + R <= n_rows; r += R) {
-            if (full) zgemm_tile<Z, R, C>(nb, wb + r * w_stride, w_stride, aj, act_stride, c, oj + r, out_stride);
+            if (two) zgemm_tile<Z, R, 2>(nb, wb + r * w_stride, w_stride, aj, act_stride, c, oj + r, out_stride);
             else zgemm_tile<Z, R, 1>(nb, wb + r * w_stride, w_stride, aj, act_stride, c, oj + r, out_stride);
         }
         for (; r < n_rows; ++r) {
-            if (full) zgemm_tile<Z, 1, C>(nb, wb + r * w_stride, w_stride, aj, act_stride, c, oj + r, out_stride);
+            if (two) zgemm_tile<Z, 1, 2>(nb, wb + r * w_stride, w_stride, aj, act_stride, c, oj + r, out_stride);
             else zgemm_tile<Z, 1, 1>(nb, wb + r * w_stride, w_stride, aj, act_stride, c, oj + r, out_stride);
         }
-        j += full ? C : 1;
+        j += two ? 2 : 1;
     }
 }
