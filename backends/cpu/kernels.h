@@ -60,6 +60,12 @@ size_t act_row_bytes(loom_type act_type, int64_t k);
 // For speed, give each call >= 8 rows (the prompt path keeps 8 weight rows
 // in the SIMD lanes) and give each thread consecutive row ranges (the
 // kernels prefetch 24 KiB ahead along the weight rows).
+// Avx512 (x86_gemv512.h, x86_gemm512.h, x86_kquants512.h, x86_kgemm512.h):
+// calls with >= 3 activation rows (legacy types) or >= 4 (Q4_K, Q5_K, Q6_K,
+// IQ4_XS) keep 16 weight rows in the zmm lanes and decode each block of
+// those rows once per call, so give such calls 16 rows (or a multiple) and
+// as many activation rows as possible; calls with 1 or 2 activation rows
+// work row by row (any row count). Stack use per call is at most ~40 KiB.
 // Neon (aarch64; always present there): the same SIMD coverage as Avx2/Avx512
 // (F32/F16/BF16, the legacy types, Q2_K..Q6_K, IQ4_XS; the rest generic),
 // signed int8 dot products with sdot where the CPU has the dotprod extension
