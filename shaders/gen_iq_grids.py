@@ -9,12 +9,13 @@ disagree. Run by shaders/meson.build at build time:
 Each grid coordinate takes one of 3 (IQ1, IQ2) or 8 (IQ3) values, so an
 entry (8 or 4 coordinates) packs into 16 bits of codes: coordinate j is code
 (e >> (B*j)) & (2^B - 1), B = 2 or 3, and dequant.glsl maps codes back to the
-values listed in CODES (this script checks every entry against that list).
+values listed in GRIDS (this script checks every entry against that list).
 Two entries per uint, four uints per uvec4 store. The table goes to shared
-memory, filled by stores of constants (iq_grid_fill): lavapipe compiles a dynamically indexed constant
-array into a compare ladder per lookup, minutes per pipeline for the larger
-grids. The 7-bit -> 8-bit sign table (kIq2Signs) is not copied: it is "add
-an even-parity bit 7", which dequant.glsl computes; this script checks that."""
+memory, filled by stores of constants (iq_grid_fill), not to a const array:
+lavapipe takes minutes to compile a dynamically indexed constant array of
+this size (344 s for one IQ2_S pipeline). The 7-bit -> 8-bit sign table
+(kIq2Signs) is not copied: it is "add an even-parity bit 7", which
+dequant.glsl computes; this script checks that."""
 import re
 import sys
 
