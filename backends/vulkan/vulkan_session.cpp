@@ -51,7 +51,7 @@ RowsKernelShape rows_kernel_shape(loom_type type, int64_t k, int64_t x_stride, i
     // Rows per invocation: more rows share each X load, but the unrolled
     // body (rows x chunks x columns) is JIT-compiled by the driver, in
     // seconds beyond about 128 chunk-columns; 256-value blocks decode slower.
-    const int64_t budget = block == 256 ? 32 : 64;
+    const int64_t budget = block == 256 ? 32 : 128;
     r.rpi = uint32_t(std::clamp<int64_t>(budget / (chunks * r.nc), 1, 16));
     // Types whose decoders read lookup tables: one row, chunks looped (LOOP_CHUNKS).
     static const loom_type kUnrolled[] = {LOOM_TYPE_F32,  LOOM_TYPE_F16,  LOOM_TYPE_BF16, LOOM_TYPE_Q4_0, LOOM_TYPE_Q4_1,
