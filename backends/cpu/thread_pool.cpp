@@ -1,5 +1,6 @@
 #include "cpu/thread_pool.h"
 
+#include <algorithm>
 #include <chrono>
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -31,13 +32,14 @@ bool spin_until(const Pred &ready) {
 
 } // namespace
 
-ThreadPool::ThreadPool(int n_threads) {
+ThreadPool::ThreadPool(int n_threads, int64_t max_job_tasks)
+    : max_job_tasks_(std::min<int64_t>(std::max<int64_t>(max_job_tasks, 1), int64_t(1) << 30)) {
     for (int i = 1; i < n_threads; i++) workers_.emplace_back([this, i] { worker_main(i); });
 }
 
 ThreadPool::~ThreadPool() {
     stop_.store(true);
-    generation_.fetch_add(1);
+    job_.store(uint64_t(generation_ + 1) << 32);   // wakes the spinners: a job with no tasks
     {
         std::lock_guard<std::mutex> lock(mu_);
     }
@@ -45,31 +47,69 @@ ThreadPool::~ThreadPool() {
     for (std::thread &t : workers_) t.join();
 }
 
-void ThreadPool::run_tasks(int worker) {
+bool ThreadPool::claim(uint32_t generation, int64_t *task) {
+    const Slot &slot = slots_[generation & 1];
+    uint64_t v = job_.load(std::memory_order_acquire);
     for (;;) {
-        int64_t t = next_.fetch_add(1, std::memory_order_relaxed);
-        if (t >= n_tasks_) return;
-        (*fn_)(t, worker);
+        if (static_cast<uint32_t>(v >> 32) != generation) return false;   // a newer job: not ours
+        const uint32_t next = static_cast<uint32_t>(v);
+        if (next >= slot.n_tasks.load(std::memory_order_relaxed)) return false;
+        if (job_.compare_exchange_weak(v, v + 1, std::memory_order_acq_rel, std::memory_order_acquire)) {
+            *task = next;
+            return true;
+        }
+    }
+}
+
+void ThreadPool::run_job(uint32_t generation, int worker) {
+    const Slot &slot = slots_[generation & 1];
+    int64_t t = 0;
+    while (claim(generation, &t)) {
+        // The job cannot finish (nor its slot be reused) before this task is counted.
+        const int64_t n = slot.n_tasks.load(std::memory_order_relaxed);
+        (*slot.fn.load(std::memory_order_relaxed))(slot.base.load(std::memory_order_relaxed) + t, worker);
+        if (done_.fetch_add(1) + 1 == n && worker != 0 && caller_sleeping_.load()) {
+            std::lock_guard<std::mutex> lock(mu_);
+            done_cv_.notify_one();
+        }
     }
 }
 
 void ThreadPool::worker_main(int worker) {
-    uint64_t seen = 0;
+    uint32_t seen = 0;
     for (;;) {
-        const auto published = [&] { return generation_.load(std::memory_order_acquire) != seen; };
-        if (!spin_until(published)) {
+        const auto woken = [&] { return published() != seen; };
+        if (!spin_until(woken)) {
             std::unique_lock<std::mutex> lock(mu_);
             worker_sleepers_.fetch_add(1);   // seq_cst: pairs with the publisher's load
-            start_cv_.wait(lock, published);
+            start_cv_.wait(lock, woken);
             worker_sleepers_.fetch_sub(1);
         }
-        seen = generation_.load(std::memory_order_acquire);
-        if (stop_.load(std::memory_order_acquire)) return;
-        run_tasks(worker);
-        if (pending_.fetch_sub(1) == 1 && caller_sleeping_.load()) {
-            std::lock_guard<std::mutex> lock(mu_);
-            done_cv_.notify_one();
-        }
+        if (stop_.load()) return;
+        seen = published();
+        run_job(seen, worker);
+    }
+}
+
+void ThreadPool::run_piece(int64_t base, int64_t n_tasks, const TaskFn &fn) {
+    const uint32_t g = ++generation_;
+    Slot &slot = slots_[g & 1];
+    slot.fn.store(&fn, std::memory_order_relaxed);
+    slot.n_tasks.store(n_tasks, std::memory_order_relaxed);
+    slot.base.store(base, std::memory_order_relaxed);
+    done_.store(0, std::memory_order_relaxed);
+    job_.store(uint64_t(g) << 32);   // seq_cst: publishes the slot, pairs with worker_sleepers_
+    if (worker_sleepers_.load() > 0) {
+        { std::lock_guard<std::mutex> lock(mu_); }
+        start_cv_.notify_all();
+    }
+    run_job(g, 0);
+    const auto finished = [&] { return done_.load() == n_tasks; };   // seq_cst: pairs with caller_sleeping_
+    if (!spin_until(finished)) {
+        std::unique_lock<std::mutex> lock(mu_);
+        caller_sleeping_.store(true);   // seq_cst: pairs with the last task's increment
+        done_cv_.wait(lock, finished);
+        caller_sleeping_.store(false);
     }
 }
 
@@ -79,24 +119,8 @@ void ThreadPool::parallel_for(int64_t n_tasks, const TaskFn &fn) {
         for (int64_t t = 0; t < n_tasks; t++) fn(t, 0);
         return;
     }
-    fn_ = &fn;
-    n_tasks_ = n_tasks;
-    next_.store(0, std::memory_order_relaxed);
-    pending_.store(static_cast<int>(workers_.size()), std::memory_order_relaxed);
-    generation_.fetch_add(1);   // seq_cst: publishes the job, pairs with worker_sleepers_
-    if (worker_sleepers_.load() > 0) {
-        { std::lock_guard<std::mutex> lock(mu_); }
-        start_cv_.notify_all();
-    }
-    run_tasks(0);
-    const auto finished = [&] { return pending_.load(std::memory_order_acquire) == 0; };
-    if (!spin_until(finished)) {
-        std::unique_lock<std::mutex> lock(mu_);
-        caller_sleeping_.store(true);   // seq_cst: pairs with the last worker's decrement
-        done_cv_.wait(lock, finished);
-        caller_sleeping_.store(false);
-    }
-    fn_ = nullptr;
+    for (int64_t base = 0; base < n_tasks; base += max_job_tasks_)
+        run_piece(base, std::min(max_job_tasks_, n_tasks - base), fn);
 }
 
 } // namespace loom::cpu

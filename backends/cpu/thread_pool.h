@@ -5,9 +5,16 @@
 //
 // Waiting spins first, then sleeps: a decode step runs a few hundred short
 // parallel_for calls, and waking a sleeping thread through the kernel costs
-// tens of microseconds each time, so workers spin on the job counter for
+// tens of microseconds each time, so workers spin on the job word for
 // kSpinMicros after each job before they block on a condition variable. The
-// caller likewise spins, then sleeps, waiting for the workers to finish.
+// caller likewise spins, then sleeps, waiting for the tasks to finish.
+//
+// The caller waits for tasks, never for workers: a worker that the OS has
+// not scheduled yet (a loaded machine, a host application's own threads)
+// claims nothing, and the caller runs the tasks itself instead of stalling
+// until that worker wakes to acknowledge the job. Tasks are claimed with a
+// compare-and-swap on one word holding (job generation, next task), so a
+// late worker can never take a task of a newer job by mistake.
 //
 // Owner: backends/cpu.
 #pragma once
@@ -29,7 +36,9 @@ public:
     // How long a waiting thread spins before it sleeps.
     static constexpr int kSpinMicros = 200;
 
-    explicit ThreadPool(int n_threads);   // n_threads >= 1, including the caller
+    // n_threads >= 1, including the caller. max_job_tasks: the most tasks one
+    // job word counts (larger loops run as several jobs; tests lower it).
+    explicit ThreadPool(int n_threads, int64_t max_job_tasks = int64_t(1) << 30);
     ~ThreadPool();
     ThreadPool(const ThreadPool &) = delete;
     ThreadPool &operator=(const ThreadPool &) = delete;
@@ -38,23 +47,33 @@ public:
     void parallel_for(int64_t n_tasks, const TaskFn &fn);
 
 private:
+    // A job's function and size, double-buffered by generation parity: job
+    // g+2 can only be published after job g+1, so after every task of job g.
+    struct Slot {
+        std::atomic<const TaskFn *> fn{nullptr};
+        std::atomic<int64_t> n_tasks{0};
+        std::atomic<int64_t> base{0};   // task index of this job's first task
+    };
+
     void worker_main(int worker);
-    void run_tasks(int worker);
+    void run_job(uint32_t generation, int worker);
+    bool claim(uint32_t generation, int64_t *task);
+    void run_piece(int64_t base, int64_t n_tasks, const TaskFn &fn);
+    uint32_t published() const { return static_cast<uint32_t>(job_.load() >> 32); }   // seq_cst: see the sleep protocol
 
     std::vector<std::thread> workers_;
-    // A job is published by bumping generation_; pending_ counts the workers
-    // that have not finished it. Sleepers register in *_sleepers_ under mu_
-    // before they wait, so a publisher that sees none need not lock.
-    std::atomic<uint64_t> generation_{0};
-    std::atomic<int> pending_{0};
+    const int64_t max_job_tasks_;
+    Slot slots_[2];
+    uint32_t generation_ = 0;                    // the caller's copy of the current job
+    alignas(64) std::atomic<uint64_t> job_{0};   // generation << 32 | next task to claim
+    alignas(64) std::atomic<int64_t> done_{0};   // tasks of the current job finished
+    // Sleepers register under mu_ before they wait, so a publisher (or the
+    // last task) that sees none need not lock.
     std::atomic<int> worker_sleepers_{0};
     std::atomic<bool> caller_sleeping_{false};
     std::atomic<bool> stop_{false};
     std::mutex mu_;
     std::condition_variable start_cv_, done_cv_;
-    const TaskFn *fn_ = nullptr;
-    int64_t n_tasks_ = 0;
-    alignas(64) std::atomic<int64_t> next_{0};
 };
 
 } // namespace loom::cpu

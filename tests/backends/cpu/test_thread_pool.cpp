@@ -45,6 +45,22 @@ TEST_CASE("jobs_after_the_workers_sleep_run_every_task_once", "[thread_pool]") {
     run_jobs(pool, 20, std::chrono::microseconds(4 * ThreadPool::kSpinMicros));
 }
 
+TEST_CASE("jobs_around_the_spin_window_run_every_task_once", "[thread_pool]") {
+    // Gaps just under and over the spin window race the sleep and wake paths.
+    ThreadPool pool(4);
+    for (int i = 0; i < 30; i++)
+        run_jobs(pool, 3, std::chrono::microseconds(ThreadPool::kSpinMicros * (i % 3 == 0 ? 1 : i % 3 == 1 ? 2 : 0) +
+                                                    (i % 2 ? 30 : -30) * (i % 3 != 2)));
+}
+
+TEST_CASE("loops_longer_than_a_job_run_in_pieces", "[thread_pool]") {
+    // With at most 7 tasks per job, 100 tasks run as 15 jobs, each task once.
+    ThreadPool pool(3, 7);
+    std::vector<std::atomic<int>> hits(100);
+    pool.parallel_for(100, [&](int64_t t, int) { hits[static_cast<size_t>(t)].fetch_add(1); });
+    for (auto &h : hits) CHECK(h.load() == 1);
+}
+
 TEST_CASE("uneven_tasks_are_shared_between_workers", "[thread_pool]") {
     ThreadPool pool(2);
     std::atomic<int> by_worker[2] = {{0}, {0}};
