@@ -38,6 +38,10 @@ struct ScalarOps {
     static void exp_shifted(float *s, int n, float m) {
         for (int i = 0; i < n; i++) s[i] = std::exp(s[i] - m);
     }
+    static void weighted_sum(const float *p, const float *v, int n, int d, float *y) {
+        for (int c = 0; c < n; c++)
+            if (p[c] != 0.0f) axpy(p[c], v + static_cast<size_t>(c) * d, y, d);
+    }
 };
 
 #include "cpu/kernels/attend_impl.h"

@@ -1,8 +1,8 @@
 // One chunk of attention for one KV head, flash-attention style: the cells
 // are read once, straight from the cache (f32, f16 or q8_0 rows), in blocks
-// of kAttendBlock; every query head of the group (GQA) is scored against
-// each key as it is widened, and a running max / sum / unnormalised output
-// per head (online softmax) absorbs the block. Chunks of the same head merge
+// of kAttendBlock widened to f32 in L1; every query head of the group (GQA)
+// is scored against the block's keys, and a running max / sum /
+// unnormalised output per head (online softmax) absorbs the block's values. Chunks of the same head merge
 // with attend_merge, so threads can split long caches (decode) as well as
 // heads and query rows (prompts).
 //
@@ -36,7 +36,7 @@ struct AttendChunk {
 
 // Scratch floats one AttendChunk needs.
 inline size_t attend_work_floats(int group, int d) {
-    return static_cast<size_t>(kAttendBlock) * static_cast<size_t>(group) + 2 * static_cast<size_t>(d);
+    return static_cast<size_t>(kAttendBlock) * (static_cast<size_t>(group) + 2 * static_cast<size_t>(d));
 }
 
 // Starts a chunk's state: m = -inf, l = 0, acc = 0.

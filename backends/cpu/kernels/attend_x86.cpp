@@ -84,6 +84,24 @@ struct X86Ops {
         const __m256 fv = _mm256_set1_ps(f);
         for (int i = 0; i < d; i += 8) _mm256_storeu_ps(y + i, _mm256_mul_ps(fv, _mm256_loadu_ps(y + i)));
     }
+    // 64 outputs at a time held in 8 registers across the block's cells.
+    static void weighted_sum(const float *p, const float *v, int n, int d, float *y) {
+        int j = 0;
+        for (; j + 64 <= d; j += 64) {
+            __m256 acc[8];
+            for (int r = 0; r < 8; r++) acc[r] = _mm256_loadu_ps(y + j + 8 * r);
+            for (int c = 0; c < n; c++) {
+                if (p[c] == 0.0f) continue;
+                const __m256 pv = _mm256_set1_ps(p[c]);
+                const float *vc = v + static_cast<size_t>(c) * d + j;
+                for (int r = 0; r < 8; r++) acc[r] = _mm256_fmadd_ps(pv, _mm256_loadu_ps(vc + 8 * r), acc[r]);
+            }
+            for (int r = 0; r < 8; r++) _mm256_storeu_ps(y + j + 8 * r, acc[r]);
+        }
+        if (j < d)
+            for (int c = 0; c < n; c++)
+                if (p[c] != 0.0f) axpy(p[c], v + static_cast<size_t>(c) * d + j, y + j, d - j);
+    }
     static void exp_shifted(float *s, int n, float m) {
         const __m256 mv = _mm256_set1_ps(m);
         int i = 0;
