@@ -5,6 +5,7 @@
 #pragma once
 
 #include "backends/backend.h"
+#include "cpu/kernels/dot_f32.h"
 #include "cpu/thread_pool.h"
 
 #include <cstdlib>
@@ -72,16 +73,5 @@ void op_attention(ThreadPool &pool, Scratch &scratch, CpuTensor *out, const CpuT
 
 // Row `i` of any weight type as n floats (n = t->ne[0]).
 void dequantize_row(const CpuTensor *t, int64_t i, float *dst);
-
-// f32 dot product with eight partial sums (one vector register), summed pairwise.
-inline float dot_f32(const float *a, const float *b, int64_t n) {
-    float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-    int64_t i = 0;
-    for (; i + 8 <= n; i += 8)
-        for (int l = 0; l < 8; l++) acc[l] += a[i + l] * b[i + l];
-    float s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-    for (; i < n; i++) s += a[i] * b[i];
-    return s;
-}
 
 } // namespace loom::cpu

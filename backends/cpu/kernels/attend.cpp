@@ -1,5 +1,6 @@
 // The scalar attention chunk kernel, the merge, and the per-ISA choice.
 #include "cpu/kernels/attend.h"
+#include "cpu/kernels/dot_f32.h"
 #include "cpu/kernels/simd_tables.h"
 
 #include "quant/quant.h"
@@ -20,15 +21,7 @@ struct ScalarOps {
         if (type == LOOM_TYPE_F32) std::memcpy(dst, src, sizeof(float) * static_cast<size_t>(d));
         else type_traits(type)->to_float(src, dst, d);
     }
-    static float dot(const float *a, const float *b, int d) {
-        float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-        int i = 0;
-        for (; i + 8 <= d; i += 8)
-            for (int l = 0; l < 8; l++) acc[l] += a[i + l] * b[i + l];
-        float s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-        for (; i < d; i++) s += a[i] * b[i];
-        return s;
-    }
+    static float dot(const float *a, const float *b, int d) { return dot_f32(a, b, d); }
     static void axpy(float p, const float *x, float *y, int d) {
         for (int i = 0; i < d; i++) y[i] += p * x[i];
     }

@@ -16,12 +16,7 @@
 namespace loom::cpu {
 namespace {
 
-inline float hsum8(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
+#include "cpu/kernels/x86_common.h"
 
 // exp(x) for x <= 0 (scores minus their running max), 8 at a time: x =
 // n*ln2 + r with |r| <= ln2/2, exp(r) by Cephes' degree-6 expf polynomial
@@ -57,7 +52,7 @@ struct X86Ops {
         } else {   // Q8_0
             const auto *b = reinterpret_cast<const BlockQ8_0 *>(src);
             for (int i = 0; i < d; i += kQK, ++b) {
-                const __m256 s = _mm256_set1_ps(_cvtsh_ss(b->d));
+                const __m256 s = _mm256_set1_ps(half(b->d));
                 for (int j = 0; j < kQK; j += 8) {
                     const __m128i q = _mm_loadl_epi64(reinterpret_cast<const __m128i *>(b->qs + j));
                     _mm256_storeu_ps(dst + i + j, _mm256_mul_ps(s, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q))));
@@ -73,7 +68,7 @@ struct X86Ops {
             s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), s1);
         }
         if (i < d) s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
-        return hsum8(_mm256_add_ps(s0, s1));
+        return hsum(_mm256_add_ps(s0, s1));
     }
     static void axpy(float p, const float *x, float *y, int d) {
         const __m256 pv = _mm256_set1_ps(p);
