@@ -59,6 +59,19 @@ void decode16(const uint8_t *w, size_t ws, int n, int64_t b0, int nbc, DecBlock 
 
 // C activation rows (read in place, made unsigned per broadcast) x the 16
 // decoded rows over blocks [0, nbc) of the chunk starting at block b0.
+// Stores C accumulators of 16 rows (the lanes in `rows`) to out, adding
+// what earlier chunks of the same rows stored when `add`. Shared by the
+// legacy and K-quant 16-row tiles.
+template <int C>
+inline void store16(const __m512 *acc, float *out, size_t os, __mmask16 rows, bool add) {
+    for (int c = 0; c < C; ++c) {
+        float *o = out + c * os;
+        __m512 v = acc[c];
+        if (add) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(rows, o));
+        _mm512_mask_storeu_ps(o, rows, v);
+    }
+}
+
 template <class T, int C>
 void gemm16_tile(int nbc, const DecBlock *dec, const uint8_t *a, size_t as, int64_t b0, float *out, size_t os,
                  __mmask16 rows, bool add) {
@@ -82,34 +95,55 @@ void gemm16_tile(int nbc, const DecBlock *dec, const uint8_t *a, size_t as, int6
             if constexpr (T::kHasMin) acc[c] = _mm512_fmadd_ps(o.m, _mm512_set1_ps(half(x.s)), acc[c]);
         }
     }
-    for (int c = 0; c < C; ++c) {
-        float *o = out + c * os;
-        __m512 v = acc[c];
-        if (add) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(rows, o));
-        _mm512_mask_storeu_ps(o, rows, v);
-    }
+    store16<C>(acc, out, os, rows, add);
 }
 
-template <class T>
-void gemm16(int64_t k, const uint8_t *w, size_t ws, int64_t n_rows, const uint8_t *a, size_t as, int64_t n_act,
-            float *out, size_t os) {
-    const int64_t nb = k / kQK;
-    DecBlock dec[kGemmChunk];
+// The 16-rows-in-lanes prompt driver of both families. F gives the block
+// family: Dec (a decoded block of 16 rows), kValues (values per block),
+// kChunk (blocks decoded at once), decode(w, ws, n, b0, nbc, dec) and
+// tile<C>(nbc, dec, a, as, b0, out, os, rows, add). Weight rows go 16 at a
+// time, their blocks kChunk at a time, and each decoded chunk is dotted
+// with every activation row in tiles of kGemmC, then 4, then 1 rows.
+template <class F>
+void gemm16_rows(int64_t k, const uint8_t *w, size_t ws, int64_t n_rows, const uint8_t *a, size_t as, int64_t n_act,
+                 float *out, size_t os) {
+    const int64_t nb = k / F::kValues;
+    typename F::Dec dec[F::kChunk];
     for (int64_t r = 0; r < n_rows; r += 16) {
         const int n = n_rows - r < 16 ? int(n_rows - r) : 16;
         const __mmask16 rows = __mmask16((1u << n) - 1);
-        for (int64_t b0 = 0; b0 < nb; b0 += kGemmChunk) {
-            const int nbc = nb - b0 < kGemmChunk ? int(nb - b0) : kGemmChunk;
-            decode16<T>(w + r * ws, ws, n, b0, nbc, dec);
+        for (int64_t b0 = 0; b0 < nb; b0 += F::kChunk) {
+            const int nbc = nb - b0 < F::kChunk ? int(nb - b0) : F::kChunk;
+            F::decode(w + r * ws, ws, n, b0, nbc, dec);
             for (int64_t j = 0; j < n_act;) {
                 const int64_t left = n_act - j;
                 const int C = left >= kGemmC ? kGemmC : left >= 4 ? 4 : 1;
                 float *o = out + j * os + r;
-                if (C == kGemmC) gemm16_tile<T, kGemmC>(nbc, dec, a + j * as, as, b0, o, os, rows, b0 > 0);
-                else if (C == 4) gemm16_tile<T, 4>(nbc, dec, a + j * as, as, b0, o, os, rows, b0 > 0);
-                else gemm16_tile<T, 1>(nbc, dec, a + j * as, as, b0, o, os, rows, b0 > 0);
+                if (C == kGemmC) F::template tile<kGemmC>(nbc, dec, a + j * as, as, b0, o, os, rows, b0 > 0);
+                else if (C == 4) F::template tile<4>(nbc, dec, a + j * as, as, b0, o, os, rows, b0 > 0);
+                else F::template tile<1>(nbc, dec, a + j * as, as, b0, o, os, rows, b0 > 0);
                 j += C;
             }
         }
     }
+}
+
+template <class T>
+struct LegacyGemm16 {
+    using Dec = DecBlock;
+    static constexpr int kValues = kQK, kChunk = kGemmChunk;
+    static void decode(const uint8_t *w, size_t ws, int n, int64_t b0, int nbc, Dec *dec) {
+        decode16<T>(w, ws, n, b0, nbc, dec);
+    }
+    template <int C>
+    static void tile(int nbc, const Dec *dec, const uint8_t *a, size_t as, int64_t b0, float *out, size_t os,
+                     __mmask16 rows, bool add) {
+        gemm16_tile<T, C>(nbc, dec, a, as, b0, out, os, rows, add);
+    }
+};
+
+template <class T>
+void gemm16(int64_t k, const uint8_t *w, size_t ws, int64_t n_rows, const uint8_t *a, size_t as, int64_t n_act,
+            float *out, size_t os) {
+    gemm16_rows<LegacyGemm16<T>>(k, w, ws, n_rows, a, as, n_act, out, os);
 }

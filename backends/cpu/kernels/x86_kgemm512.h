@@ -154,34 +154,25 @@ void kgemm16_tile(int nbc, const KDecBlock *dec, const uint8_t *a, size_t as, in
             acc[c] = _mm512_fmadd_ps(t[c], _mm512_set1_ps(x[c]->d), acc[c]);
         }
     }
-    for (int c = 0; c < C; ++c) {
-        float *o = out + c * os;
-        __m512 v = acc[c];
-        if (add) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(rows, o));
-        _mm512_mask_storeu_ps(o, rows, v);
-    }
+    store16<C>(acc, out, os, rows, add);
 }
+
+template <class Z>
+struct KGemm16 {
+    using Dec = KDecBlock;
+    static constexpr int kValues = kQKK, kChunk = kKGemmChunk;
+    static void decode(const uint8_t *w, size_t ws, int n, int64_t b0, int nbc, Dec *dec) {
+        kdecode16<Z>(w, ws, n, b0, nbc, dec);
+    }
+    template <int C>
+    static void tile(int nbc, const Dec *dec, const uint8_t *a, size_t as, int64_t b0, float *out, size_t os,
+                     __mmask16 rows, bool add) {
+        kgemm16_tile<Z, C>(nbc, dec, a, as, b0, out, os, rows, add);
+    }
+};
 
 template <class Z>
 void kgemm16(int64_t k, const uint8_t *w, size_t ws, int64_t n_rows, const uint8_t *a, size_t as, int64_t n_act,
              float *out, size_t os) {
-    const int64_t nb = k / kQKK;
-    KDecBlock dec[kKGemmChunk];
-    for (int64_t r = 0; r < n_rows; r += 16) {
-        const int n = n_rows - r < 16 ? int(n_rows - r) : 16;
-        const __mmask16 rows = __mmask16((1u << n) - 1);
-        for (int64_t b0 = 0; b0 < nb; b0 += kKGemmChunk) {
-            const int nbc = nb - b0 < kKGemmChunk ? int(nb - b0) : kKGemmChunk;
-            kdecode16<Z>(w + r * ws, ws, n, b0, nbc, dec);
-            for (int64_t j = 0; j < n_act;) {
-                const int64_t left = n_act - j;
-                const int C = left >= kGemmC ? kGemmC : left >= 4 ? 4 : 1;
-                float *o = out + j * os + r;
-                if (C == kGemmC) kgemm16_tile<Z, kGemmC>(nbc, dec, a + j * as, as, b0, o, os, rows, b0 > 0);
-                else if (C == 4) kgemm16_tile<Z, 4>(nbc, dec, a + j * as, as, b0, o, os, rows, b0 > 0);
-                else kgemm16_tile<Z, 1>(nbc, dec, a + j * as, as, b0, o, os, rows, b0 > 0);
-                j += C;
-            }
-        }
-    }
+    gemm16_rows<KGemm16<Z>>(k, w, ws, n_rows, a, as, n_act, out, os);
 }
