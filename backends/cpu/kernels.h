@@ -26,7 +26,24 @@ struct MatmulKernels {
     void (*matmul)(int64_t k, const void *w, size_t w_stride, int64_t n_rows,
                    const void *act, size_t act_stride, int64_t n_act,
                    float *out, size_t out_stride);
+
+    // Optional (nullptr: none): a load-time weight layout. repack converts a
+    // whole tensor of n_rows x k values (n_rows a multiple of kPackRows) from
+    // the GGUF row layout at `src` to the kernel's layout at `dst`, the same
+    // size (n_rows * row bytes) and alignment-agnostic; src and dst must not
+    // overlap. matmul_packed has matmul's contract over repacked bytes: `w`
+    // is the repacked tensor's base plus r0 * w_stride for a first row r0
+    // that is a multiple of kPackRows, w_stride is the GGUF row bytes, and
+    // n_rows is a multiple of kPackRows. The results equal matmul's on the
+    // original rows up to f32 summation order.
+    void (*repack)(const void *src, void *dst, int64_t n_rows, int64_t k) = nullptr;
+    void (*matmul_packed)(int64_t k, const void *w, size_t w_stride, int64_t n_rows,
+                          const void *act, size_t act_stride, int64_t n_act,
+                          float *out, size_t out_stride) = nullptr;
 };
+
+// Rows per group of a repacked weight (MatmulKernels::repack).
+constexpr int64_t kPackRows = 16;
 
 // The best ISA this CPU and OS support, capped by LOOM_CPU_ISA=scalar|avx2|avx512
 // if set (for tests and benchmarks). Decided once per process.
