@@ -38,6 +38,10 @@ struct Tensor {
     loom_type type = LOOM_TYPE_F32;
     int64_t ne[2] = {0, 0};   // ne[0] values per row, ne[1] rows
     size_t row_bytes = 0;     // bytes of one row of ne[0] values of `type`
+    // Set by create_weight when the backend keeps its own copy of the bytes
+    // (converted or repacked at load) and reads the source bytes rarely if
+    // ever: the model may then let the OS drop the file's pages.
+    bool holds_copy = false;
     virtual ~Tensor() = default;
 };
 
@@ -113,7 +117,9 @@ public:
     // (rows * row bytes). The bytes stay valid and unchanged for the Backend's
     // lifetime (the model owns the GGUF file), so a host backend may keep the
     // pointer instead of copying; a device backend uploads them. The tensor is
-    // owned by the Backend. Load time only (not thread-safe).
+    // owned by the Backend. Load time only (not thread-safe). A backend that
+    // copies the bytes sets the tensor's holds_copy; the bytes must still stay
+    // readable (a host backend may read a few rows of them, e.g. get_rows).
     virtual Status create_weight(loom_type type, int64_t cols, int64_t rows, const void *data, Tensor **out) = 0;
 
     // A new session (thread-safe; the Backend must outlive it).

@@ -226,6 +226,8 @@ public:
             if (!interleaved_to_q4_0(type, data, t->data, rows, cols))
                 return error(LOOM_ERR_FORMAT, "%s weight of %lld x %lld cannot be de-interleaved", tt->name,
                              (long long)rows, (long long)cols);
+            t->holds_copy = true;
+            LOOM_TRY(repack(t.get()));
         } else {
             t = std::make_unique<CpuTensor>();
             t->type = type;
@@ -233,6 +235,7 @@ public:
             t->ne[1] = rows;
             LOOM_TRY(row_bytes(type, cols, &t->row_bytes));
             t->data = const_cast<uint8_t *>(static_cast<const uint8_t *>(data));   // read-only use
+            LOOM_TRY(repack(t.get()));
         }
         *out = t.get();
         weights_.push_back(std::move(t));
@@ -246,6 +249,20 @@ public:
     }
 
 private:
+    // Weights whose kernels have a load-time layout get a repacked copy
+    // (kept beside the source bytes, which get_rows may still read).
+    static Status repack(CpuTensor *t) {
+        const MatmulKernels *k = matmul_kernels(t->type, active_isa());
+        if (!k->repack || !k->matmul_packed || t->ne[1] % kPackRows != 0) return Status::ok();
+        const size_t bytes = t->row_bytes * static_cast<size_t>(t->ne[1]);
+        void *p = std::aligned_alloc(64, (bytes + 63) / 64 * 64);
+        if (!p) return error(LOOM_ERR_OUT_OF_MEMORY, "cpu: %zu bytes for a repacked weight", bytes);
+        t->packed.reset(static_cast<uint8_t *>(p));
+        k->repack(t->data, p, t->ne[1], t->ne[0]);
+        t->holds_copy = true;
+        return Status::ok();
+    }
+
     std::vector<std::unique_ptr<CpuTensor>> weights_;
 };
 

@@ -17,6 +17,9 @@ namespace loom::cpu {
 struct CpuTensor : Tensor {
     uint8_t *data = nullptr;                    // borrowed (weights) or owned
     std::unique_ptr<uint8_t, decltype(&std::free)> owned{nullptr, &std::free};
+    // A weight also held in its kernel's load-time layout (MatmulKernels::
+    // repack; same size as data), which matmuls read instead of data.
+    std::unique_ptr<uint8_t, decltype(&std::free)> packed{nullptr, &std::free};
 
     uint8_t *row(int64_t i) const { return data + static_cast<size_t>(i) * row_bytes; }
     float *f32_row(int64_t i) const { return reinterpret_cast<float *>(row(i)); }

@@ -114,6 +114,11 @@ public:
     size_t size() const;
     size_t data_offset() const;     // file offset of the (aligned) tensor data section
     bool is_mapped() const;         // true when bytes() is an mmap of the file
+    // Tells the OS that the whole pages inside [p, p + n) (bytes of this
+    // file) are not needed soon: a mapped file's pages leave the process's
+    // resident set and are read again from the file if touched. The bytes
+    // keep their values; no-op when the file is not mapped.
+    void release_pages(const void *p, size_t n) const;
 
     const std::vector<GgufKV> &kvs() const;
     const GgufKV *find_kv(std::string_view key) const;

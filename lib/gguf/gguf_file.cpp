@@ -48,6 +48,7 @@ const uint8_t *GgufFile::bytes() const { return impl_->storage->data(); }
 size_t GgufFile::size() const { return impl_->storage->size(); }
 size_t GgufFile::data_offset() const { return impl_->data_offset; }
 bool GgufFile::is_mapped() const { return impl_->storage->is_mapped(); }
+void GgufFile::release_pages(const void *p, size_t n) const { impl_->storage->release_pages(p, n); }
 const std::vector<GgufKV> &GgufFile::kvs() const { return impl_->kvs; }
 const std::vector<GgufTensor> &GgufFile::tensors() const { return impl_->tensors; }
 

@@ -109,6 +109,19 @@ Status GgufStorage::from_file(const std::string &path, bool use_mmap, const Prog
     return Status::ok();
 }
 
+void GgufStorage::release_pages(const void *p, size_t n) const {
+    const auto *b = static_cast<const uint8_t *>(p);
+    if (!mapping_ || b < data_ || n > size_ || size_t(b - data_) > size_ - n) return;
+    const long ps = ::sysconf(_SC_PAGESIZE);
+    if (ps <= 0) return;
+    const size_t page = static_cast<size_t>(ps);
+    const uintptr_t lo = (reinterpret_cast<uintptr_t>(b) + page - 1) / page * page;
+    const uintptr_t hi = (reinterpret_cast<uintptr_t>(b) + n) / page * page;
+    // A private read-only file mapping: dropped pages fault back in from the
+    // file, so this only changes residency. Failure changes nothing.
+    if (hi > lo) ::madvise(reinterpret_cast<void *>(lo), hi - lo, MADV_DONTNEED);
+}
+
 Status GgufStorage::from_memory(const void *data, size_t size, bool copy, std::unique_ptr<GgufStorage> *out) {
     if (!copy) {
         std::unique_ptr<GgufStorage> s(new GgufStorage());

@@ -31,6 +31,8 @@ public:
     const uint8_t *data() const { return data_; }
     size_t size() const { return size_; }
     bool is_mapped() const { return mapping_ != nullptr; }
+    // See GgufFile::release_pages.
+    void release_pages(const void *p, size_t n) const;
 
 private:
     GgufStorage() = default;

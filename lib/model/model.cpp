@@ -28,6 +28,7 @@ public:
         Status s = row_bytes(t->type, cols, &rb);
         if (!s) return error(LOOM_ERR_FORMAT, "tensor '%s': %s", name.c_str(), s.message().c_str());
         LOOM_TRY(b_.create_weight(t->type, cols, rows, t->data, out));
+        if ((*out)->holds_copy) g_.release_pages(t->data, t->nbytes);   // keeps RSS near one copy
         return advance(t->nbytes);
     }
 

@@ -5,6 +5,8 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstdio>
+#include <cstring>
 
 using namespace gguf_test;
 using loom::GgufFile;
@@ -258,4 +260,63 @@ TEST_CASE("missing_file_directory_and_empty_file_fail_cleanly", "[gguf]") {
     CHECK(GgufFile::open_memory(nullptr, 0, false, &f).code() == LOOM_ERR_FORMAT);
     CHECK(GgufFile::open_memory(nullptr, 10, false, &f).code() == LOOM_ERR_INVALID_ARGUMENT);
     CHECK(f == nullptr);
+}
+
+namespace {
+
+// Resident kB of this process's mappings that overlap [lo, hi), from /proc/self/smaps.
+long resident_kb(uintptr_t lo, uintptr_t hi) {
+    std::FILE *f = std::fopen("/proc/self/smaps", "r");
+    if (!f) return -1;
+    char line[512];
+    bool in = false;
+    long kb = 0;
+    while (std::fgets(line, sizeof line, f)) {
+        unsigned long a = 0, b = 0;
+        if (std::sscanf(line, "%lx-%lx ", &a, &b) == 2 && std::strchr(line, '-') < std::strchr(line, ' ')) {
+            in = a < hi && b > lo;
+            continue;
+        }
+        long v = 0;
+        if (in && std::sscanf(line, "Rss: %ld kB", &v) == 1) kb += v;
+    }
+    std::fclose(f);
+    return kb;
+}
+
+} // namespace
+
+TEST_CASE("release_pages_keeps_the_bytes_and_drops_mapped_pages_only", "[gguf]") {
+    // An f32 tensor of 1 MiB of varied values: many whole pages.
+    std::vector<float> values(size_t(1) << 18);
+    for (size_t i = 0; i < values.size(); ++i) values[i] = float(i % 1009) - 0.25f * float(i >> 12);
+    std::vector<uint8_t> payload(values.size() * sizeof(float));
+    std::memcpy(payload.data(), values.data(), payload.size());
+    GgufBuilder b = valid_builder();
+    b.f32("big", values);
+    const std::string path = write_scratch("gguf_reader_release.gguf", b.build());
+    for (bool use_mmap : {true, false}) {
+        CAPTURE(use_mmap);
+        loom::GgufOpenOptions opts;
+        opts.use_mmap = use_mmap;
+        std::unique_ptr<GgufFile> f;
+        REQUIRE(GgufFile::open_file(path, opts, &f).is_ok());
+        const loom::GgufTensor *t = f->find_tensor("big");
+        REQUIRE(t != nullptr);
+        REQUIRE(t->nbytes == payload.size());
+        REQUIRE(std::memcmp(t->data, payload.data(), payload.size()) == 0);   // all pages touched
+        const auto lo = reinterpret_cast<uintptr_t>(t->data), hi = lo + t->nbytes;
+        const long before = resident_kb(lo, hi);
+        f->release_pages(t->data, t->nbytes);
+        const long after = resident_kb(lo, hi);
+        if (use_mmap) {
+            CHECK(after <= before - 1000);   // ~1 MiB left the resident set
+        } else {
+            CHECK(after == before);          // a heap copy is never dropped
+        }
+        // Out-of-file ranges are ignored; the bytes read back unchanged either way.
+        f->release_pages(payload.data(), payload.size());
+        CHECK(std::memcmp(t->data, payload.data(), payload.size()) == 0);
+        check_valid_contents(*f);
+    }
 }
