@@ -2,6 +2,7 @@
 // Every system header comes before the target pragma; the kernel headers
 // after it hold only intrinsics code in an anonymous namespace.
 #include "cpu/kernels/blocks.h"
+#include "cpu/kernels/packed.h"
 #include "cpu/kernels/simd_tables.h"
 
 #include <immintrin.h>
@@ -38,6 +39,7 @@ constexpr int kGemvR = 4; // weight rows per decode (one activation row) tile
 #include "cpu/kernels/x86_kgemm512.h"
 #include "cpu/kernels/x86_float.h"
 #include "cpu/kernels/x86_quantize.h"
+#include "cpu/kernels/x86_packed512.h"
 #include "cpu/kernels/x86_table.h"
 
 } // namespace

@@ -1,0 +1,54 @@
+// The load-time weight layout of MatmulKernels::repack / matmul_packed
+// (kernels.h) for the 18-byte nibble blocks (Q4_0, IQ4_NL: fp16 d + 16
+// bytes qs, qs[i] low nibble = value i, high nibble = value i+16).
+//
+// A tensor is a sequence of groups of kPackRows = 16 rows; group g starts
+// at byte g * 16 * row_bytes (row_bytes = nb * 18, nb = k/32 blocks), so a
+// group is exactly as big as its 16 GGUF rows. Inside a group, block b of
+// the 16 rows is 256 bytes of nibbles and 32 bytes of scales:
+//   nibbles: byte 64p + 4r + j = qs[4p + j] of row r (p, j in 0..3), i.e.
+//            64-byte vector p holds dword p of every row's qs in int32
+//            lane r: its low nibbles are values 4p..4p+3 of the 16 rows,
+//            its high nibbles values 16+4p..16+4p+3.
+//   scales:  bytes 2r, 2r+1 = the fp16 d of row r.
+// Blocks go in pairs so that every 64-byte vector stays 64-byte aligned
+// when the group is (576 = 9 x 64): pair (2i, 2i+1) is
+//   [nibbles 2i | nibbles 2i+1 | scales 2i | scales 2i+1]
+// and a last lone block (nb odd) is [nibbles | scales].
+#pragma once
+
+#include "cpu/kernels.h"
+
+#include <cstddef>
+#include <cstdint>
+
+namespace loom::cpu {
+
+constexpr size_t kPackNibBytes = 256;  // one block of 16 rows: nibbles
+constexpr size_t kPackScaleBytes = 32; // one block of 16 rows: fp16 scales
+constexpr size_t kPackBlockBytes = kPackNibBytes + kPackScaleBytes;
+
+// Offset of block b's nibbles inside a group of rows of nb blocks.
+inline size_t pack_nib_offset(int64_t b) {
+    return static_cast<size_t>(b / 2) * 2 * kPackBlockBytes + static_cast<size_t>(b & 1) * kPackNibBytes;
+}
+// Offset of block b's 16 fp16 scales inside a group of rows of nb blocks.
+inline size_t pack_scale_offset(int64_t b, int64_t nb) {
+    const size_t pair = static_cast<size_t>(b / 2) * 2 * kPackBlockBytes;
+    if ((b | 1) >= nb) return pair + kPackNibBytes; // the lone last block
+    return pair + 2 * kPackNibBytes + static_cast<size_t>(b & 1) * kPackScaleBytes;
+}
+
+// GGUF rows -> the packed layout (n_rows a multiple of 16, k of 32; no
+// overlap). The same bytes for Q4_0 and IQ4_NL.
+void repack_nib16(const void *src, void *dst, int64_t n_rows, int64_t k);
+// The inverse: packed layout -> GGUF rows.
+void unpack_nib16(const void *src, void *dst, int64_t n_rows, int64_t k);
+
+// Scalar references of matmul_packed (unpack a group, scalar matmul).
+void matmul_packed_q4_0_ref(int64_t k, const void *w, size_t w_stride, int64_t n_rows, const void *act,
+                            size_t act_stride, int64_t n_act, float *out, size_t out_stride);
+void matmul_packed_iq4_nl_ref(int64_t k, const void *w, size_t w_stride, int64_t n_rows, const void *act,
+                              size_t act_stride, int64_t n_act, float *out, size_t out_stride);
+
+} // namespace loom::cpu

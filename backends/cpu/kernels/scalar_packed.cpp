@@ -1,0 +1,95 @@
+// Scalar reference of the packed weight layout (packed.h): the repack, its
+// inverse, and matmul_packed as "unpack a chunk of a group back to GGUF rows
+// and run the scalar matmul on it".
+#include "cpu/kernels/packed.h"
+
+#include "cpu/kernels/blocks.h"
+#include "cpu/kernels/skeleton.h"
+
+#include <cstring>
+
+namespace loom::cpu {
+namespace {
+
+constexpr int64_t kRows = kPackRows;
+constexpr size_t kBlock = sizeof(BlockQ4_0); // 18, also IQ4_NL's
+static_assert(sizeof(BlockIQ4_NL) == kBlock && kRows * kBlock == kPackBlockBytes, "nibble blocks");
+
+// Block b of row r (GGUF bytes at `row`) -> its place in the group.
+void put_block(const uint8_t *row, int64_t r, int64_t b, int64_t nb, uint8_t *group) {
+    const uint8_t *blk = row + b * kBlock;
+    std::memcpy(group + pack_scale_offset(b, nb) + 2 * r, blk, 2);
+    uint8_t *nib = group + pack_nib_offset(b);
+    for (int p = 0; p < 4; ++p) std::memcpy(nib + 64 * p + 4 * r, blk + 2 + 4 * p, 4);
+}
+
+// The inverse of put_block.
+void get_block(const uint8_t *group, int64_t r, int64_t b, int64_t nb, uint8_t *blk) {
+    std::memcpy(blk, group + pack_scale_offset(b, nb) + 2 * r, 2);
+    const uint8_t *nib = group + pack_nib_offset(b);
+    for (int p = 0; p < 4; ++p) std::memcpy(blk + 2 + 4 * p, nib + 64 * p + 4 * r, 4);
+}
+
+// Blocks [b0, b0 + nbc) of the group's 16 rows -> rows of nbc blocks.
+void unpack_blocks(const uint8_t *group, int64_t nb, int64_t b0, int64_t nbc, uint8_t *rows) {
+    for (int64_t r = 0; r < kRows; ++r)
+        for (int64_t b = 0; b < nbc; ++b) get_block(group, r, b0 + b, nb, rows + (r * nbc + b) * kBlock);
+}
+
+constexpr int64_t kChunk = 32; // blocks unpacked at a time (9 KiB of stack)
+
+template <loom_type T>
+void matmul_packed_ref(int64_t k, const void *w, size_t w_stride, int64_t n_rows, const void *act,
+                       size_t act_stride, int64_t n_act, float *out, size_t out_stride) {
+    const MatmulKernels *ref = scalar_legacy_kernels(T);
+    const int64_t nb = k / kQK;
+    const auto *wb = static_cast<const uint8_t *>(w);
+    const auto *ab = static_cast<const uint8_t *>(act);
+    uint8_t rows[kRows * kChunk * kBlock];
+    float part[kRows];
+    for (int64_t g = 0; g < n_rows; g += kRows) {
+        const uint8_t *group = wb + g * w_stride;
+        for (int64_t b0 = 0; b0 < nb; b0 += kChunk) {
+            const int64_t nbc = nb - b0 < kChunk ? nb - b0 : kChunk;
+            unpack_blocks(group, nb, b0, nbc, rows);
+            for (int64_t j = 0; j < n_act; ++j) {
+                ref->matmul(nbc * kQK, rows, size_t(nbc) * kBlock, kRows, ab + j * act_stride + b0 * sizeof(BlockQ8_0),
+                            act_stride, 1, part, kRows);
+                float *o = out + j * out_stride + g;
+                for (int64_t r = 0; r < kRows; ++r) o[r] = b0 == 0 ? part[r] : o[r] + part[r];
+            }
+        }
+    }
+}
+
+} // namespace
+
+void repack_nib16(const void *src, void *dst, int64_t n_rows, int64_t k) {
+    const int64_t nb = k / kQK;
+    const size_t row = size_t(nb) * kBlock;
+    const auto *s = static_cast<const uint8_t *>(src);
+    auto *d = static_cast<uint8_t *>(dst);
+    for (int64_t g = 0; g < n_rows; g += kRows)
+        for (int64_t r = 0; r < kRows; ++r)
+            for (int64_t b = 0; b < nb; ++b) put_block(s + (g + r) * row, r, b, nb, d + g * row);
+}
+
+void unpack_nib16(const void *src, void *dst, int64_t n_rows, int64_t k) {
+    const int64_t nb = k / kQK;
+    const size_t row = size_t(nb) * kBlock;
+    const auto *s = static_cast<const uint8_t *>(src);
+    auto *d = static_cast<uint8_t *>(dst);
+    for (int64_t g = 0; g < n_rows; g += kRows) unpack_blocks(s + g * row, nb, 0, nb, d + g * row);
+}
+
+void matmul_packed_q4_0_ref(int64_t k, const void *w, size_t w_stride, int64_t n_rows, const void *act,
+                            size_t act_stride, int64_t n_act, float *out, size_t out_stride) {
+    matmul_packed_ref<LOOM_TYPE_Q4_0>(k, w, w_stride, n_rows, act, act_stride, n_act, out, out_stride);
+}
+
+void matmul_packed_iq4_nl_ref(int64_t k, const void *w, size_t w_stride, int64_t n_rows, const void *act,
+                              size_t act_stride, int64_t n_act, float *out, size_t out_stride) {
+    matmul_packed_ref<LOOM_TYPE_IQ4_NL>(k, w, w_stride, n_rows, act, act_stride, n_act, out, out_stride);
+}
+
+} // namespace loom::cpu

@@ -1,0 +1,137 @@
+// matmul_packed of the nibble types (Q4_0, IQ4_NL) at the avx512 level, over
+// the repacked layout of packed.h (included inside the level's anonymous
+// namespace; AVX-512 F/BW/VL + VNNI).
+//
+// A block of a group holds the 16 rows' nibbles in 4 zmm with int32 lane =
+// row, so `and` / `shift + and` give 8 zmm of unsigned bytes u (Q4_0: the
+// nibble, IQ4_NL: value + 128 by vpshufb) where vector t holds values
+// 4t..4t+3 (t < 4) or 16+4(t-4).. (t >= 4) of every row. vpdpbusd(u, a)
+// with the activation dword t of a Q8_0 block broadcast gives all 16 rows'
+// sum(u * a); seeding it with -offset * sum(a) (offset 8 or 128, per
+// activation block, computed once per call) leaves the exact signed block
+// dot sum(q * a) of the scalar reference. Then one cvt and one fma with
+// the rows' scales (one vcvtph2ps) times the activation scale. No decode
+// per row, no transpose, no horizontal sums; the decoded vectors of a
+// block are shared by C activation rows (C = n_act for decode, 8 for the
+// prompt tiles).
+
+struct alignas(8) PackAct {
+    int32_t base; // -offset * sum(q) of the activation block
+    float d;      // its scale
+};
+
+constexpr int64_t kPackActMax = 4096; // PackAct entries on the stack (32 KiB)
+constexpr int64_t kPackBlockChunk = 1024; // blocks per pass (k > 32768 runs in several)
+constexpr int kPackC = 8;             // activation rows per prompt tile
+
+// Activation rows [0, n) x blocks [b0, b0 + nbc) -> pre[c * nbc + b].
+template <int kOffset>
+void pack_prep(const uint8_t *a, size_t as, int64_t n, int64_t b0, int64_t nbc, PackAct *pre) {
+    const __m256i flip = _mm256_set1_epi8(char(0x80));
+    for (int64_t c = 0; c < n; ++c)
+        for (int64_t b = 0; b < nbc; ++b) {
+            const auto &x = reinterpret_cast<const BlockQ8_0 *>(a + c * as)[b0 + b];
+            // sum(q) = sum(q ^ 0x80 as unsigned) - 32 * 128, by psadbw
+            const __m256i s = _mm256_sad_epu8(_mm256_xor_si256(load32(x.qs), flip), _mm256_setzero_si256());
+            __m128i t = _mm_add_epi64(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
+            t = _mm_add_epi64(t, _mm_unpackhi_epi64(t, t));
+            PackAct &o = pre[c * nbc + b];
+            o.base = -kOffset * (_mm_cvtsi128_si32(t) - 32 * 128);
+            o.d = half(x.d);
+        }
+}
+
+// The 8 byte vectors of block b of a group (see above).
+template <bool kTable>
+inline void pack_decode(const uint8_t *nib, const __m512i &table, __m512i u[8]) {
+    const __m512i m = _mm512_set1_epi8(0x0F);
+    for (int p = 0; p < 4; ++p) {
+        const __m512i v = _mm512_loadu_si512(nib + 64 * p);
+        u[p] = _mm512_and_si512(v, m);
+        u[p + 4] = _mm512_and_si512(_mm512_srli_epi16(v, 4), m);
+        if (kTable) {
+            u[p] = _mm512_shuffle_epi8(table, u[p]);
+            u[p + 4] = _mm512_shuffle_epi8(table, u[p + 4]);
+        }
+    }
+}
+
+inline __m512i bcast_dword512(const int8_t *p) {
+    int32_t v;
+    __builtin_memcpy(&v, p, 4);
+    return _mm512_set1_epi32(v);
+}
+
+// One group of 16 rows x C activation rows over blocks [b0, b0 + nbc) of
+// nb: out[c * os + 0..15] (+)= the dots.
+template <bool kTable, int C>
+void pack_tile(const uint8_t *group, int64_t nb, int64_t b0, int64_t nbc, const PackAct *pre, const uint8_t *a,
+               size_t as, float *out, size_t os, bool add, const __m512i &table) {
+    __m512 acc[C];
+    for (int c = 0; c < C; ++c) acc[c] = _mm512_setzero_ps();
+    for (int64_t b = b0; b < b0 + nbc; ++b) {
+        __m512i u[8];
+        pack_decode<kTable>(group + pack_nib_offset(b), table, u);
+        const __m512 dw =
+            _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(group + pack_scale_offset(b, nb))));
+#pragma GCC unroll 8
+        for (int c = 0; c < C; ++c) {
+            const PackAct &p = pre[c * nbc + (b - b0)];
+            const int8_t *q = reinterpret_cast<const BlockQ8_0 *>(a + c * as)[b].qs;
+            // two chains (values 0..15, 16..31): half the dependency length
+            __m512i lo = _mm512_set1_epi32(p.base), hi = _mm512_setzero_si512();
+#pragma GCC unroll 4
+            for (int t = 0; t < 4; ++t) {
+                lo = _mm512_dpbusd_epi32(lo, u[t], bcast_dword512(q + 4 * t));
+                hi = _mm512_dpbusd_epi32(hi, u[t + 4], bcast_dword512(q + 16 + 4 * t));
+            }
+            const __m512 f = _mm512_cvtepi32_ps(_mm512_add_epi32(lo, hi));
+            acc[c] = _mm512_fmadd_ps(f, _mm512_mul_ps(dw, _mm512_set1_ps(p.d)), acc[c]);
+        }
+    }
+    for (int c = 0; c < C; ++c) {
+        float *o = out + c * os;
+        _mm512_storeu_ps(o, add ? _mm512_add_ps(acc[c], _mm512_loadu_ps(o)) : acc[c]);
+    }
+}
+
+// matmul_packed: blocks in passes of kPackBlockChunk, activation rows in
+// panels whose PackAct fit the stack, groups of 16 rows, then tiles of
+// kPackC (or the 1 or 2 rows of a decode) activation rows.
+template <bool kTable, int kOffset>
+void matmul_packed512(int64_t k, const void *w, size_t w_stride, int64_t n_rows, const void *act, size_t act_stride,
+                      int64_t n_act, float *out, size_t out_stride) {
+    const auto *wb = static_cast<const uint8_t *>(w);
+    const auto *ab = static_cast<const uint8_t *>(act);
+    const int64_t nb = k / kQK;
+    const __m512i table = _mm512_broadcast_i32x4(
+        _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i *>(kIq4nlValues)), _mm_set1_epi8(char(0x80))));
+    PackAct pre[kPackActMax];
+    for (int64_t b0 = 0; b0 < nb; b0 += kPackBlockChunk) {
+        const int64_t nbc = nb - b0 < kPackBlockChunk ? nb - b0 : kPackBlockChunk;
+        const int64_t panel = kPackActMax / nbc;
+        for (int64_t j0 = 0; j0 < n_act; j0 += panel) {
+            const int64_t np = n_act - j0 < panel ? n_act - j0 : panel;
+            const uint8_t *a = ab + j0 * act_stride;
+            pack_prep<kOffset>(a, act_stride, np, b0, nbc, pre);
+            for (int64_t g = 0; g < n_rows; g += kPackRows) {
+                const uint8_t *group = wb + g * w_stride;
+                for (int64_t j = 0; j < np;) {
+                    const int64_t left = np - j;
+                    const int C = left >= kPackC ? kPackC : left >= 4 ? 4 : left >= 2 ? 2 : 1;
+                    const uint8_t *aj = a + j * act_stride;
+                    const PackAct *pj = pre + j * nbc;
+                    float *o = out + (j0 + j) * out_stride + g;
+                    if (C == kPackC) pack_tile<kTable, kPackC>(group, nb, b0, nbc, pj, aj, act_stride, o, out_stride, b0 > 0, table);
+                    else if (C == 4) pack_tile<kTable, 4>(group, nb, b0, nbc, pj, aj, act_stride, o, out_stride, b0 > 0, table);
+                    else if (C == 2) pack_tile<kTable, 2>(group, nb, b0, nbc, pj, aj, act_stride, o, out_stride, b0 > 0, table);
+                    else pack_tile<kTable, 1>(group, nb, b0, nbc, pj, aj, act_stride, o, out_stride, b0 > 0, table);
+                    j += C;
+                }
+            }
+        }
+    }
+}
+
+#define LOOM_PACKED_Q4_0 repack_nib16, matmul_packed512<false, 8>
+#define LOOM_PACKED_IQ4_NL repack_nib16, matmul_packed512<true, 128>
