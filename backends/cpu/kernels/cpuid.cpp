@@ -52,6 +52,10 @@ Isa probe_isa() {
     return avx512 ? Isa::Avx512 : Isa::Avx2;
 }
 
+bool x86_has_avx512_bf16() {
+    return probe_isa() == Isa::Avx512 && bit(cpuid(7, 1).a, 5) /* AVX512_BF16 */;
+}
+
 #else
 
 // aarch64: Advanced SIMD is part of the base architecture.
@@ -62,6 +66,8 @@ Isa probe_isa() {
     return Isa::Scalar;
 #endif
 }
+
+bool x86_has_avx512_bf16() { return false; }
 
 #endif
 

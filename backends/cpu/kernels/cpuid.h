@@ -8,6 +8,11 @@ namespace loom::cpu {
 // The highest ISA level usable here (no environment override).
 Isa probe_isa();
 
+// x86: whether the CPU has AVX512_BF16 (vdpbf16ps) on top of the Avx512
+// level with its OS state checks (probe_isa() == Avx512); false elsewhere.
+// Picks the BF16 kernels of x86_avx512bf16.cpp.
+bool x86_has_avx512_bf16();
+
 // aarch64 Linux: whether the CPU has the dotprod extension (HWCAP_ASIMDDP);
 // false elsewhere. Picks the Neon level's build (arm_neon.cpp).
 bool arm_has_dotprod();

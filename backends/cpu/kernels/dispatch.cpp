@@ -1,5 +1,6 @@
 // The kernel table: picks the ISA once per process and hands out per-type
-// kernels, falling back level by level (Avx512 -> Avx2 -> Scalar).
+// kernels, falling back level by level (Avx512 -> Avx2 -> Scalar); at the
+// Avx512 level, CPUs with AVX512_BF16 take BF16 weights through vdpbf16ps.
 #include "cpu/kernels.h"
 #include "cpu/kernels/blocks.h"
 #include "cpu/kernels/cpuid.h"
@@ -56,7 +57,9 @@ const char *isa_name(Isa isa) {
 const MatmulKernels *matmul_kernels(loom_type weight_type, Isa isa) {
     const MatmulKernels *k = nullptr;
 #if LOOM_KERNELS_X86
-    if (isa == Isa::Avx512) k = avx512_kernels(weight_type);
+    static const bool bf16 = x86_has_avx512_bf16();
+    if (isa == Isa::Avx512 && bf16) k = avx512bf16_kernels(weight_type);
+    if (!k && isa == Isa::Avx512) k = avx512_kernels(weight_type);
     if (!k && (isa == Isa::Avx512 || isa == Isa::Avx2)) k = avx2_kernels(weight_type);
 #endif
 #if LOOM_KERNELS_NEON
@@ -68,7 +71,8 @@ const MatmulKernels *matmul_kernels(loom_type weight_type, Isa isa) {
 size_t act_row_bytes(loom_type act_type, int64_t k) {
     switch (act_type) {
     case LOOM_TYPE_F32: return sizeof(float) * static_cast<size_t>(k);
-    case LOOM_TYPE_F16: return sizeof(uint16_t) * static_cast<size_t>(k);
+    case LOOM_TYPE_F16:
+    case LOOM_TYPE_BF16: return sizeof(uint16_t) * static_cast<size_t>(k);
     case LOOM_TYPE_Q8_0: return sizeof(BlockQ8_0) * static_cast<size_t>(k / kQK);
     case LOOM_TYPE_Q8_1: return sizeof(BlockQ8_1) * static_cast<size_t>(k / kQK);
     case LOOM_TYPE_Q8_K: return sizeof(BlockQ8_K) * static_cast<size_t>(k / kQKK);

@@ -11,7 +11,13 @@
 // stored s = d*sum(q): 2^-10 * sum over blocks of |m|*|s|, bounded by max|w|*|s|).
 // Against the unquantized activations the 8-bit activation step adds
 // sum|w_i| * amax_block/127.
+// A level whose activation type differs from the scalar level's (BF16
+// weights with AVX512_BF16: bf16 activations, scalar f32) is held to (1)
+// with its own decoded activations, to (2) and (3) with the bf16 step
+// sum|w_i| * |x_i| * 2^-8 added, and its conversion must equal lib/quant's
+// fp32_to_bf16 bit for bit.
 #include "kernel_fixture.h"
+#include "cpu/kernels/cpuid.h"
 
 #include <catch2/catch.hpp>
 
@@ -69,6 +75,44 @@ std::vector<Case> cases_for(int64_t block) {
             {kb * 9, 16, 2}, {kb * 261, 6, 2}};
 }
 
+// Float weights (block size 1) also take k that is no multiple of 32 (SIMD tails).
+std::vector<Case> cases_for_type(const loom::TypeTraits *tt) {
+    std::vector<Case> out = cases_for(tt->block_size);
+    if (tt->block_size == 1)
+        for (Case c : {Case{37, 9, 5}, Case{45, 5, 1}, Case{903, 6, 2}, Case{7, 3, 4}, Case{129, 17, 3}})
+            out.push_back(c);
+    return out;
+}
+
+// The converted activations decoded to f32 (BF16 here; the rest in the fixture).
+std::vector<float> decode_level_act(loom_type act_type, const uint8_t *a, int64_t k) {
+    if (act_type != LOOM_TYPE_BF16) return decode_act(act_type, a, k);
+    std::vector<float> f(static_cast<size_t>(k));
+    for (int64_t i = 0; i < k; ++i) {
+        uint16_t h;
+        std::memcpy(&h, a + 2 * i, 2);
+        f[i] = loom::bf16_to_fp32(h);
+    }
+    return f;
+}
+
+// A level's activation row equals the scalar level's (same type) or, for
+// bf16 activations, lib/quant's fp32_to_bf16 of every value.
+void check_converted(loom_type act_type, const uint8_t *got, const uint8_t *scalar, const float *x, int64_t k,
+                     size_t row_bytes, bool same_type) {
+    if (same_type) {
+        REQUIRE(std::memcmp(got, scalar, row_bytes) == 0);
+        return;
+    }
+    REQUIRE(act_type == LOOM_TYPE_BF16);
+    for (int64_t i = 0; i < k; ++i) {
+        uint16_t h;
+        std::memcpy(&h, got + 2 * i, 2);
+        CAPTURE(i, x[i]);
+        REQUIRE(h == loom::fp32_to_bf16(x[i]));
+    }
+}
+
 std::vector<float> random_acts(const Case &c, std::mt19937 &rng) {
     std::normal_distribution<float> n(0.0f, 1.0f);
     std::vector<float> x(static_cast<size_t>(c.k * c.n_act));
@@ -94,7 +138,7 @@ TEST_CASE("matmul_matches_f32_reference_and_scalar_at_every_level", "[kernels]")
     std::mt19937 rng(1234);
     for (loom_type t : all_weight_types()) {
         const loom::TypeTraits *tt = loom::type_traits(t);
-        for (const Case &c : cases_for(tt->block_size)) {
+        for (const Case &c : cases_for_type(tt)) {
             CAPTURE(tt->name, c.k, c.n_rows, c.n_act);
             const auto w = random_weights(t, c.n_rows, c.k, rng);
             const size_t w_stride = w.size() / c.n_rows;
@@ -107,18 +151,19 @@ TEST_CASE("matmul_matches_f32_reference_and_scalar_at_every_level", "[kernels]")
             for (Isa isa : isa_levels()) {
                 CAPTURE(loom::cpu::isa_name(isa));
                 const MatmulKernels *mk = loom::cpu::matmul_kernels(t, isa);
-                REQUIRE(mk->act_type == scalar->act_type);
+                const bool same_act = mk->act_type == scalar->act_type;
+                REQUIRE((same_act || (t == LOOM_TYPE_BF16 && mk->act_type == LOOM_TYPE_BF16)));
                 const Result r = run(mk, w, w_stride, x, c, out_stride);
                 const size_t row_bytes = loom::cpu::act_row_bytes(mk->act_type, c.k);
                 check_guards(r, c, row_bytes, out_stride);
-                // The converted activations are bit-identical to the scalar ones.
                 for (int64_t j = 0; j < c.n_act; ++j)
-                    REQUIRE(std::memcmp(&r.act[j * r.act_stride], &ref.act[j * ref.act_stride], row_bytes) == 0);
+                    check_converted(mk->act_type, &r.act[j * r.act_stride], &ref.act[j * ref.act_stride],
+                                    &x[j * c.k], c.k, row_bytes, same_act);
                 if (wf.empty()) continue; // no f32 decoder in lib/quant yet: parity with scalar only
                 for (int64_t j = 0; j < c.n_act; ++j) {
-                    const auto aq = decode_act(mk->act_type, &r.act[j * r.act_stride], c.k);
+                    const auto aq = decode_level_act(mk->act_type, &r.act[j * r.act_stride], c.k);
                     for (int64_t row = 0; row < c.n_rows; ++row) {
-                        double want_q = 0, want_x = 0, mag = 0, wabs_step = 0, s_term = 0;
+                        double want_q = 0, want_x = 0, mag = 0, wabs_step = 0, s_term = 0, bf16_step = 0;
                         for (int64_t b0 = 0; b0 < c.k; b0 += ab) {
                             float amax = 0, wmax = 0;
                             double wsum = 0;
@@ -128,6 +173,7 @@ TEST_CASE("matmul_matches_f32_reference_and_scalar_at_every_level", "[kernels]")
                                 want_x += wi * x[j * c.k + i];
                                 mag += std::fabs(wi * aq[i]);
                                 wsum += std::fabs(wi);
+                                if (!same_act) bf16_step += std::fabs(wi * x[j * c.k + i]) * (1.0 / 256);
                                 amax = std::max(amax, std::fabs(x[j * c.k + i]));
                                 wmax = std::max(wmax, float(std::fabs(wi)));
                             }
@@ -144,11 +190,44 @@ TEST_CASE("matmul_matches_f32_reference_and_scalar_at_every_level", "[kernels]")
                         const double tol = 2e-5 * mag + s_term + 1e-30;
                         CAPTURE(row, j, got, sref, want_q, want_x, tol);
                         REQUIRE(std::fabs(got - want_q) <= tol);
-                        REQUIRE(std::fabs(got - sref) <= tol);
-                        REQUIRE(std::fabs(got - want_x) <= tol + wabs_step + 1e-3 * mag);
+                        REQUIRE(std::fabs(got - sref) <= (same_act ? tol : 2 * tol + bf16_step));
+                        REQUIRE(std::fabs(got - want_x) <= tol + wabs_step + bf16_step + 1e-3 * mag);
                     }
                 }
             }
+        }
+    }
+}
+
+TEST_CASE("bf16_weights_take_bf16_activations_where_the_cpu_has_avx512_bf16", "[kernels]") {
+    const loom_type want = loom::cpu::x86_has_avx512_bf16() ? LOOM_TYPE_BF16 : LOOM_TYPE_F32;
+    for (Isa isa : isa_levels()) {
+        CAPTURE(loom::cpu::isa_name(isa));
+        const loom_type got = loom::cpu::matmul_kernels(LOOM_TYPE_BF16, isa)->act_type;
+        REQUIRE(got == (isa == Isa::Avx512 ? want : LOOM_TYPE_F32));
+        REQUIRE(loom::cpu::act_row_bytes(got, 37) == (got == LOOM_TYPE_BF16 ? 74u : 148u));
+    }
+}
+
+TEST_CASE("bf16_activations_round_to_nearest_even_like_lib_quant", "[kernels]") {
+    // Ties both ways, carries into the exponent and to Inf, NaNs (quieted),
+    // Inf, zeros, subnormals, then random bit patterns; odd lengths for the tails.
+    std::vector<uint32_t> bits = {0x3f808000u, 0x3f818000u, 0x3f80ffffu, 0x3f817fffu, 0x3fffffffu, 0x7f7fffffu,
+                                  0xff7fffffu, 0x7f800000u, 0xff800000u, 0x7f800001u, 0xffc00001u, 0x7fbfffffu,
+                                  0x00000000u, 0x80000000u, 0x00000001u, 0x807fffffu, 0x00008000u, 0x00018000u};
+    std::mt19937 rng(99);
+    while (bits.size() < 613) bits.push_back(rng());
+    for (Isa isa : isa_levels()) {
+        const MatmulKernels *mk = loom::cpu::matmul_kernels(LOOM_TYPE_BF16, isa);
+        if (mk->act_type != LOOM_TYPE_BF16) continue;
+        CAPTURE(loom::cpu::isa_name(isa));
+        for (int64_t k : {int64_t(1), int64_t(15), int64_t(16), int64_t(17), int64_t(613)}) {
+            std::vector<float> x(static_cast<size_t>(k));
+            std::memcpy(x.data(), bits.data() + (bits.size() - size_t(k)) % 7, 4 * size_t(k));
+            std::vector<uint8_t> a(2 * size_t(k) + kActGuard, kGuardByte);
+            mk->convert_act(x.data(), a.data(), k);
+            for (size_t b = 2 * size_t(k); b < a.size(); ++b) REQUIRE(a[b] == kGuardByte);
+            check_converted(LOOM_TYPE_BF16, a.data(), nullptr, x.data(), k, 2 * size_t(k), false);
         }
     }
 }

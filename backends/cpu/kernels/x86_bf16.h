@@ -1,0 +1,155 @@
+// BF16 weights x BF16 activations with AVX512_BF16 (included inside the
+// anonymous namespace of x86_avx512bf16.cpp). vdpbf16ps adds to each f32
+// lane the two products of a pair of bf16 values (w[2i]*a[2i] +
+// w[2i+1]*a[2i+1]): the products are exact in f32, the two additions round
+// to nearest even, and denormal inputs and results are flushed to zero. So a
+// row dot product differs from the f32 reference on the same bf16 values
+// only by f32 summation order (denormal terms are below 2^-126 each).
+//
+// Activations are rounded once per matmul to bf16 (round to nearest even,
+// NaN kept and made quiet: bit-identical to lib/quant's fp32_to_bf16), so
+// the weights are never widened: 32 values per 64-byte load, one vdpbf16ps.
+//   1-2 activation rows (decode): kDecodeR weight rows per pass, two
+//     accumulator sets, each row's stream prefetched ahead.
+//   more (prompt): weight rows in chunks of kChunkRows (kept in L1/L2), and
+//     per chunk register tiles of 4 weight rows x 4 activation rows whose 16
+//     sums are reduced with shuffles into one zmm.
+// k need not be a multiple of 32: the last step loads with a mask (zeros).
+
+constexpr int kDecodeR = 4;      // weight rows per decode pass
+constexpr int kChunkRows = 16;   // weight rows per prompt chunk
+
+// 16 f32 (as bits) -> 16 bf16.
+inline __m256i round_bf16(__m512i u) {
+    const __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1));
+    const __m512i r = _mm512_srli_epi32(_mm512_add_epi32(u, _mm512_add_epi32(lsb, _mm512_set1_epi32(0x7fff))), 16);
+    const __mmask16 nan = _mm512_cmpgt_epu32_mask(_mm512_and_si512(u, _mm512_set1_epi32(0x7fffffff)),
+                                                  _mm512_set1_epi32(0x7f800000));
+    return _mm512_cvtepi32_epi16(_mm512_mask_or_epi32(r, nan, _mm512_srli_epi32(u, 16), _mm512_set1_epi32(0x40)));
+}
+
+void convert_bf16_x86(const float *x, void *dst, int64_t k) {
+    auto *d = static_cast<uint8_t *>(dst);
+    int64_t i = 0;
+    for (; i + 16 <= k; i += 16)
+        _mm256_storeu_si256(reinterpret_cast<__m256i *>(d + 2 * i), round_bf16(_mm512_loadu_si512(x + i)));
+    if (i < k) {
+        const __mmask16 m = static_cast<__mmask16>((1u << (k - i)) - 1);
+        _mm256_mask_storeu_epi16(d + 2 * i, m, round_bf16(_mm512_maskz_loadu_epi32(m, x + i)));
+    }
+}
+
+inline __m512bh bf16x32(const uint8_t *p) { return (__m512bh)_mm512_loadu_si512(p); }
+inline __m512bh bf16x32(const uint8_t *p, __mmask32 m) { return (__m512bh)_mm512_maskz_loadu_epi16(m, p); }
+
+// acc[r][c] += the 32 values at value offset i of weight row r and
+// activation row c (masked: the first values of m only).
+template <int R, int C, bool Masked>
+inline void dp_step(__m512 (&acc)[R][C], const uint8_t *w, size_t ws, const uint8_t *a, size_t as, int64_t i,
+                    __mmask32 m) {
+    __m512bh wv[R];
+    for (int r = 0; r < R; ++r) wv[r] = Masked ? bf16x32(w + r * ws + 2 * i, m) : bf16x32(w + r * ws + 2 * i);
+    for (int c = 0; c < C; ++c) {
+        const __m512bh av = Masked ? bf16x32(a + c * as + 2 * i, m) : bf16x32(a + c * as + 2 * i);
+        for (int r = 0; r < R; ++r) acc[r][c] = _mm512_dpbf16_ps(acc[r][c], wv[r], av);
+    }
+}
+
+// Four zmm -> one: 128-bit chunk j holds 4 partial sums of vector j.
+inline __m512 fold4(__m512 a, __m512 b, __m512 c, __m512 d) {
+    const __m512 ab = _mm512_add_ps(_mm512_shuffle_f32x4(a, b, _MM_SHUFFLE(1, 0, 1, 0)),
+                                    _mm512_shuffle_f32x4(a, b, _MM_SHUFFLE(3, 2, 3, 2)));
+    const __m512 cd = _mm512_add_ps(_mm512_shuffle_f32x4(c, d, _MM_SHUFFLE(1, 0, 1, 0)),
+                                    _mm512_shuffle_f32x4(c, d, _MM_SHUFFLE(3, 2, 3, 2)));
+    return _mm512_add_ps(_mm512_shuffle_f32x4(ab, cd, _MM_SHUFFLE(2, 0, 2, 0)),
+                         _mm512_shuffle_f32x4(ab, cd, _MM_SHUFFLE(3, 1, 3, 1)));
+}
+
+// out[c*os + r] = sum of the lanes of acc[r][c].
+template <int R, int C>
+inline void store_sums(__m512 (&acc)[R][C], float *out, size_t os) {
+    if constexpr (R == 4 && C == 4) {
+        // s[r]: chunk c = partials of (r, c); then lane r of chunk c = total of (r, c).
+        __m512 s[4];
+        for (int r = 0; r < 4; ++r) s[r] = fold4(acc[r][0], acc[r][1], acc[r][2], acc[r][3]);
+        const __m512 p = _mm512_add_ps(_mm512_unpacklo_ps(s[0], s[1]), _mm512_unpackhi_ps(s[0], s[1]));
+        const __m512 q = _mm512_add_ps(_mm512_unpacklo_ps(s[2], s[3]), _mm512_unpackhi_ps(s[2], s[3]));
+        const __m512d pd = _mm512_castps_pd(p), qd = _mm512_castps_pd(q);
+        const __m512 t = _mm512_add_ps(_mm512_castpd_ps(_mm512_unpacklo_pd(pd, qd)),
+                                       _mm512_castpd_ps(_mm512_unpackhi_pd(pd, qd)));
+        _mm_storeu_ps(out, _mm512_castps512_ps128(t));
+        _mm_storeu_ps(out + os, _mm512_extractf32x4_ps(t, 1));
+        _mm_storeu_ps(out + 2 * os, _mm512_extractf32x4_ps(t, 2));
+        _mm_storeu_ps(out + 3 * os, _mm512_extractf32x4_ps(t, 3));
+    } else {
+        for (int r = 0; r < R; ++r)
+            for (int c = 0; c < C; ++c) out[c * os + r] = _mm512_reduce_add_ps(acc[r][c]);
+    }
+}
+
+// One R x C tile over all k. H accumulator sets take alternate steps (the
+// dot product latency when R*C chains are too few to hide it).
+template <int R, int C, int H, bool Prefetch>
+void bf16_tile(int64_t k, const uint8_t *w, size_t ws, const uint8_t *a, size_t as, float *out, size_t os) {
+    __m512 acc[H][R][C];
+    for (int h = 0; h < H; ++h)
+        for (int r = 0; r < R; ++r)
+            for (int c = 0; c < C; ++c) acc[h][r][c] = _mm512_setzero_ps();
+    int64_t i = 0;
+    for (; i + 32 * H <= k; i += 32 * H)
+        for (int h = 0; h < H; ++h) {
+            if (Prefetch)
+                for (int r = 0; r < R; ++r) prefetch_block(w + r * ws + 2 * (i + 32 * h), 64);
+            dp_step<R, C, false>(acc[h], w, ws, a, as, i + 32 * h, 0);
+        }
+    for (; i + 32 <= k; i += 32) dp_step<R, C, false>(acc[0], w, ws, a, as, i, 0);
+    if (i < k) dp_step<R, C, true>(acc[H - 1], w, ws, a, as, i, static_cast<__mmask32>((1ull << (k - i)) - 1));
+    for (int h = 1; h < H; ++h)
+        for (int r = 0; r < R; ++r)
+            for (int c = 0; c < C; ++c) acc[0][r][c] = _mm512_add_ps(acc[0][r][c], acc[h][r][c]);
+    store_sums<R, C>(acc[0], out, os);
+}
+
+// Decode: C (1 or 2) activation rows against every weight row, kDecodeR rows a pass.
+template <int C>
+void bf16_gemv(int64_t k, const uint8_t *w, size_t ws, int64_t n_rows, const uint8_t *a, size_t as, float *out,
+               size_t os) {
+    int64_t r = 0;
+    for (; r + kDecodeR <= n_rows; r += kDecodeR)
+        bf16_tile<kDecodeR, C, 2, true>(k, w + r * ws, ws, a, as, out + r, os);
+    for (; r < n_rows; ++r) bf16_tile<1, C, 2, true>(k, w + r * ws, ws, a, as, out + r, os);
+}
+
+// Prompt: per chunk of weight rows, every activation row in tiles of 4.
+void bf16_gemm(int64_t k, const uint8_t *w, size_t ws, int64_t n_rows, const uint8_t *a, size_t as,
+               int64_t n_act, float *out, size_t os) {
+    for (int64_t r0 = 0; r0 < n_rows; r0 += kChunkRows) {
+        const int64_t nr = n_rows - r0 < kChunkRows ? n_rows - r0 : kChunkRows;
+        for (int64_t j = 0; j < n_act;) {
+            const uint8_t *aj = a + j * as;
+            float *oj = out + j * os + r0;
+            const uint8_t *wr = w + r0 * ws;
+            int64_t r = 0;
+            if (n_act - j >= 4) {
+                for (; r + 4 <= nr; r += 4) bf16_tile<4, 4, 1, false>(k, wr + r * ws, ws, aj, as, oj + r, os);
+                for (; r < nr; ++r) bf16_tile<1, 4, 1, false>(k, wr + r * ws, ws, aj, as, oj + r, os);
+                j += 4;
+            } else {
+                for (; r + 4 <= nr; r += 4) bf16_tile<4, 1, 2, false>(k, wr + r * ws, ws, aj, as, oj + r, os);
+                for (; r < nr; ++r) bf16_tile<1, 1, 2, false>(k, wr + r * ws, ws, aj, as, oj + r, os);
+                j += 1;
+            }
+        }
+    }
+}
+
+void matmul_bf16_dp(int64_t k, const void *w, size_t w_stride, int64_t n_rows, const void *act, size_t act_stride,
+                    int64_t n_act, float *out, size_t out_stride) {
+    const auto *wb = static_cast<const uint8_t *>(w);
+    const auto *ab = static_cast<const uint8_t *>(act);
+    if (n_act == 1) bf16_gemv<1>(k, wb, w_stride, n_rows, ab, act_stride, out, out_stride);
+    else if (n_act == 2) bf16_gemv<2>(k, wb, w_stride, n_rows, ab, act_stride, out, out_stride);
+    else bf16_gemm(k, wb, w_stride, n_rows, ab, act_stride, n_act, out, out_stride);
+}
+
+const MatmulKernels kX86BF16Dp = {LOOM_TYPE_BF16, convert_bf16_x86, matmul_bf16_dp};
