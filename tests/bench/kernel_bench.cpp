@@ -8,6 +8,8 @@
 //   kernel_bench [--type Q4_K] [--isa avx2] [--k 896] [--rows 151936] [--acts 64] [--threads 2] [--reps 5]
 //                [--file 1]   (decode only, weights in a read-only file mapping)
 //                [--sweep N]  (N decode tokens over Qwen2-0.5B shapes, mean CPU ms per token)
+//                [--packed 1] (types with a load-time layout: repack, then time matmul_packed)
+//                [--call N]   (weight rows per matmul call, default 16; a multiple of 16 with --packed)
 #include "cpu/kernels.h"
 #include "quant/quant.h"
 
@@ -34,7 +36,8 @@ struct Options {
     std::string type, isa;
     int64_t k = 896, rows = 151936, acts = 64;
     int threads = 2, reps = 5;
-    bool file_backed = false;
+    bool file_backed = false, packed = false;
+    int64_t call = 16; // weight rows per kernel call
     int sweep = 0; // > 0: that many Qwen2-0.5B-shaped decode tokens instead
 };
 
@@ -53,14 +56,15 @@ double time_matmul_ptr(const MatmulKernels *mk, const Options &o, const uint8_t 
     for (int rep = 0; rep < o.reps; ++rep) {
         std::vector<std::thread> th;
         std::vector<double> spent(size_t(o.threads), 0.0);
-        const int64_t chunk = (o.rows + o.threads - 1) / o.threads;
+        const int64_t per = (o.rows + o.threads - 1) / o.threads, chunk = (per + o.call - 1) / o.call * o.call;
         for (int t = 0; t < o.threads; ++t)
             th.emplace_back([&, t] {
                 const double t0 = cpu_now();
                 const int64_t r0 = t * chunk, r1 = std::min(o.rows, r0 + chunk);
-                for (int64_t r = r0; r < r1; r += 16) // the backend's task size
-                    mk->matmul(o.k, w + r * ws, ws, std::min<int64_t>(16, r1 - r), act.data(), as, n_act,
-                               out.data() + r, size_t(o.rows));
+                const auto mm = o.packed ? mk->matmul_packed : mk->matmul;
+                for (int64_t r = r0; r < r1; r += o.call) // the backend's task size
+                    mm(o.k, w + r * ws, ws, std::min<int64_t>(o.call, r1 - r), act.data(), as, n_act,
+                       out.data() + r, size_t(o.rows));
                 spent[size_t(t)] = cpu_now() - t0;
             });
         for (auto &t : th) t.join();
@@ -78,6 +82,7 @@ void bench_type(loom_type t, Isa isa, const Options &o) {
     const loom::TypeTraits *tt = loom::type_traits(t);
     const MatmulKernels *mk = loom::cpu::matmul_kernels(t, isa);
     if (!mk || !tt->from_float || o.k % tt->block_size) return;
+    if (o.packed && (!mk->repack || o.rows % loom::cpu::kPackRows || o.call % loom::cpu::kPackRows)) return;
     std::mt19937 rng(1);
     std::normal_distribution<float> nd(0.0f, 1.0f);
     const size_t ws = size_t(o.k / tt->block_size) * tt->block_bytes;
@@ -96,6 +101,11 @@ void bench_type(loom_type t, Isa isa, const Options &o) {
         mk->convert_act(x.data(), &act[j * as], o.k);
     }
     std::vector<float> out(size_t(o.rows) * o.acts);
+    if (o.packed) { // the load-time layout, as the backend makes it
+        std::vector<uint8_t> p(w.size());
+        mk->repack(w.data(), p.data(), o.rows, o.k);
+        w.swap(p);
+    }
     if (o.file_backed) { // weights read from a mapped file, as the backend reads a GGUF
         const std::string path = "/tmp/kernel_bench_weights.bin";
         FILE *f = std::fopen(path.c_str(), "wb");
@@ -115,8 +125,9 @@ void bench_type(loom_type t, Isa isa, const Options &o) {
     }
     const double tv = time_matmul(mk, o, w, ws, act, as, 1, out);
     const double tm = time_matmul(mk, o, w, ws, act, as, o.acts, out);
-    std::printf("%-8s %-7s decode %7.2f GB/s (%6.2f ms)   prompt x%-3lld %8.2f Gdot/s (%7.2f ms)\n", tt->name,
-                loom::cpu::isa_name(isa), double(w.size()) / tv * 1e-9, tv * 1e3, (long long)o.acts,
+    std::printf("%-8s %-7s %sdecode %7.2f GB/s (%6.2f ms)   prompt x%-3lld %8.2f Gdot/s (%7.2f ms)\n", tt->name,
+                loom::cpu::isa_name(isa), o.packed ? "packed " : "", double(w.size()) / tv * 1e-9, tv * 1e3,
+                (long long)o.acts,
                 double(o.rows) * o.acts * o.k / tm * 1e-9, tm * 1e3);
 }
 
@@ -170,6 +181,8 @@ int main(int argc, char **argv) {
         else if (a == "--reps") o.reps = std::atoi(v.c_str());
         else if (a == "--file") o.file_backed = v == "1";
         else if (a == "--sweep") o.sweep = std::atoi(v.c_str());
+        else if (a == "--packed") o.packed = v == "1";
+        else if (a == "--call") o.call = std::max<int64_t>(1, std::atoll(v.c_str()));
         else {
             std::fprintf(stderr, "unknown option %s\n", a.c_str());
             return 2;
