@@ -15,30 +15,58 @@
 // block are shared by C activation rows (C = n_act for decode, 8 for the
 // prompt tiles).
 
-struct alignas(8) PackAct {
-    int32_t base; // -offset * sum(q) of the activation block
-    float d;      // its scale
+// Per activation row and block, as separate arrays (the prep stores 8 at a time).
+struct PackAct {
+    int32_t *base; // -offset * sum(q) of the activation block
+    float *d;      // its scale
 };
 
 constexpr int64_t kPackActMax = 4096; // PackAct entries on the stack (32 KiB)
 constexpr int64_t kPackBlockChunk = 1024; // blocks per pass (k > 32768 runs in several)
 constexpr int kPackC = 8;             // activation rows per prompt tile
 
-// Activation rows [0, n) x blocks [b0, b0 + nbc) -> pre[c * nbc + b].
+// sum(q) of one Q8_0 block: sum(q ^ 0x80 as unsigned) - 32 * 128, by psadbw.
+inline __m256i q8_sad(const BlockQ8_0 &x) {
+    return _mm256_sad_epu8(_mm256_xor_si256(load32(x.qs), _mm256_set1_epi8(char(0x80))), _mm256_setzero_si256());
+}
+
+// 4 blocks' psadbw results -> their 4 qword-sums in dwords of each 128-bit half.
+inline __m256i sad4(const BlockQ8_0 *x) {
+    const __m256i s01 = _mm256_add_epi32(q8_sad(x[0]), _mm256_slli_epi64(q8_sad(x[1]), 32));
+    const __m256i s23 = _mm256_add_epi32(q8_sad(x[2]), _mm256_slli_epi64(q8_sad(x[3]), 32));
+    return _mm256_add_epi32(_mm256_unpacklo_epi64(s01, s23), _mm256_unpackhi_epi64(s01, s23));
+}
+
+// Activation rows [0, n) x blocks [b0, b0 + nbc) -> pre.base/d[c * nbc + b].
+// Eight blocks at a time: sums by psadbw, scales by a gather of the fp16 d.
 template <int kOffset>
-void pack_prep(const uint8_t *a, size_t as, int64_t n, int64_t b0, int64_t nbc, PackAct *pre) {
-    const __m256i flip = _mm256_set1_epi8(char(0x80));
-    for (int64_t c = 0; c < n; ++c)
-        for (int64_t b = 0; b < nbc; ++b) {
-            const auto &x = reinterpret_cast<const BlockQ8_0 *>(a + c * as)[b0 + b];
-            // sum(q) = sum(q ^ 0x80 as unsigned) - 32 * 128, by psadbw
-            const __m256i s = _mm256_sad_epu8(_mm256_xor_si256(load32(x.qs), flip), _mm256_setzero_si256());
+void pack_prep(const uint8_t *a, size_t as, int64_t n, int64_t b0, int64_t nbc, const PackAct &pre) {
+    static_assert(kOffset == 8 || kOffset == 128, "offset is a power of two");
+    constexpr int kShift = kOffset == 8 ? 3 : 7;
+    const __m256i d_at = _mm256_setr_epi32(0, 34, 68, 102, 136, 170, 204, 238);
+    static_assert(sizeof(BlockQ8_0) == 34, "Q8_0 block");
+    for (int64_t c = 0; c < n; ++c) {
+        const auto *x = reinterpret_cast<const BlockQ8_0 *>(a + c * as) + b0;
+        int32_t *base = pre.base + c * nbc;
+        float *d = pre.d + c * nbc;
+        int64_t b = 0;
+        for (; b + 8 <= nbc; b += 8) {
+            const __m256i lo = sad4(x + b), hi = sad4(x + b + 4);
+            const __m256i sum = _mm256_add_epi32(_mm256_permute2x128_si256(lo, hi, 0x20),
+                                                 _mm256_permute2x128_si256(lo, hi, 0x31));
+            const __m256i v = _mm256_slli_epi32(_mm256_sub_epi32(_mm256_set1_epi32(32 * 128), sum), kShift);
+            _mm256_storeu_si256(reinterpret_cast<__m256i *>(base + b), v);
+            const __m256i h = _mm256_i32gather_epi32(reinterpret_cast<const int *>(x + b), d_at, 1);
+            _mm256_storeu_ps(d + b, _mm256_cvtph_ps(_mm256_cvtepi32_epi16(h)));
+        }
+        for (; b < nbc; ++b) {
+            const __m256i s = q8_sad(x[b]);
             __m128i t = _mm_add_epi64(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
             t = _mm_add_epi64(t, _mm_unpackhi_epi64(t, t));
-            PackAct &o = pre[c * nbc + b];
-            o.base = -kOffset * (_mm_cvtsi128_si32(t) - 32 * 128);
-            o.d = half(x.d);
+            base[b] = -kOffset * (_mm_cvtsi128_si32(t) - 32 * 128);
+            d[b] = half(x[b].d);
         }
+    }
 }
 
 // The 8 byte vectors of block b of a group (see above).
@@ -65,8 +93,10 @@ inline __m512i bcast_dword512(const int8_t *p) {
 // One group of 16 rows x C activation rows over blocks [b0, b0 + nbc) of
 // nb: out[c * os + 0..15] (+)= the dots.
 template <bool kTable, int C>
-void pack_tile(const uint8_t *group, int64_t nb, int64_t b0, int64_t nbc, const PackAct *pre, const uint8_t *a,
+void pack_tile(const uint8_t *group, int64_t nb, int64_t b0, int64_t nbc, const PackAct &pre, const uint8_t *a,
                size_t as, float *out, size_t os, bool add, const __m512i &table) {
+    const int32_t *pbase = pre.base;
+    const float *pd = pre.d;
     __m512 acc[C];
     for (int c = 0; c < C; ++c) acc[c] = _mm512_setzero_ps();
     for (int64_t b = b0; b < b0 + nbc; ++b) {
@@ -76,17 +106,17 @@ void pack_tile(const uint8_t *group, int64_t nb, int64_t b0, int64_t nbc, const 
             _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(group + pack_scale_offset(b, nb))));
 #pragma GCC unroll 8
         for (int c = 0; c < C; ++c) {
-            const PackAct &p = pre[c * nbc + (b - b0)];
+            const int64_t pi = c * nbc + (b - b0);
             const int8_t *q = reinterpret_cast<const BlockQ8_0 *>(a + c * as)[b].qs;
             // two chains (values 0..15, 16..31): half the dependency length
-            __m512i lo = _mm512_set1_epi32(p.base), hi = _mm512_setzero_si512();
+            __m512i lo = _mm512_set1_epi32(pbase[pi]), hi = _mm512_setzero_si512();
 #pragma GCC unroll 4
             for (int t = 0; t < 4; ++t) {
                 lo = _mm512_dpbusd_epi32(lo, u[t], bcast_dword512(q + 4 * t));
                 hi = _mm512_dpbusd_epi32(hi, u[t + 4], bcast_dword512(q + 16 + 4 * t));
             }
             const __m512 f = _mm512_cvtepi32_ps(_mm512_add_epi32(lo, hi));
-            acc[c] = _mm512_fmadd_ps(f, _mm512_mul_ps(dw, _mm512_set1_ps(p.d)), acc[c]);
+            acc[c] = _mm512_fmadd_ps(f, _mm512_mul_ps(dw, _mm512_set1_ps(pd[pi])), acc[c]);
         }
     }
     for (int c = 0; c < C; ++c) {
@@ -106,21 +136,22 @@ void matmul_packed512(int64_t k, const void *w, size_t w_stride, int64_t n_rows,
     const int64_t nb = k / kQK;
     const __m512i table = _mm512_broadcast_i32x4(
         _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i *>(kIq4nlValues)), _mm_set1_epi8(char(0x80))));
-    PackAct pre[kPackActMax];
+    int32_t base[kPackActMax];
+    float d[kPackActMax];
     for (int64_t b0 = 0; b0 < nb; b0 += kPackBlockChunk) {
         const int64_t nbc = nb - b0 < kPackBlockChunk ? nb - b0 : kPackBlockChunk;
         const int64_t panel = kPackActMax / nbc;
         for (int64_t j0 = 0; j0 < n_act; j0 += panel) {
             const int64_t np = n_act - j0 < panel ? n_act - j0 : panel;
             const uint8_t *a = ab + j0 * act_stride;
-            pack_prep<kOffset>(a, act_stride, np, b0, nbc, pre);
+            pack_prep<kOffset>(a, act_stride, np, b0, nbc, PackAct{base, d});
             for (int64_t g = 0; g < n_rows; g += kPackRows) {
                 const uint8_t *group = wb + g * w_stride;
                 for (int64_t j = 0; j < np;) {
                     const int64_t left = np - j;
                     const int C = left >= kPackC ? kPackC : left >= 4 ? 4 : left >= 2 ? 2 : 1;
                     const uint8_t *aj = a + j * act_stride;
-                    const PackAct *pj = pre + j * nbc;
+                    const PackAct pj{base + j * nbc, d + j * nbc};
                     float *o = out + (j0 + j) * out_stride + g;
                     if (C == kPackC) pack_tile<kTable, kPackC>(group, nb, b0, nbc, pj, aj, act_stride, o, out_stride, b0 > 0, table);
                     else if (C == 4) pack_tile<kTable, 4>(group, nb, b0, nbc, pj, aj, act_stride, o, out_stride, b0 > 0, table);
