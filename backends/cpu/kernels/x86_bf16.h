@@ -9,14 +9,16 @@
 // Activations are rounded once per matmul to bf16 (round to nearest even,
 // NaN kept and made quiet: bit-identical to lib/quant's fp32_to_bf16), so
 // the weights are never widened: 32 values per 64-byte load, one vdpbf16ps.
-//   1-2 activation rows (decode): kDecodeR weight rows per pass, two
-//     accumulator sets, each row's stream prefetched ahead.
+//   1-2 activation rows (decode): one weight row at a time (one sequential
+//     stream), two accumulator sets, software prefetch kDecodePrefetch bytes
+//     ahead. Several rows per pass (interleaved streams) measured at half
+//     the bandwidth (tests/bench/README.md).
 //   more (prompt): weight rows in chunks of kChunkRows (kept in L1/L2), and
 //     per chunk register tiles of 4 weight rows x 4 activation rows whose 16
 //     sums are reduced with shuffles into one zmm.
 // k need not be a multiple of 32: the last step loads with a mask (zeros).
 
-constexpr int kDecodeR = 4;      // weight rows per decode pass
+constexpr int kDecodePrefetch = 8192; // bytes ahead of the decode stream
 constexpr int kChunkRows = 16;   // weight rows per prompt chunk
 
 // 16 f32 (as bits) -> 16 bf16.
@@ -99,7 +101,9 @@ void bf16_tile(int64_t k, const uint8_t *w, size_t ws, const uint8_t *a, size_t 
     for (; i + 32 * H <= k; i += 32 * H)
         for (int h = 0; h < H; ++h) {
             if (Prefetch)
-                for (int r = 0; r < R; ++r) prefetch_block(w + r * ws + 2 * (i + 32 * h), 64);
+                for (int r = 0; r < R; ++r)
+                    _mm_prefetch(reinterpret_cast<const char *>(w + r * ws + 2 * (i + 32 * h)) + kDecodePrefetch,
+                                 _MM_HINT_T0);
             dp_step<R, C, false>(acc[h], w, ws, a, as, i + 32 * h, 0);
         }
     for (; i + 32 <= k; i += 32) dp_step<R, C, false>(acc[0], w, ws, a, as, i, 0);
@@ -110,14 +114,11 @@ void bf16_tile(int64_t k, const uint8_t *w, size_t ws, const uint8_t *a, size_t 
     store_sums<R, C>(acc[0], out, os);
 }
 
-// Decode: C (1 or 2) activation rows against every weight row, kDecodeR rows a pass.
+// Decode: C (1 or 2) activation rows against every weight row, one row at a time.
 template <int C>
 void bf16_gemv(int64_t k, const uint8_t *w, size_t ws, int64_t n_rows, const uint8_t *a, size_t as, float *out,
                size_t os) {
-    int64_t r = 0;
-    for (; r + kDecodeR <= n_rows; r += kDecodeR)
-        bf16_tile<kDecodeR, C, 2, true>(k, w + r * ws, ws, a, as, out + r, os);
-    for (; r < n_rows; ++r) bf16_tile<1, C, 2, true>(k, w + r * ws, ws, a, as, out + r, os);
+    for (int64_t r = 0; r < n_rows; ++r) bf16_tile<1, C, 2, true>(k, w + r * ws, ws, a, as, out + r, os);
 }
 
 // Prompt: per chunk of weight rows, every activation row in tiles of 4.
