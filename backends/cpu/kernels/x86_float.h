@@ -77,8 +77,8 @@ void ftile(int64_t k, const uint8_t *w, size_t ws, const uint8_t *a, size_t as, 
 #if LOOM_X86_VNNI
 // The avx512 level: 32 values per step in two 512-bit halves (two
 // accumulator sets for one activation row), a 256-bit step and the scalar
-// tail for the rest.
-template <class T, int R, int C>
+// tail for the rest. Pf: software prefetch distance along each row (bytes).
+template <class T, int R, int C, int Pf = kPrefetchBytes>
 void ftile512(int64_t k, const uint8_t *w, size_t ws, const uint8_t *a, size_t as, float *out, size_t os) {
     constexpr int H = C > 1 ? 1 : 2;
     __m512 acc[2][R][C];
@@ -87,7 +87,9 @@ void ftile512(int64_t k, const uint8_t *w, size_t ws, const uint8_t *a, size_t a
             for (int c = 0; c < C; ++c) acc[h][r][c] = _mm512_setzero_ps();
     int64_t i = 0;
     for (; i + 32 <= k; i += 32) {
-        for (int r = 0; r < R; ++r) prefetch_block(w + r * ws + i * T::kBytes, 32 * T::kBytes);
+        for (int r = 0; r < R; ++r)
+            for (size_t off = 0; off < 32 * T::kBytes; off += 64)
+                _mm_prefetch(reinterpret_cast<const char *>(w + r * ws + i * T::kBytes + off) + Pf, _MM_HINT_T0);
         for (int h = 0; h < 2; ++h) {
             const int set = h % H;
             __m512 wv[R];
@@ -115,6 +117,18 @@ void ftile512(int64_t k, const uint8_t *w, size_t ws, const uint8_t *a, size_t a
         }
 }
 #define LOOM_FTILE ftile512
+
+// Decode (1-2 activation rows) streams the weights one row at a time with a
+// short prefetch distance: one sequential stream per thread measured ~1.35x
+// the bandwidth of 4 interleaved rows with a 24 KiB distance (F16,
+// 896x151936; tests/bench/README.md).
+constexpr int kStreamPrefetch = 8192;
+
+template <class T, int C>
+void gemv_float512(int64_t k, const uint8_t *w, size_t ws, int64_t n_rows, const uint8_t *a, size_t as, float *out,
+                   size_t os) {
+    for (int64_t r = 0; r < n_rows; ++r) ftile512<T, 1, C, kStreamPrefetch>(k, w + r * ws, ws, a, as, out + r, os);
+}
 #else
 #define LOOM_FTILE ftile
 #endif
@@ -124,6 +138,13 @@ void matmul_float(int64_t k, const void *w, size_t w_stride, int64_t n_rows, con
                   int64_t n_act, float *out, size_t out_stride) {
     const auto *wb = static_cast<const uint8_t *>(w);
     const auto *ab = static_cast<const uint8_t *>(act);
+#if LOOM_X86_VNNI
+    if (n_act <= 2) {
+        if (n_act == 2) gemv_float512<T, 2>(k, wb, w_stride, n_rows, ab, act_stride, out, out_stride);
+        else if (n_act == 1) gemv_float512<T, 1>(k, wb, w_stride, n_rows, ab, act_stride, out, out_stride);
+        return;
+    }
+#endif
     for (int64_t j = 0; j < n_act;) {
         const bool full = n_act - j >= C;
         const uint8_t *aj = ab + j * act_stride;
