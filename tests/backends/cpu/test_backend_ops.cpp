@@ -3,6 +3,7 @@
 // interface's semantics for every backend: a Vulkan session must give the
 // same answers to the same calls.
 #include "backends/backend.h"
+#include "cpu/kernels.h"
 #include "quant/quant.h"
 
 #include <catch2/catch.hpp>
@@ -135,6 +136,56 @@ TEST_CASE("matmuls_over_one_input_run_as_a_group_and_match_math", "[cpu_backend]
             }
         INFO(loom_type_name(types[i]));
         CHECK(max_rel(f.read(i == 3 ? src : dst[i], want.size()), want) < 3e-4);
+    }
+}
+
+TEST_CASE("repacked_weights_match_dequantized_math_and_get_rows_reads_the_original", "[cpu_backend]") {
+    // Whole groups of kPackRows rows: the types whose kernels have a
+    // load-time layout are repacked (holds_copy), and every matmul path
+    // (decode, the two-part exact activations, a prompt) reads the packed
+    // bytes while get_rows still decodes the original rows.
+    for (loom_type type : {LOOM_TYPE_Q4_0, LOOM_TYPE_IQ4_NL, LOOM_TYPE_IQ4_XS, LOOM_TYPE_Q8_0, LOOM_TYPE_Q4_K}) {
+        INFO(loom_type_name(type));
+        const int64_t k = 512, n_out = 3 * loom::cpu::kPackRows;
+        for (bool fast : {false, true}) {
+            INFO("fast " << fast);
+            Fixture f;
+            loom::SessionParams p;
+            p.n_threads = 3;
+            p.fast_matmul = fast;
+            REQUIRE(f.backend->new_session(p, &f.s).is_ok());
+            std::vector<float> wf = f.random(size_t(k * n_out)), deq;
+            std::vector<uint8_t> wq = quantize(type, wf, n_out, k, &deq);
+            Tensor *w = nullptr;
+            REQUIRE(f.backend->create_weight(type, k, n_out, wq.data(), &w).is_ok());
+            const loom::cpu::MatmulKernels *mk = loom::cpu::matmul_kernels(type, loom::cpu::active_isa());
+            CHECK(w->holds_copy == (mk->repack != nullptr));
+            for (int64_t rows : {1, 2, 7}) {
+                INFO("rows " << rows);
+                std::vector<float> x = f.random(size_t(k * rows));
+                Tensor *src = f.f32(k, rows, x), *dst = f.f32(n_out, rows, {});
+                REQUIRE(f.s->begin_graph().is_ok());
+                REQUIRE(f.s->matmul(dst, w, src, nullptr, rows).is_ok());
+                f.run();
+                std::vector<double> want(size_t(n_out * rows));
+                for (int64_t j = 0; j < rows; j++)
+                    for (int64_t r = 0; r < n_out; r++) {
+                        double acc = 0;
+                        for (int64_t i = 0; i < k; i++) acc += double(deq[size_t(r * k + i)]) * x[size_t(j * k + i)];
+                        want[size_t(j * n_out + r)] = acc;
+                    }
+                // exact: two-part activations (~1e-4); fast: one 8-bit pass (the 3e-2 band of test_model).
+                CHECK(max_rel(f.read(dst, want.size()), want) < (fast ? 3e-2 : 3e-4));
+            }
+            const std::vector<int32_t> ids = {int32_t(n_out - 1), 0, 17};
+            Tensor *rows_out = f.f32(k, 3, {});
+            REQUIRE(f.s->begin_graph().is_ok());
+            REQUIRE(f.s->get_rows(rows_out, w, f.i32(ids), 3).is_ok());
+            f.run();
+            std::vector<float> got = f.read(rows_out, size_t(k * 3));
+            for (size_t i = 0; i < ids.size(); i++)
+                for (int64_t c = 0; c < k; c++) REQUIRE(got[i * k + size_t(c)] == deq[size_t(ids[i] * k + c)]);
+        }
     }
 }
 
