@@ -14,8 +14,9 @@
 //     ahead. Several rows per pass (interleaved streams) measured at half
 //     the bandwidth (tests/bench/README.md).
 //   more (prompt): weight rows in chunks of kChunkRows (kept in L1/L2), and
-//     per chunk register tiles of 4 weight rows x 4 activation rows whose 16
-//     sums are reduced with shuffles into one zmm.
+//     per chunk register tiles of 4 weight rows x 6 activation rows (24
+//     accumulators) whose sums are reduced with shuffles, 4 or 2 columns
+//     at a time.
 // k need not be a multiple of 32: the last step loads with a mask (zeros).
 
 constexpr int kDecodePrefetch = 8192; // bytes ahead of the decode stream
@@ -67,26 +68,43 @@ inline __m512 fold4(__m512 a, __m512 b, __m512 c, __m512 d) {
                          _mm512_shuffle_f32x4(ab, cd, _MM_SHUFFLE(3, 1, 3, 1)));
 }
 
+// Four rows x four activation rows from column c: lane r of chunk j of the
+// result is the total of acc[r][c + j]; chunk j goes to out[(c + j)*os + 0..3].
+template <int C>
+inline void store_4x4(__m512 (&acc)[4][C], int c, float *out, size_t os) {
+    __m512 s[4]; // chunk j of s[r] = partials of (r, c + j)
+    for (int r = 0; r < 4; ++r) s[r] = fold4(acc[r][c], acc[r][c + 1], acc[r][c + 2], acc[r][c + 3]);
+    const __m512 p = _mm512_add_ps(_mm512_unpacklo_ps(s[0], s[1]), _mm512_unpackhi_ps(s[0], s[1]));
+    const __m512 q = _mm512_add_ps(_mm512_unpacklo_ps(s[2], s[3]), _mm512_unpackhi_ps(s[2], s[3]));
+    const __m512d pd = _mm512_castps_pd(p), qd = _mm512_castps_pd(q);
+    const __m512 t = _mm512_add_ps(_mm512_castpd_ps(_mm512_unpacklo_pd(pd, qd)),
+                                   _mm512_castpd_ps(_mm512_unpackhi_pd(pd, qd)));
+    for (int j = 0; j < 4; ++j) _mm_storeu_ps(out + (c + j) * os, _mm512_extractf32x4_ps(t, j));
+}
+
+// Four rows x two activation rows from column c.
+template <int C>
+inline void store_4x2(__m512 (&acc)[4][C], int c, float *out, size_t os) {
+    // chunks of x: (0,c) (0,c+1) (1,c) (1,c+1); of y: the same for rows 2, 3.
+    const __m512 x = fold4(acc[0][c], acc[0][c + 1], acc[1][c], acc[1][c + 1]);
+    const __m512 y = fold4(acc[2][c], acc[2][c + 1], acc[3][c], acc[3][c + 1]);
+    __m512 p = _mm512_add_ps(_mm512_unpacklo_ps(x, y), _mm512_unpackhi_ps(x, y));
+    p = _mm512_add_ps(p, _mm512_permute_ps(p, _MM_SHUFFLE(1, 0, 3, 2))); // lane 0: x's total, 1: y's
+    const __m512 t = _mm512_permutexvar_ps(_mm512_setr_epi32(0, 8, 1, 9, 4, 12, 5, 13, 0, 0, 0, 0, 0, 0, 0, 0), p);
+    _mm_storeu_ps(out + c * os, _mm512_castps512_ps128(t));
+    _mm_storeu_ps(out + (c + 1) * os, _mm512_extractf32x4_ps(t, 1));
+}
+
 // out[c*os + r] = sum of the lanes of acc[r][c].
 template <int R, int C>
 inline void store_sums(__m512 (&acc)[R][C], float *out, size_t os) {
-    if constexpr (R == 4 && C == 4) {
-        // s[r]: chunk c = partials of (r, c); then lane r of chunk c = total of (r, c).
-        __m512 s[4];
-        for (int r = 0; r < 4; ++r) s[r] = fold4(acc[r][0], acc[r][1], acc[r][2], acc[r][3]);
-        const __m512 p = _mm512_add_ps(_mm512_unpacklo_ps(s[0], s[1]), _mm512_unpackhi_ps(s[0], s[1]));
-        const __m512 q = _mm512_add_ps(_mm512_unpacklo_ps(s[2], s[3]), _mm512_unpackhi_ps(s[2], s[3]));
-        const __m512d pd = _mm512_castps_pd(p), qd = _mm512_castps_pd(q);
-        const __m512 t = _mm512_add_ps(_mm512_castpd_ps(_mm512_unpacklo_pd(pd, qd)),
-                                       _mm512_castpd_ps(_mm512_unpackhi_pd(pd, qd)));
-        _mm_storeu_ps(out, _mm512_castps512_ps128(t));
-        _mm_storeu_ps(out + os, _mm512_extractf32x4_ps(t, 1));
-        _mm_storeu_ps(out + 2 * os, _mm512_extractf32x4_ps(t, 2));
-        _mm_storeu_ps(out + 3 * os, _mm512_extractf32x4_ps(t, 3));
-    } else {
-        for (int r = 0; r < R; ++r)
-            for (int c = 0; c < C; ++c) out[c * os + r] = _mm512_reduce_add_ps(acc[r][c]);
+    int c = 0;
+    if constexpr (R == 4) {
+        for (; c + 4 <= C; c += 4) store_4x4<C>(acc, c, out, os);
+        for (; c + 2 <= C; c += 2) store_4x2<C>(acc, c, out, os);
     }
+    for (; c < C; ++c)
+        for (int r = 0; r < R; ++r) out[c * os + r] = _mm512_reduce_add_ps(acc[r][c]);
 }
 
 // One R x C tile over all k. H accumulator sets take alternate steps (the
@@ -121,26 +139,31 @@ void bf16_gemv(int64_t k, const uint8_t *w, size_t ws, int64_t n_rows, const uin
     for (int64_t r = 0; r < n_rows; ++r) bf16_tile<1, C, 2, true>(k, w + r * ws, ws, a, as, out + r, os);
 }
 
-// Prompt: per chunk of weight rows, every activation row in tiles of 4.
+// Prompt: per chunk of weight rows, every activation row in tiles of C.
+template <int C>
+void bf16_rows(int64_t k, const uint8_t *w, size_t ws, int64_t nr, const uint8_t *a, size_t as, float *out,
+               size_t os) {
+    int64_t r = 0;
+    for (; r + 4 <= nr; r += 4) bf16_tile<4, C, C < 4 ? 2 : 1, false>(k, w + r * ws, ws, a, as, out + r, os);
+    for (; r < nr; ++r) bf16_tile<1, C, 2, false>(k, w + r * ws, ws, a, as, out + r, os);
+}
+
 void bf16_gemm(int64_t k, const uint8_t *w, size_t ws, int64_t n_rows, const uint8_t *a, size_t as,
                int64_t n_act, float *out, size_t os) {
     for (int64_t r0 = 0; r0 < n_rows; r0 += kChunkRows) {
         const int64_t nr = n_rows - r0 < kChunkRows ? n_rows - r0 : kChunkRows;
-        for (int64_t j = 0; j < n_act;) {
-            const uint8_t *aj = a + j * as;
-            float *oj = out + j * os + r0;
-            const uint8_t *wr = w + r0 * ws;
-            int64_t r = 0;
-            if (n_act - j >= 4) {
-                for (; r + 4 <= nr; r += 4) bf16_tile<4, 4, 1, false>(k, wr + r * ws, ws, aj, as, oj + r, os);
-                for (; r < nr; ++r) bf16_tile<1, 4, 1, false>(k, wr + r * ws, ws, aj, as, oj + r, os);
-                j += 4;
-            } else {
-                for (; r + 4 <= nr; r += 4) bf16_tile<4, 1, 2, false>(k, wr + r * ws, ws, aj, as, oj + r, os);
-                for (; r < nr; ++r) bf16_tile<1, 1, 2, false>(k, wr + r * ws, ws, aj, as, oj + r, os);
-                j += 1;
-            }
+        const uint8_t *wr = w + r0 * ws;
+        int64_t j = 0;
+        for (; j + 6 <= n_act; j += 6) bf16_rows<6>(k, wr, ws, nr, a + j * as, as, out + j * os + r0, os);
+        if (j + 4 <= n_act) {
+            bf16_rows<4>(k, wr, ws, nr, a + j * as, as, out + j * os + r0, os);
+            j += 4;
         }
+        if (j + 2 <= n_act) {
+            bf16_rows<2>(k, wr, ws, nr, a + j * as, as, out + j * os + r0, os);
+            j += 2;
+        }
+        if (j < n_act) bf16_rows<1>(k, wr, ws, nr, a + j * as, as, out + j * os + r0, os);
     }
 }
 
