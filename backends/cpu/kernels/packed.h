@@ -1,5 +1,5 @@
-// The load-time weight layout of MatmulKernels::repack / matmul_packed
-// (kernels.h) for the 18-byte nibble blocks (Q4_0, IQ4_NL: fp16 d + 16
+// The load-time weight layouts of MatmulKernels::repack / matmul_packed
+// (kernels.h): the 18-byte nibble blocks (Q4_0, IQ4_NL: fp16 d + 16
 // bytes qs, qs[i] low nibble = value i, high nibble = value i+16).
 //
 // A tensor is a sequence of groups of kPackRows = 16 rows; group g starts
@@ -14,7 +14,7 @@
 // Blocks go in pairs so that every 64-byte vector stays 64-byte aligned
 // when the group is (576 = 9 x 64): pair (2i, 2i+1) is
 //   [nibbles 2i | nibbles 2i+1 | scales 2i | scales 2i+1]
-// and a last lone block (nb odd) is [nibbles | scales].
+// and a last lone block (nb odd) is [nibbles | scales]. IQ4_XS below.
 #pragma once
 
 #include "cpu/kernels.h"
@@ -45,10 +45,25 @@ void repack_nib16(const void *src, void *dst, int64_t n_rows, int64_t k);
 // The inverse: packed layout -> GGUF rows.
 void unpack_nib16(const void *src, void *dst, int64_t n_rows, int64_t k);
 
+// IQ4_XS (blocks of 256 values in 8 groups of 32, 136 bytes): a group of
+// 16 rows keeps its size per super-block (2176 = 34 x 64 bytes):
+//   bytes 256j + 64p + 4r + i: qs[16j + 4p + i] of row r (group j of 32
+//            values: as one nibble block above);
+//   2048 + 2r: the fp16 d of row r; 2080 + 4r: its 4 scales_l bytes;
+//   2144 + 2r: its scales_h.
+constexpr size_t kPackXsBytes = 16 * 136;
+void repack_iq4_xs(const void *src, void *dst, int64_t n_rows, int64_t k);
+void unpack_iq4_xs(const void *src, void *dst, int64_t n_rows, int64_t k);
+
+// The inverse of the repack of type t (false: t has no packed layout).
+bool unpack_rows(loom_type t, const void *src, void *dst, int64_t n_rows, int64_t k);
+
 // Scalar references of matmul_packed (unpack a group, scalar matmul).
 void matmul_packed_q4_0_ref(int64_t k, const void *w, size_t w_stride, int64_t n_rows, const void *act,
                             size_t act_stride, int64_t n_act, float *out, size_t out_stride);
 void matmul_packed_iq4_nl_ref(int64_t k, const void *w, size_t w_stride, int64_t n_rows, const void *act,
+                              size_t act_stride, int64_t n_act, float *out, size_t out_stride);
+void matmul_packed_iq4_xs_ref(int64_t k, const void *w, size_t w_stride, int64_t n_rows, const void *act,
                               size_t act_stride, int64_t n_act, float *out, size_t out_stride);
 
 } // namespace loom::cpu

@@ -5,6 +5,7 @@
 // dot is then da * (d * sum_g sc[g]*sum(q*qa) - dmin * sum_g mn[g]*bsums[g]),
 // every sum an exact integer.
 #include "cpu/kernels/blocks.h"
+#include "cpu/kernels/packed.h"
 #include "cpu/kernels/skeleton.h"
 
 #include "quant/quant.h"
@@ -132,8 +133,10 @@ KQUANT(kQ3_K, BlockQ3_K)
 KQUANT(kQ4_K, BlockQ4_K)
 KQUANT(kQ5_K, BlockQ5_K)
 KQUANT(kQ6_K, BlockQ6_K)
-KQUANT(kIQ4_XS, BlockIQ4_XS)
 #undef KQUANT
+// With the load-time layout (packed.h, scalar_packed.cpp).
+const MatmulKernels kIQ4_XS = {LOOM_TYPE_Q8_K, quantize_q8_k, matmul_rows<dot_q8_k<BlockIQ4_XS>>, repack_iq4_xs,
+                               matmul_packed_iq4_xs_ref};
 
 } // namespace
 

@@ -6,6 +6,7 @@
 #include "cpu/kernels/blocks.h"
 #include "cpu/kernels/skeleton.h"
 
+#include <cstddef>
 #include <cstring>
 
 namespace loom::cpu {
@@ -36,25 +37,65 @@ void unpack_blocks(const uint8_t *group, int64_t nb, int64_t b0, int64_t nbc, ui
         for (int64_t b = 0; b < nbc; ++b) get_block(group, r, b0 + b, nb, rows + (r * nbc + b) * kBlock);
 }
 
-constexpr int64_t kChunk = 32; // blocks unpacked at a time (9 KiB of stack)
+// IQ4_XS super-block b of row r <-> its place in the group (packed.h).
+constexpr size_t kXsBlock = sizeof(BlockIQ4_XS);
+static_assert(kXsBlock * kRows == kPackXsBytes, "IQ4_XS group");
+void put_xs(const uint8_t *row, int64_t r, int64_t b, uint8_t *group) {
+    const uint8_t *blk = row + b * kXsBlock;
+    uint8_t *g = group + b * kPackXsBytes;
+    std::memcpy(g + 2048 + 2 * r, blk + offsetof(BlockIQ4_XS, d), 2);
+    std::memcpy(g + 2080 + 4 * r, blk + offsetof(BlockIQ4_XS, scales_l), 4);
+    std::memcpy(g + 2144 + 2 * r, blk + offsetof(BlockIQ4_XS, scales_h), 2);
+    const uint8_t *qs = blk + offsetof(BlockIQ4_XS, qs);
+    for (int j = 0; j < 8; ++j)
+        for (int p = 0; p < 4; ++p) std::memcpy(g + 256 * j + 64 * p + 4 * r, qs + 16 * j + 4 * p, 4);
+}
+void get_xs(const uint8_t *group, int64_t r, int64_t b, uint8_t *blk) {
+    const uint8_t *g = group + b * kPackXsBytes;
+    std::memcpy(blk + offsetof(BlockIQ4_XS, d), g + 2048 + 2 * r, 2);
+    std::memcpy(blk + offsetof(BlockIQ4_XS, scales_l), g + 2080 + 4 * r, 4);
+    std::memcpy(blk + offsetof(BlockIQ4_XS, scales_h), g + 2144 + 2 * r, 2);
+    uint8_t *qs = blk + offsetof(BlockIQ4_XS, qs);
+    for (int j = 0; j < 8; ++j)
+        for (int p = 0; p < 4; ++p) std::memcpy(qs + 16 * j + 4 * p, g + 256 * j + 64 * p + 4 * r, 4);
+}
 
-template <loom_type T>
-void matmul_packed_ref(int64_t k, const void *w, size_t w_stride, int64_t n_rows, const void *act,
-                       size_t act_stride, int64_t n_act, float *out, size_t out_stride) {
-    const MatmulKernels *ref = scalar_legacy_kernels(T);
-    const int64_t nb = k / kQK;
+// A packed type's block: its bytes and the group unpacker of blocks [b0, b0 + nbc).
+struct Nib16 {
+    static constexpr int kValues = kQK;
+    static constexpr size_t kBytes = kBlock, kActBytes = sizeof(BlockQ8_0);
+    static void unpack(const uint8_t *group, int64_t nb, int64_t b0, int64_t nbc, uint8_t *rows) {
+        unpack_blocks(group, nb, b0, nbc, rows);
+    }
+};
+struct Xs {
+    static constexpr int kValues = kQKK;
+    static constexpr size_t kBytes = kXsBlock, kActBytes = sizeof(BlockQ8_K);
+    static void unpack(const uint8_t *group, int64_t, int64_t b0, int64_t nbc, uint8_t *rows) {
+        for (int64_t r = 0; r < kRows; ++r)
+            for (int64_t b = 0; b < nbc; ++b) get_xs(group, r, b0 + b, rows + (r * nbc + b) * kXsBlock);
+    }
+};
+
+constexpr size_t kUnpackBytes = 9216; // a chunk of 16 unpacked rows on the stack
+
+template <class F>
+void matmul_packed_ref(const MatmulKernels *ref, int64_t k, const void *w, size_t w_stride, int64_t n_rows,
+                       const void *act, size_t act_stride, int64_t n_act, float *out, size_t out_stride) {
+    constexpr int64_t kChunk = int64_t(kUnpackBytes / (kRows * F::kBytes));
+    const int64_t nb = k / F::kValues;
     const auto *wb = static_cast<const uint8_t *>(w);
     const auto *ab = static_cast<const uint8_t *>(act);
-    uint8_t rows[kRows * kChunk * kBlock];
+    uint8_t rows[kUnpackBytes];
     float part[kRows];
     for (int64_t g = 0; g < n_rows; g += kRows) {
         const uint8_t *group = wb + g * w_stride;
         for (int64_t b0 = 0; b0 < nb; b0 += kChunk) {
             const int64_t nbc = nb - b0 < kChunk ? nb - b0 : kChunk;
-            unpack_blocks(group, nb, b0, nbc, rows);
+            F::unpack(group, nb, b0, nbc, rows);
             for (int64_t j = 0; j < n_act; ++j) {
-                ref->matmul(nbc * kQK, rows, size_t(nbc) * kBlock, kRows, ab + j * act_stride + b0 * sizeof(BlockQ8_0),
-                            act_stride, 1, part, kRows);
+                ref->matmul(nbc * F::kValues, rows, size_t(nbc) * F::kBytes, kRows,
+                            ab + j * act_stride + b0 * F::kActBytes, act_stride, 1, part, kRows);
                 float *o = out + j * out_stride + g;
                 for (int64_t r = 0; r < kRows; ++r) o[r] = b0 == 0 ? part[r] : o[r] + part[r];
             }
@@ -84,12 +125,45 @@ void unpack_nib16(const void *src, void *dst, int64_t n_rows, int64_t k) {
 
 void matmul_packed_q4_0_ref(int64_t k, const void *w, size_t w_stride, int64_t n_rows, const void *act,
                             size_t act_stride, int64_t n_act, float *out, size_t out_stride) {
-    matmul_packed_ref<LOOM_TYPE_Q4_0>(k, w, w_stride, n_rows, act, act_stride, n_act, out, out_stride);
+    matmul_packed_ref<Nib16>(scalar_legacy_kernels(LOOM_TYPE_Q4_0), k, w, w_stride, n_rows, act, act_stride, n_act, out, out_stride);
 }
 
 void matmul_packed_iq4_nl_ref(int64_t k, const void *w, size_t w_stride, int64_t n_rows, const void *act,
                               size_t act_stride, int64_t n_act, float *out, size_t out_stride) {
-    matmul_packed_ref<LOOM_TYPE_IQ4_NL>(k, w, w_stride, n_rows, act, act_stride, n_act, out, out_stride);
+    matmul_packed_ref<Nib16>(scalar_legacy_kernels(LOOM_TYPE_IQ4_NL), k, w, w_stride, n_rows, act, act_stride, n_act, out, out_stride);
+}
+
+void matmul_packed_iq4_xs_ref(int64_t k, const void *w, size_t w_stride, int64_t n_rows, const void *act,
+                              size_t act_stride, int64_t n_act, float *out, size_t out_stride) {
+    matmul_packed_ref<Xs>(scalar_kquant_kernels(LOOM_TYPE_IQ4_XS), k, w, w_stride, n_rows, act, act_stride, n_act,
+                          out, out_stride);
+}
+
+void repack_iq4_xs(const void *src, void *dst, int64_t n_rows, int64_t k) {
+    const int64_t nb = k / kQKK;
+    const size_t row = size_t(nb) * kXsBlock;
+    const auto *s = static_cast<const uint8_t *>(src);
+    auto *d = static_cast<uint8_t *>(dst);
+    for (int64_t g = 0; g < n_rows; g += kRows)
+        for (int64_t r = 0; r < kRows; ++r)
+            for (int64_t b = 0; b < nb; ++b) put_xs(s + (g + r) * row, r, b, d + g * row);
+}
+
+void unpack_iq4_xs(const void *src, void *dst, int64_t n_rows, int64_t k) {
+    const int64_t nb = k / kQKK;
+    const size_t row = size_t(nb) * kXsBlock;
+    const auto *s = static_cast<const uint8_t *>(src);
+    auto *d = static_cast<uint8_t *>(dst);
+    for (int64_t g = 0; g < n_rows; g += kRows) Xs::unpack(s + g * row, nb, 0, nb, d + g * row);
+}
+
+bool unpack_rows(loom_type t, const void *src, void *dst, int64_t n_rows, int64_t k) {
+    switch (t) {
+    case LOOM_TYPE_Q4_0:
+    case LOOM_TYPE_IQ4_NL: unpack_nib16(src, dst, n_rows, k); return true;
+    case LOOM_TYPE_IQ4_XS: unpack_iq4_xs(src, dst, n_rows, k); return true;
+    default: return false;
+    }
 }
 
 } // namespace loom::cpu

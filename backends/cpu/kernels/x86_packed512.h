@@ -264,5 +264,102 @@ void matmul_packed512(int64_t k, const void *w, size_t w_stride, int64_t n_rows,
     }
 }
 
+// IQ4_XS (packed.h): each group of 32 values of a super-block is an IQ4_NL
+// block as above (unsigned value + 128 against the signed activations,
+// seeded with -128 * sum, which Q8_K's bsums give without touching the
+// values); its exact sum times the rows' 6-bit scales (vpmulld) adds up
+// over the super-block in int32, then one cvt + fma per super-block.
+constexpr int64_t kXsActMax = 1024;  // (activation row, super-block) entries on the stack (36 KiB)
+constexpr int64_t kXsBlockChunk = 128; // super-blocks a pass
+
+void xs_prep(const uint8_t *a, size_t as, int64_t n, int64_t b0, int64_t nbc, int32_t *seed, float *d) {
+    for (int64_t c = 0; c < n; ++c)
+        for (int64_t b = 0; b < nbc; ++b) {
+            const auto &x = reinterpret_cast<const BlockQ8_K *>(a + c * as)[b0 + b];
+            const __m256i s = _mm256_madd_epi16(load32(x.bsums), _mm256_set1_epi16(1)); // sums of 32
+            _mm256_storeu_si256(reinterpret_cast<__m256i *>(seed + 8 * (c * nbc + b)),
+                                _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(s, 7)));
+            d[c * nbc + b] = x.d;
+        }
+}
+
+template <int C>
+void xs_tile(const uint8_t *group, int64_t b0, int64_t nbc, const int32_t *seed, const float *da, const uint8_t *a,
+             size_t as, float *out, size_t os, bool add, const __m512i &table) {
+    __m512 acc[C];
+    for (int c = 0; c < C; ++c) acc[c] = _mm512_setzero_ps();
+    const __m512i m4 = _mm512_set1_epi32(0xF), m2 = _mm512_set1_epi32(3), k32 = _mm512_set1_epi32(32);
+    for (int64_t b = b0; b < b0 + nbc; ++b) {
+        const uint8_t *g = group + b * kPackXsBytes;
+        const __m512i scl = _mm512_loadu_si512(g + 2080);
+        const __m512i sch = _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(g + 2144)));
+        __m512i isum[C];
+        for (int c = 0; c < C; ++c) isum[c] = _mm512_setzero_si512();
+        for (int j = 0; j < 8; ++j) {
+            __m512i u[8];
+            pack_decode<true>(g + 256 * j, table, u);
+            const __m512i lo = _mm512_and_si512(_mm512_srli_epi32(scl, 4 * j), m4);
+            const __m512i hi = _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(sch, 2 * j), m2), 4);
+            const __m512i ls = _mm512_sub_epi32(_mm512_or_si512(lo, hi), k32);
+#pragma GCC unroll 8
+            for (int c = 0; c < C; ++c) {
+                const int8_t *q = reinterpret_cast<const BlockQ8_K *>(a + c * as)[b].qs + 32 * j;
+                __m512i i = _mm512_set1_epi32(seed[8 * (c * nbc + (b - b0)) + j]);
+#pragma GCC unroll 4
+                for (int t = 0; t < 4; ++t) {
+                    i = _mm512_dpbusd_epi32(i, u[t], bcast_dword512(q + 4 * t));
+                    i = _mm512_dpbusd_epi32(i, u[t + 4], bcast_dword512(q + 16 + 4 * t));
+                }
+                isum[c] = _mm512_add_epi32(isum[c], _mm512_mullo_epi32(i, ls));
+            }
+        }
+        const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(g + 2048)));
+        for (int c = 0; c < C; ++c)
+            acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[c]),
+                                     _mm512_mul_ps(dw, _mm512_set1_ps(da[c * nbc + (b - b0)])), acc[c]);
+    }
+    for (int c = 0; c < C; ++c) {
+        float *o = out + c * os;
+        _mm512_storeu_ps(o, add ? _mm512_add_ps(acc[c], _mm512_loadu_ps(o)) : acc[c]);
+    }
+}
+
+void matmul_packed_xs512(int64_t k, const void *w, size_t w_stride, int64_t n_rows, const void *act,
+                         size_t act_stride, int64_t n_act, float *out, size_t out_stride) {
+    const auto *wb = static_cast<const uint8_t *>(w);
+    const auto *ab = static_cast<const uint8_t *>(act);
+    const int64_t nb = k / kQKK;
+    const __m512i table = _mm512_broadcast_i32x4(
+        _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i *>(kIq4nlValues)), _mm_set1_epi8(char(0x80))));
+    int32_t seed[8 * kXsActMax];
+    float d[kXsActMax];
+    for (int64_t b0 = 0; b0 < nb; b0 += kXsBlockChunk) {
+        const int64_t nbc = nb - b0 < kXsBlockChunk ? nb - b0 : kXsBlockChunk;
+        const int64_t panel = kXsActMax / nbc;
+        for (int64_t j0 = 0; j0 < n_act; j0 += panel) {
+            const int64_t np = n_act - j0 < panel ? n_act - j0 : panel;
+            const uint8_t *a = ab + j0 * act_stride;
+            xs_prep(a, act_stride, np, b0, nbc, seed, d);
+            for (int64_t g = 0; g < n_rows; g += kPackRows) {
+                const uint8_t *group = wb + g * w_stride;
+                for (int64_t j = 0; j < np;) {
+                    const int64_t left = np - j;
+                    const int C = left >= kPackC ? kPackC : left >= 4 ? 4 : left >= 2 ? 2 : 1;
+                    const uint8_t *aj = a + j * act_stride;
+                    const int32_t *sj = seed + 8 * j * nbc;
+                    const float *dj = d + j * nbc;
+                    float *o = out + (j0 + j) * out_stride + g;
+                    if (C == kPackC) xs_tile<kPackC>(group, b0, nbc, sj, dj, aj, act_stride, o, out_stride, b0 > 0, table);
+                    else if (C == 4) xs_tile<4>(group, b0, nbc, sj, dj, aj, act_stride, o, out_stride, b0 > 0, table);
+                    else if (C == 2) xs_tile<2>(group, b0, nbc, sj, dj, aj, act_stride, o, out_stride, b0 > 0, table);
+                    else xs_tile<1>(group, b0, nbc, sj, dj, aj, act_stride, o, out_stride, b0 > 0, table);
+                    j += C;
+                }
+            }
+        }
+    }
+}
+
 #define LOOM_PACKED_Q4_0 repack_nib16, matmul_packed512<false, 8>
 #define LOOM_PACKED_IQ4_NL repack_nib16, matmul_packed512<true, 128>
+#define LOOM_PACKED_IQ4_XS repack_iq4_xs, matmul_packed_xs512
