@@ -21,7 +21,14 @@ struct ScalarOps {
         if (type == LOOM_TYPE_F32) std::memcpy(dst, src, sizeof(float) * static_cast<size_t>(d));
         else type_traits(type)->to_float(src, dst, d);
     }
-    static float dot(const float *a, const float *b, int d) { return dot_f32(a, b, d); }
+    static float scores(const float *q, const float *k, int n, int d, float scale, const float *mask, float *s) {
+        float best = -INFINITY;
+        for (int c = 0; c < n; c++) {
+            s[c] = mask[c] == -INFINITY ? -INFINITY : scale * dot_f32(q, k + static_cast<size_t>(c) * d, d) + mask[c];
+            best = s[c] > best ? s[c] : best;
+        }
+        return best;
+    }
     static void axpy(float p, const float *x, float *y, int d) {
         for (int i = 0; i < d; i++) y[i] += p * x[i];
     }

@@ -1,9 +1,11 @@
 // The attention chunk kernel (attend.h), written once over an Ops policy
 // that widens a cache slice to f32 and does the f32 vector work:
-//   widen(type, src, dst, d)   dot(a, b, d)   axpy(p, x, y, d): y += p*x
+//   widen(type, src, dst, d)   axpy(p, x, y, d): y += p*x
 //   scale(y, f, d): y *= f        exp_shifted(s, n, m): s[i] = exp(s[i] - m), exp(-inf) = 0
 //   weighted_sum(p, v, n, d, y): y += sum over c < n with p[c] != 0 of p[c] * v[c*d ..]
 //     (rows with p[c] == 0, the masked cells, are never read)
+//   scores(q, k, n, d, scale, mask, s): s[c] = scale * dot(q, k[c*d ..]) + mask[c] for c < n
+//     (-inf where mask[c] is -inf, whatever k[c] holds); returns the max of s
 // Included by attend.cpp (scalar) and attend_x86.cpp (inside its target
 // pragma and an anonymous namespace).
 
@@ -27,12 +29,7 @@ void attend_chunk(const AttendChunk &a) {
         for (int h = 0; h < g; h++) {
             float *sh = scores + h * kAttendBlock;
             const float *qh = a.q + static_cast<size_t>(h) * d;
-            float bm = -INFINITY;
-            for (int c = 0; c < nb; c++) {
-                sh[c] = mask[c] == -INFINITY ? -INFINITY
-                                             : a.scale * Ops::dot(qh, kblk + static_cast<size_t>(c) * d, d) + mask[c];
-                bm = sh[c] > bm ? sh[c] : bm;
-            }
+            const float bm = Ops::scores(qh, kblk, nb, d, a.scale, mask, sh);
             // New running max; rescale what was absorbed before; weights
             // exp(score - max) (0 for masked cells), then the block's values.
             float *acc = a.acc + static_cast<size_t>(h) * d;

@@ -60,6 +60,43 @@ struct X86Ops {
             }
         }
     }
+    // Eight cells at a time: one accumulator per cell over d, then one
+    // transpose-and-add of the eight into a vector of their sums (instead
+    // of a horizontal sum per cell).
+    static float scores(const float *q, const float *k, int n, int d, float scale, const float *mask, float *s) {
+        const __m256 neg_inf = _mm256_set1_ps(-INFINITY), sv = _mm256_set1_ps(scale);
+        __m256 mx = neg_inf;
+        int c = 0;
+        for (; c + 8 <= n; c += 8) {
+            __m256 acc[8];
+            for (int r = 0; r < 8; r++) acc[r] = _mm256_setzero_ps();
+            const float *kc = k + static_cast<size_t>(c) * d;
+            for (int i = 0; i < d; i += 8) {
+                const __m256 qv = _mm256_loadu_ps(q + i);
+                for (int r = 0; r < 8; r++)
+                    acc[r] = _mm256_fmadd_ps(qv, _mm256_loadu_ps(kc + static_cast<size_t>(r) * d + i), acc[r]);
+            }
+            const __m256 m = _mm256_loadu_ps(mask + c);
+            const __m256 v = _mm256_blendv_ps(_mm256_fmadd_ps(sum8(acc), sv, m), neg_inf,
+                                              _mm256_cmp_ps(m, neg_inf, _CMP_EQ_OQ));
+            _mm256_storeu_ps(s + c, v);
+            mx = _mm256_max_ps(mx, v);
+        }
+        __m128 h = _mm_max_ps(_mm256_castps256_ps128(mx), _mm256_extractf128_ps(mx, 1));
+        h = _mm_max_ps(h, _mm_movehl_ps(h, h));
+        float best = _mm_cvtss_f32(_mm_max_ss(h, _mm_movehdup_ps(h)));
+        for (; c < n; c++) {
+            s[c] = mask[c] == -INFINITY ? -INFINITY : scale * dot(q, k + static_cast<size_t>(c) * d, d) + mask[c];
+            best = s[c] > best ? s[c] : best;
+        }
+        return best;
+    }
+    // Lane r = the sum of a[r]'s lanes.
+    static __m256 sum8(const __m256 a[8]) {
+        const __m256 s0123 = _mm256_hadd_ps(_mm256_hadd_ps(a[0], a[1]), _mm256_hadd_ps(a[2], a[3]));
+        const __m256 s4567 = _mm256_hadd_ps(_mm256_hadd_ps(a[4], a[5]), _mm256_hadd_ps(a[6], a[7]));
+        return _mm256_add_ps(_mm256_permute2f128_ps(s0123, s4567, 0x20), _mm256_permute2f128_ps(s0123, s4567, 0x31));
+    }
     static float dot(const float *a, const float *b, int d) {
         __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
         int i = 0;
