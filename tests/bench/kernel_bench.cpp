@@ -134,9 +134,10 @@ void bench_type(loom_type t, Isa isa, const Options &o) {
 // One decode token of a Qwen2-0.5B-shaped model (24 layers of q,k,v,o,gate,
 // up,down + the 151936-row output), all weights of one type, one thread,
 // mean CPU ms per token over `reps` tokens (not the best: a token's cost).
-void sweep_qwen2_0_5b(loom_type t, Isa isa, int reps) {
+void sweep_qwen2_0_5b(loom_type t, Isa isa, int reps, bool packed) {
     const loom::TypeTraits *tt = loom::type_traits(t);
     const MatmulKernels *mk = loom::cpu::matmul_kernels(t, isa);
+    if (packed && !mk->repack) return;
     struct Shape { int64_t k, n; };
     std::vector<Shape> shapes;
     for (int l = 0; l < 24; ++l)
@@ -149,6 +150,11 @@ void sweep_qwen2_0_5b(loom_type t, Isa isa, int reps) {
     for (const Shape &s : shapes) {
         ws.emplace_back(size_t(s.k / tt->block_size) * tt->block_bytes * size_t(s.n), uint8_t(0x11));
         total += ws.back().size();
+        if (packed) { // the load-time layout (every shape has rows in whole groups)
+            std::vector<uint8_t> p(ws.back().size());
+            mk->repack(ws.back().data(), p.data(), s.n, s.k);
+            ws.back().swap(p);
+        }
     }
     std::vector<float> x(4864, 0.5f), out(151936);
     std::vector<uint8_t> act(loom::cpu::act_row_bytes(mk->act_type, 4864));
@@ -158,12 +164,13 @@ void sweep_qwen2_0_5b(loom_type t, Isa isa, int reps) {
             const size_t wstride = ws[i].size() / size_t(shapes[i].n);
             mk->convert_act(x.data(), act.data(), shapes[i].k);
             for (int64_t r = 0; r < shapes[i].n; r += 16)
-                mk->matmul(shapes[i].k, ws[i].data() + r * wstride, wstride, std::min<int64_t>(16, shapes[i].n - r),
-                           act.data(), act.size(), 1, out.data() + r, out.size());
+                (packed ? mk->matmul_packed : mk->matmul)(shapes[i].k, ws[i].data() + r * wstride, wstride,
+                                                          std::min<int64_t>(16, shapes[i].n - r), act.data(),
+                                                          act.size(), 1, out.data() + r, out.size());
         }
     const double ms = (cpu_now() - t0) * 1e3 / reps;
-    std::printf("%-8s %-7s qwen2-0.5b token sweep: %.1f MB, %.2f ms/token CPU, %.2f GB/s\n", tt->name,
-                loom::cpu::isa_name(isa), total * 1e-6, ms, total / ms * 1e-6);
+    std::printf("%-8s %-7s %sqwen2-0.5b token sweep: %.1f MB, %.2f ms/token CPU, %.2f GB/s\n", tt->name,
+                loom::cpu::isa_name(isa), packed ? "packed " : "", total * 1e-6, ms, total / ms * 1e-6);
 }
 
 } // namespace
@@ -199,7 +206,7 @@ int main(int argc, char **argv) {
         for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512}) {
             if (int(isa) > int(loom::cpu::detected_isa())) continue;
             if (!o.isa.empty() && o.isa != loom::cpu::isa_name(isa)) continue;
-            if (o.sweep > 0) sweep_qwen2_0_5b(t, isa, o.sweep);
+            if (o.sweep > 0) sweep_qwen2_0_5b(t, isa, o.sweep, o.packed);
             else bench_type(t, isa, o);
         }
     }
