@@ -101,6 +101,10 @@ void pack_tile(const uint8_t *group, int64_t nb, int64_t b0, int64_t nbc, const 
     for (int c = 0; c < C; ++c) acc[c] = _mm512_setzero_ps();
     for (int64_t b = b0; b < b0 + nbc; ++b) {
         __m512i u[8];
+        if (C <= 2) { // decode: stream ahead (the block's 4.5 lines; x86_skeleton.h's distance)
+            const char *pf = reinterpret_cast<const char *>(group + pack_nib_offset(b)) + kPrefetchBytes;
+            for (int l = 0; l < 5; ++l) _mm_prefetch(pf + 64 * l, _MM_HINT_T0);
+        }
         pack_decode<kTable>(group + pack_nib_offset(b), table, u);
         const __m512 dw =
             _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(group + pack_scale_offset(b, nb))));
@@ -295,8 +299,15 @@ void xs_tile(const uint8_t *group, int64_t b0, int64_t nbc, const int32_t *seed,
         const __m512i sch = _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(g + 2144)));
         __m512i isum[C];
         for (int c = 0; c < C; ++c) isum[c] = _mm512_setzero_si512();
+        if (C <= 2) { // decode: stream ahead (the scales' two lines here, the nibbles per group j)
+            _mm_prefetch(reinterpret_cast<const char *>(g) + 2048 + kPrefetchBytes, _MM_HINT_T0);
+            _mm_prefetch(reinterpret_cast<const char *>(g) + 2112 + kPrefetchBytes, _MM_HINT_T0);
+        }
         for (int j = 0; j < 8; ++j) {
             __m512i u[8];
+            if (C <= 2)
+                for (int l = 0; l < 4; ++l)
+                    _mm_prefetch(reinterpret_cast<const char *>(g) + 256 * j + 64 * l + kPrefetchBytes, _MM_HINT_T0);
             pack_decode<true>(g + 256 * j, table, u);
             const __m512i lo = _mm512_and_si512(_mm512_srli_epi32(scl, 4 * j), m4);
             const __m512i hi = _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(sch, 2 * j), m2), 4);
