@@ -103,7 +103,11 @@ void bench_type(loom_type t, Isa isa, const Options &o) {
     std::vector<float> out(size_t(o.rows) * o.acts);
     if (o.packed) { // the load-time layout, as the backend makes it
         std::vector<uint8_t> p(w.size());
+        const double t0 = cpu_now();
         mk->repack(w.data(), p.data(), o.rows, o.k);
+        const double t1 = cpu_now();
+        std::printf("%-8s %-7s repack %.1f MB in %.2f ms (%.2f GB/s)\n", tt->name, loom::cpu::isa_name(isa),
+                    w.size() * 1e-6, (t1 - t0) * 1e3, w.size() / (t1 - t0) * 1e-9);
         w.swap(p);
     }
     if (o.file_backed) { // weights read from a mapped file, as the backend reads a GGUF
