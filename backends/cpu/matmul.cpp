@@ -15,10 +15,14 @@ namespace loom::cpu {
 
 namespace {
 
-// Weight rows per kernel call in the two-part precision, and the unit of a
-// task: the prompt kernels keep 16 rows in the lanes, and repacked weights
-// come in groups of kPackRows.
+// The unit of a task: the prompt kernels keep 16 rows in the lanes, and
+// repacked weights come in groups of kPackRows.
 constexpr int64_t kRowChunk = kPackRows;
+
+// Weight rows per kernel call in the two-part precision (partial results
+// go through a per-worker buffer of 2 * rows * kTwoPartRows floats): large
+// enough that the kernels' per-call activation setup is amortised.
+constexpr int64_t kTwoPartRows = 8 * kRowChunk;
 
 // Weight rows per task: about kTasksPerThread tasks per thread over the
 // group, in whole chunks. Claiming a task costs a compare-and-swap on a line
@@ -101,14 +105,14 @@ void run_task(const Prepared &p, int64_t t, Scratch &scratch, int worker, int64_
         p.fn(k, p.w + r0 * w->row_bytes, w->row_bytes, nr, p.act, p.act_stride, rows, dst->f32_row(0) + r0,
              static_cast<size_t>(dst->ne[0]));
     } else {
-        // [2*rows][kRowChunk] partial results per chunk, then main + residual part.
-        float *tmp = scratch.worker(worker, static_cast<size_t>(2 * rows * kRowChunk));
-        for (int64_t c0 = r0; c0 < r0 + nr; c0 += kRowChunk) {
-            const int64_t nc = std::min(r0 + nr, c0 + kRowChunk) - c0;
-            p.fn(k, p.w + c0 * w->row_bytes, w->row_bytes, nc, p.act, p.act_stride, 2 * rows, tmp, kRowChunk);
+        // [2*rows][kTwoPartRows] partial results per call, then main + residual part.
+        float *tmp = scratch.worker(worker, static_cast<size_t>(2 * rows * kTwoPartRows));
+        for (int64_t c0 = r0; c0 < r0 + nr; c0 += kTwoPartRows) {
+            const int64_t nc = std::min(r0 + nr, c0 + kTwoPartRows) - c0;
+            p.fn(k, p.w + c0 * w->row_bytes, w->row_bytes, nc, p.act, p.act_stride, 2 * rows, tmp, kTwoPartRows);
             for (int64_t j = 0; j < rows; j++)
                 for (int64_t r = 0; r < nc; r++)
-                    dst->f32_row(j)[c0 + r] = tmp[j * kRowChunk + r] + tmp[(rows + j) * kRowChunk + r];
+                    dst->f32_row(j)[c0 + r] = tmp[j * kTwoPartRows + r] + tmp[(rows + j) * kTwoPartRows + r];
         }
     }
     add_bias(*p.job, r0, nr, rows);
