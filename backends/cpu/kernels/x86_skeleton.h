@@ -19,12 +19,13 @@
 // (tests/bench/kernel_bench, 2026-11-22).
 constexpr int kPrefetchBytes = 24576;
 
+template <int kAhead = kPrefetchBytes>
 inline void prefetch_block(const void *p, size_t bytes) {
     for (size_t off = 0; off < bytes; off += 64)
-        _mm_prefetch(static_cast<const char *>(p) + off + kPrefetchBytes, _MM_HINT_T0);
+        _mm_prefetch(static_cast<const char *>(p) + off + kAhead, _MM_HINT_T0);
 }
 
-template <class T, int R, int C>
+template <class T, int R, int C, int kAhead = kPrefetchBytes>
 void tile(int64_t nb, const uint8_t *w, size_t ws, const uint8_t *a, size_t as, float *out, size_t os) {
     __m256 acc[R][C];
     float extra[R][C];
@@ -36,7 +37,7 @@ void tile(int64_t nb, const uint8_t *w, size_t ws, const uint8_t *a, size_t as, 
     for (int64_t b = 0; b < nb; ++b) {
         typename T::template Dec<(C > 1)> dec[R];
         for (int r = 0; r < R; ++r)
-            prefetch_block(reinterpret_cast<const typename T::W *>(w + r * ws) + b, sizeof(typename T::W));
+            prefetch_block<kAhead>(reinterpret_cast<const typename T::W *>(w + r * ws) + b, sizeof(typename T::W));
         for (int r = 0; r < R; ++r) T::decode(reinterpret_cast<const typename T::W *>(w + r * ws)[b], dec[r]);
         for (int c = 0; c < C; ++c) {
             const auto &ab = reinterpret_cast<const typename T::A *>(a + c * as)[b];
