@@ -55,6 +55,35 @@ constexpr size_t kPackXsBytes = 16 * 136;
 void repack_iq4_xs(const void *src, void *dst, int64_t n_rows, int64_t k);
 void unpack_iq4_xs(const void *src, void *dst, int64_t n_rows, int64_t k);
 
+// Q5_0 / Q5_1 (22 / 24-byte blocks: fp16 d [, fp16 m], 4 bytes qh, 16 bytes
+// qs): the nibbles as above, and per block of 16 rows 64 bytes of fifth
+// bits, arranged as the masks of the 8 byte vectors of the nibble decode
+// (x86_packed512.h): qword t (t < 4: values 4t..4t+3, t >= 4: values
+// 16+4(t-4)..) has bit 4r+j = bit (value 4t+j, resp. 16+4(t-4)+j) of row r's
+// qh. A block of 16 rows is then
+//   Q5_0: [nibbles 256 | qh 64 | d 32] = 352 bytes; blocks in pairs
+//         [nib 2i | nib 2i+1 | qh 2i | qh 2i+1 | d 2i | d 2i+1] (704 = 11 x
+//         64), a last lone block [nib | qh | d];
+//   Q5_1: [nibbles 256 | qh 64 | d 32 | m 32] = 384 = 6 x 64 bytes.
+// Same size as the 16 GGUF rows; every 64-byte part stays 64-byte aligned
+// when the group is.
+struct Q5Offsets {
+    size_t nib, qh, d, m; // m: Q5_1 only
+};
+inline Q5Offsets q5_offsets(bool with_min, int64_t b, int64_t nb) {
+    if (with_min) {
+        const size_t base = static_cast<size_t>(b) * 384;
+        return {base, base + 256, base + 320, base + 352};
+    }
+    const size_t pair = static_cast<size_t>(b / 2) * 704, odd = static_cast<size_t>(b & 1);
+    if ((b | 1) >= nb) return {pair, pair + 256, pair + 320, 0}; // the lone last block
+    return {pair + 256 * odd, pair + 512 + 64 * odd, pair + 640 + 32 * odd, 0};
+}
+// First value of the 4 in byte vector t (0..7) of a block.
+constexpr int q5_vec_first(int t) { return t < 4 ? 4 * t : 16 + 4 * (t - 4); }
+void repack_q5_0(const void *src, void *dst, int64_t n_rows, int64_t k);
+void repack_q5_1(const void *src, void *dst, int64_t n_rows, int64_t k);
+
 // The inverse of the repack of type t (false: t has no packed layout).
 bool unpack_rows(loom_type t, const void *src, void *dst, int64_t n_rows, int64_t k);
 
@@ -63,6 +92,10 @@ void matmul_packed_q4_0_ref(int64_t k, const void *w, size_t w_stride, int64_t n
                             size_t act_stride, int64_t n_act, float *out, size_t out_stride);
 void matmul_packed_iq4_nl_ref(int64_t k, const void *w, size_t w_stride, int64_t n_rows, const void *act,
                               size_t act_stride, int64_t n_act, float *out, size_t out_stride);
+void matmul_packed_q5_0_ref(int64_t k, const void *w, size_t w_stride, int64_t n_rows, const void *act,
+                            size_t act_stride, int64_t n_act, float *out, size_t out_stride);
+void matmul_packed_q5_1_ref(int64_t k, const void *w, size_t w_stride, int64_t n_rows, const void *act,
+                            size_t act_stride, int64_t n_act, float *out, size_t out_stride);
 void matmul_packed_iq4_xs_ref(int64_t k, const void *w, size_t w_stride, int64_t n_rows, const void *act,
                               size_t act_stride, int64_t n_act, float *out, size_t out_stride);
 

@@ -118,16 +118,18 @@ int quantize_block(const float *x, int8_t *q, float *d) {
 
 #define LEGACY(name, W, act, quant, dot)                                                         \
     const MatmulKernels name = {act, quant, matmul_rows<dot<W>>};
-LEGACY(kQ5_0, BlockQ5_0, LOOM_TYPE_Q8_0, quantize_q8_0, dot_q8_0)
 LEGACY(kQ8_0, BlockQ8_0, LOOM_TYPE_Q8_0, quantize_q8_0, dot_q8_0)
 LEGACY(kQ4_1, BlockQ4_1, LOOM_TYPE_Q8_1, quantize_q8_1, dot_q8_1)
-LEGACY(kQ5_1, BlockQ5_1, LOOM_TYPE_Q8_1, quantize_q8_1, dot_q8_1)
 #undef LEGACY
-// The nibble types with the load-time layout (packed.h, scalar_packed.cpp).
+// The types with the load-time layout (packed.h, scalar_packed.cpp).
 const MatmulKernels kQ4_0 = {LOOM_TYPE_Q8_0, quantize_q8_0, matmul_rows<dot_q8_0<BlockQ4_0>>, repack_nib16,
                              matmul_packed_q4_0_ref};
 const MatmulKernels kIQ4_NL = {LOOM_TYPE_Q8_0, quantize_q8_0, matmul_rows<dot_q8_0<BlockIQ4_NL>>, repack_nib16,
                                matmul_packed_iq4_nl_ref};
+const MatmulKernels kQ5_0 = {LOOM_TYPE_Q8_0, quantize_q8_0, matmul_rows<dot_q8_0<BlockQ5_0>>, repack_q5_0,
+                             matmul_packed_q5_0_ref};
+const MatmulKernels kQ5_1 = {LOOM_TYPE_Q8_1, quantize_q8_1, matmul_rows<dot_q8_1<BlockQ5_1>>, repack_q5_1,
+                             matmul_packed_q5_1_ref};
 
 } // namespace
 

@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstring>
+#include <type_traits>
 
 namespace loom::cpu {
 namespace {
@@ -77,6 +78,68 @@ struct Xs {
     }
 };
 
+// Q5_0 / Q5_1 (packed.h): block b of the 16 rows at `rows` (GGUF rows of
+// `row` bytes) <-> its place in the group.
+template <bool kMin>
+struct Q5 {
+    using W = typename std::conditional<kMin, BlockQ5_1, BlockQ5_0>::type;
+    static constexpr int kValues = kQK;
+    static constexpr size_t kBytes = sizeof(W);
+    static constexpr size_t kActBytes = kMin ? sizeof(BlockQ8_1) : sizeof(BlockQ8_0);
+    static void put(const uint8_t *rows, size_t row, int64_t b, int64_t nb, uint8_t *group) {
+        const Q5Offsets o = q5_offsets(kMin, b, nb);
+        uint64_t mask[8] = {};
+        for (int64_t r = 0; r < kRows; ++r) {
+            W blk;
+            std::memcpy(&blk, rows + r * row + b * kBytes, kBytes);
+            std::memcpy(group + o.d + 2 * r, &blk.d, 2);
+            if constexpr (kMin) std::memcpy(group + o.m + 2 * r, &blk.m, 2);
+            for (int p = 0; p < 4; ++p) std::memcpy(group + o.nib + 64 * p + 4 * r, blk.qs + 4 * p, 4);
+            const uint32_t qh = uint32_t(blk.qh[0]) | uint32_t(blk.qh[1]) << 8 | uint32_t(blk.qh[2]) << 16 |
+                                uint32_t(blk.qh[3]) << 24;
+            for (int t = 0; t < 8; ++t)
+                for (int j = 0; j < 4; ++j)
+                    if ((qh >> (q5_vec_first(t) + j)) & 1u) mask[t] |= uint64_t(1) << (4 * r + j);
+        }
+        for (int t = 0; t < 8; ++t)
+            for (int i = 0; i < 8; ++i) group[o.qh + 8 * t + i] = uint8_t(mask[t] >> (8 * i));
+    }
+    static void get(const uint8_t *group, int64_t r, int64_t b, int64_t nb, uint8_t *dst) {
+        const Q5Offsets o = q5_offsets(kMin, b, nb);
+        W blk;
+        std::memcpy(&blk.d, group + o.d + 2 * r, 2);
+        if constexpr (kMin) std::memcpy(&blk.m, group + o.m + 2 * r, 2);
+        for (int p = 0; p < 4; ++p) std::memcpy(blk.qs + 4 * p, group + o.nib + 64 * p + 4 * r, 4);
+        uint32_t qh = 0;
+        for (int t = 0; t < 8; ++t)
+            for (int j = 0; j < 4; ++j) {
+                const int bit = 4 * int(r) + j;
+                if ((group[o.qh + 8 * t + bit / 8] >> (bit % 8)) & 1) qh |= 1u << (q5_vec_first(t) + j);
+            }
+        for (int i = 0; i < 4; ++i) blk.qh[i] = uint8_t(qh >> (8 * i));
+        std::memcpy(dst, &blk, kBytes);
+    }
+    static void unpack(const uint8_t *group, int64_t nb, int64_t b0, int64_t nbc, uint8_t *rows) {
+        for (int64_t r = 0; r < kRows; ++r)
+            for (int64_t b = 0; b < nbc; ++b) get(group, r, b0 + b, nb, rows + (r * nbc + b) * kBytes);
+    }
+    static void repack(const void *src, void *dst, int64_t n_rows, int64_t k) {
+        const int64_t nb = k / kQK;
+        const size_t row = size_t(nb) * kBytes;
+        const auto *s = static_cast<const uint8_t *>(src);
+        auto *d = static_cast<uint8_t *>(dst);
+        for (int64_t g = 0; g < n_rows; g += kRows)
+            for (int64_t b = 0; b < nb; ++b) put(s + g * row, row, b, nb, d + g * row);
+    }
+    static void unpack_all(const void *src, void *dst, int64_t n_rows, int64_t k) {
+        const int64_t nb = k / kQK;
+        const size_t row = size_t(nb) * kBytes;
+        const auto *s = static_cast<const uint8_t *>(src);
+        auto *d = static_cast<uint8_t *>(dst);
+        for (int64_t g = 0; g < n_rows; g += kRows) unpack(s + g * row, nb, 0, nb, d + g * row);
+    }
+};
+
 constexpr size_t kUnpackBytes = 9216; // a chunk of 16 unpacked rows on the stack
 
 template <class F>
@@ -139,6 +202,21 @@ void matmul_packed_iq4_xs_ref(int64_t k, const void *w, size_t w_stride, int64_t
                           out, out_stride);
 }
 
+void matmul_packed_q5_0_ref(int64_t k, const void *w, size_t w_stride, int64_t n_rows, const void *act,
+                            size_t act_stride, int64_t n_act, float *out, size_t out_stride) {
+    matmul_packed_ref<Q5<false>>(scalar_legacy_kernels(LOOM_TYPE_Q5_0), k, w, w_stride, n_rows, act, act_stride,
+                                 n_act, out, out_stride);
+}
+
+void matmul_packed_q5_1_ref(int64_t k, const void *w, size_t w_stride, int64_t n_rows, const void *act,
+                            size_t act_stride, int64_t n_act, float *out, size_t out_stride) {
+    matmul_packed_ref<Q5<true>>(scalar_legacy_kernels(LOOM_TYPE_Q5_1), k, w, w_stride, n_rows, act, act_stride,
+                                n_act, out, out_stride);
+}
+
+void repack_q5_0(const void *src, void *dst, int64_t n_rows, int64_t k) { Q5<false>::repack(src, dst, n_rows, k); }
+void repack_q5_1(const void *src, void *dst, int64_t n_rows, int64_t k) { Q5<true>::repack(src, dst, n_rows, k); }
+
 void repack_iq4_xs(const void *src, void *dst, int64_t n_rows, int64_t k) {
     const int64_t nb = k / kQKK;
     const size_t row = size_t(nb) * kXsBlock;
@@ -162,6 +240,8 @@ bool unpack_rows(loom_type t, const void *src, void *dst, int64_t n_rows, int64_
     case LOOM_TYPE_Q4_0:
     case LOOM_TYPE_IQ4_NL: unpack_nib16(src, dst, n_rows, k); return true;
     case LOOM_TYPE_IQ4_XS: unpack_iq4_xs(src, dst, n_rows, k); return true;
+    case LOOM_TYPE_Q5_0: Q5<false>::unpack_all(src, dst, n_rows, k); return true;
+    case LOOM_TYPE_Q5_1: Q5<true>::unpack_all(src, dst, n_rows, k); return true;
     default: return false;
     }
 }
