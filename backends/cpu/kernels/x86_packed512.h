@@ -1,4 +1,4 @@
-// matmul_packed of Q4_0, IQ4_NL (and IQ4_XS, below) at the avx512 level,
+// matmul_packed of Q4_0, IQ4_NL (and Q5_0, Q5_1, IQ4_XS, below) at the avx512 level,
 // over the repacked layouts of packed.h (included inside the level's
 // anonymous namespace; AVX-512 F/BW/VL + VNNI). Stack per call: <= 36 KiB.
 // Decode tiles (1-2 activation rows) prefetch kPrefetchBytes ahead along
@@ -43,8 +43,8 @@ inline __m256i sad4(const BlockQ8_0 *x) {
 // Eight blocks at a time: sums by psadbw, scales by a gather of the fp16 d.
 template <int kOffset>
 void pack_prep(const uint8_t *a, size_t as, int64_t n, int64_t b0, int64_t nbc, const PackAct &pre) {
-    static_assert(kOffset == 8 || kOffset == 128, "offset is a power of two");
-    constexpr int kShift = kOffset == 8 ? 3 : 7;
+    static_assert(kOffset == 8 || kOffset == 16 || kOffset == 128, "offset is a power of two");
+    constexpr int kShift = kOffset == 8 ? 3 : kOffset == 16 ? 4 : 7;
     const __m256i d_at = _mm256_setr_epi32(0, 34, 68, 102, 136, 170, 204, 238);
     static_assert(sizeof(BlockQ8_0) == 34, "Q8_0 block");
     for (int64_t c = 0; c < n; ++c) {
@@ -373,6 +373,116 @@ void matmul_packed_xs512(int64_t k, const void *w, size_t w_stride, int64_t n_ro
     }
 }
 
+// Q5_0 / Q5_1 (packed.h): the nibble decode above, then the fifth bits as
+// one 64-bit mask per byte vector (kmovq) adding 0x10 to the chosen bytes
+// (masked vpaddb): u = nibble | bit << 4 in 0..31. Q5_0 (q = u - 16) seeds
+// vpdpbusd with -16 * sum(a) like Q4_0 (pack_prep<16>); Q5_1 (x = d*u + m)
+// seeds 0 and adds m * s of the Q8_1 activation block (one fma per block).
+void q5_1_prep(const uint8_t *a, size_t as, int64_t n, int64_t b0, int64_t nbc, float *d, float *s) {
+    for (int64_t c = 0; c < n; ++c) {
+        const auto *x = reinterpret_cast<const BlockQ8_1 *>(a + c * as) + b0;
+        int64_t b = 0;
+        for (; b + 8 <= nbc; b += 8) { // d and s of 8 blocks by one gather each
+            const __m256i at = _mm256_setr_epi32(0, 36, 72, 108, 144, 180, 216, 252);
+            const __m256i h = _mm256_i32gather_epi32(reinterpret_cast<const int *>(x + b), at, 1);
+            const __m256i lo = _mm256_and_si256(h, _mm256_set1_epi32(0xFFFF)), hi = _mm256_srli_epi32(h, 16);
+            _mm256_storeu_ps(d + c * nbc + b, _mm256_cvtph_ps(_mm256_cvtepi32_epi16(lo)));
+            _mm256_storeu_ps(s + c * nbc + b, _mm256_cvtph_ps(_mm256_cvtepi32_epi16(hi)));
+        }
+        for (; b < nbc; ++b) {
+            d[c * nbc + b] = half(x[b].d);
+            s[c * nbc + b] = half(x[b].s);
+        }
+    }
+}
+
+template <bool kMin, int C>
+void q5_tile(const uint8_t *group, int64_t nb, int64_t b0, int64_t nbc, const int32_t *pbase, const float *pd,
+             const float *ps, const uint8_t *a, size_t as, float *out, size_t os, bool add) {
+    constexpr size_t kABytes = kMin ? sizeof(BlockQ8_1) : sizeof(BlockQ8_0);
+    constexpr size_t kQsAt = kMin ? offsetof(BlockQ8_1, qs) : offsetof(BlockQ8_0, qs);
+    const __m512i x10 = _mm512_set1_epi8(0x10);
+    __m512 acc[C];
+    for (int c = 0; c < C; ++c) acc[c] = _mm512_setzero_ps();
+    for (int64_t b = b0; b < b0 + nbc; ++b) {
+        const Q5Offsets o = q5_offsets(kMin, b, nb);
+        if (C <= 2) { // decode: stream ahead (about a block's 5.5 / 6 lines)
+            const char *pf = reinterpret_cast<const char *>(group + o.nib) + kPrefetchBytes;
+            for (int l = 0; l < 4; ++l) _mm_prefetch(pf + 64 * l, _MM_HINT_T0);
+            _mm_prefetch(reinterpret_cast<const char *>(group + o.qh) + kPrefetchBytes, _MM_HINT_T0);
+            _mm_prefetch(reinterpret_cast<const char *>(group + o.d) + kPrefetchBytes, _MM_HINT_T0);
+        }
+        __m512i u[8];
+        pack_decode<false>(group + o.nib, x10, u);
+        for (int t = 0; t < 8; ++t) {
+            uint64_t m;
+            __builtin_memcpy(&m, group + o.qh + 8 * t, 8);
+            u[t] = _mm512_mask_add_epi8(u[t], _cvtu64_mask64(m), u[t], x10);
+        }
+        const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(group + o.d)));
+        __m512 mw = _mm512_setzero_ps();
+        if (kMin) mw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(group + o.m)));
+#pragma GCC unroll 8
+        for (int c = 0; c < C; ++c) {
+            const int64_t pi = c * nbc + (b - b0);
+            const auto *q = reinterpret_cast<const int8_t *>(a + c * as + b * kABytes + kQsAt);
+            __m512i lo = kMin ? _mm512_setzero_si512() : _mm512_set1_epi32(pbase[pi]), hi = _mm512_setzero_si512();
+#pragma GCC unroll 4
+            for (int t = 0; t < 4; ++t) {
+                lo = _mm512_dpbusd_epi32(lo, u[t], bcast_dword512(q + 4 * t));
+                hi = _mm512_dpbusd_epi32(hi, u[t + 4], bcast_dword512(q + 16 + 4 * t));
+            }
+            const __m512 f = _mm512_cvtepi32_ps(_mm512_add_epi32(lo, hi));
+            acc[c] = _mm512_fmadd_ps(f, _mm512_mul_ps(dw, _mm512_set1_ps(pd[pi])), acc[c]);
+            if (kMin) acc[c] = _mm512_fmadd_ps(mw, _mm512_set1_ps(ps[pi]), acc[c]);
+        }
+    }
+    for (int c = 0; c < C; ++c) {
+        float *o = out + c * os;
+        _mm512_storeu_ps(o, add ? _mm512_add_ps(acc[c], _mm512_loadu_ps(o)) : acc[c]);
+    }
+}
+
+// matmul_packed of Q5_0 / Q5_1: matmul_packed512's passes, panels and tiles.
+template <bool kMin>
+void matmul_packed_q5_512(int64_t k, const void *w, size_t w_stride, int64_t n_rows, const void *act,
+                          size_t act_stride, int64_t n_act, float *out, size_t out_stride) {
+    const auto *wb = static_cast<const uint8_t *>(w);
+    const auto *ab = static_cast<const uint8_t *>(act);
+    const int64_t nb = k / kQK;
+    int32_t base[kMin ? 1 : kPackActMax]; // Q5_0: -16 * sum(q)
+    float d[kPackActMax];
+    float s[kMin ? kPackActMax : 1]; // Q5_1: the activation blocks' s
+    for (int64_t b0 = 0; b0 < nb; b0 += kPackBlockChunk) {
+        const int64_t nbc = nb - b0 < kPackBlockChunk ? nb - b0 : kPackBlockChunk;
+        const int64_t panel = kPackActMax / nbc;
+        for (int64_t j0 = 0; j0 < n_act; j0 += panel) {
+            const int64_t np = n_act - j0 < panel ? n_act - j0 : panel;
+            const uint8_t *a = ab + j0 * act_stride;
+            if (kMin) q5_1_prep(a, act_stride, np, b0, nbc, d, s);
+            else pack_prep<16>(a, act_stride, np, b0, nbc, PackAct{base, d});
+            for (int64_t g = 0; g < n_rows; g += kPackRows) {
+                const uint8_t *group = wb + g * w_stride;
+                for (int64_t j = 0; j < np;) {
+                    const int64_t left = np - j;
+                    const int C = left >= kPackC ? kPackC : left >= 4 ? 4 : left >= 2 ? 2 : 1;
+                    const uint8_t *aj = a + j * act_stride;
+                    const int32_t *bj = kMin ? base : base + j * nbc;
+                    const float *dj = d + j * nbc, *sj = kMin ? s + j * nbc : s;
+                    float *o = out + (j0 + j) * out_stride + g;
+                    if (C == kPackC) q5_tile<kMin, kPackC>(group, nb, b0, nbc, bj, dj, sj, aj, act_stride, o, out_stride, b0 > 0);
+                    else if (C == 4) q5_tile<kMin, 4>(group, nb, b0, nbc, bj, dj, sj, aj, act_stride, o, out_stride, b0 > 0);
+                    else if (C == 2) q5_tile<kMin, 2>(group, nb, b0, nbc, bj, dj, sj, aj, act_stride, o, out_stride, b0 > 0);
+                    else q5_tile<kMin, 1>(group, nb, b0, nbc, bj, dj, sj, aj, act_stride, o, out_stride, b0 > 0);
+                    j += C;
+                }
+            }
+        }
+    }
+}
+
 #define LOOM_PACKED_Q4_0 repack_nib16, matmul_packed512<false, 8>
 #define LOOM_PACKED_IQ4_NL repack_nib16, matmul_packed512<true, 128>
 #define LOOM_PACKED_IQ4_XS repack_iq4_xs, matmul_packed_xs512
+#define LOOM_PACKED_Q5_0 repack_q5_0, matmul_packed_q5_512<false>
+#define LOOM_PACKED_Q5_1 repack_q5_1, matmul_packed_q5_512<true>

@@ -10,6 +10,12 @@
 #ifndef LOOM_PACKED_IQ4_NL
 #define LOOM_PACKED_IQ4_NL nullptr, nullptr
 #endif
+#ifndef LOOM_PACKED_Q5_0
+#define LOOM_PACKED_Q5_0 nullptr, nullptr
+#endif
+#ifndef LOOM_PACKED_Q5_1
+#define LOOM_PACKED_Q5_1 nullptr, nullptr
+#endif
 #ifndef LOOM_PACKED_IQ4_XS
 #define LOOM_PACKED_IQ4_XS nullptr, nullptr
 #endif
@@ -19,12 +25,12 @@ const MatmulKernels kX86F32 = {LOOM_TYPE_F32, convert_f32_x86, matmul_float<F32W
 const MatmulKernels kX86F16 = {LOOM_TYPE_F32, convert_f32_x86, matmul_float<F16W, kTileR, kTileC>};
 const MatmulKernels kX86BF16 = {LOOM_TYPE_F32, convert_f32_x86, matmul_float<BF16W, kTileR, kTileC>};
 const MatmulKernels kX86Q4_0 = {LOOM_TYPE_Q8_0, quantize_q8_0_x86, LOOM_LEGACY(KQ4_0, G4_0), LOOM_PACKED_Q4_0};
-const MatmulKernels kX86Q5_0 = {LOOM_TYPE_Q8_0, quantize_q8_0_x86, LOOM_LEGACY(KQ5_0, G5_0)};
+const MatmulKernels kX86Q5_0 = {LOOM_TYPE_Q8_0, quantize_q8_0_x86, LOOM_LEGACY(KQ5_0, G5_0), LOOM_PACKED_Q5_0};
 const MatmulKernels kX86Q8_0 = {LOOM_TYPE_Q8_0, quantize_q8_0_x86, LOOM_LEGACY(KQ8_0, G8_0)};
 const MatmulKernels kX86IQ4_NL = {LOOM_TYPE_Q8_0, quantize_q8_0_x86, LOOM_LEGACY(KIQ4_NL, GIQ4_NL),
                                  LOOM_PACKED_IQ4_NL};
 const MatmulKernels kX86Q4_1 = {LOOM_TYPE_Q8_1, quantize_q8_1_x86, LOOM_LEGACY(KQ4_1, G4_1)};
-const MatmulKernels kX86Q5_1 = {LOOM_TYPE_Q8_1, quantize_q8_1_x86, LOOM_LEGACY(KQ5_1, G5_1)};
+const MatmulKernels kX86Q5_1 = {LOOM_TYPE_Q8_1, quantize_q8_1_x86, LOOM_LEGACY(KQ5_1, G5_1), LOOM_PACKED_Q5_1};
 const MatmulKernels kX86Q2_K = {LOOM_TYPE_Q8_K, quantize_q8_k_x86, LOOM_K(KQ2_K)};
 const MatmulKernels kX86Q3_K = {LOOM_TYPE_Q8_K, quantize_q8_k_x86, LOOM_K(KQ3_K)};
 const MatmulKernels kX86Q4_K = {LOOM_TYPE_Q8_K, quantize_q8_k_x86, LOOM_KQ(KQ4_K, Z4_K)};
@@ -38,6 +44,8 @@ const MatmulKernels kX86IQ4_XS = {LOOM_TYPE_Q8_K, quantize_q8_k_x86, LOOM_KQ(KIQ
 #undef LOOM_PACKED_Q4_0
 #undef LOOM_PACKED_IQ4_NL
 #undef LOOM_PACKED_IQ4_XS
+#undef LOOM_PACKED_Q5_0
+#undef LOOM_PACKED_Q5_1
 
 const MatmulKernels *x86_table(loom_type t) {
     switch (t) {
