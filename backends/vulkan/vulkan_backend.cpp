@@ -88,6 +88,7 @@ Status VulkanBackend::create_weight(loom_type type, int64_t cols, int64_t rows, 
         t->parts.push_back(part);
         LOOM_TRY(upload(part.buf, static_cast<const uint8_t *>(data) + size_t(r0) * t->row_bytes, bytes));
     }
+    t->holds_copy = true;   // the bytes now live in device memory; the host copy is never read again
     // Lavapipe compiles a pipeline at its first dispatch: do it at load, not in the first token.
     if (matmul_ == VkMatmulKernels::PerRow && rows > 1) // (one-row weights are norms and biases)
         LOOM_TRY(warm_rows_kernel(*dev_, *alloc_, *pipelines_, *t, &warmed_));
