@@ -97,9 +97,7 @@ struct Q5 {
             for (int p = 0; p < 4; ++p) std::memcpy(group + o.nib + 64 * p + 4 * r, blk.qs + 4 * p, 4);
             const uint32_t qh = uint32_t(blk.qh[0]) | uint32_t(blk.qh[1]) << 8 | uint32_t(blk.qh[2]) << 16 |
                                 uint32_t(blk.qh[3]) << 24;
-            for (int t = 0; t < 8; ++t)
-                for (int j = 0; j < 4; ++j)
-                    if ((qh >> (q5_vec_first(t) + j)) & 1u) mask[t] |= uint64_t(1) << (4 * r + j);
+            for (int t = 0; t < 8; ++t) mask[t] |= uint64_t((qh >> q5_vec_first(t)) & 0xFu) << (4 * r);
         }
         for (int t = 0; t < 8; ++t)
             for (int i = 0; i < 8; ++i) group[o.qh + 8 * t + i] = uint8_t(mask[t] >> (8 * i));
@@ -111,11 +109,8 @@ struct Q5 {
         if constexpr (kMin) std::memcpy(&blk.m, group + o.m + 2 * r, 2);
         for (int p = 0; p < 4; ++p) std::memcpy(blk.qs + 4 * p, group + o.nib + 64 * p + 4 * r, 4);
         uint32_t qh = 0;
-        for (int t = 0; t < 8; ++t)
-            for (int j = 0; j < 4; ++j) {
-                const int bit = 4 * int(r) + j;
-                if ((group[o.qh + 8 * t + bit / 8] >> (bit % 8)) & 1) qh |= 1u << (q5_vec_first(t) + j);
-            }
+        for (int t = 0; t < 8; ++t) // bits 4r..4r+3 of qword t: one nibble of byte r/2
+            qh |= uint32_t((group[o.qh + 8 * t + r / 2] >> (4 * (r & 1))) & 0xF) << q5_vec_first(t);
         for (int i = 0; i < 4; ++i) blk.qh[i] = uint8_t(qh >> (8 * i));
         std::memcpy(dst, &blk, kBytes);
     }

@@ -378,6 +378,17 @@ void matmul_packed_xs512(int64_t k, const void *w, size_t w_stride, int64_t n_ro
 // (masked vpaddb): u = nibble | bit << 4 in 0..31. Q5_0 (q = u - 16) seeds
 // vpdpbusd with -16 * sum(a) like Q4_0 (pack_prep<16>); Q5_1 (x = d*u + m)
 // seeds 0 and adds m * s of the Q8_1 activation block (one fma per block).
+// The 8 byte vectors u = nibble | bit << 4 (0..31) of a Q5 block.
+inline void q5_decode(const uint8_t *group, const Q5Offsets &o, __m512i u[8]) {
+    const __m512i x10 = _mm512_set1_epi8(0x10);
+    pack_decode<false>(group + o.nib, x10, u);
+    for (int t = 0; t < 8; ++t) {
+        uint64_t m;
+        __builtin_memcpy(&m, group + o.qh + 8 * t, 8);
+        u[t] = _mm512_mask_add_epi8(u[t], _cvtu64_mask64(m), u[t], x10);
+    }
+}
+
 void q5_1_prep(const uint8_t *a, size_t as, int64_t n, int64_t b0, int64_t nbc, float *d, float *s) {
     for (int64_t c = 0; c < n; ++c) {
         const auto *x = reinterpret_cast<const BlockQ8_1 *>(a + c * as) + b0;
@@ -401,7 +412,6 @@ void q5_tile(const uint8_t *group, int64_t nb, int64_t b0, int64_t nbc, const in
              const float *ps, const uint8_t *a, size_t as, float *out, size_t os, bool add) {
     constexpr size_t kABytes = kMin ? sizeof(BlockQ8_1) : sizeof(BlockQ8_0);
     constexpr size_t kQsAt = kMin ? offsetof(BlockQ8_1, qs) : offsetof(BlockQ8_0, qs);
-    const __m512i x10 = _mm512_set1_epi8(0x10);
     __m512 acc[C];
     for (int c = 0; c < C; ++c) acc[c] = _mm512_setzero_ps();
     for (int64_t b = b0; b < b0 + nbc; ++b) {
@@ -413,12 +423,7 @@ void q5_tile(const uint8_t *group, int64_t nb, int64_t b0, int64_t nbc, const in
             _mm_prefetch(reinterpret_cast<const char *>(group + o.d) + kPrefetchBytes, _MM_HINT_T0);
         }
         __m512i u[8];
-        pack_decode<false>(group + o.nib, x10, u);
-        for (int t = 0; t < 8; ++t) {
-            uint64_t m;
-            __builtin_memcpy(&m, group + o.qh + 8 * t, 8);
-            u[t] = _mm512_mask_add_epi8(u[t], _cvtu64_mask64(m), u[t], x10);
-        }
+        q5_decode(group, o, u);
         const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(group + o.d)));
         __m512 mw = _mm512_setzero_ps();
         if (kMin) mw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(group + o.m)));
@@ -443,6 +448,86 @@ void q5_tile(const uint8_t *group, int64_t nb, int64_t b0, int64_t nbc, const in
     }
 }
 
+// Calls of few groups with >= 3 activation rows (as matmul_packed_signed):
+// no per-call activation prep. Q5_1: u against the signed activations, the
+// activation's d and s read per block. Q5_0: the weights signed (u - 16 by
+// vpsubb), the activations made unsigned per broadcast (x ^ 0x80), and
+// vpdpbusd seeded with -128 * sum(w) per group and block (kept for
+// kPackSChunk blocks).
+template <bool kMin, int C>
+void q5_tile_direct(const uint8_t *group, int64_t nb, int64_t b0, int64_t nbc, const __m512i *seed,
+                    const uint8_t *a, size_t as, float *out, size_t os, bool add) {
+    constexpr size_t kABytes = kMin ? sizeof(BlockQ8_1) : sizeof(BlockQ8_0);
+    constexpr size_t kQsAt = kMin ? offsetof(BlockQ8_1, qs) : offsetof(BlockQ8_0, qs);
+    const __m512i flip = _mm512_set1_epi8(char(0x80)), x10 = _mm512_set1_epi8(0x10);
+    __m512 acc[C];
+    for (int c = 0; c < C; ++c) acc[c] = _mm512_setzero_ps();
+    for (int64_t b = b0; b < b0 + nbc; ++b) {
+        const Q5Offsets o = q5_offsets(kMin, b, nb);
+        __m512i u[8];
+        q5_decode(group, o, u);
+        if (!kMin)
+            for (int t = 0; t < 8; ++t) u[t] = _mm512_sub_epi8(u[t], x10);
+        const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(group + o.d)));
+        __m512 mw = _mm512_setzero_ps();
+        if (kMin) mw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(group + o.m)));
+#pragma GCC unroll 8
+        for (int c = 0; c < C; ++c) {
+            const uint8_t *blk = a + c * as + b * kABytes;
+            const auto *q = reinterpret_cast<const int8_t *>(blk + kQsAt);
+            uint16_t hd;
+            __builtin_memcpy(&hd, blk, 2);
+            __m512i i = kMin ? _mm512_setzero_si512() : seed[b - b0];
+#pragma GCC unroll 8
+            for (int t = 0; t < 8; ++t) {
+                const __m512i x = bcast_dword512(q + 4 * t);
+                i = kMin ? _mm512_dpbusd_epi32(i, u[t], x) : _mm512_dpbusd_epi32(i, _mm512_xor_si512(x, flip), u[t]);
+            }
+            acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), _mm512_mul_ps(dw, _mm512_set1_ps(half(hd))), acc[c]);
+            if (kMin) {
+                uint16_t hs;
+                __builtin_memcpy(&hs, blk + 2, 2);
+                acc[c] = _mm512_fmadd_ps(mw, _mm512_set1_ps(half(hs)), acc[c]);
+            }
+        }
+    }
+    for (int c = 0; c < C; ++c) {
+        float *o = out + c * os;
+        _mm512_storeu_ps(o, add ? _mm512_add_ps(acc[c], _mm512_loadu_ps(o)) : acc[c]);
+    }
+}
+
+template <bool kMin>
+void matmul_packed_q5_direct(int64_t nb, const uint8_t *w, size_t ws, int64_t n_rows, const uint8_t *a, size_t as,
+                             int64_t n_act, float *out, size_t os) {
+    __m512i seed[kPackSChunk];
+    const __m512i ones = _mm512_set1_epi8(1);
+    for (int64_t g = 0; g < n_rows; g += kPackRows)
+        for (int64_t b0 = 0; b0 < nb; b0 += kPackSChunk) {
+            const int64_t nbc = nb - b0 < kPackSChunk ? nb - b0 : kPackSChunk;
+            const uint8_t *group = w + g * ws;
+            if (!kMin) // -128 * sum(u - 16) = -128 * (sum(u) - 512)
+                for (int64_t b = 0; b < nbc; ++b) {
+                    __m512i u[8];
+                    q5_decode(group, q5_offsets(false, b0 + b, nb), u);
+                    __m512i sum = _mm512_setzero_si512();
+                    for (int t = 0; t < 8; ++t) sum = _mm512_dpbusd_epi32(sum, u[t], ones);
+                    seed[b] = _mm512_slli_epi32(_mm512_sub_epi32(_mm512_set1_epi32(512), sum), 7);
+                }
+            for (int64_t j = 0; j < n_act;) {
+                const int64_t left = n_act - j;
+                const int C = left >= kPackC ? kPackC : left >= 4 ? 4 : left >= 2 ? 2 : 1;
+                const uint8_t *aj = a + j * as;
+                float *o = out + j * os + g;
+                if (C == kPackC) q5_tile_direct<kMin, kPackC>(group, nb, b0, nbc, seed, aj, as, o, os, b0 > 0);
+                else if (C == 4) q5_tile_direct<kMin, 4>(group, nb, b0, nbc, seed, aj, as, o, os, b0 > 0);
+                else if (C == 2) q5_tile_direct<kMin, 2>(group, nb, b0, nbc, seed, aj, as, o, os, b0 > 0);
+                else q5_tile_direct<kMin, 1>(group, nb, b0, nbc, seed, aj, as, o, os, b0 > 0);
+                j += C;
+            }
+        }
+}
+
 // matmul_packed of Q5_0 / Q5_1: matmul_packed512's passes, panels and tiles.
 template <bool kMin>
 void matmul_packed_q5_512(int64_t k, const void *w, size_t w_stride, int64_t n_rows, const void *act,
@@ -450,6 +535,10 @@ void matmul_packed_q5_512(int64_t k, const void *w, size_t w_stride, int64_t n_r
     const auto *wb = static_cast<const uint8_t *>(w);
     const auto *ab = static_cast<const uint8_t *>(act);
     const int64_t nb = k / kQK;
+    if (n_act >= 3 && n_rows < kPackPrepGroups * kPackRows) {
+        matmul_packed_q5_direct<kMin>(nb, wb, w_stride, n_rows, ab, act_stride, n_act, out, out_stride);
+        return;
+    }
     int32_t base[kMin ? 1 : kPackActMax]; // Q5_0: -16 * sum(q)
     float d[kPackActMax];
     float s[kMin ? kPackActMax : 1]; // Q5_1: the activation blocks' s
