@@ -5,8 +5,10 @@
 # (dotprod only: arm_dotprod.cpp) and on a Cortex-A53 (armv8.0: the
 # baseline arm_neon.cpp build).
 # Each run checks the scalar and Neon levels against lib/quant's f32 decode
-# and each other (tests/backends/cpu/test_kernels.cpp), on a 64-bit ARM,
-# FMA-contracting target. LOOM_QEMU_CPUS="..." picks other CPUs.
+# and each other (tests/backends/cpu/test_kernels.cpp), and the packed
+# weight layouts' scalar reference (test_kernels_packed.cpp: the round trip
+# and matmul_packed vs the plain matmul), on a 64-bit ARM, FMA-contracting
+# target. LOOM_QEMU_CPUS="..." picks other CPUs.
 # Exits 77 (skipped) only when the cross compiler or qemu is missing; any
 # test failure fails the script. CI runs it (.ci/run).
 #
@@ -32,6 +34,7 @@ srcs=(
     "$root"/backends/cpu/kernels/interleaved.cpp
     "$root"/backends/cpu/kernels/scalar_*.cpp
     "$root"/tests/backends/cpu/test_kernels.cpp
+    "$root"/tests/backends/cpu/test_kernels_packed.cpp
     "$root"/tests/support/catch_main.cpp
 )
 # An object is rebuilt when it is missing or older than its source or any
