@@ -14,6 +14,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 using namespace kt;
 using loom::cpu::MatmulKernels;
 
@@ -52,7 +54,8 @@ std::vector<Shape> shapes_for(int64_t block) {
         return out;
     }
     // x86_packed512.h: calls of >= 8 groups with >= 3 activation rows take
-    // the prepared-activation form (fewer: the signed form), activation rows
+    // the prepared-activation form (fewer: the signed form; Q5_0 / Q5_1:
+    // their direct forms), activation rows
     // in several panels (n_act x blocks > 4096), blocks in several passes
     // (> 1024 blocks; the signed form: > 64)
     for (int64_t nb : {1, 9, 28})
@@ -101,6 +104,17 @@ TEST_CASE("packed_types_repack_at_the_scalar_level", "[kernels_packed]") {
         const MatmulKernels *mk = loom::cpu::matmul_kernels(t, Isa::Scalar);
         REQUIRE(mk->repack != nullptr);
         REQUIRE(mk->matmul_packed != nullptr);
+    }
+}
+
+TEST_CASE("q5_types_have_a_packed_layout_at_the_scalar_level", "[kernels_packed]") {
+    // The Qwen2 llama.cpp files' k=896 matrices are Q5_0 / Q5_1: both go
+    // through every check below.
+    const auto types = packed_types();
+    for (loom_type t : {LOOM_TYPE_Q5_0, LOOM_TYPE_Q5_1}) {
+        CAPTURE(loom::type_traits(t)->name);
+        REQUIRE(std::find(types.begin(), types.end(), t) != types.end());
+        REQUIRE(loom::cpu::matmul_kernels(t, Isa::Scalar)->repack != nullptr);
     }
 }
 
