@@ -11,8 +11,8 @@
 // the weights are never widened: 32 values per 64-byte load, one vdpbf16ps.
 //   1-2 activation rows (decode): one weight row at a time (one sequential
 //     stream), two accumulator sets, software prefetch kDecodePrefetch bytes
-//     ahead. Several rows per pass (interleaved streams) measured at half
-//     the bandwidth (tests/bench/README.md).
+//     ahead. 4 rows per pass (interleaved streams, 24 KiB ahead) measured
+//     0.85-0.9x of it on 896x151936 (tests/bench/README.md).
 //   more (prompt): weight rows in chunks of kChunkRows (kept in L1/L2), and
 //     per chunk register tiles of 4 weight rows x 6 activation rows (24
 //     accumulators) whose sums are reduced with shuffles, 4 or 2 columns

@@ -119,7 +119,7 @@ void ftile512(int64_t k, const uint8_t *w, size_t ws, const uint8_t *a, size_t a
 #define LOOM_FTILE ftile512
 
 // Decode (1-2 activation rows) streams the weights one row at a time with a
-// short prefetch distance: one sequential stream per thread measured ~1.35x
+// short prefetch distance: one sequential stream per thread measured 1.27-1.44x
 // the bandwidth of 4 interleaved rows with a 24 KiB distance (F16,
 // 896x151936; tests/bench/README.md).
 constexpr int kStreamPrefetch = 8192;
