@@ -17,7 +17,9 @@ enum class Isa { Scalar = 0, Avx2 = 1, Avx512 = 2, Neon = 3 };
 
 struct MatmulKernels {
     // Activations (f32 rows) are converted once per matmul to this type
-    // (F32, F16, Q8_0 or Q8_K).
+    // (F32, BF16, Q8_0, Q8_1 or Q8_K; a level may pick another type than the
+    // scalar level: BF16 weights take BF16 activations on CPUs with
+    // AVX512_BF16).
     loom_type act_type;
     // Converts one activation row of k values (k a multiple of the weight's block size).
     void (*convert_act)(const float *x, void *dst, int64_t k);
@@ -62,7 +64,8 @@ size_t act_row_bytes(loom_type act_type, int64_t k);
 // ---- appended by the kernels owner ------------------------------------------
 //
 // Coverage: every type lib/quant can decode has a matmul at every level.
-//   F32/F16/BF16 x F32; Q4_0/Q5_0/Q8_0/IQ4_NL x Q8_0; Q4_1/Q5_1 x Q8_1;
+//   F32/F16/BF16 x F32 (BF16 x BF16 through vdpbf16ps at the Avx512 level
+//   when the CPU has AVX512_BF16); Q4_0/Q5_0/Q8_0/IQ4_NL x Q8_0; Q4_1/Q5_1 x Q8_1;
 //   Q2_K..Q6_K, IQ4_XS x Q8_K (integer dot products, SIMD at Avx2/Avx512).
 //   Other types (IQ1/IQ2/IQ3 families, TQ1_0/TQ2_0, Q8_1, Q8_K weights) use a
 //   generic kernel: act_type F32, each weight row decoded with lib/quant's
@@ -71,8 +74,11 @@ size_t act_row_bytes(loom_type act_type, int64_t k);
 // d = amax/127 and q = round-to-nearest-even(x * 127/amax); Q8_0/Q8_1 store d
 // (and s = d*sum(q)) as fp16, Q8_K as f32 with 16 int16 sums of 16 q each
 // (GGML's block layouts; see kernels/blocks.h). convert_act is bit-identical
-// across ISA levels; matmul results differ between levels only by f32
-// rounding (summation order, FMA).
+// across ISA levels of the same act_type; matmul results differ between
+// levels only by f32 rounding (summation order, FMA), and by the activation
+// rounding where the act_type differs (bf16: 2^-9 relative per value).
+// Load-time layouts (repack/matmul_packed, kernels/packed.h): Q4_0, IQ4_NL,
+// Q5_0, Q5_1 and IQ4_XS at the Scalar (reference) and Avx512 levels.
 // Threads: every function here is reentrant; the backend splits n_rows.
 // For speed, give each call >= 8 rows (the prompt path keeps 8 weight rows
 // in the SIMD lanes) and give each thread consecutive row ranges (the
