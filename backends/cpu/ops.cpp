@@ -1,5 +1,6 @@
 // Element-wise and row-wise ops of the CPU backend: threads split rows.
 #include "cpu/cpu_tensor.h"
+#include "cpu/kernels/swiglu.h"
 
 #include "quant/quant.h"
 
@@ -86,11 +87,8 @@ void op_kv_store(ThreadPool &pool, CpuTensor *cache, const CpuTensor *src, const
 
 void op_swiglu(ThreadPool &pool, CpuTensor *dst, const CpuTensor *gate, const CpuTensor *up, int64_t rows) {
     const int64_t n = dst->ne[0];
-    pool.parallel_for(rows, [&](int64_t i, int) {
-        const float *g = gate->f32_row(i), *u = up->f32_row(i);
-        float *y = dst->f32_row(i);
-        for (int64_t j = 0; j < n; j++) y[j] = g[j] / (1.0f + std::exp(-g[j])) * u[j];
-    });
+    const SwigluFn swiglu = swiglu_kernel(active_isa());
+    pool.parallel_for(rows, [&](int64_t i, int) { swiglu(gate->f32_row(i), up->f32_row(i), dst->f32_row(i), n); });
 }
 
 void op_add(ThreadPool &pool, CpuTensor *dst, const CpuTensor *a, const CpuTensor *b, int64_t rows) {

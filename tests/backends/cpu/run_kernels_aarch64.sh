@@ -33,6 +33,7 @@ srcs=(
     "$root"/backends/cpu/kernels/dispatch.cpp
     "$root"/backends/cpu/kernels/interleaved.cpp
     "$root"/backends/cpu/kernels/scalar_*.cpp
+    "$root"/backends/cpu/kernels/swiglu.cpp
     "$root"/tests/backends/cpu/test_kernels.cpp
     "$root"/tests/backends/cpu/test_kernels_packed.cpp
     "$root"/tests/support/catch_main.cpp

@@ -17,6 +17,7 @@
 // sum|w_i| * |x_i| * 2^-8 added, and its conversion must equal lib/quant's
 // fp32_to_bf16 bit for bit.
 #include "kernel_fixture.h"
+#include "cpu/kernels/swiglu.h"
 #include "cpu/kernels/cpuid.h"
 
 #include <catch2/catch.hpp>
@@ -277,4 +278,30 @@ TEST_CASE("act_row_bytes_follows_the_block_layouts", "[kernels]") {
     REQUIRE(loom::cpu::act_row_bytes(LOOM_TYPE_Q8_1, 896) == 28 * 36);
     REQUIRE(loom::cpu::act_row_bytes(LOOM_TYPE_Q8_K, 4864) == 19 * 292);
     REQUIRE(loom::cpu::act_row_bytes(LOOM_TYPE_Q4_K, 256) == 0); // not an activation type
+}
+
+TEST_CASE("swiglu_matches_double_math_at_every_level", "[kernels]") {
+    // Gates over the whole useful range (silu saturates past |g| ~ 90), the
+    // special values, and lengths that leave a scalar tail.
+    std::mt19937 rng(7);
+    std::normal_distribution<float> n(0.0f, 6.0f);
+    std::vector<float> g, u;
+    for (int i = 0; i < 1000; ++i) g.push_back(n(rng)), u.push_back(n(rng));
+    for (float v : {0.0f, -0.0f, 1e-30f, -1e-30f, 87.0f, -87.0f, 88.5f, -88.5f, 100.0f, -100.0f, 1e30f, -1e30f})
+        g.push_back(v), u.push_back(1.5f);
+    for (Isa isa : isa_levels()) {
+        CAPTURE(loom::cpu::isa_name(isa));
+        const loom::cpu::SwigluFn fn = loom::cpu::swiglu_kernel(isa);
+        for (int64_t len : {int64_t(g.size()), int64_t(7), int64_t(13)}) {
+            std::vector<float> y(size_t(len) + 4, guard_float());
+            fn(g.data(), u.data(), y.data(), len);
+            for (int64_t i = 0; i < len; ++i) {
+                const double x = g[size_t(i)], want = x / (1.0 + std::exp(-x)) * u[size_t(i)];
+                CAPTURE(i, x, y[size_t(i)], want);
+                // + the x86 exp's flush to 0 below e^-87.3 (~1.2e-38) where silu(g) ~ g * e^g.
+                REQUIRE(std::fabs(y[size_t(i)] - want) <= 4e-7 * std::fabs(want) + std::fabs(x * u[size_t(i)]) * 1.3e-38);
+            }
+            for (size_t i = size_t(len); i < y.size(); ++i) REQUIRE(is_guard(y[i]));
+        }
+    }
 }
