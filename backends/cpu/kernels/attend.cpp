@@ -21,10 +21,11 @@ struct ScalarOps {
         if (type == LOOM_TYPE_F32) std::memcpy(dst, src, sizeof(float) * static_cast<size_t>(d));
         else type_traits(type)->to_float(src, dst, d);
     }
-    static float scores(const float *q, const float *k, int n, int d, float scale, const float *mask, float *s) {
+    static float scores(const float *q, const float *k, int n, int d, size_t ld, float scale, const float *mask,
+                        float *s) {
         float best = -INFINITY;
         for (int c = 0; c < n; c++) {
-            s[c] = mask[c] == -INFINITY ? -INFINITY : scale * dot_f32(q, k + static_cast<size_t>(c) * d, d) + mask[c];
+            s[c] = mask[c] == -INFINITY ? -INFINITY : scale * dot_f32(q, k + static_cast<size_t>(c) * ld, d) + mask[c];
             best = s[c] > best ? s[c] : best;
         }
         return best;
@@ -38,9 +39,9 @@ struct ScalarOps {
     static void exp_shifted(float *s, int n, float m) {
         for (int i = 0; i < n; i++) s[i] = std::exp(s[i] - m);
     }
-    static void weighted_sum(const float *p, const float *v, int n, int d, float *y) {
+    static void weighted_sum(const float *p, const float *v, int n, int d, size_t ld, float *y) {
         for (int c = 0; c < n; c++)
-            if (p[c] != 0.0f) axpy(p[c], v + static_cast<size_t>(c) * d, y, d);
+            if (p[c] != 0.0f) axpy(p[c], v + static_cast<size_t>(c) * ld, y, d);
     }
 };
 

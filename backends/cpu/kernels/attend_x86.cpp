@@ -43,18 +43,19 @@ struct X86Ops {
     // Eight cells at a time: one accumulator per cell over d, then one
     // transpose-and-add of the eight into a vector of their sums (instead
     // of a horizontal sum per cell).
-    static float scores(const float *q, const float *k, int n, int d, float scale, const float *mask, float *s) {
+    static float scores(const float *q, const float *k, int n, int d, size_t ld, float scale, const float *mask,
+                        float *s) {
         const __m256 neg_inf = _mm256_set1_ps(-INFINITY), sv = _mm256_set1_ps(scale);
         __m256 mx = neg_inf;
         int c = 0;
         for (; c + 8 <= n; c += 8) {
             __m256 acc[8];
             for (int r = 0; r < 8; r++) acc[r] = _mm256_setzero_ps();
-            const float *kc = k + static_cast<size_t>(c) * d;
+            const float *kc = k + static_cast<size_t>(c) * ld;
             for (int i = 0; i < d; i += 8) {
                 const __m256 qv = _mm256_loadu_ps(q + i);
                 for (int r = 0; r < 8; r++)
-                    acc[r] = _mm256_fmadd_ps(qv, _mm256_loadu_ps(kc + static_cast<size_t>(r) * d + i), acc[r]);
+                    acc[r] = _mm256_fmadd_ps(qv, _mm256_loadu_ps(kc + static_cast<size_t>(r) * ld + i), acc[r]);
             }
             const __m256 m = _mm256_loadu_ps(mask + c);
             const __m256 v = _mm256_blendv_ps(_mm256_fmadd_ps(sum8(acc), sv, m), neg_inf,
@@ -66,7 +67,7 @@ struct X86Ops {
         h = _mm_max_ps(h, _mm_movehl_ps(h, h));
         float best = _mm_cvtss_f32(_mm_max_ss(h, _mm_movehdup_ps(h)));
         for (; c < n; c++) {
-            s[c] = mask[c] == -INFINITY ? -INFINITY : scale * dot(q, k + static_cast<size_t>(c) * d, d) + mask[c];
+            s[c] = mask[c] == -INFINITY ? -INFINITY : scale * dot(q, k + static_cast<size_t>(c) * ld, d) + mask[c];
             best = s[c] > best ? s[c] : best;
         }
         return best;
@@ -97,7 +98,7 @@ struct X86Ops {
         for (int i = 0; i < d; i += 8) _mm256_storeu_ps(y + i, _mm256_mul_ps(fv, _mm256_loadu_ps(y + i)));
     }
     // 64 outputs at a time held in 8 registers across the block's cells.
-    static void weighted_sum(const float *p, const float *v, int n, int d, float *y) {
+    static void weighted_sum(const float *p, const float *v, int n, int d, size_t ld, float *y) {
         int j = 0;
         for (; j + 64 <= d; j += 64) {
             __m256 acc[8];
@@ -105,14 +106,14 @@ struct X86Ops {
             for (int c = 0; c < n; c++) {
                 if (p[c] == 0.0f) continue;
                 const __m256 pv = _mm256_set1_ps(p[c]);
-                const float *vc = v + static_cast<size_t>(c) * d + j;
+                const float *vc = v + static_cast<size_t>(c) * ld + j;
                 for (int r = 0; r < 8; r++) acc[r] = _mm256_fmadd_ps(pv, _mm256_loadu_ps(vc + 8 * r), acc[r]);
             }
             for (int r = 0; r < 8; r++) _mm256_storeu_ps(y + j + 8 * r, acc[r]);
         }
         if (j < d)
             for (int c = 0; c < n; c++)
-                if (p[c] != 0.0f) axpy(p[c], v + static_cast<size_t>(c) * d + j, y + j, d - j);
+                if (p[c] != 0.0f) axpy(p[c], v + static_cast<size_t>(c) * ld + j, y + j, d - j);
     }
     static void exp_shifted(float *s, int n, float m) {
         const __m256 mv = _mm256_set1_ps(m);
