@@ -79,7 +79,11 @@ inline void store_4x4(__m512 (&acc)[4][C], int c, float *out, size_t os) {
     const __m512d pd = _mm512_castps_pd(p), qd = _mm512_castps_pd(q);
     const __m512 t = _mm512_add_ps(_mm512_castpd_ps(_mm512_unpacklo_pd(pd, qd)),
                                    _mm512_castpd_ps(_mm512_unpackhi_pd(pd, qd)));
-    for (int j = 0; j < 4; ++j) _mm_storeu_ps(out + (c + j) * os, _mm512_extractf32x4_ps(t, j));
+    // (immediates spelled out: the extract needs a constant even when the loop is not unrolled)
+    _mm_storeu_ps(out + c * os, _mm512_castps512_ps128(t));
+    _mm_storeu_ps(out + (c + 1) * os, _mm512_extractf32x4_ps(t, 1));
+    _mm_storeu_ps(out + (c + 2) * os, _mm512_extractf32x4_ps(t, 2));
+    _mm_storeu_ps(out + (c + 3) * os, _mm512_extractf32x4_ps(t, 3));
 }
 
 // Four rows x two activation rows from column c.
