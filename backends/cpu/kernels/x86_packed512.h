@@ -92,6 +92,34 @@ inline __m512i bcast_dword512(const int8_t *p) {
     return _mm512_set1_epi32(v);
 }
 
+template <int v>
+struct Int {
+    static constexpr int value = v;
+};
+
+// Activation rows [0, n) in tiles of kPackC, then 4, 2, 1 rows:
+// tile(j, Int<C>()) for the tile of C rows from row j.
+template <class Tile>
+inline void for_each_act_tile(int64_t n, const Tile &tile) {
+    for (int64_t j = 0; j < n;) {
+        const int64_t left = n - j;
+        if (left >= kPackC) tile(j, Int<kPackC>());
+        else if (left >= 4) tile(j, Int<4>());
+        else if (left >= 2) tile(j, Int<2>());
+        else tile(j, Int<1>());
+        j += left >= kPackC ? kPackC : left >= 4 ? 4 : left >= 2 ? 2 : 1;
+    }
+}
+
+// A tile's 16-row sums for C activation rows: out[c * os + 0..15] (+)= acc[c].
+template <int C>
+inline void store_acc(const __m512 (&acc)[C], float *out, size_t os, bool add) {
+    for (int c = 0; c < C; ++c) {
+        float *o = out + c * os;
+        _mm512_storeu_ps(o, add ? _mm512_add_ps(acc[c], _mm512_loadu_ps(o)) : acc[c]);
+    }
+}
+
 // One group of 16 rows x C activation rows over blocks [b0, b0 + nbc) of
 // nb: out[c * os + 0..15] (+)= the dots.
 template <bool kTable, int C>
@@ -125,10 +153,7 @@ void pack_tile(const uint8_t *group, int64_t nb, int64_t b0, int64_t nbc, const 
             acc[c] = _mm512_fmadd_ps(f, _mm512_mul_ps(dw, _mm512_set1_ps(pd[pi])), acc[c]);
         }
     }
-    for (int c = 0; c < C; ++c) {
-        float *o = out + c * os;
-        _mm512_storeu_ps(o, add ? _mm512_add_ps(acc[c], _mm512_loadu_ps(o)) : acc[c]);
-    }
+    store_acc<C>(acc, out, os, add);
 }
 
 // Calls of few groups (the per-call activation prep would cost as much as
@@ -197,10 +222,7 @@ void pack_tile_signed(const uint8_t *group, int64_t nb, int64_t b0, int64_t nbc,
             acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), _mm512_mul_ps(dw, _mm512_set1_ps(half(x.d))), acc[c]);
         }
     }
-    for (int c = 0; c < C; ++c) {
-        float *o = out + c * os;
-        _mm512_storeu_ps(o, add ? _mm512_add_ps(acc[c], _mm512_loadu_ps(o)) : acc[c]);
-    }
+    store_acc<C>(acc, out, os, add);
 }
 
 template <bool kTable>
@@ -213,17 +235,10 @@ void matmul_packed_signed(int64_t nb, const uint8_t *w, size_t ws, int64_t n_row
             const int64_t nbc = nb - b0 < kPackSChunk ? nb - b0 : kPackSChunk;
             const uint8_t *group = w + g * ws;
             pack_seeds<kTable>(group, b0, nbc, stable, seed);
-            for (int64_t j = 0; j < n_act;) {
-                const int64_t left = n_act - j;
-                const int C = left >= kPackC ? kPackC : left >= 4 ? 4 : left >= 2 ? 2 : 1;
-                const uint8_t *aj = a + j * as;
-                float *o = out + j * os + g;
-                if (C == kPackC) pack_tile_signed<kTable, kPackC>(group, nb, b0, nbc, seed, aj, as, o, os, b0 > 0, stable);
-                else if (C == 4) pack_tile_signed<kTable, 4>(group, nb, b0, nbc, seed, aj, as, o, os, b0 > 0, stable);
-                else if (C == 2) pack_tile_signed<kTable, 2>(group, nb, b0, nbc, seed, aj, as, o, os, b0 > 0, stable);
-                else pack_tile_signed<kTable, 1>(group, nb, b0, nbc, seed, aj, as, o, os, b0 > 0, stable);
-                j += C;
-            }
+            for_each_act_tile(n_act, [&](int64_t j, auto c) {
+                pack_tile_signed<kTable, decltype(c)::value>(group, nb, b0, nbc, seed, a + j * as, as, out + j * os + g,
+                                                             os, b0 > 0, stable);
+            });
         }
 }
 
@@ -253,18 +268,11 @@ void matmul_packed512(int64_t k, const void *w, size_t w_stride, int64_t n_rows,
             pack_prep<kOffset>(a, act_stride, np, b0, nbc, PackAct{base, d});
             for (int64_t g = 0; g < n_rows; g += kPackRows) {
                 const uint8_t *group = wb + g * w_stride;
-                for (int64_t j = 0; j < np;) {
-                    const int64_t left = np - j;
-                    const int C = left >= kPackC ? kPackC : left >= 4 ? 4 : left >= 2 ? 2 : 1;
-                    const uint8_t *aj = a + j * act_stride;
-                    const PackAct pj{base + j * nbc, d + j * nbc};
-                    float *o = out + (j0 + j) * out_stride + g;
-                    if (C == kPackC) pack_tile<kTable, kPackC>(group, nb, b0, nbc, pj, aj, act_stride, o, out_stride, b0 > 0, table);
-                    else if (C == 4) pack_tile<kTable, 4>(group, nb, b0, nbc, pj, aj, act_stride, o, out_stride, b0 > 0, table);
-                    else if (C == 2) pack_tile<kTable, 2>(group, nb, b0, nbc, pj, aj, act_stride, o, out_stride, b0 > 0, table);
-                    else pack_tile<kTable, 1>(group, nb, b0, nbc, pj, aj, act_stride, o, out_stride, b0 > 0, table);
-                    j += C;
-                }
+                for_each_act_tile(np, [&](int64_t j, auto c) {
+                    pack_tile<kTable, decltype(c)::value>(group, nb, b0, nbc, PackAct{base + j * nbc, d + j * nbc},
+                                                          a + j * act_stride, act_stride,
+                                                          out + (j0 + j) * out_stride + g, out_stride, b0 > 0, table);
+                });
             }
         }
     }
@@ -331,10 +339,7 @@ void xs_tile(const uint8_t *group, int64_t b0, int64_t nbc, const int32_t *seed,
             acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum[c]),
                                      _mm512_mul_ps(dw, _mm512_set1_ps(da[c * nbc + (b - b0)])), acc[c]);
     }
-    for (int c = 0; c < C; ++c) {
-        float *o = out + c * os;
-        _mm512_storeu_ps(o, add ? _mm512_add_ps(acc[c], _mm512_loadu_ps(o)) : acc[c]);
-    }
+    store_acc<C>(acc, out, os, add);
 }
 
 void matmul_packed_xs512(int64_t k, const void *w, size_t w_stride, int64_t n_rows, const void *act,
@@ -355,19 +360,10 @@ void matmul_packed_xs512(int64_t k, const void *w, size_t w_stride, int64_t n_ro
             xs_prep(a, act_stride, np, b0, nbc, seed, d);
             for (int64_t g = 0; g < n_rows; g += kPackRows) {
                 const uint8_t *group = wb + g * w_stride;
-                for (int64_t j = 0; j < np;) {
-                    const int64_t left = np - j;
-                    const int C = left >= kPackC ? kPackC : left >= 4 ? 4 : left >= 2 ? 2 : 1;
-                    const uint8_t *aj = a + j * act_stride;
-                    const int32_t *sj = seed + 8 * j * nbc;
-                    const float *dj = d + j * nbc;
-                    float *o = out + (j0 + j) * out_stride + g;
-                    if (C == kPackC) xs_tile<kPackC>(group, b0, nbc, sj, dj, aj, act_stride, o, out_stride, b0 > 0, table);
-                    else if (C == 4) xs_tile<4>(group, b0, nbc, sj, dj, aj, act_stride, o, out_stride, b0 > 0, table);
-                    else if (C == 2) xs_tile<2>(group, b0, nbc, sj, dj, aj, act_stride, o, out_stride, b0 > 0, table);
-                    else xs_tile<1>(group, b0, nbc, sj, dj, aj, act_stride, o, out_stride, b0 > 0, table);
-                    j += C;
-                }
+                for_each_act_tile(np, [&](int64_t j, auto c) {
+                    xs_tile<decltype(c)::value>(group, b0, nbc, seed + 8 * j * nbc, d + j * nbc, a + j * act_stride,
+                                                act_stride, out + (j0 + j) * out_stride + g, out_stride, b0 > 0, table);
+                });
             }
         }
     }
@@ -442,10 +438,7 @@ void q5_tile(const uint8_t *group, int64_t nb, int64_t b0, int64_t nbc, const in
             if (kMin) acc[c] = _mm512_fmadd_ps(mw, _mm512_set1_ps(ps[pi]), acc[c]);
         }
     }
-    for (int c = 0; c < C; ++c) {
-        float *o = out + c * os;
-        _mm512_storeu_ps(o, add ? _mm512_add_ps(acc[c], _mm512_loadu_ps(o)) : acc[c]);
-    }
+    store_acc<C>(acc, out, os, add);
 }
 
 // Calls of few groups with >= 3 activation rows (as matmul_packed_signed):
@@ -491,10 +484,7 @@ void q5_tile_direct(const uint8_t *group, int64_t nb, int64_t b0, int64_t nbc, c
             }
         }
     }
-    for (int c = 0; c < C; ++c) {
-        float *o = out + c * os;
-        _mm512_storeu_ps(o, add ? _mm512_add_ps(acc[c], _mm512_loadu_ps(o)) : acc[c]);
-    }
+    store_acc<C>(acc, out, os, add);
 }
 
 template <bool kMin>
@@ -514,17 +504,10 @@ void matmul_packed_q5_direct(int64_t nb, const uint8_t *w, size_t ws, int64_t n_
                     for (int t = 0; t < 8; ++t) sum = _mm512_dpbusd_epi32(sum, u[t], ones);
                     seed[b] = _mm512_slli_epi32(_mm512_sub_epi32(_mm512_set1_epi32(512), sum), 7);
                 }
-            for (int64_t j = 0; j < n_act;) {
-                const int64_t left = n_act - j;
-                const int C = left >= kPackC ? kPackC : left >= 4 ? 4 : left >= 2 ? 2 : 1;
-                const uint8_t *aj = a + j * as;
-                float *o = out + j * os + g;
-                if (C == kPackC) q5_tile_direct<kMin, kPackC>(group, nb, b0, nbc, seed, aj, as, o, os, b0 > 0);
-                else if (C == 4) q5_tile_direct<kMin, 4>(group, nb, b0, nbc, seed, aj, as, o, os, b0 > 0);
-                else if (C == 2) q5_tile_direct<kMin, 2>(group, nb, b0, nbc, seed, aj, as, o, os, b0 > 0);
-                else q5_tile_direct<kMin, 1>(group, nb, b0, nbc, seed, aj, as, o, os, b0 > 0);
-                j += C;
-            }
+            for_each_act_tile(n_act, [&](int64_t j, auto c) {
+                q5_tile_direct<kMin, decltype(c)::value>(group, nb, b0, nbc, seed, a + j * as, as, out + j * os + g, os,
+                                                         b0 > 0);
+            });
         }
 }
 
@@ -552,19 +535,12 @@ void matmul_packed_q5_512(int64_t k, const void *w, size_t w_stride, int64_t n_r
             else pack_prep<16>(a, act_stride, np, b0, nbc, PackAct{base, d});
             for (int64_t g = 0; g < n_rows; g += kPackRows) {
                 const uint8_t *group = wb + g * w_stride;
-                for (int64_t j = 0; j < np;) {
-                    const int64_t left = np - j;
-                    const int C = left >= kPackC ? kPackC : left >= 4 ? 4 : left >= 2 ? 2 : 1;
-                    const uint8_t *aj = a + j * act_stride;
+                for_each_act_tile(np, [&](int64_t j, auto c) {
                     const int32_t *bj = kMin ? base : base + j * nbc;
-                    const float *dj = d + j * nbc, *sj = kMin ? s + j * nbc : s;
-                    float *o = out + (j0 + j) * out_stride + g;
-                    if (C == kPackC) q5_tile<kMin, kPackC>(group, nb, b0, nbc, bj, dj, sj, aj, act_stride, o, out_stride, b0 > 0);
-                    else if (C == 4) q5_tile<kMin, 4>(group, nb, b0, nbc, bj, dj, sj, aj, act_stride, o, out_stride, b0 > 0);
-                    else if (C == 2) q5_tile<kMin, 2>(group, nb, b0, nbc, bj, dj, sj, aj, act_stride, o, out_stride, b0 > 0);
-                    else q5_tile<kMin, 1>(group, nb, b0, nbc, bj, dj, sj, aj, act_stride, o, out_stride, b0 > 0);
-                    j += C;
-                }
+                    const float *sj = kMin ? s + j * nbc : s;
+                    q5_tile<kMin, decltype(c)::value>(group, nb, b0, nbc, bj, d + j * nbc, sj, a + j * act_stride,
+                                                      act_stride, out + (j0 + j) * out_stride + g, out_stride, b0 > 0);
+                });
             }
         }
     }
