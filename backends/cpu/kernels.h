@@ -82,7 +82,8 @@ size_t act_row_bytes(loom_type act_type, int64_t k);
 // Threads: every function here is reentrant; the backend splits n_rows.
 // For speed, give each call >= 8 rows (the prompt path keeps 8 weight rows
 // in the SIMD lanes) and give each thread consecutive row ranges (the
-// kernels prefetch 24 KiB ahead along the weight rows).
+// kernels prefetch 8-24 KiB ahead along the weight rows; the Avx512 Q8_0 and
+// float decodes read one row at a time, a single stream per thread).
 // Avx512 (x86_gemv512.h, x86_gemm512.h, x86_kquants512.h, x86_kgemm512.h):
 // calls with >= 3 activation rows (legacy types) or >= 4 (Q4_K, Q5_K, Q6_K,
 // IQ4_XS) keep 16 weight rows in the zmm lanes and decode each block of
