@@ -14,10 +14,20 @@
  *   untouched unless the function says otherwise, and a message naming what is
  *   wrong can be read with loom_last_error() on the same thread.
  * - Parameter structs begin with `size_t struct_size`. Fill them with the
- *   matching loom_*_default_params() function, which sets struct_size to the
- *   size the caller was compiled with; the library reads only that many bytes,
- *   so a program built against an older header keeps working when fields are
- *   appended. No struct is ever passed or returned by value.
+ *   matching loom_X_default_params(&p) macro: it passes the size the caller
+ *   was compiled with (sizeof p) to loom_X_default_params_sized(), which
+ *   zero-fills exactly that many bytes, writes the defaults it knows and sets
+ *   struct_size to it. The library reads and writes only min(struct_size, its
+ *   own size) bytes of a caller's struct and strides arrays of structs by the
+ *   caller's struct_size, so a program built against an older header keeps
+ *   working against a newer library and never has memory past its structs
+ *   touched. A program built against a newer header than the library: the
+ *   library ignores nothing silently; bytes past the fields it knows must be
+ *   zero (as its default function leaves them), else the call fails with
+ *   LOOM_ERR_INVALID_ARGUMENT ("a field this library does not know was set").
+ *   Structs have no hidden padding: what would be padding is a field named
+ *   reservedN (keep it 0; the library ignores it), so every version of a
+ *   struct has its own sizeof. No struct is ever passed or returned by value.
  * - Strings are UTF-8. Input strings are borrowed for the duration of the call
  *   unless stated. Returned `const char *` pointers are owned by the library
  *   and live as long as the handle they came from, unless stated.
@@ -43,7 +53,8 @@
  * keep their signature and meaning, enum values keep their numbers, and no
  * field is removed or reordered. Callers must tolerate unknown enum values in
  * outputs (e.g. a newer tensor type) and unknown negative status codes.
- * Anything under LOOM_EXPERIMENTAL may change in any release.
+ * The exported symbols carry the version node LOOM_<major> (LOOM_0), and
+ * every release is checked against the previous one's ABI (tests/abi).
  */
 #ifndef LOOM_H
 #define LOOM_H
@@ -292,15 +303,21 @@ LOOM_API size_t loom_gguf_type_size(int32_t type);
 typedef int (*loom_gguf_progress_fn)(void *user_data, uint64_t done, uint64_t total);
 
 typedef struct loom_gguf_params {
-    size_t struct_size;               /* sizeof(loom_gguf_params), set by loom_gguf_default_params */
+    size_t struct_size;               /* the caller's sizeof(loom_gguf_params), set by loom_gguf_default_params */
     int32_t use_mmap;                 /* 1 (default): map the file read-only, falling back to reading it
                                          when mapping fails; 0: read it into memory */
+    int32_t reserved0;                /* 0; ignored */
     loom_gguf_progress_fn progress;   /* optional (default NULL) */
     void *progress_user_data;
 } loom_gguf_params;
 
-/** Fills *params with defaults and sets struct_size. NULL is ignored. Thread-safe. */
-LOOM_API void loom_gguf_default_params(loom_gguf_params *params);
+/** Fills the first `size` bytes of *params (the caller's sizeof) with the
+ *  defaults and sets struct_size = size; bytes past the fields this library
+ *  knows are zeroed. Use the macro below. Errors: INVALID_ARGUMENT (NULL
+ *  params, size < sizeof(size_t) or above 64 KiB). Thread-safe. */
+LOOM_API loom_status loom_gguf_default_params_sized(loom_gguf_params *params, size_t size);
+/** loom_gguf_default_params(&p): defaults for a loom_gguf_params p of this header's size. */
+#define loom_gguf_default_params(params) loom_gguf_default_params_sized((params), sizeof *(params))
 
 /** Opens and validates the GGUF file at `path` (UTF-8). `params` may be NULL
  *  for defaults. On success *out owns a new handle: close it with
@@ -456,7 +473,7 @@ typedef enum loom_backend_kind {
 typedef int (*loom_progress_fn)(void *user_data, float fraction);
 
 typedef struct loom_model_params {
-    size_t struct_size;          /* sizeof(loom_model_params), set by loom_model_default_params */
+    size_t struct_size;          /* the caller's sizeof(loom_model_params), set by loom_model_default_params */
     int32_t use_mmap;            /* 1 (default): map the file; 0: read it into memory */
     int32_t backend;             /* loom_backend_kind; default LOOM_BACKEND_AUTO */
     int32_t device_index;        /* backend device, -1 (default): the backend's choice */
@@ -470,8 +487,12 @@ typedef struct loom_model_params {
     const struct loom_vulkan_params *vulkan;
 } loom_model_params;
 
-/** Fills *params with defaults and sets struct_size. NULL is ignored. */
-LOOM_API void loom_model_default_params(loom_model_params *params);
+/** Fills the first `size` bytes of *params (the caller's sizeof) with the
+ *  defaults and sets struct_size = size, like loom_gguf_default_params_sized.
+ *  Errors: INVALID_ARGUMENT (NULL params, size < sizeof(size_t) or above 64 KiB). Thread-safe. */
+LOOM_API loom_status loom_model_default_params_sized(loom_model_params *params, size_t size);
+/** loom_model_default_params(&p): defaults for a loom_model_params p of this header's size. */
+#define loom_model_default_params(params) loom_model_default_params_sized((params), sizeof *(params))
 
 /** Loads a GGUF model from a file path (UTF-8). `params` may be NULL for
  *  defaults. On success *out owns a new model: free it with loom_model_free.
@@ -760,7 +781,7 @@ typedef enum loom_matmul_precision {
 } loom_matmul_precision;
 
 typedef struct loom_context_params {
-    size_t struct_size;          /* sizeof(loom_context_params) */
+    size_t struct_size;          /* the caller's sizeof(loom_context_params), set by loom_context_default_params */
     uint32_t n_ctx;              /* KV cache cells (tokens over all sequences); 0: min(4096, training length) */
     uint32_t n_batch;            /* most tokens one loom_decode may carry; default 512 (at most n_ctx) */
     uint32_t n_seq_max;          /* distinct sequence ids allowed, ids 0..n_seq_max-1; default 1, at most 256 */
@@ -771,10 +792,15 @@ typedef struct loom_context_params {
     loom_abort_fn abort_callback;/* optional */
     void *abort_user_data;
     int32_t matmul_precision;    /* loom_matmul_precision; default LOOM_MATMUL_FAST */
+    int32_t reserved0;           /* 0; ignored */
 } loom_context_params;
 
-/** Fills *params with defaults and sets struct_size. NULL is ignored. */
-LOOM_API void loom_context_default_params(loom_context_params *params);
+/** Fills the first `size` bytes of *params (the caller's sizeof) with the
+ *  defaults and sets struct_size = size, like loom_gguf_default_params_sized.
+ *  Errors: INVALID_ARGUMENT (NULL params, size < sizeof(size_t) or above 64 KiB). Thread-safe. */
+LOOM_API loom_status loom_context_default_params_sized(loom_context_params *params, size_t size);
+/** loom_context_default_params(&p): defaults for a loom_context_params p of this header's size. */
+#define loom_context_default_params(params) loom_context_default_params_sized((params), sizeof *(params))
 
 /** Creates an inference context (KV cache and work buffers) over `model`.
  *  `params` may be NULL for defaults. The model must outlive the context.
@@ -866,7 +892,7 @@ typedef enum loom_device_type {
 
 /** One Vulkan device as the loader reports it. */
 typedef struct loom_vulkan_device_info {
-    size_t struct_size;              /* sizeof(loom_vulkan_device_info); set by the caller */
+    size_t struct_size;              /* the caller's sizeof(loom_vulkan_device_info), set by the caller */
     int32_t index;                   /* the value for loom_model_params.device_index */
     int32_t type;                    /* loom_device_type */
     uint32_t vendor_id;
@@ -877,9 +903,11 @@ typedef struct loom_vulkan_device_info {
     char name[256];                  /* UTF-8, NUL-terminated */
 } loom_vulkan_device_info;
 
-/** Lists the Vulkan devices: fills up to `capacity` entries of `out` (each
- *  entry's struct_size must be set by the caller; NULL allowed when
- *  capacity is 0) and writes the number of devices to *count. The loader
+/** Lists the Vulkan devices: fills up to `capacity` entries of `out` (the
+ *  caller sets every entry's struct_size to its sizeof(loom_vulkan_device_info);
+ *  entries are strided by that size and only that many bytes of each are
+ *  written; NULL allowed when capacity is 0) and writes the number of
+ *  devices to *count. The loader
  *  (libvulkan.so.1) is opened at run time, so this works, and reports an
  *  error, on machines without Vulkan. LOOM_BACKEND_AUTO uses the first
  *  discrete, integrated or virtual GPU; a CPU-type device (lavapipe) is used
@@ -898,28 +926,35 @@ LOOM_API loom_status loom_vulkan_devices(loom_vulkan_device_info *out, size_t ca
  *  host must not submit to the same queue concurrently with loom_decode.
  *  Pointers are typed void* so this header needs no Vulkan header. */
 typedef struct loom_vulkan_host {
-    size_t struct_size;              /* sizeof(loom_vulkan_host) */
+    size_t struct_size;              /* the caller's sizeof(loom_vulkan_host), set by the caller */
     void *get_instance_proc_addr;    /* PFN_vkGetInstanceProcAddr */
     void *instance;                  /* VkInstance */
     void *physical_device;           /* VkPhysicalDevice */
     void *device;                    /* VkDevice */
     void *queue;                     /* VkQueue */
     uint32_t queue_family_index;
+    uint32_t reserved0;              /* 0; ignored */
 } loom_vulkan_host;
 
 /** Options of the Vulkan backend, given to a model load through
  *  loom_model_params.vulkan (NULL: defaults). Borrowed during the load call;
  *  `host` (if set) must outlive the model. */
 typedef struct loom_vulkan_params {
-    size_t struct_size;              /* sizeof(loom_vulkan_params) */
+    size_t struct_size;              /* the caller's sizeof(loom_vulkan_params), set by loom_vulkan_default_params */
     const loom_vulkan_host *host;    /* NULL: loom creates its own instance and device */
     const char *pipeline_cache_path; /* NULL: no persistent cache; else a file loom reads at
                                         load and rewrites when the model is freed */
     int32_t validation;              /* 1: enable VK_LAYER_KHRONOS_validation (errors if absent) */
+    int32_t reserved0;               /* 0; ignored */
 } loom_vulkan_params;
 
-/** Fills *params with defaults (all NULL / 0) and sets struct_size. NULL is ignored. */
-LOOM_API void loom_vulkan_default_params(loom_vulkan_params *params);
+/** Fills the first `size` bytes of *params (the caller's sizeof) with the
+ *  defaults (all NULL / 0) and sets struct_size = size, like
+ *  loom_gguf_default_params_sized. Errors: INVALID_ARGUMENT (NULL params,
+ *  size < sizeof(size_t) or above 64 KiB). Thread-safe. */
+LOOM_API loom_status loom_vulkan_default_params_sized(loom_vulkan_params *params, size_t size);
+/** loom_vulkan_default_params(&p): defaults for a loom_vulkan_params p of this header's size. */
+#define loom_vulkan_default_params(params) loom_vulkan_default_params_sized((params), sizeof *(params))
 /* END SECTION vulkan */
 
 /* ========================================================================= */

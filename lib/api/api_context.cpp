@@ -1,6 +1,7 @@
 // C API: contexts, batches, decoding, KV cache operations and state
 // (SECTION context of include/loom.h).
 #include "api/guard.h"
+#include "api/params.h"
 #include "context/context.h"
 
 #include <cerrno>
@@ -42,14 +43,15 @@ Status check_range(int32_t p0, int32_t p1) {
 
 extern "C" {
 
-LOOM_API void loom_context_default_params(loom_context_params *params) {
-    if (!params) return;
-    *params = loom_context_params{};
-    params->struct_size = sizeof(loom_context_params);
-    params->n_batch = 512;
-    params->n_seq_max = 1;
-    params->kv_type = LOOM_TYPE_F16;
-    params->matmul_precision = LOOM_MATMUL_FAST;
+LOOM_API loom_status loom_context_default_params_sized(loom_context_params *params, size_t size) {
+    return loom::api_call([&] {
+        loom_context_params d{};
+        d.n_batch = 512;
+        d.n_seq_max = 1;
+        d.kv_type = LOOM_TYPE_F16;
+        d.matmul_precision = LOOM_MATMUL_FAST;
+        return loom::write_default_params(params, size, d, "context params");
+    });
 }
 
 LOOM_API loom_status loom_context_new(const loom_model *model, const loom_context_params *params, loom_context **out) {
@@ -57,7 +59,7 @@ LOOM_API loom_status loom_context_new(const loom_model *model, const loom_contex
         LOOM_CHECK_ARG(out != nullptr, "out is NULL");
         loom_context_params p;
         loom_context_default_params(&p);
-        LOOM_TRY(loom::read_params(params, &p));
+        LOOM_TRY(loom::read_params(params, &p, "context params"));
         std::unique_ptr<loom_context> ctx;
         LOOM_TRY(loom::context_create(model, p, &ctx));
         *out = ctx.release();

@@ -1,6 +1,7 @@
 // SECTION gguf of loom.h: the C face of lib/gguf's GgufFile.
 #include "api/guard.h"
 #include "api/handles.h"
+#include "api/params.h"
 
 #include <cstring>
 
@@ -88,11 +89,12 @@ LOOM_API size_t loom_gguf_type_size(int32_t type) {
     return type < 0 ? 0 : gguf_value_type_size(static_cast<GgufValueType>(type));
 }
 
-LOOM_API void loom_gguf_default_params(loom_gguf_params *params) {
-    if (!params) return;
-    *params = loom_gguf_params{};
-    params->struct_size = sizeof(loom_gguf_params);
-    params->use_mmap = 1;
+LOOM_API loom_status loom_gguf_default_params_sized(loom_gguf_params *params, size_t size) {
+    return api_call([&] {
+        loom_gguf_params d{};
+        d.use_mmap = 1;
+        return write_default_params(params, size, d, "gguf params");
+    });
 }
 
 LOOM_API loom_status loom_gguf_open(const char *path, const loom_gguf_params *params, loom_gguf **out) {
@@ -101,7 +103,7 @@ LOOM_API loom_status loom_gguf_open(const char *path, const loom_gguf_params *pa
         LOOM_CHECK_ARG(out != nullptr, "output handle pointer is NULL");
         loom_gguf_params p;
         loom_gguf_default_params(&p);
-        LOOM_TRY(read_params(params, &p));
+        LOOM_TRY(read_params(params, &p, "gguf params"));
         GgufOpenOptions opts;
         opts.use_mmap = p.use_mmap != 0;
         if (p.progress) {

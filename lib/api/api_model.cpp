@@ -1,5 +1,6 @@
 // C API: model loading and getters (SECTION model of include/loom.h).
 #include "api/guard.h"
+#include "api/params.h"
 #include "api/handles.h"
 #include "backends/backend.h"
 #include "backends/registry.h"
@@ -78,7 +79,7 @@ Status finish_load(std::shared_ptr<GgufFile> file, const loom_model_params &p, l
 Status check_load_args(const loom_model_params *in, loom_model **out, loom_model_params *p) {
     LOOM_CHECK_ARG(out != nullptr, "out is NULL");
     loom_model_default_params(p);
-    return read_params(in, p);
+    return read_params(in, p, "model params");
 }
 
 } // namespace
@@ -87,13 +88,14 @@ Status check_load_args(const loom_model_params *in, loom_model **out, loom_model
 
 extern "C" {
 
-LOOM_API void loom_model_default_params(loom_model_params *params) {
-    if (!params) return;
-    *params = loom_model_params{};
-    params->struct_size = sizeof(loom_model_params);
-    params->use_mmap = 1;
-    params->backend = LOOM_BACKEND_AUTO;
-    params->device_index = -1;
+LOOM_API loom_status loom_model_default_params_sized(loom_model_params *params, size_t size) {
+    return loom::api_call([&] {
+        loom_model_params d{};
+        d.use_mmap = 1;
+        d.backend = LOOM_BACKEND_AUTO;
+        d.device_index = -1;
+        return loom::write_default_params(params, size, d, "model params");
+    });
 }
 
 LOOM_API loom_status loom_model_load(const char *path, const loom_model_params *params, loom_model **out) {

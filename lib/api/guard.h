@@ -29,19 +29,6 @@ loom_status api_call(F &&body) noexcept {
     }
 }
 
-// Copies a caller's size-prefixed params struct into a full default one:
-// only the first struct_size bytes the caller knows about are taken.
-template <typename T>
-Status read_params(const T *in, T *out) {
-    if (!in) return Status::ok(); // NULL means defaults
-    if (in->struct_size < sizeof(size_t))
-        return Status(LOOM_ERR_INVALID_ARGUMENT, "params.struct_size is too small; fill params with its default_params function");
-    size_t n = in->struct_size < sizeof(T) ? in->struct_size : sizeof(T);
-    std::memcpy(static_cast<void *>(out), static_cast<const void *>(in), n);
-    out->struct_size = sizeof(T);
-    return Status::ok();
-}
-
 // Writes `n` bytes of `src` to a (buf, cap) pair with the needed size in *needed.
 Status copy_out(const void *src, size_t n, void *buf, size_t cap, size_t *needed);
 

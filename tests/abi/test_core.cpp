@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -58,4 +59,59 @@ TEST_CASE("log_goes_to_instance_sink_before_global", "[abi]") {
     loom::log(nullptr, LOOM_LOG_INFO, "dropped");
     CHECK(local == std::vector<std::string>{"2:a 1"});
     CHECK(global == std::vector<std::string>{"1:b"});
+}
+
+// The 0.1.0 entry points (loom.h now spells these names as macros).
+extern "C" void(loom_context_default_params)(loom_context_params *params);
+extern "C" void(loom_model_default_params)(loom_model_params *params);
+
+TEST_CASE("default_params_sized_rejects_null_and_absurd_sizes", "[abi]") {
+    loom_context_params p;
+    CHECK(loom_context_default_params_sized(nullptr, sizeof p) == LOOM_ERR_INVALID_ARGUMENT);
+    CHECK(std::string(loom_last_error()).find("NULL") != std::string::npos);
+    CHECK(loom_context_default_params_sized(&p, 4) == LOOM_ERR_INVALID_ARGUMENT);
+    CHECK(std::string(loom_last_error()).find("struct_size = 4") != std::string::npos);
+    CHECK(loom_model_default_params_sized(nullptr, 64) == LOOM_ERR_INVALID_ARGUMENT);
+    CHECK(loom_gguf_default_params_sized(nullptr, 32) == LOOM_ERR_INVALID_ARGUMENT);
+    CHECK(loom_vulkan_default_params_sized(nullptr, 32) == LOOM_ERR_INVALID_ARGUMENT);
+}
+
+TEST_CASE("default_params_sized_writes_only_the_callers_bytes", "[abi]") {
+    unsigned char buf[128];
+    std::memset(buf, 0xA5, sizeof buf);
+    auto *p = reinterpret_cast<loom_context_params *>(buf);
+    REQUIRE(loom_context_default_params_sized(p, 24) == LOOM_OK);
+    CHECK(p->struct_size == 24);
+    CHECK(p->n_batch == 512);
+    for (size_t i = 24; i < sizeof buf; i++) CHECK(buf[i] == 0xA5);
+    // A newer caller's larger struct: the tail the library does not know is zeroed.
+    std::memset(buf, 0xA5, sizeof buf);
+    REQUIRE(loom_context_default_params_sized(p, 96) == LOOM_OK);
+    CHECK(p->struct_size == 96);
+    for (size_t i = sizeof(loom_context_params); i < 96; i++) CHECK(buf[i] == 0);
+    for (size_t i = 96; i < sizeof buf; i++) CHECK(buf[i] == 0xA5);
+}
+
+TEST_CASE("legacy_default_params_fill_the_0_1_0_sizes", "[abi]") {
+    unsigned char buf[128];
+    std::memset(buf, 0xA5, sizeof buf);
+    (loom_context_default_params)(reinterpret_cast<loom_context_params *>(buf));
+    CHECK(reinterpret_cast<loom_context_params *>(buf)->struct_size == 56);
+    for (size_t i = 56; i < sizeof buf; i++) CHECK(buf[i] == 0xA5);
+    std::memset(buf, 0xA5, sizeof buf);
+    (loom_model_default_params)(reinterpret_cast<loom_model_params *>(buf));
+    CHECK(reinterpret_cast<loom_model_params *>(buf)->struct_size == 64);
+    CHECK(reinterpret_cast<loom_model_params *>(buf)->device_index == -1);
+    for (size_t i = 64; i < sizeof buf; i++) CHECK(buf[i] == 0xA5);
+    (loom_context_default_params)(nullptr); // ignored, as in 0.1.0
+}
+
+TEST_CASE("garbage_struct_size_is_refused", "[abi]") {
+    loom_model_params p;
+    loom_model_default_params_sized(&p, sizeof p);
+    p.struct_size = 1u << 30;
+    loom_model *m = nullptr;
+    CHECK(loom_model_load("/nonexistent.gguf", &p, &m) == LOOM_ERR_INVALID_ARGUMENT);
+    CHECK(std::string(loom_last_error()).find("default_params") != std::string::npos);
+    CHECK(m == nullptr);
 }
