@@ -106,12 +106,31 @@ public:
     virtual Status swiglu(Tensor *dst, const Tensor *gate, const Tensor *up, int64_t rows) = 0;
     // dst = a + b, all [rows][n] (dst may alias a or b).
     virtual Status add(Tensor *dst, const Tensor *a, const Tensor *b, int64_t rows) = 0;
+
+    // --- mixture of experts (needed when Backend::supports_experts()) ------
+    // Per row: p = softmax(logits[i]) over n_expert, then the k largest p
+    // (largest first; equal ones: lower expert first): ids I32 [rows][k],
+    // weights F32 [rows][k] = those p (not renormalised). logits [rows][n_expert].
+    virtual Status moe_route(Tensor *ids, Tensor *weights, const Tensor *logits, int k, int64_t rows);
+    // Expert matmuls. w stacks n_expert matrices of n = w.ne1 / n_expert rows
+    // ([n_expert*n][k_in]); for row i and slot j < k, with e = ids[i][j]:
+    //   dst[i*k + j] = W_e . src[src_per_slot ? i*k + j : i]
+    // src [rows or rows*k][k_in] f32, ids I32 [rows][k], dst [rows*k][n].
+    // Each expert's weights are read once per call, whatever rows chose it.
+    virtual Status matmul_id(Tensor *dst, const Tensor *w, const Tensor *src, const Tensor *ids, int n_expert, int k,
+                             bool src_per_slot, int64_t rows);
+    // dst[i] = sum_j weights[i][j] * src[i*k + j]; dst [rows][n], src [rows*k][n], weights [rows][k].
+    virtual Status moe_sum(Tensor *dst, const Tensor *src, const Tensor *weights, int k, int64_t rows);
+    // x[i] *= sigmoid(g[i][0]); x [rows][n], g [rows][1].
+    virtual Status scale_sigmoid(Tensor *x, const Tensor *g, int64_t rows);
 };
 
 class Backend {
 public:
     virtual ~Backend() = default;
     virtual const char *name() const = 0;   // "cpu", "vulkan": static storage
+    // Whether sessions implement the mixture-of-experts ops (qwen2moe).
+    virtual bool supports_experts() const { return false; }
 
     // A weight of `rows` x `cols` values of `type` whose bytes are at `data`
     // (rows * row bytes). The bytes stay valid and unchanged for the Backend's

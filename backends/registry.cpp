@@ -54,6 +54,10 @@ Status create_backend(const BackendRequest &req, std::unique_ptr<Backend> *out) 
     case LOOM_BACKEND_CPU: return create_cpu_backend(out);
     case LOOM_BACKEND_VULKAN:
     case LOOM_BACKEND_AUTO: {
+        if (req.kind == LOOM_BACKEND_AUTO && req.needs_experts) {
+            log(req.log, LOOM_LOG_INFO, "backend auto: using the CPU (mixture-of-experts models run on the CPU only)");
+            return create_cpu_backend(out);
+        }
 #ifdef LOOM_HAVE_VULKAN
         VulkanBackendOptions opts;
         vk::HostHandles host;

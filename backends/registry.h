@@ -8,7 +8,8 @@
 //   AUTO    the preferred Vulkan GPU (discrete, integrated, virtual) when one
 //           exists, else the CPU with an INFO log line saying why. A
 //           software Vulkan device is slower than the CPU backend, so AUTO
-//           never picks one unless device_index names it.
+//           never picks one unless device_index names it. A model that
+//           needs the mixture-of-experts ops gets the CPU (Vulkan has none yet).
 //
 // Owner: backends/vulkan (selection logic); the model loader calls it.
 #pragma once
@@ -25,6 +26,7 @@ struct BackendRequest {
     int32_t device_index = -1;
     const loom_vulkan_params *vulkan = nullptr; // optional
     const LogSink *log = nullptr;            // must outlive the backend
+    bool needs_experts = false;              // a mixture-of-experts model: AUTO picks a backend that runs it
 };
 
 // Errors: INVALID_ARGUMENT (unknown kind, bad vulkan params), and for

@@ -172,7 +172,55 @@ public:
         return Status::ok();
     }
 
+    Status moe_route(Tensor *ids, Tensor *weights, const Tensor *logits, int k, int64_t rows) override {
+        LOOM_TRY(check_rows("moe_route", logits, rows));
+        LOOM_TRY(check_f32("moe_route weights", weights, k, rows));
+        if (k < 1 || k > logits->ne[0] || !ids || ids->type != LOOM_TYPE_I32 || ids->ne[0] != k || ids->ne[1] < rows)
+            return error(LOOM_ERR_INTERNAL, "cpu moe_route: inconsistent shapes");
+        record([=] { op_moe_route(pool_, cpu(ids), cpu(weights), cpu(logits), k, rows); });
+        return Status::ok();
+    }
+    Status matmul_id(Tensor *dst, const Tensor *w, const Tensor *src, const Tensor *ids, int n_expert, int k,
+                     bool src_per_slot, int64_t rows) override {
+        if (n_expert < 1 || k < 1 || w->ne[1] % n_expert != 0 || !ids || ids->type != LOOM_TYPE_I32 ||
+            ids->ne[0] != k || ids->ne[1] < rows)
+            return error(LOOM_ERR_INTERNAL, "cpu matmul_id: inconsistent shapes");
+        const int64_t slots = rows * k, n = w->ne[1] / n_expert;
+        LOOM_TRY(check_f32("matmul_id input", src, w->ne[0], src_per_slot ? slots : rows));
+        LOOM_TRY(check_f32("matmul_id output", dst, n, slots));
+        LOOM_TRY(reserve_moe(n_expert, slots, w->ne[0], n));
+        const MatmulIdArgs a{cpu(dst), cpu(w), cpu(src), cpu(ids), n_expert, k, src_per_slot, fast_matmul_, rows};
+        record([this, a] { op_matmul_id(pool_, scratch_, moe_, a); });
+        return Status::ok();
+    }
+    Status moe_sum(Tensor *dst, const Tensor *src, const Tensor *weights, int k, int64_t rows) override {
+        LOOM_TRY(check_f32("moe_sum", src, dst->ne[0], rows * k));
+        LOOM_TRY(check_f32("moe_sum", dst, src->ne[0], rows));
+        LOOM_TRY(check_f32("moe_sum weights", weights, k, rows));
+        record([=] { op_moe_sum(pool_, cpu(dst), cpu(src), cpu(weights), k, rows); });
+        return Status::ok();
+    }
+    Status scale_sigmoid(Tensor *x, const Tensor *g, int64_t rows) override {
+        LOOM_TRY(check_f32("scale_sigmoid", x, x->ne[0], rows));
+        LOOM_TRY(check_f32("scale_sigmoid gate", g, 1, rows));
+        record([=] { op_scale_sigmoid(pool_, cpu(x), cpu(g), rows); });
+        return Status::ok();
+    }
+
 private:
+    // Grows the expert matmuls' buffers (at record time, where a failure is a status).
+    Status reserve_moe(int64_t n_expert, int64_t slots, int64_t k_in, int64_t n) {
+        if (moe_.start.size() < size_t(n_expert + 1)) moe_.start.resize(size_t(n_expert + 1));
+        if (moe_.fill.size() < size_t(n_expert)) moe_.fill.resize(size_t(n_expert));
+        if (moe_.order.size() < size_t(slots)) moe_.order.resize(size_t(slots));
+        auto grow = [](std::unique_ptr<CpuTensor> &t, int64_t cols, int64_t rows) -> Status {
+            if (t && t->ne[0] >= cols * rows) return Status::ok();
+            return make_host_tensor(LOOM_TYPE_F32, cols * rows, 1, &t);
+        };
+        LOOM_TRY(grow(moe_.in, k_in, slots));
+        return grow(moe_.out, n, slots);
+    }
+
     // Matmuls recorded back to back over the same input, run as one op.
     struct MatmulGroup {
         MatmulJob jobs[kMaxMatmulGroup];
@@ -207,11 +255,13 @@ private:
     std::vector<std::function<void()>> ops_;
     std::vector<std::unique_ptr<MatmulGroup>> groups_;   // referenced by ops_
     MatmulGroup *open_group_ = nullptr;                  // the last op recorded, if a matmul group
+    MoeScratch moe_;                                     // expert matmul buffers
 };
 
 class CpuBackend final : public Backend {
 public:
     const char *name() const override { return "cpu"; }
+    bool supports_experts() const override { return true; }
 
     Status create_weight(loom_type type, int64_t cols, int64_t rows, const void *data, Tensor **out) override {
         const TypeTraits *tt = type_traits(type);

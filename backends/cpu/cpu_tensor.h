@@ -74,6 +74,25 @@ struct AttentionArgs {
 void op_attention(ThreadPool &pool, Scratch &scratch, CpuTensor *out, const CpuTensor *q, const CpuTensor *k,
                   const CpuTensor *v, const CpuTensor *mask, const AttentionArgs &a);
 
+// --- mixture of experts (moe.cpp) ------------------------------------------
+void op_moe_route(ThreadPool &pool, CpuTensor *ids, CpuTensor *weights, const CpuTensor *logits, int k, int64_t rows);
+void op_moe_sum(ThreadPool &pool, CpuTensor *dst, const CpuTensor *src, const CpuTensor *weights, int k, int64_t rows);
+void op_scale_sigmoid(ThreadPool &pool, CpuTensor *x, const CpuTensor *g, int64_t rows);
+
+// Session buffers of the expert matmuls, sized when the op is recorded.
+struct MoeScratch {
+    std::vector<int64_t> start, fill, order;       // slots grouped by expert
+    std::unique_ptr<CpuTensor> in, out;           // flat f32: gathered inputs / outputs, in expert order
+};
+struct MatmulIdArgs {
+    CpuTensor *dst;
+    const CpuTensor *w, *src, *ids;
+    int n_expert, k;
+    bool src_per_slot, one_pass;
+    int64_t rows;
+};
+void op_matmul_id(ThreadPool &pool, Scratch &scratch, MoeScratch &m, const MatmulIdArgs &a);
+
 // Row `i` of any weight type as n floats (n = t->ne[0]).
 void dequantize_row(const CpuTensor *t, int64_t i, float *dst);
 

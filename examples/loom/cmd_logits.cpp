@@ -11,7 +11,16 @@
 
 namespace {
 
-constexpr const char *kUsage = "loom logits -m MODEL -o OUT.f32 [-t THREADS]  (token ids on stdin)";
+constexpr const char *kUsage = "loom logits -m MODEL -o OUT.f32 [-t THREADS] [--kv-type f16|f32|q8_0]  (token ids on stdin)";
+
+// --kv-type NAME: the KV cache type (llama.cpp's -ctk/-ctv in one).
+bool parse_kv_type(const char *v, int32_t *out) {
+    if (!std::strcmp(v, "f16")) *out = LOOM_TYPE_F16;
+    else if (!std::strcmp(v, "f32")) *out = LOOM_TYPE_F32;
+    else if (!std::strcmp(v, "q8_0")) *out = LOOM_TYPE_Q8_0;
+    else return false;
+    return true;
+}
 
 int cmd_logits(int argc, char **argv) {
     std::string model_path, out_path;
@@ -21,7 +30,9 @@ int cmd_logits(int argc, char **argv) {
         if (!std::strcmp(argv[i], "-m") && i + 1 < argc) model_path = argv[++i];
         else if (!std::strcmp(argv[i], "-o") && i + 1 < argc) out_path = argv[++i];
         else if (!std::strcmp(argv[i], "-t") && i + 1 < argc && cli::parse_int(argv[++i], &v) && v > 0) co.n_threads = int32_t(v);
-        else return cli::usage(kUsage);
+        else if (!std::strcmp(argv[i], "--kv-type") && i + 1 < argc) {
+            if (!parse_kv_type(argv[++i], &co.kv_type)) return cli::fail("--kv-type '%s': expected f16, f32 or q8_0", argv[i]);
+        } else return cli::usage(kUsage);
     }
     if (model_path.empty() || out_path.empty()) return cli::usage(kUsage);
     std::string text;

@@ -40,6 +40,7 @@ loom_status new_context(const loom_model *m, const ContextOptions &o, loom_abort
     cp.n_threads = o.n_threads;
     cp.n_ctx = o.n_ctx;
     cp.n_batch = o.n_batch;
+    if (o.kv_type >= 0) cp.kv_type = o.kv_type;
     apply_precision_arg(&cp);
     cp.abort_callback = abort;
     cp.abort_user_data = abort_ud;

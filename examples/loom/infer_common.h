@@ -32,6 +32,7 @@ struct ContextOptions {
     int32_t n_threads = 0;
     uint32_t n_ctx = 0;
     uint32_t n_batch = 512;
+    int32_t kv_type = -1;   // loom_type of the KV cache; -1: the library's default
 };
 loom_status new_context(const loom_model *m, const ContextOptions &o, loom_abort_fn abort, void *abort_ud,
                         ContextHandle *out);

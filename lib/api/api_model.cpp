@@ -33,8 +33,11 @@ struct ProgressReporter {
 Status cancelled() { return error(LOOM_ERR_CANCELLED, "model load cancelled by the progress callback"); }
 
 // Backend choice (auto/cpu/vulkan, device index) lives in backends/registry.
-Status make_backend(const loom_model_params &p, const LogSink *log, std::unique_ptr<Backend> *out) {
+Status make_backend(const loom_model_params &p, const GgufFile &g, const LogSink *log, std::unique_ptr<Backend> *out) {
+    HParams h;
+    LOOM_TRY(read_hparams(g, &h));
     BackendRequest req;
+    req.needs_experts = h.moe();
     req.kind = p.backend;
     req.device_index = p.device_index;
     req.vulkan = p.vulkan;
@@ -59,7 +62,7 @@ Status finish_load(std::shared_ptr<GgufFile> file, const loom_model_params &p, l
     }
     if (!is_vocab_only(p, g)) {
         std::unique_ptr<Backend> backend;
-        LOOM_TRY(make_backend(p, &m->log, &backend));
+        LOOM_TRY(make_backend(p, g, &m->log, &backend));
         ProgressReporter pr{p};
         ModelLoadOptions opts;
         opts.progress = [&pr](float f) { return pr.report(kReadShare + (1.0f - kReadShare) * f); };

@@ -5,6 +5,9 @@
 //   cache[cells] = k, v;  attn = attention(q, cache, mask)
 //   x += attn Wo
 //   xn = rmsnorm(x) * ffn_norm;  x += (silu(xn Wgate) * (xn Wup)) Wdown
+// qwen2moe replaces that FFN with routed experts plus a gated shared one:
+//   p = softmax(xn Wrouter); E = the k largest of p (weights not renormalised)
+//   x += sum_{e in E} p_e * ffn_e(xn) + sigmoid(xn . w_shexp_gate) * ffn_shexp(xn)
 // then hidden = rmsnorm(x[out_ids]) * output_norm, logits = hidden Wout.
 #include "model/model.h"
 
@@ -35,12 +38,49 @@ Status Model::alloc_buffers(Session &s, int64_t n_ctx, int64_t n_batch, loom_typ
     LOOM_TRY(s.alloc(LOOM_TYPE_F32, h.kv_dim(), n_batch, &b.k));
     LOOM_TRY(s.alloc(LOOM_TYPE_F32, h.kv_dim(), n_batch, &b.v));
     LOOM_TRY(s.alloc(LOOM_TYPE_F32, h.q_dim(), n_batch, &b.attn));
-    LOOM_TRY(s.alloc(LOOM_TYPE_F32, h.n_ff, n_batch, &b.gate));
-    LOOM_TRY(s.alloc(LOOM_TYPE_F32, h.n_ff, n_batch, &b.up));
+    const int n_ff = h.moe() ? h.n_ff_shexp : h.n_ff;
+    LOOM_TRY(s.alloc(LOOM_TYPE_F32, n_ff, n_batch, &b.gate));
+    LOOM_TRY(s.alloc(LOOM_TYPE_F32, n_ff, n_batch, &b.up));
     LOOM_TRY(s.alloc(LOOM_TYPE_F32, h.n_embd, n_batch, &b.hidden));
+    if (h.moe()) LOOM_TRY(alloc_moe_buffers(s, n_batch, &b));
     LOOM_TRY(reserve_logits(s, b, 1));
     *out = std::move(b);
     return Status::ok();
+}
+
+Status Model::alloc_moe_buffers(Session &s, int64_t n_batch, ForwardBuffers *b) const {
+    const HParams &h = hp_;
+    const int64_t slots = n_batch * h.n_expert_used;
+    LOOM_TRY(s.alloc(LOOM_TYPE_F32, h.n_expert, n_batch, &b->router));
+    LOOM_TRY(s.alloc(LOOM_TYPE_I32, h.n_expert_used, n_batch, &b->expert_ids));
+    LOOM_TRY(s.alloc(LOOM_TYPE_F32, h.n_expert_used, n_batch, &b->expert_w));
+    LOOM_TRY(s.alloc(LOOM_TYPE_F32, h.n_ff_exp, slots, &b->exp_gate));
+    LOOM_TRY(s.alloc(LOOM_TYPE_F32, h.n_ff_exp, slots, &b->exp_up));
+    LOOM_TRY(s.alloc(LOOM_TYPE_F32, h.n_embd, slots, &b->exp_out));
+    LOOM_TRY(s.alloc(LOOM_TYPE_F32, 1, n_batch, &b->shexp_gate));
+    LOOM_TRY(s.alloc(LOOM_TYPE_F32, h.n_embd, n_batch, &b->ffn_out));
+    return Status::ok();
+}
+
+// The qwen2moe FFN of the n rows of b.xn into b.ffn_out.
+Status Model::record_moe_ffn(Session &s, ForwardBuffers &b, const LayerWeights &l, int64_t n) const {
+    const HParams &h = hp_;
+    const int k = h.n_expert_used;
+    LOOM_TRY(s.matmul(b.router, l.ffn_gate_inp, b.xn, nullptr, n));
+    LOOM_TRY(s.moe_route(b.expert_ids, b.expert_w, b.router, k, n));
+    LOOM_TRY(s.matmul_id(b.exp_gate, l.ffn_gate_exps, b.xn, b.expert_ids, h.n_expert, k, false, n));
+    LOOM_TRY(s.matmul_id(b.exp_up, l.ffn_up_exps, b.xn, b.expert_ids, h.n_expert, k, false, n));
+    LOOM_TRY(s.swiglu(b.exp_gate, b.exp_gate, b.exp_up, n * k));
+    LOOM_TRY(s.matmul_id(b.exp_out, l.ffn_down_exps, b.exp_gate, b.expert_ids, h.n_expert, k, true, n));
+    LOOM_TRY(s.moe_sum(b.ffn_out, b.exp_out, b.expert_w, k, n));
+    // The shared expert, scaled by its gate.
+    LOOM_TRY(s.matmul(b.gate, l.ffn_gate, b.xn, nullptr, n));
+    LOOM_TRY(s.matmul(b.up, l.ffn_up, b.xn, nullptr, n));
+    LOOM_TRY(s.swiglu(b.gate, b.gate, b.up, n));
+    LOOM_TRY(s.matmul(b.shexp_gate, l.ffn_gate_inp_shexp, b.xn, nullptr, n));
+    LOOM_TRY(s.matmul(b.xn, l.ffn_down, b.gate, nullptr, n));
+    LOOM_TRY(s.scale_sigmoid(b.xn, b.shexp_gate, n));
+    return s.add(b.xn, b.xn, b.ffn_out, n);
 }
 
 Status Model::reserve_logits(Session &s, ForwardBuffers &b, int64_t rows) const {
@@ -79,10 +119,14 @@ Status Model::record_forward(Session &s, ForwardBuffers &b, const ForwardShape &
         LOOM_TRY(s.matmul(b.xn, l.wo, b.attn, nullptr, n));
         LOOM_TRY(s.add(b.x, b.x, b.xn, n));
         LOOM_TRY(s.rmsnorm(b.xn, b.x, l.ffn_norm, h.norm_eps, n));
-        LOOM_TRY(s.matmul(b.gate, l.ffn_gate, b.xn, nullptr, n));
-        LOOM_TRY(s.matmul(b.up, l.ffn_up, b.xn, nullptr, n));
-        LOOM_TRY(s.swiglu(b.gate, b.gate, b.up, n));
-        LOOM_TRY(s.matmul(b.xn, l.ffn_down, b.gate, nullptr, n));
+        if (h.moe()) {
+            LOOM_TRY(record_moe_ffn(s, b, l, n));
+        } else {
+            LOOM_TRY(s.matmul(b.gate, l.ffn_gate, b.xn, nullptr, n));
+            LOOM_TRY(s.matmul(b.up, l.ffn_up, b.xn, nullptr, n));
+            LOOM_TRY(s.swiglu(b.gate, b.gate, b.up, n));
+            LOOM_TRY(s.matmul(b.xn, l.ffn_down, b.gate, nullptr, n));
+        }
         LOOM_TRY(s.add(b.x, b.x, b.xn, n));
     }
     if (shape.n_out == 0) return Status::ok();

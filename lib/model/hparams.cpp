@@ -13,11 +13,13 @@ struct ArchTraits {
     const char *name;
     bool qkv_bias;
     RopeMode rope_mode;
+    bool moe;   // routed experts + a shared expert instead of one FFN
 };
 
 constexpr ArchTraits kArchs[] = {
-    {"qwen2", true, RopeMode::Neox},
-    {"llama", false, RopeMode::Normal},
+    {"qwen2", true, RopeMode::Neox, false},
+    {"qwen2moe", true, RopeMode::Neox, true},
+    {"llama", false, RopeMode::Normal, false},
 };
 
 const ArchTraits *find_arch(const std::string &name) {
@@ -47,6 +49,18 @@ Status get_optional_float(const GgufFile &g, const std::string &key, float *out)
     return Status::ok();
 }
 
+// The expert counts and widths of a qwen2moe file.
+Status read_experts(const GgufFile &g, const std::string &p, HParams *h) {
+    LOOM_TRY(get_required_int(g, p + "expert_count", &h->n_expert));
+    LOOM_TRY(get_required_int(g, p + "expert_used_count", &h->n_expert_used));
+    LOOM_TRY(get_required_int(g, p + "expert_feed_forward_length", &h->n_ff_exp));
+    LOOM_TRY(get_required_int(g, p + "expert_shared_feed_forward_length", &h->n_ff_shexp));
+    if (h->n_expert > 1024 || h->n_expert_used > h->n_expert)
+        return error(LOOM_ERR_FORMAT, "expert_used_count %d of expert_count %d is out of range (at most 1024 experts)",
+                     h->n_expert_used, h->n_expert);
+    return Status::ok();
+}
+
 Status check_shapes(const HParams &h) {
     if (h.n_head_kv > h.n_head || h.n_head % h.n_head_kv != 0)
         return error(LOOM_ERR_FORMAT, "attention.head_count %d is not a multiple of head_count_kv %d", h.n_head, h.n_head_kv);
@@ -63,13 +77,21 @@ Status read_hparams(const GgufFile &g, HParams *out) {
     Status s = g.get_string("general.architecture", &h.arch);
     if (!s) return Status(s.code(), "model metadata 'general.architecture': " + s.message());
     const ArchTraits *arch = find_arch(h.arch);
-    if (!arch) return error(LOOM_ERR_UNSUPPORTED, "unsupported architecture '%s' (loom runs qwen2 and llama)", h.arch.c_str());
+    if (!arch)
+        return error(LOOM_ERR_UNSUPPORTED, "unsupported architecture '%s' (loom runs qwen2, qwen2moe and llama)",
+                     h.arch.c_str());
     h.qkv_bias = arch->qkv_bias;
     h.rope_mode = arch->rope_mode;
     const std::string p = h.arch + ".";
     LOOM_TRY(get_required_int(g, p + "block_count", &h.n_layer));
     LOOM_TRY(get_required_int(g, p + "embedding_length", &h.n_embd));
-    LOOM_TRY(get_required_int(g, p + "feed_forward_length", &h.n_ff));
+    if (arch->moe) {
+        LOOM_TRY(read_experts(g, p, &h));
+        h.n_ff = 0;   // qwen2moe files carry a feed_forward_length the graph never uses
+        LOOM_TRY(get_optional_int(g, p + "feed_forward_length", &h.n_ff));
+    } else {
+        LOOM_TRY(get_required_int(g, p + "feed_forward_length", &h.n_ff));
+    }
     LOOM_TRY(get_required_int(g, p + "attention.head_count", &h.n_head));
     h.n_head_kv = h.n_head;
     LOOM_TRY(get_optional_int(g, p + "attention.head_count_kv", &h.n_head_kv));

@@ -1,6 +1,7 @@
 // Hyper-parameters of a decoder-only transformer, read from GGUF metadata
-// ("<arch>.block_count", ...). Architectures are flags, not forks: qwen2 and
-// llama share every block and differ in biases and the RoPE pairing.
+// ("<arch>.block_count", ...). Architectures are flags, not forks: qwen2,
+// qwen2moe and llama share every block and differ in biases, the RoPE
+// pairing and (qwen2moe) a mixture-of-experts FFN.
 //
 // Owner: lib/model.
 #pragma once
@@ -28,9 +29,17 @@ struct HParams {
     float rope_freq_base = 10000.0f;
     RopeMode rope_mode = RopeMode::Neox;
     bool qkv_bias = false;     // qwen2: Q/K/V projections carry biases
+    // Mixture of experts (qwen2moe): the FFN is n_expert_used of n_expert
+    // routed SwiGLU experts of width n_ff_exp plus a shared expert of width
+    // n_ff_shexp gated by sigmoid(ffn_gate_inp_shexp . x). n_expert == 0: dense.
+    int n_expert = 0;
+    int n_expert_used = 0;
+    int n_ff_exp = 0;
+    int n_ff_shexp = 0;
 
     int q_dim() const { return n_head * head_dim; }
     int kv_dim() const { return n_head_kv * head_dim; }
+    bool moe() const { return n_expert > 0; }
 };
 
 // Reads and checks the hyper-parameters. n_vocab is taken from

@@ -32,6 +32,23 @@ public:
         return advance(t->nbytes);
     }
 
+    // A stack of `n` matrices of [rows][cols] (GGUF [cols, rows, n]), bound
+    // as one [n*rows][cols] weight.
+    Status stack(const std::string &name, int64_t cols, int64_t rows, int64_t n, Tensor **out) {
+        const GgufTensor *t = g_.find_tensor(name);
+        if (!t) return error(LOOM_ERR_FORMAT, "tensor '%s' is missing", name.c_str());
+        if (t->ne[0] != cols || t->ne[1] != rows || t->ne[2] != n || t->ne[3] != 1)
+            return error(LOOM_ERR_FORMAT, "tensor '%s' has shape [%lld, %lld, %lld, %lld]; expected [%lld, %lld, %lld]",
+                         name.c_str(), (long long)t->ne[0], (long long)t->ne[1], (long long)t->ne[2],
+                         (long long)t->ne[3], (long long)cols, (long long)rows, (long long)n);
+        size_t rb = 0;
+        Status s = row_bytes(t->type, cols, &rb);
+        if (!s) return error(LOOM_ERR_FORMAT, "tensor '%s': %s", name.c_str(), s.message().c_str());
+        LOOM_TRY(b_.create_weight(t->type, cols, rows * n, t->data, out));
+        if ((*out)->holds_copy) g_.release_pages(t->data, t->nbytes);
+        return advance(t->nbytes);
+    }
+
     // A vector (norm weight, bias) widened to f32; absent allowed if !required.
     Status vector(const std::string &name, int64_t n, bool required, Tensor **out) {
         if (!required && !g_.find_tensor(name)) return Status::ok();
@@ -77,11 +94,28 @@ private:
 
 Model::~Model() = default;
 
+// qwen2moe's FFN weights: the router, the stacked experts, the shared expert and its gate.
+static Status bind_experts(WeightBinder &bind, const HParams &h, int i, LayerWeights *l) {
+    LOOM_TRY(bind.matrix(layer_name(i, "ffn_gate_inp.weight"), h.n_embd, h.n_expert, &l->ffn_gate_inp));
+    LOOM_TRY(bind.stack(layer_name(i, "ffn_gate_exps.weight"), h.n_embd, h.n_ff_exp, h.n_expert, &l->ffn_gate_exps));
+    LOOM_TRY(bind.stack(layer_name(i, "ffn_up_exps.weight"), h.n_embd, h.n_ff_exp, h.n_expert, &l->ffn_up_exps));
+    LOOM_TRY(bind.stack(layer_name(i, "ffn_down_exps.weight"), h.n_ff_exp, h.n_embd, h.n_expert, &l->ffn_down_exps));
+    LOOM_TRY(bind.vector(layer_name(i, "ffn_gate_inp_shexp.weight"), h.n_embd, true, &l->ffn_gate_inp_shexp));
+    LOOM_TRY(bind.matrix(layer_name(i, "ffn_gate_shexp.weight"), h.n_embd, h.n_ff_shexp, &l->ffn_gate));
+    LOOM_TRY(bind.matrix(layer_name(i, "ffn_up_shexp.weight"), h.n_embd, h.n_ff_shexp, &l->ffn_up));
+    LOOM_TRY(bind.matrix(layer_name(i, "ffn_down_shexp.weight"), h.n_ff_shexp, h.n_embd, &l->ffn_down));
+    return Status::ok();
+}
+
 Status Model::load(const GgufFile &gguf, std::unique_ptr<Backend> backend, const ModelLoadOptions &opts,
                    std::unique_ptr<Model> *out) {
     if (!backend) return error(LOOM_ERR_INTERNAL, "Model::load without a backend");
     std::unique_ptr<Model> m(new Model());
     LOOM_TRY(read_hparams(gguf, &m->hp_));
+    if (m->hp_.moe() && !backend->supports_experts())
+        return error(LOOM_ERR_UNSUPPORTED,
+                     "%s is a mixture-of-experts model, which the %s backend cannot run yet; use the CPU backend",
+                     m->hp_.arch.c_str(), backend->name());
     m->backend_ = std::move(backend);
     LOOM_TRY(m->bind_weights(gguf, opts));
     *out = std::move(m);
@@ -110,6 +144,10 @@ Status Model::bind_weights(const GgufFile &g, const ModelLoadOptions &opts) {
         LOOM_TRY(bind.vector(layer_name(i, "attn_v.bias"), h.kv_dim(), h.qkv_bias, &l.bv));
         LOOM_TRY(bind.matrix(layer_name(i, "attn_output.weight"), h.q_dim(), h.n_embd, &l.wo));
         LOOM_TRY(bind.vector(layer_name(i, "ffn_norm.weight"), h.n_embd, true, &l.ffn_norm));
+        if (h.moe()) {
+            LOOM_TRY(bind_experts(bind, h, i, &l));
+            continue;
+        }
         LOOM_TRY(bind.matrix(layer_name(i, "ffn_gate.weight"), h.n_embd, h.n_ff, &l.ffn_gate));
         LOOM_TRY(bind.matrix(layer_name(i, "ffn_up.weight"), h.n_embd, h.n_ff, &l.ffn_up));
         LOOM_TRY(bind.matrix(layer_name(i, "ffn_down.weight"), h.n_ff, h.n_embd, &l.ffn_down));

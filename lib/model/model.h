@@ -28,9 +28,16 @@ struct LayerWeights {
     Tensor *bv = nullptr;          // [1][kv_dim] f32, qwen2 only
     Tensor *wo = nullptr;          // [n_embd][q_dim]
     Tensor *ffn_norm = nullptr;    // [1][n_embd] f32
-    Tensor *ffn_gate = nullptr;    // [n_ff][n_embd]
-    Tensor *ffn_up = nullptr;      // [n_ff][n_embd]
-    Tensor *ffn_down = nullptr;    // [n_embd][n_ff]
+    Tensor *ffn_gate = nullptr;    // [n_ff][n_embd]; qwen2moe: the shared expert's [n_ff_shexp][n_embd]
+    Tensor *ffn_up = nullptr;      // [n_ff][n_embd]; qwen2moe: [n_ff_shexp][n_embd]
+    Tensor *ffn_down = nullptr;    // [n_embd][n_ff]; qwen2moe: [n_embd][n_ff_shexp]
+    // qwen2moe only: the router, the stacked experts (expert e's matrix is
+    // rows [e*n, (e+1)*n) of the stack) and the shared expert's gate.
+    Tensor *ffn_gate_inp = nullptr;       // [n_expert][n_embd]
+    Tensor *ffn_gate_exps = nullptr;      // [n_expert*n_ff_exp][n_embd]
+    Tensor *ffn_up_exps = nullptr;        // [n_expert*n_ff_exp][n_embd]
+    Tensor *ffn_down_exps = nullptr;      // [n_expert*n_embd][n_ff_exp]
+    Tensor *ffn_gate_inp_shexp = nullptr; // [1][n_embd] f32
 };
 
 struct ModelWeights {
@@ -59,8 +66,17 @@ struct ForwardBuffers {
     Tensor *k = nullptr;           // [n_batch][kv_dim]
     Tensor *v = nullptr;           // [n_batch][kv_dim]
     Tensor *attn = nullptr;        // [n_batch][q_dim]
-    Tensor *gate = nullptr;        // [n_batch][n_ff]
-    Tensor *up = nullptr;          // [n_batch][n_ff]
+    Tensor *gate = nullptr;        // [n_batch][n_ff] (qwen2moe: n_ff_shexp)
+    Tensor *up = nullptr;          // [n_batch][n_ff] (qwen2moe: n_ff_shexp)
+    // qwen2moe only (k = n_expert_used; slot j of row i is row i*k + j)
+    Tensor *router = nullptr;      // [n_batch][n_expert] router logits
+    Tensor *expert_ids = nullptr;  // I32 [n_batch][k] chosen experts
+    Tensor *expert_w = nullptr;    // [n_batch][k] their softmax weights
+    Tensor *exp_gate = nullptr;    // [n_batch*k][n_ff_exp]
+    Tensor *exp_up = nullptr;      // [n_batch*k][n_ff_exp]
+    Tensor *exp_out = nullptr;     // [n_batch*k][n_embd]
+    Tensor *shexp_gate = nullptr;  // [n_batch][1] shared expert gate logit
+    Tensor *ffn_out = nullptr;     // [n_batch][n_embd]
     Tensor *hidden = nullptr;      // [n_batch][n_embd] final normed rows that want outputs
     Tensor *logits = nullptr;      // [n_logits_rows][n_vocab], grown on demand
     int64_t n_logits_rows = 0;
@@ -102,6 +118,8 @@ public:
 private:
     Model() = default;
     Status bind_weights(const GgufFile &gguf, const ModelLoadOptions &opts);
+    Status alloc_moe_buffers(Session &s, int64_t n_batch, ForwardBuffers *b) const;
+    Status record_moe_ffn(Session &s, ForwardBuffers &b, const LayerWeights &l, int64_t n) const;
 
     HParams hp_;
     std::unique_ptr<Backend> backend_;

@@ -22,7 +22,7 @@ std::string ids_file(const std::vector<int32_t> &tokens) {
 
 } // namespace
 
-std::vector<float> loom_logits(const std::string &model, const std::vector<int32_t> &tokens) {
+std::vector<float> loom_logits(const std::string &model, const std::vector<int32_t> &tokens, const std::string &kv_type) {
     const char *exe = std::getenv("LOOM_EXE");
     if (!exe) return {};
     // `loom logits -m M -o OUT -t 2` with run_logits' argument order: wrap in sh.
@@ -30,7 +30,9 @@ std::vector<float> loom_logits(const std::string &model, const std::vector<int32
     std::string text;
     for (int32_t t : tokens) text += std::to_string(t) + " ";
     testdata::write_file(ids, text.data(), text.size());
-    int st = testdata::run(std::string("'") + exe + "' logits --precision exact -m '" + model + "' -o '" + out + "' -t 2 < '" + ids + "'");
+    const std::string kv = kv_type.empty() ? "" : " --kv-type " + kv_type;
+    int st = testdata::run(std::string("'") + exe + "' logits --precision exact" + kv + " -m '" + model + "' -o '" + out +
+                           "' -t 2 < '" + ids + "'");
     std::vector<float> v = st == 0 ? testdata::read_f32(out) : std::vector<float>();
     std::remove(ids.c_str());
     std::remove(out.c_str());
@@ -68,6 +70,23 @@ double row_abs_rms(const std::vector<float> &a, const std::vector<float> &b, siz
     double s = 0.0;
     for (size_t i = r * n; i < (r + 1) * n; i++) s += (double(a[i]) - b[i]) * (double(a[i]) - b[i]);
     return std::sqrt(s / double(n));
+}
+
+} // namespace parity
+
+namespace parity {
+
+size_t drop_rows(const std::vector<float> &margin, float min_margin, size_t width,
+                 const std::vector<std::vector<float> *> &arrays) {
+    size_t kept = 0;
+    for (size_t r = 0; r < margin.size(); r++) {
+        if (!(margin[r] >= min_margin)) continue;
+        for (std::vector<float> *a : arrays)
+            std::copy(a->begin() + long(r * width), a->begin() + long((r + 1) * width), a->begin() + long(kept * width));
+        kept++;
+    }
+    for (std::vector<float> *a : arrays) a->resize(kept * width);
+    return kept;
 }
 
 } // namespace parity
