@@ -155,7 +155,7 @@ namespace Loom
         internal sealed class AbortState
         {
             internal CancellationToken Token;
-            internal int Polls; // abort checks seen (tests use it to cancel mid-decode)
+            internal Action OnCheck; // a test hook, run at each abort check
 
             private static readonly loom_abort_fn Thunk = OnAbortCheck;
             internal static readonly IntPtr ThunkPointer = Marshal.GetFunctionPointerForDelegate(Thunk);
@@ -163,11 +163,18 @@ namespace Loom
             private static int OnAbortCheck(IntPtr user)
             {
                 var s = (AbortState)GCHandle.FromIntPtr(user).Target;
-                Interlocked.Increment(ref s.Polls);
+                try
+                {
+                    s.OnCheck?.Invoke();
+                }
+                catch (Exception) // nothing may unwind through native frames
+                {
+                    return 1;
+                }
                 return s.Token.IsCancellationRequested ? 1 : 0;
             }
         }
 
-        internal int AbortPolls => Volatile.Read(ref _abort.Polls);
+        internal AbortState Abort => _abort;
     }
 }

@@ -26,9 +26,21 @@ namespace Loom
 
     public sealed partial class Model : IDisposable
     {
-        internal readonly ModelHandle Handle;
+        private readonly ModelHandle _handle;
+        private volatile bool _disposed;
 
-        private Model(ModelHandle handle) { Handle = handle; }
+        private Model(ModelHandle handle) { _handle = handle; }
+
+        // Checked here, not only by the SafeHandle: while Contexts hold references
+        // Mono's SafeHandle stays open after Dispose, .NET's does not.
+        internal ModelHandle Handle
+        {
+            get
+            {
+                if (_disposed) throw new ObjectDisposedException(nameof(Model));
+                return _handle;
+            }
+        }
 
         /// <summary>Loads the GGUF model at <paramref name="path"/>. Cancelling
         /// <paramref name="cancellationToken"/> stops the load at the next progress
@@ -104,7 +116,11 @@ namespace Loom
 
         /// <summary>Frees the model once every Context and Detokenizer made from it is
         /// disposed too (they keep it alive until then).</summary>
-        public void Dispose() => Handle.Dispose();
+        public void Dispose()
+        {
+            _disposed = true;
+            _handle.Dispose();
+        }
 
         /// <summary>Vocabulary size (logits per position).</summary>
         public int NVocab => NativeMethods.loom_model_n_vocab(Handle);
