@@ -145,6 +145,19 @@ namespace Loom
             return pos;
         }
 
+        /// <summary>The context's state (KV cache and last logits) as bytes, for
+        /// <see cref="LoadState"/> on a context of the same model and shape.</summary>
+        public byte[] SaveState() =>
+            Buffers.Fill((byte[] buf, UIntPtr cap, out UIntPtr size) => NativeMethods.loom_state_save(Handle, buf, cap, out size), 0);
+
+        /// <summary>Restores a state from <see cref="SaveState"/>; on error the context is unchanged.</summary>
+        /// <exception cref="LoomException">Format: not a loom state, or one of another model or shape.</exception>
+        public void LoadState(byte[] state)
+        {
+            if (state == null) throw new ArgumentNullException(nameof(state));
+            LoomException.Check(NativeMethods.loom_state_load(Handle, state, (UIntPtr)state.Length));
+        }
+
         /// <summary>Frees the context (and releases its hold on the model).</summary>
         public void Dispose() => Handle.Dispose();
 

@@ -144,6 +144,11 @@ namespace Loom.Native
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         internal static extern int loom_kv_seq_pos_max(ContextHandle c, int seq_id, out int pos);
 
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int loom_state_save(ContextHandle c, byte[] buf, UIntPtr capacity, out UIntPtr size);
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        internal static extern int loom_state_load(ContextHandle c, byte[] buf, UIntPtr size);
+
         // ---- Sampling ----
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern int loom_sampler_new(out IntPtr sampler);
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)] internal static extern void loom_sampler_free(IntPtr sampler);
