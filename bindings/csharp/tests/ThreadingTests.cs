@@ -48,21 +48,33 @@ namespace Loom.Tests
             string[] sequential = Prompts.Select(Greedy).ToArray();
             var contexts = Prompts.Select(_ => new Context(Fixture.Model, new ContextOptions { NCtx = 128, NThreads = 1 })).ToArray();
             var samplers = Prompts.Select(_ => Sampler.Greedy()).ToArray();
+            var pieces = Prompts.Select(_ => new Pieces()).ToArray();
             try
             {
                 var tasks = Prompts.Select((p, i) =>
                 {
                     contexts[i].DecodePrompt(Fixture.Model.Tokenize(p), samplers[i]);
-                    return contexts[i].GenerateAsync(samplers[i], N);
+                    return contexts[i].GenerateAsync(samplers[i], N, pieces[i]);
                 }).ToArray();
                 Task.WaitAll(tasks);
-                for (int i = 0; i < Prompts.Length; i++) Assert.Equal(sequential[i], tasks[i].Result, "text of task " + i);
+                for (int i = 0; i < Prompts.Length; i++)
+                {
+                    Assert.Equal(sequential[i], tasks[i].Result, "text of task " + i);
+                    Assert.Equal(sequential[i], pieces[i].Text.ToString(), "pieces reported by task " + i);
+                }
             }
             finally
             {
                 foreach (var c in contexts) c.Dispose();
                 foreach (var s in samplers) s.Dispose();
             }
+        }
+
+        // Collects reported pieces in order (Progress<T> would post them to the thread pool).
+        sealed class Pieces : IProgress<string>
+        {
+            public readonly System.Text.StringBuilder Text = new System.Text.StringBuilder();
+            public void Report(string piece) => Text.Append(piece);
         }
 
         [Test]
