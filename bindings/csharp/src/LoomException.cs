@@ -36,7 +36,7 @@ namespace Loom
         public LoomException(LoomStatus status, string message) : base(message) { Status = status; }
 
         /// <summary>loom_status_string of the status, e.g. "i/o error".</summary>
-        public string StatusName => Loom.StatusString(Status);
+        public string StatusName => LoomLibrary.StatusString(Status);
 
         public override string ToString() => $"{GetType().FullName} ({Status}): {Message}";
 
@@ -56,7 +56,7 @@ namespace Loom
     }
 
     /// <summary>Library-wide queries (all thread-safe).</summary>
-    public static class Loom
+    public static class LoomLibrary
     {
         /// <summary>The linked library's version, major*10000 + minor*100 + patch.</summary>
         public static uint Version => NativeMethods.loom_version();

@@ -2,6 +2,7 @@
 // (the text the loom CLI prints after "loom: error: <what>: ").
 using System;
 using System.IO;
+using System.Linq;
 
 namespace Loom.Tests
 {
@@ -69,6 +70,16 @@ namespace Loom.Tests
                 Assert.Equal(LoomStatus.BufferTooSmall, e.Status, "full batch status");
             }
             Assert.Throws<ArgumentNullException>(() => Fixture.Model.Tokenize((string)null), "null text");
+        }
+
+        [Test]
+        public static void version_and_status_names_come_from_the_library()
+        {
+            var r = Fixture.RunLoom(null, "--version");
+            Assert.Equal("loom " + LoomLibrary.VersionString + "\n", Fixture.Utf8.GetString(r.Stdout), "loom --version");
+            int[] parts = LoomLibrary.VersionString.Split('.').Select(int.Parse).ToArray();
+            Assert.Equal((uint)(parts[0] * 10000 + parts[1] * 100 + parts[2]), LoomLibrary.Version, "version number");
+            Assert.Equal("unknown status", LoomLibrary.StatusString((LoomStatus)(-1000)), "an unknown code's name");
         }
 
         [Test]
