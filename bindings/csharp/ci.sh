@@ -30,6 +30,18 @@ if [ ! -f "$model" ]; then
 fi
 
 "$here/build.sh"
+
+# Loom.dll uses only types of .NET Standard 2.0: every type it references is
+# one Mono's netstandard.dll facade forwards (types only; members unchecked).
+facade=$(dirname "$(command -v mono)")/../lib/mono/4.5/Facades/netstandard.dll
+[ -f "$facade" ] || missing "$facade not found"
+monodis --exported "$facade" | sed -n 's/^[0-9]*: \([^ ]*\) is in.*/\1/p' | sort -u >"$out/netstandard.types"
+monodis --typeref "$here/bin/Loom.dll" | sed -n 's/^[0-9]*: \[[^]]*\]\([^/]*\).*/\1/p' | sort -u >"$out/loom.types"
+if [ ! -s "$out/loom.types" ] || [ -n "$(comm -23 "$out/loom.types" "$out/netstandard.types")" ]; then
+  echo "csharp ci: Loom.dll references types outside .NET Standard 2.0:" >&2
+  comm -23 "$out/loom.types" "$out/netstandard.types" >&2
+  exit 1
+fi
 cc -std=c11 -Wall -Werror -I"$root/include" -o "$out/layout" "$here/tests/layout.c"
 
 export LD_LIBRARY_PATH=$build${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
