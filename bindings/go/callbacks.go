@@ -1,0 +1,27 @@
+package loom
+
+// #include <stdint.h>
+import "C"
+
+import (
+	"context"
+	"runtime/cgo"
+)
+
+// progressState is what a load's progress callback reaches through its cgo.Handle.
+type progressState struct {
+	ctx context.Context
+	fn  func(fraction float32) bool
+}
+
+// loomGoProgress is loom_progress_fn's Go side (called from lg_progress in
+// shim.h on the loading goroutine's thread): nonzero cancels the load.
+//
+//export loomGoProgress
+func loomGoProgress(h C.uintptr_t, fraction C.float) C.int {
+	s := cgo.Handle(h).Value().(*progressState)
+	if s.ctx.Err() != nil || (s.fn != nil && !s.fn(float32(fraction))) {
+		return 1
+	}
+	return 0
+}

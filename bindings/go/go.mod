@@ -1,0 +1,3 @@
+module loom.dev/loom
+
+go 1.19
