@@ -33,10 +33,14 @@ type contextConfig struct{ p C.loom_context_params }
 type ContextOption func(*contextConfig)
 
 // WithContextSize sets the KV cache cells (0, the default: min(4096, training length)).
-func WithContextSize(n int) ContextOption { return func(c *contextConfig) { c.p.n_ctx = C.uint32_t(n) } }
+func WithContextSize(n int) ContextOption {
+	return func(c *contextConfig) { c.p.n_ctx = C.uint32_t(n) }
+}
 
 // WithBatchSize sets the most tokens one Decode may carry (default 512).
-func WithBatchSize(n int) ContextOption { return func(c *contextConfig) { c.p.n_batch = C.uint32_t(n) } }
+func WithBatchSize(n int) ContextOption {
+	return func(c *contextConfig) { c.p.n_batch = C.uint32_t(n) }
+}
 
 // WithSeqMax sets the number of sequence ids allowed (default 1, at most 256).
 func WithSeqMax(n int) ContextOption { return func(c *contextConfig) { c.p.n_seq_max = C.uint32_t(n) } }
@@ -62,7 +66,7 @@ type Context struct {
 	h      handle[C.loom_context]
 	model  *Model
 	mp     *C.loom_model // the model's C pointer, valid while the context holds its reference
-	abort  *C.int32_t // the abort callback's flag (C memory, see shim.h)
+	abort  *C.int32_t    // the abort callback's flag (C memory, see shim.h)
 	nBatch int
 }
 

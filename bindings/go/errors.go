@@ -6,7 +6,6 @@ import "C"
 
 import (
 	"errors"
-	"fmt"
 	"unsafe"
 )
 
@@ -48,7 +47,7 @@ func (e *Error) Error() string {
 	if e.Message == "" {
 		return e.Status.Error()
 	}
-	return fmt.Sprintf("loom: %s: %s", e.Status, e.Message)
+	return "loom: " + e.Status.String() + ": " + e.Message
 }
 
 // Is matches the sentinel Status of e: errors.Is(err, loom.ErrNotFound).

@@ -36,7 +36,9 @@ func WithMmap(on bool) ModelOption { return func(c *modelConfig) { c.p.use_mmap 
 func WithBackend(b Backend) ModelOption { return func(c *modelConfig) { c.p.backend = C.int32_t(b) } }
 
 // WithDevice picks the backend's device by index (default: the backend's choice).
-func WithDevice(index int) ModelOption { return func(c *modelConfig) { c.p.device_index = C.int32_t(index) } }
+func WithDevice(index int) ModelOption {
+	return func(c *modelConfig) { c.p.device_index = C.int32_t(index) }
+}
 
 // WithVocabOnly loads the metadata and the tokenizer only, no weights.
 func WithVocabOnly() ModelOption { return func(c *modelConfig) { c.p.vocab_only = 1 } }
