@@ -14,16 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* TEMPORARY until the caller-sized params land on main (then removed). */
-#ifndef loom_context_default_params
-static inline loom_status loom_model_default_params_sized(loom_model_params *p, size_t size) {
-    (void)size; loom_model_default_params(p); return LOOM_OK;
-}
-static inline loom_status loom_context_default_params_sized(loom_context_params *p, size_t size) {
-    (void)size; loom_context_default_params(p); return LOOM_OK;
-}
-#endif
-
 static inline loom_status lg_take(loom_status st, char **err) {
     if (st != LOOM_OK) {
         const char *m = loom_last_error();
