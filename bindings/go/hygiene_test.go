@@ -24,6 +24,15 @@ func rss(t *testing.T) int64 {
 	return pages * int64(os.Getpagesize())
 }
 
+// checkGrowth fails the test if RSS grew by more than bound bytes over what.
+func checkGrowth(t *testing.T, before, after, bound int64, what string) {
+	t.Helper()
+	t.Logf("RSS %d -> %d KiB over %s", before>>10, after>>10, what)
+	if after-before > bound {
+		t.Errorf("RSS grew by %d KiB over %s (bound %d KiB)", (after-before)>>10, what, bound>>10)
+	}
+}
+
 // cycle creates and closes one of each handle over m, using them when use is set.
 func cycle(t *testing.T, m *Model, use bool) {
 	c, err := NewContext(m, WithContextSize(64), WithThreads(1))
@@ -82,10 +91,7 @@ func TestNoLeakOverAThousandCreateFreeCycles(t *testing.T) {
 	// One leaked context alone would keep its logits buffer (n_vocab floats,
 	// ~600 KB): a thousand would be ~600 MB. Measured: < 200 KiB of growth.
 	const bound = 4 << 20
-	t.Logf("RSS %d -> %d KiB over 1000 cycles", before>>10, after>>10)
-	if after-before > bound {
-		t.Errorf("RSS grew by %d KiB over 1000 cycles (bound %d KiB)", (after-before)>>10, bound>>10)
-	}
+	checkGrowth(t, before, after, bound, "1000 cycles")
 	if n := liveHandles.Load(); n != live {
 		t.Errorf("%d live handles after the cycles, %d before", n, live)
 	}
@@ -184,8 +190,5 @@ func TestNoLeakOverRepeatedModelLoads(t *testing.T) {
 	// A leaked vocabulary (152k tokens, their merges and lookup tables) is
 	// megabytes: ten of them stand far above any noise.
 	const bound = 16 << 20
-	t.Logf("RSS %d -> %d KiB over 20 model loads", before>>10, after>>10)
-	if after-before > bound {
-		t.Errorf("RSS grew by %d KiB over 20 model loads (bound %d KiB)", (after-before)>>10, bound>>10)
-	}
+	checkGrowth(t, before, after, bound, "20 model loads")
 }

@@ -11,6 +11,11 @@ type SamplerStage struct {
 	add func(s *C.loom_sampler, msg **C.char) C.loom_status
 }
 
+// floatStage is a stage whose add function takes one float.
+func floatStage(v float32, add func(s *C.loom_sampler, v C.float, msg **C.char) C.loom_status) SamplerStage {
+	return SamplerStage{func(s *C.loom_sampler, msg **C.char) C.loom_status { return add(s, C.float(v), msg) }}
+}
+
 // Greedy picks the highest logit (the lowest id among equal ones).
 func Greedy() SamplerStage {
 	return SamplerStage{func(s *C.loom_sampler, msg **C.char) C.loom_status { return C.lg_sampler_add_greedy(s, msg) }}
@@ -18,9 +23,9 @@ func Greedy() SamplerStage {
 
 // Temperature divides the logits by t (0 keeps only the highest).
 func Temperature(t float32) SamplerStage {
-	return SamplerStage{func(s *C.loom_sampler, msg **C.char) C.loom_status {
-		return C.lg_sampler_add_temperature(s, C.float(t), msg)
-	}}
+	return floatStage(t, func(s *C.loom_sampler, v C.float, msg **C.char) C.loom_status {
+		return C.lg_sampler_add_temperature(s, v, msg)
+	})
 }
 
 // TopK keeps the k highest logits.
@@ -32,23 +37,23 @@ func TopK(k int) SamplerStage {
 
 // TopP keeps the fewest most likely tokens whose probability reaches p.
 func TopP(p float32) SamplerStage {
-	return SamplerStage{func(s *C.loom_sampler, msg **C.char) C.loom_status {
-		return C.lg_sampler_add_top_p(s, C.float(p), msg)
-	}}
+	return floatStage(p, func(s *C.loom_sampler, v C.float, msg **C.char) C.loom_status {
+		return C.lg_sampler_add_top_p(s, v, msg)
+	})
 }
 
 // MinP keeps tokens at least p times as likely as the most likely one.
 func MinP(p float32) SamplerStage {
-	return SamplerStage{func(s *C.loom_sampler, msg **C.char) C.loom_status {
-		return C.lg_sampler_add_min_p(s, C.float(p), msg)
-	}}
+	return floatStage(p, func(s *C.loom_sampler, v C.float, msg **C.char) C.loom_status {
+		return C.lg_sampler_add_min_p(s, v, msg)
+	})
 }
 
 // Typical is locally typical sampling with mass p.
 func Typical(p float32) SamplerStage {
-	return SamplerStage{func(s *C.loom_sampler, msg **C.char) C.loom_status {
-		return C.lg_sampler_add_typical(s, C.float(p), msg)
-	}}
+	return floatStage(p, func(s *C.loom_sampler, v C.float, msg **C.char) C.loom_status {
+		return C.lg_sampler_add_typical(s, v, msg)
+	})
 }
 
 // Penalties penalises tokens seen in the last lastN accepted tokens.
