@@ -12,8 +12,9 @@ import (
 	"testing"
 )
 
-// generateText is what `loom run -p prompt -n n --temp 0` prints, made with the binding.
-func generateText(t *testing.T, m *Model, prompt string, n int) string {
+// generateText is what `loom run -p prompt -n n` prints with the sampler
+// chain of stages, made with the binding.
+func generateText(t *testing.T, m *Model, prompt string, n int, stages ...SamplerStage) string {
 	t.Helper()
 	tokens, err := m.Tokenize(prompt, ParseSpecial)
 	if err != nil {
@@ -24,7 +25,7 @@ func generateText(t *testing.T, m *Model, prompt string, n int) string {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	s, err := NewSampler(Greedy())
+	s, err := NewSampler(stages...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,9 +49,26 @@ func TestGreedyTextEqualsLoomRun(t *testing.T) {
 	for _, prompt := range []string{"Hello world", "Grüße, 世界! <|im_start|>user\n1 2 3"} {
 		const n = 24
 		want := string(mustCLI(t, nil, "run", "-m", testModelPath, "-p", prompt, "-n", strconv.Itoa(n), "--temp", "0"))
-		if got := generateText(t, m, prompt, n); got != want {
+		if got := generateText(t, m, prompt, n, Greedy()); got != want {
 			t.Errorf("prompt %q:\n got %q\nwant %q", prompt, got, want)
 		}
+	}
+}
+
+func TestSeededSamplingEqualsLoomRun(t *testing.T) {
+	m := openModel(t)
+	const prompt, n = "Once upon a time", 24
+	// loom run's chain: penalties, top-k, top-p, min-p, temperature, a seeded draw.
+	want := string(mustCLI(t, nil, "run", "-m", testModelPath, "-p", prompt, "-n", strconv.Itoa(n), "--temp", "1.5",
+		"--top-k", "50", "--top-p", "0.9", "--min-p", "0.01", "--repeat-penalty", "1.3", "--repeat-last-n", "16",
+		"--seed", "1234"))
+	got := generateText(t, m, prompt, n, Penalties(16, 1.3, 0, 0), TopK(50), TopP(0.9), MinP(0.01),
+		Temperature(1.5), Dist(1234))
+	if got != want {
+		t.Errorf("\n got %q\nwant %q", got, want)
+	}
+	if greedy := generateText(t, m, prompt, n, Greedy()); greedy == want {
+		t.Errorf("the seeded draw gave the greedy text: the test cannot tell the chains apart")
 	}
 }
 
