@@ -120,3 +120,18 @@ func TestProgressCallbackCanCancelTheLoad(t *testing.T) {
 		t.Errorf("last progress %v, want 1", last)
 	}
 }
+
+func TestPanicInProgressCallbackCancelsTheLoadAndPropagates(t *testing.T) {
+	needModel(t)
+	live := liveHandles.Load()
+	defer func() {
+		if r := recover(); r != "boom" {
+			t.Errorf("recovered %v, want the callback's panic", r)
+		}
+		if n := liveHandles.Load(); n != live {
+			t.Errorf("%d live handles after the panicked load, want %d", n, live)
+		}
+	}()
+	LoadModel(testModelPath, WithProgress(func(float32) bool { panic("boom") }))
+	t.Error("LoadModel returned after its progress callback panicked")
+}

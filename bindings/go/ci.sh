@@ -21,11 +21,11 @@ cli=$build/examples/loom/loom
 
 # The tiny model: the one the C tests make (tests/support/testdata.cpp), else made here.
 model=$build/testdata/tiny-s1-f16.gguf
-if [ ! -f "$model" ]; then
-  mkdir -p "$build/testdata"
-  /usr/bin/python3 "${LOOM_REF_DIR:-$src/../shared/ref}/mkgguf.py" "$model.go.tmp" --preset tiny --seed 1 >/dev/null
-  mv "$model.go.tmp" "$model"
-fi
+# Same lock as testdata.cpp, so a parallel test run and this script never race.
+mkdir -p "$build/testdata"
+flock "$build/testdata/.lock" sh -c 'set -e; [ -f "$1" ] && exit 0
+  /usr/bin/python3 "$2/mkgguf.py" "$1.tmp" --preset tiny --seed 1 >/dev/null; mv "$1.tmp" "$1"' \
+  sh "$model" "${LOOM_REF_DIR:-$src/../shared/ref}"
 
 export PKG_CONFIG_PATH=$build/meson-uninstalled LD_LIBRARY_PATH=$build${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 export CGO_ENABLED=1 GOFLAGS="-mod=mod -buildvcs=false" GOPROXY=off GOCACHE=$build/go/cache GOPATH=$build/go/path

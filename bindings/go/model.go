@@ -80,8 +80,9 @@ func LoadModelContext(ctx context.Context, path string, opts ...ModelOption) (*M
 	if err := ctx.Err(); err != nil {
 		return nil, cancelledBy(err)
 	}
+	progress := &progressState{ctx: ctx, fn: cfg.progress}
 	if cfg.progress != nil || ctx.Done() != nil {
-		h := cgo.NewHandle(&progressState{ctx: ctx, fn: cfg.progress})
+		h := cgo.NewHandle(progress)
 		defer h.Delete()
 		C.lg_set_progress(&cfg.p, C.uintptr_t(h))
 	}
@@ -89,6 +90,12 @@ func LoadModelContext(ctx context.Context, path string, opts ...ModelOption) (*M
 	defer C.free(unsafe.Pointer(cpath))
 	var out *C.loom_model
 	err := check(C.lg_model_load(cpath, &cfg.p, &out, &msg), msg)
+	if progress.panicked != nil {
+		if err == nil {
+			C.loom_model_free(out)
+		}
+		panic(progress.panicked)
+	}
 	if err != nil {
 		return nil, withCause(err, ctx)
 	}
