@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # CI of the Go binding: bindings/go/ci.sh BUILD_DIR (a meson build dir of
 # this tree, already compiled). Builds, vets and tests the binding against the
-# library in BUILD_DIR (cgo through its uninstalled loom.pc), runs the race
-# detector over the concurrency and cancellation tests, and checks that
+# library in BUILD_DIR (cgo through its uninstalled loom.pc) under the race
+# detector and GODEBUG=cgocheck=2, and checks that
 # examples/generate prints what `loom run --temp 0` prints, byte for byte.
 # Offline: standard library only, caches under BUILD_DIR/go.
 set -euo pipefail
@@ -35,8 +35,8 @@ cd "$src/bindings/go"
 unformatted=$(gofmt -l .)
 [ -z "$unformatted" ] || { echo "bindings/go/ci.sh: not gofmt'd: $unformatted" >&2; exit 1; }
 go vet ./...
-GODEBUG=cgocheck=2 go test -count=1 ./...
-go test -race -count=1 -run 'Goroutines|AcrossGoroutines|Cancel|Deadline|Finalizers|ClosedBefore' .
+# Every test once, under the race detector and cgo's full pointer checks.
+GODEBUG=cgocheck=2 go test -race -count=1 ./...
 
 go build -o "$build/go/generate" ./examples/generate
 for prompt in "Hello world" "Grüße, 世界 <|im_start|>" "fn main() {"; do
