@@ -39,8 +39,36 @@ pub type loom_log_fn = Option<unsafe extern "C" fn(user_data: *mut c_void, level
 pub const LOOM_TYPE_F32: i32 = 0;
 pub const LOOM_TYPE_F16: i32 = 1;
 pub const LOOM_TYPE_Q4_0: i32 = 2;
+pub const LOOM_TYPE_Q4_1: i32 = 3;
+pub const LOOM_TYPE_Q5_0: i32 = 6;
+pub const LOOM_TYPE_Q5_1: i32 = 7;
 pub const LOOM_TYPE_Q8_0: i32 = 8;
+pub const LOOM_TYPE_Q8_1: i32 = 9;
+pub const LOOM_TYPE_Q2_K: i32 = 10;
+pub const LOOM_TYPE_Q3_K: i32 = 11;
+pub const LOOM_TYPE_Q4_K: i32 = 12;
+pub const LOOM_TYPE_Q5_K: i32 = 13;
+pub const LOOM_TYPE_Q6_K: i32 = 14;
+pub const LOOM_TYPE_Q8_K: i32 = 15;
+pub const LOOM_TYPE_IQ2_XXS: i32 = 16;
+pub const LOOM_TYPE_IQ2_XS: i32 = 17;
+pub const LOOM_TYPE_IQ3_XXS: i32 = 18;
+pub const LOOM_TYPE_IQ1_S: i32 = 19;
+pub const LOOM_TYPE_IQ4_NL: i32 = 20;
+pub const LOOM_TYPE_IQ3_S: i32 = 21;
+pub const LOOM_TYPE_IQ2_S: i32 = 22;
+pub const LOOM_TYPE_IQ4_XS: i32 = 23;
+pub const LOOM_TYPE_I8: i32 = 24;
+pub const LOOM_TYPE_I16: i32 = 25;
+pub const LOOM_TYPE_I32: i32 = 26;
+pub const LOOM_TYPE_I64: i32 = 27;
+pub const LOOM_TYPE_F64: i32 = 28;
+pub const LOOM_TYPE_IQ1_M: i32 = 29;
 pub const LOOM_TYPE_BF16: i32 = 30;
+pub const LOOM_TYPE_Q4_0_4_4: i32 = 31;
+pub const LOOM_TYPE_Q4_0_4_8: i32 = 32;
+pub const LOOM_TYPE_Q4_0_8_8: i32 = 33;
+pub const LOOM_TYPE_TQ1_0: i32 = 34;
 pub const LOOM_TYPE_TQ2_0: i32 = 35;
 
 // ---- GGUF ----------------------------------------------------------------------
@@ -49,8 +77,17 @@ pub struct loom_gguf {
     _opaque: [u8; 0],
 }
 pub const LOOM_GGUF_TYPE_U8: i32 = 0;
+pub const LOOM_GGUF_TYPE_I8: i32 = 1;
+pub const LOOM_GGUF_TYPE_U16: i32 = 2;
+pub const LOOM_GGUF_TYPE_I16: i32 = 3;
+pub const LOOM_GGUF_TYPE_U32: i32 = 4;
+pub const LOOM_GGUF_TYPE_I32: i32 = 5;
+pub const LOOM_GGUF_TYPE_F32: i32 = 6;
+pub const LOOM_GGUF_TYPE_BOOL: i32 = 7;
 pub const LOOM_GGUF_TYPE_STRING: i32 = 8;
 pub const LOOM_GGUF_TYPE_ARRAY: i32 = 9;
+pub const LOOM_GGUF_TYPE_U64: i32 = 10;
+pub const LOOM_GGUF_TYPE_I64: i32 = 11;
 pub const LOOM_GGUF_TYPE_F64: i32 = 12;
 pub type loom_gguf_progress_fn = Option<unsafe extern "C" fn(user_data: *mut c_void, done: u64, total: u64) -> c_int>;
 
