@@ -135,6 +135,12 @@ unsafe extern "C" fn abort_trampoline(user_data: *mut c_void) -> c_int {
     g.call(1, |f| f() as c_int)
 }
 
+/// An inference context. `Send`, not `Sync` (one thread at a time):
+///
+/// ```compile_fail
+/// fn assert_sync<T: Sync>() {}
+/// assert_sync::<loom::Context>();
+/// ```
 pub struct Context {
     ptr: NonNull<sys::loom_context>,
     n_batch: u32,
