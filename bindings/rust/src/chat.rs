@@ -123,7 +123,8 @@ impl Model {
         let (paths, contents) = (c_strings("a file path", &paths)?, c_strings("a file content", &contents)?);
         let (path_ptrs, content_ptrs) = (ptrs(&paths), ptrs(&contents));
         let repo = cstring("the repository name", repo_name)?;
-        let (c_path, p, s) = (cstring("the path", path)?, cstring("the prefix", prefix)?, cstring("the suffix", suffix)?);
+        let (c_path, p, s) =
+            (cstring("the path", path)?, cstring("the prefix", prefix)?, cstring("the suffix", suffix)?);
         let guess = files.iter().map(|f| f.0.len() + f.1.len() + 16).sum::<usize>() + prefix.len() + suffix.len() + 256;
         let bytes: Vec<u8> = sized_call(guess, |buf: *mut u8, cap, n| unsafe {
             sys::loom_fim_repo_prompt(

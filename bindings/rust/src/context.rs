@@ -3,7 +3,7 @@
 //! share one model from their own threads.
 use crate::batch::Batch;
 use crate::error::{check, Error, Result, Status};
-use crate::generate::{Generation, GenerateOptions};
+use crate::generate::{GenerateOptions, Generation};
 use crate::model::Model;
 use crate::sampler::Sampler;
 use crate::sys;
@@ -89,7 +89,9 @@ impl ContextBuilder {
 
     pub fn build(self) -> Result<Context> {
         let mut p: sys::loom_context_params = unsafe { std::mem::zeroed() };
-        check(unsafe { sys::loom_context_default_params_sized(&mut p, std::mem::size_of::<sys::loom_context_params>()) })?;
+        check(unsafe {
+            sys::loom_context_default_params_sized(&mut p, std::mem::size_of::<sys::loom_context_params>())
+        })?;
         if let Some(n) = self.n_ctx {
             p.n_ctx = n;
         }

@@ -33,7 +33,8 @@ pub const LOOM_LOG_DEBUG: loom_log_level = 0;
 pub const LOOM_LOG_INFO: loom_log_level = 1;
 pub const LOOM_LOG_WARN: loom_log_level = 2;
 pub const LOOM_LOG_ERROR: loom_log_level = 3;
-pub type loom_log_fn = Option<unsafe extern "C" fn(user_data: *mut c_void, level: loom_log_level, message: *const c_char)>;
+pub type loom_log_fn =
+    Option<unsafe extern "C" fn(user_data: *mut c_void, level: loom_log_level, message: *const c_char)>;
 
 // ---- Tensor types ------------------------------------------------------------
 pub const LOOM_TYPE_F32: i32 = 0;
@@ -292,7 +293,11 @@ extern "C" {
     pub fn loom_gguf_type_name(r#type: i32) -> *const c_char;
     pub fn loom_gguf_type_size(r#type: i32) -> usize;
     pub fn loom_gguf_default_params_sized(params: *mut loom_gguf_params, size: usize) -> loom_status;
-    pub fn loom_gguf_open(path: *const c_char, params: *const loom_gguf_params, out: *mut *mut loom_gguf) -> loom_status;
+    pub fn loom_gguf_open(
+        path: *const c_char,
+        params: *const loom_gguf_params,
+        out: *mut *mut loom_gguf,
+    ) -> loom_status;
     pub fn loom_gguf_open_memory(data: *const c_void, size: usize, copy: i32, out: *mut *mut loom_gguf) -> loom_status;
     pub fn loom_gguf_close(gguf: *mut loom_gguf);
     pub fn loom_gguf_version(gguf: *const loom_gguf) -> u32;
@@ -352,7 +357,11 @@ extern "C" {
 
     // Models
     pub fn loom_model_default_params_sized(params: *mut loom_model_params, size: usize) -> loom_status;
-    pub fn loom_model_load(path: *const c_char, params: *const loom_model_params, out: *mut *mut loom_model) -> loom_status;
+    pub fn loom_model_load(
+        path: *const c_char,
+        params: *const loom_model_params,
+        out: *mut *mut loom_model,
+    ) -> loom_status;
     pub fn loom_model_load_from_memory(
         data: *const c_void,
         size: usize,
@@ -421,7 +430,12 @@ extern "C" {
         size: *mut usize,
     ) -> loom_status;
     pub fn loom_token_is_eog(model: *const loom_model, token: i32) -> i32;
-    pub fn loom_model_eog_tokens(model: *const loom_model, ids: *mut i32, capacity: usize, n: *mut usize) -> loom_status;
+    pub fn loom_model_eog_tokens(
+        model: *const loom_model,
+        ids: *mut i32,
+        capacity: usize,
+        n: *mut usize,
+    ) -> loom_status;
 
     // Stop strings
     pub fn loom_stop_matcher_new(
@@ -493,7 +507,12 @@ extern "C" {
     pub fn loom_kv_seq_pos_max(ctx: *const loom_context, seq_id: i32, pos: *mut i32) -> loom_status;
 
     // State
-    pub fn loom_state_save(ctx: *const loom_context, buf: *mut c_void, capacity: usize, size: *mut usize) -> loom_status;
+    pub fn loom_state_save(
+        ctx: *const loom_context,
+        buf: *mut c_void,
+        capacity: usize,
+        size: *mut usize,
+    ) -> loom_status;
     pub fn loom_state_load(ctx: *mut loom_context, buf: *const c_void, size: usize) -> loom_status;
     pub fn loom_state_save_file(ctx: *const loom_context, path: *const c_char) -> loom_status;
     pub fn loom_state_load_file(ctx: *mut loom_context, path: *const c_char) -> loom_status;

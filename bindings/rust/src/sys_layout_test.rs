@@ -173,11 +173,7 @@ fn every_header_function_is_declared_and_no_other() {
     let header = header_functions();
     assert!(header.len() > 100, "found only {} LOOM_API functions in loom.h", header.len());
     let sys = include_str!("sys.rs");
-    let declared: Vec<&str> = sys
-        .split("pub fn ")
-        .skip(1)
-        .map(|d| d.split('(').next().unwrap())
-        .collect();
+    let declared: Vec<&str> = sys.split("pub fn ").skip(1).map(|d| d.split('(').next().unwrap()).collect();
     let missing: Vec<&String> = header.iter().filter(|h| !declared.contains(&h.as_str())).collect();
     let extra: Vec<&&str> = declared.iter().filter(|d| !header.contains(&d.to_string())).collect();
     assert!(missing.is_empty(), "loom.h functions missing from sys.rs: {missing:?}");

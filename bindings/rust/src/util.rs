@@ -4,8 +4,8 @@ use crate::error::{check, Error, Result, Status};
 use crate::sys;
 use std::any::Any;
 use std::ffi::CString;
-use std::path::Path;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
+use std::path::Path;
 
 /// `s` as a C string; a NUL byte inside is an INVALID_ARGUMENT error naming `what`.
 pub(crate) fn cstring(what: &str, s: &str) -> Result<CString> {
@@ -14,9 +14,8 @@ pub(crate) fn cstring(what: &str, s: &str) -> Result<CString> {
 
 /// A path as a C string (loom takes UTF-8 paths).
 pub(crate) fn path_cstring(path: &Path) -> Result<CString> {
-    let utf8 = path
-        .to_str()
-        .ok_or_else(|| Error::new(Status::InvalidArgument, format!("path {path:?} is not UTF-8")))?;
+    let utf8 =
+        path.to_str().ok_or_else(|| Error::new(Status::InvalidArgument, format!("path {path:?} is not UTF-8")))?;
     cstring("the path", utf8)
 }
 

@@ -20,13 +20,11 @@ fn abort_mid_prompt_returns_cancelled() {
     let calls = Arc::new(AtomicUsize::new(0));
     let seen = calls.clone();
     // Let the first few checks pass, then ask to stop: the decode is under way.
-    let mut ctx = Context::builder(&model)
-        .n_ctx(512)
-        .abort(move || seen.fetch_add(1, Ordering::SeqCst) >= 3)
-        .build()
-        .unwrap();
+    let mut ctx =
+        Context::builder(&model).n_ctx(512).abort(move || seen.fetch_add(1, Ordering::SeqCst) >= 3).build().unwrap();
     let mut sampler = Sampler::greedy().unwrap();
-    let err = ctx.generate(&prompt, &mut sampler, GenerateOptions::max_tokens(4)).err().expect("the abort stops the prompt");
+    let err =
+        ctx.generate(&prompt, &mut sampler, GenerateOptions::max_tokens(4)).err().expect("the abort stops the prompt");
     assert_eq!(err.status(), Status::Cancelled);
     assert!(!err.message().is_empty());
     assert!(calls.load(Ordering::SeqCst) >= 4, "the callback ran before and at the stop");

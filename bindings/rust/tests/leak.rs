@@ -71,6 +71,10 @@ fn no_leak_over_1000_cycles() {
     }
     let (first, last) = (rss[..4].iter().min().unwrap(), rss[8..].iter().min().unwrap());
     let growth = last.saturating_sub(*first);
-    eprintln!("12 model loads: lowest RSS of the first four {} KiB, of the last four {} KiB", first / 1024, last / 1024);
+    eprintln!(
+        "12 model loads: lowest RSS of the first four {} KiB, of the last four {} KiB",
+        first / 1024,
+        last / 1024
+    );
     assert!(growth < 16 << 20, "RSS grew by {growth} bytes over 12 model loads");
 }

@@ -19,11 +19,8 @@ fn rust_generate(model: &Model, prompt: &str, n: usize) -> (Vec<u8>, String, Vec
     }
     let ids = bytes_gen.generation().tokens().to_vec();
     let (mut ctx, mut sampler) = (Context::new(model).unwrap(), Sampler::greedy().unwrap());
-    let text: String = ctx
-        .generate(&tokens, &mut sampler, GenerateOptions::max_tokens(n))
-        .unwrap()
-        .map(|p| p.unwrap())
-        .collect();
+    let text: String =
+        ctx.generate(&tokens, &mut sampler, GenerateOptions::max_tokens(n)).unwrap().map(|p| p.unwrap()).collect();
     (bytes, text, ids)
 }
 
@@ -33,7 +30,8 @@ fn greedy_text_equals_loom_run() {
     let path = model_path();
     for (prompt, n) in [("Hello world", 24), ("The quick brown fox", 40), ("<|im_start|>user\n日本語", 16)] {
         let (bytes, text, ids) = rust_generate(&model, prompt, n);
-        let (ok, out, err) = cli(&["run", "-m", path.to_str().unwrap(), "-p", prompt, "-n", &n.to_string(), "--temp", "0"], b"");
+        let (ok, out, err) =
+            cli(&["run", "-m", path.to_str().unwrap(), "-p", prompt, "-n", &n.to_string(), "--temp", "0"], b"");
         assert!(ok, "loom run failed: {err}");
         let mut expect = prompt.as_bytes().to_vec();
         expect.extend(&bytes);
@@ -68,10 +66,8 @@ fn logits_equal_loom_logits() {
     let n = tokens.len();
     let out_file = scratch("logits.f32");
     let ids: String = tokens.iter().map(|t| format!("{t} ")).collect();
-    let (ok, _, err) = cli(
-        &["logits", "-m", model_path().to_str().unwrap(), "-o", out_file.to_str().unwrap()],
-        ids.as_bytes(),
-    );
+    let (ok, _, err) =
+        cli(&["logits", "-m", model_path().to_str().unwrap(), "-o", out_file.to_str().unwrap()], ids.as_bytes());
     assert!(ok, "loom logits failed: {err}");
     let raw = std::fs::read(&out_file).unwrap();
     let _ = std::fs::remove_file(&out_file);
@@ -103,7 +99,10 @@ fn chat_and_fim_prompts_equal_the_c_api() {
 
     assert_eq!(model.fim_prompt("def f(", "\n").unwrap(), "<|fim_prefix|>def f(<|fim_suffix|>\n<|fim_middle|>");
     let repo = model.fim_repo_prompt("r", &[("a.py", "x = 1\n")], "b.py", "p", "s").unwrap();
-    assert_eq!(repo, "<|repo_name|>r\n<|file_sep|>a.py\nx = 1\n<|file_sep|>b.py\n<|fim_prefix|>p<|fim_suffix|>s<|fim_middle|>");
+    assert_eq!(
+        repo,
+        "<|repo_name|>r\n<|file_sep|>a.py\nx = 1\n<|file_sep|>b.py\n<|fim_prefix|>p<|fim_suffix|>s<|fim_middle|>"
+    );
 }
 
 #[test]

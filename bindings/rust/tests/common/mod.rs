@@ -25,9 +25,8 @@ pub fn model_path() -> PathBuf {
     }
     let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("tiny-s1.gguf");
     if !path.exists() {
-        let ref_dir = std::env::var_os("LOOM_REF_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| repo_root().join("../shared/ref"));
+        let ref_dir =
+            std::env::var_os("LOOM_REF_DIR").map(PathBuf::from).unwrap_or_else(|| repo_root().join("../shared/ref"));
         let python = if Path::new("/usr/bin/python3").exists() { "/usr/bin/python3" } else { "python3" };
         let tmp = path.with_extension("tmp");
         let st = Command::new(python)
