@@ -7,7 +7,7 @@ use crate::generate::{GenerateOptions, Generation};
 use crate::model::Model;
 use crate::sampler::Sampler;
 use crate::sys;
-use crate::util::{path_cstring, sized_call, Guarded};
+use crate::util::{path_cstring, setters, sized_call, Guarded};
 use std::os::raw::{c_int, c_void};
 use std::path::Path;
 use std::ptr::{self, NonNull};
@@ -45,38 +45,21 @@ pub struct ContextBuilder {
 }
 
 impl ContextBuilder {
-    /// KV cache cells (tokens over all sequences); 0: min(4096, training length).
-    pub fn n_ctx(mut self, n: u32) -> Self {
-        self.n_ctx = Some(n);
-        self
-    }
-    /// Most tokens one decode may carry (default 512, at most n_ctx).
-    pub fn n_batch(mut self, n: u32) -> Self {
-        self.n_batch = Some(n);
-        self
-    }
-    /// Distinct sequence ids allowed (default 1).
-    pub fn n_seq_max(mut self, n: u32) -> Self {
-        self.n_seq_max = Some(n);
-        self
-    }
-    /// CPU threads; 0 (default): the number of cores, at most 8.
-    pub fn n_threads(mut self, n: i32) -> Self {
-        self.n_threads = Some(n);
-        self
-    }
-    pub fn kv_type(mut self, t: KvType) -> Self {
-        self.kv_type = Some(t);
-        self
-    }
-    /// Keep the last hidden state per output (`Context::embeddings`).
-    pub fn embeddings(mut self, on: bool) -> Self {
-        self.embeddings = on;
-        self
-    }
-    pub fn precision(mut self, p: Precision) -> Self {
-        self.precision = Some(p);
-        self
+    setters! {
+        /// KV cache cells (tokens over all sequences); 0: min(4096, training length).
+        n_ctx(n: u32) => Some(n);
+        /// Most tokens one decode may carry (default 512, at most n_ctx).
+        n_batch(n: u32) => Some(n);
+        /// Distinct sequence ids allowed (default 1).
+        n_seq_max(n: u32) => Some(n);
+        /// CPU threads; 0 (default): the number of cores, at most 8.
+        n_threads(n: i32) => Some(n);
+        /// KV cache element type (default F16).
+        kv_type(t: KvType) => Some(t);
+        /// Keep the last hidden state per output (`Context::embeddings`).
+        embeddings(on: bool) => on;
+        /// Matmul precision (default `Precision::Fast`).
+        precision(p: Precision) => Some(p);
     }
     /// Checked between ops during every decode, on the decoding thread:
     /// return `true` to stop (the decode fails with `Status::Cancelled`, the
@@ -92,32 +75,20 @@ impl ContextBuilder {
         check(unsafe {
             sys::loom_context_default_params_sized(&mut p, std::mem::size_of::<sys::loom_context_params>())
         })?;
-        if let Some(n) = self.n_ctx {
-            p.n_ctx = n;
-        }
-        if let Some(n) = self.n_batch {
-            p.n_batch = n;
-        }
-        if let Some(n) = self.n_seq_max {
-            p.n_seq_max = n;
-        }
-        if let Some(n) = self.n_threads {
-            p.n_threads = n;
-        }
-        if let Some(t) = self.kv_type {
-            p.kv_type = match t {
-                KvType::F16 => sys::LOOM_TYPE_F16,
-                KvType::F32 => sys::LOOM_TYPE_F32,
-                KvType::Q8_0 => sys::LOOM_TYPE_Q8_0,
-            };
-        }
+        p.n_ctx = self.n_ctx.unwrap_or(p.n_ctx);
+        p.n_batch = self.n_batch.unwrap_or(p.n_batch);
+        p.n_seq_max = self.n_seq_max.unwrap_or(p.n_seq_max);
+        p.n_threads = self.n_threads.unwrap_or(p.n_threads);
+        p.kv_type = self.kv_type.map_or(p.kv_type, |t| match t {
+            KvType::F16 => sys::LOOM_TYPE_F16,
+            KvType::F32 => sys::LOOM_TYPE_F32,
+            KvType::Q8_0 => sys::LOOM_TYPE_Q8_0,
+        });
         p.embeddings = self.embeddings as i32;
-        if let Some(pr) = self.precision {
-            p.matmul_precision = match pr {
-                Precision::Exact => sys::LOOM_MATMUL_EXACT,
-                Precision::Fast => sys::LOOM_MATMUL_FAST,
-            };
-        }
+        p.matmul_precision = self.precision.map_or(p.matmul_precision, |pr| match pr {
+            Precision::Exact => sys::LOOM_MATMUL_EXACT,
+            Precision::Fast => sys::LOOM_MATMUL_FAST,
+        });
         // Boxed twice: the Guarded's address (the C user data) stays put when the Context moves.
         let mut abort = self.abort.map(|f| Box::new(Guarded::new(f)));
         if let Some(g) = abort.as_mut() {

@@ -2,7 +2,7 @@
 //! threads and contexts (a cheap `Clone`: the last clone frees it).
 use crate::error::{check, Error, Result, Status};
 use crate::sys;
-use crate::util::{cstring, path_cstring, sized_call, Guarded};
+use crate::util::{cstring, path_cstring, setters, sized_call, Guarded};
 use std::ffi::CStr;
 use std::os::raw::{c_int, c_void};
 use std::path::Path;
@@ -28,24 +28,15 @@ pub struct ModelBuilder<'a> {
 }
 
 impl<'a> ModelBuilder<'a> {
-    /// Map the file (default) or read it into memory.
-    pub fn use_mmap(mut self, on: bool) -> Self {
-        self.use_mmap = on;
-        self
-    }
-    pub fn backend(mut self, backend: Backend) -> Self {
-        self.backend = backend;
-        self
-    }
-    /// The backend's device number (see `loom devices`); default: the backend's choice.
-    pub fn device_index(mut self, index: i32) -> Self {
-        self.device_index = index;
-        self
-    }
-    /// Load only the metadata and the tokenizer (no weights, no contexts).
-    pub fn vocab_only(mut self, on: bool) -> Self {
-        self.vocab_only = on;
-        self
+    setters! {
+        /// Map the file (default) or read it into memory.
+        use_mmap(on: bool) => on;
+        /// The compute backend (default `Backend::Auto`).
+        backend(b: Backend) => b;
+        /// The backend's device number (see `loom devices`); default -1: the backend's choice.
+        device_index(index: i32) => index;
+        /// Load only the metadata and the tokenizer (no weights, no contexts).
+        vocab_only(on: bool) => on;
     }
     /// Called on the loading thread with the fraction done (0..=1); return
     /// `false` to cancel the load (it then fails with `Status::Cancelled`).

@@ -7,6 +7,21 @@ use std::ffi::CString;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::path::Path;
 
+/// Builder setters: `name(v: T) => value;` makes `pub fn name(mut self, v: T)
+/// -> Self` that stores `value` in the field of the same name.
+macro_rules! setters {
+    ($($(#[$doc:meta])* $name:ident($v:ident: $t:ty) => $val:expr;)*) => {
+        $(
+            $(#[$doc])*
+            pub fn $name(mut self, $v: $t) -> Self {
+                self.$name = $val;
+                self
+            }
+        )*
+    };
+}
+pub(crate) use setters;
+
 /// `s` as a C string; a NUL byte inside is an INVALID_ARGUMENT error naming `what`.
 pub(crate) fn cstring(what: &str, s: &str) -> Result<CString> {
     CString::new(s).map_err(|_| Error::new(Status::InvalidArgument, format!("{what} contains a NUL byte")))

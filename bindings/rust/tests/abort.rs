@@ -13,15 +13,21 @@ fn long_prompt(model: &Model) -> Vec<i32> {
     model.tokenize(&text).unwrap()
 }
 
+/// A context whose abort closure counts its calls and asks to stop from
+/// call number `stop_at` (0-based) on.
+fn counting_context(model: &Model, stop_at: usize) -> (Context, Arc<AtomicUsize>) {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let seen = calls.clone();
+    let abort = move || seen.fetch_add(1, Ordering::SeqCst) >= stop_at;
+    (Context::builder(model).n_ctx(512).abort(abort).build().unwrap(), calls)
+}
+
 #[test]
 fn abort_mid_prompt_returns_cancelled() {
     let model = Model::load(common::model_path()).unwrap();
     let prompt = long_prompt(&model);
-    let calls = Arc::new(AtomicUsize::new(0));
-    let seen = calls.clone();
     // Let the first few checks pass, then ask to stop: the decode is under way.
-    let mut ctx =
-        Context::builder(&model).n_ctx(512).abort(move || seen.fetch_add(1, Ordering::SeqCst) >= 3).build().unwrap();
+    let (mut ctx, calls) = counting_context(&model, 3);
     let mut sampler = Sampler::greedy().unwrap();
     let err =
         ctx.generate(&prompt, &mut sampler, GenerateOptions::max_tokens(4)).err().expect("the abort stops the prompt");
@@ -36,16 +42,7 @@ fn abort_mid_prompt_returns_cancelled() {
 fn context_without_abort_decodes_the_same_prompt() {
     let model = Model::load(common::model_path()).unwrap();
     let prompt = long_prompt(&model);
-    let calls = Arc::new(AtomicUsize::new(0));
-    let seen = calls.clone();
-    let mut ctx = Context::builder(&model)
-        .n_ctx(512)
-        .abort(move || {
-            seen.fetch_add(1, Ordering::SeqCst);
-            false
-        })
-        .build()
-        .unwrap();
+    let (mut ctx, calls) = counting_context(&model, usize::MAX);
     ctx.decode_tokens(&prompt, 0, 0, loom::Logits::Last).unwrap();
     assert!(calls.load(Ordering::SeqCst) > 0);
     assert_eq!(ctx.kv_seq_pos_max(0).unwrap(), Some(prompt.len() as i32 - 1));
