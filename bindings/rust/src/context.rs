@@ -248,7 +248,8 @@ impl Context {
         check(unsafe { sys::loom_state_load_file(self.raw(), c.as_ptr()) })
     }
 
-    /// Decodes `prompt` from position 0 of sequence 0 (the sampler accepts
+    /// Decodes `prompt` from position 0 of sequence 0, replacing what the
+    /// sequence held (the sampler accepts
     /// the prompt tokens first, for its penalty window), then returns the
     /// generation: an iterator over text pieces, sampling and decoding one
     /// token at a time until `options.max_tokens`, end-of-generation or a
@@ -263,6 +264,7 @@ impl Context {
         if prompt.is_empty() {
             return Err(Error::new(Status::InvalidArgument, "the prompt has no tokens"));
         }
+        self.kv_seq_remove(0, 0, -1)?;
         for &t in prompt {
             sampler.accept(t)?;
         }

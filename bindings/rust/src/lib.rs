@@ -25,12 +25,15 @@ mod context;
 mod detokenizer;
 mod error;
 mod generate;
+mod log;
 mod model;
 mod sampler;
+mod stop;
 mod sys;
 #[cfg(test)]
 mod sys_layout_test;
 mod util;
+mod vulkan;
 
 pub use batch::Batch;
 pub use chat::{ChatMessage, ChatOptions, Role};
@@ -38,8 +41,11 @@ pub use context::{Context, ContextBuilder, KvType, Logits, Precision};
 pub use detokenizer::Detokenizer;
 pub use error::{Error, Result, Status};
 pub use generate::{GenerateOptions, Generation, GenerationBytes};
+pub use log::{clear_log_callback, set_log_callback, LogLevel};
 pub use model::{Backend, ChatKind, Model, ModelBuilder, TokenType};
 pub use sampler::{Sampler, SamplerBuilder};
+pub use stop::StopMatcher;
+pub use vulkan::{vulkan_devices, DeviceKind, VulkanDevice};
 
 /// The linked library's version, major*10000 + minor*100 + patch.
 pub fn version() -> u32 {

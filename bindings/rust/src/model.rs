@@ -1,6 +1,7 @@
 //! `Model`: a loaded GGUF model, immutable and shared by any number of
 //! threads and contexts (a cheap `Clone`: the last clone frees it).
 use crate::error::{check, Error, Result, Status};
+use crate::log::{self, LogFn, LogLevel};
 use crate::sys;
 use crate::util::{cstring, path_cstring, setters, sized_call, Guarded};
 use std::ffi::CStr;
@@ -25,6 +26,7 @@ pub struct ModelBuilder<'a> {
     device_index: i32,
     vocab_only: bool,
     progress: Option<Box<dyn FnMut(f32) -> bool + 'a>>,
+    log: Option<Box<Box<LogFn>>>,
 }
 
 impl<'a> ModelBuilder<'a> {
@@ -46,6 +48,13 @@ impl<'a> ModelBuilder<'a> {
         self
     }
 
+    /// This model's own log sink (else the process-wide one): called from
+    /// any thread inside a loom call on the model, for the model's life.
+    pub fn log(mut self, f: impl Fn(LogLevel, &str) + Send + Sync + 'static) -> Self {
+        self.log = Some(Box::new(Box::new(f)));
+        self
+    }
+
     /// Loads the GGUF file at `path` (UTF-8).
     pub fn load(self, path: impl AsRef<Path>) -> Result<Model> {
         let c_path = path_cstring(path.as_ref())?;
@@ -63,6 +72,10 @@ impl<'a> ModelBuilder<'a> {
             params.progress = Some(progress_trampoline);
             params.progress_user_data = g as *mut Guarded<dyn FnMut(f32) -> bool + 'a> as *mut c_void;
         }
+        if let Some(log) = self.log.as_ref() {
+            params.log = Some(log::model_trampoline);
+            params.log_user_data = &**log as *const Box<LogFn> as *mut c_void;
+        }
         let mut out = ptr::null_mut();
         // SAFETY: every pointer is valid for the call; `guard` outlives it.
         let st = unsafe { sys::loom_model_load(c_path.as_ptr(), &params, &mut out) };
@@ -72,7 +85,7 @@ impl<'a> ModelBuilder<'a> {
         }
         result?;
         let ptr = NonNull::new(out).ok_or_else(|| Error::new(Status::Internal, "loom_model_load gave NULL"))?;
-        Ok(Model { inner: Arc::new(ModelHandle(ptr)) })
+        Ok(Model { inner: Arc::new(ModelHandle { ptr, _log: self.log }) })
     }
 }
 
@@ -91,7 +104,11 @@ fn default_model_params() -> Result<sys::loom_model_params> {
     }
 }
 
-pub(crate) struct ModelHandle(NonNull<sys::loom_model>);
+pub(crate) struct ModelHandle {
+    ptr: NonNull<sys::loom_model>,
+    // Freed after the model (Drop runs before the fields drop).
+    _log: Option<Box<Box<LogFn>>>,
+}
 
 // SAFETY: a loom_model is immutable after loading and may be used by any
 // number of threads at once (loom.h, "Thread safety").
@@ -101,7 +118,7 @@ unsafe impl Sync for ModelHandle {}
 impl Drop for ModelHandle {
     fn drop(&mut self) {
         // SAFETY: the last owner; contexts and detokenizers hold a clone.
-        unsafe { sys::loom_model_free(self.0.as_ptr()) }
+        unsafe { sys::loom_model_free(self.ptr.as_ptr()) }
     }
 }
 
@@ -146,7 +163,14 @@ fn opt_id(id: i32) -> Option<i32> {
 impl Model {
     /// A builder with loom's default load options.
     pub fn builder<'a>() -> ModelBuilder<'a> {
-        ModelBuilder { use_mmap: true, backend: Backend::Auto, device_index: -1, vocab_only: false, progress: None }
+        ModelBuilder {
+            use_mmap: true,
+            backend: Backend::Auto,
+            device_index: -1,
+            vocab_only: false,
+            progress: None,
+            log: None,
+        }
     }
 
     /// Loads `path` with the default options.
@@ -155,7 +179,7 @@ impl Model {
     }
 
     pub(crate) fn raw(&self) -> *const sys::loom_model {
-        self.inner.0.as_ptr()
+        self.inner.ptr.as_ptr()
     }
 
     pub fn n_vocab(&self) -> i32 {
