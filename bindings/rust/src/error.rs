@@ -104,7 +104,7 @@ impl Error {
 }
 
 impl fmt::Display for Error {
-    /// "<status name>: <message>", e.g. "i/o error: cannot open 'x.gguf': No such file or directory".
+    /// `<status name>: <message>`, e.g. `i/o error: cannot open 'x.gguf': No such file or directory`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.message.is_empty() {
             write!(f, "{}", self.status)

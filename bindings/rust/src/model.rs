@@ -4,6 +4,7 @@ use crate::error::{check, Error, Result, Status};
 use crate::log::{self, LogFn, LogLevel};
 use crate::sys;
 use crate::util::{cstring, path_cstring, setters, sized_call, Guarded};
+use std::alloc::{alloc, dealloc, Layout};
 use std::ffi::CStr;
 use std::os::raw::{c_int, c_void};
 use std::path::Path;
@@ -58,6 +59,25 @@ impl<'a> ModelBuilder<'a> {
     /// Loads the GGUF file at `path` (UTF-8).
     pub fn load(self, path: impl AsRef<Path>) -> Result<Model> {
         let c_path = path_cstring(path.as_ref())?;
+        // SAFETY: the path and params are valid for the call.
+        self.load_with(None, |params, out| unsafe { sys::loom_model_load(c_path.as_ptr(), params, out) })
+    }
+
+    /// Loads a GGUF image from memory (e.g. a packed game asset). The bytes
+    /// are copied once into a 64-byte-aligned buffer the model owns (loom
+    /// reads its tensors in place, aligned as in a file).
+    pub fn load_from_bytes(self, bytes: &[u8]) -> Result<Model> {
+        let image = AlignedBytes::copy_of(bytes)?;
+        let (data, size) = (image.ptr.as_ptr() as *const c_void, bytes.len());
+        // SAFETY: the image stays valid and unchanged until the model is freed (ModelHandle owns it).
+        self.load_with(Some(image), |params, out| unsafe { sys::loom_model_load_from_memory(data, size, params, out) })
+    }
+
+    fn load_with(
+        self,
+        image: Option<AlignedBytes>,
+        load: impl FnOnce(&sys::loom_model_params, *mut *mut sys::loom_model) -> i32,
+    ) -> Result<Model> {
         let mut params = default_model_params()?;
         params.use_mmap = self.use_mmap as i32;
         params.backend = match self.backend {
@@ -77,15 +97,37 @@ impl<'a> ModelBuilder<'a> {
             params.log_user_data = &**log as *const Box<LogFn> as *mut c_void;
         }
         let mut out = ptr::null_mut();
-        // SAFETY: every pointer is valid for the call; `guard` outlives it.
-        let st = unsafe { sys::loom_model_load(c_path.as_ptr(), &params, &mut out) };
-        let result = check(st);
+        let result = check(load(&params, &mut out)); // `guard` outlives the call
         if let Some(g) = guard.as_mut() {
             g.resume_panic();
         }
         result?;
-        let ptr = NonNull::new(out).ok_or_else(|| Error::new(Status::Internal, "loom_model_load gave NULL"))?;
-        Ok(Model { inner: Arc::new(ModelHandle { ptr, _log: self.log }) })
+        let ptr = NonNull::new(out).ok_or_else(|| Error::new(Status::Internal, "loading gave a NULL model"))?;
+        Ok(Model { inner: Arc::new(ModelHandle { ptr, _log: self.log, _image: image }) })
+    }
+}
+
+/// A heap copy of a GGUF image, aligned like a mapped file's start.
+struct AlignedBytes {
+    ptr: NonNull<u8>,
+    layout: Layout,
+}
+
+impl AlignedBytes {
+    fn copy_of(bytes: &[u8]) -> Result<AlignedBytes> {
+        let oom =
+            || Error::new(Status::OutOfMemory, format!("cannot allocate {} bytes for the model image", bytes.len()));
+        let layout = Layout::from_size_align(bytes.len().max(1), 64).map_err(|_| oom())?;
+        // SAFETY: the layout has a non-zero size; the copy stays inside it.
+        let ptr = NonNull::new(unsafe { alloc(layout) }).ok_or_else(oom)?;
+        unsafe { ptr::copy_nonoverlapping(bytes.as_ptr(), ptr.as_ptr(), bytes.len()) };
+        Ok(AlignedBytes { ptr, layout })
+    }
+}
+
+impl Drop for AlignedBytes {
+    fn drop(&mut self) {
+        unsafe { dealloc(self.ptr.as_ptr(), self.layout) }
     }
 }
 
@@ -108,9 +150,10 @@ pub(crate) struct ModelHandle {
     ptr: NonNull<sys::loom_model>,
     // Freed after the model (Drop runs before the fields drop).
     _log: Option<Box<Box<LogFn>>>,
+    _image: Option<AlignedBytes>,
 }
 
-// SAFETY: a loom_model is immutable after loading and may be used by any
+// SAFETY: a loom_model (and the image it reads) is immutable after loading and may be used by any
 // number of threads at once (loom.h, "Thread safety").
 unsafe impl Send for ModelHandle {}
 unsafe impl Sync for ModelHandle {}

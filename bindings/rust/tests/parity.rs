@@ -130,6 +130,17 @@ fn detokenizer_releases_whole_characters() {
 }
 
 #[test]
+fn model_from_bytes_equals_model_from_file() {
+    let bytes = std::fs::read(model_path()).unwrap();
+    let from_bytes = Model::builder().load_from_bytes(&bytes).unwrap();
+    drop(bytes); // the model keeps its own copy
+    let prompt = "From memory";
+    assert_eq!(rust_generate(&from_bytes, prompt, 12), rust_generate(&model(), prompt, 12));
+    let err = Model::builder().load_from_bytes(b"GGUF but not really").err().unwrap();
+    assert_eq!(err.status(), loom::Status::Format);
+}
+
+#[test]
 fn model_facts() {
     let model = model();
     assert_eq!(model.n_vocab(), 151936);
