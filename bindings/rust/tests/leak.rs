@@ -1,6 +1,8 @@
 //! No leak over 1,000 create/free cycles of every handle: resident memory
 //! (/proc/self/statm) after the cycles stays within a small bound of what it
 //! was after a warm-up. Its own test binary, so no other test allocates meanwhile.
+#![cfg(target_os = "linux")] // /proc/self/statm, glibc's malloc_trim
+
 mod common;
 
 use loom::{Batch, Context, Detokenizer, Model, Sampler};
