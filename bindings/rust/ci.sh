@@ -44,7 +44,7 @@ cargo test --offline --release
 check_generate() { # $1: the generate binary
   local prompt n
   for case in "Hello world|24" "The quick brown fox|40" "<|im_start|>user
-日本語で|16" "x|0"; do
+日本語で|16" "Once upon a time|120" "x|0"; do
     prompt=${case%|*} n=${case##*|}
     "$1" "$model" "$prompt" "$n" >"$build/rust/generate.out"
     "$cli" run -m "$model" -p "$prompt" -n "$n" --temp 0 >"$build/rust/loom-run.out"

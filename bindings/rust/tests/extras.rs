@@ -71,3 +71,25 @@ fn a_context_generates_twice_the_same() {
     assert_eq!(runs[0], runs[1]);
     assert!(!runs[0].is_empty());
 }
+
+#[test]
+fn state_round_trips_between_contexts() {
+    let model = Model::load(common::model_path()).unwrap();
+    let prompt = model.tokenize("State saved here").unwrap();
+    let mut a = Context::builder(&model).n_ctx(64).build().unwrap();
+    a.decode_tokens(&prompt, 0, 0, loom::Logits::Last).unwrap();
+    let state = a.state_save().unwrap();
+    let mut b = Context::builder(&model).n_ctx(64).build().unwrap();
+    b.state_load(&state).unwrap();
+    assert_eq!(b.kv_seq_pos_max(0).unwrap(), Some(prompt.len() as i32 - 1));
+    assert_eq!(a.logits(-1).unwrap(), b.logits(-1).unwrap());
+    let file = common::scratch("state.bin");
+    a.state_save_file(&file).unwrap();
+    let mut c = Context::builder(&model).n_ctx(64).build().unwrap();
+    c.state_load_file(&file).unwrap();
+    let _ = std::fs::remove_file(&file);
+    assert_eq!(a.logits(-1).unwrap(), c.logits(-1).unwrap());
+    let err = c.state_load(&state[..state.len() / 2]).err().expect("a truncated state is refused");
+    assert_eq!(err.status(), Status::Format);
+    assert_eq!(c.kv_seq_pos_max(0).unwrap(), Some(prompt.len() as i32 - 1), "left as it was");
+}

@@ -28,7 +28,12 @@ fn rust_generate(model: &Model, prompt: &str, n: usize) -> (Vec<u8>, String, Vec
 fn greedy_text_equals_loom_run() {
     let model = model();
     let path = model_path();
-    for (prompt, n) in [("Hello world", 24), ("The quick brown fox", 40), ("<|im_start|>user\n日本語", 16)] {
+    // "Once upon a time" makes this random model emit bytes that are not UTF-8 (the
+    // String pieces show U+FFFD there, the byte pieces are loom run's output).
+    let cases =
+        [("Hello world", 24), ("The quick brown fox", 40), ("<|im_start|>user\n日本語", 16), ("Once upon a time", 120)];
+    let mut saw_invalid_utf8 = false;
+    for (prompt, n) in cases {
         let (bytes, text, ids) = rust_generate(&model, prompt, n);
         let (ok, out, err) =
             cli(&["run", "-m", path.to_str().unwrap(), "-p", prompt, "-n", &n.to_string(), "--temp", "0"], b"");
@@ -39,7 +44,9 @@ fn greedy_text_equals_loom_run() {
         assert_eq!(out, expect, "prompt {prompt:?}");
         assert_eq!(text, String::from_utf8_lossy(&bytes), "the String pieces are the bytes");
         assert!(!ids.is_empty() && ids.len() <= n);
+        saw_invalid_utf8 |= std::str::from_utf8(&bytes).is_err();
     }
+    assert!(saw_invalid_utf8, "one case covers bytes that are not UTF-8");
 }
 
 #[test]
