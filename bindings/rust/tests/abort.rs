@@ -52,10 +52,12 @@ fn context_without_abort_decodes_the_same_prompt() {
 fn panic_in_abort_closure_is_resumed_after_decode() {
     let model = Model::load(common::model_path()).unwrap();
     let prompt = long_prompt(&model);
-    let mut ctx = Context::builder(&model).n_ctx(512).abort(|| panic!("abort closure panicked")).build().unwrap();
+    common::quiet_expected_panics();
+    const MSG: &str = "expected panic: abort closure";
+    let mut ctx = Context::builder(&model).n_ctx(512).abort(|| std::panic::panic_any(MSG)).build().unwrap();
     let caught = catch_unwind(AssertUnwindSafe(|| ctx.decode_tokens(&prompt, 0, 0, loom::Logits::Last)));
     let payload = caught.err().expect("the panic reaches the caller");
-    assert_eq!(payload.downcast_ref::<&str>(), Some(&"abort closure panicked"));
+    assert_eq!(payload.downcast_ref::<&str>(), Some(&MSG));
     assert_eq!(ctx.kv_seq_pos_max(0).unwrap(), None, "the decode was stopped");
 }
 
@@ -75,7 +77,9 @@ fn progress_closure_reports_and_cancels() {
     let err = Model::builder().progress(|_| false).load(&path).err().expect("cancelled");
     assert_eq!(err.status(), Status::Cancelled);
 
-    let caught = catch_unwind(|| Model::builder().progress(|_| panic!("progress panicked")).load(&path));
+    common::quiet_expected_panics();
+    const MSG: &str = "expected panic: progress closure";
+    let caught = catch_unwind(|| Model::builder().progress(|_| std::panic::panic_any(MSG)).load(&path));
     let payload = caught.err().expect("the panic reaches the caller");
-    assert_eq!(payload.downcast_ref::<&str>(), Some(&"progress panicked"));
+    assert_eq!(payload.downcast_ref::<&str>(), Some(&MSG));
 }

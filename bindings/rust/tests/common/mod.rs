@@ -6,7 +6,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::Mutex;
+use std::sync::{Mutex, Once};
 
 static MODEL: Mutex<Option<PathBuf>> = Mutex::new(None);
 
@@ -68,4 +68,26 @@ pub fn cli(args: &[&str], stdin: &[u8]) -> (bool, Vec<u8>, String) {
 /// A scratch file path under the cargo tmp dir, unique per test.
 pub fn scratch(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("{}-{name}", std::process::id()))
+}
+
+/// Panics a test raises on purpose (inside callbacks) start with this; the
+/// panic hook stays quiet for them so that the log shows only real failures.
+pub const EXPECTED_PANIC: &str = "expected panic: ";
+
+pub fn quiet_expected_panics() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let payload = info.payload();
+            let msg = payload
+                .downcast_ref::<&str>()
+                .copied()
+                .or_else(|| payload.downcast_ref::<String>().map(|s| s.as_str()));
+            let msg = msg.unwrap_or("");
+            if !msg.starts_with(EXPECTED_PANIC) {
+                default(info)
+            }
+        }));
+    });
 }
