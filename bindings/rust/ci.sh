@@ -24,16 +24,14 @@ export CARGO_HOME="$build/rust/cargo-home" CARGO_TARGET_DIR="$build/rust/target"
 export LOOM_LIB_DIR="$build" LOOM_CLI="$cli"
 unset LOOM_STATIC
 
-# The tiny model: random weights, the real Qwen2.5 vocabulary.
-model="$build/rust/tiny-s1.gguf"
-if [ ! -f "$model" ]; then
-  ref=${LOOM_REF_DIR:-$root/../shared/ref}
-  [ -f "$ref/mkgguf.py" ] || skip "no $ref/mkgguf.py (set LOOM_REF_DIR)"
-  python=/usr/bin/python3; [ -x "$python" ] || python=python3
-  mkdir -p "$build/rust"
-  "$python" "$ref/mkgguf.py" "$model.tmp" --preset tiny --seed 1 >/dev/null
-  mv "$model.tmp" "$model"
-fi
+# The tiny model (random weights, the real Qwen2.5 vocabulary): the one the
+# C tests make (tests/support/testdata.cpp), else made here under their lock.
+/usr/bin/python3 -c 'import numpy' 2>/dev/null || skip "no python3-numpy (to make the tiny model)"
+model="$build/testdata/tiny-s1-f16.gguf"
+mkdir -p "$build/testdata" "$build/rust"
+flock "$build/testdata/.lock" sh -c 'set -e; [ -f "$1" ] && exit 0
+  /usr/bin/python3 "$2/mkgguf.py" "$1.tmp" --preset tiny --seed 1 >/dev/null; mv "$1.tmp" "$1"' \
+  sh "$model" "${LOOM_REF_DIR:-$root/../shared/ref}"
 export LOOM_TEST_MODEL="$model"
 
 cd "$here"
