@@ -3,6 +3,7 @@
 //!     `LOOM_STATIC=1`), e.g. a meson build folder;
 //!  2. `pkg-config --libs loom` (`--static` too with `LOOM_STATIC=1`), run as a
 //!     program (`PKG_CONFIG` names another one; `PKG_CONFIG_PATH` as usual).
+//!
 //! Shared linking adds an rpath to the library folder for this crate's own
 //! tests and examples, so they run without LD_LIBRARY_PATH.
 use std::env;

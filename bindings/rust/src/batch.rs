@@ -48,6 +48,12 @@ impl Batch {
     }
 }
 
+impl std::fmt::Debug for Batch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Batch").field("ptr", &self.ptr).finish()
+    }
+}
+
 impl Drop for Batch {
     fn drop(&mut self) {
         unsafe { sys::loom_batch_free(self.ptr.as_ptr()) }

@@ -273,6 +273,16 @@ impl Context {
     }
 }
 
+impl std::fmt::Debug for Context {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Context")
+            .field("ptr", &self.ptr)
+            .field("n_ctx", &self.n_ctx())
+            .field("model", &self.model)
+            .finish()
+    }
+}
+
 impl Drop for Context {
     fn drop(&mut self) {
         unsafe { sys::loom_context_free(self.ptr.as_ptr()) }

@@ -37,6 +37,12 @@ impl Detokenizer {
     }
 }
 
+impl std::fmt::Debug for Detokenizer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Detokenizer").field("ptr", &self.ptr).finish()
+    }
+}
+
 impl Drop for Detokenizer {
     fn drop(&mut self) {
         unsafe { sys::loom_detokenizer_free(self.ptr.as_ptr()) }

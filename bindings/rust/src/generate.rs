@@ -159,6 +159,12 @@ impl<'a> Generation<'a> {
     }
 }
 
+impl<'a> std::fmt::Debug for Generation<'a> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Generation").field("n_past", &self.n_past).field("tokens", &self.tokens).finish()
+    }
+}
+
 impl<'a> Iterator for Generation<'a> {
     type Item = Result<String>;
 
@@ -170,6 +176,7 @@ impl<'a> Iterator for Generation<'a> {
 }
 
 /// `Generation::bytes()`: the pieces as raw bytes.
+#[derive(Debug)]
 pub struct GenerationBytes<'a>(Generation<'a>);
 
 impl<'a> GenerationBytes<'a> {

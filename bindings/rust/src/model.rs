@@ -173,6 +173,17 @@ pub struct Model {
     inner: Arc<ModelHandle>,
 }
 
+impl std::fmt::Debug for Model {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Model")
+            .field("ptr", &self.raw())
+            .field("backend", &self.backend_name())
+            .field("n_vocab", &self.n_vocab())
+            .field("n_layer", &self.n_layer())
+            .finish()
+    }
+}
+
 /// What kind of chat template the model carries (loom_chat_kind).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ChatKind {

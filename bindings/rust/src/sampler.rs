@@ -140,6 +140,12 @@ impl Sampler {
     }
 }
 
+impl std::fmt::Debug for Sampler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sampler").field("ptr", &self.ptr).finish()
+    }
+}
+
 impl Drop for Sampler {
     fn drop(&mut self) {
         unsafe { sys::loom_sampler_free(self.ptr.as_ptr()) }

@@ -64,6 +64,12 @@ impl StopMatcher {
     }
 }
 
+impl std::fmt::Debug for StopMatcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StopMatcher").field("ptr", &self.ptr).finish()
+    }
+}
+
 impl Drop for StopMatcher {
     fn drop(&mut self) {
         unsafe { sys::loom_stop_matcher_free(self.ptr.as_ptr()) }

@@ -30,7 +30,7 @@ fn abort_mid_prompt_returns_cancelled() {
     let (mut ctx, calls) = counting_context(&model, 3);
     let mut sampler = Sampler::greedy().unwrap();
     let err =
-        ctx.generate(&prompt, &mut sampler, GenerateOptions::max_tokens(4)).err().expect("the abort stops the prompt");
+        ctx.generate(&prompt, &mut sampler, GenerateOptions::max_tokens(4)).expect_err("the abort stops the prompt");
     assert_eq!(err.status(), Status::Cancelled);
     assert!(!err.message().is_empty());
     assert!(calls.load(Ordering::SeqCst) >= 4, "the callback ran before and at the stop");
@@ -56,7 +56,7 @@ fn panic_in_abort_closure_is_resumed_after_decode() {
     const MSG: &str = "expected panic: abort closure";
     let mut ctx = Context::builder(&model).n_ctx(512).abort(|| std::panic::panic_any(MSG)).build().unwrap();
     let caught = catch_unwind(AssertUnwindSafe(|| ctx.decode_tokens(&prompt, 0, 0, loom::Logits::Last)));
-    let payload = caught.err().expect("the panic reaches the caller");
+    let payload = caught.expect_err("the panic reaches the caller");
     assert_eq!(payload.downcast_ref::<&str>(), Some(&MSG));
     assert_eq!(ctx.kv_seq_pos_max(0).unwrap(), None, "the decode was stopped");
 }
@@ -74,12 +74,12 @@ fn progress_closure_reports_and_cancels() {
     assert!(fractions.windows(2).all(|w| w[0] <= w[1]), "{fractions:?}");
     assert_eq!(*fractions.last().unwrap(), 1.0);
 
-    let err = Model::builder().progress(|_| false).load(&path).err().expect("cancelled");
+    let err = Model::builder().progress(|_| false).load(&path).expect_err("cancelled");
     assert_eq!(err.status(), Status::Cancelled);
 
     common::quiet_expected_panics();
     const MSG: &str = "expected panic: progress closure";
     let caught = catch_unwind(|| Model::builder().progress(|_| std::panic::panic_any(MSG)).load(&path));
-    let payload = caught.err().expect("the panic reaches the caller");
+    let payload = caught.expect_err("the panic reaches the caller");
     assert_eq!(payload.downcast_ref::<&str>(), Some(&MSG));
 }

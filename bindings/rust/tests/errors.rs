@@ -16,7 +16,7 @@ fn cli_load_message(path: &str) -> String {
 #[test]
 fn missing_file_is_an_io_error_with_loom_message() {
     let path = scratch("does-not-exist.gguf");
-    let err = Model::load(&path).err().expect("loading a missing file fails");
+    let err = Model::load(&path).expect_err("loading a missing file fails");
     assert_eq!(err.status(), Status::Io);
     assert!(err.message().contains("does-not-exist.gguf"), "{err}");
     assert_eq!(err.message(), cli_load_message(path.to_str().unwrap()));
@@ -27,7 +27,7 @@ fn missing_file_is_an_io_error_with_loom_message() {
 fn non_gguf_file_is_a_format_error_with_loom_message() {
     let path = scratch("not-a-model.gguf");
     std::fs::write(&path, b"this is a text file, not a GGUF model\n".repeat(4)).unwrap();
-    let err = Model::load(&path).err().expect("loading a text file fails");
+    let err = Model::load(&path).expect_err("loading a text file fails");
     let cli_msg = cli_load_message(path.to_str().unwrap());
     let _ = std::fs::remove_file(&path);
     assert_eq!(err.status(), Status::Format);
@@ -38,23 +38,23 @@ fn non_gguf_file_is_a_format_error_with_loom_message() {
 #[test]
 fn invalid_arguments_are_invalid_argument_errors() {
     let model = Model::load(model_path()).unwrap();
-    let e = Sampler::builder().top_k(0).build().err().expect("top_k(0) is refused");
+    let e = Sampler::builder().top_k(0).build().expect_err("top_k(0) is refused");
     assert_eq!(e.status(), Status::InvalidArgument);
     assert!(!e.message().is_empty(), "loom gives a message");
-    let e = Sampler::builder().greedy().temperature(0.5).build().err().expect("a stage after the pick is refused");
+    let e = Sampler::builder().greedy().temperature(0.5).build().expect_err("a stage after the pick is refused");
     assert_eq!(e.status(), Status::InvalidArgument);
 
-    let e = Context::builder(&model).n_seq_max(100_000).build().err().expect("n_seq_max above 256 is refused");
+    let e = Context::builder(&model).n_seq_max(100_000).build().expect_err("n_seq_max above 256 is refused");
     assert_eq!(e.status(), Status::InvalidArgument);
     assert!(!e.message().is_empty());
 
-    let e = Batch::new(-1).err().expect("a negative capacity is refused");
+    let e = Batch::new(-1).expect_err("a negative capacity is refused");
     assert_eq!(e.status(), Status::InvalidArgument);
 
     let mut ctx = Context::builder(&model).n_ctx(64).build().unwrap();
     let mut batch = Batch::new(1).unwrap();
     batch.add(model.n_vocab() + 7, 0, 0, true).unwrap();
-    let e = ctx.decode(&batch).err().expect("a token outside the vocabulary is refused");
+    let e = ctx.decode(&batch).expect_err("a token outside the vocabulary is refused");
     assert_eq!(e.status(), Status::InvalidArgument);
     assert!(!e.message().is_empty());
     assert_eq!(batch.add(1, 1, 0, true).err().unwrap().status(), Status::BufferTooSmall);

@@ -89,7 +89,7 @@ fn state_round_trips_between_contexts() {
     c.state_load_file(&file).unwrap();
     let _ = std::fs::remove_file(&file);
     assert_eq!(a.logits(-1).unwrap(), c.logits(-1).unwrap());
-    let err = c.state_load(&state[..state.len() / 2]).err().expect("a truncated state is refused");
+    let err = c.state_load(&state[..state.len() / 2]).expect_err("a truncated state is refused");
     assert_eq!(err.status(), Status::Format);
     assert_eq!(c.kv_seq_pos_max(0).unwrap(), Some(prompt.len() as i32 - 1), "left as it was");
 }

@@ -123,7 +123,7 @@ fn detokenizer_releases_whole_characters() {
         let piece = detok.push(id).unwrap();
         assert!(std::str::from_utf8(&piece).is_ok(), "piece {piece:?} is not whole UTF-8");
         all.extend(piece);
-        assert_eq!(model.token_to_piece(id).unwrap().is_empty(), false);
+        assert!(!model.token_to_piece(id).unwrap().is_empty());
     }
     all.extend(detok.flush().unwrap());
     assert_eq!(String::from_utf8(all).unwrap(), text);
