@@ -217,7 +217,7 @@ void HttpServer::embeddings(const httplib::Request &req, httplib::Response &res)
             throw ApiError(500, "server_error", std::string("embedding failed: ") + loom_last_error());
         n_tokens += int32_t(e.inputs[i].size());
     }
-    send_json(res, 200, embeddings_json(vectors, o_.model_name, n_tokens));
+    send_json(res, 200, embeddings_json(vectors, o_.model_name, n_tokens, e.base64));
 }
 
 void HttpServer::routes() {

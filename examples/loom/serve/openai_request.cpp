@@ -239,9 +239,11 @@ ParsedRequest parse_completion_request(const loom_model *model, const json &body
 EmbeddingsRequest parse_embeddings_request(const loom_model *model, const json &body, const RequestLimits &limits) {
     EmbeddingsRequest out;
     out.model = model_of(body);
-    if (const json *f = member(body, "encoding_format"))
-        if (!f->is_string() || f->get<std::string>() != "float")
-            throw bad_field("encoding_format", "only \"float\" is supported");
+    if (const json *f = member(body, "encoding_format")) {
+        if (!f->is_string() || (*f != "float" && *f != "base64"))
+            throw bad_field("encoding_format", "must be \"float\" or \"base64\"");
+        out.base64 = *f == "base64";
+    }
     const json *in = member(body, "input");
     if (!in) throw bad_field("input", "is required");
     if (in->is_string()) {

@@ -39,6 +39,7 @@ ParsedRequest parse_completion_request(const loom_model *model, const nlohmann::
 struct EmbeddingsRequest {
     std::vector<std::vector<int32_t>> inputs;   // tokenized
     std::string model;
+    bool base64 = false;                        // encoding_format "base64": little-endian float32 bytes
 };
 EmbeddingsRequest parse_embeddings_request(const loom_model *model, const nlohmann::json &body,
                                            const RequestLimits &limits);

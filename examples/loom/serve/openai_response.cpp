@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <random>
 
 namespace serve {
@@ -44,6 +45,28 @@ json completion_logprobs(const std::vector<TokenLogprob> &lps, size_t text_offse
 json logprobs_of(bool chat, const std::vector<TokenLogprob> *lps, size_t text_offset = 0) {
     if (!lps) return nullptr;
     return chat ? chat_logprobs(*lps) : completion_logprobs(*lps, text_offset);
+}
+
+// The little-endian float32 bytes of `v`, base64-encoded (RFC 4648, padded).
+std::string base64_floats(const std::vector<float> &v) {
+    static const char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string bytes(v.size() * 4, '\0');
+    for (size_t i = 0; i < v.size(); i++) {
+        uint32_t u = 0;
+        std::memcpy(&u, &v[i], 4);
+        for (int b = 0; b < 4; b++) bytes[i * 4 + size_t(b)] = char((u >> (8 * b)) & 0xff);
+    }
+    std::string out;
+    for (size_t i = 0; i < bytes.size(); i += 3) {
+        uint32_t n = uint32_t(uint8_t(bytes[i])) << 16;
+        if (i + 1 < bytes.size()) n |= uint32_t(uint8_t(bytes[i + 1])) << 8;
+        if (i + 2 < bytes.size()) n |= uint32_t(uint8_t(bytes[i + 2]));
+        out += kAlphabet[(n >> 18) & 63];
+        out += kAlphabet[(n >> 12) & 63];
+        out += i + 1 < bytes.size() ? kAlphabet[(n >> 6) & 63] : '=';
+        out += i + 2 < bytes.size() ? kAlphabet[n & 63] : '=';
+    }
+    return out;
 }
 
 json finish_of(const std::string &reason) { return reason.empty() ? json(nullptr) : json(reason); }
@@ -116,10 +139,12 @@ json error_json(const ApiError &e) {
                        {"code", e.code.empty() ? json(nullptr) : json(e.code)}}}};
 }
 
-json embeddings_json(const std::vector<std::vector<float>> &vectors, const std::string &model, int32_t prompt_tokens) {
+json embeddings_json(const std::vector<std::vector<float>> &vectors, const std::string &model, int32_t prompt_tokens,
+                     bool base64) {
     json data = json::array();
     for (size_t i = 0; i < vectors.size(); i++)
-        data.push_back({{"object", "embedding"}, {"index", i}, {"embedding", vectors[i]}});
+        data.push_back({{"object", "embedding"}, {"index", i},
+                        {"embedding", base64 ? json(base64_floats(vectors[i])) : json(vectors[i])}});
     return {{"object", "list"}, {"data", data}, {"model", model},
             {"usage", {{"prompt_tokens", prompt_tokens}, {"total_tokens", prompt_tokens}}}};
 }

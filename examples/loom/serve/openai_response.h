@@ -43,8 +43,9 @@ nlohmann::json chunk_json(const ResponseMeta &meta, int32_t index, const std::st
 // The last chunk of stream_options.include_usage: no choices, the usage.
 nlohmann::json usage_chunk_json(const ResponseMeta &meta, const Usage &usage);
 nlohmann::json error_json(const ApiError &e);
+// base64: each vector as the base64 of its little-endian float32 bytes (what the openai clients ask for).
 nlohmann::json embeddings_json(const std::vector<std::vector<float>> &vectors, const std::string &model,
-                               int32_t prompt_tokens);
+                               int32_t prompt_tokens, bool base64);
 nlohmann::json models_json(const std::string &model, int64_t created);
 
 std::string dump_json(const nlohmann::json &j);
