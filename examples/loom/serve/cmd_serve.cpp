@@ -20,14 +20,14 @@ const char *const kUsage =
     "loom serve -m MODEL [--host 127.0.0.1] [--port 8080] [--parallel|-np 4] [-c|--ctx-size N_CTX]\n"
     "       [--api-key KEY] [-t|--threads N] [-b|--batch-size 512] [--alias NAME] [--queue 64]\n"
     "       [-n|--n-predict N] [--max-tokens-limit N] [--body-limit BYTES] [--timeout SECONDS]\n"
-    "       [--threads-http 64] [--force-chatml]\n"
+    "       [--threads-http 1024] [--force-chatml]\n"
     "  -c is the whole cache; each of the -np slots gets c/np tokens (prompt + reply).\n"
     "  Binds 127.0.0.1 unless --host says otherwise; --api-key guards every /v1 route.";
 
 struct ServeOptions {
     std::string model;
     long long parallel = 4, n_ctx = 0, threads = 0, batch = 512, queue = 64, n_predict = -1, max_tokens = 0;
-    long long body_limit = 1 << 20, timeout = 10, http_threads = 64;
+    long long body_limit = 1 << 20, timeout = 10, http_threads = 1024;
     bool force_chatml = false;
     serve::HttpOptions http;
 };

@@ -1,5 +1,6 @@
 #include "http_server.h"
 
+#include "http_pool.h"
 #include "openai_response.h"
 #include "web_page.h"
 
@@ -26,6 +27,7 @@ void send_error(httplib::Response &res, const ApiError &e) {
 // The OpenAI error for a status httplib answered by itself (no body yet).
 ApiError error_for_status(int status) {
     switch (status) {
+    case 400: return ApiError(400, "invalid_request_error", "malformed or incomplete HTTP request (or the read timed out)");
     case 404: return ApiError(404, "invalid_request_error", "no such route", "", "not_found");
     case 405: return ApiError(405, "invalid_request_error", "method not allowed for this route");
     case 413: return ApiError(413, "invalid_request_error", "the request body is too large", "", "payload_too_large");
@@ -138,7 +140,7 @@ HttpServer::HttpServer(const loom_model *model, Scheduler &scheduler, Embedder &
       svr_(std::make_unique<httplib::Server>()) {
     started_ = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
     const size_t threads = size_t(o_.http_threads);
-    svr_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+    svr_->new_task_queue = [threads] { return new ElasticPool(8, threads); };
     svr_->set_payload_max_length(o_.body_limit);
     svr_->set_read_timeout(o_.read_timeout_s, 0);
     svr_->set_write_timeout(o_.write_timeout_s, 0);
@@ -230,8 +232,13 @@ void HttpServer::routes() {
                                  "", "invalid_api_key"));
         return httplib::Server::HandlerResponse::Handled;
     });
+    // httplib's own errors (unparsable request, read timeout, body too large):
+    // an OpenAI error body, and the connection is closed (what follows on it
+    // cannot be trusted, and a stalled client must not keep it).
     s.set_error_handler([](const httplib::Request &, httplib::Response &res) {
-        if (res.body.empty()) send_error(res, error_for_status(res.status));
+        if (!res.body.empty()) return;
+        send_error(res, error_for_status(res.status));
+        res.set_header("Connection", "close");
     });
     s.set_logger([this](const httplib::Request &req, const httplib::Response &res) {
         metrics_.count_response(req.path, res.status);

@@ -32,7 +32,7 @@ struct HttpOptions {
     int read_timeout_s = 10;         // one read of a request (headers or body) may wait this long
     int write_timeout_s = 30;        // one write to a client may wait this long
     int keep_alive_s = 5;            // an idle kept-alive connection is closed after this
-    int http_threads = 64;           // connections served at once
+    int http_threads = 1024;         // connections served at once (threads start as needed)
     RequestLimits limits;
 };
 
