@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# tests/serve/run.sh [BUILD_DIR]: the `loom serve` tests, on loopback only.
+# Installs the pinned npm packages (package-lock.json: the official `openai`
+# client and `playwright-core`) into BUILD_DIR/serve-tests, makes the tiny
+# synthetic model with ../shared/ref/mkgguf.py, then runs every
+# tests/serve/*.test.mjs with node's test runner against BUILD_DIR's `loom`.
+# The chat page test drives Debian's chromium. Outside CI a missing tool
+# skips (exit 77); in CI (CI=true) it fails.
+set -euo pipefail
+src=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$src/../.." && pwd)
+build=$(cd "${1:-$root/build}" && pwd)
+work=$build/serve-tests
+
+missing() {
+  echo "serve tests: $1 not found" >&2
+  if [ "${CI:-}" = true ]; then exit 1; else exit 77; fi
+}
+command -v node >/dev/null || missing node
+command -v npm >/dev/null || missing npm
+chromium=${LOOM_CHROMIUM:-$(command -v chromium || true)}
+[ -x "$chromium" ] || missing chromium
+[ -f "$root/../shared/ref/mkgguf.py" ] || missing "../shared/ref/mkgguf.py"
+[ -x "$build/examples/loom/loom" ] || missing "$build/examples/loom/loom (build first)"
+
+mkdir -p "$work" "$build/testdata"
+cp "$src"/package.json "$src"/package-lock.json "$src"/*.mjs "$work"/
+if ! cmp -s "$src/package-lock.json" "$work/node_modules/.installed-lock" 2>/dev/null; then
+  (cd "$work" && npm ci --no-audit --no-fund --loglevel=error)
+  cp "$src/package-lock.json" "$work/node_modules/.installed-lock"
+fi
+
+model=$build/testdata/serve-tiny-s7-f16.gguf
+if [ ! -f "$model" ]; then
+  /usr/bin/python3 "$root/../shared/ref/mkgguf.py" "$model.tmp" --preset tiny --seed 7 >/dev/null
+  mv "$model.tmp" "$model"
+fi
+
+export LOOM_EXE=$build/examples/loom/loom LOOM_SERVE_MODEL=$model LOOM_CHROMIUM=$chromium LOOM_SERVE_OUT=$work
+cd "$work"
+node --test --test-concurrency=1 openai_client.test.mjs concurrency.test.mjs hostile.test.mjs chat_page.test.mjs
+echo "serve tests: the chat page screenshot is $work/chat_page.png"
