@@ -4,8 +4,8 @@
 # client and `playwright-core`) into BUILD_DIR/serve-tests, makes the tiny
 # synthetic model with ../shared/ref/mkgguf.py, then runs every
 # tests/serve/*.test.mjs with node's test runner against BUILD_DIR's `loom`.
-# The chat page test drives Debian's chromium. Outside CI a missing tool
-# skips (exit 77); in CI (CI=true) it fails.
+# The chat page test drives Debian's chromium; the scale-out test runs nginx.
+# Outside CI a missing tool skips (exit 77); in CI (CI=true) it fails.
 set -euo pipefail
 src=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$src/../.." && pwd)
@@ -20,6 +20,7 @@ command -v node >/dev/null || missing node
 command -v npm >/dev/null || missing npm
 chromium=${LOOM_CHROMIUM:-$(command -v chromium || true)}
 [ -x "$chromium" ] || missing chromium
+[ -x "${LOOM_NGINX:-/usr/sbin/nginx}" ] || missing nginx
 [ -f "$root/../shared/ref/mkgguf.py" ] || missing "../shared/ref/mkgguf.py"
 [ -x "$build/examples/loom/loom" ] || missing "$build/examples/loom/loom (build first)"
 
@@ -38,5 +39,6 @@ fi
 
 export LOOM_EXE=$build/examples/loom/loom LOOM_SERVE_MODEL=$model LOOM_CHROMIUM=$chromium LOOM_SERVE_OUT=$work
 cd "$work"
-node --test --test-concurrency=1 openai_client.test.mjs concurrency.test.mjs hostile.test.mjs chat_page.test.mjs
+node --test --test-concurrency=1 openai_client.test.mjs concurrency.test.mjs hostile.test.mjs chat_page.test.mjs \
+  scale_out.test.mjs
 echo "serve tests: the chat page screenshot is $work/chat_page.png"
