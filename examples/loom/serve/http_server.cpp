@@ -83,12 +83,12 @@ struct Stream {
     bool include_usage, logprobs;
     std::vector<bool> started;
     Collected collected;
-    InFlight guard;
+    std::shared_ptr<InFlight> guard;
     std::chrono::steady_clock::time_point last_write = std::chrono::steady_clock::now();
 
-    Stream(std::shared_ptr<Channel> ch, ResponseMeta m, const ParsedRequest &p, std::atomic<int> &in_flight)
-        : channel(std::move(ch)), meta(std::move(m)), include_usage(p.include_usage),
-          logprobs(p.gen.top_logprobs >= 0), started(size_t(p.gen.n), false), collected(p.gen.n), guard(in_flight) {}
+    Stream(std::shared_ptr<Channel> ch, ResponseMeta m, bool usage, const GenRequest &g, std::shared_ptr<InFlight> in)
+        : channel(std::move(ch)), meta(std::move(m)), include_usage(usage), logprobs(g.top_logprobs >= 0),
+          started(size_t(g.n), false), collected(g.n), guard(std::move(in)) {}
 
     bool write(httplib::DataSink &sink, const std::string &data) {
         last_write = std::chrono::steady_clock::now();
@@ -172,6 +172,8 @@ void HttpServer::check_accepting() const {
 }
 
 void HttpServer::chat_or_completion(const httplib::Request &req, httplib::Response &res, bool chat) {
+    // Counted from the start, so that a drain cannot miss a request between its check and its submit.
+    auto guard = std::make_shared<InFlight>(in_flight_);
     check_accepting();
     const json body = parse_body(req.body);
     ParsedRequest p = chat ? parse_chat_request(model_, body, o_.limits) : parse_completion_request(model_, body, o_.limits);
@@ -179,15 +181,13 @@ void HttpServer::chat_or_completion(const httplib::Request &req, httplib::Respon
     auto channel = std::make_shared<Channel>(request->n);
     std::vector<Task> tasks;
     for (int32_t i = 0; i < request->n; i++) tasks.push_back(Task{request, i, channel});
-    p.gen.n = request->n;
-    p.gen.top_logprobs = request->top_logprobs;
     if (!scheduler_.submit(std::move(tasks)))
         throw ApiError(503, "server_error",
                        "all " + std::to_string(n_slots_) + " slots are busy and the queue is full; retry later", "",
                        "server_overloaded");
     ResponseMeta meta = new_meta(chat, o_.model_name);
     if (p.stream) {
-        auto stream = std::make_shared<Stream>(channel, meta, p, in_flight_);
+        auto stream = std::make_shared<Stream>(channel, meta, p.include_usage, *request, guard);
         res.set_header("Cache-Control", "no-cache");
         res.set_chunked_content_provider(
             "text/event-stream", [stream](size_t, httplib::DataSink &sink) { return stream->pump(sink); },
@@ -196,7 +196,6 @@ void HttpServer::chat_or_completion(const httplib::Request &req, httplib::Respon
             });
         return;
     }
-    InFlight guard(in_flight_);
     Collected collected(request->n);
     std::vector<Event> events;
     for (bool more = true; more;) {
@@ -209,8 +208,8 @@ void HttpServer::chat_or_completion(const httplib::Request &req, httplib::Respon
 }
 
 void HttpServer::embeddings(const httplib::Request &req, httplib::Response &res) {
-    check_accepting();
     InFlight guard(in_flight_);
+    check_accepting();
     EmbeddingsRequest e = parse_embeddings_request(model_, parse_body(req.body), o_.limits);
     std::vector<std::vector<float>> vectors(e.inputs.size());
     int32_t n_tokens = 0;
