@@ -95,3 +95,15 @@ test('sigterm_drains_running_requests_then_exits_0', async () => {
   assert.ok(text.length > 0, 'the running request finished');
   assert.equal(await stopServer(s), 0);
 });
+
+test('a_reply_ends_with_length_when_its_slot_is_full', async () => {
+  const { s, client } = await server(['-np', '1', '-c', '64', '-t', '2']);
+  // End-of-generation tokens banned, no max_tokens: the reply runs until the slot's 64 cells are used.
+  const r = await client.chat.completions.create({
+    model: 'm', messages: [{ role: 'user', content: 'Hi' }], temperature: 0, logit_bias: { 151643: -100, 151645: -100 },
+  });
+  assert.equal(r.choices[0].finish_reason, 'length');
+  // The prompt and every reply token but the last are in the cache: 64 cells.
+  assert.equal(r.usage.prompt_tokens + r.usage.completion_tokens - 1, 64);
+  assert.equal(await stopServer(s), 0);
+});

@@ -124,7 +124,8 @@ void Slot::sample(const float *logits, int32_t n_vocab, int32_t slot_ctx) {
     const int32_t max_tokens = task_.request->max_tokens;
     if (stopped) {
         finish("stop");
-    } else if ((max_tokens >= 0 && n_generated_ >= max_tokens) || int32_t(cached.size()) + 1 >= slot_ctx) {
+    } else if ((max_tokens >= 0 && n_generated_ >= max_tokens) || int32_t(cached.size()) >= slot_ctx) {
+        // (the second: the slot is full, the pending token would need cell slot_ctx + 1)
         finish("length");
     } else {
         pending_ = token;
