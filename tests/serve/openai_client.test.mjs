@@ -141,6 +141,11 @@ test('logprobs_are_the_model_distribution', async () => {
     assert.ok(t.top_logprobs[0].logprob >= t.top_logprobs[1].logprob && t.top_logprobs[1].logprob >= t.top_logprobs[2].logprob);
     assert.deepEqual(Buffer.from(t.bytes).toString('utf8'), t.token);
   }
+  const streamed = [];
+  for await (const ch of await client.chat.completions.create({
+    model: 'm', messages: hello, max_tokens: 6, temperature: 0, logprobs: true, top_logprobs: 3, stream: true,
+  })) streamed.push(...(ch.choices[0]?.logprobs?.content ?? []));
+  assert.deepEqual(streamed, content, 'streamed logprobs are the same, every token once');
   const c = await client.completions.create({ model: 'm', prompt: 'Hi', max_tokens: 4, temperature: 0, logprobs: 2 });
   assert.equal(c.choices[0].logprobs.tokens.length, 4);
   assert.equal(c.choices[0].logprobs.top_logprobs[0] && Object.keys(c.choices[0].logprobs.top_logprobs[0]).length <= 2, true);

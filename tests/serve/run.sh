@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# tests/serve/run.sh [BUILD_DIR]: the `loom serve` tests, on loopback only.
+# tests/serve/run.sh [BUILD_DIR [TEST.mjs...]]: the `loom serve` tests (all,
+# or the files named), on loopback only. A sanitizer build runs as well
+# (tests/serve/run.sh build-asan concurrency.test.mjs).
 # Installs the pinned npm packages (package-lock.json: the official `openai`
 # client and `playwright-core`) into BUILD_DIR/serve-tests, makes the tiny
 # synthetic model with ../shared/ref/mkgguf.py, then runs every
@@ -10,6 +12,8 @@ set -euo pipefail
 src=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$src/../.." && pwd)
 build=$(cd "${1:-$root/build}" && pwd)
+shift || true
+tests=${*:-openai_client.test.mjs concurrency.test.mjs hostile.test.mjs chat_page.test.mjs scale_out.test.mjs}
 work=$build/serve-tests
 
 missing() {
@@ -39,6 +43,10 @@ fi
 
 export LOOM_EXE=$build/examples/loom/loom LOOM_SERVE_MODEL=$model LOOM_CHROMIUM=$chromium LOOM_SERVE_OUT=$work
 cd "$work"
-node --test --test-concurrency=1 openai_client.test.mjs concurrency.test.mjs hostile.test.mjs chat_page.test.mjs \
-  scale_out.test.mjs
-echo "serve tests: the chat page screenshot is $work/chat_page.png"
+# As meson test sets them (tests/meson.build), for sanitizer builds.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$root/tests/support/lsan.supp:print_suppressions=0}
+export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1}
+# shellcheck disable=SC2086
+node --test --test-concurrency=1 $tests
+[ ! -f "$work/chat_page.png" ] || echo "serve tests: the chat page screenshot is $work/chat_page.png"

@@ -99,17 +99,13 @@ struct Stream {
     bool send(httplib::DataSink &sink, const json &j) { return write(sink, "data: " + dump_json(j) + "\n\n"); }
 
     bool send_event(httplib::DataSink &sink, Event &e) {
-        const bool first = meta.chat && !started[size_t(e.index)];
-        started[size_t(e.index)] = true;
-        if (e.finish_reason == "error")
-            return send(sink, error_json(ApiError(500, "server_error", e.error)));
-        if (e.text.empty() && e.logprobs.empty() && e.finish_reason.empty() && !first) return true;
-        if (first && (!e.text.empty() || !e.finish_reason.empty())) {
+        if (e.finish_reason == "error") return send(sink, error_json(ApiError(500, "server_error", e.error)));
+        if (meta.chat && !started[size_t(e.index)]) {
             // The role goes in a chunk of its own, as OpenAI sends it.
+            started[size_t(e.index)] = true;
             if (!send(sink, chunk_json(meta, e.index, "", nullptr, "", true))) return false;
-        } else if (first) {
-            return send(sink, chunk_json(meta, e.index, "", nullptr, "", true));
         }
+        if (e.text.empty() && e.logprobs.empty() && e.finish_reason.empty()) return true;
         return send(sink, chunk_json(meta, e.index, e.text, logprobs ? &e.logprobs : nullptr, e.finish_reason, false));
     }
 
