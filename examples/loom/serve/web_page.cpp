@@ -44,7 +44,7 @@ button.stop { background: var(--danger); border-color: var(--danger); color: #ff
   text-transform: none; letter-spacing: 0; color: var(--text); background: var(--bg); border: 1px solid var(--line);
   border-radius: 8px; padding: 6px 8px; }
 #system { width: min(520px, 90vw); height: 64px; resize: vertical; }
-#temperature { width: 160px; }
+#temperature { width: 160px; accent-color: var(--accent); }
 #temp-value { color: var(--text); font-variant-numeric: tabular-nums; }
 main { flex: 1; overflow-y: auto; padding: 24px 16px 8px; }
 #messages { max-width: 780px; margin: 0 auto; display: flex; flex-direction: column; gap: 14px; }
