@@ -141,14 +141,14 @@ Status context_decode(loom_context &ctx, const loom_batch &b) {
     std::vector<int32_t> out_ids;
     for (int32_t i = 0; i < b.size(); i++)
         if (b.want[size_t(i)]) out_ids.push_back(i);
-    // Tag the cells now (the mask needs them); untag if anything fails.
+    ctx.entry_row.assign(size_t(b.size()), -1);   // (allocates: before the cells are tagged)
+    ctx.last_output = -1;
+    // Tag the cells now (the mask needs them); untag if anything fails or throws.
     for (int32_t i = 0; i < b.size(); i++) {
         KvCell &c = ctx.kv.cell(cells[size_t(i)]);
         c.pos = b.pos[size_t(i)];
         c.seqs.set(size_t(b.seq[size_t(i)]));
     }
-    ctx.entry_row.assign(size_t(b.size()), -1);
-    ctx.last_output = -1;
     const auto roll_back = [&] {
         for (int32_t c : cells) ctx.kv.cell(c) = KvCell{};
         ctx.logits.clear();
