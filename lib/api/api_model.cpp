@@ -1,7 +1,8 @@
 // C API: model loading and getters (SECTION model of include/loom.h).
 #include "api/guard.h"
-#include "api/params.h"
 #include "api/handles.h"
+#include "api/params.h"
+#include "api/vulkan_params.h"
 #include "backends/backend.h"
 #include "backends/registry.h"
 #include "model/model.h"
@@ -40,8 +41,9 @@ Status make_backend(const loom_model_params &p, const GgufFile &g, const LogSink
     req.needs_experts = h.moe();
     req.kind = p.backend;
     req.device_index = p.device_index;
-    req.vulkan = p.vulkan;
     req.log = log;
+    loom_vulkan_host host;   // read_vulkan_params' copy of *p.vulkan->host
+    LOOM_TRY(read_vulkan_params(p.vulkan, &req, &host));
     return create_backend(req, out);
 }
 
