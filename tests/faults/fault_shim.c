@@ -126,12 +126,19 @@ __attribute__((destructor)) static void shim_report(void) {
     }
 }
 
-/* Counting and arming: called by the driver (declared weak there). */
-SHIM_API void fault_shim_arm(int on) { atomic_store(&armed, on); }
+/* Counting and arming: called by the driver (declared weak there). Only the
+ * arming thread's calls count: loom's worker threads allocate nothing, and a
+ * new thread's own start-up (glibc, and ASan's pthread_getattr_np, which
+ * cannot survive a failure) is not loom's. */
+static pthread_t armed_thread;
+SHIM_API void fault_shim_arm(int on) {
+    armed_thread = pthread_self();
+    atomic_store(&armed, on);
+}
 
 /* True when this armed call is the one to fail. */
 static int should_fail(atomic_long *calls, long fail_at) {
-    if (!atomic_load(&armed)) return 0;
+    if (!atomic_load(&armed) || !pthread_equal(pthread_self(), armed_thread)) return 0;
     long n = atomic_fetch_add(calls, 1) + 1;
     if (n != fail_at) return 0;
     atomic_store(&injected, 1);

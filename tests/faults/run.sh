@@ -11,8 +11,8 @@
 # failure), and, in a sanitizer build, report no leak and no error.
 #
 # Stride: 1 (every call) while the count stays under MAX_RUNS (the tiny
-# model's path makes ~500 allocations: ~25 s plain, a few minutes under
-# ASan on 2 cores); beyond that the stride grows to keep the runs near
+# model's path makes ~510 allocations: ~27 s plain, ~70 s under ASan on a
+# loaded 2-core machine); beyond that the stride grows to keep the runs near
 # MAX_RUNS, and the script says so.
 #
 #   tests/faults/run.sh BUILD_DIR [cpu|vulkan]
