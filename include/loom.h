@@ -37,6 +37,12 @@
  *   can call once with capacity 0 to size the buffer.
  * - The library never aborts, never exits, never throws a C++ exception across
  *   this API, and never prints: diagnostics go to a log callback if one is set.
+ *   When memory or threads run out, the call returns LOOM_ERR_OUT_OF_MEMORY
+ *   (or LOOM_ERR_BACKEND for a thread the OS refuses, LOOM_ERR_IO for a file)
+ *   with a message, and the handles involved stay usable and freeable: a
+ *   failed loom_decode leaves the KV cache as it was before the call. The
+ *   fault-injection sweep in tests/faults proves this for every allocation
+ *   and thread creation of load, context creation, decode and state I/O.
  *
  * Thread safety: functions on different handles may run concurrently. A
  * loom_model is immutable after loading and may be shared by any number of
@@ -943,7 +949,8 @@ typedef struct loom_vulkan_params {
     size_t struct_size;              /* the caller's sizeof(loom_vulkan_params), set by loom_vulkan_default_params */
     const loom_vulkan_host *host;    /* NULL: loom creates its own instance and device */
     const char *pipeline_cache_path; /* NULL: no persistent cache; else a file loom reads at
-                                        load and rewrites when the model is freed */
+                                        load and rewrites when the model is freed (a failure
+                                        to write it is logged as a warning) */
     int32_t validation;              /* 1: enable VK_LAYER_KHRONOS_validation (errors if absent) */
     int32_t reserved0;               /* 0; ignored */
 } loom_vulkan_params;

@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <new>
 
 namespace loom::cpu {
 
@@ -29,6 +30,17 @@ Status make_host_tensor(loom_type type, int64_t cols, int64_t rows, std::unique_
     t->owned.reset(static_cast<uint8_t *>(p));
     t->data = t->owned.get();
     *out = std::move(t);
+    return Status::ok();
+}
+
+Status Scratch::reserve_workers(size_t n) {
+    try {
+        for (std::vector<float> &v : per_worker)
+            if (v.size() < n) v.resize(n);
+    } catch (const std::bad_alloc &) {
+        return error(LOOM_ERR_OUT_OF_MEMORY, "cpu: %zu bytes of scratch for each of %zu threads", n * sizeof(float),
+                     per_worker.size());
+    }
     return Status::ok();
 }
 

@@ -1,6 +1,7 @@
 // C API: contexts, batches, decoding, KV cache operations and state
 // (SECTION context of include/loom.h).
 #include "api/guard.h"
+#include "api/handles.h"
 #include "api/params.h"
 #include "context/context.h"
 
@@ -28,6 +29,21 @@ Status check_seq(const loom_context *ctx, int32_t seq, bool allow_all) {
     LOOM_CHECK_ARG(ctx != nullptr, "ctx is NULL");
     if ((seq < 0 && !allow_all) || (seq >= 0 && uint32_t(seq) >= ctx->params.n_seq_max))
         return error(LOOM_ERR_INVALID_ARGUMENT, "seq_id %d is not in [0, n_seq_max = %u)", seq, ctx->params.n_seq_max);
+    return Status::ok();
+}
+
+struct FileCloser {
+    void operator()(FILE *f) const { std::fclose(f); }
+};
+
+// The whole of a (small) file; the FILE is closed on every path, a throw included.
+Status read_whole_file(const char *path, std::vector<uint8_t> *out) {
+    std::unique_ptr<FILE, FileCloser> f(std::fopen(path, "rb"));
+    if (!f) return error(LOOM_ERR_IO, "cannot open '%s': %s", path, std::strerror(errno));
+    uint8_t chunk[1 << 16];
+    size_t n;
+    while ((n = std::fread(chunk, 1, sizeof chunk, f.get())) > 0) out->insert(out->end(), chunk, chunk + n);
+    if (std::ferror(f.get())) return error(LOOM_ERR_IO, "cannot read '%s'", path);
     return Status::ok();
 }
 
@@ -60,8 +76,12 @@ LOOM_API loom_status loom_context_new(const loom_model *model, const loom_contex
         loom_context_params p;
         loom_context_default_params(&p);
         LOOM_TRY(loom::read_params(params, &p, "context params"));
+        LOOM_CHECK_ARG(model != nullptr, "model is NULL");
+        if (!model->model)
+            return loom::error(LOOM_ERR_INVALID_ARGUMENT, "the model was loaded vocab-only: it has no weights to run");
         std::unique_ptr<loom_context> ctx;
-        LOOM_TRY(loom::context_create(model, p, &ctx));
+        LOOM_TRY(loom::context_create(*model->model, *model->gguf.file, p, &ctx));
+        ctx->model = model;
         *out = ctx.release();
         return loom::Status::ok();
     });
@@ -206,15 +226,8 @@ LOOM_API loom_status loom_state_save_file(const loom_context *ctx, const char *p
 LOOM_API loom_status loom_state_load_file(loom_context *ctx, const char *path) {
     return loom::api_call([&] {
         LOOM_CHECK_ARG(ctx != nullptr && path != nullptr, "ctx or path is NULL");
-        FILE *f = std::fopen(path, "rb");
-        if (!f) return loom::error(LOOM_ERR_IO, "cannot open '%s': %s", path, std::strerror(errno));
         std::vector<uint8_t> data;
-        uint8_t chunk[1 << 16];
-        size_t n;
-        while ((n = std::fread(chunk, 1, sizeof chunk, f)) > 0) data.insert(data.end(), chunk, chunk + n);
-        bool bad = std::ferror(f) != 0;
-        std::fclose(f);
-        if (bad) return loom::error(LOOM_ERR_IO, "cannot read '%s'", path);
+        LOOM_TRY(loom::read_whole_file(path, &data));
         return loom::state_read(*ctx, data.data(), data.size());
     });
 }

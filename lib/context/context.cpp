@@ -112,17 +112,20 @@ Status run_graph(loom_context &ctx, const loom_batch &b, const std::vector<int32
 
 } // namespace
 
-Status context_create(const loom_model *model, const loom_context_params &params, std::unique_ptr<loom_context> *out) {
-    if (!model) return error(LOOM_ERR_INVALID_ARGUMENT, "model is NULL");
-    if (!model->model) return error(LOOM_ERR_INVALID_ARGUMENT, "the model was loaded vocab-only: it has no weights to run");
+Status context_create(const Model &m, const GgufFile &gguf, const loom_context_params &params,
+                      std::unique_ptr<loom_context> *out) {
     auto ctx = std::make_unique<loom_context>();
-    ctx->model = model;
-    ctx->m = model->model.get();
+    ctx->m = &m;
+    ctx->gguf = &gguf;
     ctx->params = params;
     LOOM_TRY(resolve_params(*ctx->m, &ctx->params));
+    const HParams &h = m.hparams();
     SessionParams sp;
     sp.n_threads = ctx->params.n_threads;
     sp.fast_matmul = ctx->params.matmul_precision == LOOM_MATMUL_FAST;
+    sp.max_rows = ctx->params.n_batch;
+    sp.attn_group = h.n_head_kv > 0 ? h.n_head / h.n_head_kv : 0;
+    sp.head_dim = h.head_dim;
     LOOM_TRY(ctx->m->backend().new_session(sp, &ctx->session));
     LOOM_TRY(ctx->m->alloc_buffers(*ctx->session, ctx->params.n_ctx, ctx->params.n_batch,
                                    static_cast<loom_type>(ctx->params.kv_type), &ctx->buf));
@@ -138,19 +141,28 @@ Status context_decode(loom_context &ctx, const loom_batch &b) {
     std::vector<int32_t> out_ids;
     for (int32_t i = 0; i < b.size(); i++)
         if (b.want[size_t(i)]) out_ids.push_back(i);
-    // Tag the cells now (the mask needs them); untag if anything fails.
+    ctx.entry_row.assign(size_t(b.size()), -1);   // (allocates: before the cells are tagged)
+    ctx.last_output = -1;
+    // Tag the cells now (the mask needs them); untag if anything fails or throws.
     for (int32_t i = 0; i < b.size(); i++) {
         KvCell &c = ctx.kv.cell(cells[size_t(i)]);
         c.pos = b.pos[size_t(i)];
         c.seqs.set(size_t(b.seq[size_t(i)]));
     }
-    ctx.entry_row.assign(size_t(b.size()), -1);
-    ctx.last_output = -1;
-    Status s = run_graph(ctx, b, cells, out_ids);
-    if (!s) {
+    const auto roll_back = [&] {
         for (int32_t c : cells) ctx.kv.cell(c) = KvCell{};
         ctx.logits.clear();
         ctx.embd.clear();
+    };
+    Status s;
+    try {
+        s = run_graph(ctx, b, cells, out_ids);
+    } catch (...) {   // out of memory: the API guard reports it; the cache stays as it was
+        roll_back();
+        throw;
+    }
+    if (!s) {
+        roll_back();
         return s;
     }
     for (size_t r = 0; r < out_ids.size(); r++) ctx.entry_row[size_t(out_ids[r])] = int32_t(r);
