@@ -7,11 +7,10 @@
 //           u32 n_logits, f32 logits[], u32 n_embd_values, f32 embd[]
 #include "context/context.h"
 
+#include "common/xxhash_inline.h"
 #include "gguf/gguf.h"
 
 #include <cstring>
-#define XXH_STATIC_LINKING_ONLY   // XXH64_state_t on the stack: hashing allocates nothing
-#include <xxhash.h>
 
 namespace loom {
 
@@ -24,19 +23,19 @@ constexpr size_t kSeqBytes = kMaxSeq / 8;
 // Identifies the model: hyper-parameters and the tensor table (names, types,
 // shapes, offsets), so a state is not restored into a different model.
 uint64_t model_fingerprint(const loom_context &ctx) {
-    XXH64_state_t state;
-    XXH64_state_t *st = &state;
-    XXH64_reset(st, 0x6c6f6f6d);
+    // On the stack (XXH_INLINE_ALL makes the state type complete): nothing to allocate or fail.
+    XXH64_state_t st;
+    XXH64_reset(&st, 0x6c6f6f6d);
     const HParams &h = ctx.m->hparams();
     int32_t dims[] = {h.n_vocab, h.n_embd, h.n_layer, h.n_head, h.n_head_kv, h.head_dim, h.n_ff};
-    XXH64_update(st, dims, sizeof dims);
+    XXH64_update(&st, dims, sizeof dims);
     for (const GgufTensor &t : ctx.gguf->tensors()) {
-        XXH64_update(st, t.name.data(), t.name.size());
-        XXH64_update(st, &t.type, sizeof t.type);
-        XXH64_update(st, t.ne, sizeof t.ne);
-        XXH64_update(st, &t.offset, sizeof t.offset);
+        XXH64_update(&st, t.name.data(), t.name.size());
+        XXH64_update(&st, &t.type, sizeof t.type);
+        XXH64_update(&st, t.ne, sizeof t.ne);
+        XXH64_update(&st, &t.offset, sizeof t.offset);
     }
-    return XXH64_digest(st);
+    return XXH64_digest(&st);
 }
 
 struct Writer {

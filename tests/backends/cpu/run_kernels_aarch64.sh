@@ -10,7 +10,8 @@
 # and matmul_packed vs the plain matmul), on a 64-bit ARM, FMA-contracting
 # target. LOOM_QEMU_CPUS="..." picks other CPUs.
 # Exits 77 (skipped) only when the cross compiler or qemu is missing; any
-# test failure fails the script. CI runs it (.ci/run).
+# test failure fails the script. A quick kernel-only check: CI runs the same
+# tests in the whole cross build instead (.ci/aarch64.sh).
 #
 #   apt-get install g++-aarch64-linux-gnu qemu-user
 #   tests/backends/cpu/run_kernels_aarch64.sh [OUT_DIR]
