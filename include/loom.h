@@ -865,11 +865,15 @@ LOOM_API loom_status loom_kv_seq_pos_max(const loom_context *ctx, int32_t seq_id
  *  size needed. Call with capacity 0 to size the buffer. Errors: INVALID_ARGUMENT, BUFFER_TOO_SMALL. */
 LOOM_API loom_status loom_state_save(const loom_context *ctx, void *buf, size_t capacity, size_t *size);
 /** Restores a state saved from a context with the same model and the same
- *  n_ctx, n_seq_max and kv_type. A state starts with a header (magic
- *  "LOOMSTAT", format version, a fingerprint of the model's tensor table and
- *  its shape) that is checked before anything changes; on any error the
- *  context is left as it was. Errors: INVALID_ARGUMENT, FORMAT (not a loom
- *  state, truncated, another version, model or shape). */
+ *  n_ctx, n_seq_max, kv_type and embeddings setting. A state starts with a
+ *  header (magic "LOOMSTAT", format version, body size and an XXH3-64
+ *  checksum of the body); the body records a fingerprint of the model's
+ *  tensor table and every size that shapes what it carries. All of it is
+ *  checked before anything changes; on any error the context is left as it
+ *  was. `buf` is untrusted: a corrupted, truncated or crafted state fails.
+ *  Errors: INVALID_ARGUMENT, FORMAT (not a loom state, truncated, bytes after
+ *  its end, checksum mismatch, another version, model or shape; the message
+ *  says which). */
 LOOM_API loom_status loom_state_load(loom_context *ctx, const void *buf, size_t size);
 /** The same to and from a file. Errors: also IO. */
 LOOM_API loom_status loom_state_save_file(const loom_context *ctx, const char *path);
