@@ -1,5 +1,6 @@
 #include "tiny_model.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -63,10 +64,16 @@ public:
             {a + "attention.head_count", uint32_t(s_.n_head)}, {a + "attention.head_count_kv", uint32_t(s_.n_head_kv)}};
         std::vector<std::pair<std::string, float>> f32 = {{a + "rope.freq_base", s_.rope_base},
                                                           {a + "attention.layer_norm_rms_epsilon", 1e-6f}};
-        out.put<uint64_t>(1 + u32.size() + f32.size());
-        out.str("general.architecture");
-        out.put<uint32_t>(kString);
-        out.str(s_.arch);
+        std::vector<std::pair<std::string, std::string>> str = {{"general.architecture", s_.arch}};
+        merge(u32, s_.extra_u32);
+        merge(f32, s_.extra_f32);
+        merge(str, s_.extra_str);
+        out.put<uint64_t>(str.size() + u32.size() + f32.size());
+        for (auto &kv : str) {
+            out.str(kv.first);
+            out.put<uint32_t>(kString);
+            out.str(kv.second);
+        }
         for (auto &kv : u32) {
             out.str(kv.first);
             out.put<uint32_t>(kU32);
@@ -96,6 +103,15 @@ public:
     }
 
 private:
+    template <typename T>
+    static void merge(std::vector<std::pair<std::string, T>> &kvs, const std::vector<std::pair<std::string, T>> &extra) {
+        for (const auto &e : extra) {
+            auto it = std::find_if(kvs.begin(), kvs.end(), [&](const auto &kv) { return kv.first == e.first; });
+            if (it != kvs.end()) it->second = e.second;
+            else kvs.push_back(e);
+        }
+    }
+
     std::vector<float> random(size_t n, float mean, float std) {
         std::normal_distribution<float> d(mean, std);
         std::vector<float> f(n);
@@ -138,6 +154,7 @@ std::vector<uint8_t> build(const Spec &s) {
     }
     b.vector("output_norm.weight", s.n_embd, 1.0f, 0.1f);
     if (!s.tied) ok = ok && b.matrix("output.weight", s.n_embd, s.n_vocab, e);
+    for (const std::string &name : s.extra_tensors) b.vector(name, s.n_embd, 1.0f, 0.0f);
     return ok ? b.file() : std::vector<uint8_t>();
 }
 

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace tinymodel {
@@ -21,6 +22,12 @@ struct Spec {
     uint32_t seed = 1;
     std::string omit_tensor;                // leave this tensor out
     std::string misshape_tensor;            // give this tensor one extra row
+    // Metadata added to (or replacing the same key of) the standard set, and
+    // extra F32 tensors of n_embd values: hostile-but-parseable files.
+    std::vector<std::pair<std::string, uint32_t>> extra_u32;
+    std::vector<std::pair<std::string, float>> extra_f32;
+    std::vector<std::pair<std::string, std::string>> extra_str;
+    std::vector<std::string> extra_tensors;
 };
 
 // The whole GGUF file. Empty if a weight type cannot be quantized.
