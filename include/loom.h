@@ -806,9 +806,17 @@ LOOM_API loom_status loom_context_default_params_sized(loom_context_params *para
  *  `params` may be NULL for defaults. The model must outlive the context.
  *  Many contexts may share one model, each used by its own thread (the model
  *  is only read; each context has its own cache, buffers and worker threads).
+ *  Memory: the KV cache (2 x n_layer x n_ctx rows of the KV width in
+ *  kv_type, plus about 40 bytes of bookkeeping per cell) and n_batch rows of
+ *  activations are reserved here; the attention mask and the logits rows grow
+ *  with the decodes (a decode of n tokens over c cached cells needs n x c
+ *  floats of mask). Host memory is taken as it is used. What a context needs
+ *  is compared with what the machine can give (physical RAM, or a lower
+ *  cgroup or address-space limit) before allocating.
  *  Errors: INVALID_ARGUMENT (NULL model or out, bad params, vocab-only
  *  model), UNSUPPORTED (Q8_0 cache on a model whose KV width is not a
- *  multiple of 32), OUT_OF_MEMORY, BACKEND. */
+ *  multiple of 32), OUT_OF_MEMORY (the message gives what the context needs
+ *  and what the machine can give, in MiB), BACKEND. */
 LOOM_API loom_status loom_context_new(const loom_model *model, const loom_context_params *params, loom_context **out);
 
 /** Frees a context. NULL is ignored. */
@@ -835,7 +843,8 @@ LOOM_API int32_t loom_batch_size(const loom_batch *batch);
  *  and to earlier entries of the same sequence in the batch.
  *  Errors: INVALID_ARGUMENT (token out of range, seq_id >= n_seq_max, empty
  *  batch, more than n_batch entries), CONTEXT_FULL (not enough free cells:
- *  nothing is written), CANCELLED, BACKEND. On error the cache is as before. */
+ *  nothing is written), OUT_OF_MEMORY (the mask or logits would outgrow the
+ *  machine; sizes named), CANCELLED, BACKEND. On error the cache is as before. */
 LOOM_API loom_status loom_decode(loom_context *ctx, const loom_batch *batch);
 
 /** Logits (n_vocab floats) of batch entry `i` of the last loom_decode
