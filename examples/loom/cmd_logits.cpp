@@ -39,7 +39,8 @@ int cmd_logits(int argc, char **argv) {
     }
     if (model_path.empty() || out_path.empty()) return cli::usage(kUsage);
     std::string text;
-    if (!cli::read_stdin(&text)) return cli::fail("cannot read stdin");
+    std::string why;
+    if (!cli::read_stdin(&text, &why)) return cli::fail("cannot read stdin: %s", why.c_str());
     std::vector<int32_t> tokens;
     std::istringstream in(text);
     long long id;
