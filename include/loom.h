@@ -995,7 +995,9 @@ LOOM_API void loom_sampler_free(loom_sampler *sampler);
 
 /** Pick stage: the highest logit (the lowest id among equal ones). */
 LOOM_API loom_status loom_sampler_add_greedy(loom_sampler *sampler);
-/** Divides logits by `t` (finite, >= 0). t = 0 keeps only the highest logit. */
+/** Divides logits by `t` (finite, >= 0). t = 0 keeps only the highest logit.
+ *  A t so small that the highest logit / t overflows a float keeps the
+ *  logits equal to the highest (the limit as t -> 0+: they share the mass). */
 LOOM_API loom_status loom_sampler_add_temperature(loom_sampler *sampler, float t);
 /** Keeps the `k` (>= 1) highest logits (ties broken by lower id). */
 LOOM_API loom_status loom_sampler_add_top_k(loom_sampler *sampler, int32_t k);
