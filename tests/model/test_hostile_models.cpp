@@ -109,3 +109,93 @@ TEST_CASE("rejects_rope_freqs_and_unknown_tensors_naming_them", "[model][hostile
         CHECK(contains(l.message, name));
     }
 }
+
+namespace {
+
+// A tiny model with the 256 byte tokens and `extra` more, output rows boosted from `boost_from`.
+tinymodel::Spec vocab_spec(int n_extra_tokens, int32_t extra_type) {
+    tinymodel::Spec s;
+    tinymodel::add_byte_vocab(&s);
+    for (int i = 0; i < n_extra_tokens; i++) {
+        s.tokens.push_back("<|extra" + std::to_string(i) + "|>");
+        s.token_types.push_back(extra_type);
+    }
+    return s;
+}
+
+} // namespace
+
+TEST_CASE("sampling_never_picks_output_rows_beyond_the_tokenizer_vocabulary", "[model][hostile]") {
+    tinymodel::Spec s = vocab_spec(4, 3);   // 260 tokens
+    s.n_vocab = 300;                        // 40 embedding rows that are no token
+    s.tied = false;
+    s.boost_output_rows_from = 260;         // and they get the largest logits
+    loom_status st = LOOM_OK;
+    auto m = fixture::load(s, &st);
+    REQUIRE(st == LOOM_OK);
+    auto c = fixture::context(*m, 16);
+    REQUIRE(c);
+    const std::vector<float> logits = fixture::decode(*c, *m, {65, 66, 67});
+    REQUIRE(logits.size() == 3 * 300u);
+    size_t best = 0;
+    for (size_t i = 600; i < 900; i++)
+        if (logits[i] > logits[best + 600]) best = i - 600;
+    REQUIRE(best >= 260);   // unmasked, the greedy pick would be no token
+    loom_sampler *smp = nullptr;
+    REQUIRE(loom_sampler_new(&smp) == LOOM_OK);
+    REQUIRE(loom_sampler_add_greedy(smp) == LOOM_OK);
+    int32_t tok = -1;
+    REQUIRE(loom_sample(smp, c->c, 2, &tok) == LOOM_OK);
+    CHECK(tok >= 0);
+    CHECK(tok < 260);
+    loom_sampler_free(smp);
+}
+
+TEST_CASE("one_byte_special_token_does_not_hide_the_byte_token", "[model][hostile]") {
+    tinymodel::Spec s = vocab_spec(0, 3);
+    s.tokens.push_back("a");   // a control token whose text is one byte
+    s.token_types.push_back(3);
+    s.n_vocab = 257;
+    loom_status st = LOOM_OK;
+    auto m = fixture::load(s, &st);
+    REQUIRE(st == LOOM_OK);
+    int32_t ids[4] = {0};
+    size_t n = 0;
+    REQUIRE(loom_tokenize(m->m, "ab", 2, 0, ids, 4, &n) == LOOM_OK);
+    REQUIRE(n == 2);
+    CHECK(ids[0] == 'a');   // the byte token (byte b is id b here), not the special 256
+}
+
+TEST_CASE("unsupported_pre_tokenizer_fails_the_load_naming_it", "[model][hostile]") {
+    tinymodel::Spec s = vocab_spec(0, 3);
+    s.extra_str = {{"tokenizer.ggml.pre", "deepseek-llm"}};
+    Loaded l = try_load(s);
+    CHECK(l.status == LOOM_ERR_UNSUPPORTED);
+    CHECK(contains(l.message, "pre-tokenizer 'deepseek-llm'"));
+}
+
+namespace {
+int abort_now(void *) { return 1; }
+} // namespace
+
+TEST_CASE("logits_after_a_cancelled_decode_say_no_entry_has_outputs", "[model][hostile]") {
+    auto m = fixture::load(tinymodel::Spec{});
+    REQUIRE(m->m != nullptr);
+    loom_context_params p;
+    loom_context_default_params(&p);
+    p.n_ctx = 16;
+    p.abort_callback = abort_now;
+    loom_context *c = nullptr;
+    REQUIRE(loom_context_new(m->m, &p, &c) == LOOM_OK);
+    loom_batch *b = nullptr;
+    REQUIRE(loom_batch_new(4, &b) == LOOM_OK);
+    REQUIRE(loom_batch_add(b, 1, 0, 0, 1) == LOOM_OK);
+    REQUIRE(loom_decode(c, b) == LOOM_ERR_CANCELLED);
+    const float *l = nullptr;
+    CHECK(loom_get_logits(c, -1, &l) == LOOM_ERR_NOT_FOUND);
+    const std::string msg = loom_last_error();
+    CHECK(!contains(msg, "entry -1"));
+    CHECK(contains(msg, "no entry of the last decode has outputs"));
+    loom_batch_free(b);
+    loom_context_free(c);
+}
