@@ -708,7 +708,10 @@ LOOM_API loom_status loom_model_eog_tokens(const loom_model *model, int32_t *ids
  * of each new token; show what it releases. A tail that could still grow into
  * a stop string is held back; when a stop string completes, the text before
  * it is released, the stop string and all later text are dropped, and the
- * matcher stays stopped until loom_stop_matcher_reset. One thread at a time. */
+ * matcher stays stopped until loom_stop_matcher_reset. A push costs time
+ * linear in its length times the number of stop strings (not in their
+ * lengths); the held-back tail is shorter than the longest stop string.
+ * One thread at a time. */
 typedef struct loom_stop_matcher loom_stop_matcher;
 
 /** A matcher for `n_stops` stop strings (copied; each non-NULL and non-empty).
