@@ -49,7 +49,8 @@ int chat_template_main(int argc, char **argv) {
 
     std::string input, error;
     std::vector<std::string> roles, contents;
-    if (!cli::read_stdin(&input)) return cli::fail("cannot read stdin");
+    std::string why;
+    if (!cli::read_stdin(&input, &why)) return cli::fail("cannot read stdin: %s", why.c_str());
     if (!read_messages(input, &roles, &contents, &error)) return cli::fail("messages on stdin: %s", error.c_str());
 
     loom_model_params params;

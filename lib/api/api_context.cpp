@@ -16,7 +16,12 @@ namespace {
 
 Status output_row(loom_context *ctx, int32_t i, int32_t *row) {
     LOOM_CHECK_ARG(ctx != nullptr, "ctx is NULL");
-    if (i == -1) i = ctx->last_output;
+    if (i == -1) {
+        if (ctx->last_output < 0)
+            return error(LOOM_ERR_NOT_FOUND, "no entry of the last decode has outputs (none asked, the decode failed "
+                                             "or was cancelled, or nothing was decoded yet)");
+        i = ctx->last_output;
+    }
     if (i < 0 || size_t(i) >= ctx->entry_row.size())
         return error(LOOM_ERR_INVALID_ARGUMENT, "batch entry %d is not in the last decoded batch (%zu entries)", i,
                      ctx->entry_row.size());

@@ -64,13 +64,10 @@ Status finish_load(std::shared_ptr<GgufFile> file, const loom_model_params &p, l
     m->log = LogSink{p.log, p.log_user_data};
     m->gguf.file = std::move(file);
     const GgufFile &g = *m->gguf.file;
-    if (g.find_kv("tokenizer.ggml.tokens")) {
-        // A vocabulary loom cannot tokenize (e.g. SentencePiece "llama") still
-        // leaves the weights usable with token ids; vocab-only loads need it.
-        Status ts = Tokenizer::create(g, &m->tokenizer);
-        if (!ts && (ts.code() != LOOM_ERR_UNSUPPORTED || is_vocab_only(p, g))) return ts;
-        if (!ts) log(&m->log, LOOM_LOG_WARN, "%s; loading without a tokenizer (token ids only)", ts.message().c_str());
-    }
+    // A vocabulary loom cannot tokenize (another tokenizer model or
+    // pre-tokenizer) fails the load naming it, as loom.h says: loading
+    // "without a tokenizer" left callers with misleading errors later.
+    if (g.find_kv("tokenizer.ggml.tokens")) LOOM_TRY(Tokenizer::create(g, &m->tokenizer));
     if (!is_vocab_only(p, g)) {
         std::unique_ptr<Backend> backend;
         LOOM_TRY(make_backend(p, g, &m->log, &backend));

@@ -144,8 +144,7 @@ const std::string kVocabQwen2 = std::string(std::getenv("HOME") ? std::getenv("H
 static void require_references() {
     REQUIRE_REF_OR_SKIP();
     if (testdata::run("/usr/bin/python3 -c 'import jinja2' 2>/dev/null") != 0) {
-        std::fprintf(stderr, "python3-jinja2 is not installed: skipping chat parity\n");
-        std::exit(77);
+        testdata::exit_missing("python3-jinja2");
     }
 }
 
