@@ -1,5 +1,6 @@
 // The C ABI of lib/sample: the sampler chain (SECTION sample of include/loom.h).
 #include "api/guard.h"
+#include "api/handles.h"
 #include "context/context.h"
 #include "sample/sampler.h"
 #include "tokenizer/tokenizer.h"

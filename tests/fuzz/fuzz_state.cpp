@@ -6,7 +6,7 @@
 #include "fuzz_support.h"
 
 #include <cmath>
-#include <xxhash.h>
+#include "common/xxhash_inline.h"
 
 namespace {
 

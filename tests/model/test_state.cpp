@@ -8,7 +8,7 @@
 
 #include <cstring>
 #include <random>
-#include <xxhash.h>
+#include "common/xxhash_inline.h"
 
 namespace {
 
