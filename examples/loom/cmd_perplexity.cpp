@@ -1,0 +1,196 @@
+// loom perplexity -m MODEL -f TEXT [-c 512] [-b N] [--chunks K] [-t N]:
+// llama-perplexity's method. The text is tokenized once (as llama.cpp does:
+// no NFC normalization, special-token texts not parsed, one trailing newline
+// of the file dropped, a BOS only when the model asks for one), then cut into
+// chunks of n_ctx tokens. Each chunk is decoded from an empty cache and the
+// second half of it is scored: the negative log-likelihood of each next token
+// under the logits (a log-softmax in double). Prints the running [i]ppl after
+// each chunk and the final estimate with its standard error, in
+// llama-perplexity's format, so the two numbers can be compared directly.
+#include "cli.h"
+#include "infer_common.h"
+
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+
+namespace {
+
+constexpr const char *kUsage =
+    "loom perplexity -m MODEL -f TEXT [-c N_CTX (512)] [-b N_BATCH (512)] [--chunks K (all)] [-t THREADS]";
+
+struct Options {
+    std::string model_path, text_path;
+    long long n_ctx = 512;
+    long long n_batch = 512;
+    long long n_chunks = -1; // all
+    int32_t n_threads = 0;
+};
+
+// Sums of the negative log-likelihoods of the scored tokens and of their squares.
+struct NllSums {
+    double nll = 0.0, nll2 = 0.0;
+    long long count = 0;
+
+    void add(double v) {
+        nll += v;
+        nll2 += v * v;
+        count++;
+    }
+    double ppl() const { return std::exp(nll / double(count)); }
+    // Standard error of the mean NLL times ppl (d exp(x) = exp(x) dx): the
+    // uncertainty llama-perplexity prints; NaN when it cannot be estimated.
+    double ppl_error() const {
+        const double mean = nll / double(count);
+        const double var = nll2 / double(count) - mean * mean;
+        if (count < 2 || !(var > 0)) return std::nan("");
+        return std::sqrt(var / double(count - 1)) * ppl();
+    }
+};
+
+// -log softmax(logits)[tok], in double, stable (max subtracted).
+double token_nll(const float *logits, int32_t n_vocab, int32_t tok) {
+    float max = logits[0];
+    for (int32_t i = 1; i < n_vocab; i++) max = logits[i] > max ? logits[i] : max;
+    double sum = 0.0;
+    for (int32_t i = 0; i < n_vocab; i++) sum += std::exp(double(logits[i]) - double(max));
+    return double(max) + std::log(sum) - double(logits[tok]);
+}
+
+bool parse_args(int argc, char **argv, Options *o, int *rc) {
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const bool has_value = i + 1 < argc;
+        long long v = 0;
+        if (!std::strcmp(a, "-m") && has_value) o->model_path = argv[++i];
+        else if (!std::strcmp(a, "-f") && has_value) o->text_path = argv[++i];
+        else if (!std::strcmp(a, "-c") || !std::strcmp(a, "-b") || !std::strcmp(a, "--chunks") || !std::strcmp(a, "-t")) {
+            if (!has_value) return *rc = cli::fail("%s: needs a value", a), false;
+            if (!cli::parse_int(argv[++i], &v)) return *rc = cli::fail("%s %s: not an integer", a, argv[i]), false;
+            if (!std::strcmp(a, "-c")) {
+                if (v < 4 || v > INT32_MAX) return *rc = cli::fail("-c %s: must be 4..%d", argv[i], INT32_MAX), false;
+                o->n_ctx = v;
+            } else if (!std::strcmp(a, "-b")) {
+                if (v < 1 || v > INT32_MAX) return *rc = cli::fail("-b %s: must be 1..%d", argv[i], INT32_MAX), false;
+                o->n_batch = v;
+            } else if (!std::strcmp(a, "--chunks")) {
+                if (v < 1 || v > INT32_MAX) return *rc = cli::fail("--chunks %s: must be at least 1", argv[i]), false;
+                o->n_chunks = v;
+            } else {
+                if (v < 1 || v > 1024) return *rc = cli::fail("-t %s: must be 1..1024", argv[i]), false;
+                o->n_threads = int32_t(v);
+            }
+        } else return *rc = cli::usage(kUsage), false;
+    }
+    if (o->model_path.empty() || o->text_path.empty()) return *rc = cli::usage(kUsage), false;
+    return true;
+}
+
+// The file's bytes less one trailing newline (what llama.cpp's -f reads).
+bool read_text(const std::string &path, std::string *out) {
+    std::ifstream f(path, std::ios::binary);
+    if (!f) return false;
+    out->assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+    if (f.bad()) return false;
+    if (!out->empty() && out->back() == '\n') out->pop_back();
+    return true;
+}
+
+// Whether the model's tokenizer starts a text with BOS: tokenizer.ggml.add_bos_token,
+// or when absent, llama.cpp's default (yes for SentencePiece "llama" vocabularies only).
+bool wants_bos(const loom_model *m) {
+    const loom_gguf *g = loom_model_gguf(m);
+    int32_t flag = 0;
+    if (loom_gguf_get_bool(g, "tokenizer.ggml.add_bos_token", &flag) == LOOM_OK) return flag != 0;
+    const char *model = nullptr;
+    size_t len = 0;
+    if (loom_gguf_get_string(g, "tokenizer.ggml.model", &model, &len) != LOOM_OK) return false;
+    return std::string(model, len) == "llama";
+}
+
+loom_status tokenize(const loom_model *m, const std::string &text, std::vector<int32_t> *out) {
+    size_t n = 0;
+    loom_status st = loom_tokenize(m, text.data(), text.size(), LOOM_TOKENIZE_NO_NFC, nullptr, 0, &n);
+    if (st != LOOM_OK && st != LOOM_ERR_BUFFER_TOO_SMALL) return st;
+    if (wants_bos(m) && loom_token_bos(m) < 0) return LOOM_ERR_NOT_FOUND;
+    out->resize(n);
+    return n ? loom_tokenize(m, text.data(), text.size(), LOOM_TOKENIZE_NO_NFC, out->data(), n, &n) : LOOM_OK;
+}
+
+// Decodes tokens[start, start + n_ctx) at positions 0.. from an empty cache in
+// batches of n_batch and adds the NLL of each token of the chunk's second half.
+loom_status score_chunk(loom_context *ctx, loom_batch *batch, const std::vector<int32_t> &tokens, size_t start,
+                        int32_t n_ctx, int32_t n_batch, int32_t bos, int32_t n_vocab, NllSums *sums) {
+    const int32_t first = n_ctx / 2;
+    loom_kv_clear(ctx);
+    for (int32_t b0 = 0; b0 < n_ctx; b0 += n_batch) {
+        const int32_t b1 = b0 + n_batch < n_ctx ? b0 + n_batch : n_ctx;
+        loom_batch_clear(batch);
+        for (int32_t p = b0; p < b1; p++) {
+            const int32_t tok = p == 0 && bos >= 0 ? bos : tokens[start + size_t(p)];
+            loom_status st = loom_batch_add(batch, tok, p, 0, p >= first && p + 1 < n_ctx);
+            if (st != LOOM_OK) return st;
+        }
+        loom_status st = loom_decode(ctx, batch);
+        if (st != LOOM_OK) return st;
+        for (int32_t p = b0 < first ? first : b0; p < b1 && p + 1 < n_ctx; p++) {
+            const float *row = nullptr;
+            if ((st = loom_get_logits(ctx, p - b0, &row)) != LOOM_OK) return st;
+            sums->add(token_nll(row, n_vocab, tokens[start + size_t(p) + 1]));
+        }
+    }
+    return LOOM_OK;
+}
+
+int cmd_perplexity(int argc, char **argv) {
+    Options o;
+    int rc = 0;
+    if (!parse_args(argc, argv, &o, &rc)) return rc;
+    std::string text;
+    if (!read_text(o.text_path, &text)) return cli::fail("cannot read %s", o.text_path.c_str());
+
+    cli::ModelHandle model;
+    loom_status st = cli::load_model(o.model_path, false, &model);
+    if (st != LOOM_OK) return cli::fail_status(st, o.model_path.c_str());
+    std::vector<int32_t> tokens;
+    if ((st = tokenize(model.m, text, &tokens)) != LOOM_OK) return cli::fail_status(st, "tokenize");
+    const int32_t n_ctx = int32_t(o.n_ctx);
+    if (tokens.size() < size_t(2 * o.n_ctx))
+        return cli::fail("%s is %zu tokens; perplexity with -c %d needs at least %lld (two chunks)",
+                         o.text_path.c_str(), tokens.size(), n_ctx, 2 * o.n_ctx);
+    const long long n_chunk_max = static_cast<long long>(tokens.size() / size_t(n_ctx));
+    const long long n_chunk = o.n_chunks < 0 || o.n_chunks > n_chunk_max ? n_chunk_max : o.n_chunks;
+    const int32_t n_batch = o.n_batch < o.n_ctx ? int32_t(o.n_batch) : n_ctx;
+    const int32_t bos = wants_bos(model.m) ? loom_token_bos(model.m) : -1;
+    const int32_t n_vocab = loom_model_n_vocab(model.m);
+
+    cli::ContextOptions co;
+    co.n_threads = o.n_threads;
+    co.n_ctx = uint32_t(n_ctx);
+    co.n_batch = uint32_t(n_batch);
+    cli::ContextHandle ctx;
+    if ((st = cli::new_context(model.m, co, nullptr, nullptr, &ctx)) != LOOM_OK) return cli::fail_status(st, "context");
+    cli::BatchHandle batch;
+    if ((st = loom_batch_new(n_batch, &batch.b)) != LOOM_OK) return cli::fail_status(st, "batch");
+
+    std::fprintf(stderr, "perplexity: %zu tokens, %lld chunks of %d, batch %d, scoring the last %d of each\n",
+                 tokens.size(), n_chunk, n_ctx, n_batch, n_ctx - n_ctx / 2 - 1);
+    NllSums sums;
+    const double t0 = cli::now_seconds();
+    for (long long c = 0; c < n_chunk; c++) {
+        st = score_chunk(ctx.c, batch.b, tokens, size_t(c) * size_t(n_ctx), n_ctx, n_batch, bos, n_vocab, &sums);
+        if (st != LOOM_OK) return std::fputc('\n', stdout), cli::fail_status(st, "decode");
+        if (c == 0)
+            std::fprintf(stderr, "perplexity: %.2f seconds per chunk\n", cli::now_seconds() - t0);
+        std::printf("[%lld]%.4f,", c + 1, sums.ppl());
+        std::fflush(stdout);
+    }
+    std::printf("\nFinal estimate: PPL = %.4f +/- %.5f\n", sums.ppl(), sums.ppl_error());
+    return 0;
+}
+
+} // namespace
+
+LOOM_COMMAND("perplexity", "perplexity of a text file, llama-perplexity's method", cmd_perplexity);
