@@ -7,9 +7,18 @@
 // under the logits (a log-softmax in double). Prints the running [i]ppl after
 // each chunk and the final estimate with its standard error, in
 // llama-perplexity's format, so the two numbers can be compared directly.
+//
+// --kl-divergence-base FILE saves every scored position's log-probabilities
+// (llama-perplexity's file format, see logprob_file.h); then
+// --kl-divergence-base FILE --kl-divergence runs another model (a quant of
+// the same one) over the tokens saved in FILE and reports the KL divergence,
+// top-token agreement and the perplexity change against the base.
 #include "cli.h"
 #include "infer_common.h"
+#include "kld_stats.h"
+#include "logprob_file.h"
 
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -19,10 +28,12 @@
 namespace {
 
 constexpr const char *kUsage =
-    "loom perplexity -m MODEL -f TEXT [-c N_CTX (512)] [-b N_BATCH (512)] [--chunks K (all)] [-t THREADS]";
+    "loom perplexity -m MODEL -f TEXT [-c N_CTX (512)] [-b N_BATCH (512)] [--chunks K (all)] [-t THREADS]\n"
+    "                 [--kl-divergence-base FILE (write it; with --kl-divergence: read it, -f not needed)]";
 
 struct Options {
-    std::string model_path, text_path;
+    std::string model_path, text_path, base_path;
+    bool kl_divergence = false;
     long long n_ctx = 512;
     long long n_batch = 512;
     long long n_chunks = -1; // all
@@ -66,6 +77,8 @@ bool parse_args(int argc, char **argv, Options *o, int *rc) {
         long long v = 0;
         if (!std::strcmp(a, "-m") && has_value) o->model_path = argv[++i];
         else if (!std::strcmp(a, "-f") && has_value) o->text_path = argv[++i];
+        else if (!std::strcmp(a, "--kl-divergence-base") && has_value) o->base_path = argv[++i];
+        else if (!std::strcmp(a, "--kl-divergence")) o->kl_divergence = true;
         else if (!std::strcmp(a, "-c") || !std::strcmp(a, "-b") || !std::strcmp(a, "--chunks") || !std::strcmp(a, "-t")) {
             if (!has_value) return *rc = cli::fail("%s: needs a value", a), false;
             if (!cli::parse_int(argv[++i], &v)) return *rc = cli::fail("%s %s: not an integer", a, argv[i]), false;
@@ -84,7 +97,9 @@ bool parse_args(int argc, char **argv, Options *o, int *rc) {
             }
         } else return *rc = cli::usage(kUsage), false;
     }
-    if (o->model_path.empty() || o->text_path.empty()) return *rc = cli::usage(kUsage), false;
+    if (o->model_path.empty() || (o->text_path.empty() && !o->kl_divergence)) return *rc = cli::usage(kUsage), false;
+    if (o->kl_divergence && o->base_path.empty())
+        return *rc = cli::fail("--kl-divergence needs --kl-divergence-base FILE (the base model's saved log-probabilities)"), false;
     return true;
 }
 
@@ -119,10 +134,48 @@ loom_status tokenize(const loom_model *m, const std::string &text, std::vector<i
     return n ? loom_tokenize(m, text.data(), text.size(), LOOM_TOKENIZE_NO_NFC, out->data(), n, &n) : LOOM_OK;
 }
 
+// Receives every scored position: its logits and the token that follows.
+struct RowSink {
+    virtual ~RowSink() = default;
+    virtual bool row(const float *logits, int32_t next) = 0;
+};
+
+// Perplexity, optionally saving each position's log-probabilities (--kl-divergence-base).
+struct PplSink : RowSink {
+    NllSums sums;
+    int32_t n_vocab = 0;
+    FILE *base = nullptr;
+    std::vector<uint16_t> code;
+
+    bool row(const float *logits, int32_t next) override {
+        sums.add(token_nll(logits, n_vocab, next));
+        if (!base) return true;
+        code.resize(cli::logprob_row_width(n_vocab));
+        cli::logprob_encode(logits, n_vocab, code.data());
+        return std::fwrite(code.data(), sizeof(uint16_t), code.size(), base) == code.size();
+    }
+};
+
+// KL divergence against the base rows read from a file (--kl-divergence).
+struct KldSink : RowSink {
+    cli::KldStats stats;
+    int32_t n_vocab = 0;
+    FILE *base = nullptr;
+    std::vector<uint16_t> code;
+
+    bool row(const float *logits, int32_t next) override {
+        code.resize(cli::logprob_row_width(n_vocab));
+        if (std::fread(code.data(), sizeof(uint16_t), code.size(), base) != code.size()) return false;
+        stats.add(logits, code.data(), n_vocab, next);
+        return true;
+    }
+};
+
 // Decodes tokens[start, start + n_ctx) at positions 0.. from an empty cache in
-// batches of n_batch and adds the NLL of each token of the chunk's second half.
+// batches of n_batch and hands each position of the chunk's second half (but
+// the last) to `sink`. LOOM_ERR_IO when the sink fails.
 loom_status score_chunk(loom_context *ctx, loom_batch *batch, const std::vector<int32_t> &tokens, size_t start,
-                        int32_t n_ctx, int32_t n_batch, int32_t bos, int32_t n_vocab, NllSums *sums) {
+                        int32_t n_ctx, int32_t n_batch, int32_t bos, RowSink *sink) {
     const int32_t first = n_ctx / 2;
     loom_kv_clear(ctx);
     for (int32_t b0 = 0; b0 < n_ctx; b0 += n_batch) {
@@ -138,33 +191,82 @@ loom_status score_chunk(loom_context *ctx, loom_batch *batch, const std::vector<
         for (int32_t p = b0 < first ? first : b0; p < b1 && p + 1 < n_ctx; p++) {
             const float *row = nullptr;
             if ((st = loom_get_logits(ctx, p - b0, &row)) != LOOM_OK) return st;
-            sums->add(token_nll(row, n_vocab, tokens[start + size_t(p) + 1]));
+            if (!sink->row(row, tokens[start + size_t(p) + 1])) return LOOM_ERR_IO;
         }
     }
     return LOOM_OK;
+}
+
+struct FileHandle {
+    FILE *f = nullptr;
+    ~FileHandle() {
+        if (f) std::fclose(f);
+    }
+};
+
+// The tokens to score and how to cut them: from the text (-f), or with
+// --kl-divergence from the base file, whose header is read here.
+struct Plan {
+    std::vector<int32_t> tokens;
+    int32_t n_ctx = 0;
+    long long n_chunk = 0;
+};
+
+int plan_from_text(const Options &o, const loom_model *m, Plan *plan) {
+    std::string text;
+    if (!read_text(o.text_path, &text)) return cli::fail("cannot read %s", o.text_path.c_str());
+    loom_status st = tokenize(m, text, &plan->tokens);
+    if (st != LOOM_OK) return cli::fail_status(st, "tokenize");
+    plan->n_ctx = int32_t(o.n_ctx);
+    if (plan->tokens.size() < size_t(2 * o.n_ctx))
+        return cli::fail("%s is %zu tokens; perplexity with -c %d needs at least %lld (two chunks)",
+                         o.text_path.c_str(), plan->tokens.size(), plan->n_ctx, 2 * o.n_ctx);
+    const long long n_chunk_max = static_cast<long long>(plan->tokens.size() / size_t(plan->n_ctx));
+    plan->n_chunk = o.n_chunks < 0 || o.n_chunks > n_chunk_max ? n_chunk_max : o.n_chunks;
+    return 0;
+}
+
+int plan_from_base(const Options &o, const loom_model *m, FILE *base, Plan *plan) {
+    cli::LogProbHeader h;
+    std::string error;
+    if (!cli::logprob_read_header(base, &h, &error)) return cli::fail("%s: %s", o.base_path.c_str(), error.c_str());
+    if (h.n_vocab != loom_model_n_vocab(m))
+        return cli::fail("%s holds a %d-token vocabulary; %s has %d", o.base_path.c_str(), h.n_vocab,
+                         o.model_path.c_str(), loom_model_n_vocab(m));
+    for (int32_t t : h.tokens)
+        if (t < 0 || t >= h.n_vocab) return cli::fail("%s: token id %d outside the vocabulary", o.base_path.c_str(), t);
+    plan->tokens = std::move(h.tokens);
+    plan->n_ctx = h.n_ctx;
+    plan->n_chunk = o.n_chunks < 0 || o.n_chunks > h.n_chunk ? h.n_chunk : o.n_chunks;
+    return 0;
 }
 
 int cmd_perplexity(int argc, char **argv) {
     Options o;
     int rc = 0;
     if (!parse_args(argc, argv, &o, &rc)) return rc;
-    std::string text;
-    if (!read_text(o.text_path, &text)) return cli::fail("cannot read %s", o.text_path.c_str());
 
     cli::ModelHandle model;
     loom_status st = cli::load_model(o.model_path, false, &model);
     if (st != LOOM_OK) return cli::fail_status(st, o.model_path.c_str());
-    std::vector<int32_t> tokens;
-    if ((st = tokenize(model.m, text, &tokens)) != LOOM_OK) return cli::fail_status(st, "tokenize");
-    const int32_t n_ctx = int32_t(o.n_ctx);
-    if (tokens.size() < size_t(2 * o.n_ctx))
-        return cli::fail("%s is %zu tokens; perplexity with -c %d needs at least %lld (two chunks)",
-                         o.text_path.c_str(), tokens.size(), n_ctx, 2 * o.n_ctx);
-    const long long n_chunk_max = static_cast<long long>(tokens.size() / size_t(n_ctx));
-    const long long n_chunk = o.n_chunks < 0 || o.n_chunks > n_chunk_max ? n_chunk_max : o.n_chunks;
-    const int32_t n_batch = o.n_batch < o.n_ctx ? int32_t(o.n_batch) : n_ctx;
+    FileHandle base;
+    if (!o.base_path.empty() && !(base.f = std::fopen(o.base_path.c_str(), o.kl_divergence ? "rb" : "wb")))
+        return cli::fail("cannot %s %s: %s", o.kl_divergence ? "open" : "create", o.base_path.c_str(),
+                         std::strerror(errno));
+    Plan plan;
+    if ((rc = o.kl_divergence ? plan_from_base(o, model.m, base.f, &plan) : plan_from_text(o, model.m, &plan)) != 0)
+        return rc;
+    const int32_t n_ctx = plan.n_ctx, n_vocab = loom_model_n_vocab(model.m);
+    const int32_t n_batch = o.n_batch < n_ctx ? int32_t(o.n_batch) : n_ctx;
     const int32_t bos = wants_bos(model.m) ? loom_token_bos(model.m) : -1;
-    const int32_t n_vocab = loom_model_n_vocab(model.m);
+    if (base.f && !o.kl_divergence) {
+        cli::LogProbHeader h;
+        h.n_ctx = n_ctx;
+        h.n_vocab = n_vocab;
+        h.n_chunk = int32_t(plan.n_chunk);
+        h.tokens.assign(plan.tokens.begin(), plan.tokens.begin() + plan.n_chunk * n_ctx);
+        if (!cli::logprob_write_header(base.f, h)) return cli::fail("cannot write %s", o.base_path.c_str());
+    }
 
     cli::ContextOptions co;
     co.n_threads = o.n_threads;
@@ -176,18 +278,31 @@ int cmd_perplexity(int argc, char **argv) {
     if ((st = loom_batch_new(n_batch, &batch.b)) != LOOM_OK) return cli::fail_status(st, "batch");
 
     std::fprintf(stderr, "perplexity: %zu tokens, %lld chunks of %d, batch %d, scoring the last %d of each\n",
-                 tokens.size(), n_chunk, n_ctx, n_batch, n_ctx - n_ctx / 2 - 1);
-    NllSums sums;
+                 plan.tokens.size(), plan.n_chunk, n_ctx, n_batch, n_ctx - n_ctx / 2 - 1);
+    PplSink ppl;
+    KldSink kld;
+    ppl.n_vocab = kld.n_vocab = n_vocab;
+    ppl.base = kld.base = base.f;
+    RowSink *sink = o.kl_divergence ? static_cast<RowSink *>(&kld) : &ppl;
+    if (o.kl_divergence) cli::KldStats::print_chunk_heading(stdout);
     const double t0 = cli::now_seconds();
-    for (long long c = 0; c < n_chunk; c++) {
-        st = score_chunk(ctx.c, batch.b, tokens, size_t(c) * size_t(n_ctx), n_ctx, n_batch, bos, n_vocab, &sums);
+    for (long long c = 0; c < plan.n_chunk; c++) {
+        st = score_chunk(ctx.c, batch.b, plan.tokens, size_t(c) * size_t(n_ctx), n_ctx, n_batch, bos, sink);
+        if (st == LOOM_ERR_IO)
+            return cli::fail("cannot %s %s", o.kl_divergence ? "read (truncated?)" : "write", o.base_path.c_str());
         if (st != LOOM_OK) return std::fputc('\n', stdout), cli::fail_status(st, "decode");
-        if (c == 0)
-            std::fprintf(stderr, "perplexity: %.2f seconds per chunk\n", cli::now_seconds() - t0);
-        std::printf("[%lld]%.4f,", c + 1, sums.ppl());
+        if (c == 0) std::fprintf(stderr, "perplexity: %.2f seconds per chunk\n", cli::now_seconds() - t0);
+        if (o.kl_divergence) kld.stats.print_chunk(stdout, c + 1);
+        else std::printf("[%lld]%.4f,", c + 1, ppl.sums.ppl());
         std::fflush(stdout);
     }
-    std::printf("\nFinal estimate: PPL = %.4f +/- %.5f\n", sums.ppl(), sums.ppl_error());
+    if (o.kl_divergence) {
+        std::printf("\n");
+        kld.stats.print_summary(stdout);
+    } else {
+        std::printf("\nFinal estimate: PPL = %.4f +/- %.5f\n", ppl.sums.ppl(), ppl.sums.ppl_error());
+    }
+    if (base.f && !o.kl_divergence && std::fflush(base.f) != 0) return cli::fail("cannot write %s", o.base_path.c_str());
     return 0;
 }
 
