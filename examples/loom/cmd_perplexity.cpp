@@ -129,7 +129,6 @@ loom_status tokenize(const loom_model *m, const std::string &text, std::vector<i
     size_t n = 0;
     loom_status st = loom_tokenize(m, text.data(), text.size(), LOOM_TOKENIZE_NO_NFC, nullptr, 0, &n);
     if (st != LOOM_OK && st != LOOM_ERR_BUFFER_TOO_SMALL) return st;
-    if (wants_bos(m) && loom_token_bos(m) < 0) return LOOM_ERR_NOT_FOUND;
     out->resize(n);
     return n ? loom_tokenize(m, text.data(), text.size(), LOOM_TOKENIZE_NO_NFC, out->data(), n, &n) : LOOM_OK;
 }
@@ -259,6 +258,7 @@ int cmd_perplexity(int argc, char **argv) {
     const int32_t n_ctx = plan.n_ctx, n_vocab = loom_model_n_vocab(model.m);
     const int32_t n_batch = o.n_batch < n_ctx ? int32_t(o.n_batch) : n_ctx;
     const int32_t bos = wants_bos(model.m) ? loom_token_bos(model.m) : -1;
+    if (wants_bos(model.m) && bos < 0) return cli::fail("%s asks for a BOS token but has none", o.model_path.c_str());
     if (base.f && !o.kl_divergence) {
         cli::LogProbHeader h;
         h.n_ctx = n_ctx;

@@ -5,6 +5,9 @@
 // engines' own rounding moves ppl by about 0.1% on these random-weight models.
 // Also: the batch size inside a chunk does not change loom's result, and a
 // text shorter than two chunks is an error that says how many tokens it needs.
+// KL divergence: the base files of both tools (F16 model) hold the same
+// header and tokens, each tool reads the other's, and the Q8_0 model's KL
+// divergence, top-token agreement and PPL(base) read either way agree.
 #include "testdata.h"
 
 #include <catch2/catch.hpp>
@@ -13,6 +16,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <algorithm>
 #include <regex>
 
 namespace {
@@ -68,6 +72,30 @@ PplRun run_llama(const std::string &model, const std::string &args) {
                                             "' -f '" + text_path() + "' -t 2 " + args + " 2>&1",
                                         &status);
     return parse(out, status);
+}
+
+// The number after `label` in `out` (NaN when absent).
+double number_after(const std::string &out, const std::string &label) {
+    const size_t at = out.find(label);
+    if (at == std::string::npos) return NAN;
+    return std::strtod(out.c_str() + at + label.size(), nullptr);
+}
+
+struct KldRun {
+    int status = -1;
+    double kld = NAN, same_top = NAN, ppl_q = NAN, ppl_base = NAN;
+    std::string output;
+};
+
+KldRun parse_kld(std::string out, int status) {
+    KldRun r;
+    r.status = status;
+    r.kld = number_after(out, "Mean    KLD:");
+    r.same_top = number_after(out, "Same top p:");
+    r.ppl_q = number_after(out, "Mean PPL(Q)                   :");
+    r.ppl_base = number_after(out, "Mean PPL(base)                :");
+    r.output = std::move(out);
+    return r;
 }
 
 double rel(double a, double b) { return std::fabs(a - b) / std::fabs(b); }
@@ -131,4 +159,47 @@ TEST_CASE("perplexity of a text shorter than two chunks is an error naming the n
     CHECK(r.output.find("1050 tokens") != std::string::npos);
     CHECK(r.output.find("needs at least 2048") != std::string::npos);
     CHECK(r.chunks.empty());
+}
+
+TEST_CASE("kl divergence: loom and llama-perplexity read each other's base files", "[parity][perplexity]") {
+    require_reference();
+    const std::string f16 = testdata::synthetic_model("tiny", 1, 0), q8 = testdata::synthetic_model("tiny", 1, 7);
+    REQUIRE(!f16.empty());
+    REQUIRE(!q8.empty());
+    const std::string dir = testdata::scratch_dir();
+    const std::string llama_base = dir + "/kld-base-llama.bin", loom_base = dir + "/kld-base-loom.bin";
+    const PplRun llama_ppl = run_llama(f16, "-c 128 --chunks 4 --kl-divergence-base '" + llama_base + "'");
+    INFO(llama_ppl.output);
+    REQUIRE(llama_ppl.status == 0);
+    const PplRun loom_ppl = run_loom(f16, "-c 128 --chunks 4 --kl-divergence-base '" + loom_base + "'");
+    INFO(loom_ppl.output);
+    REQUIRE(loom_ppl.status == 0);
+
+    // Same layout: identical header and tokens, same size.
+    const std::vector<uint8_t> a = testdata::read_file(llama_base), b = testdata::read_file(loom_base);
+    REQUIRE(a.size() == b.size());
+    const size_t header = 8 + 3 * 4 + 4 * 128 * 4;
+    REQUIRE(a.size() > header);
+    CHECK(std::equal(a.begin(), a.begin() + header, b.begin()));
+
+    const std::string kl = " --kl-divergence -c 128 --kl-divergence-base ";
+    int status = -1;
+    const KldRun loom_reads = parse_kld(testdata::capture(std::string(std::getenv("LOOM_EXE")) + " perplexity -t 2 -m '" +
+                                                              q8 + "'" + kl + "'" + llama_base + "' 2>&1", &status),
+                                        status);
+    INFO("loom on llama.cpp's base:\n" << loom_reads.output);
+    REQUIRE(loom_reads.status == 0);
+    const KldRun llama_reads = parse_kld(testdata::capture("'" + testdata::ref_dir() + "/tools' llama-perplexity -t 2 -m '" +
+                                                               q8 + "'" + kl + "'" + loom_base + "' 2>&1", &status),
+                                         status);
+    INFO("llama.cpp on loom's base:\n" << llama_reads.output);
+    REQUIRE(llama_reads.status == 0);
+    // The base perplexity decoded from the other tool's file is that tool's own result.
+    CHECK(rel(loom_reads.ppl_base, llama_ppl.final_ppl) < 1e-3);
+    CHECK(rel(llama_reads.ppl_base, loom_ppl.final_ppl) < 1e-3);
+    // Q8_0 against F16 measured across the two engines either way.
+    CHECK(rel(loom_reads.ppl_q, llama_reads.ppl_q) < 5e-3);
+    CHECK(loom_reads.kld > 0);
+    CHECK(rel(loom_reads.kld, llama_reads.kld) < 0.25);
+    CHECK(std::fabs(loom_reads.same_top - llama_reads.same_top) < 5.0);
 }
