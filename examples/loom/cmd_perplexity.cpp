@@ -213,7 +213,7 @@ struct Plan {
 
 int plan_from_text(const Options &o, const loom_model *m, Plan *plan) {
     std::string text;
-    if (!read_text(o.text_path, &text)) return cli::fail("cannot read %s", o.text_path.c_str());
+    if (!read_text(o.text_path, &text)) return cli::fail("cannot read %s: %s", o.text_path.c_str(), std::strerror(errno));
     loom_status st = tokenize(m, text, &plan->tokens);
     if (st != LOOM_OK) return cli::fail_status(st, "tokenize");
     plan->n_ctx = int32_t(o.n_ctx);
