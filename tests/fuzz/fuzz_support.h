@@ -30,7 +30,7 @@ public:
     template <typename T> T take() {
         T v{};
         size_t n = left() < sizeof v ? left() : sizeof v;
-        std::memcpy(&v, p_, n);
+        if (n) std::memcpy(&v, p_, n);   // p_ may be NULL for an empty input
         p_ += n;
         return v;
     }
