@@ -1,0 +1,107 @@
+// The grammar stage: keeps only the candidates whose bytes continue the
+// grammar from the text accepted so far (see sampler.h, lib/grammar).
+//
+// Masking walks the vocabulary's token trie once from the current matcher
+// state (a dead byte drops a whole subtree); when an earlier stage has already
+// cut the candidates down to a few, each candidate's bytes are stepped
+// directly instead. End-of-generation tokens pass exactly where the grammar
+// may end.
+#include "grammar/matcher.h"
+#include "grammar/token_trie.h"
+#include "sample/sampler.h"
+
+namespace loom {
+
+namespace {
+
+class GrammarStage : public SamplerStage {
+public:
+    GrammarStage(Grammar g, GrammarVocab v)
+        : matcher_(std::move(g)), pieces_(std::move(v.pieces)), trie_(pieces_), is_eog_(pieces_.size(), 0) {
+        for (int32_t id : v.eog)
+            if (id >= 0 && size_t(id) < is_eog_.size()) is_eog_[size_t(id)] = 1;
+    }
+
+    Status start() {
+        state_ = matcher_.start();
+        if (state_ == GrammarMatcher::kDead) return limit_error("the grammar's start");
+        return Status::ok();
+    }
+
+    Status apply(Candidates *c, size_t *) override {
+        compact_if_due();
+        allowed_.assign(pieces_.size(), 0);
+        if (c->size() * kDirectFactor < trie_.n_nodes()) {
+            for (const Candidate &x : c->items())
+                if (size_t(x.id) < pieces_.size() && !pieces_[size_t(x.id)].empty())
+                    allowed_[size_t(x.id)] = matcher_.step_all(state_, pieces_[size_t(x.id)]) != GrammarMatcher::kDead;
+        } else {
+            trie_.walk(matcher_, state_, [&](int32_t id) { allowed_[size_t(id)] = 1; });
+        }
+        if (matcher_.overflow()) return limit_error("masking");
+        if (matcher_.can_end(state_))
+            for (size_t id = 0; id < is_eog_.size(); id++) allowed_[id] |= is_eog_[id];
+        c->filter([&](const Candidate &x) { return size_t(x.id) < allowed_.size() && allowed_[size_t(x.id)]; });
+        if (c->size() == 0)
+            return error(LOOM_ERR_INVALID_ARGUMENT,
+                         "no candidate token continues the grammar here (put the grammar stage first in the chain)");
+        return Status::ok();
+    }
+
+    Status can_accept(int32_t token) override {
+        if (token < 0 || size_t(token) >= pieces_.size())
+            return error(LOOM_ERR_INVALID_ARGUMENT, "token %d is outside the grammar's vocabulary", token);
+        compact_if_due();
+        if (is_eog_[size_t(token)]) {
+            if (matcher_.can_end(state_)) return Status::ok();
+            return error(LOOM_ERR_INVALID_ARGUMENT, "end-of-generation token %d before the grammar is complete", token);
+        }
+        if (matcher_.step_all(state_, pieces_[size_t(token)]) == GrammarMatcher::kDead || pieces_[size_t(token)].empty()) {
+            if (matcher_.overflow()) return limit_error("accepting a token");
+            return error(LOOM_ERR_INVALID_ARGUMENT, "token %d does not continue the grammar", token);
+        }
+        return Status::ok();
+    }
+
+    void accept(int32_t token) override {
+        // can_accept passed: the step is cached. An end token leaves the state as is.
+        if (!is_eog_[size_t(token)]) state_ = matcher_.step_all(state_, pieces_[size_t(token)]);
+    }
+
+    void reset() override { state_ = matcher_.start(); }
+
+private:
+    // Candidates x this factor below the trie's node count: check them one by one.
+    static constexpr size_t kDirectFactor = 16;
+
+    void compact_if_due() {
+        if (matcher_.needs_compact()) state_ = matcher_.compact(state_);
+    }
+
+    Status limit_error(const char *where) {
+        std::string msg = matcher_.overflow_message();
+        matcher_.reset_overflow();
+        return error(LOOM_ERR_UNSUPPORTED, "grammar stage, %s: %s", where, msg.c_str());
+    }
+
+    GrammarMatcher matcher_;
+    std::vector<std::string> pieces_;
+    TokenTrie trie_;
+    std::vector<uint8_t> is_eog_;
+    std::vector<uint8_t> allowed_;
+    GrammarMatcher::State state_ = GrammarMatcher::kDead;
+};
+
+} // namespace
+
+Status make_grammar(std::string_view gbnf, std::string_view root, GrammarVocab vocab,
+                    std::unique_ptr<SamplerStage> *out) {
+    Grammar g;
+    LOOM_TRY(parse_gbnf(gbnf, root, &g));
+    auto stage = std::make_unique<GrammarStage>(std::move(g), std::move(vocab));
+    LOOM_TRY(stage->start());
+    *out = std::move(stage);
+    return Status::ok();
+}
+
+} // namespace loom
