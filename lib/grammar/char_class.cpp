@@ -36,4 +36,10 @@ bool CharClass::intersects(uint32_t lo, uint32_t hi) const {
     return it != ranges.end() && it->first <= hi;
 }
 
+bool CharClass::covers(uint32_t lo, uint32_t hi) const {
+    auto it = std::lower_bound(ranges.begin(), ranges.end(), lo,
+                               [](const std::pair<uint32_t, uint32_t> &r, uint32_t v) { return r.second < v; });
+    return it != ranges.end() && it->first <= lo && it->second >= hi;   // ranges are non-adjacent: one must hold all
+}
+
 } // namespace loom

@@ -41,6 +41,8 @@ struct CharClass {
     bool contains(uint32_t cp) const;
     // True when some code point in [lo, hi] is in the set.
     bool intersects(uint32_t lo, uint32_t hi) const;
+    // True when every code point in [lo, hi] is in the set.
+    bool covers(uint32_t lo, uint32_t hi) const;
 };
 
 // Sorts and merges `ranges` (lo <= hi each), complemented over

@@ -62,7 +62,7 @@ void GrammarMatcher::normalize(uint32_t pos, uint32_t parent, std::vector<uint32
 }
 
 GrammarMatcher::State GrammarMatcher::intern_state(std::vector<uint32_t> stacks, uint32_t cp, uint8_t need,
-                                                   uint8_t len) {
+                                                   uint8_t len, bool whole) {
     std::sort(stacks.begin(), stacks.end());
     stacks.erase(std::unique(stacks.begin(), stacks.end()), stacks.end());
     if (stacks.empty()) return kDead;
@@ -70,9 +70,10 @@ GrammarMatcher::State GrammarMatcher::intern_state(std::vector<uint32_t> stacks,
         overflow_ = "the grammar is too ambiguous here: more than " + std::to_string(kMaxStacks) + " parses at once";
         return kDead;
     }
+    if (whole) cp = 0;
     std::string key(6 + 4 * stacks.size(), '\0');
     std::memcpy(&key[0], &cp, 4);
-    key[4] = char(need);
+    key[4] = char(need | (whole ? 0x80 : 0));
     key[5] = char(len);
     std::memcpy(&key[6], stacks.data(), 4 * stacks.size());
     auto [it, fresh] = state_ids_.emplace(std::move(key), State(states_.size()));
@@ -82,6 +83,7 @@ GrammarMatcher::State GrammarMatcher::intern_state(std::vector<uint32_t> stacks,
         d.cp = cp;
         d.need = need;
         d.len = len;
+        d.whole = whole;
         states_.push_back(std::move(d));
     }
     return it->second;
@@ -102,7 +104,7 @@ bool GrammarMatcher::can_end(State s) const {
     return s != kDead && d.need == 0 && !d.stacks.empty() && d.stacks[0] == 0;
 }
 
-GrammarMatcher::State GrammarMatcher::step(State s, uint8_t byte) {
+GrammarMatcher::State GrammarMatcher::step_slow(State s, uint8_t byte) {
     if (s == kDead) return kDead;
     if (!states_[s].next) {
         states_[s].next.reset(new int32_t[256]);
@@ -131,6 +133,7 @@ GrammarMatcher::State GrammarMatcher::compute(State s, uint8_t b) {
         return kDead;
     }
     if ((b & 0xC0) != 0x80) return kDead;
+    if (d.whole) return d.need == 1 ? complete(d, 0) : intern_state(d.stacks, 0, uint8_t(d.need - 1), d.len, true);
     uint32_t cp = (d.cp << 6) | (b & 0x3Fu);
     if (d.need == 1) return is_valid_scalar(cp, d.len) ? complete(d, cp) : kDead;
     return prune(d, cp, uint8_t(d.need - 1), d.len);
@@ -143,9 +146,19 @@ GrammarMatcher::State GrammarMatcher::prune(const DState &d, uint32_t cp, uint8_
     uint32_t hi = std::min((cp << (6 * need)) | ((1u << (6 * need)) - 1), kMaxCodePoint);
     if (lo > hi || (lo >= 0xD800 && hi <= 0xDFFF)) return kDead;
     std::vector<uint32_t> keep;
-    for (uint32_t id : d.stacks)
-        if (id != 0 && g_.classes[g_.symbols[nodes_[id].pos].index].intersects(lo, hi)) keep.push_back(id);
-    return intern_state(std::move(keep), cp, need, len);
+    // Whole: every byte that decides validity is read (after the lead, only E0 ED F0 F4
+    // restrict the next byte; the checks above then kill what is invalid), and every
+    // kept class holds all of [lo, hi].
+    bool lead_restricts = need == len - 1 && ((len == 3 && (cp == 0x0 || cp == 0xD)) || (len == 4 && (cp == 0x0 || cp == 0x4)));
+    bool whole = !lead_restricts;
+    for (uint32_t id : d.stacks) {
+        if (id == 0) continue;
+        const CharClass &cls = g_.classes[g_.symbols[nodes_[id].pos].index];
+        if (!cls.intersects(lo, hi)) continue;
+        keep.push_back(id);
+        whole = whole && cls.covers(lo, hi);
+    }
+    return intern_state(std::move(keep), cp, need, len, whole);
 }
 
 // A whole code point: advances every stack whose top class contains it.
@@ -155,7 +168,7 @@ GrammarMatcher::State GrammarMatcher::complete(const DState &d, uint32_t cp) {
     for (uint32_t id : d.stacks) {
         if (id == 0) continue;
         const Node n = nodes_[id];
-        if (g_.classes[g_.symbols[n.pos].index].contains(cp)) normalize(n.pos + 1, n.parent, &next);
+        if (d.whole || g_.classes[g_.symbols[n.pos].index].contains(cp)) normalize(n.pos + 1, n.parent, &next);
     }
     return intern_state(std::move(next), 0, 0, 0);
 }
@@ -172,6 +185,7 @@ GrammarMatcher::State GrammarMatcher::compact(State keep) {
     }
     uint32_t cp = d.cp;
     uint8_t need = d.need, len = d.len;
+    bool whole = d.whole;
     bool was_start = keep == start_;
     reset_caches();
     std::vector<uint32_t> stacks;
@@ -180,7 +194,7 @@ GrammarMatcher::State GrammarMatcher::compact(State keep) {
         for (uint32_t pos : path) id = intern_node(pos, id);
         stacks.push_back(id);
     }
-    State s = intern_state(std::move(stacks), cp, need, len);
+    State s = intern_state(std::move(stacks), cp, need, len, whole);
     if (was_start) start_ = s;
     return s;
 }

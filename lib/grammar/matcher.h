@@ -8,7 +8,10 @@
 // ids and pushing shares the tail. A matcher state is a set of stacks plus
 // the UTF-8 sequence read so far (its code point prefix and the bytes still
 // needed); while a sequence is incomplete, stacks whose class cannot contain
-// any completion are dropped. States are interned and every (state, byte)
+// any completion are dropped. Once every surviving stack's class holds every
+// completion (and the bytes read so far make any completion valid UTF-8), the
+// code point bits are forgotten ("whole"), so the thousands of CJK prefixes a
+// vocabulary holds share one state inside e.g. a JSON string. States are interned and every (state, byte)
 // transition is cached, so a byte already seen from a state costs one load:
 // walking a token trie from a state that recurs is mostly cache hits.
 //
@@ -43,7 +46,10 @@ public:
     State start();
     // The state after `byte`, or kDead. A limit hit also gives kDead and
     // makes overflow() true until reset_overflow().
-    State step(State s, uint8_t byte);
+    State step(State s, uint8_t byte) {
+        const int32_t *row = states_[s].next.get();
+        return row && row[byte] >= 0 ? State(row[byte]) : step_slow(s, byte);
+    }
     State step_all(State s, const std::string &bytes);
     // True when the bytes so far form a complete sentence of the grammar.
     bool can_end(State s) const;
@@ -72,12 +78,14 @@ private:
         uint32_t cp = 0;                // code point bits read so far
         uint8_t need = 0;               // continuation bytes still expected
         uint8_t len = 0;                // length of the sequence being read
+        bool whole = false;             // every completion advances every stack (cp not kept)
         std::unique_ptr<int32_t[]> next;   // 256 cached transitions, -1 unknown
     };
 
     uint32_t intern_node(uint32_t pos, uint32_t parent);
     void normalize(uint32_t pos, uint32_t parent, std::vector<uint32_t> *out);
-    State intern_state(std::vector<uint32_t> stacks, uint32_t cp, uint8_t need, uint8_t len);
+    State step_slow(State s, uint8_t byte);
+    State intern_state(std::vector<uint32_t> stacks, uint32_t cp, uint8_t need, uint8_t len, bool whole = false);
     State compute(State s, uint8_t byte);
     State complete(const DState &d, uint32_t cp);
     State prune(const DState &d, uint32_t cp, uint8_t need, uint8_t len);
