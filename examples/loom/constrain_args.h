@@ -1,6 +1,7 @@
 // Constrained output for `loom run`: --grammar-file F (a GBNF grammar the
-// generated text must match, llama.cpp's format) and --no-display-prompt
-// (stdout holds only the generated text, so it pipes into a parser).
+// generated text must match, llama.cpp's format), --json (a JSON object) and
+// --no-display-prompt (stdout holds only the generated text, so it pipes into
+// a parser).
 // Kept apart from the other options so the run command only forwards to it.
 #pragma once
 
@@ -12,8 +13,9 @@ namespace cli {
 
 struct ConstrainOptions {
     std::string grammar_file;
+    bool json = false;
     bool no_display_prompt = false;
-    bool active() const { return !grammar_file.empty(); }
+    bool active() const { return json || !grammar_file.empty(); }
 };
 
 extern const char *const kConstrainUsage;
