@@ -2,7 +2,8 @@
 // Qwen2.5 vocabulary and random weights, so every token is a surprise):
 // generation under a bounded JSON grammar always ends, and nlohmann-json (an
 // independent parser) accepts every output; end-of-generation tokens pass only
-// where the grammar may end; accept refuses tokens off the grammar.
+// where the grammar may end; accept refuses tokens off the grammar; `loom run
+// --grammar-file F --no-display-prompt` prints only text a JSON parser takes.
 #include "loom.h"
 #include "testdata.h"
 
@@ -10,6 +11,8 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -184,4 +187,33 @@ TEST_CASE("loom_sampler_add_grammar reports malformed grammars and bad arguments
     REQUIRE(loom_sampler_add_greedy(s) == LOOM_OK);
     CHECK(loom_sampler_add_grammar(s, f.model, "root ::= \"a\"\n", nullptr) == LOOM_ERR_INVALID_ARGUMENT);
     loom_sampler_free(s);
+}
+
+TEST_CASE("loom run --grammar-file prints only grammatical text", "[grammar][parity]") {
+    REQUIRE_REF_OR_SKIP();
+    std::string model = testdata::synthetic_model("tiny", 1, 0);
+    REQUIRE(!model.empty());
+    const char *exe = std::getenv("LOOM_EXE");
+    REQUIRE(exe != nullptr);
+    std::string gfile = testdata::scratch_dir() + "/bounded_json.gbnf";
+    REQUIRE(testdata::write_file(gfile, kBoundedJson, std::strlen(kBoundedJson)));
+    for (int seed = 1; seed <= 3; seed++) {
+        int status = -1;
+        std::string out = testdata::capture("'" + std::string(exe) + "' run -m '" + model + "' -p 'JSON:' -n 1500 -t 1 --seed " +
+                                                std::to_string(seed) + " --temp 1 --top-k 0 --top-p 1 --min-p 0 --grammar-file '" +
+                                                gfile + "' --no-display-prompt 2>/dev/null",
+                                            &status);
+        INFO("seed " << seed << ": " << out);
+        REQUIRE(status == 0);
+        REQUIRE(!out.empty());
+        REQUIRE(out.back() == '\n');   // run ends its output with a newline
+        out.pop_back();
+        CHECK_NOTHROW(nlohmann::json::parse(out));
+    }
+    int status = -1;
+    std::string err = testdata::capture("'" + std::string(exe) + "' run -m '" + model +
+                                            "' -p x --grammar-file /nonexistent/g.gbnf 2>&1",
+                                        &status);
+    CHECK(status == 1);
+    CHECK_THAT(err, Catch::Contains("/nonexistent/g.gbnf"));
 }
