@@ -37,28 +37,35 @@ uint32_t GrammarMatcher::intern_node(uint32_t pos, uint32_t parent) {
 
 // Appends the normalized stacks for "match from symbol `pos`, then continue
 // with stack `parent`": expands rule references at the front (left recursion
-// is refused by validate_grammar, so this ends) and pops finished alternatives.
+// is refused by validate_grammar, so this ends) and pops finished
+// alternatives. A worklist, not recursion: popping out of deep nesting walks
+// as many levels as the text opened, which must not cost C stack.
 void GrammarMatcher::normalize(uint32_t pos, uint32_t parent, std::vector<uint32_t> *out) {
-    if (!visited_.insert(pair_key(pos, parent)).second) return;
-    const GrammarSymbol &sym = g_.symbols[pos];
-    if (sym.kind == GrammarSymbol::End) {
-        if (parent == 0)
-            out->push_back(0);
-        else
-            normalize(nodes_[parent].pos, nodes_[parent].parent, out);
-        return;
+    work_.assign(1, {pos, parent});
+    while (!work_.empty()) {
+        auto [p, par] = work_.back();
+        work_.pop_back();
+        if (!visited_.insert(pair_key(p, par)).second) continue;
+        const GrammarSymbol &sym = g_.symbols[p];
+        if (sym.kind == GrammarSymbol::End) {
+            if (par == 0)
+                out->push_back(0);
+            else
+                work_.push_back({nodes_[par].pos, nodes_[par].parent});
+            continue;
+        }
+        if (nodes_[par].depth >= kMaxDepth) {
+            overflow_ = "the text nests the grammar's rules deeper than " + std::to_string(kMaxDepth);
+            continue;
+        }
+        if (sym.kind == GrammarSymbol::Chars) {
+            out->push_back(intern_node(p, par));
+            continue;
+        }
+        // A rule: continue after it (the alternative's last symbol: a tail call, no push).
+        uint32_t cont = g_.symbols[p + 1].kind == GrammarSymbol::End ? par : intern_node(p + 1, par);
+        for (uint32_t alt : g_.rules[sym.index].alts) work_.push_back({alt, cont});
     }
-    if (nodes_[parent].depth >= kMaxDepth) {
-        overflow_ = "the text nests the grammar's rules deeper than " + std::to_string(kMaxDepth);
-        return;
-    }
-    if (sym.kind == GrammarSymbol::Chars) {
-        out->push_back(intern_node(pos, parent));
-        return;
-    }
-    // A rule: continue after it (its last symbol of the alternative: a tail call, no push).
-    uint32_t cont = g_.symbols[pos + 1].kind == GrammarSymbol::End ? parent : intern_node(pos + 1, parent);
-    for (uint32_t alt : g_.rules[sym.index].alts) normalize(alt, cont, out);
 }
 
 GrammarMatcher::State GrammarMatcher::intern_state(std::vector<uint32_t> stacks, uint32_t cp, uint8_t need,

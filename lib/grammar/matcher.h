@@ -97,6 +97,7 @@ private:
     std::vector<DState> states_;
     std::unordered_map<std::string, State> state_ids_;
     std::unordered_set<uint64_t> visited_;   // normalize()'s (pos, parent) pairs this expansion
+    std::vector<std::pair<uint32_t, uint32_t>> work_;   // normalize()'s worklist
     State start_ = kDead;
     std::string overflow_;
 };

@@ -197,6 +197,13 @@ TEST_CASE("matcher limits ambiguity and depth instead of exhausting memory", "[g
     CHECK_THAT(deep.overflow_message(), Catch::Contains("deeper"));
 }
 
+TEST_CASE("closing deep nesting pops every level without recursion", "[grammar]") {
+    GrammarMatcher m(parse_ok("root ::= \"[\" root? \"]\" ws\nws ::= \" \"?\n"));
+    std::string text = std::string(3000, '[') + std::string(3000, ']');
+    CHECK(m.can_end(m.step_all(m.start(), text)));
+    CHECK_FALSE(m.can_end(m.step_all(m.start(), text.substr(1))));
+}
+
 TEST_CASE("compact keeps the state's meaning", "[grammar]") {
     GrammarMatcher m(parse_ok(kJson));
     GrammarMatcher::State s = m.step_all(m.start(), "{\"a\": [[1, ");
