@@ -5,13 +5,14 @@
 #include "cpu/kernels/attend.h"
 #include "cpu/kernels/blocks.h"
 
+#include "cpu/kernels/isa_target.h"
+
 #include <immintrin.h>
 
 #include <cmath>
 #include <cstring>
 
-#pragma GCC push_options
-#pragma GCC target("avx2,fma,f16c")
+LOOM_ISA_BEGIN("avx2,fma,f16c")
 
 namespace loom::cpu {
 namespace {
@@ -131,4 +132,4 @@ void attend_chunk_avx2(const AttendChunk &a) { attend_chunk<X86Ops>(a); }
 
 } // namespace loom::cpu
 
-#pragma GCC pop_options
+LOOM_ISA_END

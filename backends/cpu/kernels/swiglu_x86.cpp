@@ -2,12 +2,13 @@
 // level). Every system header comes before the target pragma.
 #include "cpu/kernels/swiglu.h"
 
+#include "cpu/kernels/isa_target.h"
+
 #include <immintrin.h>
 
 #include <cmath>
 
-#pragma GCC push_options
-#pragma GCC target("avx2,fma,f16c")
+LOOM_ISA_BEGIN("avx2,fma,f16c")
 
 namespace loom::cpu {
 namespace {
@@ -32,4 +33,4 @@ void swiglu_avx2(const float *g, const float *u, float *y, int64_t n) {
 
 } // namespace loom::cpu
 
-#pragma GCC pop_options
+LOOM_ISA_END

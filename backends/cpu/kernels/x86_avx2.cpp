@@ -4,13 +4,14 @@
 #include "cpu/kernels/blocks.h"
 #include "cpu/kernels/simd_tables.h"
 
+#include "cpu/kernels/isa_target.h"
+
 #include <immintrin.h>
 
 #include <cstddef>
 #include <cstdint>
 
-#pragma GCC push_options
-#pragma GCC target("avx2,fma,f16c")
+LOOM_ISA_BEGIN("avx2,fma,f16c")
 #define LOOM_X86_VNNI 0
 
 namespace loom::cpu {
@@ -37,4 +38,4 @@ const MatmulKernels *avx2_kernels(loom_type t) { return x86_table(t); }
 
 } // namespace loom::cpu
 
-#pragma GCC pop_options
+LOOM_ISA_END

@@ -5,13 +5,14 @@
 #include "cpu/kernels/packed.h"
 #include "cpu/kernels/simd_tables.h"
 
+#include "cpu/kernels/isa_target.h"
+
 #include <immintrin.h>
 
 #include <cstddef>
 #include <cstdint>
 
-#pragma GCC push_options
-#pragma GCC target("avx2,fma,f16c,avx512f,avx512bw,avx512dq,avx512vl,avx512vnni")
+LOOM_ISA_BEGIN("avx2,fma,f16c,avx512f,avx512bw,avx512dq,avx512vl,avx512vnni")
 #define LOOM_X86_VNNI 1
 // GCC 12 warns inside its own AVX-512 intrinsics (_mm512_undefined_*, GCC bug 105593).
 #pragma GCC diagnostic push
@@ -49,4 +50,4 @@ const MatmulKernels *avx512_kernels(loom_type t) { return x86_table(t); }
 } // namespace loom::cpu
 
 #pragma GCC diagnostic pop
-#pragma GCC pop_options
+LOOM_ISA_END

@@ -6,13 +6,14 @@
 // anonymous namespace.
 #include "cpu/kernels/simd_tables.h"
 
+#include "cpu/kernels/isa_target.h"
+
 #include <immintrin.h>
 
 #include <cstddef>
 #include <cstdint>
 
-#pragma GCC push_options
-#pragma GCC target("avx2,fma,f16c,avx512f,avx512bw,avx512dq,avx512vl,avx512vnni,avx512bf16")
+LOOM_ISA_BEGIN("avx2,fma,f16c,avx512f,avx512bw,avx512dq,avx512vl,avx512vnni,avx512bf16")
 #define LOOM_X86_VNNI 1
 // GCC 12 warns inside its own AVX-512 intrinsics (_mm512_undefined_*, GCC bug 105593).
 #pragma GCC diagnostic push
@@ -33,4 +34,4 @@ const MatmulKernels *avx512bf16_kernels(loom_type t) { return t == LOOM_TYPE_BF1
 } // namespace loom::cpu
 
 #pragma GCC diagnostic pop
-#pragma GCC pop_options
+LOOM_ISA_END

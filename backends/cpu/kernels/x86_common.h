@@ -1,12 +1,12 @@
 // Helpers shared by the x86 levels. Included by x86_avx2.cpp and
-// x86_avx512.cpp after their `#pragma GCC target`, inside an anonymous
+// x86_avx512.cpp after their LOOM_ISA_BEGIN (isa_target.h), inside an anonymous
 // namespace, so each level compiles its own copy for its ISA. No standard
 // library templates here: only intrinsics and plain loops (an inline std::
 // function compiled with AVX flags could be picked by the linker for
 // baseline callers).
 //
 // LOOM_X86_VNNI (1 at the avx512 level; GCC does not update feature
-// macros for a `#pragma GCC target` in C++) switches the int8 dot
+// macros for a target pragma in C++) switches the int8 dot
 // products to vpdpbusd / vpdpwssd.
 
 inline float hsum(__m256 v) {
