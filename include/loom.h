@@ -581,8 +581,13 @@ typedef enum loom_token_type {
 /** Tokenizes `len` bytes of `text` (any bytes; NULL only when len is 0) into
  *  `tokens` (`capacity` entries); *n_tokens gets the number of tokens. Call
  *  with capacity 0 to size the buffer (the text is tokenized in full either
- *  way). Time and memory are linear in len (huge inputs are fine; the
- *  library holds a few bytes of work space per input byte during the call).
+ *  way). Time is linear in len (n log n in the length of a single long
+ *  word); huge inputs are fine. Memory: the text is processed in blocks, so
+ *  during the call the library holds at most about 8 MiB of work space plus
+ *  12 bytes per output token, whatever len is; only a single pre-tokenizer
+ *  word longer than a block (16384 characters: a run of letters, of
+ *  punctuation or of whitespace) or an equally long run of combining marks
+ *  is held whole, adding up to 32 bytes per byte of that run.
  *  Errors: INVALID_ARGUMENT (NULL model or n_tokens, NULL text with len > 0,
  *  NULL tokens with capacity > 0, unknown flag bits), NOT_FOUND (the model has
  *  no tokenizer), BUFFER_TOO_SMALL (*n_tokens written, tokens untouched),

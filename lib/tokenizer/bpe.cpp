@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <climits>
-#include <queue>
 
 namespace loom {
 
@@ -45,15 +44,45 @@ void merge_by_scan(const MergeTable &m, std::vector<int32_t> *ids_io) {
     ids.resize(n);
 }
 
-struct Candidate {
-    int32_t rank;
-    uint32_t pos;       // index of the left symbol
-    int32_t left, right;
-    bool operator>(const Candidate &o) const { return rank != o.rank ? rank > o.rank : pos > o.pos; }
+// A candidate pair as one ordered key: rank in the high half, the position
+// of its left symbol in the low half, so the smallest key is the pair of
+// lowest rank, leftmost on ties. Each rank names one pair (MergeTable keeps
+// the first), so a popped key is current iff its position still starts a pair
+// with that rank.
+uint64_t candidate(int32_t rank, size_t pos) { return (uint64_t(uint32_t(rank)) << 32) | uint32_t(pos); }
+
+// A min-heap of candidates that drops its stale entries when it reaches
+// 5/4 of the word's length, so it holds at most 10 bytes per symbol.
+class CandidateHeap {
+public:
+    explicit CandidateHeap(size_t n) : cap_(n + n / 4 + 2) { keys_.reserve(cap_); }
+    void add(uint64_t key) { keys_.push_back(key); }  // before heapify()
+    void heapify() { std::make_heap(keys_.begin(), keys_.end(), std::greater<uint64_t>()); }
+    template <typename IsCurrent>
+    void push(uint64_t key, IsCurrent is_current) {
+        if (keys_.size() == cap_) {
+            keys_.erase(std::remove_if(keys_.begin(), keys_.end(), [&](uint64_t k) { return !is_current(k); }), keys_.end());
+            heapify();
+        }
+        keys_.push_back(key);
+        std::push_heap(keys_.begin(), keys_.end(), std::greater<uint64_t>());
+    }
+    bool empty() const { return keys_.empty(); }
+    uint64_t pop() {
+        std::pop_heap(keys_.begin(), keys_.end(), std::greater<uint64_t>());
+        uint64_t k = keys_.back();
+        keys_.pop_back();
+        return k;
+    }
+
+private:
+    size_t cap_;
+    std::vector<uint64_t> keys_;
 };
 
-// Long words: symbols in a doubly linked list, candidate pairs in a min-heap;
-// a popped candidate is stale if either symbol changed since it was pushed.
+// Long words: symbols in a doubly linked list (-1 ends it; a removed symbol's
+// id is -1), candidate pairs in a min-heap: O(n log n) time, 18 bytes of work
+// space per symbol besides ids.
 void merge_by_heap(const MergeTable &m, std::vector<int32_t> *ids_io) {
     std::vector<int32_t> &ids = *ids_io;
     size_t n = ids.size();
@@ -62,27 +91,33 @@ void merge_by_heap(const MergeTable &m, std::vector<int32_t> *ids_io) {
         prev[k] = int32_t(k) - 1;
         next[k] = k + 1 < n ? int32_t(k + 1) : -1;
     }
-    std::priority_queue<Candidate, std::vector<Candidate>, std::greater<Candidate>> heap;
-    auto push = [&](int32_t pos) {
-        if (pos < 0 || next[pos] < 0) return;
-        const Merge *x = m.find(ids[pos], ids[next[pos]]);
-        if (x) heap.push({x->rank, uint32_t(pos), ids[pos], ids[next[pos]]});
+    auto pair_rank = [&](int32_t pos, const Merge **x) {
+        *x = (pos >= 0 && ids[size_t(pos)] >= 0 && next[size_t(pos)] >= 0) ? m.find(ids[size_t(pos)], ids[size_t(next[size_t(pos)])]) : nullptr;
+        return *x ? (*x)->rank : -1;
     };
-    for (size_t k = 0; k + 1 < n; ++k) push(int32_t(k));
+    auto is_current = [&](uint64_t key) {
+        const Merge *x;
+        return pair_rank(int32_t(uint32_t(key)), &x) == int32_t(key >> 32);
+    };
+    CandidateHeap heap(n);
+    const Merge *x;
+    for (size_t k = 0; k + 1 < n; ++k)
+        if (pair_rank(int32_t(k), &x) >= 0) heap.add(candidate(x->rank, k));
+    heap.heapify();
     while (!heap.empty()) {
-        Candidate c = heap.top();
-        heap.pop();
-        int32_t r = next[c.pos];
-        if (ids[c.pos] != c.left || r < 0 || ids[r] != c.right) continue;  // stale
-        ids[c.pos] = m.find(c.left, c.right)->merged;
-        next[c.pos] = next[r];
-        if (next[r] >= 0) prev[next[r]] = int32_t(c.pos);
-        ids[r] = -1;  // removed
-        push(prev[c.pos]);
-        push(int32_t(c.pos));
+        uint64_t key = heap.pop();
+        int32_t pos = int32_t(uint32_t(key));
+        if (pair_rank(pos, &x) != int32_t(key >> 32)) continue;  // stale
+        int32_t r = next[size_t(pos)];
+        ids[size_t(pos)] = x->merged;
+        next[size_t(pos)] = next[size_t(r)];
+        if (next[size_t(r)] >= 0) prev[size_t(next[size_t(r)])] = pos;
+        ids[size_t(r)] = -1;
+        for (int32_t p : {prev[size_t(pos)], pos})
+            if (pair_rank(p, &x) >= 0) heap.push(candidate(x->rank, size_t(p)), is_current);
     }
     size_t out = 0;
-    for (int32_t k = 0; k >= 0 && size_t(k) < n; k = next[k]) ids[out++] = ids[k];
+    for (int32_t k = 0; k >= 0; k = next[size_t(k)]) ids[out++] = ids[size_t(k)];
     ids.resize(out);
 }
 

@@ -50,6 +50,7 @@ enum class TokenType : int32_t {
 struct EncodeOptions {
     bool parse_special = true; // match Control/UserDefined token texts in the input
     bool nfc = true;           // NFC-normalize text between special tokens
+    size_t block = size_t(1) << 14;  // code points decoded per step (tests shrink it; any >= 1 gives the same ids)
 };
 
 class Tokenizer {

@@ -1,5 +1,6 @@
 #include "tokenizer/word_cache.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace loom {
@@ -36,10 +37,14 @@ void WordCache::grow() {
 
 void WordCache::insert(std::string_view word, uint64_t hash, const int32_t *ids, size_t count) {
     if (word.size() > kMaxWordBytes || count == 0 || count_ >= kMaxEntries) return;
+    if (bytes_.size() + word.size() > kMaxBytes || ids_.size() + count > kMaxIds) return;
     if ((count_ + 1) * 2 > slots_.size()) grow();  // load factor <= 1/2
     Slot &s = slots_[probe(word, hash)];
     if (s.ids_len) return;
     s = Slot{hash, uint32_t(bytes_.size()), uint32_t(ids_.size()), uint16_t(word.size()), uint16_t(count)};
+    // Grow by doubling but never past the caps (no 2x overshoot near them).
+    if (bytes_.size() + word.size() > bytes_.capacity()) bytes_.reserve(std::min(kMaxBytes, 2 * bytes_.capacity() + word.size()));
+    if (ids_.size() + count > ids_.capacity()) ids_.reserve(std::min(kMaxIds, 2 * ids_.capacity() + count));
     bytes_.append(word.data(), word.size());
     ids_.insert(ids_.end(), ids, ids + count);
     ++count_;

@@ -1,7 +1,8 @@
 // WordCache: the BPE result of each distinct word seen during one encode
 // call (text repeats words a lot), open addressing keyed with XXH3 over the
 // word's bytes. Lives in per-call scratch, so the Tokenizer stays immutable
-// and thread-safe. Bounded: once full, words are merged uncached.
+// and thread-safe. Bounded (entries, text bytes and ids: about 4 MiB at
+// most): once full, words are merged uncached.
 #pragma once
 
 #include <cstdint>
@@ -15,6 +16,8 @@ class WordCache {
 public:
     static constexpr size_t kMaxWordBytes = 48;
     static constexpr size_t kMaxEntries = 1 << 15;
+    static constexpr size_t kMaxBytes = 1 << 20;  // of word text in all
+    static constexpr size_t kMaxIds = 1 << 18;    // ids in all (1 MiB)
 
     // The cached ids of `word` as (pointer, count), or count 0 if absent.
     const int32_t *find(std::string_view word, uint64_t hash, size_t *count) const;

@@ -208,6 +208,74 @@ TEST_CASE("huge_inputs_round_trip_in_linear_time") {
     }
 }
 
+namespace {
+
+std::vector<int32_t> encode_in_blocks(const std::string &text, bool special, bool nfc, size_t block) {
+    loom::EncodeOptions o;
+    o.parse_special = special;
+    o.nfc = nfc;
+    o.block = block;
+    std::vector<int32_t> ids;
+    REQUIRE(vocab().encode(text, o, &ids));
+    return ids;
+}
+
+// Texts whose words, whitespace runs and NFC runs straddle small blocks.
+std::vector<std::string> block_edge_texts() {
+    std::vector<std::string> out;
+    CorpusOptions o;
+    o.seed = 11;
+    o.count = 600;
+    std::vector<std::string> corpus = random_corpus(o);
+    for (size_t i = 0; i + 6 <= corpus.size(); i += 6) {
+        std::string s;
+        for (size_t k = i; k < i + 6; ++k) s += corpus[k];
+        out.push_back(s);
+    }
+    std::mt19937 rng(17);
+    const char *atoms[] = {" ", "\n", "\r\n", "\t", "a", "Z", "7", "'s", "'LL", "!", "..", "e\xCC\x81", "\xCC\x81",
+                           "\xCC\xA3", "\xE1\x84\x80", "\xE1\x85\xA1", "\xEA\xB0\x80", "\xE5\xAD\x97", "\xF0\x9F\x98\x80",
+                           "\xC2\xA0", "\xE2\x80\x83", "<|endoftext|>", "\xFF", "\xE0\xA4\x95\xE0\xA5\x8D"};
+    for (int i = 0; i < 400; ++i) {
+        std::string s;
+        size_t n = rng() % 60;
+        for (size_t k = 0; k < n; ++k) {
+            const char *a = atoms[rng() % (sizeof atoms / sizeof *atoms)];
+            for (size_t r = rng() % 4 ? 1 : 1 + rng() % 9; r > 0; --r) s += a;  // runs of one atom
+        }
+        out.push_back(s);
+    }
+    return out;
+}
+
+} // namespace
+
+TEST_CASE("any_block_size_gives_the_same_ids") {
+    // The encoder decodes, normalizes and pre-tokenizes in blocks; words,
+    // whitespace runs and combining sequences cut by a block boundary must
+    // come out as if the text were one block.
+    size_t checked = 0;
+    for (const std::string &s : block_edge_texts()) {
+        for (int flags = 0; flags < 4; ++flags) {
+            bool special = flags & 1, nfc = flags & 2;
+            std::vector<int32_t> whole = encode_in_blocks(s, special, nfc, size_t(1) << 30);
+            for (size_t block : {1, 2, 3, 5, 16}) {
+                INFO("text " << ids_str(std::vector<int32_t>(s.begin(), s.end())) << " flags " << flags << " block " << block);
+                CHECK(ids_str(encode_in_blocks(s, special, nfc, block)) == ids_str(whole));
+                ++checked;
+            }
+        }
+    }
+    CHECK(checked == 500 * 4 * 5);
+}
+
+TEST_CASE("golden_ids_hold_with_one_code_point_blocks") {
+    for (const Golden &x : golden()) {
+        INFO("text " << json_string(x.text));
+        CHECK(ids_str(encode_in_blocks(x.text, true, true, 1)) == ids_str(x.ids));
+    }
+}
+
 TEST_CASE("heap_merge_equals_scan_merge") {
     const loom::Tokenizer::Impl &impl = vocab().impl();
     CorpusOptions o;
