@@ -27,7 +27,7 @@ for t in $targets; do
   work=build-fuzz/corpus/$t
   mkdir -p "$work"
   log=build-fuzz/findings/$t.log
-  if ! { time build-fuzz/tests/fuzz/fuzz_"$t" -max_total_time="$secs" -timeout=20 -rss_limit_mb=3072 -max_len=65536 \
+  if ! { time build-fuzz/tests/fuzz/fuzz_"$t" -max_total_time="$secs" -timeout=60 -rss_limit_mb=3072 -max_len=65536 \
       -print_final_stats=1 -artifact_prefix=build-fuzz/findings/"$t"- "$work" tests/fuzz/corpus/"$t" >"$log" 2>&1; } \
       2>build-fuzz/findings/"$t".cpu; then
     tail -60 "$log" >&2

@@ -4,6 +4,8 @@
 // failure the context stays usable.
 #include "fuzz_support.h"
 
+FUZZ_PRELOAD(fuzz::tiny_model())
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     fuzz::Bytes in(data, size);
     const loom_model *m = fuzz::tiny_model();

@@ -1,6 +1,8 @@
 // Chat template rendering and the FIM prompt builders on any message texts.
 #include "fuzz_support.h"
 
+FUZZ_PRELOAD(fuzz::vocab_model())
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     fuzz::Bytes in(data, size);
     const loom_model *m = fuzz::vocab_model();

@@ -2,6 +2,8 @@
 // included): the output is the concatenation of the pieces, byte for byte.
 #include "fuzz_support.h"
 
+FUZZ_PRELOAD(fuzz::vocab_model())
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     fuzz::Bytes in(data, size);
     const loom_model *m = fuzz::vocab_model();

@@ -29,6 +29,8 @@ void reseal(std::vector<uint8_t> &s) {
 
 } // namespace
 
+FUZZ_PRELOAD(fuzz::tiny_model())
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     fuzz::Bytes in(data, size);
     loom_context_params p;

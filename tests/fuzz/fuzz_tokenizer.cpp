@@ -4,6 +4,8 @@
 // as loom.h documents, so other text need not come back byte for byte).
 #include "fuzz_support.h"
 
+FUZZ_PRELOAD(fuzz::vocab_model())
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     fuzz::Bytes in(data, size);
     const int32_t flags = in.take<uint8_t>() & 3;
