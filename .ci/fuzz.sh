@@ -20,6 +20,10 @@ if [ "${FUZZ_BUILD:-1}" != 0 ]; then
   meson compile -C build-fuzz $(for t in $targets; do printf 'fuzz_%s ' "$t"; done)
 fi
 export LOOM_FUZZ_VOCAB=${LOOM_FUZZ_VOCAB:-$HOME/.cache/llref/src/models/ggml-vocab-qwen2.gguf}
+if [ "${CI:-}" = true ] && [ ! -r "$LOOM_FUZZ_VOCAB" ]; then
+  echo "fuzz: no vocabulary at $LOOM_FUZZ_VOCAB (../shared/ref/setup installs it)" >&2
+  exit 1
+fi
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 mkdir -p build-fuzz/findings
 TIMEFORMAT='%U %S'  # the CPU seconds of each run (user, system), into build-fuzz/findings/<t>.cpu
