@@ -103,3 +103,31 @@ TEST_CASE("nfc_composes_hangul_jamo_and_blocks_after_equal_class") {
     CHECK(nfc_of({'s', 0x307, 0x323}) == std::vector<uint32_t>{0x1E69});
 }
 
+
+TEST_CASE("nfc_splits_before_any_code_point_without_the_check_flag") {
+    // The tokenizer normalizes text in blocks, cutting before a code point
+    // whose kNfcCheck flag is clear (a starter nothing before it composes
+    // with). Every such cut of every conformance column, and of pairs of
+    // adjacent rows run together, must normalize as the whole does.
+    const auto &rows = conformance().rows;
+    size_t cuts = 0;
+    auto check_cuts = [&](const std::vector<uint32_t> &v) {
+        std::vector<uint32_t> whole = nfc_of(v);
+        for (size_t k = 1; k < v.size(); ++k) {
+            if (loom::unicode::flags(v[k]) & loom::unicode::kNfcCheck) continue;
+            std::vector<uint32_t> a = nfc_of({v.begin(), v.begin() + long(k)}), b = nfc_of({v.begin() + long(k), v.end()});
+            a.insert(a.end(), b.begin(), b.end());
+            if (a != whole) FAIL_CHECK("cut at " << k << " of a sequence of " << v.size());
+            ++cuts;
+        }
+    };
+    for (size_t i = 0; i < rows.size(); ++i) {
+        for (const auto &col : rows[i]) check_cuts(col);
+        if (i + 1 < rows.size()) {
+            std::vector<uint32_t> pair = rows[i][0];
+            pair.insert(pair.end(), rows[i + 1][0].begin(), rows[i + 1][0].end());
+            check_cuts(pair);
+        }
+    }
+    CHECK(cuts > 30000);
+}
