@@ -51,37 +51,58 @@ void merge_by_scan(const MergeTable &m, std::vector<int32_t> *ids_io) {
 // with that rank.
 uint64_t candidate(int32_t rank, size_t pos) { return (uint64_t(uint32_t(rank)) << 32) | uint32_t(pos); }
 
-// A min-heap of candidates that drops its stale entries when it reaches
-// 5/4 of the word's length, so it holds at most 10 bytes per symbol.
-class CandidateHeap {
+// The candidates, smallest first: a sorted run (read from at_) plus a
+// min-heap of the keys pushed since. A merge's new pairs almost always rank
+// after the current one (a merged token is merged again later), so pops
+// mostly walk the run and pushes rarely sift. When the heap reaches a quarter
+// of the word, the current keys of both are folded into one sorted run
+// (stale ones dropped): about 10 bytes per symbol, O(n log n) in all.
+class CandidateQueue {
 public:
-    explicit CandidateHeap(size_t n) : cap_(n + n / 4 + 2) { keys_.reserve(cap_); }
-    void add(uint64_t key) { keys_.push_back(key); }  // before heapify()
-    void heapify() { std::make_heap(keys_.begin(), keys_.end(), std::greater<uint64_t>()); }
+    explicit CandidateQueue(size_t n) : heap_cap_(n / 4 + 2) {
+        run_.reserve(n);
+        heap_.reserve(heap_cap_);
+    }
+    void add(uint64_t key) { run_.push_back(key); }  // the initial keys, then sort()
+    void sort() { std::sort(run_.begin(), run_.end()); }
     template <typename IsCurrent>
     void push(uint64_t key, IsCurrent is_current) {
-        if (keys_.size() == cap_) {
-            keys_.erase(std::remove_if(keys_.begin(), keys_.end(), [&](uint64_t k) { return !is_current(k); }), keys_.end());
-            heapify();
-        }
-        keys_.push_back(key);
-        std::push_heap(keys_.begin(), keys_.end(), std::greater<uint64_t>());
+        if (heap_.size() == heap_cap_) fold(is_current);
+        heap_.push_back(key);
+        std::push_heap(heap_.begin(), heap_.end(), std::greater<uint64_t>());
     }
-    bool empty() const { return keys_.empty(); }
+    bool empty() const { return at_ == run_.size() && heap_.empty(); }
     uint64_t pop() {
-        std::pop_heap(keys_.begin(), keys_.end(), std::greater<uint64_t>());
-        uint64_t k = keys_.back();
-        keys_.pop_back();
-        return k;
+        if (!heap_.empty() && (at_ == run_.size() || heap_.front() < run_[at_])) {
+            std::pop_heap(heap_.begin(), heap_.end(), std::greater<uint64_t>());
+            uint64_t k = heap_.back();
+            heap_.pop_back();
+            return k;
+        }
+        return run_[at_++];
     }
 
 private:
-    size_t cap_;
-    std::vector<uint64_t> keys_;
+    template <typename IsCurrent>
+    void fold(IsCurrent is_current) {
+        size_t mid = 0, h = 0;
+        for (size_t r = at_; r < run_.size(); ++r)
+            if (is_current(run_[r])) run_[mid++] = run_[r];
+        for (uint64_t k : heap_)
+            if (is_current(k)) heap_[h++] = k;
+        std::sort(heap_.begin(), heap_.begin() + long(h));
+        run_.resize(mid + h);
+        for (size_t i = mid, j = h, k = mid + h; j > 0;)  // merge from the back, in place
+            run_[--k] = (i > 0 && run_[i - 1] > heap_[j - 1]) ? run_[--i] : heap_[--j];
+        heap_.clear();
+        at_ = 0;
+    }
+    size_t heap_cap_, at_ = 0;
+    std::vector<uint64_t> run_, heap_;
 };
 
 // Long words: symbols in a doubly linked list (-1 ends it; a removed symbol's
-// id is -1), candidate pairs in a min-heap: O(n log n) time, 18 bytes of work
+// id is -1), candidate pairs in a CandidateQueue: O(n log n) time, 18 bytes of work
 // space per symbol besides ids.
 void merge_by_heap(const MergeTable &m, std::vector<int32_t> *ids_io) {
     std::vector<int32_t> &ids = *ids_io;
@@ -99,11 +120,11 @@ void merge_by_heap(const MergeTable &m, std::vector<int32_t> *ids_io) {
         const Merge *x;
         return pair_rank(int32_t(uint32_t(key)), &x) == int32_t(key >> 32);
     };
-    CandidateHeap heap(n);
+    CandidateQueue heap(n);
     const Merge *x;
     for (size_t k = 0; k + 1 < n; ++k)
         if (pair_rank(int32_t(k), &x) >= 0) heap.add(candidate(x->rank, k));
-    heap.heapify();
+    heap.sort();
     while (!heap.empty()) {
         uint64_t key = heap.pop();
         int32_t pos = int32_t(uint32_t(key));

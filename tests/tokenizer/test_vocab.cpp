@@ -13,6 +13,7 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <climits>
 #include <cstdlib>
 #include <fstream>
 #include <random>
@@ -293,6 +294,49 @@ TEST_CASE("heap_merge_equals_scan_merge") {
         ++words;
     }
     CHECK(words == 500);
+}
+
+namespace {
+
+// BPE by definition, O(n^2): merge the lowest-rank pair, leftmost on ties.
+std::vector<int32_t> naive_bpe(const loom::MergeTable &m, std::vector<int32_t> ids) {
+    for (;;) {
+        size_t best = ids.size();
+        int32_t best_rank = INT32_MAX, merged = 0;
+        for (size_t k = 0; k + 1 < ids.size(); ++k) {
+            const loom::Merge *x = m.find(ids[k], ids[k + 1]);
+            if (x && x->rank < best_rank) best = k, best_rank = x->rank, merged = x->merged;
+        }
+        if (best == ids.size()) return ids;
+        ids[best] = merged;
+        ids.erase(ids.begin() + long(best) + 1);
+    }
+}
+
+} // namespace
+
+TEST_CASE("long_word_merge_equals_naive_bpe") {
+    // Long words take the queue path (sorted run + heap, folded as it fills);
+    // it must merge exactly as the definition does.
+    const loom::Tokenizer::Impl &impl = vocab().impl();
+    std::mt19937 rng(23);
+    std::vector<std::string> words = {std::string(3001, 'a'), std::string(2048, ' '), std::string(1999, '!'),
+                                      std::string(1500, '\n')};
+    for (int i = 0; i < 6; ++i) {
+        std::string w;
+        const char *alphabet[] = {"ab", "aeiou", "xyzq", "th", "\xC3\xA9\xC3\xA8e", "\xE4\xB8\xAD\xE6\x96\x87"};
+        std::string al = alphabet[i];
+        while (w.size() < 2500) w += al[rng() % al.size()];
+        words.push_back(w);
+    }
+    for (const std::string &w : words) {
+        std::vector<int32_t> ids;
+        for (char c : w) ids.push_back(impl.byte_token[uint8_t(c)]);
+        std::vector<int32_t> want = naive_bpe(impl.merges, ids);
+        loom::bpe_merge(impl.merges, &ids);
+        INFO("word of " << w.size() << " bytes starting " << json_string(w.substr(0, 8)));
+        CHECK(ids == want);
+    }
 }
 
 TEST_CASE("token_lookup_and_types") {
