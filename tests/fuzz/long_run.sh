@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The long fuzz run (tests/fuzz/README.md): the nine targets round robin,
+# The long fuzz run (tests/fuzz/README.md): the ten targets round robin,
 # CHUNK wall seconds at a time (.ci/fuzz.sh, FUZZ_BUILD=0, so build-fuzz must
 # be built), until they have used CPU_SECONDS of CPU in total (user + system,
 # measured, so a loaded machine just takes longer) or UNTIL (epoch seconds)
@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 cpu_goal=${CPU_SECONDS:-3600} chunk=${CHUNK:-60} until=${UNTIL:-0}
-targets=${FUZZ_TARGETS:-"gguf model_load tokenizer detokenizer chat stop_matcher sampler state api_sequence"}
+targets=${FUZZ_TARGETS:-"gguf model_load tokenizer detokenizer chat stop_matcher sampler state api_sequence grammar"}
 out=build-fuzz/longrun
 mkdir -p "$out"
 : >"$out/chunks"
