@@ -125,7 +125,8 @@ TEST_CASE("contexts_on_one_vulkan_model_decode_concurrently_on_threads") {
 
 int main(int argc, char **argv) {
     size_t n = 0;
-    if (loom_vulkan_devices(nullptr, 0, &n) != LOOM_OK || n == 0) {
+    loom_vulkan_devices(nullptr, 0, &n);   // BUFFER_TOO_SMALL with the count when there are devices
+    if (n == 0) {
         std::fprintf(stderr, "no Vulkan device: %s\n", loom_last_error());
         return testdata::missing("a Vulkan device");
     }
