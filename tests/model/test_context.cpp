@@ -280,19 +280,21 @@ TEST_CASE("abort_callback_cancels_decode_and_keeps_the_cache", "[context]") {
 TEST_CASE("contexts_on_one_model_run_concurrently_on_threads", "[context]") {
     fixture::Model &m = model();
     const int32_t nv = m.n_vocab();
+    // 4 threads x one context each, every context with its own pool of 2
+    // workers (N threads x contexts x pools; the TSan build runs this test).
     const int kThreads = 4;
     std::vector<std::vector<int32_t>> inputs;
     std::vector<std::vector<float>> want;
     for (int i = 0; i < kThreads; i++) {
         inputs.push_back(fixture::tokens(8, nv, 20 + uint32_t(i)));
-        auto c = fixture::context(m, 32, 1, LOOM_TYPE_F16, 1);
+        auto c = fixture::context(m, 32, 1, LOOM_TYPE_F16, 2);
         want.push_back(decode(*c, m, inputs.back()));
     }
     std::vector<std::vector<float>> got(kThreads);
     std::vector<std::thread> threads;
     for (int i = 0; i < kThreads; i++)
         threads.emplace_back([&, i] {
-            auto c = fixture::context(m, 32, 1, LOOM_TYPE_F16, 1);
+            auto c = fixture::context(m, 32, 1, LOOM_TYPE_F16, 2);
             for (int rep = 0; rep < 3; rep++) {
                 loom_kv_clear(c->c);
                 got[size_t(i)] = decode(*c, m, inputs[size_t(i)]);

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# .ci/sanitizers.sh [PLAIN_BUILD]: loom under the sanitizers (issue 15).
+#   1. build-asan (AddressSanitizer + UndefinedBehaviorSanitizer + LeakSanitizer,
+#      debugoptimized): every registered suite (unit and parity; `slow` and
+#      `tools` exist only with -Dslow_tests / -Dtool_parity, see tests/meson.build).
+#      tests/faults/run.sh and the ABI gate (.ci/run) then reuse this build.
+#   2. build-tsan (ThreadSanitizer): only the tests that run loom on several
+#      threads at once: contexts on one model on N threads (CPU: `context`,
+#      Vulkan on lavapipe: `vulkan_threads`), the CPU thread pool, and one
+#      tokenizer shared by threads (`tokenizer_vocab`).
+#   3. valgrind memcheck on one end-to-end `loom run` (CPU backend, tiny
+#      synthetic model, a few tokens) of PLAIN_BUILD (default: build, the
+#      unsanitized release build .ci/run makes first; configured here if absent).
+# Suppressions (each with its reason): tests/support/lsan.supp, tests/support/tsan.supp.
+# Prints the seconds of each part at the end.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+plain=${1:-build}
+declare -a times=()
+t0=$SECONDS
+mark() { times+=("$1: $((SECONDS - t0)) s"); t0=$SECONDS; }
+
+# 1. ASan + UBSan over every suite.
+meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debugoptimized >/dev/null 2>&1 \
+  || meson setup build-asan --reconfigure >/dev/null
+meson compile -C build-asan
+mark "asan build"
+meson test -C build-asan --no-rebuild --print-errorlogs
+mark "asan tests (all suites)"
+
+# 2. TSan: the multi-thread tests only (their executables and what they need).
+tsan_tests="context cpu_thread_pool tokenizer_vocab"
+tsan_targets="test_context test_cpu_thread_pool test_tokenizer_vocab"
+meson setup build-tsan -Db_sanitize=thread -Db_lundef=false -Dbuildtype=debugoptimized >/dev/null 2>&1 \
+  || meson setup build-tsan --reconfigure >/dev/null
+if meson introspect build-tsan --tests | grep -q '"name": "vulkan_threads"'; then
+  tsan_tests="$tsan_tests vulkan_threads"
+  tsan_targets="$tsan_targets test_vulkan_threads"
+elif [ "${CI:-}" = true ]; then
+  echo "sanitizers: the TSan build has no Vulkan backend (vulkan_threads not registered)" >&2
+  exit 1
+fi
+# shellcheck disable=SC2086
+meson compile -C build-tsan $tsan_targets
+mark "tsan build"
+# shellcheck disable=SC2086
+meson test -C build-tsan --no-rebuild --print-errorlogs $tsan_tests
+mark "tsan tests"
+
+# 3. valgrind memcheck on `loom run`, CPU backend, 8 tokens of the tiny model.
+[ -f "$plain/build.ninja" ] || meson setup "$plain" >/dev/null
+meson compile -C "$plain" loom
+mkdir -p "$plain/testdata"
+model=$plain/testdata/valgrind-tiny-f16.gguf
+if [ ! -f "$model" ]; then
+  /usr/bin/python3 ../shared/ref/mkgguf.py "$model.tmp" --preset tiny >/dev/null
+  mv "$model.tmp" "$model"
+fi
+valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect,possible --show-leak-kinds=definite,indirect,possible -q \
+  "$plain/examples/loom/loom" --backend cpu run -m "$model" -p "Once upon a time" -n 8 -t 2 --temp 0 >/dev/null
+mark "valgrind loom run"
+
+printf 'sanitizers: %s\n' "${times[@]}"
