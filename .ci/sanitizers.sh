@@ -2,7 +2,8 @@
 # .ci/sanitizers.sh [PLAIN_BUILD]: loom under the sanitizers (issue 15).
 #   1. build-asan (AddressSanitizer + UndefinedBehaviorSanitizer + LeakSanitizer,
 #      debugoptimized): every registered suite (unit and parity; `slow` and
-#      `tools` exist only with -Dslow_tests / -Dtool_parity, see tests/meson.build).
+#      `tools` exist only with -Dslow_tests / -Dtool_parity, see tests/meson.build),
+#      the four heaviest parity tests on one representative slice each.
 #      tests/faults/run.sh and the ABI gate (.ci/run) then reuse this build.
 #   2. build-tsan (ThreadSanitizer): only the tests that run loom on several
 #      threads at once: contexts on one model on N threads (CPU: `context`,
@@ -25,8 +26,19 @@ meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildty
   || meson setup build-asan --reconfigure >/dev/null
 meson compile -C build-asan
 mark "asan build"
-meson test -C build-asan --no-rebuild --print-errorlogs
-mark "asan tests (all suites)"
+# The four heaviest parity tests (every quant type on three forwards, 17 types on
+# lavapipe, the benchmark tools) run whole in the release build; under ASan they
+# run one representative slice each, so this step stays within CI's time.
+heavy="parity_inference parity_greedy vulkan_model_parity bench_smoke"
+# shellcheck disable=SC2046
+meson test -C build-asan --no-rebuild --print-errorlogs $(meson introspect build-asan --tests |
+  python3 -c 'import json, sys; h = set(sys.argv[1:]); print(" ".join(t["name"] for t in json.load(sys.stdin) if t["name"] not in h))' $heavy)
+slice() { meson test -C build-asan --no-rebuild --print-errorlogs "$1" --test-args "$2"; }
+slice parity_inference "logits_match_llama_cpp_for_every_quant_type -c Q4_K_M"
+slice parity_inference "moe_logits_match_llama_cpp_for_every_quant_type -c Q8_0"
+slice parity_greedy greedy_64_tokens_equal_llama_cpp_q8_0
+slice vulkan_model_parity vulkan_greedy_generation_equals_cpu_for_f16_and_q8_0
+mark "asan tests (all suites; heavy parity tests sliced)"
 
 # 2. TSan: the multi-thread tests only (their executables and what they need).
 tsan_tests="context cpu_thread_pool tokenizer_vocab"
