@@ -31,18 +31,23 @@ missing() {
 command -v aarch64-linux-gnu-g++ >/dev/null || missing "no aarch64-linux-gnu-g++ (apt-get install g++-aarch64-linux-gnu)"
 command -v qemu-aarch64 >/dev/null || missing "no qemu-aarch64 (apt-get install qemu-user)"
 [ -f /usr/include/catch2/catch.hpp ] || missing "no /usr/include/catch2/catch.hpp (apt-get install catch2)"
+[ -f /usr/include/nlohmann/json.hpp ] || missing "no /usr/include/nlohmann/json.hpp (apt-get install nlohmann-json3-dev)"
 [ -x "$native/examples/loom/loom" ] || missing "no native build in $native (meson setup build && meson compile -C build)"
 [ -x "$ref/mkgguf.py" ] && [ -x "$ref/llref" ] || missing "no reference tools in $ref"
 # qemu-user finds the target's loader and shared libraries here.
 export QEMU_LD_PREFIX=/usr/aarch64-linux-gnu
 
-# Catch2 v2 is one portable header; the cross compiler must not search the
-# build machine's /usr/include, so it gets a folder holding only that header.
+# Catch2 v2 and nlohmann-json are portable headers; the cross compiler must
+# not search the build machine's /usr/include, so it gets a folder holding
+# only those. `loom serve` is left out (-Dserve=disabled): Debian's
+# cpp-httplib is a compiled library, installed for the build machine only;
+# its code is not architecture-specific (tests/serve/run.sh runs it natively).
 mkdir -p "$cross-include/catch2"
-ln -sf /usr/include/catch2/catch.hpp "$cross-include/catch2/catch.hpp"
+ln -sfn /usr/include/catch2/catch.hpp "$cross-include/catch2/catch.hpp"
+ln -sfn /usr/include/nlohmann "$cross-include/nlohmann"
 if [ ! -f "$cross/build.ninja" ]; then
     meson setup "$cross" "$root" --cross-file "$root/.ci/cross/aarch64-linux-gnu.ini" \
-        -Dvulkan=disabled -Dcpp_args="-isystem$cross-include" >/dev/null
+        -Dvulkan=disabled -Dserve=disabled -Dcpp_args="-isystem$cross-include" >/dev/null
 fi
 meson compile -C "$cross"
 
