@@ -17,9 +17,9 @@
 #
 # Left out of the cross build, each for a reason:
 #   - Vulkan (-Dvulkan=disabled, so the vulkan_backend test): qemu-user has
-#     no GPU, and Debian has no lavapipe for aarch64 under qemu-user; the
-#     backend's host code is not architecture-specific (the native build
-#     compiles and tests it).
+#     no GPU, and lavapipe would need Debian's arm64 Mesa and loader
+#     (multiarch), not installed; the backend's host code is not
+#     architecture-specific (the native build compiles and tests it).
 #   - `loom serve` (-Dserve=disabled): Debian's cpp-httplib is a compiled
 #     library installed for the build machine only; its code is not
 #     architecture-specific (tests/serve/run.sh runs it natively).
