@@ -100,7 +100,7 @@ size_t act_row_bytes(loom_type act_type, int64_t k);
 // LOOM_NEON_BUILD=baseline|dotprod lowers the build (never raises it). No
 // software prefetch; not measured on ARM hardware. Tested under qemu-aarch64
 // on CPUs with i8mm, with dotprod only and with neither
-// (tests/backends/cpu/run_kernels_aarch64.sh, run by CI).
+// (.ci/aarch64.sh, run by CI).
 
 // The best ISA this CPU and OS support, ignoring LOOM_CPU_ISA (tests walk
 // every level up to this one).

@@ -5,7 +5,8 @@
 # signature, or any type it reaches: a struct field's type, order or
 # offset, an enum value). Additions are allowed: new functions, and new
 # fields at the end of the struct_size-guarded structs (tests/abi/abi.suppr).
-# When LOOM_VERSION_MAJOR (include/loom.h) moves to a major that has no
+# When LOOM_VERSION_MAJOR (include/loom.h; meson.build derives the soname
+# libloom.so.MAJOR from it) moves to a major that has no
 # baseline yet, the gate passes and says so: commit that major's baseline,
 # on its own, with tests/abi/update_baseline.sh.
 #

@@ -6,12 +6,14 @@
 # words around every struct must survive, and the three must sample the same
 # greedy tokens.
 # usage: caller_sizes.sh CC SOURCE_ROOT LIBLOOM.so WRITE_TINY_MODEL OUTDIR SANITIZE
+# In a cross build LOOM_EXE_WRAPPER (tests/meson.build) runs the target's programs (qemu-aarch64).
 set -eu
 cc=$1 src=$2 so=$3 writer=$4 out=$5 san=$6
 [ "$san" = none ] || cc="$cc -fsanitize=$san"
 libdir=$(dirname "$so")
 mkdir -p "$out/current" "$out/older" "$out/newer"
-"$writer" "$out/tiny.gguf"
+run=${LOOM_EXE_WRAPPER:-}
+$run "$writer" "$out/tiny.gguf"
 cp "$src/include/loom.h" "$out/current/loom.h"
 python3 "$src/tests/abi/make_header_variant.py" older "$src/include/loom.h" "$out/older/loom.h"
 python3 "$src/tests/abi/make_header_variant.py" newer "$src/include/loom.h" "$out/newer/loom.h"
@@ -21,7 +23,7 @@ for v in current older newer; do
     $cc -std=c99 -Wall -Wextra -Werror $def -I"$out/$v" "$src/tests/abi/caller_sizes.c" -o "$out/$v/caller_sizes" \
         -L"$libdir" -Wl,-rpath,"$libdir" -lloom
     echo "== $v header"
-    "$out/$v/caller_sizes" "$out/tiny.gguf" | tee "$out/$v/stdout"
+    $run "$out/$v/caller_sizes" "$out/tiny.gguf" | tee "$out/$v/stdout"
 done
 # The older struct really is smaller, or the test proves nothing.
 grep -q "tokens: [0-9]" "$out/current/stdout" || { echo "no tokens sampled"; exit 1; }

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -50,6 +51,28 @@ inline const std::vector<TypeCase> &quantizable_types() {
         {LOOM_TYPE_TQ2_0, "tq2_0"},
     };
     return v;
+}
+
+// IEEE 754 does not specify the sign of a NaN result. The golden
+// dequantizations were made on x86, which creates 0xffc00000 (Inf * 0,
+// Inf - Inf) where ARM creates 0x7fc00000, and whether the compiler then
+// negates it (fnmul, fneg for a code's sign) differs with the instruction
+// sequence. So on a CPU that creates another NaN than x86 this clears the
+// sign of every NaN (called on both sides); payloads, and every other value,
+// are still compared bit for bit. On x86 it changes nothing: the sign of a
+// NaN is compared there too.
+inline void nan_signs_unless_x86(std::vector<float> *v) {
+    volatile float inf = std::numeric_limits<float>::infinity(), zero = 0.0f;
+    const float created = inf * zero;
+    uint32_t created_bits;
+    std::memcpy(&created_bits, &created, 4);
+    if (created_bits == 0xffc00000u) return;
+    for (float &f : *v) {
+        uint32_t bits;
+        std::memcpy(&bits, &f, 4);
+        if ((bits & 0x7fffffffu) > 0x7f800000u) bits &= 0x7fffffffu;
+        std::memcpy(&f, &bits, 4);
+    }
 }
 
 // "" when a and b hold the same bit patterns (so NaN == NaN), else where they first differ.
