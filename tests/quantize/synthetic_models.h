@@ -1,0 +1,23 @@
+// Small synthetic Qwen2 model files for the quantization tests, written with
+// the test-side GGUF builder: seeded random weights in the published tensor
+// names and metadata, no vocabulary (llama-quantize reads only the
+// hyperparameters), so they cost a few MB instead of mkgguf.py's 150k-token
+// embedding table.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace quant_test {
+
+struct ModelSpec {
+    const char *name;
+    int64_t n_embd, n_layer, n_head, n_head_kv, n_ff, n_vocab;
+    bool tied;        // no output.weight
+    bool f16;         // 2-D weights stored F16 (else F32)
+};
+
+// Writes the model to `path`; false on a write error.
+bool write_model(const ModelSpec &spec, const std::string &path, uint32_t seed);
+
+} // namespace quant_test
