@@ -67,7 +67,8 @@ struct Writer {
 
 } // namespace
 
-bool write_model(const ModelSpec &m, const std::string &path, uint32_t seed) {
+bool write_model(const ModelSpec &m, const std::string &path, uint32_t seed,
+                 const std::function<void(gguf_test::GgufBuilder &)> &extra) {
     Writer w{GgufBuilder{}, Rng{0x9E3779B97F4A7C15ull ^ seed}, m.f16, {}};
     using namespace gguf_test;
     const int64_t head_dim = m.n_embd / m.n_head, kv = head_dim * m.n_head_kv;
@@ -83,6 +84,7 @@ bool write_model(const ModelSpec &m, const std::string &path, uint32_t seed) {
         .scalar<float>("qwen2.rope.freq_base", kF32, 1000000.0f)
         .scalar<float>("qwen2.attention.layer_norm_rms_epsilon", kF32, 1e-6f)
         .scalar<uint32_t>("general.quantization_version", kU32, 2);
+    if (extra) extra(w.b);
     w.matrix("token_embd.weight", m.n_embd, m.n_vocab);
     for (int64_t l = 0; l < m.n_layer; ++l) {
         std::string p = "blk." + std::to_string(l) + ".";

@@ -6,7 +6,12 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
+
+namespace gguf_test {
+struct GgufBuilder;
+}
 
 namespace quant_test {
 
@@ -17,7 +22,8 @@ struct ModelSpec {
     bool f16;         // 2-D weights stored F16 (else F32)
 };
 
-// Writes the model to `path`; false on a write error.
-bool write_model(const ModelSpec &spec, const std::string &path, uint32_t seed);
+// Writes the model to `path`; false on a write error. `extra` may add keys.
+bool write_model(const ModelSpec &spec, const std::string &path, uint32_t seed,
+                 const std::function<void(gguf_test::GgufBuilder &)> &extra = {});
 
 } // namespace quant_test
