@@ -4,7 +4,7 @@
 // carried over with general.file_type set, the thread count does not change a
 // byte, and a failed or cancelled run leaves no output behind. The per-tensor
 // type choices are pinned to llama-quantize by test_quantize_tool_parity.cpp.
-#include "gguf/gguf.h"
+#include "gguf_compare.h"
 #include "gguf_builder.h"
 #include "loom.h"
 #include "synthetic_models.h"
@@ -20,7 +20,8 @@
 
 namespace {
 
-using loom::GgufFile;
+using quant_test::open_gguf;
+using quant_test::same_kv;
 using loom::GgufKV;
 
 const quant_test::ModelSpec kSmall{"small", 256, 2, 4, 2, 256, 64, false, true};
@@ -48,20 +49,6 @@ loom_model_quantize_params params(int32_t ftype) {
     return p;
 }
 
-std::unique_ptr<GgufFile> open(const std::string &path) {
-    std::unique_ptr<GgufFile> f;
-    loom::Status s = GgufFile::open_file(path, loom::GgufOpenOptions{}, &f);
-    INFO(path << ": " << s.message());
-    REQUIRE(s.is_ok());
-    return f;
-}
-
-bool same_kv(const GgufKV &a, const GgufKV &b) {
-    return a.key == b.key && a.type == b.type && a.u64 == b.u64 && a.f64 == b.f64 && a.str == b.str &&
-           a.array_type == b.array_type && a.array_count == b.array_count && a.array_raw == b.array_raw &&
-           a.array_strings == b.array_strings;
-}
-
 // The bytes loom_quantize makes of tensor `t` (F16 or F32 rows) in `type`.
 std::vector<uint8_t> encode(const loom::GgufTensor &t, int32_t type) {
     const int64_t rows = t.n_elements() / t.ne[0];
@@ -87,7 +74,7 @@ TEST_CASE("converted tensors hold loom_quantize's encoding of the input rows, th
     loom_model_quantize_params p = params(15); // Q4_K_M
     REQUIRE(loom_model_quantize(in.c_str(), out.c_str(), &p) == LOOM_OK);
     CHECK_FALSE(exists(out + ".tmp"));
-    auto src = open(in), dst = open(out);
+    auto src = open_gguf(in), dst = open_gguf(out);
     REQUIRE(dst->tensors().size() == src->tensors().size());
     int converted = 0, copied = 0;
     for (const loom::GgufTensor &t : dst->tensors()) {
@@ -121,7 +108,7 @@ TEST_CASE("metadata of every value type is carried over in order", "[quantize]")
     std::string out = scratch("kv-q8.gguf");
     loom_model_quantize_params p = params(7);
     REQUIRE(loom_model_quantize(in.c_str(), out.c_str(), &p) == LOOM_OK);
-    auto src = open(in), dst = open(out);
+    auto src = open_gguf(in), dst = open_gguf(out);
     std::vector<const GgufKV *> kept;
     for (const GgufKV &kv : src->kvs())
         if (kv.key != "general.file_type" && kv.key != "general.quantization_version" && kv.key != "split.count")

@@ -14,7 +14,7 @@
 //   fallbacks Q4_K -> Q5_0, Q6_K -> Q8_0, IQ4_XS -> IQ4_NL, ... and the
 //   Q8_0 output), n_gqa 7 (the n_gqa >= 4 rules), tied embeddings, F16;
 // - mkgguf.py's tiny preset (the real vocabulary size) for two mixes.
-#include "gguf/gguf.h"
+#include "gguf_compare.h"
 #include "synthetic_models.h"
 #include "testdata.h"
 
@@ -27,7 +27,8 @@
 
 namespace {
 
-using loom::GgufFile;
+using quant_test::open_gguf;
+using quant_test::same_kv;
 
 const quant_test::ModelSpec kDeep{"deep24", 256, 24, 4, 2, 256, 512, false, false};
 const quant_test::ModelSpec kWide{"wide896", 896, 2, 14, 2, 512, 1000, true, true};
@@ -81,23 +82,9 @@ std::string run_loom(const std::string &in, const std::string &out, const std::s
     return out;
 }
 
-std::unique_ptr<GgufFile> open(const std::string &path) {
-    std::unique_ptr<GgufFile> f;
-    loom::Status s = GgufFile::open_file(path, loom::GgufOpenOptions{}, &f);
-    INFO(path << ": " << s.message());
-    REQUIRE(s.is_ok());
-    return f;
-}
-
-bool same_kv(const loom::GgufKV &a, const loom::GgufKV &b) {
-    return a.key == b.key && a.type == b.type && a.u64 == b.u64 && a.f64 == b.f64 && a.str == b.str &&
-           a.array_type == b.array_type && a.array_count == b.array_count && a.array_raw == b.array_raw &&
-           a.array_strings == b.array_strings;
-}
-
 // Metadata, tensor table and data of loom's file against llama.cpp's.
 void compare(const std::string &ref_path, const std::string &loom_path) {
-    auto ref = open(ref_path), got = open(loom_path);
+    auto ref = open_gguf(ref_path), got = open_gguf(loom_path);
     REQUIRE(got->kvs().size() == ref->kvs().size());
     for (size_t i = 0; i < ref->kvs().size(); ++i) {
         INFO("metadata key " << i << ": llama.cpp '" << ref->kvs()[i].key << "', loom '" << got->kvs()[i].key << "'");
