@@ -58,6 +58,12 @@ struct Writer {
         for (float &x : v) x = rng.weight(scale);
         add(name, {uint64_t(ne0), uint64_t(ne1)}, f16 ? 1 : 0, encode(v, f16));
     }
+    void stack(const std::string &name, int64_t ne0, int64_t ne1, int64_t ne2) {
+        std::vector<float> v(static_cast<size_t>(ne0 * ne1 * ne2));
+        float scale = 1.0f / std::sqrt(float(ne0));
+        for (float &x : v) x = rng.weight(scale);
+        add(name, {uint64_t(ne0), uint64_t(ne1), uint64_t(ne2)}, f16 ? 1 : 0, encode(v, f16));
+    }
     void row(const std::string &name, int64_t n, float mean) {
         std::vector<float> v(static_cast<size_t>(n));
         for (float &x : v) x = mean + rng.weight(0.1f);
@@ -72,17 +78,23 @@ bool write_model(const ModelSpec &m, const std::string &path, uint32_t seed,
     Writer w{GgufBuilder{}, Rng{0x9E3779B97F4A7C15ull ^ seed}, m.f16, {}};
     using namespace gguf_test;
     const int64_t head_dim = m.n_embd / m.n_head, kv = head_dim * m.n_head_kv;
-    w.b.string("general.architecture", "qwen2")
+    const std::string arch = m.n_expert > 0 ? "qwen2moe" : "qwen2";
+    if (m.n_expert > 0)
+        w.b.scalar<uint32_t>(arch + ".expert_count", kU32, uint32_t(m.n_expert))
+            .scalar<uint32_t>(arch + ".expert_used_count", kU32, 2)
+            .scalar<uint32_t>(arch + ".expert_feed_forward_length", kU32, uint32_t(m.n_ff_exp))
+            .scalar<uint32_t>(arch + ".expert_shared_feed_forward_length", kU32, uint32_t(m.n_ff));
+    w.b.string("general.architecture", arch)
         .string("general.name", std::string("synthetic ") + m.name)
         .scalar<uint32_t>("general.file_type", kU32, m.f16 ? 1 : 0)
-        .scalar<uint32_t>("qwen2.block_count", kU32, uint32_t(m.n_layer))
-        .scalar<uint32_t>("qwen2.context_length", kU32, 4096)
-        .scalar<uint32_t>("qwen2.embedding_length", kU32, uint32_t(m.n_embd))
-        .scalar<uint32_t>("qwen2.feed_forward_length", kU32, uint32_t(m.n_ff))
-        .scalar<uint32_t>("qwen2.attention.head_count", kU32, uint32_t(m.n_head))
-        .scalar<uint32_t>("qwen2.attention.head_count_kv", kU32, uint32_t(m.n_head_kv))
-        .scalar<float>("qwen2.rope.freq_base", kF32, 1000000.0f)
-        .scalar<float>("qwen2.attention.layer_norm_rms_epsilon", kF32, 1e-6f)
+        .scalar<uint32_t>(arch + ".block_count", kU32, uint32_t(m.n_layer))
+        .scalar<uint32_t>(arch + ".context_length", kU32, 4096)
+        .scalar<uint32_t>(arch + ".embedding_length", kU32, uint32_t(m.n_embd))
+        .scalar<uint32_t>(arch + ".feed_forward_length", kU32, uint32_t(m.n_ff))
+        .scalar<uint32_t>(arch + ".attention.head_count", kU32, uint32_t(m.n_head))
+        .scalar<uint32_t>(arch + ".attention.head_count_kv", kU32, uint32_t(m.n_head_kv))
+        .scalar<float>(arch + ".rope.freq_base", kF32, 1000000.0f)
+        .scalar<float>(arch + ".attention.layer_norm_rms_epsilon", kF32, 1e-6f)
         .scalar<uint32_t>("general.quantization_version", kU32, 2);
     if (extra) extra(w.b);
     w.matrix("token_embd.weight", m.n_embd, m.n_vocab);
@@ -97,13 +109,26 @@ bool write_model(const ModelSpec &m, const std::string &path, uint32_t seed,
         w.row(p + "attn_v.bias", kv, 0.0f);
         w.matrix(p + "attn_output.weight", m.n_embd, m.n_embd);
         w.row(p + "ffn_norm.weight", m.n_embd, 1.0f);
-        w.matrix(p + "ffn_gate.weight", m.n_embd, m.n_ff);
-        w.matrix(p + "ffn_up.weight", m.n_embd, m.n_ff);
-        w.matrix(p + "ffn_down.weight", m.n_ff, m.n_embd);
+        if (m.n_expert > 0) {
+            w.matrix(p + "ffn_gate_inp.weight", m.n_embd, m.n_expert);
+            w.stack(p + "ffn_gate_exps.weight", m.n_embd, m.n_ff_exp, m.n_expert);
+            w.stack(p + "ffn_up_exps.weight", m.n_embd, m.n_ff_exp, m.n_expert);
+            w.stack(p + "ffn_down_exps.weight", m.n_ff_exp, m.n_embd, m.n_expert);
+            w.row(p + "ffn_gate_inp_shexp.weight", m.n_embd, 0.0f);
+            w.matrix(p + "ffn_gate_shexp.weight", m.n_embd, m.n_ff);
+            w.matrix(p + "ffn_up_shexp.weight", m.n_embd, m.n_ff);
+            w.matrix(p + "ffn_down_shexp.weight", m.n_ff, m.n_embd);
+        } else {
+            w.matrix(p + "ffn_gate.weight", m.n_embd, m.n_ff);
+            w.matrix(p + "ffn_up.weight", m.n_embd, m.n_ff);
+            w.matrix(p + "ffn_down.weight", m.n_ff, m.n_embd);
+        }
     }
     w.row("output_norm.weight", m.n_embd, 1.0f);
     if (!m.tied) w.matrix("output.weight", m.n_embd, m.n_vocab);
-    std::vector<uint8_t> bytes = w.b.build();
+    gguf_test::Layout layout;
+    std::vector<uint8_t> bytes = w.b.build(&layout);
+    bytes.resize(layout.data_offset); // the builder zero-fills up to small offsets: the data goes here instead
     bytes.insert(bytes.end(), w.data.begin(), w.data.end());
     bytes.resize(w.b.align(bytes.size()), 0);
     return testdata::write_file(path, bytes.data(), bytes.size());

@@ -20,6 +20,8 @@ struct ModelSpec {
     int64_t n_embd, n_layer, n_head, n_head_kv, n_ff, n_vocab;
     bool tied;        // no output.weight
     bool f16;         // 2-D weights stored F16 (else F32)
+    int64_t n_expert = 0;  // > 0: qwen2moe, n_expert routed experts of n_ff_exp plus a shared one of n_ff
+    int64_t n_ff_exp = 0;
 };
 
 // Writes the model to `path`; false on a write error. `extra` may add keys.

@@ -13,6 +13,8 @@
 // - wide896: Qwen2-0.5B's 896-wide rows (not a multiple of 256: the
 //   fallbacks Q4_K -> Q5_0, Q6_K -> Q8_0, IQ4_XS -> IQ4_NL, ... and the
 //   Q8_0 output), n_gqa 7 (the n_gqa >= 4 rules), tied embeddings, F16;
+// - moe8: qwen2moe with 8 experts (3-D expert stacks of 128-wide rows,
+//   the n_expert == 8 rules, the router kept), 6 mixes;
 // - mkgguf.py's tiny preset (the real vocabulary size) for two mixes.
 #include "gguf_compare.h"
 #include "synthetic_models.h"
@@ -32,6 +34,11 @@ using quant_test::same_kv;
 
 const quant_test::ModelSpec kDeep{"deep24", 256, 24, 4, 2, 256, 512, false, false};
 const quant_test::ModelSpec kWide{"wide896", 896, 2, 14, 2, 512, 1000, true, true};
+const quant_test::ModelSpec kMoe{"moe8", 256, 4, 4, 2, 256, 256, false, true, 8, 128};
+
+// The mixes whose rules change with 8 experts (attn_v and attn_k to Q8_0,
+// attn_output to Q5_K, layers read from the names).
+const char *const kMoeFileTypes[] = {"Q2_K", "Q3_K_S", "Q4_K_M", "Q5_K_M", "IQ4_NL", "Q8_0"};
 
 const char *const kFileTypes[] = {"Q4_0",   "Q4_1",   "Q5_0",   "Q5_1",   "Q8_0",   "Q2_K",   "Q3_K_S",
                                   "Q3_K_M", "Q3_K_L", "Q4_K_S", "Q4_K_M", "Q5_K_S", "Q5_K_M", "Q6_K",
@@ -128,6 +135,14 @@ TEST_CASE("loom quantize writes llama-quantize's files for every file type", "[q
         for (const char *type : kFileTypes) {
             SECTION(std::string(spec->name) + " " + type) { check_pair(in, spec->name, type, ""); }
         }
+    }
+}
+
+TEST_CASE("loom quantize writes llama-quantize's files for a mixture-of-experts model", "[quantize][tools]") {
+    require_reference();
+    std::string in = model_path(kMoe);
+    for (const char *type : kMoeFileTypes) {
+        SECTION(std::string("moe8 ") + type) { check_pair(in, "moe8", type, ""); }
     }
 }
 
