@@ -524,7 +524,8 @@ LOOM_API loom_status loom_model_quantize_default_params_sized(loom_model_quantiz
  *  keeps are copied unchanged. The file is written to output_path + ".tmp"
  *  and renamed over output_path only when complete: on any error or cancel
  *  the temporary is removed and output_path is untouched. Reads the input
- *  through mmap; memory use is about 32 MiB plus one tensor's header.
+ *  through mmap; memory use is the input's parsed metadata plus at most 32 MiB of
+ *  conversion buffers (tensors go through in slabs of rows).
  *  Errors: INVALID_ARGUMENT (NULL path, unknown file type or tensor type,
  *  n_threads out of range, params as in loom.h's conventions), IO (cannot
  *  read the input, create or write the temporary, or rename it), FORMAT (not
