@@ -461,6 +461,85 @@ LOOM_API loom_status loom_gguf_find_tensor(const loom_gguf *gguf, const char *na
 /* END SECTION gguf */
 
 /* ========================================================================= */
+/* Quantizing model files                                                     */
+/* ========================================================================= */
+/* SECTION quantize: owned by lib/quantize (rules: lib/quantize/quant_mix.h). */
+
+/* A GGUF model file to a quantized one, as llama.cpp's llama-quantize makes
+ * it: the same tensor types per file type ("Q4_K_M": Q6_K output, Q6_K in
+ * some layers' attn_v and ffn_down, Q4_K elsewhere), the same fallbacks for
+ * rows that do not fill a type's blocks (Q4_K -> Q5_0, Q6_K -> Q8_0, ...),
+ * the same metadata (general.file_type and general.quantization_version set,
+ * split keys removed) and tensor order, and the same bytes (tests/quantize
+ * compares both tools' files byte for byte). File types are llama.cpp's
+ * llama_ftype numbers, as stored in general.file_type. */
+
+/** The name of file type `file_type` as llama-quantize spells it (2 "Q4_0",
+ *  15 "Q4_K_M", 32 "BF16", ...), or NULL for a number loom does not know
+ *  (the removed 4-6 and 33-35, MXFP4 and later ones). Static storage.
+ *  Thread-safe. */
+LOOM_API const char *loom_file_type_name(int32_t file_type);
+
+/** The file type named `name` into *out: case-insensitive, a name of
+ *  loom_file_type_name or llama-quantize's aliases Q3_K, Q4_K, Q5_K (the _M
+ *  mixes). Errors: INVALID_ARGUMENT (NULL argument), NOT_FOUND (no such
+ *  name; *out untouched). Thread-safe. */
+LOOM_API loom_status loom_file_type_from_name(const char *name, int32_t *out);
+
+/** Quantization progress: called on the calling thread before tensor `index`
+ *  (0-based) of `count`, with its name (valid during the call) and its input
+ *  and output loom_type (equal when it is copied). Return nonzero to cancel
+ *  (loom_model_quantize then fails with LOOM_ERR_CANCELLED and leaves no
+ *  output file). */
+typedef int (*loom_quantize_progress_fn)(void *user_data, int64_t index, int64_t count, const char *tensor_name,
+                                         int32_t from_type, int32_t to_type);
+
+typedef struct loom_model_quantize_params {
+    size_t struct_size;               /* the caller's sizeof, set by loom_model_quantize_default_params */
+    int32_t file_type;                /* the mix (llama_ftype number); default 7, Q8_0 */
+    int32_t token_embedding_type;     /* a loom_type for token_embd.weight, or -1 (default): the mix's choice */
+    int32_t output_tensor_type;       /* a loom_type for output.weight (and a tied token_embd.weight), or -1
+                                         (default). Q8_0 for both gives bartowski's "_L" files. */
+    int32_t pure;                     /* 1: every quantizable weight gets the file type's type (no per-layer
+                                         mix; rows that do not fill its blocks still fall back); default 0 */
+    int32_t allow_requantize;         /* 1: tensors already quantized may be requantized (they are decoded
+                                         first, losing quality); default 0: that is an error */
+    int32_t n_threads;                /* threads quantizing each tensor; 0 (default): the machine's cores,
+                                         at most 64; at most 256. The bytes written do not depend on it. */
+    loom_quantize_progress_fn progress; /* optional (default NULL) */
+    void *progress_user_data;
+} loom_model_quantize_params;
+
+/** Defaults into the first `size` bytes of *params, as
+ *  loom_gguf_default_params_sized. Use the macro below. */
+LOOM_API loom_status loom_model_quantize_default_params_sized(loom_model_quantize_params *params, size_t size);
+/** loom_model_quantize_default_params(&p): defaults for a p of this header's size. */
+#define loom_model_quantize_default_params(params) \
+    loom_model_quantize_default_params_sized((params), sizeof *(params))
+
+/** Quantizes the GGUF model at `input_path` into a new GGUF file at
+ *  `output_path` (UTF-8 paths; `params` NULL for defaults). The input's
+ *  tensors must be F32, F16 or BF16 (or already quantized with
+ *  allow_requantize); 1-D tensors, norms and the other tensors llama-quantize
+ *  keeps are copied unchanged. The file is written to output_path + ".tmp"
+ *  and renamed over output_path only when complete: on any error or cancel
+ *  the temporary is removed and output_path is untouched. Reads the input
+ *  through mmap; memory use is the input's parsed metadata plus at most 32 MiB of
+ *  conversion buffers (tensors go through in slabs of rows).
+ *  Errors: INVALID_ARGUMENT (NULL path, unknown file type or tensor type,
+ *  n_threads out of range, params as in loom.h's conventions), IO (cannot
+ *  read the input, create or write the temporary, or rename it), FORMAT (not
+ *  a GGUF model: bad file, no general.architecture or block_count),
+ *  UNSUPPORTED (a type loom cannot encode: IQ1/IQ2/IQ3 mixes and Q2_K_S
+ *  need an importance matrix; an already quantized input without
+ *  allow_requantize), CANCELLED, BACKEND (a thread the OS refuses),
+ *  OUT_OF_MEMORY. Thread-safe: concurrent calls must use different output paths. */
+LOOM_API loom_status loom_model_quantize(const char *input_path, const char *output_path,
+                                         const loom_model_quantize_params *params);
+
+/* END SECTION quantize */
+
+/* ========================================================================= */
 /* Models                                                                     */
 /* ========================================================================= */
 /* SECTION model: owned by lib/model. */

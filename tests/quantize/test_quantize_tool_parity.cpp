@@ -1,0 +1,167 @@
+// `loom quantize` against llama.cpp's `llama-quantize` on the same input:
+// for every file type loom can encode, and for --pure and the two type
+// options (the *_L files), both tools' outputs have the same metadata (keys,
+// order, types, values), the same tensor table (names, order, types, shapes,
+// offsets) and bit-identical tensor data; in fact the files are identical
+// byte for byte. No key is allowed to differ (llama-quantize writes no
+// general.quantized_by or date; quantize.imatrix.* keys come only with an
+// importance matrix).
+//
+// Inputs (tests/quantize/synthetic_models.cpp), chosen to reach the rules:
+// - deep24: 24 layers (Qwen2-0.5B's count: the layer-dependent choices of
+//   ffn_down and attn_v), n_gqa 2, untied output, F32 weights;
+// - wide896: Qwen2-0.5B's 896-wide rows (not a multiple of 256: the
+//   fallbacks Q4_K -> Q5_0, Q6_K -> Q8_0, IQ4_XS -> IQ4_NL, ... and the
+//   Q8_0 output), n_gqa 7 (the n_gqa >= 4 rules), tied embeddings, F16;
+// - moe8: qwen2moe with 8 experts (3-D expert stacks of 128-wide rows,
+//   the n_expert == 8 rules, the router kept), 6 mixes;
+// - mkgguf.py's tiny preset (the real vocabulary size) for two mixes.
+#include "gguf_compare.h"
+#include "synthetic_models.h"
+#include "testdata.h"
+
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <set>
+
+namespace {
+
+using quant_test::open_gguf;
+using quant_test::same_kv;
+
+const quant_test::ModelSpec kDeep{"deep24", 256, 24, 4, 2, 256, 512, false, false};
+const quant_test::ModelSpec kWide{"wide896", 896, 2, 14, 2, 512, 1000, true, true};
+const quant_test::ModelSpec kMoe{"moe8", 256, 4, 4, 2, 256, 256, false, true, 8, 128};
+
+// The mixes whose rules change with 8 experts (attn_v and attn_k to Q8_0,
+// attn_output to Q5_K, layers read from the names).
+const char *const kMoeFileTypes[] = {"Q2_K", "Q3_K_S", "Q4_K_M", "Q5_K_M", "IQ4_NL", "Q8_0"};
+
+const char *const kFileTypes[] = {"Q4_0",   "Q4_1",   "Q5_0",   "Q5_1",   "Q8_0",   "Q2_K",   "Q3_K_S",
+                                  "Q3_K_M", "Q3_K_L", "Q4_K_S", "Q4_K_M", "Q5_K_S", "Q5_K_M", "Q6_K",
+                                  "IQ4_NL", "IQ4_XS", "TQ1_0",  "TQ2_0",  "F16",    "BF16",   "F32"};
+
+// Options runs: --pure, the _L variants, another type for one of the two.
+const char *const kOptionRuns[][2] = {
+    {"Q4_K_M", "--pure"},
+    {"Q3_K_M", "--token-embedding-type q8_0 --output-tensor-type q8_0"},
+    {"Q5_K_S", "--output-tensor-type f16"},
+    {"IQ4_XS", "--token-embedding-type q4_0"},
+};
+
+void require_reference() {
+    if (testdata::ref_available()) return;
+    testdata::exit_missing("the reference (../shared/ref)");
+}
+
+// Written once per run (Catch2 enters a test case once per section).
+std::string model_path(const quant_test::ModelSpec &spec) {
+    static std::set<std::string> written;
+    std::string path = testdata::scratch_dir() + "/quant-" + spec.name + ".gguf";
+    if (written.insert(path).second) REQUIRE(quant_test::write_model(spec, path, 7));
+    return path;
+}
+
+std::string run_llama(const std::string &in, const std::string &out, const std::string &type,
+                      const std::string &opts) {
+    int status = -1;
+    std::string log = testdata::capture("'" + testdata::ref_dir() + "/tools' llama-quantize " + opts + " '" + in +
+                                            "' '" + out + "' " + type + " 2 2>&1",
+                                        &status);
+    INFO(log);
+    REQUIRE(status == 0);
+    return out;
+}
+
+std::string run_loom(const std::string &in, const std::string &out, const std::string &type,
+                     const std::string &opts) {
+    const char *exe = std::getenv("LOOM_EXE");
+    REQUIRE(exe != nullptr);
+    int status = -1;
+    std::string log = testdata::capture(std::string(exe) + " quantize '" + in + "' '" + out + "' " + type + " " +
+                                            opts + " -t 2 2>&1",
+                                        &status);
+    INFO(log);
+    REQUIRE(status == 0);
+    return out;
+}
+
+// Metadata, tensor table and data of loom's file against llama.cpp's.
+void compare(const std::string &ref_path, const std::string &loom_path) {
+    auto ref = open_gguf(ref_path), got = open_gguf(loom_path);
+    REQUIRE(got->kvs().size() == ref->kvs().size());
+    for (size_t i = 0; i < ref->kvs().size(); ++i) {
+        INFO("metadata key " << i << ": llama.cpp '" << ref->kvs()[i].key << "', loom '" << got->kvs()[i].key << "'");
+        CHECK(same_kv(got->kvs()[i], ref->kvs()[i]));
+    }
+    REQUIRE(got->tensors().size() == ref->tensors().size());
+    for (size_t i = 0; i < ref->tensors().size(); ++i) {
+        const loom::GgufTensor &r = ref->tensors()[i], &g = got->tensors()[i];
+        INFO("tensor " << i << " " << r.name << " (llama.cpp " << loom_type_name(r.type) << ", loom "
+                       << loom_type_name(g.type) << ")");
+        REQUIRE(g.name == r.name);
+        REQUIRE(g.type == r.type);
+        CHECK(g.n_dims == r.n_dims);
+        CHECK(std::memcmp(g.ne, r.ne, sizeof r.ne) == 0);
+        CHECK(g.offset == r.offset);
+        REQUIRE(g.nbytes == r.nbytes);
+        CHECK(std::memcmp(g.data, r.data, r.nbytes) == 0);
+    }
+    CHECK(got->alignment() == ref->alignment());
+    CHECK(testdata::read_file(loom_path) == testdata::read_file(ref_path));
+}
+
+void check_pair(const std::string &in, const std::string &tag, const std::string &type, const std::string &opts) {
+    std::string base = testdata::scratch_dir() + "/quant-" + tag + "-" + type;
+    for (char &c : base)
+        if (c == ' ') c = '_';
+    INFO("input " << in << ", llama-quantize/loom quantize " << type << " " << opts);
+    std::string ref = run_llama(in, base + "-llama.gguf", type, opts);
+    std::string got = run_loom(in, base + "-loom.gguf", type, opts);
+    compare(ref, got);
+    std::remove(ref.c_str());
+    std::remove(got.c_str());
+}
+
+} // namespace
+
+TEST_CASE("loom quantize writes llama-quantize's files for every file type", "[quantize][tools]") {
+    require_reference();
+    for (const quant_test::ModelSpec *spec : {&kDeep, &kWide}) {
+        std::string in = model_path(*spec);
+        for (const char *type : kFileTypes) {
+            SECTION(std::string(spec->name) + " " + type) { check_pair(in, spec->name, type, ""); }
+        }
+    }
+}
+
+TEST_CASE("loom quantize writes llama-quantize's files for a mixture-of-experts model", "[quantize][tools]") {
+    require_reference();
+    std::string in = model_path(kMoe);
+    for (const char *type : kMoeFileTypes) {
+        SECTION(std::string("moe8 ") + type) { check_pair(in, "moe8", type, ""); }
+    }
+}
+
+TEST_CASE("loom quantize matches llama-quantize's --pure and tensor type options", "[quantize][tools]") {
+    require_reference();
+    for (const quant_test::ModelSpec *spec : {&kDeep, &kWide}) {
+        std::string in = model_path(*spec);
+        for (const auto &run : kOptionRuns) {
+            SECTION(std::string(spec->name) + " " + run[0] + " " + run[1]) {
+                check_pair(in, std::string(spec->name) + "-opt", run[0], run[1]);
+            }
+        }
+    }
+}
+
+TEST_CASE("loom quantize matches llama-quantize on mkgguf's tiny preset", "[quantize][tools]") {
+    require_reference();
+    std::string in = testdata::synthetic_model("tiny", 1, 0);
+    REQUIRE(!in.empty());
+    check_pair(in, "tiny", "Q4_K_M", "");
+    check_pair(in, "tiny-L", "Q5_K_M", "--token-embedding-type q8_0 --output-tensor-type q8_0");
+}
