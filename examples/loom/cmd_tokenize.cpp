@@ -93,7 +93,7 @@ int detokenize_main(int argc, char **argv) {
     loom_detokenizer *d = nullptr;
     loom_status st = loom_detokenizer_new(model.m, o.no_special ? 0 : LOOM_DETOKENIZE_RENDER_SPECIAL, &d);
     if (st != LOOM_OK) return cli::fail_status(st, "detokenizer");
-    std::vector<char> buf(64);
+    std::vector<char> buf(16);   // grows to what the library asks for
     size_t size = 0;
     int32_t id = 0;
     int rc = 0, got;
