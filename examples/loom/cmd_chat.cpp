@@ -51,6 +51,7 @@ void declare(cli::Options *opts, ChatOptions *o) {
 }
 
 const char kChatHelp[] =
+    "  /help           this list\n"
     "  /clear          forget the conversation (keeps the system message)\n"
     "  /system TEXT    set the system message (empty TEXT: none)\n"
     "  /save FILE      write the conversation as JSON ([{\"role\", \"content\"}, ...])\n"
@@ -91,8 +92,8 @@ bool write_text(const std::string &path, const std::string &text, std::string *w
     return true;
 }
 
-// A line starting with '/': runs it; false when it is not a known command.
-bool run_slash_command(const std::string &line, cli::ChatSession *s, bool *quit) {
+// A line starting with '/': one of the chat's commands.
+void run_slash_command(const std::string &line, cli::ChatSession *s, bool *quit) {
     const size_t sp = line.find(' ');
     const std::string cmd = line.substr(0, sp), arg = sp == std::string::npos ? "" : line.substr(sp + 1);
     std::string why;
@@ -122,9 +123,8 @@ bool run_slash_command(const std::string &line, cli::ChatSession *s, bool *quit)
             std::printf("[loaded %zu messages from %s]\n", msgs.size(), arg.c_str());
         }
     } else {
-        return false;
+        std::printf("[unknown command %s; /help lists them]\n", cmd.c_str());
     }
-    return true;
 }
 
 // Drops the oldest turns until the rendered conversation plus `reserve`
@@ -203,7 +203,10 @@ int run_chat(const ChatOptions &o, cli::ModelHandle &model) {
     bool quit = false;
     while (!quit && read_message(&msg)) {
         if (msg.empty()) continue;
-        if (msg[0] == '/' && run_slash_command(msg, &s, &quit)) continue;
+        if (msg[0] == '/') {
+            run_slash_command(msg, &s, &quit);
+            continue;
+        }
         if ((st = turn(&s, sampler.s, o, msg)) != LOOM_OK) return cli::fail_status(st, "chat");
     }
     std::fputc('\n', stdout);
