@@ -15,10 +15,15 @@ namespace cli {
 
 namespace {
 
-int progress_bar(void *, float fraction) {
+// Redraws the bar when the percentage changes (*user_data: the last one drawn).
+int progress_bar(void *user_data, float fraction) {
+    int *last = static_cast<int *>(user_data);
+    const int percent = static_cast<int>(fraction * 100.0f + 0.5f);
+    if (percent == *last) return 0;
+    *last = percent;
     const int width = 40, filled = static_cast<int>(fraction * width + 0.5f);
     std::fprintf(stderr, "\rloading [%.*s%*s] %3d%%", filled, "########################################",
-                 width - filled, "", static_cast<int>(fraction * 100.0f + 0.5f));
+                 width - filled, "", percent);
     std::fflush(stderr);
     return 0;
 }
@@ -31,10 +36,11 @@ loom_status load_model(const std::string &path, bool vocab_only, ModelHandle *ou
     mp.vocab_only = vocab_only ? 1 : 0;
     apply_backend_args(&mp);
     const bool bar = isatty(STDERR_FILENO);
-    if (bar) mp.progress = progress_bar;
+    int last_percent = -1;
+    if (bar) mp.progress = progress_bar, mp.progress_user_data = &last_percent;
     if (verbose()) log_to_stderr();
     const loom_status st = loom_model_load(path.c_str(), &mp, &out->m);
-    if (bar) std::fputc('\n', stderr);   // once, however often the loader reported 100%
+    if (last_percent >= 0) std::fputc('\n', stderr);   // once, however often the loader reported 100%
     return st;
 }
 

@@ -209,3 +209,10 @@ TEST_CASE("bench_json_has_model_size_threads_and_spread", "[cli][bench]") {
     CHECK(j["pp"]["n"] == 8);
     CHECK(j["tg"]["n"] == 4);
 }
+
+TEST_CASE("load_progress_bar_reaches_100_percent_once", "[cli][run]") {
+    const char *exe = std::getenv("LOOM_EXE");
+    REQUIRE(exe != nullptr);
+    CHECK(testdata::run("/usr/bin/python3 " + q(testdata::source_path("cli/progress_pty.py")) + " " + q(exe) + " " +
+                        q(tiny_model())) == 0);
+}
