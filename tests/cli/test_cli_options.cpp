@@ -103,7 +103,7 @@ TEST_CASE("command_help_goes_to_stdout_with_every_default", "[cli]") {
 
 TEST_CASE("every_command_help_lists_the_global_options", "[cli]") {
     for (const char *cmd : {"run", "chat", "fim", "bench", "logits", "tokenize", "detokenize", "gguf",
-                            "chat-template", "devices", "perplexity"}) {
+                            "chat-template", "devices", "perplexity", "serve"}) {
         const Run r = loom(std::string(cmd) + " --help");
         INFO(cmd << "\n" << r.out << r.err);
         CHECK(r.status == 0);
@@ -113,4 +113,12 @@ TEST_CASE("every_command_help_lists_the_global_options", "[cli]") {
                                 "\n  --backend auto|cpu|vulkan ", "\n  --device N ", "\n  --precision exact|fast "})
             CHECK(r.out.find(opt) != std::string::npos);
     }
+}
+
+TEST_CASE("serve_options_are_checked_like_the_others", "[cli]") {
+    expect_usage_error("serve -m x.gguf --prot 8080", "--prot: unknown option (did you mean --port?)");
+    expect_usage_error("serve -m x.gguf --port 70000", "--port 70000: must be 0..65535");
+    expect_usage_error("serve -m x.gguf -c 4294967300", "-c 4294967300: must be 0..16777216");
+    expect_usage_error("serve -m x.gguf -np 0", "-np 0: must be 1..256");
+    expect_usage_error("serve --port 8080", "-m MODEL is required");
 }
