@@ -216,3 +216,10 @@ TEST_CASE("load_progress_bar_reaches_100_percent_once", "[cli][run]") {
     CHECK(testdata::run("/usr/bin/python3 " + q(testdata::source_path("cli/progress_pty.py")) + " " + q(exe) + " " +
                         q(tiny_model())) == 0);
 }
+
+TEST_CASE("run_batch_size_splits_the_prompt_without_changing_the_text", "[cli][run]") {
+    // On the CPU backend a token's row does not depend on the rows decoded with it.
+    const std::string text = greedy("--backend cpu", 12);
+    CHECK(greedy("--backend cpu -b 1", 12) == text);
+    CHECK(greedy("--backend cpu -b 3", 12) == text);
+}
