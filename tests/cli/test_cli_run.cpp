@@ -223,3 +223,29 @@ TEST_CASE("run_batch_size_splits_the_prompt_without_changing_the_text", "[cli][r
     CHECK(greedy("--backend cpu -b 1", 12) == text);
     CHECK(greedy("--backend cpu -b 3", 12) == text);
 }
+
+TEST_CASE("fim_takes_inline_text_and_the_repository_form", "[cli][fim]") {
+    const std::string pre = scratch("pre.py"), suf = scratch("suf.py"), ctx = scratch("util.py");
+    const std::string prefix = "def add(a, b):\n    ", suffix = "\n\nprint(add(1, 2))\n", util = "X = 1\n";
+    REQUIRE(testdata::write_file(pre, prefix.data(), prefix.size()));
+    REQUIRE(testdata::write_file(suf, suffix.data(), suffix.size()));
+    REQUIRE(testdata::write_file(ctx, util.data(), util.size()));
+    const std::string opt = " -n 8 --backend cpu";
+    const Run files = loom("fim " + m() + " --prefix-file " + q(pre) + " --suffix-file " + q(suf) + opt);
+    REQUIRE(files.status == 0);
+    const Run inline_text = loom("fim " + m() + " --prefix '" + prefix + "' --suffix-file " + q(suf) + opt);
+    CHECK(inline_text.out == files.out);
+    // The repository form is the documented text (loom.h) that `run` continues the same way.
+    const Run repo = loom("fim " + m() + " --repo demo --path main.py --context-file " + q(ctx) + " --prefix '" +
+                          prefix + "' --suffix '" + suffix + "'" + opt);
+    REQUIRE(repo.status == 0);
+    const std::string text = "<|repo_name|>demo\n<|file_sep|>" + ctx + "\n" + util + "<|file_sep|>main.py\n<|fim_prefix|>" +
+                             prefix + "<|fim_suffix|>" + suffix + "<|fim_middle|>";
+    const std::string file = scratch("repo_prompt.txt");
+    REQUIRE(testdata::write_file(file, text.data(), text.size()));
+    const Run run = loom("run " + m() + " -f " + q(file) + " --temp 0 --no-display-prompt" + opt);
+    CHECK(repo.out + "\n" == run.out);
+    const Run bad = loom("fim " + m() + " --prefix a --prefix-file " + q(pre) + " --suffix b");
+    CHECK(bad.status == 2);
+    CHECK(bad.err.rfind("loom: error: give the prefix (--prefix or --prefix-file) and the suffix (--suffix or --suffix-file)\n", 0) == 0);
+}
