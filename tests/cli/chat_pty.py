@@ -3,14 +3,17 @@
 in takes that message back, and the chat goes on as if it was never sent.
 
 usage: chat_pty.py LOOM_EXE MODEL OUT.json
-Runs: "hello", a ~3000-token message cancelled with Ctrl-C, "hello again",
-then /save OUT.json and /exit. Exit 0 when every expected line was seen."""
+Runs: "hello", a ~12,000-token message cancelled with Ctrl-C, "hello again",
+then /save OUT.json and /exit. Exit 0 when every expected line was seen.
+-b 1 makes reading the long message in take many seconds (one decode per
+token), (13 s on a loaded 2-core machine), so the Ctrl-C sent a second after it lands mid-way."""
 import os, pty, select, sys, time
 
 exe, model, out = sys.argv[1:4]
 pid, fd = pty.fork()
 if pid == 0:
-    os.execv(exe, [exe, "chat", "-m", model, "--temp", "0", "-n", "6", "-c", "4096", "-t", "1", "--backend", "cpu"])
+    os.execv(exe, [exe, "chat", "-m", model, "--temp", "0", "-n", "6", "-c", "16384", "-b", "1", "-t", "1",
+                   "--backend", "cpu"])
 
 seen = b""
 
@@ -35,18 +38,37 @@ def read_until(marker, timeout=120):
     seen = rest
 
 
+def drain():
+    """Reads what loom wrote so far, so that its writes (echo, prompts) never block."""
+    global seen
+    while select.select([fd], [], [], 0)[0]:
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:
+            return
+        if not chunk:
+            return
+        seen += chunk
+
+
 def say(text):
-    os.write(fd, text.encode() + b"\n")
+    data = text.encode() + b"\n"
+    while data:
+        _, w, _ = select.select([fd], [fd], [], 1)
+        drain()
+        if w:
+            n = os.write(fd, data)
+            data = data[n:]
 
 
 read_until(b"\n> ")
 say("hello")
 read_until(b"\n> ")
 # Continuation lines keep each terminal line short (a tty line holds 4095 bytes).
-for i in range(150):
-    say("apple banana cherry apple banana cherry apple banana cherry " + ("\\" if i < 149 else ""))
+for i in range(600):
+    say("apple banana cherry apple banana cherry apple banana cherry " + ("\\" if i < 599 else ""))
 read_until(b"apple banana cherry \r\n")   # the last line's echo: the message is being read in
-time.sleep(0.5)
+time.sleep(1.0)
 os.write(fd, b"\x03")
 read_until(b"[cancelled: the message was taken back]")
 read_until(b"\n> ")

@@ -106,6 +106,6 @@ TEST_CASE("chat_ctrl_c_while_reading_a_message_takes_it_back", "[cli][chat]") {
                                  " " + q(tiny_model()) + " " + q(pty));
     REQUIRE(st == 0);
     // The same session without the cancelled message.
-    REQUIRE(chat("-c 4096", "hello\nhello again\n/save " + plain + "\n").status == 0);
+    REQUIRE(chat("-c 16384 -b 1", "hello\nhello again\n/save " + plain + "\n").status == 0);
     CHECK(saved(pty) == saved(plain));
 }
