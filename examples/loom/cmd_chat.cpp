@@ -174,6 +174,7 @@ loom_status turn(cli::ChatSession *s, loom_sampler *sampler, const ChatOptions &
     st = cli::generate(s->m, s->ctx, s->batch, sampler, go, &s->n_past, &r);
     std::fputc('\n', stdout);
     if (st != LOOM_OK && st != LOOM_ERR_CANCELLED) return st;
+    if (r.hit_full) std::printf("[the context is full: the reply stops here; the next turn drops the oldest]\n");
     // The cache holds the reply's tokens (not the EOG token): record the text they stand for.
     // After a stop string it holds more than the text kept: decode afresh next turn.
     if (r.hit_stop) s->forget_cache();

@@ -72,7 +72,7 @@ struct Timings {
 };
 
 const char *stop_reason(const cli::GenerateResult &r) {
-    return r.hit_eog ? "eog" : r.hit_stop ? "stop" : "length";
+    return r.hit_eog ? "eog" : r.hit_stop ? "stop" : r.hit_full ? "context" : "length";
 }
 
 void print_json(const RunOptions &o, const std::string &prompt, const cli::GenerateResult &r, const Timings &t,
@@ -160,6 +160,9 @@ int cmd_run(int argc, char **argv) {
     if (!o.json) std::fputc('\n', stdout);
     if (st != LOOM_OK) return cli::fail_status(st, "generate");
     if (o.json) print_json(o, prompt, r, t, model.m);
+    if (r.hit_full)
+        std::fprintf(stderr, "loom: note: the context (%s tokens) is full: the text stops here (raise -c)\n",
+                     cli::with_commas(n_ctx).c_str());
     if (cli::verbose()) print_timings(r, t, model.m);
     return 0;
 }

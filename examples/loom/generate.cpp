@@ -103,7 +103,10 @@ loom_status generate(const loom_model *m, loom_context *ctx, loom_batch *batch, 
             break;
         }
         if ((st = printer.token(token)) != LOOM_OK || out->hit_stop) break;
-        if (uint32_t(*n_past) >= n_ctx) break;   // the cache is full: stop here
+        if (uint32_t(*n_past) >= n_ctx) {   // the cache is full: stop here
+            out->hit_full = true;
+            break;
+        }
         loom_batch_clear(batch);
         if ((st = loom_batch_add(batch, token, *n_past, 0, 1)) != LOOM_OK) break;
         if ((st = loom_decode(ctx, batch)) != LOOM_OK) break;

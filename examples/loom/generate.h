@@ -30,6 +30,7 @@ struct GenerateResult {
     int n_tokens = 0;          // sampled tokens (the EOG token included)
     bool hit_eog = false;      // the last sampled token ended the reply (it is not in the cache)
     bool hit_stop = false;     // a stop string ended the reply (text holds what came before it)
+    bool hit_full = false;     // the context filled up
     double seconds = 0.0;
 };
 

@@ -250,3 +250,14 @@ TEST_CASE("fim_takes_inline_text_and_the_repository_form", "[cli][fim]") {
     CHECK(bad.status == 2);
     CHECK(bad.err.rfind("loom: error: give the prefix (--prefix or --prefix-file) and the suffix (--suffix or --suffix-file)\n", 0) == 0);
 }
+
+TEST_CASE("run_says_when_the_context_fills_while_generating", "[cli][run]") {
+    const Run r = loom("run " + m() + " -p '" + kPrompt + "' --temp 0 -n 100 -c 16 --no-display-prompt --json");
+    REQUIRE(r.status == 0);
+    const nlohmann::json j = nlohmann::json::parse(r.out);
+    CHECK(j["stop_reason"] == "context");
+    CHECK(j["tokens"]["prompt"].get<int>() + j["tokens"]["generated"].get<int>() == 17);   // the last one is not decoded
+    CHECK(r.err == "loom: note: the context (16 tokens) is full: the text stops here (raise -c)\n");
+    // The text is the first tokens of the run with room to spare.
+    CHECK(greedy("", 40).rfind(j["text"].get<std::string>(), 0) == 0);
+}
