@@ -1,10 +1,12 @@
 // loom run -m MODEL [-p PROMPT | -f FILE | stdin] [options]
 // Generates a continuation of the prompt and streams it to stdout. --chat
 // (or --system) wraps the prompt as a user message in the model's chat
-// template and stops at end-of-generation. --json prints one JSON object
-// instead (text, token counts, stop reason, timings).
+// template and stops at end-of-generation. --json-report prints one JSON
+// object instead (text, token counts, stop reason, timings); --json and
+// --grammar-file constrain the reply (constrain_args.h).
 #include "cli.h"
 #include "common_options.h"
+#include "constrain_args.h"
 #include "generate.h"
 #include "prompt_input.h"
 
@@ -22,6 +24,7 @@ struct RunOptions {
     bool chat = false, no_display_prompt = false, json = false;
     std::vector<std::string> stops;
     cli::SamplingOptions sampling;
+    cli::ConstrainOptions constrain;
     cli::CommonOptions common;
 };
 
@@ -43,7 +46,8 @@ void declare(cli::Options *opts, RunOptions *o) {
         return true;
     }, "stop before TEXT (repeatable)", "none");
     opts->flag("--no-display-prompt", &o->no_display_prompt, "print only the generated text");
-    opts->flag("--json", &o->json, "print one JSON object: text, token counts, stop reason, timings");
+    opts->flag("--json-report", &o->json, "print one JSON object: text, token counts, stop reason, timings");
+    cli::add_constrain_options(opts, &o->constrain);
     cli::add_sampling_options(opts, &o->sampling);
     cli::add_common_options(opts, &o->common);
 }
@@ -140,8 +144,10 @@ int cmd_run(int argc, char **argv) {
     cli::BatchHandle batch;
     if ((st = loom_batch_new(int32_t(co.n_batch), &batch.b)) != LOOM_OK) return cli::fail_status(st, "batch");
     cli::SamplerHandle sampler;
-    if ((st = cli::make_sampler(o.sampling, &sampler.s)) != LOOM_OK) return cli::fail_status(st, "sampler");
-    for (int32_t tok : tokens) loom_sampler_accept(sampler.s, tok);
+    if (!cli::make_constrained_sampler(model.m, o.constrain, o.sampling, &sampler.s)) return 1;
+    // The prompt feeds the penalty window; a grammar constrains only the reply.
+    if (!o.constrain.active())
+        for (int32_t tok : tokens) loom_sampler_accept(sampler.s, tok);
 
     const double t_prompt = cli::now_seconds();
     if ((st = cli::decode_tokens(ctx.c, batch.b, tokens, 0, co.n_batch, false)) != LOOM_OK)

@@ -54,9 +54,7 @@ void add_sampling_options(Options *opts, SamplingOptions *o) {
     }, "add BIAS to a token's logit (repeatable; 15043-inf bans token 15043)", "none");
 }
 
-namespace {
-
-loom_status add_stages(loom_sampler *s, const SamplingOptions &o) {
+loom_status add_sampling_stages(const SamplingOptions &o, loom_sampler *s) {
     loom_status st = LOOM_OK;
     const bool penalties = (o.repeat_penalty != 1.0 || o.presence_penalty != 0.0 || o.frequency_penalty != 0.0);
     if (penalties && o.repeat_last_n > 0)
@@ -75,8 +73,6 @@ loom_status add_stages(loom_sampler *s, const SamplingOptions &o) {
     return st;
 }
 
-} // namespace
-
 bool logit_bias_fits(const loom_model *m, const SamplingOptions &o, std::string *why) {
     const int32_t n_vocab = loom_model_n_vocab(m);
     for (int32_t t : o.bias_tokens)
@@ -89,7 +85,7 @@ bool logit_bias_fits(const loom_model *m, const SamplingOptions &o, std::string 
 loom_status make_sampler(const SamplingOptions &o, loom_sampler **out) {
     loom_sampler *s = nullptr;
     loom_status st = loom_sampler_new(&s);
-    if (st == LOOM_OK) st = add_stages(s, o);
+    if (st == LOOM_OK) st = add_sampling_stages(o, s);
     if (st != LOOM_OK) {
         loom_sampler_free(s);
         return st;

@@ -30,6 +30,9 @@ bool parse_logit_bias(const char *v, int32_t *token, float *bias, std::string *w
 // False with *why when a --logit-bias token is past the model's vocabulary.
 bool logit_bias_fits(const loom_model *m, const SamplingOptions &o, std::string *why);
 
+// The stages of make_sampler appended to an existing chain (after a grammar stage).
+loom_status add_sampling_stages(const SamplingOptions &o, loom_sampler *s);
+
 // temp == 0: greedy. Else penalties, logit bias, top-k, top-p, min-p,
 // temperature, seeded draw.
 loom_status make_sampler(const SamplingOptions &o, loom_sampler **out);

@@ -70,7 +70,7 @@ TEST_CASE("run_stop_string_ends_the_text_before_it", "[cli][run]") {
 
 TEST_CASE("run_json_reports_text_counts_and_stop_reason", "[cli][run]") {
     const std::string text = greedy("", 12);
-    const Run r = loom("run " + m() + " -p '" + kPrompt + "' --temp 0 -n 12 --json");
+    const Run r = loom("run " + m() + " -p '" + kPrompt + "' --temp 0 -n 12 --json-report");
     REQUIRE(r.status == 0);
     const nlohmann::json j = nlohmann::json::parse(r.out);
     CHECK(j["text"] == text);
@@ -81,7 +81,7 @@ TEST_CASE("run_json_reports_text_counts_and_stop_reason", "[cli][run]") {
     CHECK(j["tokens"]["prompt"] == lines(ids.out).size());
     CHECK(j["timings"]["generate_tok_s"].get<double>() > 0);
     const std::string stop = text.substr(text.size() / 2, 2);
-    const Run s = loom("run " + m() + " -p '" + kPrompt + "' --temp 0 -n 12 --json --stop '" + stop + "'");
+    const Run s = loom("run " + m() + " -p '" + kPrompt + "' --temp 0 -n 12 --json-report --stop '" + stop + "'");
     const nlohmann::json js = nlohmann::json::parse(s.out);
     CHECK(js["stop_reason"] == "stop");
     CHECK(js["text"] == text.substr(0, text.find(stop)));
@@ -252,7 +252,7 @@ TEST_CASE("fim_takes_inline_text_and_the_repository_form", "[cli][fim]") {
 }
 
 TEST_CASE("run_says_when_the_context_fills_while_generating", "[cli][run]") {
-    const Run r = loom("run " + m() + " -p '" + kPrompt + "' --temp 0 -n 100 -c 16 --no-display-prompt --json");
+    const Run r = loom("run " + m() + " -p '" + kPrompt + "' --temp 0 -n 100 -c 16 --no-display-prompt --json-report");
     REQUIRE(r.status == 0);
     const nlohmann::json j = nlohmann::json::parse(r.out);
     CHECK(j["stop_reason"] == "context");
