@@ -22,6 +22,13 @@ struct Command {
 // Adds a subcommand to the table main() dispatches on (called by LOOM_COMMAND).
 bool register_command(const Command &cmd);
 
+// The registered subcommand called `name`, or nullptr.
+const Command *find_command(const char *name);
+// "loom: error: unknown command 'X' (did you mean 'Y'?)"; returns 2.
+int unknown_command(const char *name);
+// `loom help COMMAND`: the command's --help.
+int help_for(const char *name);
+
 // Prints "loom: error: <message>" to stderr; returns 1 (the error exit status).
 int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -1,4 +1,4 @@
-// loom bench -m MODEL [-p 512] [-n 128] [-t 2] [-r 3] [--depth D]
+// loom bench -m MODEL [-p 512] [-n 128] [-t 2] [-r 3] [--depth D] [--json]
 // The method of ../shared/ref/llref bench, so the two run side by side
 // (tests/bench/compare.sh): per run, clear the cache, (untimed) fill it with
 // D tokens, decode a prompt of P tokens in one batch (timed: pp), then N
@@ -6,34 +6,36 @@
 //   pp<P> <X> tok/s
 //   tg<N> <Y> tok/s
 #include "cli.h"
+#include "common_options.h"
 #include "infer_common.h"
+#include "model_facts.h"
 
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <vector>
 
 namespace {
 
-constexpr const char *kUsage = "loom bench -m MODEL [-p 512] [-n 128] [-t 2] [-r 3] [--depth D]\n"
-                                 "  (and the common --backend, --device, --precision exact|fast)";
-
 struct BenchOptions {
     std::string model;
-    long long pp = 512, tg = 128, threads = 2, reps = 3, depth = 0;
+    long long pp = 512, tg = 128, reps = 3, depth = 0;
+    bool json = false;
+    cli::CommonOptions common;
 };
 
-bool parse_args(int argc, char **argv, BenchOptions *o) {
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (i + 1 >= argc) return false;
-        const char *v = argv[++i];
-        if (!std::strcmp(a, "-m")) { o->model = v; continue; }
-        long long *dst = !std::strcmp(a, "-p") ? &o->pp : !std::strcmp(a, "-n") ? &o->tg
-                       : !std::strcmp(a, "-t") ? &o->threads : !std::strcmp(a, "-r") ? &o->reps
-                       : !std::strcmp(a, "--depth") ? &o->depth : nullptr;
-        if (!dst || !cli::parse_int(v, dst) || *dst < 0) return false;
-    }
-    return !o->model.empty() && o->threads > 0 && o->reps > 0 && o->pp + o->tg > 0 && o->pp + o->depth < (1LL << 24);
+void declare(cli::Options *opts, BenchOptions *o) {
+    opts->text("-m, --model", "FILE", &o->model, "the GGUF model (required)");
+    opts->integer("-p, --n-prompt", "N", &o->pp, 0, 1 << 20, "prompt tokens, decoded in one batch (pp)");
+    opts->integer("-n, --n-gen", "N", &o->tg, 0, 1 << 20, "single-token decode steps (tg)");
+    opts->integer("-r, --repetitions", "N", &o->reps, 1, 1000, "runs; the best is printed");
+    opts->integer("--depth", "D", &o->depth, 0, 1 << 23, "tokens in the cache before the timed part");
+    opts->flag("--json", &o->json, "one JSON object: model, size, threads, best, mean and ± spread per test");
+    o->common.threads = 2;   // llref bench's default, so the two compare as run
+    cli::add_common_options(opts, &o->common, "depth + pp + tg + 8");
 }
 
 struct RunTimes {
@@ -67,30 +69,80 @@ loom_status run_once(loom_context *ctx, loom_batch *batch, const BenchOptions &o
     return LOOM_OK;
 }
 
+// Tokens per second of each run: the best, the mean and the sample standard deviation.
+struct Speeds {
+    std::vector<double> samples;
+    double best() const { return samples.empty() ? 0 : *std::max_element(samples.begin(), samples.end()); }
+    double mean() const {
+        double sum = 0;
+        for (double v : samples) sum += v;
+        return samples.empty() ? 0 : sum / double(samples.size());
+    }
+    double stddev() const {
+        if (samples.size() < 2) return 0;
+        double m = mean(), ss = 0;
+        for (double v : samples) ss += (v - m) * (v - m);
+        return std::sqrt(ss / double(samples.size() - 1));
+    }
+    nlohmann::json to_json(long long n) const {
+        return {{"n", n}, {"best_tok_s", best()}, {"mean_tok_s", mean()}, {"stddev_tok_s", stddev()},
+                {"samples_tok_s", samples}};
+    }
+};
+
+void print_json(const BenchOptions &o, const loom_model *m, const Speeds &pp, const Speeds &tg) {
+    const cli::ModelFacts f = cli::model_facts(loom_model_gguf(m));
+    nlohmann::json j = {
+        {"model", o.model},
+        {"model_type", f.file_type},
+        {"model_size", f.n_bytes},
+        {"model_params", f.n_params},
+        {"backend", loom_model_backend_name(m)},
+        {"threads", o.common.threads},
+        {"depth", o.depth},
+        {"repetitions", o.reps},
+    };
+    if (o.pp > 0) j["pp"] = pp.to_json(o.pp);
+    if (o.tg > 0) j["tg"] = tg.to_json(o.tg);
+    std::printf("%s\n", j.dump(2).c_str());
+}
+
 int cmd_bench(int argc, char **argv) {
     BenchOptions o;
-    if (!parse_args(argc, argv, &o)) return cli::usage(kUsage);
+    cli::Options opts("loom bench -m MODEL [options]",
+                      "Prompt (pp) and decode (tg) speed with llref bench's method; prints the best of the runs:\n"
+                      "  pp<P> <X> tok/s\n  tg<N> <Y> tok/s");
+    declare(&opts, &o);
+    if (int rc = opts.parse(argc, argv); rc >= 0) return rc;
+    if (o.model.empty()) return opts.usage_error("-m MODEL is required");
+    if (o.pp + o.tg == 0) return cli::fail("-p and -n are both 0: nothing to time");
+    const long long need = o.depth + o.pp + o.tg + 8;
+    if (o.common.n_ctx && o.common.n_ctx < need)
+        return cli::fail("-c %lld is too small: --depth + -p + -n need %s cells", o.common.n_ctx,
+                         cli::with_commas(need).c_str());
     cli::ModelHandle model;
     loom_status st = cli::load_model(o.model, false, &model);
     if (st != LOOM_OK) return cli::fail_status(st, o.model.c_str());
     cli::ContextOptions co;
-    co.n_threads = static_cast<int32_t>(o.threads);
-    co.n_ctx = static_cast<uint32_t>(o.depth + o.pp + o.tg + 8);
+    co.n_threads = static_cast<int32_t>(o.common.threads);
+    co.n_ctx = static_cast<uint32_t>(o.common.n_ctx ? o.common.n_ctx : need);
     co.n_batch = static_cast<uint32_t>(o.pp > 512 ? o.pp : 512);
     cli::ContextHandle ctx;
     if ((st = cli::new_context(model.m, co, nullptr, nullptr, &ctx)) != LOOM_OK) return cli::fail_status(st, "context");
+    cli::warn_past_training_context(model.m, co.n_ctx);
     cli::BatchHandle batch;
     if ((st = loom_batch_new(static_cast<int32_t>(co.n_batch), &batch.b)) != LOOM_OK) return cli::fail_status(st, "batch");
     const int32_t n_vocab = loom_model_n_vocab(model.m);
-    double best_pp = 0, best_tg = 0;
+    Speeds pp, tg;
     for (long long r = 0; r < o.reps; r++) {
         RunTimes t;
         if ((st = run_once(ctx.c, batch.b, o, n_vocab, static_cast<int>(r), &t)) != LOOM_OK)
             return cli::fail_status(st, "decode");
-        if (o.pp > 0 && o.pp / t.pp_s > best_pp) best_pp = o.pp / t.pp_s;
-        if (o.tg > 0 && o.tg / t.tg_s > best_tg) best_tg = o.tg / t.tg_s;
+        if (o.pp > 0) pp.samples.push_back(double(o.pp) / t.pp_s);
+        if (o.tg > 0) tg.samples.push_back(double(o.tg) / t.tg_s);
     }
-    std::printf("pp%lld %.2f tok/s\ntg%lld %.2f tok/s\n", o.pp, best_pp, o.tg, best_tg);
+    if (o.json) print_json(o, model.m, pp, tg);
+    else std::printf("pp%lld %.2f tok/s\ntg%lld %.2f tok/s\n", o.pp, pp.best(), o.tg, tg.best());
     return 0;
 }
 

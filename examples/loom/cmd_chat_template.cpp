@@ -2,6 +2,7 @@
 // A JSON list of messages ([{"role": "user", "content": "..."}, ...]) on
 // stdin -> the prompt text the model's chat template makes, on stdout.
 #include "cli.h"
+#include "common_options.h"
 
 #include <cstdio>
 #include <cstring>
@@ -10,7 +11,6 @@
 
 namespace {
 
-const char *kUsage = "loom chat-template -m MODEL [--no-generation-prompt] [--force-chatml] < messages.json";
 
 // Messages from the JSON text into roles/contents; false with *error.
 bool read_messages(const std::string &text, std::vector<std::string> *roles, std::vector<std::string> *contents,
@@ -37,15 +37,20 @@ bool read_messages(const std::string &text, std::vector<std::string> *roles, std
 }
 
 int chat_template_main(int argc, char **argv) {
-    const char *model_path = nullptr;
-    int32_t flags = LOOM_CHAT_ADD_GENERATION_PROMPT;
-    for (int i = 1; i < argc; ++i) {
-        if (!std::strcmp(argv[i], "-m") && i + 1 < argc) model_path = argv[++i];
-        else if (!std::strcmp(argv[i], "--no-generation-prompt")) flags &= ~LOOM_CHAT_ADD_GENERATION_PROMPT;
-        else if (!std::strcmp(argv[i], "--force-chatml")) flags |= LOOM_CHAT_FORCE_CHATML;
-        else return cli::usage(kUsage);
-    }
-    if (!model_path) return cli::usage(kUsage);
+    std::string model_arg;
+    bool no_generation_prompt = false, force_chatml = false;
+    cli::CommonOptions common;
+    cli::Options opts("loom chat-template -m MODEL [options] < messages.json",
+                      "A JSON list of messages ([{\"role\": \"user\", \"content\": \"...\"}, ...]) on stdin -> the\n"
+                      "prompt text the model's chat template makes, on stdout.");
+    opts.text("-m, --model", "FILE", &model_arg, "the GGUF model (only its metadata is read; required)");
+    opts.flag("--no-generation-prompt", &no_generation_prompt, "do not end with the assistant's header");
+    opts.flag("--force-chatml", &force_chatml, "use ChatML whatever the model's template");
+    cli::add_common_options(&opts, &common);
+    if (int rc = opts.parse(argc, argv); rc >= 0) return rc;
+    if (model_arg.empty()) return opts.usage_error("-m MODEL is required");
+    const char *model_path = model_arg.c_str();
+    int32_t flags = (no_generation_prompt ? 0 : LOOM_CHAT_ADD_GENERATION_PROMPT) | (force_chatml ? LOOM_CHAT_FORCE_CHATML : 0);
 
     std::string input, error;
     std::vector<std::string> roles, contents;

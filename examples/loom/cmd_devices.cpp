@@ -1,6 +1,7 @@
 // loom devices: the Vulkan devices this machine offers, and which one
 // --backend auto would use.
 #include "cli.h"
+#include "common_options.h"
 
 #include <cstdio>
 #include <cstring>
@@ -19,12 +20,12 @@ const char *type_name(int32_t type) {
 }
 
 int cmd_devices(int argc, char **argv) {
-    if (argc > 1 && (!std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "--help"))) {
-        std::printf("usage: loom devices\n\nLists the Vulkan devices (index for --device, name, type, memory).\n"
-                    "--backend auto uses the first GPU; a software device only with --backend vulkan.\n");
-        return 0;
-    }
-    if (argc > 1) return cli::usage("loom devices");
+    cli::CommonOptions common;
+    cli::Options opts("loom devices",
+                      "Lists the Vulkan devices (index for --device, name, type, memory).\n"
+                      "--backend auto uses the first GPU; a software device only with --backend vulkan.");
+    cli::add_common_options(&opts, &common);
+    if (int rc = opts.parse(argc, argv); rc >= 0) return rc;
     std::printf("cpu: always available\n");
     size_t count = 0;
     loom_status st = loom_vulkan_devices(nullptr, 0, &count);

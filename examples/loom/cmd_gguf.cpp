@@ -1,6 +1,8 @@
 // loom gguf: inspect a GGUF file (metadata and tensor table) and dump a
 // tensor as float32. Uses only include/loom.h.
 #include "cli.h"
+#include "common_options.h"
+#include "model_facts.h"
 
 #include <cerrno>
 #include <cinttypes>
@@ -11,8 +13,6 @@
 
 namespace {
 
-constexpr const char *kUsage = "loom gguf info FILE\n"
-                               "       loom gguf dequant FILE TENSOR OUT.f32";
 constexpr size_t kMaxShownChars = 80;   // a string value is cut after this many bytes
 constexpr uint64_t kShownItems = 4;     // array elements shown in the summary
 
@@ -131,12 +131,29 @@ int open_file(const char *path, Gguf *out) {
     return st == LOOM_OK ? 0 : cli::fail_status(st, "cannot open GGUF file");
 }
 
+// What a user looks for first: file type, parameter count, size, chat template.
+void print_summary(const loom_gguf *g) {
+    const cli::ModelFacts facts = cli::model_facts(g);
+    std::printf("file type:     %s\n", facts.file_type.empty() ? "not given" : facts.file_type.c_str());
+    std::printf("parameters:    %s (%llu)\n", cli::count_text(facts.n_params).c_str(),
+                (unsigned long long)facts.n_params);
+    std::printf("tensor data:   %s (%.2f bits per parameter)\n", cli::size_text(facts.n_bytes).c_str(),
+                facts.n_params ? 8.0 * double(facts.n_bytes) / double(facts.n_params) : 0.0);
+    const char *tmpl = nullptr;
+    size_t len = 0;
+    if (loom_gguf_get_string(g, "tokenizer.chat_template", &tmpl, &len) == LOOM_OK)
+        std::printf("chat template:\n%.*s\n", int(len), tmpl);
+    else
+        std::printf("chat template: none\n");
+}
+
 int cmd_info(const char *path) {
     Gguf f;
     if (int rc = open_file(path, &f)) return rc;
     int64_t n_kv = loom_gguf_kv_count(f.g), n_tensors = loom_gguf_tensor_count(f.g);
     std::printf("GGUF v%u: %" PRId64 " keys, %" PRId64 " tensors, alignment %zu, data at offset %" PRIu64 "\n",
                 loom_gguf_version(f.g), n_kv, n_tensors, loom_gguf_alignment(f.g), loom_gguf_data_offset(f.g));
+    print_summary(f.g);
     std::printf("metadata:\n");
     for (int64_t i = 0; i < n_kv; ++i) {
         loom_gguf_kv_info kv{};
@@ -183,17 +200,32 @@ int cmd_dequant(const char *path, const char *name, const char *out_path) {
     loom_gguf_tensor_info t{};
     t.struct_size = sizeof t;
     if (loom_status st = loom_gguf_get_tensor_info(f.g, index, &t)) return cli::fail_status(st, "tensor");
-    FILE *out = std::fopen(out_path, "wb");
+    const bool to_stdout = !std::strcmp(out_path, "-");
+    FILE *out = to_stdout ? stdout : std::fopen(out_path, "wb");
     if (!out) return cli::fail("cannot create '%s': %s", out_path, std::strerror(errno));
     int rc = write_dequantized(t, out, out_path);
-    if (std::fclose(out) != 0 && rc == 0) rc = cli::fail("cannot write '%s': %s", out_path, std::strerror(errno));
+    if ((to_stdout ? std::fflush(out) : std::fclose(out)) != 0 && rc == 0)
+        rc = cli::fail("cannot write '%s': %s", out_path, std::strerror(errno));
     return rc;
 }
 
 int cmd_gguf(int argc, char **argv) {
-    if (argc == 3 && !std::strcmp(argv[1], "info")) return cmd_info(argv[2]);
-    if (argc == 5 && !std::strcmp(argv[1], "dequant")) return cmd_dequant(argv[2], argv[3], argv[4]);
-    return cli::usage(kUsage);
+    std::string action, path, tensor, out;
+    cli::CommonOptions common;
+    cli::Options opts("loom gguf info FILE | loom gguf dequant FILE TENSOR OUT.f32",
+                      "info: the file type, parameter count, size and chat template, then every metadata key and\n"
+                      "tensor. dequant: one tensor as float32 (OUT.f32 '-': stdout).");
+    opts.positional("ACTION", &action, "info or dequant");
+    opts.positional("FILE", &path, "the GGUF file");
+    opts.positional("TENSOR", &tensor, "dequant: the tensor's name", false);
+    opts.positional("OUT.f32", &out, "dequant: the output file", false);
+    cli::add_common_options(&opts, &common);
+    if (int rc = opts.parse(argc, argv); rc >= 0) return rc;
+    if (action == "info" && tensor.empty()) return cmd_info(path.c_str());
+    if (action == "dequant" && !out.empty()) return cmd_dequant(path.c_str(), tensor.c_str(), out.c_str());
+    if (action == "info") return opts.usage_error("info takes one FILE");
+    if (action == "dequant") return opts.usage_error("dequant needs FILE TENSOR OUT.f32");
+    return opts.usage_error("'" + action + "': expected info or dequant");
 }
 
 } // namespace

@@ -14,6 +14,7 @@
 // the same one) over the tokens saved in FILE and reports the KL divergence,
 // top-token agreement and the perplexity change against the base.
 #include "cli.h"
+#include "common_options.h"
 #include "infer_common.h"
 #include "kld_stats.h"
 #include "logprob_file.h"
@@ -26,10 +27,6 @@
 #include <iterator>
 
 namespace {
-
-constexpr const char *kUsage =
-    "loom perplexity -m MODEL -f TEXT [-c N_CTX (512)] [-b N_BATCH (512)] [--chunks K (all)] [-t THREADS]\n"
-    "                 [--kl-divergence-base FILE (write it; with --kl-divergence: read it, -f not needed)]";
 
 struct Options {
     std::string model_path, text_path, base_path;
@@ -71,33 +68,26 @@ double token_nll(const float *logits, int32_t n_vocab, int32_t tok) {
 }
 
 bool parse_args(int argc, char **argv, Options *o, int *rc) {
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const bool has_value = i + 1 < argc;
-        long long v = 0;
-        if (!std::strcmp(a, "-m") && has_value) o->model_path = argv[++i];
-        else if (!std::strcmp(a, "-f") && has_value) o->text_path = argv[++i];
-        else if (!std::strcmp(a, "--kl-divergence-base") && has_value) o->base_path = argv[++i];
-        else if (!std::strcmp(a, "--kl-divergence")) o->kl_divergence = true;
-        else if (!std::strcmp(a, "-c") || !std::strcmp(a, "-b") || !std::strcmp(a, "--chunks") || !std::strcmp(a, "-t")) {
-            if (!has_value) return *rc = cli::fail("%s: needs a value", a), false;
-            if (!cli::parse_int(argv[++i], &v)) return *rc = cli::fail("%s %s: not an integer", a, argv[i]), false;
-            if (!std::strcmp(a, "-c")) {
-                if (v < 4 || v > INT32_MAX) return *rc = cli::fail("-c %s: must be 4..%d", argv[i], INT32_MAX), false;
-                o->n_ctx = v;
-            } else if (!std::strcmp(a, "-b")) {
-                if (v < 1 || v > INT32_MAX) return *rc = cli::fail("-b %s: must be 1..%d", argv[i], INT32_MAX), false;
-                o->n_batch = v;
-            } else if (!std::strcmp(a, "--chunks")) {
-                if (v < 1 || v > INT32_MAX) return *rc = cli::fail("--chunks %s: must be at least 1", argv[i]), false;
-                o->n_chunks = v;
-            } else {
-                if (v < 1 || v > 1024) return *rc = cli::fail("-t %s: must be 1..1024", argv[i]), false;
-                o->n_threads = int32_t(v);
-            }
-        } else return *rc = cli::usage(kUsage), false;
-    }
-    if (o->model_path.empty() || (o->text_path.empty() && !o->kl_divergence)) return *rc = cli::usage(kUsage), false;
+    cli::CommonOptions common;
+    common.n_ctx = o->n_ctx;
+    cli::Options opts("loom perplexity -m MODEL -f TEXT [options]",
+                      "llama-perplexity's method: the text in chunks of -c tokens, each from an empty cache, the\n"
+                      "second half of each scored; prints [i]ppl per chunk and the estimate with its error.");
+    opts.text("-m, --model", "FILE", &o->model_path, "the GGUF model (required)");
+    opts.text("-f, --file", "TEXT", &o->text_path, "the text file (required unless --kl-divergence)");
+    opts.integer("-b, --batch-size", "N", &o->n_batch, 1, 1 << 24, "tokens per decode step");
+    opts.integer("--chunks", "K", &o->n_chunks, 1, INT32_MAX, "score the first K chunks only", "all");
+    opts.text("--kl-divergence-base", "FILE", &o->base_path,
+              "write the base model's log-probabilities there (with --kl-divergence: read them)", "none");
+    opts.flag("--kl-divergence", &o->kl_divergence, "compare this model with the base saved in FILE (-f not needed)");
+    cli::add_common_options(&opts, &common, "512");
+    if ((*rc = opts.parse(argc, argv)) >= 0) return false;
+    if (common.n_ctx != 0 && common.n_ctx < 4) return *rc = opts.usage_error("-c " + std::to_string(common.n_ctx) +
+                                                                               ": must be 4..16777216"), false;
+    o->n_ctx = common.n_ctx ? common.n_ctx : 512;
+    o->n_threads = int32_t(common.threads);
+    if (o->model_path.empty() || (o->text_path.empty() && !o->kl_divergence))
+        return *rc = opts.usage_error("-m MODEL and -f TEXT are required"), false;
     if (o->kl_divergence && o->base_path.empty())
         return *rc = cli::fail("--kl-divergence needs --kl-divergence-base FILE (the base model's saved log-probabilities)"), false;
     return true;

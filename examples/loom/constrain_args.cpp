@@ -1,4 +1,4 @@
-// --grammar-file and --no-display-prompt (see constrain_args.h).
+// --grammar-file and --json (see constrain_args.h).
 #include "constrain_args.h"
 
 #include "cli.h"
@@ -6,8 +6,6 @@
 #include <cstring>
 
 namespace cli {
-
-const char *const kConstrainUsage = "[--grammar-file F | --json] [--no-display-prompt]";
 
 // --json: any JSON value whose outer level is an object (RFC 8259 text, with
 // at most one newline-and-indent between tokens so output stays compact).
@@ -22,22 +20,9 @@ number   ::= "-"? ( "0" | [1-9] [0-9]{0,15} ) ( "." [0-9]{1,16} )? ( [eE] [-+]? 
 sp       ::= ( " " | "\n" " "{0,16} )?
 )";
 
-bool take_constrain_arg(int argc, char **argv, int *i, ConstrainOptions *o, bool *bad) {
-    const char *a = argv[*i];
-    if (!std::strcmp(a, "--no-display-prompt")) {
-        o->no_display_prompt = true;
-        return true;
-    }
-    if (!std::strcmp(a, "--json")) {
-        o->json = true;
-        return true;
-    }
-    if (!std::strcmp(a, "--grammar-file")) {
-        *bad = *i + 1 >= argc;
-        if (!*bad) o->grammar_file = argv[++*i];
-        return true;
-    }
-    return false;
+void add_constrain_options(Options *opts, ConstrainOptions *o) {
+    opts->text("--grammar-file", "FILE", &o->grammar_file, "the reply must match this GBNF grammar", "none");
+    opts->flag("--json", &o->json, "the reply is a JSON object (a built-in grammar)");
 }
 
 bool make_constrained_sampler(const loom_model *m, const ConstrainOptions &co, const SamplingOptions &so,

@@ -1,6 +1,8 @@
 #include "infer_common.h"
 
 #include "backend_args.h"
+#include "common_options.h"
+#include "options.h"
 
 #include <cerrno>
 #include <chrono>
@@ -13,11 +15,15 @@ namespace cli {
 
 namespace {
 
-int progress_bar(void *, float fraction) {
+// Redraws the bar when the percentage changes (*user_data: the last one drawn).
+int progress_bar(void *user_data, float fraction) {
+    int *last = static_cast<int *>(user_data);
+    const int percent = static_cast<int>(fraction * 100.0f + 0.5f);
+    if (percent == *last) return 0;
+    *last = percent;
     const int width = 40, filled = static_cast<int>(fraction * width + 0.5f);
     std::fprintf(stderr, "\rloading [%.*s%*s] %3d%%", filled, "########################################",
-                 width - filled, "", static_cast<int>(fraction * 100.0f + 0.5f));
-    if (fraction >= 1.0f) std::fputc('\n', stderr);
+                 width - filled, "", percent);
     std::fflush(stderr);
     return 0;
 }
@@ -29,8 +35,27 @@ loom_status load_model(const std::string &path, bool vocab_only, ModelHandle *ou
     loom_model_default_params(&mp);
     mp.vocab_only = vocab_only ? 1 : 0;
     apply_backend_args(&mp);
-    if (isatty(STDERR_FILENO)) mp.progress = progress_bar;
-    return loom_model_load(path.c_str(), &mp, &out->m);
+    const bool bar = isatty(STDERR_FILENO);
+    int last_percent = -1;
+    if (bar) mp.progress = progress_bar, mp.progress_user_data = &last_percent;
+    if (verbose()) log_to_stderr();
+    const loom_status st = loom_model_load(path.c_str(), &mp, &out->m);
+    if (last_percent >= 0) std::fputc('\n', stderr);   // once, however often the loader reported 100%
+    return st;
+}
+
+std::string prompt_fit_problem(size_t n_tokens, uint32_t n_ctx) {
+    if (n_tokens < n_ctx) return "";
+    return "the prompt is " + with_commas((long long)n_tokens) + " tokens but the context holds " +
+           with_commas(n_ctx) + " (raise -c)";
+}
+
+void warn_past_training_context(const loom_model *m, uint32_t n_ctx) {
+    const int32_t train = loom_model_n_ctx_train(m);
+    if (train > 0 && n_ctx > uint32_t(train))
+        std::fprintf(stderr, "loom: warning: the context (%s tokens) is longer than the model was trained on (%s); "
+                             "text past %s tokens may be poor\n",
+                     with_commas(n_ctx).c_str(), with_commas(train).c_str(), with_commas(train).c_str());
 }
 
 loom_status new_context(const loom_model *m, const ContextOptions &o, loom_abort_fn abort, void *abort_ud,

@@ -42,6 +42,13 @@ loom_status new_context(const loom_model *m, const ContextOptions &o, loom_abort
 loom_status decode_tokens(loom_context *ctx, loom_batch *batch, const std::vector<int32_t> &tokens, int32_t start,
                           uint32_t n_batch, bool all_logits);
 
+// "the prompt is 5,000 tokens but the context holds 4,096 (raise -c)" when
+// n_tokens leave no room in n_ctx for a reply; "" when they fit.
+std::string prompt_fit_problem(size_t n_tokens, uint32_t n_ctx);
+
+// Warns on stderr when n_ctx is more than the model's training context.
+void warn_past_training_context(const loom_model *m, uint32_t n_ctx);
+
 // Index of the largest logit.
 int32_t argmax(const float *logits, int32_t n);
 

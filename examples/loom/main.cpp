@@ -1,6 +1,7 @@
 // loom: command-line front end. `loom help` lists the subcommands.
 #include "backend_args.h"
 #include "cli.h"
+#include "options.h"
 
 #include <cstdarg>
 #include <cstdio>
@@ -35,6 +36,32 @@ int fail_status(loom_status st, const char *what) {
     return fail("%s: %s", what, msg[0] ? msg : loom_status_string(st));
 }
 
+const Command *find_command(const char *name) {
+    for (const Command &c : commands())
+        if (!std::strcmp(c.name, name)) return &c;
+    return nullptr;
+}
+
+int unknown_command(const char *name) {
+    std::string near;
+    size_t best = 3;
+    for (const Command &c : commands()) {
+        const size_t d = edit_distance(name, c.name);
+        if (d < best) best = d, near = c.name;
+    }
+    std::fprintf(stderr, "loom: error: unknown command '%s' (%s)\n", name,
+                 near.empty() ? "see 'loom help'" : ("did you mean '" + near + "'?").c_str());
+    return 2;
+}
+
+int help_for(const char *name) {
+    const Command *c = find_command(name);
+    if (!c) return unknown_command(name);
+    char help[] = "--help";
+    char *args[] = {const_cast<char *>(c->name), help, nullptr};
+    return c->fn(2, args);
+}
+
 int usage(const char *text) {
     std::fprintf(stderr, "loom: usage: %s\n", text);
     return 2;
@@ -56,14 +83,13 @@ int main(int argc, char **argv) {
         return 2;
     }
     const char *name = argv[1];
+    if (!std::strcmp(name, "help") && argc > 2) return cli::help_for(argv[2]);   // loom help COMMAND
     if (!std::strcmp(name, "help") || !std::strcmp(name, "--help") || !std::strcmp(name, "-h"))
         return print_help(stdout);
     if (!std::strcmp(name, "--version")) {
         std::printf("loom %s\n", loom_version_string());
         return 0;
     }
-    for (const cli::Command &c : cli::commands())
-        if (!std::strcmp(c.name, name)) return c.fn(argc - 1, argv + 1);
-    std::fprintf(stderr, "loom: error: unknown command '%s' (see 'loom help')\n", name);
-    return 2;
+    if (const cli::Command *c = cli::find_command(name)) return c->fn(argc - 1, argv + 1);
+    return cli::unknown_command(name);
 }

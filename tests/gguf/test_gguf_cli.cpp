@@ -100,6 +100,7 @@ TEST_CASE("cli_gguf_bad_usage_exits_2", "[gguf][cli]") {
         Run r = loom_cli(args);
         INFO(args << " -> stderr: " << r.err);
         CHECK(r.status == 2);
-        CHECK(r.err.rfind("loom: usage: ", 0) == 0);
+        CHECK(r.err.rfind("loom: error: ", 0) == 0);
+        CHECK(r.err.find("\nusage: loom gguf info FILE | loom gguf dequant FILE TENSOR OUT.f32\n") != std::string::npos);
     }
 }

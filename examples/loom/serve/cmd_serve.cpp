@@ -1,9 +1,10 @@
-// loom serve -m MODEL [--host H] [--port P] [-np N] [-c N] [--api-key K] [-t N] ...
+// loom serve -m MODEL [--host H] [--port P] [-np N] [-c N] [--api-key K] [-t N] ... (loom serve --help)
 // An OpenAI-compatible HTTP server (chat, completions, embeddings, models,
 // health, metrics) with N slots decoded together, and a chat page at "/".
 // SIGTERM or SIGINT drains: running requests finish, new ones get 503, then
 // the process exits 0.
 #include "../cli.h"
+#include "../common_options.h"
 #include "../infer_common.h"
 #include "http_server.h"
 
@@ -16,14 +17,6 @@
 
 namespace {
 
-const char *const kUsage =
-    "loom serve -m MODEL [--host 127.0.0.1] [--port 8080] [--parallel|-np 4] [-c|--ctx-size N_CTX]\n"
-    "       [--api-key KEY] [-t|--threads N] [-b|--batch-size 512] [--alias NAME] [--queue 64]\n"
-    "       [-n|--n-predict N] [--max-tokens-limit N] [--body-limit BYTES] [--timeout SECONDS]\n"
-    "       [--threads-http 1024] [--force-chatml]\n"
-    "  -c is the whole cache; each of the -np slots gets c/np tokens (prompt + reply).\n"
-    "  Binds 127.0.0.1 unless --host says otherwise; --api-key guards every /v1 route.";
-
 struct ServeOptions {
     std::string model;
     long long parallel = 4, n_ctx = 0, threads = 0, batch = 512, queue = 64, n_predict = -1, max_tokens = 0;
@@ -35,44 +28,38 @@ struct ServeOptions {
 std::atomic<bool> g_stop{false};
 void on_signal(int) { g_stop.store(true); }
 
-bool take_number(const char *a, const char *v, ServeOptions *o, bool *bad) {
-    struct { const char *names[3]; long long *dst; long long lo; } table[] = {
-        {{"--parallel", "-np", nullptr}, &o->parallel, 1},   {{"-c", "--ctx-size", nullptr}, &o->n_ctx, 0},
-        {{"-t", "--threads", nullptr}, &o->threads, 0},      {{"-b", "--batch-size", nullptr}, &o->batch, 1},
-        {{"--queue", nullptr, nullptr}, &o->queue, 0},       {{"-n", "--n-predict", nullptr}, &o->n_predict, -1},
-        {{"--max-tokens-limit", nullptr, nullptr}, &o->max_tokens, 0},
-        {{"--body-limit", nullptr, nullptr}, &o->body_limit, 1024},
-        {{"--timeout", "-to", nullptr}, &o->timeout, 1},     {{"--threads-http", nullptr, nullptr}, &o->http_threads, 4},
-    };
-    for (auto &t : table)
-        for (const char *name : t.names)
-            if (name && !std::strcmp(a, name)) {
-                *bad = !cli::parse_int(v, t.dst) || *t.dst < t.lo;
-                return true;
-            }
-    return false;
+void declare(cli::Options *opts, ServeOptions *o, cli::CommonOptions *common, long long *port) {
+    opts->text("-m, --model", "FILE", &o->model, "the GGUF model (required)");
+    opts->text("--host", "HOST", &o->http.host, "address to bind", "127.0.0.1");
+    opts->integer("--port", "P", port, 0, 65535, "TCP port");
+    opts->integer("-np, --parallel", "N", &o->parallel, 1, 256, "slots decoded together");
+    opts->integer("-b, --batch-size", "N", &o->batch, 1, 1 << 24, "most tokens per decode step");
+    opts->integer("-n, --n-predict", "N", &o->n_predict, -1, INT32_MAX, "default reply limit; -1: the slot's room");
+    opts->integer("--max-tokens-limit", "N", &o->max_tokens, 0, INT32_MAX, "cap on a request's max_tokens; 0: none");
+    opts->integer("--queue", "N", &o->queue, 0, 1 << 20, "requests waiting for a slot before 503");
+    opts->integer("--body-limit", "BYTES", &o->body_limit, 1024, 1LL << 30, "largest request body");
+    opts->integer("-to, --timeout", "SECONDS", &o->timeout, 1, 86400, "how long one read of a request may wait");
+    opts->integer("--threads-http", "N", &o->http_threads, 4, 65536, "HTTP worker threads");
+    opts->text("--api-key", "KEY", &o->http.api_key, "required as 'Authorization: Bearer KEY' on /v1 routes", "none");
+    opts->text("--alias", "NAME", &o->http.model_name, "the model's name in /v1/models", "the file name");
+    opts->flag("--force-chatml", &o->force_chatml, "serve a model whose chat template is not ChatML, as ChatML");
+    cli::add_common_options(opts, common, "4096, shared by the slots");
 }
 
-bool parse_args(int argc, char **argv, ServeOptions *o) {
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        bool bad = false;
-        if (!std::strcmp(a, "--force-chatml")) {
-            o->force_chatml = true;
-            continue;
-        }
-        if (i + 1 >= argc) return false;
-        const char *v = argv[++i];
-        long long port = 0;
-        if (!std::strcmp(a, "-m") || !std::strcmp(a, "--model")) o->model = v;
-        else if (!std::strcmp(a, "--host")) o->http.host = v;
-        else if (!std::strcmp(a, "--port")) bad = !cli::parse_int(v, &port) || port < 0 || port > 65535, o->http.port = int(port);
-        else if (!std::strcmp(a, "--api-key")) o->http.api_key = v;
-        else if (!std::strcmp(a, "--alias")) o->http.model_name = v;
-        else if (!take_number(a, v, o, &bad)) return false;
-        if (bad) return false;
-    }
-    return !o->model.empty() && o->parallel <= 256;
+// -1 to go on, else the exit status.
+int parse_args(int argc, char **argv, ServeOptions *o) {
+    cli::CommonOptions common;
+    long long port = o->http.port;
+    cli::Options opts("loom serve -m MODEL [options]",
+                      "An OpenAI-compatible HTTP server with -np slots decoded together, and a chat page at \"/\".\n"
+                      "-c is the whole cache; each slot gets c/np tokens (prompt + reply). --api-key guards /v1.");
+    declare(&opts, o, &common, &port);
+    if (int rc = opts.parse(argc, argv); rc >= 0) return rc;
+    if (o->model.empty()) return opts.usage_error("-m MODEL is required");
+    o->http.port = int(port);
+    o->n_ctx = common.n_ctx;
+    o->threads = common.threads;
+    return -1;
 }
 
 std::string base_name(const std::string &path) {
@@ -100,7 +87,7 @@ void wait_and_drain(serve::HttpServer &http, serve::Scheduler &scheduler) {
 
 int cmd_serve(int argc, char **argv) {
     ServeOptions o;
-    if (!parse_args(argc, argv, &o)) return cli::usage(kUsage);
+    if (int rc = parse_args(argc, argv, &o); rc >= 0) return rc;
     cli::ModelHandle model;
     loom_status st = cli::load_model(o.model, false, &model);
     if (st != LOOM_OK) return cli::fail_status(st, o.model.c_str());
