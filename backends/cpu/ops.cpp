@@ -23,7 +23,7 @@ Status make_host_tensor(loom_type type, int64_t cols, int64_t rows, std::unique_
     size_t bytes = t->row_bytes * static_cast<size_t>(rows);
     size_t padded = (bytes + 63) / 64 * 64;
     if (padded == 0) padded = 64;
-    void *p = std::aligned_alloc(64, padded);
+    void *p = platform::aligned_malloc(64, padded);
     if (!p) return error(LOOM_ERR_OUT_OF_MEMORY, "cpu tensor of %zu bytes", padded);
     std::memset(p, 0, padded);
     t->owned.reset(static_cast<uint8_t *>(p));

@@ -3,6 +3,7 @@
 #include "api/guard.h"
 #include "api/params.h"
 #include "context/context.h"
+#include "platform/platform.h"
 
 #include <cerrno>
 #include <cstdio>
@@ -194,7 +195,7 @@ LOOM_API loom_status loom_state_save_file(const loom_context *ctx, const char *p
         LOOM_CHECK_ARG(ctx != nullptr && path != nullptr, "ctx or path is NULL");
         std::vector<uint8_t> state;
         LOOM_TRY(loom::state_write(*ctx, &state));
-        FILE *f = std::fopen(path, "wb");
+        FILE *f = loom::platform::fopen_utf8(path, "wb");
         if (!f) return loom::error(LOOM_ERR_IO, "cannot create '%s': %s", path, std::strerror(errno));
         size_t n = std::fwrite(state.data(), 1, state.size(), f);
         int closed = std::fclose(f);
@@ -206,15 +207,8 @@ LOOM_API loom_status loom_state_save_file(const loom_context *ctx, const char *p
 LOOM_API loom_status loom_state_load_file(loom_context *ctx, const char *path) {
     return loom::api_call([&] {
         LOOM_CHECK_ARG(ctx != nullptr && path != nullptr, "ctx or path is NULL");
-        FILE *f = std::fopen(path, "rb");
-        if (!f) return loom::error(LOOM_ERR_IO, "cannot open '%s': %s", path, std::strerror(errno));
         std::vector<uint8_t> data;
-        uint8_t chunk[1 << 16];
-        size_t n;
-        while ((n = std::fread(chunk, 1, sizeof chunk, f)) > 0) data.insert(data.end(), chunk, chunk + n);
-        bool bad = std::ferror(f) != 0;
-        std::fclose(f);
-        if (bad) return loom::error(LOOM_ERR_IO, "cannot read '%s'", path);
+        LOOM_TRY(loom::platform::read_whole_file(path, &data));
         return loom::state_read(*ctx, data.data(), data.size());
     });
 }
