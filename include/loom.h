@@ -66,8 +66,16 @@
 extern "C" {
 #endif
 
-#if defined(_WIN32) && defined(LOOM_BUILDING) && !defined(LOOM_STATIC)
+/* On Windows a program that links loom.dll (through its import library) sees
+ * the API as dllimport; a program that links the static library defines
+ * LOOM_STATIC before including this header (or with -DLOOM_STATIC).
+ * LOOM_BUILDING is defined only while loom itself is compiled. */
+#if defined(_WIN32) && !defined(LOOM_STATIC)
+#if defined(LOOM_BUILDING)
 #define LOOM_API __declspec(dllexport)
+#else
+#define LOOM_API __declspec(dllimport)
+#endif
 #elif defined(__GNUC__) && __GNUC__ >= 4
 #define LOOM_API __attribute__((visibility("default")))
 #else

@@ -23,7 +23,11 @@ struct Command {
 bool register_command(const Command &cmd);
 
 // Prints "loom: error: <message>" to stderr; returns 1 (the error exit status).
+#if defined(__MINGW32__) // msvcrt's printf archetype knows no %zu; libstdc++ uses MinGW's C99 printf
+int fail(const char *fmt, ...) __attribute__((format(gnu_printf, 1, 2)));
+#else
 int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+#endif
 
 // Prints "loom: error: <what>: <loom_last_error()>"; returns 1.
 int fail_status(loom_status st, const char *what);
