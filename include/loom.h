@@ -915,9 +915,9 @@ typedef struct loom_vulkan_device_info {
  *  caller sets every entry's struct_size to its sizeof(loom_vulkan_device_info);
  *  entries are strided by that size and only that many bytes of each are
  *  written; NULL allowed when capacity is 0) and writes the number of
- *  devices to *count. The loader
- *  (libvulkan.so.1) is opened at run time, so this works, and reports an
- *  error, on machines without Vulkan. LOOM_BACKEND_AUTO uses the first
+ *  devices to *count. The loader (libvulkan.so.1; vulkan-1.dll on Windows)
+ *  is opened at run time, so this works, and reports an error, on machines
+ *  without Vulkan. LOOM_BACKEND_AUTO uses the first
  *  discrete, integrated or virtual GPU; a CPU-type device (lavapipe) is used
  *  only when asked for by backend = LOOM_BACKEND_VULKAN.
  *  Errors: INVALID_ARGUMENT (NULL count, NULL out with capacity > 0, bad
