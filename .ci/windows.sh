@@ -50,6 +50,9 @@ t_tests=$SECONDS
 printf '#include <stdio.h>\n#include "loom.h"\nint main(void) { puts(loom_version_string()); return 0; }\n' > "$win/static_user.c"
 x86_64-w64-mingw32-gcc-posix -c -DLOOM_STATIC -Iinclude "$win/static_user.c" -o "$win/static_user.o"
 x86_64-w64-mingw32-g++-posix "$win/static_user.o" "$win/libloom.a" -static -o "$win/static_user.exe"
+if x86_64-w64-mingw32-objdump -p "$win/static_user.exe" | grep -q "loom_"; then
+    echo "windows: a program linked with libloom.a exports loom_ functions"; exit 1
+fi
 got=$(wine "$win/static_user.exe" | tr -d '\r')
 [ "$got" = "$(meson introspect --projectinfo "$win" | python3 -c 'import json,sys; print(json.load(sys.stdin)["version"])')" ] \
     || { echo "windows: static_user.exe printed '$got'"; exit 1; }
