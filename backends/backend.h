@@ -49,6 +49,11 @@ struct Tensor {
 struct SessionParams {
     int n_threads = 1;        // CPU worker threads (a GPU backend may ignore it)
     bool fast_matmul = false; // one 8-bit activation pass instead of value + residual (CPU)
+    // The largest graph the session will run, so a backend can size its
+    // working memory at creation rather than while a graph runs (0: unknown).
+    int64_t max_rows = 0;     // batch rows (n_batch)
+    int attn_group = 0;       // query heads per KV head
+    int head_dim = 0;
 };
 
 enum class RopeMode { Neox, Normal };

@@ -1,6 +1,7 @@
 // Backend selection: which backend a model runs on, from the public
-// loom_model_params fields (backend, device_index, vulkan). The model loader
-// calls create_backend() and never names a concrete backend.
+// loom_model_params fields (backend, device_index, vulkan) as lib/api has
+// read them. The model loader calls create_backend() and never names a
+// concrete backend; the C API functions live in lib/api (api_vulkan.cpp).
 //
 //   CPU     the CPU backend.
 //   VULKAN  the Vulkan device `device_index` (-1: the preferred one, which
@@ -18,13 +19,18 @@
 #include "common/log.h"
 
 #include <memory>
+#include <string>
+#include <vector>
 
 namespace loom {
 
 struct BackendRequest {
     int32_t kind = LOOM_BACKEND_AUTO;        // loom_backend_kind
     int32_t device_index = -1;
-    const loom_vulkan_params *vulkan = nullptr; // optional
+    // loom_vulkan_params, read and size-checked by lib/api:
+    bool vulkan_validation = false;
+    std::string pipeline_cache_path;         // "" = no persistent cache
+    const loom_vulkan_host *vulkan_host = nullptr; // a full-size copy, or nullptr (valid during the call)
     const LogSink *log = nullptr;            // must outlive the backend
     bool needs_experts = false;              // a mixture-of-experts model: AUTO picks a backend that runs it
 };
@@ -33,5 +39,17 @@ struct BackendRequest {
 // VULKAN: UNSUPPORTED (built without Vulkan, no loader/driver), NOT_FOUND
 // (device_index), BACKEND.
 Status create_backend(const BackendRequest &req, std::unique_ptr<Backend> *out);
+
+// A Vulkan device as the loader reports it (no Vulkan types).
+struct VulkanDeviceSummary {
+    int32_t index = 0;
+    std::string name;
+    int32_t type = 0;                        // VkPhysicalDeviceType
+    uint32_t vendor_id = 0, device_id = 0, api_version = 0, subgroup_size = 0;
+    uint64_t device_local_bytes = 0;
+};
+
+// Errors: UNSUPPORTED (built without Vulkan, no loader or driver), BACKEND.
+Status list_vulkan_devices(std::vector<VulkanDeviceSummary> *out);
 
 } // namespace loom

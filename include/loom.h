@@ -37,6 +37,12 @@
  *   can call once with capacity 0 to size the buffer.
  * - The library never aborts, never exits, never throws a C++ exception across
  *   this API, and never prints: diagnostics go to a log callback if one is set.
+ *   When memory or threads run out, the call returns LOOM_ERR_OUT_OF_MEMORY
+ *   (or LOOM_ERR_BACKEND for a thread the OS refuses, LOOM_ERR_IO for a file)
+ *   with a message, and the handles involved stay usable and freeable: a
+ *   failed loom_decode leaves the KV cache as it was before the call. The
+ *   fault-injection sweep in tests/faults proves this for every allocation
+ *   and thread creation of load, context creation, decode and state I/O.
  *
  * Thread safety: functions on different handles may run concurrently. A
  * loom_model is immutable after loading and may be shared by any number of
@@ -716,7 +722,10 @@ LOOM_API loom_status loom_model_eog_tokens(const loom_model *model, int32_t *ids
  * of each new token; show what it releases. A tail that could still grow into
  * a stop string is held back; when a stop string completes, the text before
  * it is released, the stop string and all later text are dropped, and the
- * matcher stays stopped until loom_stop_matcher_reset. One thread at a time. */
+ * matcher stays stopped until loom_stop_matcher_reset. A push costs time
+ * linear in its length times the number of stop strings (not in their
+ * lengths); the held-back tail is shorter than the longest stop string.
+ * One thread at a time. */
 typedef struct loom_stop_matcher loom_stop_matcher;
 
 /** A matcher for `n_stops` stop strings (copied; each non-NULL and non-empty).
@@ -814,9 +823,17 @@ LOOM_API loom_status loom_context_default_params_sized(loom_context_params *para
  *  `params` may be NULL for defaults. The model must outlive the context.
  *  Many contexts may share one model, each used by its own thread (the model
  *  is only read; each context has its own cache, buffers and worker threads).
+ *  Memory: the KV cache (2 x n_layer x n_ctx rows of the KV width in
+ *  kv_type, plus about 40 bytes of bookkeeping per cell) and n_batch rows of
+ *  activations are reserved here; the attention mask and the logits rows grow
+ *  with the decodes (a decode of n tokens over c cached cells needs n x c
+ *  floats of mask). Host memory is taken as it is used. What a context needs
+ *  is compared with what the machine can give (physical RAM, or a lower
+ *  cgroup or address-space limit) before allocating.
  *  Errors: INVALID_ARGUMENT (NULL model or out, bad params, vocab-only
  *  model), UNSUPPORTED (Q8_0 cache on a model whose KV width is not a
- *  multiple of 32), OUT_OF_MEMORY, BACKEND. */
+ *  multiple of 32), OUT_OF_MEMORY (the message gives what the context needs
+ *  and what the machine can give, in MiB), BACKEND. */
 LOOM_API loom_status loom_context_new(const loom_model *model, const loom_context_params *params, loom_context **out);
 
 /** Frees a context. NULL is ignored. */
@@ -843,7 +860,8 @@ LOOM_API int32_t loom_batch_size(const loom_batch *batch);
  *  and to earlier entries of the same sequence in the batch.
  *  Errors: INVALID_ARGUMENT (token out of range, seq_id >= n_seq_max, empty
  *  batch, more than n_batch entries), CONTEXT_FULL (not enough free cells:
- *  nothing is written), CANCELLED, BACKEND. On error the cache is as before. */
+ *  nothing is written), OUT_OF_MEMORY (the mask or logits would outgrow the
+ *  machine; sizes named), CANCELLED, BACKEND. On error the cache is as before. */
 LOOM_API loom_status loom_decode(loom_context *ctx, const loom_batch *batch);
 
 /** Logits (n_vocab floats) of batch entry `i` of the last loom_decode
@@ -873,11 +891,15 @@ LOOM_API loom_status loom_kv_seq_pos_max(const loom_context *ctx, int32_t seq_id
  *  size needed. Call with capacity 0 to size the buffer. Errors: INVALID_ARGUMENT, BUFFER_TOO_SMALL. */
 LOOM_API loom_status loom_state_save(const loom_context *ctx, void *buf, size_t capacity, size_t *size);
 /** Restores a state saved from a context with the same model and the same
- *  n_ctx, n_seq_max and kv_type. A state starts with a header (magic
- *  "LOOMSTAT", format version, a fingerprint of the model's tensor table and
- *  its shape) that is checked before anything changes; on any error the
- *  context is left as it was. Errors: INVALID_ARGUMENT, FORMAT (not a loom
- *  state, truncated, another version, model or shape). */
+ *  n_ctx, n_seq_max, kv_type and embeddings setting. A state starts with a
+ *  header (magic "LOOMSTAT", format version, body size and an XXH3-64
+ *  checksum of the body); the body records a fingerprint of the model's
+ *  tensor table and every size that shapes what it carries. All of it is
+ *  checked before anything changes; on any error the context is left as it
+ *  was. `buf` is untrusted: a corrupted, truncated or crafted state fails.
+ *  Errors: INVALID_ARGUMENT, FORMAT (not a loom state, truncated, bytes after
+ *  its end, checksum mismatch, another version, model or shape; the message
+ *  says which). */
 LOOM_API loom_status loom_state_load(loom_context *ctx, const void *buf, size_t size);
 /** The same to and from a file. Errors: also IO. */
 LOOM_API loom_status loom_state_save_file(const loom_context *ctx, const char *path);
@@ -951,7 +973,8 @@ typedef struct loom_vulkan_params {
     size_t struct_size;              /* the caller's sizeof(loom_vulkan_params), set by loom_vulkan_default_params */
     const loom_vulkan_host *host;    /* NULL: loom creates its own instance and device */
     const char *pipeline_cache_path; /* NULL: no persistent cache; else a file loom reads at
-                                        load and rewrites when the model is freed */
+                                        load and rewrites when the model is freed (a failure
+                                        to write it is logged as a warning) */
     int32_t validation;              /* 1: enable VK_LAYER_KHRONOS_validation (errors if absent) */
     int32_t reserved0;               /* 0; ignored */
 } loom_vulkan_params;
@@ -990,7 +1013,9 @@ LOOM_API void loom_sampler_free(loom_sampler *sampler);
 
 /** Pick stage: the highest logit (the lowest id among equal ones). */
 LOOM_API loom_status loom_sampler_add_greedy(loom_sampler *sampler);
-/** Divides logits by `t` (finite, >= 0). t = 0 keeps only the highest logit. */
+/** Divides logits by `t` (finite, >= 0). t = 0 keeps only the highest logit.
+ *  A t so small that the highest logit / t overflows a float keeps the
+ *  logits equal to the highest (the limit as t -> 0+: they share the mass). */
 LOOM_API loom_status loom_sampler_add_temperature(loom_sampler *sampler, float t);
 /** Keeps the `k` (>= 1) highest logits (ties broken by lower id). */
 LOOM_API loom_status loom_sampler_add_top_k(loom_sampler *sampler, int32_t k);

@@ -39,6 +39,8 @@ size_t slice_offset(loom_type t, int64_t g, int d) {
 
 } // namespace
 
+size_t attention_worker_floats(int group, int head_dim) { return attend_work_floats(group, head_dim); }
+
 void op_attention(ThreadPool &pool, Scratch &scratch, CpuTensor *out, const CpuTensor *q, const CpuTensor *k,
                   const CpuTensor *v, const CpuTensor *mask, const AttentionArgs &a) {
     const int group = a.n_head / a.n_head_kv, d = a.head_dim;
@@ -81,7 +83,7 @@ void op_attention(ThreadPool &pool, Scratch &scratch, CpuTensor *out, const CpuT
             const size_t off = slice_offset(kv_type, g, d) + static_cast<size_t>(c0) * stride;
             AttendChunk job{q->f32_row(i) + static_cast<size_t>(g) * group * d, kbase + off, vbase + off, stride, kv_type,
                             mask->f32_row(i) + c0, n, group, d, a.scale, m, l, acc,
-                            scratch.worker(worker, attend_work_floats(group, d))};
+                            scratch.worker(worker)};
             attend(job);
         }
         if (n_chunks == 1)

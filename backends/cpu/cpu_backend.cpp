@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <new>
 #include <string>
 
 namespace loom {
@@ -43,15 +44,26 @@ Status check_i32(const char *op, const Tensor *t, int64_t n) {
 
 class CpuSession final : public Session {
 public:
-    CpuSession(int n_threads, bool fast_matmul) : pool_(n_threads), fast_matmul_(fast_matmul) {
-        scratch_.per_worker.resize(static_cast<size_t>(n_threads));
+    // Starts the threads and sizes the per-worker scratch for graphs of
+    // params.max_rows rows over weights of at most max_weight_cols columns.
+    static Status create(const SessionParams &params, int64_t max_weight_cols, std::unique_ptr<Session> *out) {
+        const int n = std::max(1, std::min(params.n_threads, 256));
+        std::unique_ptr<CpuSession> s(new CpuSession(params.fast_matmul));
+        LOOM_TRY(ThreadPool::create(n, &s->pool_));
+        s->scratch_.per_worker.resize(static_cast<size_t>(n));
+        size_t floats = matmul_worker_floats(max_weight_cols, params.max_rows);
+        if (params.attn_group > 0 && params.head_dim > 0)
+            floats = std::max(floats, attention_worker_floats(params.attn_group, params.head_dim));
+        LOOM_TRY(s->scratch_.reserve_workers(floats));
+        *out = std::move(s);
+        return Status::ok();
     }
 
     Status alloc(loom_type type, int64_t cols, int64_t rows, Tensor **out) override {
         std::unique_ptr<CpuTensor> t;
         LOOM_TRY(make_host_tensor(type, cols, rows, &t));
-        *out = t.get();
         tensors_.push_back(std::move(t));
+        *out = tensors_.back().get();
         return Status::ok();
     }
 
@@ -78,21 +90,19 @@ public:
     }
 
     Status compute(const AbortFn &abort) override {
-        for (auto &op : ops_) {
-            if (abort && abort()) {
-                clear_graph();
-                return error(LOOM_ERR_CANCELLED, "decode cancelled by the abort callback");
-            }
-            op();
+        Status s;
+        for (size_t i = 0; i < ops_.size() && s; i++) {
+            if (abort && abort()) s = error(LOOM_ERR_CANCELLED, "decode cancelled by the abort callback");
+            else s = run_op(ops_[i]);
         }
         clear_graph();
-        return Status::ok();
+        return s;
     }
 
     Status get_rows(Tensor *dst, const Tensor *table, const Tensor *ids, int64_t rows) override {
         LOOM_TRY(check_f32("get_rows", dst, table->ne[0], rows));
         LOOM_TRY(check_i32("get_rows", ids, rows));
-        record([=] { op_get_rows(pool_, cpu(dst), cpu(table), cpu(ids), rows); });
+        record([=] { op_get_rows(*pool_, cpu(dst), cpu(table), cpu(ids), rows); });
         return Status::ok();
     }
 
@@ -100,7 +110,7 @@ public:
         LOOM_TRY(check_f32("rmsnorm", src, dst->ne[0], rows));
         LOOM_TRY(check_f32("rmsnorm", dst, src->ne[0], rows));
         LOOM_TRY(check_f32("rmsnorm weight", w, src->ne[0], 1));
-        record([=] { op_rmsnorm(pool_, cpu(dst), cpu(src), cpu(w), eps, rows); });
+        record([=] { op_rmsnorm(*pool_, cpu(dst), cpu(src), cpu(w), eps, rows); });
         return Status::ok();
     }
 
@@ -108,6 +118,7 @@ public:
         LOOM_TRY(check_f32("matmul input", src, w->ne[0], rows));
         LOOM_TRY(check_f32("matmul output", dst, w->ne[1], rows));
         if (bias) LOOM_TRY(check_f32("matmul bias", bias, w->ne[1], 1));
+        LOOM_TRY(scratch_.reserve_workers(matmul_worker_floats(w->ne[0], rows)));
         const MatmulJob job{cpu(dst), cpu(w), bias ? cpu(bias) : nullptr};
         MatmulGroup *g = open_group_;
         if (g && g->src == src && g->rows == rows && g->n < kMaxMatmulGroup && dst != src) {
@@ -120,7 +131,7 @@ public:
         g->n = 1;
         g->src = src;
         g->rows = rows;
-        record([this, g] { op_matmul_group(pool_, scratch_, g->jobs, g->n, cpu(g->src), g->rows, fast_matmul_); });
+        record([this, g] { op_matmul_group(*pool_, scratch_, g->jobs, g->n, cpu(g->src), g->rows, fast_matmul_); });
         open_group_ = dst != src ? g : nullptr;
         return Status::ok();
     }
@@ -129,7 +140,7 @@ public:
                 int64_t rows) override {
         LOOM_TRY(check_f32("rope", x, int64_t(n_head) * head_dim, rows));
         LOOM_TRY(check_i32("rope", pos, rows));
-        record([=] { op_rope(pool_, cpu(x), cpu(pos), mode, n_head, head_dim, freq_base, rows); });
+        record([=] { op_rope(*pool_, cpu(x), cpu(pos), mode, n_head, head_dim, freq_base, rows); });
         return Status::ok();
     }
 
@@ -138,7 +149,7 @@ public:
         LOOM_TRY(check_i32("kv_store", cells, rows));
         const TypeTraits *tt = type_traits(cache->type);
         if (!tt || !tt->from_float) return error(LOOM_ERR_UNSUPPORTED, "cpu kv_store: cache type %d", cache->type);
-        record([=] { op_kv_store(pool_, cpu(cache), cpu(src), cpu(cells), rows); });
+        record([=] { op_kv_store(*pool_, cpu(cache), cpu(src), cpu(cells), rows); });
         return Status::ok();
     }
 
@@ -151,8 +162,9 @@ public:
         if (k->ne[0] != kvd || v->ne[0] != kvd || n_kv > k->ne[1] || n_kv > v->ne[1] || mask->ne[0] < n_kv ||
             n_head_kv <= 0 || n_head % n_head_kv != 0)
             return error(LOOM_ERR_INTERNAL, "cpu attention: inconsistent shapes");
+        LOOM_TRY(scratch_.reserve_workers(attention_worker_floats(n_head / n_head_kv, head_dim)));
         AttentionArgs a{n_head, n_head_kv, head_dim, scale, n_kv, rows};
-        record([=] { op_attention(pool_, scratch_, cpu(out), cpu(q), cpu(k), cpu(v), cpu(mask), a); });
+        record([=] { op_attention(*pool_, scratch_, cpu(out), cpu(q), cpu(k), cpu(v), cpu(mask), a); });
         return Status::ok();
     }
 
@@ -160,7 +172,7 @@ public:
         LOOM_TRY(check_f32("swiglu", gate, dst->ne[0], rows));
         LOOM_TRY(check_f32("swiglu", up, dst->ne[0], rows));
         LOOM_TRY(check_f32("swiglu", dst, dst->ne[0], rows));
-        record([=] { op_swiglu(pool_, cpu(dst), cpu(gate), cpu(up), rows); });
+        record([=] { op_swiglu(*pool_, cpu(dst), cpu(gate), cpu(up), rows); });
         return Status::ok();
     }
 
@@ -168,7 +180,7 @@ public:
         LOOM_TRY(check_f32("add", a, dst->ne[0], rows));
         LOOM_TRY(check_f32("add", b, dst->ne[0], rows));
         LOOM_TRY(check_f32("add", dst, dst->ne[0], rows));
-        record([=] { op_add(pool_, cpu(dst), cpu(a), cpu(b), rows); });
+        record([=] { op_add(*pool_, cpu(dst), cpu(a), cpu(b), rows); });
         return Status::ok();
     }
 
@@ -177,7 +189,7 @@ public:
         LOOM_TRY(check_f32("moe_route weights", weights, k, rows));
         if (k < 1 || k > logits->ne[0] || !ids || ids->type != LOOM_TYPE_I32 || ids->ne[0] != k || ids->ne[1] < rows)
             return error(LOOM_ERR_INTERNAL, "cpu moe_route: inconsistent shapes");
-        record([=] { op_moe_route(pool_, cpu(ids), cpu(weights), cpu(logits), k, rows); });
+        record([=] { op_moe_route(*pool_, cpu(ids), cpu(weights), cpu(logits), k, rows); });
         return Status::ok();
     }
     Status matmul_id(Tensor *dst, const Tensor *w, const Tensor *src, const Tensor *ids, int n_expert, int k,
@@ -189,25 +201,42 @@ public:
         LOOM_TRY(check_f32("matmul_id input", src, w->ne[0], src_per_slot ? slots : rows));
         LOOM_TRY(check_f32("matmul_id output", dst, n, slots));
         LOOM_TRY(reserve_moe(n_expert, slots, w->ne[0], n));
+        LOOM_TRY(scratch_.reserve_workers(matmul_worker_floats(w->ne[0], slots)));
         const MatmulIdArgs a{cpu(dst), cpu(w), cpu(src), cpu(ids), n_expert, k, src_per_slot, fast_matmul_, rows};
-        record([this, a] { op_matmul_id(pool_, scratch_, moe_, a); });
+        record([this, a] { op_matmul_id(*pool_, scratch_, moe_, a); });
         return Status::ok();
     }
     Status moe_sum(Tensor *dst, const Tensor *src, const Tensor *weights, int k, int64_t rows) override {
         LOOM_TRY(check_f32("moe_sum", src, dst->ne[0], rows * k));
         LOOM_TRY(check_f32("moe_sum", dst, src->ne[0], rows));
         LOOM_TRY(check_f32("moe_sum weights", weights, k, rows));
-        record([=] { op_moe_sum(pool_, cpu(dst), cpu(src), cpu(weights), k, rows); });
+        record([=] { op_moe_sum(*pool_, cpu(dst), cpu(src), cpu(weights), k, rows); });
         return Status::ok();
     }
     Status scale_sigmoid(Tensor *x, const Tensor *g, int64_t rows) override {
         LOOM_TRY(check_f32("scale_sigmoid", x, x->ne[0], rows));
         LOOM_TRY(check_f32("scale_sigmoid gate", g, 1, rows));
-        record([=] { op_scale_sigmoid(pool_, cpu(x), cpu(g), rows); });
+        record([=] { op_scale_sigmoid(*pool_, cpu(x), cpu(g), rows); });
         return Status::ok();
     }
 
 private:
+    explicit CpuSession(bool fast_matmul) : fast_matmul_(fast_matmul) {}
+
+    // An op may throw only on this thread (a task's exception is carried
+    // back by the pool): an allocation in the op itself, e.g. growing the
+    // shared scratch.
+    static Status run_op(const std::function<void()> &op) {
+        try {
+            op();
+        } catch (const std::bad_alloc &) {
+            return error(LOOM_ERR_OUT_OF_MEMORY, "cpu: out of memory while running a graph");
+        } catch (const std::exception &e) {
+            return error(LOOM_ERR_INTERNAL, "cpu: a graph op failed: %s", e.what());
+        }
+        return Status::ok();
+    }
+
     // Grows the expert matmuls' buffers (at record time, where a failure is a status).
     Status reserve_moe(int64_t n_expert, int64_t slots, int64_t k_in, int64_t n) {
         if (moe_.start.size() < size_t(n_expert + 1)) moe_.start.resize(size_t(n_expert + 1));
@@ -248,7 +277,7 @@ private:
         return Status::ok();
     }
 
-    ThreadPool pool_;
+    std::unique_ptr<ThreadPool> pool_;
     bool fast_matmul_;     // SessionParams::fast_matmul
     Scratch scratch_;
     std::vector<std::unique_ptr<CpuTensor>> tensors_;
@@ -287,15 +316,14 @@ public:
             t->data = const_cast<uint8_t *>(static_cast<const uint8_t *>(data));   // read-only use
             LOOM_TRY(repack(t.get()));
         }
-        *out = t.get();
         weights_.push_back(std::move(t));
+        *out = weights_.back().get();
+        max_weight_cols_ = std::max(max_weight_cols_, cols);
         return Status::ok();
     }
 
     Status new_session(const SessionParams &params, std::unique_ptr<Session> *out) const override {
-        int n = std::max(1, std::min(params.n_threads, 256));
-        *out = std::make_unique<CpuSession>(n, params.fast_matmul);
-        return Status::ok();
+        return CpuSession::create(params, max_weight_cols_, out);
     }
 
 private:
@@ -314,6 +342,7 @@ private:
     }
 
     std::vector<std::unique_ptr<CpuTensor>> weights_;
+    int64_t max_weight_cols_ = 0;
 };
 
 } // namespace

@@ -9,6 +9,7 @@
 #include "cpu/thread_pool.h"
 #include "platform/platform.h"
 
+#include <cstdlib>
 #include <memory>
 #include <vector>
 
@@ -16,9 +17,11 @@ namespace loom::cpu {
 
 struct CpuTensor : Tensor {
     uint8_t *data = nullptr;                    // borrowed (weights) or owned
-    std::unique_ptr<uint8_t, decltype(&platform::aligned_free)> owned{nullptr, &platform::aligned_free};
+    // calloc'd (make_host_tensor), data 64-byte aligned inside it.
+    std::unique_ptr<uint8_t, decltype(&std::free)> owned{nullptr, &std::free};
     // A weight also held in its kernel's load-time layout (MatmulKernels::
-    // repack; same size as data), which matmuls read instead of data.
+    // repack; same size as data), which matmuls read instead of data;
+    // from platform::aligned_malloc.
     std::unique_ptr<uint8_t, decltype(&platform::aligned_free)> packed{nullptr, &platform::aligned_free};
 
     uint8_t *row(int64_t i) const { return data + static_cast<size_t>(i) * row_bytes; }
@@ -32,15 +35,18 @@ inline const CpuTensor *cpu(const Tensor *t) { return static_cast<const CpuTenso
 // A 64-byte aligned, zeroed tensor of rows x cols of `type`.
 Status make_host_tensor(loom_type type, int64_t cols, int64_t rows, std::unique_ptr<CpuTensor> *out);
 
-// Per-worker scratch memory (grown on demand, reused across ops).
+// Scratch memory of a session. The per-worker buffers are sized before any
+// task runs (at session creation for the largest graph, or when an op that
+// needs more is recorded), so a task never allocates: an allocation failing
+// inside a task would have to cross threads. `shared` grows on the calling
+// thread inside an op, before its tasks start.
 struct Scratch {
     std::vector<std::vector<float>> per_worker;   // one f32 buffer per worker
     std::vector<uint8_t> shared;                  // converted activations, dequantized KV
-    float *worker(int w, size_t n) {
-        std::vector<float> &v = per_worker[static_cast<size_t>(w)];
-        if (v.size() < n) v.resize(n);
-        return v.data();
-    }
+    // Every worker's buffer holds at least n floats. Errors: OUT_OF_MEMORY.
+    Status reserve_workers(size_t n);
+    // Worker w's buffer (reserve_workers(n) came first for any n it uses).
+    float *worker(int w) { return per_worker[static_cast<size_t>(w)].data(); }
 };
 
 // --- op kernels (ops.cpp, matmul.cpp, attention.cpp) ---------------------
@@ -65,6 +71,9 @@ constexpr int kMaxMatmulGroup = 4;
 // instead of value + residual.
 void op_matmul_group(ThreadPool &pool, Scratch &scratch, const MatmulJob *jobs, int n_jobs, const CpuTensor *src,
                      int64_t rows, bool one_pass);
+// Floats of per-worker scratch a matmul of a [n_out][k] weight over `rows`
+// input rows uses.
+size_t matmul_worker_floats(int64_t k, int64_t rows);
 
 struct AttentionArgs {
     int n_head, n_head_kv, head_dim;
@@ -73,6 +82,9 @@ struct AttentionArgs {
 };
 void op_attention(ThreadPool &pool, Scratch &scratch, CpuTensor *out, const CpuTensor *q, const CpuTensor *k,
                   const CpuTensor *v, const CpuTensor *mask, const AttentionArgs &a);
+// Floats of per-worker scratch attention with `group` query heads per KV
+// head of head_dim values uses.
+size_t attention_worker_floats(int group, int head_dim);
 
 // --- mixture of experts (moe.cpp) ------------------------------------------
 void op_moe_route(ThreadPool &pool, CpuTensor *ids, CpuTensor *weights, const CpuTensor *logits, int k, int64_t rows);

@@ -53,7 +53,7 @@ void matmul_dequant(ThreadPool &pool, Scratch &scratch, const MatmulJob &job, co
     const int64_t k = w->ne[0], n_out = w->ne[1];
     const int64_t n_tasks = (n_out + kRowChunk - 1) / kRowChunk;
     pool.parallel_for(n_tasks, [&](int64_t t, int worker) {
-        float *wrow = scratch.worker(worker, static_cast<size_t>(k));
+        float *wrow = scratch.worker(worker);
         const int64_t r0 = t * kRowChunk, r1 = std::min(n_out, r0 + kRowChunk);
         for (int64_t r = r0; r < r1; r++) {
             dequantize_row(w, r, wrow);
@@ -74,7 +74,7 @@ void convert_two_part(ThreadPool &pool, Scratch &scratch, const MatmulKernels &k
     const TypeTraits *act_traits = type_traits(kern.act_type);
     pool.parallel_for(rows, [&](int64_t j, int worker) {
         const float *x = src->f32_row(j);
-        float *r = scratch.worker(worker, static_cast<size_t>(k));
+        float *r = scratch.worker(worker);
         uint8_t *a = act + act_stride * static_cast<size_t>(j);
         kern.convert_act(x, a, k);
         act_traits->to_float(a, r, k);
@@ -106,7 +106,7 @@ void run_task(const Prepared &p, int64_t t, Scratch &scratch, int worker, int64_
              static_cast<size_t>(dst->ne[0]));
     } else {
         // [2*rows][kTwoPartRows] partial results per call, then main + residual part.
-        float *tmp = scratch.worker(worker, static_cast<size_t>(2 * rows * kTwoPartRows));
+        float *tmp = scratch.worker(worker);
         for (int64_t c0 = r0; c0 < r0 + nr; c0 += kTwoPartRows) {
             const int64_t nc = std::min(r0 + nr, c0 + kTwoPartRows) - c0;
             p.fn(k, p.w + c0 * w->row_bytes, w->row_bytes, nc, p.act, p.act_stride, 2 * rows, tmp, kTwoPartRows);
@@ -119,6 +119,11 @@ void run_task(const Prepared &p, int64_t t, Scratch &scratch, int worker, int64_
 }
 
 } // namespace
+
+size_t matmul_worker_floats(int64_t k, int64_t rows) {
+    // a dequantized weight row or an activation residual (k), or the two-part partial results
+    return static_cast<size_t>(std::max(k, 2 * rows * kTwoPartRows));
+}
 
 void op_matmul_group(ThreadPool &pool, Scratch &scratch, const MatmulJob *jobs, int n_jobs, const CpuTensor *src,
                      int64_t rows, bool one_pass) {

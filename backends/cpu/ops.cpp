@@ -5,7 +5,9 @@
 #include "quant/quant.h"
 
 #include <cmath>
+#include <cstdint>
 #include <cstring>
+#include <new>
 
 namespace loom::cpu {
 
@@ -20,15 +22,30 @@ Status make_host_tensor(loom_type type, int64_t cols, int64_t rows, std::unique_
         Status s = row_bytes(type, cols, &t->row_bytes);
         if (!s) return error(LOOM_ERR_INVALID_ARGUMENT, "cpu tensor: %s", s.message().c_str());
     }
+    if (rows < 0 || (rows > 0 && t->row_bytes > SIZE_MAX / 2 / static_cast<size_t>(rows)))
+        return error(LOOM_ERR_OUT_OF_MEMORY, "cpu tensor of %lld rows of %zu bytes", (long long)rows, t->row_bytes);
     size_t bytes = t->row_bytes * static_cast<size_t>(rows);
     size_t padded = (bytes + 63) / 64 * 64;
     if (padded == 0) padded = 64;
-    void *p = platform::aligned_malloc(64, padded);
+    // calloc, not aligned_alloc + memset: a large block comes as fresh zero
+    // pages the OS maps only when touched, so a long context's KV cache takes
+    // memory as it fills, not up front.
+    void *p = padded <= SIZE_MAX - 64 ? std::calloc(1, padded + 64) : nullptr;
     if (!p) return error(LOOM_ERR_OUT_OF_MEMORY, "cpu tensor of %zu bytes", padded);
-    std::memset(p, 0, padded);
     t->owned.reset(static_cast<uint8_t *>(p));
-    t->data = t->owned.get();
+    t->data = t->owned.get() + (64 - reinterpret_cast<uintptr_t>(p) % 64) % 64;
     *out = std::move(t);
+    return Status::ok();
+}
+
+Status Scratch::reserve_workers(size_t n) {
+    try {
+        for (std::vector<float> &v : per_worker)
+            if (v.size() < n) v.resize(n);
+    } catch (const std::bad_alloc &) {
+        return error(LOOM_ERR_OUT_OF_MEMORY, "cpu: %zu bytes of scratch for each of %zu threads", n * sizeof(float),
+                     per_worker.size());
+    }
     return Status::ok();
 }
 

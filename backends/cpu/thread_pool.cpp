@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <system_error>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -32,9 +33,33 @@ bool spin_until(const Pred &ready) {
 
 } // namespace
 
-ThreadPool::ThreadPool(int n_threads, int64_t max_job_tasks)
-    : max_job_tasks_(std::min<int64_t>(std::max<int64_t>(max_job_tasks, 1), int64_t(1) << 30)) {
-    for (int i = 1; i < n_threads; i++) workers_.emplace_back([this, i] { worker_main(i); });
+ThreadPool::ThreadPool(int64_t max_job_tasks)
+    : max_job_tasks_(std::min<int64_t>(std::max<int64_t>(max_job_tasks, 1), int64_t(1) << 30)) {}
+
+Status ThreadPool::create(int n_threads, std::unique_ptr<ThreadPool> *out, int64_t max_job_tasks) {
+    // On any failure `pool` goes out of scope, and its destructor stops and
+    // joins the workers already started (a joinable std::thread destroyed
+    // unjoined would terminate the process).
+    std::unique_ptr<ThreadPool> pool(new ThreadPool(max_job_tasks));
+    LOOM_TRY(pool->start_workers(n_threads));
+    *out = std::move(pool);
+    return Status::ok();
+}
+
+Status ThreadPool::start_workers(int n_threads) {
+    const int n_workers = std::max(n_threads, 1) - 1;
+    workers_.reserve(static_cast<size_t>(n_workers));   // emplace_back below then never reallocates
+    for (int i = 1; i <= n_workers; i++) {
+        try {
+            workers_.emplace_back([this, i] { worker_main(i); });
+        } catch (const std::system_error &e) {
+            return error(LOOM_ERR_BACKEND, "cannot start CPU worker thread %d of %d: %s (lower n_threads)", i, n_workers,
+                         e.code().message().c_str());
+        } catch (const std::bad_alloc &) {
+            return error(LOOM_ERR_OUT_OF_MEMORY, "cannot start CPU worker thread %d of %d: out of memory", i, n_workers);
+        }
+    }
+    return Status::ok();
 }
 
 ThreadPool::~ThreadPool() {
@@ -45,6 +70,14 @@ ThreadPool::~ThreadPool() {
     }
     start_cv_.notify_all();
     for (std::thread &t : workers_) t.join();
+}
+
+void ThreadPool::run_task(const Slot &slot, int64_t task, int worker) noexcept {
+    try {
+        (*slot.fn.load(std::memory_order_relaxed))(slot.base.load(std::memory_order_relaxed) + task, worker);
+    } catch (...) {
+        if (!failed_.exchange(true)) failure_ = std::current_exception();
+    }
 }
 
 bool ThreadPool::claim(uint32_t generation, int64_t *task) {
@@ -67,7 +100,7 @@ void ThreadPool::run_job(uint32_t generation, int worker) {
     while (claim(generation, &t)) {
         // The job cannot finish (nor its slot be reused) before this task is counted.
         const int64_t n = slot.n_tasks.load(std::memory_order_relaxed);
-        (*slot.fn.load(std::memory_order_relaxed))(slot.base.load(std::memory_order_relaxed) + t, worker);
+        run_task(slot, t, worker);
         if (done_.fetch_add(1) + 1 == n && worker != 0 && caller_sleeping_.load()) {
             std::lock_guard<std::mutex> lock(mu_);
             done_cv_.notify_one();
@@ -119,8 +152,15 @@ void ThreadPool::parallel_for(int64_t n_tasks, const TaskFn &fn) {
         for (int64_t t = 0; t < n_tasks; t++) fn(t, 0);
         return;
     }
-    for (int64_t base = 0; base < n_tasks; base += max_job_tasks_)
+    for (int64_t base = 0; base < n_tasks && !failed_.load(); base += max_job_tasks_)
         run_piece(base, std::min(max_job_tasks_, n_tasks - base), fn);
+    if (failed_.load()) {
+        // Every task has finished (run_piece waited), so no thread touches failure_ now.
+        std::exception_ptr e = std::move(failure_);
+        failure_ = nullptr;
+        failed_.store(false);
+        std::rethrow_exception(e);
+    }
 }
 
 } // namespace loom::cpu

@@ -9,6 +9,11 @@
 // kSpinMicros after each job before they block on a condition variable. The
 // caller likewise spins, then sleeps, waiting for the tasks to finish.
 //
+// A task may throw: the exception is caught on the thread that ran it and
+// rethrown on the caller when the loop has finished (the other tasks still
+// run), so nothing escapes a worker thread. Workers start in create(), which
+// joins the ones already started and returns a status if one cannot start.
+//
 // The caller waits for tasks, never for workers: a worker that the OS has
 // not scheduled yet (a loaded machine, a host application's own threads)
 // claims nothing, and the caller runs the tasks itself instead of stalling
@@ -20,9 +25,13 @@
 #pragma once
 
 #include <atomic>
+#include "common/status.h"
+
 #include <condition_variable>
 #include <cstdint>
+#include <exception>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -36,17 +45,23 @@ public:
     // How long a waiting thread spins before it sleeps.
     static constexpr int kSpinMicros = 200;
 
-    // n_threads >= 1, including the caller. max_job_tasks: the most tasks one
-    // job word counts (larger loops run as several jobs; tests lower it).
-    explicit ThreadPool(int n_threads, int64_t max_job_tasks = int64_t(1) << 30);
+    // A pool of n_threads >= 1 threads, the caller included (so n_threads - 1
+    // workers). max_job_tasks: the most tasks one job word counts (larger
+    // loops run as several jobs; tests lower it). Errors: BACKEND when the OS
+    // refuses a thread (the message names which and why), OUT_OF_MEMORY; the
+    // workers already started are stopped and joined first.
+    static Status create(int n_threads, std::unique_ptr<ThreadPool> *out, int64_t max_job_tasks = int64_t(1) << 30);
     ~ThreadPool();
     ThreadPool(const ThreadPool &) = delete;
     ThreadPool &operator=(const ThreadPool &) = delete;
 
     int size() const { return static_cast<int>(workers_.size()) + 1; }
+    // Runs every task, then rethrows the first exception a task threw (if any).
     void parallel_for(int64_t n_tasks, const TaskFn &fn);
 
 private:
+    explicit ThreadPool(int64_t max_job_tasks);
+    Status start_workers(int n_threads);
     // A job's function and size, double-buffered by generation parity: job
     // g+2 can only be published after job g+1, so after every task of job g.
     struct Slot {
@@ -59,6 +74,7 @@ private:
     void run_job(uint32_t generation, int worker);
     bool claim(uint32_t generation, int64_t *task);
     void run_piece(int64_t base, int64_t n_tasks, const TaskFn &fn);
+    void run_task(const Slot &slot, int64_t task, int worker) noexcept;
     uint32_t published() const { return static_cast<uint32_t>(job_.load() >> 32); }   // seq_cst: see the sleep protocol
 
     std::vector<std::thread> workers_;
@@ -72,6 +88,10 @@ private:
     std::atomic<int> worker_sleepers_{0};
     std::atomic<bool> caller_sleeping_{false};
     std::atomic<bool> stop_{false};
+    // The first exception a task of the current parallel_for threw (set once,
+    // by whoever flips failed_; read by the caller after every task is done).
+    std::atomic<bool> failed_{false};
+    std::exception_ptr failure_;
     std::mutex mu_;
     std::condition_variable start_cv_, done_cv_;
 };

@@ -109,7 +109,7 @@ Status Allocator::alloc(MemKind kind, VkDeviceSize size, BufferRange *out) {
     return error(LOOM_ERR_INTERNAL, "vulkan: allocator found no room in a fresh block");
 }
 
-void Allocator::free(BufferRange *range) {
+void Allocator::free(BufferRange *range) noexcept {
     if (!range || range->block < 0) return;
     Block &b = blocks_[size_t(range->block)];
     VkDeviceSize off = range->offset, size = range->size;
@@ -127,7 +127,12 @@ void Allocator::free(BufferRange *range) {
             return;
         }
     }
-    b.free_ranges[off] = size;
+    try {
+        b.free_ranges.emplace(off, size);
+    } catch (...) {
+        // No memory for the list node: the range stays unusable until the
+        // block itself is freed with the allocator (free runs in destructors).
+    }
     *range = BufferRange{};
 }
 

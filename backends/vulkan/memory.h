@@ -34,7 +34,7 @@ public:
     // Errors: OUT_OF_MEMORY (no memory type or allocation failed), BACKEND.
     Status alloc(MemKind kind, VkDeviceSize size, BufferRange *out);
     // Returns a range to its block; a null range is ignored.
-    void free(BufferRange *range);
+    void free(BufferRange *range) noexcept;
 
     // True when device-local memory is host-mapped (uploads skip staging).
     bool device_memory_mapped() const;

@@ -17,8 +17,21 @@ std::string shader_type_suffix(loom_type type) {
     return s;
 }
 
+// A destructor must not throw (it runs inside loom_model_free): saving the
+// pipeline cache allocates and writes a file, so a failure, out of memory
+// included, is logged through the model's sink and the model still frees.
+void VulkanBackend::save_pipeline_cache() noexcept {
+    if (!pipelines_) return;
+    try {
+        Status s = pipelines_->save_cache();
+        if (!s) log(dev_->log(), LOOM_LOG_WARN, "%s", s.message().c_str());
+    } catch (...) {
+        log(dev_->log(), LOOM_LOG_WARN, "vulkan: cannot save the pipeline cache: out of memory");
+    }
+}
+
 VulkanBackend::~VulkanBackend() {
-    if (pipelines_) (void)pipelines_->save_cache();
+    save_pipeline_cache();
     for (auto &w : weights_)
         for (auto &part : w->parts) alloc_->free(&part.buf);
 }

@@ -51,6 +51,7 @@ public:
 
 private:
     Status upload(const BufferRange &dst, const void *src, size_t size);
+    void save_pipeline_cache() noexcept;   // logs a failure; never throws
 
     std::unique_ptr<Device> dev_;
     uint64_t max_buffer_bytes_ = 0;

@@ -25,8 +25,8 @@ fn link_from_dir(dir: &str, want_static: bool) {
     println!("cargo:rustc-link-search=native={dir}");
     if want_static {
         println!("cargo:rustc-link-lib=static=loom");
-        // What the archive needs (loom.pc's Libs.private and Requires.private).
-        for lib in ["xxhash", "stdc++", "m", "pthread", "dl"] {
+        // What the archive needs (loom-static.pc: the C++ runtime; xxHash is compiled in).
+        for lib in ["stdc++", "m", "pthread", "dl"] {
             println!("cargo:rustc-link-lib=dylib={lib}");
         }
     } else {

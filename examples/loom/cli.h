@@ -35,8 +35,10 @@ int fail_status(loom_status st, const char *what);
 // Prints "loom: usage: <usage>" to stderr; returns 2 (the usage exit status).
 int usage(const char *text);
 
-// Reads all of stdin; false on read error.
-bool read_stdin(std::string *out);
+// Reads all of stdin / a whole file (read_input.cpp); false with *why set on
+// a read error, a directory, or more than 256 MiB.
+bool read_stdin(std::string *out, std::string *why);
+bool read_file(const std::string &path, std::string *out, std::string *why);
 
 } // namespace cli
 

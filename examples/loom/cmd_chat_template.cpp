@@ -2,10 +2,11 @@
 // A JSON list of messages ([{"role": "user", "content": "..."}, ...]) on
 // stdin -> the prompt text the model's chat template makes, on stdout.
 #include "cli.h"
-#include "json.h"
 
 #include <cstdio>
 #include <cstring>
+
+#include <nlohmann/json.hpp>
 
 namespace {
 
@@ -14,19 +15,23 @@ const char *kUsage = "loom chat-template -m MODEL [--no-generation-prompt] [--fo
 // Messages from the JSON text into roles/contents; false with *error.
 bool read_messages(const std::string &text, std::vector<std::string> *roles, std::vector<std::string> *contents,
                    std::string *error) {
-    cli::JsonValue doc;
-    if (!cli::parse_json(text, &doc, error)) return false;
-    if (doc.kind != cli::JsonValue::Array) return *error = "expected a JSON array of messages", false;
-    for (size_t i = 0; i < doc.items.size(); ++i) {
-        const cli::JsonValue *role = doc.items[i].find("role");
-        const cli::JsonValue *content = doc.items[i].find("content");
-        if (!role || role->kind != cli::JsonValue::String || !content || content->kind != cli::JsonValue::String)
+    nlohmann::json doc;
+    try {
+        doc = nlohmann::json::parse(text);   // strict RFC 8259; ill-formed UTF-8 and lone surrogates rejected
+    } catch (const nlohmann::json::parse_error &e) {
+        return *error = e.what(), false;
+    }
+    if (!doc.is_array()) return *error = "expected a JSON array of messages", false;
+    for (size_t i = 0; i < doc.size(); ++i) {
+        const nlohmann::json &m = doc[i];
+        if (!m.is_object() || !m.contains("role") || !m["role"].is_string() || !m.contains("content") ||
+            !m["content"].is_string())
             return *error = "message " + std::to_string(i) + " needs string \"role\" and \"content\"", false;
-        if (std::memchr(content->string.data(), 0, content->string.size()) ||
-            std::memchr(role->string.data(), 0, role->string.size()))
+        const std::string role = m["role"], content = m["content"];
+        if (role.find('\0') != std::string::npos || content.find('\0') != std::string::npos)
             return *error = "message " + std::to_string(i) + " contains a NUL character", false;
-        roles->push_back(role->string);
-        contents->push_back(content->string);
+        roles->push_back(role);
+        contents->push_back(content);
     }
     return true;
 }
@@ -44,7 +49,8 @@ int chat_template_main(int argc, char **argv) {
 
     std::string input, error;
     std::vector<std::string> roles, contents;
-    if (!cli::read_stdin(&input)) return cli::fail("cannot read stdin");
+    std::string why;
+    if (!cli::read_stdin(&input, &why)) return cli::fail("cannot read stdin: %s", why.c_str());
     if (!read_messages(input, &roles, &contents, &error)) return cli::fail("messages on stdin: %s", error.c_str());
 
     loom_model_params params;

@@ -38,8 +38,9 @@ int cmd_fim(int argc, char **argv) {
     }
     if (model_path.empty() || prefix_path.empty() || suffix_path.empty()) return cli::usage(kUsage.c_str());
     std::string prefix, suffix;
-    if (!cli::read_file(prefix_path, &prefix)) return cli::fail("cannot read %s", prefix_path.c_str());
-    if (!cli::read_file(suffix_path, &suffix)) return cli::fail("cannot read %s", suffix_path.c_str());
+    std::string why;
+    if (!cli::read_file(prefix_path, &prefix, &why)) return cli::fail("cannot read %s: %s", prefix_path.c_str(), why.c_str());
+    if (!cli::read_file(suffix_path, &suffix, &why)) return cli::fail("cannot read %s: %s", suffix_path.c_str(), why.c_str());
 
     cli::ModelHandle model;
     loom_status st = cli::load_model(model_path, false, &model);

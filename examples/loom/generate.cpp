@@ -132,11 +132,4 @@ loom_status generate(const loom_model *m, loom_context *ctx, loom_batch *batch, 
     return st;
 }
 
-bool read_file(const std::string &path, std::string *out) {
-    std::ifstream f(path, std::ios::binary);
-    if (!f) return false;
-    out->assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
-    return !f.bad();
-}
-
 } // namespace cli

@@ -57,7 +57,5 @@ struct GenerateResult {
 loom_status generate(const loom_model *m, loom_context *ctx, loom_batch *batch, loom_sampler *sampler,
                      const GenerateOptions &o, int32_t *n_past, GenerateResult *out);
 
-// Reads a whole file; false on error.
-bool read_file(const std::string &path, std::string *out);
 
 } // namespace cli

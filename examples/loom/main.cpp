@@ -45,11 +45,6 @@ int usage(const char *text) {
     return 2;
 }
 
-bool read_stdin(std::string *out) {
-    out->assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
-    return !std::cin.bad();
-}
-
 } // namespace cli
 
 static int print_help(FILE *to) {

@@ -1,6 +1,7 @@
 // C API: contexts, batches, decoding, KV cache operations and state
 // (SECTION context of include/loom.h).
 #include "api/guard.h"
+#include "api/handles.h"
 #include "api/params.h"
 #include "context/context.h"
 #include "platform/platform.h"
@@ -16,7 +17,12 @@ namespace {
 
 Status output_row(loom_context *ctx, int32_t i, int32_t *row) {
     LOOM_CHECK_ARG(ctx != nullptr, "ctx is NULL");
-    if (i == -1) i = ctx->last_output;
+    if (i == -1) {
+        if (ctx->last_output < 0)
+            return error(LOOM_ERR_NOT_FOUND, "no entry of the last decode has outputs (none asked, the decode failed "
+                                             "or was cancelled, or nothing was decoded yet)");
+        i = ctx->last_output;
+    }
     if (i < 0 || size_t(i) >= ctx->entry_row.size())
         return error(LOOM_ERR_INVALID_ARGUMENT, "batch entry %d is not in the last decoded batch (%zu entries)", i,
                      ctx->entry_row.size());
@@ -61,8 +67,12 @@ LOOM_API loom_status loom_context_new(const loom_model *model, const loom_contex
         loom_context_params p;
         loom_context_default_params(&p);
         LOOM_TRY(loom::read_params(params, &p, "context params"));
+        LOOM_CHECK_ARG(model != nullptr, "model is NULL");
+        if (!model->model)
+            return loom::error(LOOM_ERR_INVALID_ARGUMENT, "the model was loaded vocab-only: it has no weights to run");
         std::unique_ptr<loom_context> ctx;
-        LOOM_TRY(loom::context_create(model, p, &ctx));
+        LOOM_TRY(loom::context_create(*model->model, *model->gguf.file, p, &ctx));
+        ctx->model = model;
         *out = ctx.release();
         return loom::Status::ok();
     });

@@ -2,7 +2,7 @@
 #include "api/guard.h"
 #include "common/log.h"
 
-#include <string>
+#include <cstring>
 
 #define LOOM_STR_(x) #x
 #define LOOM_STR(x) LOOM_STR_(x)
@@ -11,15 +11,22 @@
 namespace loom {
 
 namespace {
-thread_local std::string t_last_error;
-}
+// A plain buffer, not a std::string: recording an error allocates nothing
+// (it runs when memory is short), and a thread_local with a destructor would
+// register it through a glibc calloc whose failure aborts the process.
+constexpr size_t kLastErrorBytes = 2048;
+thread_local char t_last_error[kLastErrorBytes];
+} // namespace
 
 loom_status set_last_error(const Status &s) {
-    try {
-        t_last_error = s.message().empty() ? loom_status_string(s.code()) : s.message();
-    } catch (...) {
-        t_last_error.clear();
+    const char *text = s.message().empty() ? loom_status_string(s.code()) : s.message().c_str();
+    size_t n = std::strlen(text);
+    if (n >= kLastErrorBytes) {   // cut a longer message at a UTF-8 character boundary
+        n = kLastErrorBytes - 1;
+        while (n > 0 && (static_cast<unsigned char>(text[n]) & 0xC0) == 0x80) n--;
     }
+    std::memcpy(t_last_error, text, n);
+    t_last_error[n] = '\0';
     return s.code();
 }
 
@@ -60,7 +67,7 @@ LOOM_API const char *loom_status_string(loom_status status) {
     }
 }
 
-LOOM_API const char *loom_last_error(void) { return loom::t_last_error.c_str(); }
+LOOM_API const char *loom_last_error(void) { return loom::t_last_error; }
 
 LOOM_API void loom_set_log_callback(loom_log_fn fn, void *user_data) { loom::set_global_log(fn, user_data); }
 

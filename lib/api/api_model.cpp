@@ -1,7 +1,8 @@
 // C API: model loading and getters (SECTION model of include/loom.h).
 #include "api/guard.h"
-#include "api/params.h"
 #include "api/handles.h"
+#include "api/params.h"
+#include "api/vulkan_params.h"
 #include "backends/backend.h"
 #include "backends/registry.h"
 #include "model/model.h"
@@ -40,9 +41,19 @@ Status make_backend(const loom_model_params &p, const GgufFile &g, const LogSink
     req.needs_experts = h.moe();
     req.kind = p.backend;
     req.device_index = p.device_index;
-    req.vulkan = p.vulkan;
     req.log = log;
+    loom_vulkan_host host;   // read_vulkan_params' copy of *p.vulkan->host
+    LOOM_TRY(read_vulkan_params(p.vulkan, &req, &host));
     return create_backend(req, out);
+}
+
+// The training context length the metadata states (vocab-only files too); 0 if none.
+int32_t metadata_n_ctx_train(const GgufFile &g) {
+    std::string arch;
+    int64_t v = 0;
+    if (g.get_string("general.architecture", &arch) && g.get_int(arch + ".context_length", &v) && v > 0 && v <= INT32_MAX)
+        return static_cast<int32_t>(v);
+    return 0;
 }
 
 // A file with no tensors at all (a vocabulary file) loads as vocab-only.
@@ -53,13 +64,10 @@ Status finish_load(std::shared_ptr<GgufFile> file, const loom_model_params &p, l
     m->log = LogSink{p.log, p.log_user_data};
     m->gguf.file = std::move(file);
     const GgufFile &g = *m->gguf.file;
-    if (g.find_kv("tokenizer.ggml.tokens")) {
-        // A vocabulary loom cannot tokenize (e.g. SentencePiece "llama") still
-        // leaves the weights usable with token ids; vocab-only loads need it.
-        Status ts = Tokenizer::create(g, &m->tokenizer);
-        if (!ts && (ts.code() != LOOM_ERR_UNSUPPORTED || is_vocab_only(p, g))) return ts;
-        if (!ts) log(&m->log, LOOM_LOG_WARN, "%s; loading without a tokenizer (token ids only)", ts.message().c_str());
-    }
+    // A vocabulary loom cannot tokenize (another tokenizer model or
+    // pre-tokenizer) fails the load naming it, as loom.h says: loading
+    // "without a tokenizer" left callers with misleading errors later.
+    if (g.find_kv("tokenizer.ggml.tokens")) LOOM_TRY(Tokenizer::create(g, &m->tokenizer));
     if (!is_vocab_only(p, g)) {
         std::unique_ptr<Backend> backend;
         LOOM_TRY(make_backend(p, g, &m->log, &backend));
@@ -74,6 +82,7 @@ Status finish_load(std::shared_ptr<GgufFile> file, const loom_model_params &p, l
         log(&m->log, LOOM_LOG_INFO, "loaded %s model: %d layers, %d embd, %d heads (%d kv), backend %s",
             h.arch.c_str(), h.n_layer, h.n_embd, h.n_head, h.n_head_kv, m->model->backend().name());
     }
+    m->n_ctx_train = m->model ? m->model->hparams().n_ctx_train : metadata_n_ctx_train(g);
     if (!ProgressReporter{p}.report(1.0f)) return cancelled();
     *out = m.release();
     return Status::ok();
@@ -147,17 +156,7 @@ LOOM_API int32_t loom_model_n_layer(const loom_model *model) {
     return model && model->model ? model->model->hparams().n_layer : 0;
 }
 
-LOOM_API int32_t loom_model_n_ctx_train(const loom_model *model) {
-    if (!model) return 0;
-    if (model->model) return model->model->hparams().n_ctx_train;
-    // vocab-only: the metadata may still say
-    std::string arch;
-    int64_t v = 0;
-    const loom::GgufFile &g = *model->gguf.file;
-    if (g.get_string("general.architecture", &arch) && g.get_int(arch + ".context_length", &v) && v > 0 && v <= INT32_MAX)
-        return static_cast<int32_t>(v);
-    return 0;
-}
+LOOM_API int32_t loom_model_n_ctx_train(const loom_model *model) { return model ? model->n_ctx_train : 0; }
 
 LOOM_API const struct loom_gguf *loom_model_gguf(const loom_model *model) { return model ? &model->gguf : nullptr; }
 

@@ -1,7 +1,11 @@
 // The C ABI of lib/sample: the sampler chain (SECTION sample of include/loom.h).
 #include "api/guard.h"
+#include "api/handles.h"
 #include "context/context.h"
 #include "sample/sampler.h"
+#include "tokenizer/tokenizer.h"
+
+#include <algorithm>
 
 struct loom_sampler {
     loom::SamplerChain chain;
@@ -110,7 +114,11 @@ LOOM_API loom_status loom_sample(loom_sampler *s, loom_context *ctx, int32_t i, 
     const float *logits = nullptr;
     loom_status st = loom_get_logits(ctx, i, &logits); // sets the last error itself
     if (st != LOOM_OK) return st;
-    return api_call([&] { return sample_logits(s, logits, loom_model_n_vocab(ctx->model), token); });
+    // Output rows past the tokenizer's vocabulary (padding rows of the
+    // embedding) are no tokens: they are never sampled.
+    int32_t n = loom_model_n_vocab(ctx->model);
+    if (ctx->model->tokenizer) n = std::min(n, ctx->model->tokenizer->n_vocab());
+    return api_call([&] { return sample_logits(s, logits, n, token); });
 }
 
 } // extern "C"

@@ -22,5 +22,6 @@ struct loom_model {
     loom_gguf gguf;                              // the file the model came from
     std::unique_ptr<loom::Tokenizer> tokenizer;  // null if the file has no vocabulary
     std::unique_ptr<loom::Model> model;          // null for vocab-only files
+    int32_t n_ctx_train = 0;                     // from the metadata at load; 0 if unknown
     ~loom_model();                               // defined in lib/api/api_model.cpp
 };

@@ -7,6 +7,11 @@
 // it is released, the stop string and everything after it are dropped, and
 // the matcher stays stopped (pushes release nothing) until reset().
 //
+// Each stop string runs as a Knuth-Morris-Pratt automaton whose state is the
+// longest tail of the text seen that is a prefix of it: a push costs
+// O(pushed bytes x number of stops), whatever the stops' lengths, and the
+// held tail is at most the longest stop string minus one byte.
+//
 // Owner: lib/chat.
 #pragma once
 
@@ -19,7 +24,7 @@ namespace loom {
 
 class StopMatcher {
 public:
-    explicit StopMatcher(std::vector<std::string> stops) : stops_(std::move(stops)) {}
+    explicit StopMatcher(std::vector<std::string> stops);
 
     // Appends `text`; *release gets the bytes now safe to emit. Returns true once stopped.
     bool push(std::string_view text, std::string *release);
@@ -29,9 +34,15 @@ public:
     bool stopped() const { return stopped_; }
 
 private:
-    size_t held_prefix_length() const;
+    struct Stop {
+        std::string text;
+        std::vector<size_t> fail;   // fail[i]: longest proper border of text[0..i]
+        size_t state = 0;           // bytes of text matched by the tail of the text seen
+    };
+    // Advances `s` by byte c; true when the whole stop string has matched.
+    static bool step(Stop &s, char c);
 
-    std::vector<std::string> stops_;
+    std::vector<Stop> stops_;
     std::string held_;
     bool stopped_ = false;
 };

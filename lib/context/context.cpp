@@ -4,6 +4,9 @@
 // tags are rolled back, so the cache is as before the call.
 #include "context/context.h"
 
+#include "common/host_memory.h"
+#include "quant/quant.h"
+
 #include <algorithm>
 #include <cmath>
 #include <thread>
@@ -34,6 +37,69 @@ Status resolve_params(const Model &m, loom_context_params *p) {
     if (p->kv_type == LOOM_TYPE_Q8_0 && h.kv_dim() % 32 != 0)
         return error(LOOM_ERR_UNSUPPORTED, "a Q8_0 KV cache needs the KV width (%d) to be a multiple of 32", h.kv_dim());
     return Status::ok();
+}
+
+// What a context holds, in bytes: the KV cache (rows and cell tags), the
+// activations of n_batch rows (and about as much CPU scratch), the mask and
+// the logits rows.
+struct ContextBytes {
+    uint64_t kv = 0, activations = 0, mask = 0, logits = 0;
+    uint64_t total() const { return add_sat(add_sat(kv, activations), add_sat(mask, logits)); }
+};
+
+Status context_bytes(const HParams &h, const loom_context_params &p, int64_t mask_rows, int64_t mask_cols,
+                     int64_t logit_rows, ContextBytes *out) {
+    size_t kv_row = 0;
+    LOOM_TRY(row_bytes(p.kv_type, h.kv_dim(), &kv_row));
+    ContextBytes b;
+    b.kv = add_sat(mul_sat(mul_sat(2 * uint64_t(h.n_layer), p.n_ctx), kv_row), mul_sat(p.n_ctx, sizeof(KvCell)));
+    // Per batch row: x, xn, hidden, q, attn, k, v, gate, up, inputs; with
+    // experts also the router, the chosen ids and weights, and per used expert
+    // its gate, up and output rows.
+    const uint64_t used = uint64_t(h.n_expert_used);
+    const uint64_t row_floats = 3 * uint64_t(h.n_embd) + 2 * uint64_t(h.q_dim()) + 2 * uint64_t(h.kv_dim()) +
+                                2 * uint64_t(h.n_ff) + 4 + uint64_t(h.n_expert) + 2 * used +
+                                used * (2 * uint64_t(h.n_ff_exp) + uint64_t(h.n_embd)) + 1 + uint64_t(h.n_embd);
+    const uint64_t scratch = std::max({uint64_t(h.n_embd), uint64_t(h.q_dim()), uint64_t(h.n_ff)});
+    b.activations = mul_sat(mul_sat(p.n_batch, row_floats + scratch), 4);
+    b.mask = mul_sat(mul_sat(uint64_t(mask_rows), uint64_t(mask_cols)), 4);
+    b.logits = mul_sat(mul_sat(uint64_t(logit_rows), uint64_t(h.n_vocab)), 4);
+    *out = b;
+    return Status::ok();
+}
+
+constexpr uint64_t kMiB = 1 << 20;
+
+// OUT_OF_MEMORY naming the numbers when a context would need more than the
+// machine can give (checked before allocating: an overcommitting OS would
+// otherwise hand out the memory and kill the process when it is touched).
+Status check_memory(const ContextBytes &b) {
+    const uint64_t limit = host_memory_limit();
+    if (!limit || b.total() <= limit) return Status::ok();
+    return error(LOOM_ERR_OUT_OF_MEMORY,
+                 "the context needs %llu MiB (KV cache %llu, activations %llu, mask %llu, logits %llu MiB); this "
+                 "machine can give %llu MiB (lower n_ctx or n_batch, or decode fewer outputs at once)",
+                 (unsigned long long)(b.total() / kMiB), (unsigned long long)(b.kv / kMiB),
+                 (unsigned long long)(b.activations / kMiB), (unsigned long long)(b.mask / kMiB),
+                 (unsigned long long)(b.logits / kMiB), (unsigned long long)(limit / kMiB));
+}
+
+// Grows the mask and logits buffers for a decode of n_tokens over n_kv cells
+// with n_out outputs, checking the memory first. The mask width doubles so a
+// growing conversation reallocates it O(log n_ctx) times.
+Status reserve_decode_buffers(loom_context &ctx, int64_t n_tokens, int64_t n_kv, int64_t n_out) {
+    ForwardBuffers &fb = ctx.buf;
+    const int64_t rows = std::max(fb.mask_rows, n_tokens);
+    int64_t cols = fb.mask_cols;
+    if (n_kv > cols) cols = std::min<int64_t>(fb.n_ctx, std::max(n_kv, 2 * cols));
+    const int64_t logit_rows = std::max(fb.n_logits_rows, n_out);
+    if (rows != fb.mask_rows || cols != fb.mask_cols || logit_rows != fb.n_logits_rows) {
+        ContextBytes b;
+        LOOM_TRY(context_bytes(ctx.m->hparams(), ctx.params, rows, cols, logit_rows, &b));
+        LOOM_TRY(check_memory(b));
+    }
+    LOOM_TRY(ctx.m->reserve_mask(*ctx.session, fb, rows, cols));
+    return ctx.m->reserve_logits(*ctx.session, fb, logit_rows);
 }
 
 Status check_batch(const loom_context &ctx, const loom_batch &b) {
@@ -96,8 +162,8 @@ Status run_graph(loom_context &ctx, const loom_batch &b, const std::vector<int32
     shape.n_tokens = b.size();
     shape.n_out = int64_t(out_ids.size());
     shape.n_kv = ctx.kv.used_extent();
+    LOOM_TRY(reserve_decode_buffers(ctx, shape.n_tokens, shape.n_kv, std::max<int64_t>(1, shape.n_out)));
     LOOM_TRY(upload_inputs(ctx, b, cells, out_ids, shape.n_kv));
-    LOOM_TRY(ctx.m->reserve_logits(*ctx.session, ctx.buf, std::max<int64_t>(1, shape.n_out)));
     LOOM_TRY(ctx.session->begin_graph());
     LOOM_TRY(ctx.m->record_forward(*ctx.session, ctx.buf, shape));
     AbortFn abort;
@@ -112,17 +178,24 @@ Status run_graph(loom_context &ctx, const loom_batch &b, const std::vector<int32
 
 } // namespace
 
-Status context_create(const loom_model *model, const loom_context_params &params, std::unique_ptr<loom_context> *out) {
-    if (!model) return error(LOOM_ERR_INVALID_ARGUMENT, "model is NULL");
-    if (!model->model) return error(LOOM_ERR_INVALID_ARGUMENT, "the model was loaded vocab-only: it has no weights to run");
+Status context_create(const Model &m, const GgufFile &gguf, const loom_context_params &params,
+                      std::unique_ptr<loom_context> *out) {
     auto ctx = std::make_unique<loom_context>();
-    ctx->model = model;
-    ctx->m = model->model.get();
+    ctx->m = &m;
+    ctx->gguf = &gguf;
     ctx->params = params;
     LOOM_TRY(resolve_params(*ctx->m, &ctx->params));
+    const HParams &h = m.hparams();
+    ContextBytes need;
+    LOOM_TRY(context_bytes(ctx->m->hparams(), ctx->params, 1, std::min<int64_t>(ctx->params.n_ctx, kMaskMinCols), 1,
+                           &need));
+    LOOM_TRY(check_memory(need));
     SessionParams sp;
     sp.n_threads = ctx->params.n_threads;
     sp.fast_matmul = ctx->params.matmul_precision == LOOM_MATMUL_FAST;
+    sp.max_rows = ctx->params.n_batch;
+    sp.attn_group = h.n_head_kv > 0 ? h.n_head / h.n_head_kv : 0;
+    sp.head_dim = h.head_dim;
     LOOM_TRY(ctx->m->backend().new_session(sp, &ctx->session));
     LOOM_TRY(ctx->m->alloc_buffers(*ctx->session, ctx->params.n_ctx, ctx->params.n_batch,
                                    static_cast<loom_type>(ctx->params.kv_type), &ctx->buf));
@@ -138,19 +211,28 @@ Status context_decode(loom_context &ctx, const loom_batch &b) {
     std::vector<int32_t> out_ids;
     for (int32_t i = 0; i < b.size(); i++)
         if (b.want[size_t(i)]) out_ids.push_back(i);
-    // Tag the cells now (the mask needs them); untag if anything fails.
+    ctx.entry_row.assign(size_t(b.size()), -1);   // (allocates: before the cells are tagged)
+    ctx.last_output = -1;
+    // Tag the cells now (the mask needs them); untag if anything fails or throws.
     for (int32_t i = 0; i < b.size(); i++) {
         KvCell &c = ctx.kv.cell(cells[size_t(i)]);
         c.pos = b.pos[size_t(i)];
         c.seqs.set(size_t(b.seq[size_t(i)]));
     }
-    ctx.entry_row.assign(size_t(b.size()), -1);
-    ctx.last_output = -1;
-    Status s = run_graph(ctx, b, cells, out_ids);
-    if (!s) {
+    const auto roll_back = [&] {
         for (int32_t c : cells) ctx.kv.cell(c) = KvCell{};
         ctx.logits.clear();
         ctx.embd.clear();
+    };
+    Status s;
+    try {
+        s = run_graph(ctx, b, cells, out_ids);
+    } catch (...) {   // out of memory: the API guard reports it; the cache stays as it was
+        roll_back();
+        throw;
+    }
+    if (!s) {
+        roll_back();
         return s;
     }
     for (size_t r = 0; r < out_ids.size(); r++) ctx.entry_row[size_t(out_ids[r])] = int32_t(r);

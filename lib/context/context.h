@@ -5,7 +5,6 @@
 // Owner: lib/context.
 #pragma once
 
-#include "api/handles.h"
 #include "context/kv_cache.h"
 #include "model/model.h"
 
@@ -19,9 +18,14 @@ struct loom_batch {
     int32_t size() const { return static_cast<int32_t>(token.size()); }
 };
 
+namespace loom {
+class GgufFile;
+}
+
 struct loom_context {
-    const loom_model *model = nullptr;
-    const loom::Model *m = nullptr;           // model->model
+    const loom_model *model = nullptr;        // the handle it was created from (opaque here)
+    const loom::Model *m = nullptr;           // the model's weights and graph
+    const loom::GgufFile *gguf = nullptr;     // the model's file (state fingerprint)
     loom_context_params params{};
     std::unique_ptr<loom::Session> session;
     loom::ForwardBuffers buf;
@@ -36,8 +40,11 @@ struct loom_context {
 
 namespace loom {
 
-// Fills defaults resolved against the model (n_ctx 0 -> min(4096, training)).
-Status context_create(const loom_model *model, const loom_context_params &params, std::unique_ptr<loom_context> *out);
+// A context over `m`, loaded from `gguf` (both outlive it), with params
+// resolved against the model (n_ctx 0 -> min(4096, training)). The caller
+// sets out->model.
+Status context_create(const Model &m, const GgufFile &gguf, const loom_context_params &params,
+                      std::unique_ptr<loom_context> *out);
 Status context_decode(loom_context &ctx, const loom_batch &batch);
 
 // State (de)serialisation: header (magic, version, model fingerprint and

@@ -1,42 +1,46 @@
 // Context state (de)serialisation, little-endian:
-//   header  magic "LOOMSTAT", u32 version, u64 model fingerprint,
-//           u32 n_layer, kv_dim, kv_type, n_vocab, n_embd, n_ctx, n_seq_max
+//   header  magic "LOOMSTAT", u32 version, u64 body size, u64 XXH3-64 of the body
+//   body    u64 model fingerprint,
+//           u32 n_layer, kv_dim, kv_type, n_vocab, n_embd, n_ctx, n_seq_max, embeddings
 //   cells   u32 count, then per used cell: u32 index, i32 pos, 32-byte seq bits
 //   kv      per layer: K rows then V rows of the used cells (in cell order)
-//   outputs u32 n_entries, i32 entry_row[n_entries], i32 last_output,
-//           u32 n_logits, f32 logits[], u32 n_embd_values, f32 embd[]
+//   outputs u32 n_entries, i32 entry_row[n_entries], i32 last_output, u32 n_out,
+//           f32 logits[n_out][n_vocab], f32 embd[n_out][n_embd] (embeddings = 1 only)
+// Everything that sizes what the state carries is in the body and checked
+// against the loading context; the checksum rejects corrupted states and the
+// body must end exactly where the buffer does.
 #include "context/context.h"
 
+#include "common/xxhash_inline.h"
 #include "gguf/gguf.h"
 
 #include <cstring>
-#include <xxhash.h>
 
 namespace loom {
 
 namespace {
 
 constexpr char kMagic[8] = {'L', 'O', 'O', 'M', 'S', 'T', 'A', 'T'};
-constexpr uint32_t kVersion = 1;
+constexpr uint32_t kVersion = 2;
+constexpr size_t kHeaderBytes = 8 + 4 + 8 + 8;
 constexpr size_t kSeqBytes = kMaxSeq / 8;
 
 // Identifies the model: hyper-parameters and the tensor table (names, types,
 // shapes, offsets), so a state is not restored into a different model.
 uint64_t model_fingerprint(const loom_context &ctx) {
-    XXH64_state_t *st = XXH64_createState();
-    XXH64_reset(st, 0x6c6f6f6d);
+    // On the stack (XXH_INLINE_ALL makes the state type complete): nothing to allocate or fail.
+    XXH64_state_t st;
+    XXH64_reset(&st, 0x6c6f6f6d);
     const HParams &h = ctx.m->hparams();
     int32_t dims[] = {h.n_vocab, h.n_embd, h.n_layer, h.n_head, h.n_head_kv, h.head_dim, h.n_ff};
-    XXH64_update(st, dims, sizeof dims);
-    for (const GgufTensor &t : ctx.model->gguf.file->tensors()) {
-        XXH64_update(st, t.name.data(), t.name.size());
-        XXH64_update(st, &t.type, sizeof t.type);
-        XXH64_update(st, t.ne, sizeof t.ne);
-        XXH64_update(st, &t.offset, sizeof t.offset);
+    XXH64_update(&st, dims, sizeof dims);
+    for (const GgufTensor &t : ctx.gguf->tensors()) {
+        XXH64_update(&st, t.name.data(), t.name.size());
+        XXH64_update(&st, &t.type, sizeof t.type);
+        XXH64_update(&st, t.ne, sizeof t.ne);
+        XXH64_update(&st, &t.offset, sizeof t.offset);
     }
-    uint64_t v = XXH64_digest(st);
-    XXH64_freeState(st);
-    return v;
+    return XXH64_digest(&st);
 }
 
 struct Writer {
@@ -76,7 +80,7 @@ SeqSet seq_from_bytes(const uint8_t *b) {
 std::vector<uint32_t> header_values(const loom_context &ctx) {
     const HParams &h = ctx.m->hparams();
     return {uint32_t(h.n_layer), uint32_t(h.kv_dim()), uint32_t(ctx.params.kv_type), uint32_t(h.n_vocab),
-            uint32_t(h.n_embd), ctx.params.n_ctx, ctx.params.n_seq_max};
+            uint32_t(h.n_embd), ctx.params.n_ctx, ctx.params.n_seq_max, ctx.params.embeddings ? 1u : 0u};
 }
 
 Status write_kv_rows(const loom_context &ctx, const std::vector<uint32_t> &used, Writer &w) {
@@ -93,17 +97,32 @@ Status write_kv_rows(const loom_context &ctx, const std::vector<uint32_t> &used,
     return Status::ok();
 }
 
-Status read_header(const loom_context &ctx, Reader &r) {
+// The envelope: magic, version, body size (nothing may follow the body) and checksum.
+Status read_envelope(Reader &r) {
     char magic[8];
     uint32_t version = 0;
-    uint64_t fp = 0;
+    uint64_t body_size = 0, sum = 0;
     LOOM_TRY(r.bytes(magic, 8, "header"));
     if (std::memcmp(magic, kMagic, 8) != 0) return error(LOOM_ERR_FORMAT, "not a loom state (bad magic)");
     LOOM_TRY(r.get(&version, "header"));
     if (version != kVersion) return error(LOOM_ERR_FORMAT, "loom state version %u; this build reads %u", version, kVersion);
+    LOOM_TRY(r.get(&body_size, "header"));
+    LOOM_TRY(r.get(&sum, "header"));
+    const size_t have = size_t(r.end - r.p);
+    if (body_size > have)
+        return error(LOOM_ERR_FORMAT, "loom state: truncated (body of %llu bytes, %zu present)",
+                     (unsigned long long)body_size, have);
+    if (body_size < have)
+        return error(LOOM_ERR_FORMAT, "loom state: %zu bytes after the end of the state", have - size_t(body_size));
+    if (XXH3_64bits(r.p, have) != sum) return error(LOOM_ERR_FORMAT, "loom state: checksum mismatch (corrupted)");
+    return Status::ok();
+}
+
+Status read_shape(const loom_context &ctx, Reader &r) {
+    uint64_t fp = 0;
     LOOM_TRY(r.get(&fp, "header"));
     if (fp != model_fingerprint(ctx)) return error(LOOM_ERR_FORMAT, "loom state was saved from a different model");
-    static const char *names[] = {"n_layer", "kv width", "kv_type", "n_vocab", "n_embd", "n_ctx", "n_seq_max"};
+    static const char *names[] = {"n_layer", "kv width", "kv_type", "n_vocab", "n_embd", "n_ctx", "n_seq_max", "embeddings"};
     std::vector<uint32_t> want = header_values(ctx);
     for (size_t i = 0; i < want.size(); i++) {
         uint32_t v = 0;
@@ -136,21 +155,57 @@ Status read_cells(const loom_context &ctx, Reader &r, KvCache *kv, std::vector<u
     return Status::ok();
 }
 
-Status read_floats(Reader &r, std::vector<float> *v, size_t max, const char *what) {
-    uint32_t n = 0;
-    LOOM_TRY(r.get(&n, what));
-    if (n > max) return error(LOOM_ERR_FORMAT, "loom state: %u %s values exceed %zu", n, what, max);
+Status read_floats(Reader &r, std::vector<float> *v, size_t n, const char *what) {
     v->resize(n);
-    return r.bytes(v->data(), size_t(n) * sizeof(float), what);
+    return r.bytes(v->data(), n * sizeof(float), what);
+}
+
+// Batch entries map to output rows 0, 1, ... in entry order (as a decode
+// leaves them); the last output is the entry of the last row.
+Status check_outputs(const std::vector<int32_t> &entry_row, int32_t last, uint32_t n_out) {
+    int32_t next = 0, last_entry = -1;
+    for (size_t i = 0; i < entry_row.size(); i++) {
+        if (entry_row[i] == -1) continue;
+        if (entry_row[i] != next) return error(LOOM_ERR_FORMAT, "loom state: batch entry %zu has output row %d", i, entry_row[i]);
+        next++;
+        last_entry = int32_t(i);
+    }
+    if (uint32_t(next) != n_out)
+        return error(LOOM_ERR_FORMAT, "loom state: %d batch entries have outputs; %u output rows", next, n_out);
+    if (last != last_entry) return error(LOOM_ERR_FORMAT, "loom state: last output %d; expected %d", last, last_entry);
+    return Status::ok();
+}
+
+struct Outputs {
+    std::vector<int32_t> entry_row;
+    int32_t last = -1;
+    std::vector<float> logits, embd;
+};
+
+Status read_outputs(const loom_context &ctx, Reader &r, Outputs *o) {
+    uint32_t n_entries = 0, n_out = 0;
+    LOOM_TRY(r.get(&n_entries, "outputs"));
+    if (n_entries > ctx.params.n_batch)
+        return error(LOOM_ERR_FORMAT, "loom state: %u batch entries; the context's n_batch is %u", n_entries,
+                     ctx.params.n_batch);
+    o->entry_row.resize(n_entries);
+    LOOM_TRY(r.bytes(o->entry_row.data(), size_t(n_entries) * 4, "outputs"));
+    LOOM_TRY(r.get(&o->last, "outputs"));
+    LOOM_TRY(r.get(&n_out, "outputs"));
+    if (n_out > n_entries) return error(LOOM_ERR_FORMAT, "loom state: %u output rows for %u entries", n_out, n_entries);
+    LOOM_TRY(check_outputs(o->entry_row, o->last, n_out));
+    const HParams &h = ctx.m->hparams();
+    LOOM_TRY(read_floats(r, &o->logits, size_t(n_out) * size_t(h.n_vocab), "logits"));
+    if (ctx.params.embeddings) LOOM_TRY(read_floats(r, &o->embd, size_t(n_out) * size_t(h.n_embd), "embeddings"));
+    if (r.p != r.end) return error(LOOM_ERR_FORMAT, "loom state: %zu bytes after the outputs", size_t(r.end - r.p));
+    return Status::ok();
 }
 
 } // namespace
 
 Status state_write(const loom_context &ctx, std::vector<uint8_t> *out) {
-    out->clear();
-    Writer w{out};
-    w.bytes(kMagic, 8);
-    w.put(kVersion);
+    std::vector<uint8_t> body;
+    Writer w{&body};
     w.put(model_fingerprint(ctx));
     for (uint32_t v : header_values(ctx)) w.put(v);
     std::vector<uint32_t> used;
@@ -165,19 +220,32 @@ Status state_write(const loom_context &ctx, std::vector<uint8_t> *out) {
         w.bytes(seq, kSeqBytes);
     }
     LOOM_TRY(write_kv_rows(ctx, used, w));
+    const size_t n_vocab = size_t(ctx.m->hparams().n_vocab);
+    const size_t n_out = n_vocab ? ctx.logits.size() / n_vocab : 0;
     w.put(uint32_t(ctx.entry_row.size()));
     w.bytes(ctx.entry_row.data(), ctx.entry_row.size() * 4);
     w.put(ctx.last_output);
-    w.put(uint32_t(ctx.logits.size()));
+    w.put(uint32_t(n_out));
     w.bytes(ctx.logits.data(), ctx.logits.size() * 4);
-    w.put(uint32_t(ctx.embd.size()));
-    w.bytes(ctx.embd.data(), ctx.embd.size() * 4);
+    if (ctx.params.embeddings) {
+        if (ctx.embd.size() != n_out * size_t(ctx.m->hparams().n_embd))
+            return error(LOOM_ERR_INTERNAL, "state: %zu embedding values for %zu outputs", ctx.embd.size(), n_out);
+        w.bytes(ctx.embd.data(), ctx.embd.size() * 4);
+    }
+    out->clear();
+    Writer e{out};
+    e.bytes(kMagic, 8);
+    e.put(kVersion);
+    e.put(uint64_t(body.size()));
+    e.put(uint64_t(XXH3_64bits(body.data(), body.size())));
+    e.bytes(body.data(), body.size());
     return Status::ok();
 }
 
 Status state_read(loom_context &ctx, const uint8_t *data, size_t size) {
     Reader r{data, data + size};
-    LOOM_TRY(read_header(ctx, r));
+    LOOM_TRY(read_envelope(r));
+    LOOM_TRY(read_shape(ctx, r));
     KvCache kv(ctx.params.n_ctx);
     std::vector<uint32_t> used;
     LOOM_TRY(read_cells(ctx, r, &kv, &used));
@@ -186,23 +254,9 @@ Status state_read(loom_context &ctx, const uint8_t *data, size_t size) {
     for (size_t l = 0; l < ctx.buf.k_cache.size(); l++)
         kv_bytes += used.size() * (ctx.buf.k_cache[l]->row_bytes + ctx.buf.v_cache[l]->row_bytes);
     if (size_t(r.end - r.p) < kv_bytes) return error(LOOM_ERR_FORMAT, "loom state: truncated in the KV rows");
-    Reader outputs{r.p + kv_bytes, r.end};
-    uint32_t n_entries = 0;
-    int32_t last = -1;
-    std::vector<int32_t> entry_row;
-    std::vector<float> logits, embd;
-    LOOM_TRY(outputs.get(&n_entries, "outputs"));
-    if (n_entries > ctx.params.n_batch) return error(LOOM_ERR_FORMAT, "loom state: %u batch entries", n_entries);
-    entry_row.resize(n_entries);
-    LOOM_TRY(outputs.bytes(entry_row.data(), size_t(n_entries) * 4, "outputs"));
-    LOOM_TRY(outputs.get(&last, "outputs"));
-    const HParams &h = ctx.m->hparams();
-    LOOM_TRY(read_floats(outputs, &logits, size_t(n_entries) * size_t(h.n_vocab), "logits"));
-    LOOM_TRY(read_floats(outputs, &embd, size_t(n_entries) * size_t(h.n_embd), "embeddings"));
-    const size_t n_rows = logits.size() / size_t(h.n_vocab);
-    for (int32_t row : entry_row)
-        if (row < -1 || (row >= 0 && size_t(row) >= n_rows)) return error(LOOM_ERR_FORMAT, "loom state: bad output row");
-    if (last < -1 || last >= int32_t(n_entries)) return error(LOOM_ERR_FORMAT, "loom state: bad last output");
+    Reader rest{r.p + kv_bytes, r.end};
+    Outputs o;
+    LOOM_TRY(read_outputs(ctx, rest, &o));
     // Everything checked: write the rows, then swap in the bookkeeping.
     for (size_t l = 0; l < ctx.buf.k_cache.size(); l++) {
         for (Tensor *t : {ctx.buf.k_cache[l], ctx.buf.v_cache[l]}) {
@@ -213,10 +267,10 @@ Status state_read(loom_context &ctx, const uint8_t *data, size_t size) {
         }
     }
     ctx.kv = std::move(kv);
-    ctx.entry_row = std::move(entry_row);
-    ctx.last_output = last;
-    ctx.logits = std::move(logits);
-    ctx.embd = std::move(embd);
+    ctx.entry_row = std::move(o.entry_row);
+    ctx.last_output = o.last;
+    ctx.logits = std::move(o.logits);
+    ctx.embd = std::move(o.embd);
     return Status::ok();
 }
 

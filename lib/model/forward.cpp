@@ -11,6 +11,7 @@
 // then hidden = rmsnorm(x[out_ids]) * output_norm, logits = hidden Wout.
 #include "model/model.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace loom {
@@ -24,7 +25,7 @@ Status Model::alloc_buffers(Session &s, int64_t n_ctx, int64_t n_batch, loom_typ
     LOOM_TRY(s.alloc(LOOM_TYPE_I32, n_batch, 1, &b.pos));
     LOOM_TRY(s.alloc(LOOM_TYPE_I32, n_batch, 1, &b.cells));
     LOOM_TRY(s.alloc(LOOM_TYPE_I32, n_batch, 1, &b.out_ids));
-    LOOM_TRY(s.alloc(LOOM_TYPE_F32, n_ctx, n_batch, &b.mask));
+    LOOM_TRY(reserve_mask(s, b, 1, std::min<int64_t>(n_ctx, kMaskMinCols)));
     for (int i = 0; i < h.n_layer; i++) {
         Tensor *k = nullptr, *v = nullptr;
         LOOM_TRY(s.alloc(kv_type, h.kv_dim(), n_ctx, &k));
@@ -81,6 +82,20 @@ Status Model::record_moe_ffn(Session &s, ForwardBuffers &b, const LayerWeights &
     LOOM_TRY(s.matmul(b.xn, l.ffn_down, b.gate, nullptr, n));
     LOOM_TRY(s.scale_sigmoid(b.xn, b.shexp_gate, n));
     return s.add(b.xn, b.xn, b.ffn_out, n);
+}
+
+Status Model::reserve_mask(Session &s, ForwardBuffers &b, int64_t rows, int64_t cols) const {
+    if (rows <= b.mask_rows && cols <= b.mask_cols) return Status::ok();
+    if (rows > b.n_batch || cols > b.n_ctx)
+        return error(LOOM_ERR_INTERNAL, "mask of %lld x %lld past the context's %lld x %lld", (long long)rows,
+                     (long long)cols, (long long)b.n_batch, (long long)b.n_ctx);
+    s.release(b.mask);
+    b.mask = nullptr;
+    b.mask_rows = b.mask_cols = 0;
+    LOOM_TRY(s.alloc(LOOM_TYPE_F32, cols, rows, &b.mask));
+    b.mask_rows = rows;
+    b.mask_cols = cols;
+    return Status::ok();
 }
 
 Status Model::reserve_logits(Session &s, ForwardBuffers &b, int64_t rows) const {

@@ -61,12 +61,74 @@ Status read_experts(const GgufFile &g, const std::string &p, HParams *h) {
     return Status::ok();
 }
 
+constexpr int64_t kMaxDim = 1 << 24;   // any width, count or product of them
+
 Status check_shapes(const HParams &h) {
     if (h.n_head_kv > h.n_head || h.n_head % h.n_head_kv != 0)
         return error(LOOM_ERR_FORMAT, "attention.head_count %d is not a multiple of head_count_kv %d", h.n_head, h.n_head_kv);
     if (h.head_dim % 2 != 0) return error(LOOM_ERR_FORMAT, "head size %d is odd (RoPE needs pairs)", h.head_dim);
-    if (!(h.norm_eps > 0.0f) || !(h.rope_freq_base > 0.0f))
-        return error(LOOM_ERR_FORMAT, "rms epsilon %g or rope.freq_base %g is not positive", h.norm_eps, h.rope_freq_base);
+    // q_dim() and kv_dim() are int products: bound them before anything uses them.
+    const int64_t q_dim = int64_t(h.n_head) * h.head_dim;
+    if (q_dim > kMaxDim)
+        return error(LOOM_ERR_FORMAT, "attention.head_count %d x key_length %d = %lld exceeds %lld", h.n_head,
+                     h.head_dim, (long long)q_dim, (long long)kMaxDim);
+    return Status::ok();
+}
+
+// Finite values in the ranges real models use (an infinite epsilon zeroes
+// every logit; a base of 1e-30 or +inf turns RoPE into noise).
+Status check_floats(const HParams &h, const std::string &p) {
+    if (!(h.norm_eps > 0.0f && h.norm_eps <= 1.0f))
+        return error(LOOM_ERR_FORMAT, "model metadata '%sattention.layer_norm_rms_epsilon' = %g is not in (0, 1]",
+                     p.c_str(), double(h.norm_eps));
+    if (!(h.rope_freq_base >= 1.0f && h.rope_freq_base <= 1e12f))
+        return error(LOOM_ERR_FORMAT, "model metadata '%srope.freq_base' = %g is not in [1, 1e12]", p.c_str(),
+                     double(h.rope_freq_base));
+    return Status::ok();
+}
+
+// Metadata that changes the computation in ways loom does not implement: a
+// model that needs it would run and produce wrong text, so it is refused.
+// A key is accepted when it states the behaviour loom has.
+bool is_number(const GgufKV &kv) { return kv.type != GgufValueType::String && kv.type != GgufValueType::Array; }
+
+double number(const GgufKV &kv) {
+    switch (kv.type) {
+    case GgufValueType::F32:
+    case GgufValueType::F64: return kv.f64;
+    case GgufValueType::I8:
+    case GgufValueType::I16:
+    case GgufValueType::I32:
+    case GgufValueType::I64: return double(kv.i64);
+    default: return double(kv.u64);
+    }
+}
+
+Status check_unsupported_key(const GgufKV &kv, const std::string &suffix, const HParams &h) {
+    const bool num = is_number(kv);
+    bool ok = true;
+    if (suffix == "rope.scaling.type") ok = kv.type == GgufValueType::String && kv.str == "none";
+    else if (suffix == "rope.scaling.factor" || suffix == "rope.scale_linear")
+        ok = num && (number(kv) == 0.0 || number(kv) == 1.0);
+    else if (suffix == "rope.dimension_count" || suffix == "attention.value_length")
+        ok = num && number(kv) == double(h.head_dim);
+    else if (suffix == "expert_count")
+        ok = num && (number(kv) == 0.0 || h.n_expert > 0);   // experts only where the architecture has them
+    else if (suffix == "attention.logit_softcapping" ||
+             suffix == "final_logit_softcapping" || suffix == "attention.clamp_kqv")
+        ok = num && number(kv) == 0.0;
+    else if (suffix == "rope.dimension_sections" || suffix == "logit_scale")
+        ok = false;
+    if (!ok)
+        return error(LOOM_ERR_UNSUPPORTED, "model metadata '%s' asks for something loom does not implement",
+                     kv.key.c_str());
+    return Status::ok();
+}
+
+Status check_unsupported_keys(const GgufFile &g, const HParams &h) {
+    const std::string p = h.arch + ".";
+    for (const GgufKV &kv : g.kvs())
+        if (kv.key.compare(0, p.size(), p) == 0) LOOM_TRY(check_unsupported_key(kv, kv.key.substr(p.size()), h));
     return Status::ok();
 }
 
@@ -109,6 +171,8 @@ Status read_hparams(const GgufFile &g, HParams *out) {
         return error(LOOM_ERR_FORMAT, "tensor 'token_embd.weight' has %lld rows", (long long)embd->ne[1]);
     h.n_vocab = static_cast<int>(embd->ne[1]);
     LOOM_TRY(check_shapes(h));
+    LOOM_TRY(check_floats(h, p));
+    LOOM_TRY(check_unsupported_keys(g, h));
     *out = h;
     return Status::ok();
 }

@@ -43,7 +43,8 @@ struct HParams {
 };
 
 // Reads and checks the hyper-parameters. n_vocab is taken from
-// token_embd.weight. Errors: UNSUPPORTED "unsupported architecture 'x'",
+// token_embd.weight. Errors: UNSUPPORTED "unsupported architecture 'x'" or a
+// key asking for what loom does not implement (rope scaling, ...: named),
 // NOT_FOUND / FORMAT for missing or inconsistent keys (named in the message).
 Status read_hparams(const GgufFile &gguf, HParams *out);
 

@@ -6,6 +6,7 @@
 #include "quant/quant.h"
 
 #include <string>
+#include <unordered_set>
 
 namespace loom {
 
@@ -41,6 +42,7 @@ public:
             return error(LOOM_ERR_FORMAT, "tensor '%s' has shape [%lld, %lld, %lld, %lld]; expected [%lld, %lld, %lld]",
                          name.c_str(), (long long)t->ne[0], (long long)t->ne[1], (long long)t->ne[2],
                          (long long)t->ne[3], (long long)cols, (long long)rows, (long long)n);
+        bound_.insert(name);
         size_t rb = 0;
         Status s = row_bytes(t->type, cols, &rb);
         if (!s) return error(LOOM_ERR_FORMAT, "tensor '%s': %s", name.c_str(), s.message().c_str());
@@ -64,6 +66,16 @@ public:
         return advance(t->nbytes);
     }
 
+    // A tensor the graph does not use (rope_freqs.weight, another
+    // architecture's extras) means the file wants computation loom lacks.
+    Status check_all_bound() const {
+        for (const GgufTensor &t : g_.tensors())
+            if (!bound_.count(t.name))
+                return error(LOOM_ERR_UNSUPPORTED, "tensor '%s' is not used by loom's graph (unsupported model feature)",
+                             t.name.c_str());
+        return Status::ok();
+    }
+
 private:
     Status find(const std::string &name, int64_t cols, int64_t rows, const GgufTensor **out) {
         const GgufTensor *t = g_.find_tensor(name);
@@ -72,6 +84,7 @@ private:
             return error(LOOM_ERR_FORMAT, "tensor '%s' has shape [%lld, %lld, %lld, %lld]; expected [%lld, %lld]",
                          name.c_str(), (long long)t->ne[0], (long long)t->ne[1], (long long)t->ne[2],
                          (long long)t->ne[3], (long long)cols, (long long)rows);
+        bound_.insert(name);
         *out = t;
         return Status::ok();
     }
@@ -88,6 +101,7 @@ private:
     std::vector<std::vector<float>> &vectors_;
     const ModelLoadOptions &opts_;
     uint64_t total_ = 0, done_ = 0;
+    std::unordered_set<std::string> bound_;
 };
 
 } // namespace
@@ -152,7 +166,7 @@ Status Model::bind_weights(const GgufFile &g, const ModelLoadOptions &opts) {
         LOOM_TRY(bind.matrix(layer_name(i, "ffn_up.weight"), h.n_embd, h.n_ff, &l.ffn_up));
         LOOM_TRY(bind.matrix(layer_name(i, "ffn_down.weight"), h.n_ff, h.n_embd, &l.ffn_down));
     }
-    return Status::ok();
+    return bind.check_all_bound();
 }
 
 } // namespace loom

@@ -56,7 +56,8 @@ struct ForwardBuffers {
     Tensor *pos = nullptr;         // I32 [n_batch]
     Tensor *cells = nullptr;       // I32 [n_batch] cache cell of each token
     Tensor *out_ids = nullptr;     // I32 [n_batch] batch rows that want outputs
-    Tensor *mask = nullptr;        // F32 [n_batch][n_ctx]
+    Tensor *mask = nullptr;        // F32 [mask_rows][mask_cols], grown on demand up to [n_batch][n_ctx]
+    int64_t mask_rows = 0, mask_cols = 0;
     // KV cache, one K and one V per layer: [n_ctx][kv_dim] of the KV type
     std::vector<Tensor *> k_cache, v_cache;
     // activations
@@ -90,6 +91,8 @@ struct ForwardShape {
     bool logits = true;            // compute logits for the n_out rows
 };
 
+constexpr int64_t kMaskMinCols = 256;   // the first mask's width (grown by doubling)
+
 struct ModelLoadOptions {
     // (fraction in [0,1]) -> false to cancel (LOOM_ERR_CANCELLED).
     std::function<bool(float)> progress;
@@ -108,6 +111,10 @@ public:
 
     // Allocates the per-context tensors. kv_type: F16, F32 or Q8_0.
     Status alloc_buffers(Session &s, int64_t n_ctx, int64_t n_batch, loom_type kv_type, ForwardBuffers *out) const;
+    // Makes the mask at least [rows][cols] (re-allocating when needed; at
+    // most [n_batch][n_ctx]): a dense mask of a long context's full batch is
+    // n_batch * n_ctx floats, so it takes only what the decodes use.
+    Status reserve_mask(Session &s, ForwardBuffers &b, int64_t rows, int64_t cols) const;
     // Makes room for `rows` logits rows (re-allocating when needed).
     Status reserve_logits(Session &s, ForwardBuffers &b, int64_t rows) const;
     // Records one forward pass (inputs already uploaded): every token's K/V

@@ -61,12 +61,15 @@ const TypeTraits kTable[] = {
 // The table sorted by type number (numbers 4 and 5 were Q4_2/Q4_3, removed from the format).
 struct Index {
     const TypeTraits *by_number[LOOM_TYPE_TQ2_0 + 1] = {};
-    constexpr Index() {
+    Index() {
         for (const TypeTraits &t : kTable) by_number[t.type] = &t;
     }
 };
 
-constexpr Index kIndex{};
+// Initialised at start-up after kTable (same file, declared earlier). Not
+// constexpr: kTable's function pointers make it no constant expression for
+// clang (gcc accepted it).
+const Index kIndex{};
 
 } // namespace
 

@@ -19,6 +19,17 @@ public:
             c->truncate_sorted(1);
             return Status::ok();
         }
+        // Where the highest logit / t overflows a float (t below ~|logit| * 3e-39,
+        // or an infinite logit), every gap between distinct floats divides to
+        // far beyond exp's range: the limit t -> 0+ puts all the mass, equally,
+        // on the logits equal to the highest. Keep exactly those (dividing
+        // would make every large logit +inf and the draw uniform over them).
+        float m = -std::numeric_limits<float>::infinity();
+        for (const Candidate &x : c->items()) m = std::max(m, x.logit);
+        if (!(std::fabs(double(m)) / double(t_) <= double(std::numeric_limits<float>::max()))) {
+            c->filter([m](const Candidate &x) { return x.logit == m; });
+            return Status::ok();
+        }
         for (Candidate &x : c->items()) x.logit /= t_; // order is unchanged for t > 0
         return Status::ok();
     }

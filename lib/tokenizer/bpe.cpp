@@ -2,7 +2,7 @@
 // rescans for short words, linked list + heap for long ones).
 #include "tokenizer/bpe.h"
 
-#include <xxhash.h>
+#include "common/xxhash_inline.h"
 
 #include <algorithm>
 #include <climits>

@@ -1,6 +1,6 @@
 #include "tokenizer/string_index.h"
 
-#include <xxhash.h>
+#include "common/xxhash_inline.h"
 
 namespace loom {
 

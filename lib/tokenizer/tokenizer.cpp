@@ -1,10 +1,9 @@
 // Tokenizer: accessors and encode (special tokens -> UTF-8 decode -> NFC ->
 // pre-tokenizer -> BPE per word).
+#include "common/xxhash_inline.h"
 #include "tokenizer/tokenizer_impl.h"
 #include "tokenizer/unicode.h"
 #include "tokenizer/word_cache.h"
-
-#include <xxhash.h>
 
 #include <cstring>
 

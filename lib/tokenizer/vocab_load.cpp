@@ -71,14 +71,16 @@ void index_tokens(Tokenizer::Impl *t) {
     for (int32_t id : t->specials) t->specials_by_first_byte[uint8_t(t->texts[id][0])].push_back(id);
 }
 
+// The first normal (not special) token of each single byte: a one-byte
+// special token's text must not hide the byte's own token.
 Status find_byte_tokens(Tokenizer::Impl *t) {
-    for (int b = 0; b < 256; ++b) {
-        char c = char(b);
-        int32_t id = t->text_to_id.find(std::string_view(&c, 1));
-        if (id < 0 || special_type(t->types[size_t(id)]))
-            return error(LOOM_ERR_FORMAT, "tokenizer: the vocabulary has no token for byte 0x%02x", b);
-        t->byte_token[b] = id;
-    }
+    std::fill(std::begin(t->byte_token), std::end(t->byte_token), -1);
+    for (size_t i = 0; i < t->texts.size(); ++i)
+        if (t->texts[i].size() == 1 && !special_type(t->types[i]) && t->byte_token[uint8_t(t->texts[i][0])] < 0)
+            t->byte_token[uint8_t(t->texts[i][0])] = int32_t(i);
+    for (int b = 0; b < 256; ++b)
+        if (t->byte_token[b] < 0)
+            return error(LOOM_ERR_FORMAT, "tokenizer: the vocabulary has no (non-special) token for byte 0x%02x", b);
     return Status::ok();
 }
 

@@ -3,11 +3,11 @@
 // synthetic Qwen2 models; EOG ids against gguf_token_ids.py, FIM tokens against llama.cpp's
 // tokenizer (llref tokenize) on the same files.
 #include "chat/chatml.h"
-#include "json.h"
 #include "loom.h"
 #include "testdata.h"
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cstdio>
@@ -52,14 +52,14 @@ std::vector<Conversation> random_conversations(uint64_t seed, int n) {
 std::string messages_json(const Conversation &c) {
     std::string s = "[";
     for (size_t i = 0; i < c.roles.size(); ++i)
-        s += (i ? "," : "") + std::string("{\"role\":") + cli::json_quote(c.roles[i]) +
-             ",\"content\":" + cli::json_quote(c.contents[i]) + "}";
+        s += (i ? "," : "") + std::string("{\"role\":") + nlohmann::json(c.roles[i]).dump() +
+             ",\"content\":" + nlohmann::json(c.contents[i]).dump() + "}";
     return s + "]";
 }
 
 // Jinja2's renderings of `convs` with `tmpl` (tests/chat/jinja_render.py).
 std::vector<std::string> jinja_render(const std::string &tmpl, const std::vector<Conversation> &convs) {
-    std::string req = "{\"template\":" + cli::json_quote(tmpl) + ",\"cases\":[";
+    std::string req = "{\"template\":" + nlohmann::json(tmpl).dump() + ",\"cases\":[";
     for (size_t i = 0; i < convs.size(); ++i)
         req += (i ? "," : "") + std::string("{\"messages\":") + messages_json(convs[i]) +
                ",\"add_generation_prompt\":" + (convs[i].add_generation_prompt ? "true" : "false") + "}";
@@ -69,11 +69,9 @@ std::vector<std::string> jinja_render(const std::string &tmpl, const std::vector
     int status = -1;
     std::string out = testdata::capture("/usr/bin/python3 '" + testdata::source_path("chat/jinja_render.py") + "' < '" + in + "'", &status);
     REQUIRE(status == 0);
-    cli::JsonValue list;
-    std::string err;
-    REQUIRE(cli::parse_json(out, &list, &err));
+    const nlohmann::json list = nlohmann::json::parse(out);
     std::vector<std::string> rendered;
-    for (const cli::JsonValue &v : list.items) rendered.push_back(v.string);
+    for (const nlohmann::json &v : list) rendered.push_back(v.get<std::string>());
     REQUIRE(rendered.size() == convs.size());
     return rendered;
 }
@@ -146,8 +144,7 @@ const std::string kVocabQwen2 = std::string(std::getenv("HOME") ? std::getenv("H
 static void require_references() {
     REQUIRE_REF_OR_SKIP();
     if (testdata::run("/usr/bin/python3 -c 'import jinja2' 2>/dev/null") != 0) {
-        std::fprintf(stderr, "python3-jinja2 is not installed: skipping chat parity\n");
-        std::exit(77);
+        testdata::exit_missing("python3-jinja2");
     }
 }
 

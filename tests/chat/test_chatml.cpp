@@ -1,10 +1,10 @@
 // Built-in ChatML rendering against Jinja2 renderings of the real templates
 // (golden/chatml.json, made by make_golden.py).
 #include "chat/chatml.h"
-#include "json.h"
 #include "testdata.h"
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include <string>
 #include <vector>
@@ -16,28 +16,29 @@ std::string read_text(const std::string &rel) {
     return std::string(raw.begin(), raw.end());
 }
 
-std::vector<loom::ChatMessage> messages_of(const cli::JsonValue &list) {
+std::vector<loom::ChatMessage> messages_of(const nlohmann::json &list) {
     std::vector<loom::ChatMessage> out;
-    for (const cli::JsonValue &m : list.items) out.push_back({m.find("role")->string, m.find("content")->string});
+    // ChatMessage holds views: point them into the document's own strings.
+    for (const nlohmann::json &m : list)
+        out.push_back({m.at("role").get_ref<const std::string &>(), m.at("content").get_ref<const std::string &>()});
     return out;
 }
 
 } // namespace
 
 TEST_CASE("chatml_matches_jinja_golden_renderings", "[chat]") {
-    cli::JsonValue cases;
-    std::string err;
-    REQUIRE(cli::parse_json(read_text("chat/golden/chatml.json"), &cases, &err));
-    REQUIRE(cases.items.size() == 78);
-    for (const cli::JsonValue &c : cases.items) {
-        std::string tmpl = read_text("chat/templates/" + c.find("template")->string);
+    const nlohmann::json cases = nlohmann::json::parse(read_text("chat/golden/chatml.json"));
+    REQUIRE(cases.size() == 78);
+    for (const nlohmann::json &c : cases) {
+        const std::string name = c.at("template");
+        std::string tmpl = read_text("chat/templates/" + name);
         REQUIRE(loom::chat_template_kind(tmpl) == loom::ChatTemplateKind::ChatML);
         std::string got;
-        REQUIRE(loom::render_chatml(loom::chatml_style(tmpl), messages_of(*c.find("messages")),
-                                    c.find("add_generation_prompt")->boolean, &got)
+        REQUIRE(loom::render_chatml(loom::chatml_style(tmpl), messages_of(c.at("messages")),
+                                    c.at("add_generation_prompt").get<bool>(), &got)
                     .is_ok());
-        INFO("template " << c.find("template")->string);
-        CHECK(got == c.find("expected")->string);
+        INFO("template " << name);
+        CHECK(got == c.at("expected").get<std::string>());
     }
 }
 

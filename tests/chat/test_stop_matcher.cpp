@@ -3,6 +3,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <random>
 #include <string>
 #include <vector>
@@ -64,4 +65,29 @@ TEST_CASE("stop_matcher_equals_whole_text_search_on_random_streams", "[chat]") {
         CHECK(emitted == cut_at_first_stop(text, stops, &ref_stopped));
         CHECK(stopped == ref_stopped);
     }
+}
+
+TEST_CASE("stop_matcher_push_is_linear_in_a_long_stop_string", "[chat]") {
+    // A 256 KiB stop string whose near-matches made the tail search quadratic
+    // (1.4 s per push before). Linear: the whole run is milliseconds; the bound
+    // leaves room for sanitizer and valgrind builds.
+    const size_t n = 256 * 1024;
+    std::string stop(n, 'a');
+    stop[n - 1] = 'b';
+    loom::StopMatcher m({stop});
+    const std::string almost(n - 1, 'a');
+    std::string out;
+    const auto t0 = std::chrono::steady_clock::now();
+    REQUIRE_FALSE(m.push(almost, &out));
+    CHECK(out.empty());   // all of it may still become the stop string
+    for (int i = 0; i < 10; i++) {
+        REQUIRE_FALSE(m.push("c", &out));
+        CHECK(out.size() == almost.size() + 1);   // "c" broke the candidate: everything released
+        REQUIRE_FALSE(m.push(almost, &out));
+        CHECK(out.empty());
+    }
+    CHECK(m.push("b", &out));
+    CHECK(out.empty());
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    CHECK(seconds < 2.0);
 }

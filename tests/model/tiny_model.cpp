@@ -1,5 +1,6 @@
 #include "tiny_model.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -8,7 +9,7 @@ namespace tinymodel {
 
 namespace {
 
-enum : uint32_t { kU32 = 4, kF32 = 6, kString = 8 };
+enum : uint32_t { kU32 = 4, kI32 = 5, kF32 = 6, kString = 8, kArray = 9 };
 
 struct Bytes {
     std::vector<uint8_t> v;
@@ -36,6 +37,8 @@ public:
     bool matrix(const std::string &name, int64_t ne0, int64_t ne1, float scale) {
         if (name == s_.misshape_tensor) ne1 += 1;
         std::vector<float> f = random(size_t(ne0 * ne1), 0.0f, scale);
+        if (name == "output.weight" && s_.boost_output_rows_from >= 0)
+            for (size_t i = size_t(s_.boost_output_rows_from) * size_t(ne0); i < f.size(); i++) f[i] *= 50.0f;
         size_t row = 0, need = 0;
         if (loom_row_size(s_.weight_type, ne0, &row) != LOOM_OK) return false;
         std::vector<uint8_t> q(row * size_t(ne1));
@@ -63,10 +66,22 @@ public:
             {a + "attention.head_count", uint32_t(s_.n_head)}, {a + "attention.head_count_kv", uint32_t(s_.n_head_kv)}};
         std::vector<std::pair<std::string, float>> f32 = {{a + "rope.freq_base", s_.rope_base},
                                                           {a + "attention.layer_norm_rms_epsilon", 1e-6f}};
-        out.put<uint64_t>(1 + u32.size() + f32.size());
-        out.str("general.architecture");
-        out.put<uint32_t>(kString);
-        out.str(s_.arch);
+        std::vector<std::pair<std::string, std::string>> str = {{"general.architecture", s_.arch}};
+        merge(u32, s_.extra_u32);
+        merge(f32, s_.extra_f32);
+        const bool vocab = !s_.tokens.empty();
+        if (vocab) {
+            str.push_back({"tokenizer.ggml.model", "gpt2"});
+            str.push_back({"tokenizer.ggml.pre", "qwen2"});
+        }
+        merge(str, s_.extra_str);
+        out.put<uint64_t>(str.size() + u32.size() + f32.size() + (vocab ? 3 : 0));
+        if (vocab) vocab_arrays(out);
+        for (auto &kv : str) {
+            out.str(kv.first);
+            out.put<uint32_t>(kString);
+            out.str(kv.second);
+        }
         for (auto &kv : u32) {
             out.str(kv.first);
             out.put<uint32_t>(kU32);
@@ -96,6 +111,32 @@ public:
     }
 
 private:
+    void vocab_arrays(Bytes &out) const {
+        out.str("tokenizer.ggml.tokens");
+        out.put<uint32_t>(kArray);
+        out.put<uint32_t>(kString);
+        out.put<uint64_t>(s_.tokens.size());
+        for (const std::string &t : s_.tokens) out.str(t);
+        out.str("tokenizer.ggml.token_type");
+        out.put<uint32_t>(kArray);
+        out.put<uint32_t>(kI32);
+        out.put<uint64_t>(s_.token_types.size());
+        for (int32_t t : s_.token_types) out.put<int32_t>(t);
+        out.str("tokenizer.ggml.merges");
+        out.put<uint32_t>(kArray);
+        out.put<uint32_t>(kString);
+        out.put<uint64_t>(0);
+    }
+
+    template <typename T>
+    static void merge(std::vector<std::pair<std::string, T>> &kvs, const std::vector<std::pair<std::string, T>> &extra) {
+        for (const auto &e : extra) {
+            auto it = std::find_if(kvs.begin(), kvs.end(), [&](const auto &kv) { return kv.first == e.first; });
+            if (it != kvs.end()) it->second = e.second;
+            else kvs.push_back(e);
+        }
+    }
+
     std::vector<float> random(size_t n, float mean, float std) {
         std::normal_distribution<float> d(mean, std);
         std::vector<float> f(n);
@@ -138,7 +179,26 @@ std::vector<uint8_t> build(const Spec &s) {
     }
     b.vector("output_norm.weight", s.n_embd, 1.0f, 0.1f);
     if (!s.tied) ok = ok && b.matrix("output.weight", s.n_embd, s.n_vocab, e);
+    for (const std::string &name : s.extra_tensors) b.vector(name, s.n_embd, 1.0f, 0.0f);
     return ok ? b.file() : std::vector<uint8_t>();
+}
+
+void add_byte_vocab(Spec *spec) {
+    uint32_t next = 256;
+    for (int b = 0; b < 256; b++) {
+        // GPT-2's map: printable Latin-1 bytes stand for themselves, the rest
+        // for code points 256, 257, ... in byte order.
+        const bool printable = (b >= 0x21 && b <= 0x7e) || (b >= 0xa1 && b <= 0xac) || b >= 0xae;
+        const uint32_t cp = printable ? uint32_t(b) : next++;
+        std::string u;
+        if (cp < 0x80) u += char(cp);
+        else {
+            u += char(0xc0 | (cp >> 6));
+            u += char(0x80 | (cp & 0x3f));
+        }
+        spec->tokens.push_back(u);
+        spec->token_types.push_back(1);
+    }
 }
 
 } // namespace tinymodel

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace tinymodel {
@@ -21,7 +22,23 @@ struct Spec {
     uint32_t seed = 1;
     std::string omit_tensor;                // leave this tensor out
     std::string misshape_tensor;            // give this tensor one extra row
+    // Metadata added to (or replacing the same key of) the standard set, and
+    // extra F32 tensors of n_embd values: hostile-but-parseable files.
+    std::vector<std::pair<std::string, uint32_t>> extra_u32;
+    std::vector<std::pair<std::string, float>> extra_f32;
+    std::vector<std::pair<std::string, std::string>> extra_str;
+    std::vector<std::string> extra_tensors;
+    // A gpt2/qwen2 tokenizer: token pieces (as stored: byte-level encoded) and
+    // their types; none when empty. byte_vocab() gives the 256 byte tokens.
+    std::vector<std::string> tokens;
+    std::vector<int32_t> token_types;
+    // Rows >= this of output.weight (untied only) scaled by 50, so their
+    // logits dominate; -1: none.
+    int boost_output_rows_from = -1;
 };
+
+// The 256 single-byte tokens in byte-level encoding (GPT-2's byte -> code point map), NORMAL type.
+void add_byte_vocab(Spec *spec);
 
 // The whole GGUF file. Empty if a weight type cannot be quantized.
 std::vector<uint8_t> build(const Spec &spec);

@@ -61,3 +61,28 @@ TEST_CASE("c_api_rejects_bad_arguments", "[sample]") {
     loom_sampler_free(s);
     loom_sampler_free(nullptr);
 }
+
+TEST_CASE("tiny_temperature_behaves_as_its_limit_greedy", "[sample]") {
+    // logit / 1e-39 overflows to +inf for every positive logit: the draw must
+    // still go to the highest logit (ties at the top share it), as t -> 0+.
+    const std::vector<float> logits = {4.8f, 5.0f, 4.9f, -1.0f, 3.0f, 5.0f, 0.5f};
+    for (float t : {1e-39f, 1e-45f, 1e-30f, 1e-10f}) {
+        int seen[7] = {0};
+        for (uint64_t seed = 0; seed < 200; seed++) {
+            loom_sampler *s = nullptr;
+            REQUIRE(loom_sampler_new(&s) == LOOM_OK);
+            REQUIRE(loom_sampler_add_temperature(s, t) == LOOM_OK);
+            REQUIRE(loom_sampler_add_dist(s, seed) == LOOM_OK);
+            int32_t tok = -1;
+            REQUIRE(loom_sampler_sample_logits(s, logits.data(), int32_t(logits.size()), &tok) == LOOM_OK);
+            REQUIRE(tok >= 0);
+            REQUIRE(tok < 7);
+            seen[tok]++;
+            loom_sampler_free(s);
+        }
+        CAPTURE(t);
+        CHECK(seen[1] + seen[5] == 200);   // only the two tied highest logits
+        CHECK(seen[1] > 50);
+        CHECK(seen[5] > 50);
+    }
+}

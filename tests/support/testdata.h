@@ -19,8 +19,15 @@ std::string scratch_dir();
 std::string ref_dir();
 
 // True when the reference tools are installed or can install themselves
-// (runs ref/setup once). Parity tests exit 77 (skipped) when this is false.
+// (runs ref/setup once). Parity tests exit with missing() when this is false.
 bool ref_available();
+
+// The exit status of a test executable that cannot run because `what` (a
+// reference, a driver, a package) is missing, after saying so on stderr: 77
+// (meson's "skipped") on a developer's machine, 1 (failed) when the
+// environment has CI=true, where a run that compared nothing must not pass.
+int missing(const std::string &what);
+[[noreturn]] void exit_missing(const std::string &what);
 
 // Runs a shell command; returns its exit status (-1 if it could not run).
 int run(const std::string &command);
@@ -44,5 +51,5 @@ std::vector<float> read_f32(const std::string &path);
 // In a parity test's first lines: skip the whole executable without the reference.
 #define REQUIRE_REF_OR_SKIP()                                                                      \
     do {                                                                                           \
-        if (!::testdata::ref_available()) std::exit(77);                                           \
+        if (!::testdata::ref_available()) ::testdata::exit_missing("the reference (../shared/ref)");\
     } while (0)

@@ -3,6 +3,7 @@
 // (skipped) when that file is not installed. Ids come from the committed
 // hftok vectors where the result is a tokenization.
 #include "loom.h"
+#include "testdata.h"
 #include "tok_support.h"
 
 #include <catch2/catch.hpp>
@@ -17,7 +18,7 @@ namespace {
 const loom_model *model() {
     static loom_model *m = [] {
         std::string path = toktest::llama_vocab_path();
-        if (path.empty()) std::exit(77);  // skipped: reference vocabulary not installed
+        if (path.empty()) testdata::exit_missing("the reference vocabulary");
         loom_model_params p;
         loom_model_default_params(&p);
         p.vocab_only = 1;

@@ -22,7 +22,7 @@ struct Run {
 const std::string &vocab_path() {
     static std::string path = [] {
         std::string p = llama_vocab_path();
-        if (p.empty()) std::exit(77);  // skipped: reference vocabulary not installed
+        if (p.empty()) testdata::exit_missing("the reference vocabulary");
         return p;
     }();
     return path;

@@ -39,7 +39,7 @@ struct Conformance {
 };
 
 const Conformance &conformance() {
-    if (::access(kTestFile, R_OK) != 0) std::exit(77);  // skipped: unicode-data not installed
+    if (::access(kTestFile, R_OK) != 0) testdata::exit_missing(std::string(kTestFile) + " (unicode-data)");
     static Conformance c = [] {
         Conformance r;
         int st = 0;
