@@ -78,6 +78,13 @@ bool replace_file(const std::string &from, const std::string &to);
 void *aligned_malloc(size_t align, size_t size);
 void aligned_free(void *p);
 
+// The machine's physical memory in bytes; 0 when it cannot be read.
+uint64_t physical_memory_bytes();
+// The smallest limit the OS puts on this process's memory in bytes (Linux:
+// the cgroup v1/v2 memory limit and RLIMIT_AS; Windows: none, a job object's
+// limit is not read); 0 when there is none.
+uint64_t process_memory_limit();
+
 // ---- shared libraries ----------------------------------------------------
 
 // Opens a shared library by name or path (dlopen RTLD_NOW|RTLD_LOCAL;

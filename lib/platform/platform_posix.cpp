@@ -1,12 +1,15 @@
 // platform.h on Linux and other POSIX systems.
 #include "platform/platform.h"
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -16,6 +19,16 @@ namespace {
 
 Status io_error(const char *what, const std::string &path, int err) {
     return error(LOOM_ERR_IO, "cannot %s '%s': %s", what, path.c_str(), std::strerror(err));
+}
+
+// A number from a one-line file (cgroup v2 memory.max, v1 memory.limit_in_bytes); 0 if none.
+uint64_t read_limit_file(const char *path) {
+    FILE *f = std::fopen(path, "r");
+    if (!f) return 0;
+    unsigned long long v = 0;
+    const int n = std::fscanf(f, "%llu", &v);   // "max" (no limit) does not parse
+    std::fclose(f);
+    return n == 1 ? uint64_t(v) : 0;
 }
 
 } // namespace
@@ -87,6 +100,23 @@ void *library_symbol(void *lib, const char *name) { return ::dlsym(lib, name); }
 
 void close_library(void *lib) {
     if (lib) ::dlclose(lib);
+}
+
+uint64_t physical_memory_bytes() {
+    const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    return pages > 0 && page > 0 ? uint64_t(pages) * uint64_t(page) : 0;
+}
+
+uint64_t process_memory_limit() {
+    uint64_t lim = 0;
+    auto take = [&lim](uint64_t v) {
+        if (v) lim = lim ? std::min(lim, v) : v;
+    };
+    take(read_limit_file("/sys/fs/cgroup/memory.max"));
+    take(read_limit_file("/sys/fs/cgroup/memory/memory.limit_in_bytes"));
+    struct rlimit rl {};
+    if (getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) take(uint64_t(rl.rlim_cur));
+    return lim;
 }
 
 } // namespace loom::platform

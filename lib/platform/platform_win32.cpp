@@ -156,4 +156,12 @@ void close_library(void *lib) {
     if (lib) FreeLibrary(static_cast<HMODULE>(lib));
 }
 
+uint64_t physical_memory_bytes() {
+    MEMORYSTATUSEX st{};
+    st.dwLength = sizeof st;
+    return GlobalMemoryStatusEx(&st) ? uint64_t(st.ullTotalPhys) : 0;
+}
+
+uint64_t process_memory_limit() { return 0; }
+
 } // namespace loom::platform
