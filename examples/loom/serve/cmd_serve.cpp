@@ -140,11 +140,6 @@ int cmd_serve(int argc, char **argv) {
     std::string error;
     if (!http.bind(&error)) return cli::fail("%s", error.c_str());
 
-#ifdef _WIN32
-    // Ctrl-C runs the handler on a console-control thread; Windows has no SIGPIPE.
-    std::signal(SIGTERM, on_signal);
-    std::signal(SIGINT, on_signal);
-#else
     struct sigaction sa;
     std::memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
@@ -152,7 +147,6 @@ int cmd_serve(int argc, char **argv) {
     sigaction(SIGTERM, &sa, nullptr);
     sigaction(SIGINT, &sa, nullptr);
     std::signal(SIGPIPE, SIG_IGN);
-#endif
 
     scheduler.start();
     std::thread server([&] { http.run(); });
