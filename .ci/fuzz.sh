@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${FUZZ_SECONDS:-15}
-targets="gguf model_load tokenizer detokenizer chat stop_matcher sampler state api_sequence"
+targets="gguf model_load tokenizer detokenizer chat stop_matcher sampler state api_sequence grammar"
 if [ ! -d build-fuzz ]; then
   CC=clang-14 CXX=clang++-14 meson setup build-fuzz -Dfuzzing=true -Db_sanitize=address,undefined \
     -Db_lundef=false -Dbuildtype=debugoptimized -Dvulkan=disabled >/dev/null

@@ -1043,19 +1043,48 @@ LOOM_API loom_status loom_sampler_add_logit_bias(loom_sampler *sampler, const in
  *  xoshiro256** generator seeded by `seed` (splitmix64 expansion). The same
  *  seed, chain and logits give the same tokens on every platform. */
 LOOM_API loom_status loom_sampler_add_dist(loom_sampler *sampler, uint64_t seed);
+/** Grammar stage: keeps only the tokens whose bytes continue `gbnf` (a
+ *  NUL-terminated grammar in llama.cpp's GBNF format, UTF-8) from the text
+ *  accepted so far, starting at the rule named `root` (NULL: "root"). Tokens
+ *  may span several terminals and split UTF-8 sequences; special tokens are
+ *  never allowed as text, and the model's end-of-generation tokens (see
+ *  loom_token_is_eog) pass exactly where the grammar may end. The grammar's
+ *  state advances with loom_sampler_accept (so accept only generated tokens
+ *  into a chain with a grammar, not the prompt's) and restarts with
+ *  loom_sampler_reset. Add it first: it then masks the whole vocabulary with
+ *  one walk of a token trie; after a top-k it checks only the survivors.
+ *  `model` is only read here (its vocabulary is copied): it may be freed
+ *  before the sampler. Building the stage walks the whole vocabulary (tens of
+ *  milliseconds for 150k tokens).
+ *  Errors: INVALID_ARGUMENT (NULL sampler/model/gbnf, a stage after a pick
+ *  stage), NOT_FOUND (a model without a vocabulary), FORMAT (a malformed
+ *  grammar: the message gives line and column; also undefined or twice
+ *  defined rules, left recursion, no rule named root, and grammars past the
+ *  limits of 1 MiB of text, 2^20 symbols, 64 nested groups or a repetition
+ *  count over 4096), OUT_OF_MEMORY. While sampling, the stage fails with
+ *  INVALID_ARGUMENT when no candidate continues the grammar and with
+ *  UNSUPPORTED when the text makes the grammar too ambiguous (over 4096
+ *  parses at once) or nests it deeper than 8192 levels. */
+LOOM_API loom_status loom_sampler_add_grammar(loom_sampler *sampler, const loom_model *model, const char *gbnf,
+                                              const char *root);
 
 /** Records `token` as generated (or as a prompt token): feeds the penalty
- *  windows. Sampling never accepts by itself. Errors: INVALID_ARGUMENT
- *  (NULL sampler, negative token). */
+ *  windows and advances grammar stages. Sampling never accepts by itself.
+ *  Every stage takes the token or none does. Errors: INVALID_ARGUMENT (NULL
+ *  sampler, negative token, a token a grammar stage cannot take: one that
+ *  does not continue its grammar, or an end-of-generation token before the
+ *  grammar may end), UNSUPPORTED (a grammar's limits, see
+ *  loom_sampler_add_grammar). */
 LOOM_API loom_status loom_sampler_accept(loom_sampler *sampler, int32_t token);
-/** Empties the penalty windows and reseeds dist stages with their seeds, as
- *  if the chain were new. NULL is ignored. */
+/** Empties the penalty windows, reseeds dist stages with their seeds and
+ *  restarts grammar stages, as if the chain were new. NULL is ignored. */
 LOOM_API void loom_sampler_reset(loom_sampler *sampler);
 
 /** Runs the chain over `n_vocab` logits (not modified) and writes the chosen
  *  token to *token; a chain without a pick stage picks greedily. Errors:
  *  INVALID_ARGUMENT (NULL pointers, n_vocab <= 0, a logit-bias token >=
- *  n_vocab, no token with a logit above -infinity). */
+ *  n_vocab, no token with a logit above -infinity, no token a grammar stage
+ *  allows), UNSUPPORTED (a grammar's limits). */
 LOOM_API loom_status loom_sampler_sample_logits(loom_sampler *sampler, const float *logits, int32_t n_vocab,
                                                 int32_t *token);
 /** loom_sampler_sample_logits on the logits of batch entry `i` of the

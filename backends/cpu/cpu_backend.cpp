@@ -239,9 +239,14 @@ private:
 
     // Grows the expert matmuls' buffers (at record time, where a failure is a status).
     Status reserve_moe(int64_t n_expert, int64_t slots, int64_t k_in, int64_t n) {
-        if (moe_.start.size() < size_t(n_expert + 1)) moe_.start.resize(size_t(n_expert + 1));
-        if (moe_.fill.size() < size_t(n_expert)) moe_.fill.resize(size_t(n_expert));
-        if (moe_.order.size() < size_t(slots)) moe_.order.resize(size_t(slots));
+        try {
+            if (moe_.start.size() < size_t(n_expert + 1)) moe_.start.resize(size_t(n_expert + 1));
+            if (moe_.fill.size() < size_t(n_expert)) moe_.fill.resize(size_t(n_expert));
+            if (moe_.order.size() < size_t(slots)) moe_.order.resize(size_t(slots));
+        } catch (const std::bad_alloc &) {
+            return error(LOOM_ERR_OUT_OF_MEMORY, "cpu: out of memory for the expert routing tables (%lld experts, %lld slots)",
+                         (long long)n_expert, (long long)slots);
+        }
         auto grow = [](std::unique_ptr<CpuTensor> &t, int64_t cols, int64_t rows) -> Status {
             if (t && t->ne[0] >= cols * rows) return Status::ok();
             return make_host_tensor(LOOM_TYPE_F32, cols * rows, 1, &t);

@@ -3,6 +3,7 @@
 // the prompt as one user message in the model's ChatML template and stops at
 // end-of-generation. --verbose prints load time and tokens/s to stderr.
 #include "cli.h"
+#include "constrain_args.h"
 #include "generate.h"
 
 #include <cstdio>
@@ -12,20 +13,22 @@
 namespace {
 
 const std::string kUsage = std::string("loom run -m MODEL -p PROMPT [-n N] [-t THREADS] [-c N_CTX] [--chat] [--verbose] ") +
-                           cli::kSamplingUsage;
+                           cli::kSamplingUsage + " " + cli::kConstrainUsage;
 
 struct RunOptions {
     std::string model, prompt;
     long long n_predict = 128, threads = 0, n_ctx = 0;
     bool chat = false, verbose = false;
     cli::SamplingOptions sampling;
+    cli::ConstrainOptions constrain;
 };
 
 bool parse_args(int argc, char **argv, RunOptions *o) {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         bool bad = false;
-        if (cli::take_sampling_arg(argc, argv, &i, &o->sampling, &bad)) {
+        if (cli::take_sampling_arg(argc, argv, &i, &o->sampling, &bad) ||
+            cli::take_constrain_arg(argc, argv, &i, &o->constrain, &bad)) {
             if (bad) return false;
         } else if (!std::strcmp(a, "--chat")) {
             o->chat = true;
@@ -83,14 +86,16 @@ int cmd_run(int argc, char **argv) {
     cli::BatchHandle batch;
     if ((st = loom_batch_new(int32_t(co.n_batch), &batch.b)) != LOOM_OK) return cli::fail_status(st, "batch");
     cli::SamplerHandle sampler;
-    if ((st = cli::make_sampler(o.sampling, &sampler.s)) != LOOM_OK) return cli::fail_status(st, "sampler");
-    for (int32_t t : tokens) loom_sampler_accept(sampler.s, t);
+    if (!cli::make_constrained_sampler(model.m, o.constrain, o.sampling, &sampler.s)) return 1;
+    // The prompt feeds the penalty window; a grammar constrains only the reply.
+    if (!o.constrain.active())
+        for (int32_t t : tokens) loom_sampler_accept(sampler.s, t);
 
     const double t_prompt = cli::now_seconds();
     if ((st = cli::decode_tokens(ctx.c, batch.b, tokens, 0, co.n_batch, false)) != LOOM_OK)
         return cli::fail_status(st, "prompt");
     const double prompt_s = cli::now_seconds() - t_prompt;
-    if (!o.chat) std::fwrite(o.prompt.data(), 1, o.prompt.size(), stdout);
+    if (!o.chat && !o.constrain.no_display_prompt) std::fwrite(o.prompt.data(), 1, o.prompt.size(), stdout);
 
     int32_t n_past = int32_t(tokens.size());
     cli::GenerateOptions go;

@@ -36,10 +36,8 @@ bool take_sampling_arg(int argc, char **argv, int *i, SamplingOptions *o, bool *
     return true;
 }
 
-loom_status make_sampler(const SamplingOptions &o, loom_sampler **out) {
-    loom_sampler *s = nullptr;
-    loom_status st = loom_sampler_new(&s);
-    if (st != LOOM_OK) return st;
+loom_status add_sampling_stages(const SamplingOptions &o, loom_sampler *s) {
+    loom_status st = LOOM_OK;
     if (o.repeat_penalty != 1.0 && o.repeat_last_n > 0)
         st = loom_sampler_add_penalties(s, int32_t(o.repeat_last_n), float(o.repeat_penalty), 0.0f, 0.0f);
     if (o.temp <= 0.0) {
@@ -53,7 +51,14 @@ loom_status make_sampler(const SamplingOptions &o, loom_sampler **out) {
                                          : uint64_t(std::chrono::steady_clock::now().time_since_epoch().count());
         if (st == LOOM_OK) st = loom_sampler_add_dist(s, seed);
     }
-    if (st != LOOM_OK) {
+    return st;
+}
+
+loom_status make_sampler(const SamplingOptions &o, loom_sampler **out) {
+    loom_sampler *s = nullptr;
+    loom_status st = loom_sampler_new(&s);
+    if (st != LOOM_OK) return st;
+    if ((st = add_sampling_stages(o, s)) != LOOM_OK) {
         loom_sampler_free(s);
         return st;
     }

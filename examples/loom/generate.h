@@ -29,6 +29,8 @@ extern const char *const kSamplingUsage;
 // temp <= 0: greedy. Else penalties, top-k, top-p, min-p, temperature, seeded draw
 // (seed from the clock unless given).
 loom_status make_sampler(const SamplingOptions &o, loom_sampler **out);
+// The same stages, appended to an existing chain (after a grammar stage).
+loom_status add_sampling_stages(const SamplingOptions &o, loom_sampler *s);
 
 struct SamplerHandle {
     loom_sampler *s = nullptr;

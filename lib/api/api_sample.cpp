@@ -26,6 +26,23 @@ loom_status add_stage(loom_sampler *s, Make make) {
     });
 }
 
+// The model's vocabulary as a grammar stage sees it: special tokens have no
+// text (only the end-of-generation ones pass, where the grammar may end).
+Status grammar_vocab(const loom_model *model, GrammarVocab *v) {
+    LOOM_CHECK_ARG(model != nullptr, "model is NULL");
+    if (!model->tokenizer) return error(LOOM_ERR_NOT_FOUND, "the model has no vocabulary for a grammar to mask");
+    const Tokenizer &tok = *model->tokenizer;
+    v->pieces.resize(size_t(tok.n_vocab()));
+    for (int32_t id = 0; id < tok.n_vocab(); id++)
+        if (!tok.is_special(id)) v->pieces[size_t(id)] = tok.token_text(id);
+    int32_t eog[64];
+    size_t n = 0;
+    if (loom_model_eog_tokens(model, eog, 64, &n) != LOOM_OK)
+        return error(LOOM_ERR_INTERNAL, "the model's end-of-generation tokens could not be listed");
+    v->eog.assign(eog, eog + n);
+    return Status::ok();
+}
+
 Status sample_logits(loom_sampler *s, const float *logits, int32_t n_vocab, int32_t *token) {
     LOOM_CHECK_ARG(s && logits && token, "sampler, logits or token is NULL");
     return s->chain.sample(logits, n_vocab, token);
@@ -92,12 +109,21 @@ LOOM_API loom_status loom_sampler_add_dist(loom_sampler *s, uint64_t seed) {
     return add_stage(s, [&](std::unique_ptr<SamplerStage> *st) { *st = make_dist(seed); return Status::ok(); });
 }
 
+LOOM_API loom_status loom_sampler_add_grammar(loom_sampler *s, const loom_model *model, const char *gbnf,
+                                              const char *root) {
+    return add_stage(s, [&](std::unique_ptr<SamplerStage> *st) {
+        LOOM_CHECK_ARG(gbnf != nullptr, "gbnf is NULL");
+        GrammarVocab vocab;
+        LOOM_TRY(grammar_vocab(model, &vocab));
+        return make_grammar(gbnf, root ? root : "root", std::move(vocab), st);
+    });
+}
+
 LOOM_API loom_status loom_sampler_accept(loom_sampler *s, int32_t token) {
     return api_call([&] {
         LOOM_CHECK_ARG(s != nullptr, "sampler is NULL");
         if (token < 0) return error(LOOM_ERR_INVALID_ARGUMENT, "token %d is negative", token);
-        s->chain.accept(token);
-        return Status::ok();
+        return s->chain.accept(token);
     });
 }
 

@@ -5,6 +5,7 @@
 #include "gguf/gguf.h"
 #include "quant/quant.h"
 
+#include <cstdio>
 #include <string>
 #include <unordered_set>
 
@@ -23,31 +24,19 @@ public:
     }
 
     Status matrix(const std::string &name, int64_t cols, int64_t rows, Tensor **out) {
-        const GgufTensor *t = nullptr;
-        LOOM_TRY(find(name, cols, rows, &t));
-        size_t rb = 0;
-        Status s = row_bytes(t->type, cols, &rb);
-        if (!s) return error(LOOM_ERR_FORMAT, "tensor '%s': %s", name.c_str(), s.message().c_str());
-        LOOM_TRY(b_.create_weight(t->type, cols, rows, t->data, out));
-        if ((*out)->holds_copy) g_.release_pages(t->data, t->nbytes);   // keeps RSS near one copy
-        return advance(t->nbytes);
+        return stack(name, cols, rows, 1, out);
     }
 
     // A stack of `n` matrices of [rows][cols] (GGUF [cols, rows, n]), bound
     // as one [n*rows][cols] weight.
     Status stack(const std::string &name, int64_t cols, int64_t rows, int64_t n, Tensor **out) {
-        const GgufTensor *t = g_.find_tensor(name);
-        if (!t) return error(LOOM_ERR_FORMAT, "tensor '%s' is missing", name.c_str());
-        if (t->ne[0] != cols || t->ne[1] != rows || t->ne[2] != n || t->ne[3] != 1)
-            return error(LOOM_ERR_FORMAT, "tensor '%s' has shape [%lld, %lld, %lld, %lld]; expected [%lld, %lld, %lld]",
-                         name.c_str(), (long long)t->ne[0], (long long)t->ne[1], (long long)t->ne[2],
-                         (long long)t->ne[3], (long long)cols, (long long)rows, (long long)n);
-        bound_.insert(name);
+        const GgufTensor *t = nullptr;
+        LOOM_TRY(find(name, cols, rows, n, &t));
         size_t rb = 0;
         Status s = row_bytes(t->type, cols, &rb);
         if (!s) return error(LOOM_ERR_FORMAT, "tensor '%s': %s", name.c_str(), s.message().c_str());
         LOOM_TRY(b_.create_weight(t->type, cols, rows * n, t->data, out));
-        if ((*out)->holds_copy) g_.release_pages(t->data, t->nbytes);
+        if ((*out)->holds_copy) g_.release_pages(t->data, t->nbytes);   // keeps RSS near one copy
         return advance(t->nbytes);
     }
 
@@ -55,7 +44,7 @@ public:
     Status vector(const std::string &name, int64_t n, bool required, Tensor **out) {
         if (!required && !g_.find_tensor(name)) return Status::ok();
         const GgufTensor *t = nullptr;
-        LOOM_TRY(find(name, n, 1, &t));
+        LOOM_TRY(find(name, n, 1, 1, &t));
         const TypeTraits *tt = type_traits(t->type);
         if (!tt || !tt->to_float || n % tt->block_size != 0)
             return error(LOOM_ERR_UNSUPPORTED, "tensor '%s' has type %s, which cannot be read as floats", name.c_str(),
@@ -77,13 +66,19 @@ public:
     }
 
 private:
-    Status find(const std::string &name, int64_t cols, int64_t rows, const GgufTensor **out) {
+    // Looks a tensor up and checks its shape: [cols, rows] when n == 1, else [cols, rows, n].
+    Status find(const std::string &name, int64_t cols, int64_t rows, int64_t n, const GgufTensor **out) {
         const GgufTensor *t = g_.find_tensor(name);
         if (!t) return error(LOOM_ERR_FORMAT, "tensor '%s' is missing", name.c_str());
-        if (t->ne[0] != cols || t->ne[1] != rows || t->ne[2] != 1 || t->ne[3] != 1)
-            return error(LOOM_ERR_FORMAT, "tensor '%s' has shape [%lld, %lld, %lld, %lld]; expected [%lld, %lld]",
-                         name.c_str(), (long long)t->ne[0], (long long)t->ne[1], (long long)t->ne[2],
-                         (long long)t->ne[3], (long long)cols, (long long)rows);
+        if (t->ne[0] != cols || t->ne[1] != rows || t->ne[2] != n || t->ne[3] != 1) {
+            char expected[96];
+            if (n == 1)
+                snprintf(expected, sizeof expected, "[%lld, %lld]", (long long)cols, (long long)rows);
+            else
+                snprintf(expected, sizeof expected, "[%lld, %lld, %lld]", (long long)cols, (long long)rows, (long long)n);
+            return error(LOOM_ERR_FORMAT, "tensor '%s' has shape [%lld, %lld, %lld, %lld]; expected %s", name.c_str(),
+                         (long long)t->ne[0], (long long)t->ne[1], (long long)t->ne[2], (long long)t->ne[3], expected);
+        }
         bound_.insert(name);
         *out = t;
         return Status::ok();

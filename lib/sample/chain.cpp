@@ -28,8 +28,10 @@ Status SamplerChain::sample(const float *logits, int32_t n_vocab, int32_t *token
     return Status::ok();
 }
 
-void SamplerChain::accept(int32_t token) {
+Status SamplerChain::accept(int32_t token) {
+    for (auto &stage : stages_) LOOM_TRY(stage->can_accept(token));
     for (auto &stage : stages_) stage->accept(token);
+    return Status::ok();
 }
 
 void SamplerChain::reset() {

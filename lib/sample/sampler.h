@@ -13,6 +13,8 @@
 //                keeps the smallest such prefix whose mass >= p
 //   greedy       picks the highest logit (lowest id on ties)
 //   dist(seed)   picks by a draw from softmax of the remaining logits
+//   grammar      removes tokens whose bytes cannot continue a GBNF grammar
+//                from the text accepted so far (grammar_stage.cpp)
 // Probability-based stages work on the softmax of the current logits. Every
 // stage keeps at least one token. A chain without a pick stage ends with greedy.
 // Owner: lib/sample.
@@ -25,6 +27,8 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -35,6 +39,8 @@ public:
     virtual ~SamplerStage() = default;
     // Narrows or reweights `c`. A pick stage sets *picked to an index into c.
     virtual Status apply(Candidates *c, size_t *picked) = 0;
+    // Refuses a token accept() cannot take (the chain asks every stage first).
+    virtual Status can_accept(int32_t /*token*/) { return Status::ok(); }
     virtual void accept(int32_t /*token*/) {}
     virtual void reset() {}
     virtual bool picks() const { return false; }
@@ -52,13 +58,27 @@ Status make_logit_bias(const int32_t *tokens, const float *biases, size_t n, std
 std::unique_ptr<SamplerStage> make_greedy();
 std::unique_ptr<SamplerStage> make_dist(uint64_t seed);
 
+// The vocabulary a grammar stage masks: pieces[id] is token id's bytes, empty
+// for tokens never allowed as text (special tokens); eog the end-of-generation
+// ids, allowed exactly where the grammar may end.
+struct GrammarVocab {
+    std::vector<std::string> pieces;
+    std::vector<int32_t> eog;
+};
+// Errors: FORMAT from parse_gbnf (line and column), INVALID_ARGUMENT when
+// the grammar matches nothing from its start.
+Status make_grammar(std::string_view gbnf, std::string_view root, GrammarVocab vocab,
+                    std::unique_ptr<SamplerStage> *out);
+
 class SamplerChain {
 public:
     // INVALID_ARGUMENT when the chain already ends in a pick stage.
     Status add(std::unique_ptr<SamplerStage> stage);
     // Runs the stages over `logits` and picks a token. Does not accept it.
     Status sample(const float *logits, int32_t n_vocab, int32_t *token);
-    void accept(int32_t token);
+    // Every stage accepts `token`, or none does (INVALID_ARGUMENT from the
+    // stage that refuses it, e.g. a grammar the token cannot continue).
+    Status accept(int32_t token);
     void reset();
     // The candidates as the last sample() left them (for tests).
     const Candidates &candidates() const { return cand_; }

@@ -47,6 +47,15 @@ def gguf_tiny(seed=1):
     return out + data
 
 
+JSON_GBNF = rb"""root   ::= object
+value  ::= object | array | string | number | ("true" | "false" | "null") ws
+object ::= "{" ws ( string ":" ws value ("," ws string ":" ws value)* )? "}" ws
+array  ::= "[" ws ( value ("," ws value)* )? "]" ws
+string ::= "\"" ( [^"\\\x7F\x00-\x1F] | "\\" (["\\bfnrt] | "u" [0-9a-fA-F]{4}) )* "\"" ws
+number ::= ("-"? ([0-9] | [1-9] [0-9]{0,15})) ("." [0-9]+)? ([eE] [-+]? [0-9] [1-9]{0,15})? ws
+ws ::= | " " | "\n" [ \t]{0,20}
+"""
+
 SEEDS = {
     "gguf": {"tiny_qwen2.gguf": gguf_tiny(), "header_only.gguf": b"GGUF" + struct.pack("<IQQ", 3, 0, 0)},
     "model_load": {"tiny_qwen2.gguf": gguf_tiny(2)},
@@ -58,6 +67,13 @@ SEEDS = {
     "stop_matcher": {"one": b"\x01\x04stop\x05hello\x03 st\x02op", "overlap": b"\x02\x03aab\x02ab\x04aaaa\x02ab"},
     "sampler": {"chain": bytes(random.Random(3).randrange(256) for _ in range(96))},
     "state": {"patch": b"\x01", "patch_reseal": b"\x03\x30\x00\x41\x40\x00\x00", "raw": b"\x00LOOMSTAT\x02\x00\x00\x00"},
+    "grammar": {
+        "json": JSON_GBNF + b'\0{"a": [1, "x\xc3\xa9"], "b": -0.5e3}',
+        "repeat": b'root ::= ("ab" | [c-e]){2,5} x*\nx ::= [^\\n\\x00-\\x1f] # any\n\0abdcxyz',
+        "nested": b'root ::= "(" root ")" | "."\0((((.))))',
+        "utf8": b'root ::= [\xe3\x81\x81-\xe3\x82\x9f]+ "\\U0001F600"?\0\xe3\x81\x82\xf0\x9f\x98\x80',
+        "errors": b'root ::= (x | "\\q"\n x ::= y{3,1}\0abc',
+    },
     "api_sequence": {"mixed": bytes(random.Random(4).randrange(256) for _ in range(160))},
 }
 

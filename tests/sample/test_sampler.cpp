@@ -173,7 +173,7 @@ TEST_CASE("penalties_follow_the_formula_over_the_window", "[sample]") {
     const float rep = 1.5f, freq = 0.25f, pres = 0.5f;
     loom::SamplerChain chain;
     REQUIRE(chain.add(stage(loom::make_penalties, 4, rep, freq, pres)).is_ok());
-    for (int32_t t : {5, 0, 1, 1, 3, 1}) chain.accept(t); // window of 4: {1, 1, 3, 1}
+    for (int32_t t : {5, 0, 1, 1, 3, 1}) REQUIRE(chain.accept(t).is_ok()); // window of 4: {1, 1, 3, 1}
     int32_t tok = -1;
     REQUIRE(chain.sample(l.data(), 6, &tok).is_ok());
     std::map<int32_t, int> count = {{1, 3}, {3, 1}};
@@ -203,7 +203,7 @@ TEST_CASE("penalties_and_bias_apply_after_a_reordering_stage", "[sample]") {
     REQUIRE(chain.add(stage(loom::make_top_k, 10)).is_ok());
     REQUIRE(chain.add(stage(loom::make_penalties, 3, 2.0f, 0.0f, 0.0f)).is_ok());
     REQUIRE(chain.add(stage(loom::make_logit_bias, ids, bias, size_t(3))).is_ok());
-    for (int32_t t : {order[0], order[5], order[0]}) chain.accept(t);
+    for (int32_t t : {order[0], order[5], order[0]}) REQUIRE(chain.accept(t).is_ok());
     int32_t tok = -1;
     REQUIRE(chain.sample(l.data(), 64, &tok).is_ok());
     REQUIRE(chain.candidates().size() == 10);
