@@ -72,8 +72,16 @@
 extern "C" {
 #endif
 
-#if defined(_WIN32) && defined(LOOM_BUILDING) && !defined(LOOM_STATIC)
+/* On Windows a program that links loom.dll (through its import library) sees
+ * the API as dllimport; a program that links the static library defines
+ * LOOM_STATIC before including this header (or with -DLOOM_STATIC).
+ * LOOM_BUILDING is defined only while loom itself is compiled. */
+#if defined(_WIN32) && !defined(LOOM_STATIC)
+#if defined(LOOM_BUILDING)
 #define LOOM_API __declspec(dllexport)
+#else
+#define LOOM_API __declspec(dllimport)
+#endif
 #elif defined(__GNUC__) && __GNUC__ >= 4
 #define LOOM_API __attribute__((visibility("default")))
 #else
@@ -1013,9 +1021,9 @@ typedef struct loom_vulkan_device_info {
  *  caller sets every entry's struct_size to its sizeof(loom_vulkan_device_info);
  *  entries are strided by that size and only that many bytes of each are
  *  written; NULL allowed when capacity is 0) and writes the number of
- *  devices to *count. The loader
- *  (libvulkan.so.1) is opened at run time, so this works, and reports an
- *  error, on machines without Vulkan. LOOM_BACKEND_AUTO uses the first
+ *  devices to *count. The loader (libvulkan.so.1; vulkan-1.dll on Windows)
+ *  is opened at run time, so this works, and reports an error, on machines
+ *  without Vulkan. LOOM_BACKEND_AUTO uses the first
  *  discrete, integrated or virtual GPU; a CPU-type device (lavapipe) is used
  *  only when asked for by backend = LOOM_BACKEND_VULKAN.
  *  Errors: INVALID_ARGUMENT (NULL count, NULL out with capacity > 0, bad

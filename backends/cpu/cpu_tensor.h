@@ -7,6 +7,7 @@
 #include "backends/backend.h"
 #include "cpu/kernels/dot_f32.h"
 #include "cpu/thread_pool.h"
+#include "platform/platform.h"
 
 #include <cstdlib>
 #include <memory>
@@ -16,10 +17,12 @@ namespace loom::cpu {
 
 struct CpuTensor : Tensor {
     uint8_t *data = nullptr;                    // borrowed (weights) or owned
+    // calloc'd (make_host_tensor), data 64-byte aligned inside it.
     std::unique_ptr<uint8_t, decltype(&std::free)> owned{nullptr, &std::free};
     // A weight also held in its kernel's load-time layout (MatmulKernels::
-    // repack; same size as data), which matmuls read instead of data.
-    std::unique_ptr<uint8_t, decltype(&std::free)> packed{nullptr, &std::free};
+    // repack; same size as data), which matmuls read instead of data;
+    // from platform::aligned_malloc.
+    std::unique_ptr<uint8_t, decltype(&platform::aligned_free)> packed{nullptr, &platform::aligned_free};
 
     uint8_t *row(int64_t i) const { return data + static_cast<size_t>(i) * row_bytes; }
     float *f32_row(int64_t i) const { return reinterpret_cast<float *>(row(i)); }

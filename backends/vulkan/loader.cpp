@@ -1,19 +1,28 @@
 #include "vulkan/loader.h"
 
-#include <dlfcn.h>
+#include "platform/platform.h"
 
 #include <cstdlib>
 
 namespace loom::vk {
 
+namespace {
+#ifdef _WIN32
+constexpr const char *kLoaderName = "vulkan-1.dll";
+#else
+constexpr const char *kLoaderName = "libvulkan.so.1";
+#endif
+} // namespace
+
 Status open_loader(VkFns *fns, void **handle) {
     const char *name = std::getenv("LOOM_VULKAN_LOADER");
-    if (!name || !name[0]) name = "libvulkan.so.1";
-    void *lib = dlopen(name, RTLD_NOW | RTLD_LOCAL);
-    if (!lib) return error(LOOM_ERR_UNSUPPORTED, "vulkan: cannot open the loader %s: %s", name, dlerror());
-    auto gipa = reinterpret_cast<PFN_vkGetInstanceProcAddr>(dlsym(lib, "vkGetInstanceProcAddr"));
+    if (!name || !name[0]) name = kLoaderName;
+    std::string why;
+    void *lib = platform::open_library(name, &why);
+    if (!lib) return error(LOOM_ERR_UNSUPPORTED, "vulkan: cannot open the loader %s: %s", name, why.c_str());
+    auto gipa = reinterpret_cast<PFN_vkGetInstanceProcAddr>(platform::library_symbol(lib, "vkGetInstanceProcAddr"));
     if (!gipa) {
-        dlclose(lib);
+        platform::close_library(lib);
         return error(LOOM_ERR_UNSUPPORTED, "vulkan: %s has no vkGetInstanceProcAddr", name);
     }
     fns->vkGetInstanceProcAddr = gipa;
@@ -21,7 +30,7 @@ Status open_loader(VkFns *fns, void **handle) {
     LOOM_VK_GLOBAL_FNS(LOOM_VK_LOAD)
 #undef LOOM_VK_LOAD
     if (!fns->vkCreateInstance || !fns->vkEnumerateInstanceExtensionProperties) {
-        dlclose(lib);
+        platform::close_library(lib);
         return error(LOOM_ERR_UNSUPPORTED, "vulkan: %s lacks vkCreateInstance", name);
     }
     *handle = lib;
@@ -29,7 +38,7 @@ Status open_loader(VkFns *fns, void **handle) {
 }
 
 void close_loader(void *handle) {
-    if (handle) dlclose(handle);
+    platform::close_library(handle);
 }
 
 Status load_instance_fns(VkFns *fns, VkInstance instance) {

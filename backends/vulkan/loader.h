@@ -7,9 +7,10 @@
 
 namespace loom::vk {
 
-// dlopen()s the loader (LOOM_VULKAN_LOADER overrides "libvulkan.so.1") and
-// fills fns->vkGetInstanceProcAddr and the global entry points. *handle gets
-// the dlopen handle (close with close_loader). Errors: UNSUPPORTED (no loader).
+// Opens the loader (LOOM_VULKAN_LOADER overrides "libvulkan.so.1", on Windows
+// "vulkan-1.dll") with platform::open_library and fills
+// fns->vkGetInstanceProcAddr and the global entry points. *handle gets the
+// library handle (close with close_loader). Errors: UNSUPPORTED (no loader).
 Status open_loader(VkFns *fns, void **handle);
 void close_loader(void *handle);
 

@@ -2,12 +2,25 @@
 
 #include "vulkan/loader.h"
 #include "vulkan/shader_table.h"
+#include "platform/platform.h"
 
 #include <cstdio>
-#include <fstream>
-#include <iterator>
 
 namespace loom::vk {
+
+namespace {
+
+// Writes `data` to `path` (UTF-8) through a temporary file renamed over it.
+bool write_whole(const std::string &path, const std::vector<char> &data) {
+    const std::string tmp = path + ".tmp";
+    FILE *f = platform::fopen_utf8(tmp.c_str(), "wb");
+    if (!f) return false;
+    const bool written = std::fwrite(data.data(), 1, data.size(), f) == data.size();
+    if (std::fclose(f) != 0 || !written) return false;
+    return platform::replace_file(tmp, path);
+}
+
+} // namespace
 
 Status spirv_binding_count(const uint32_t *words, size_t n_words, uint32_t *out) {
     const uint32_t kMagic = 0x07230203, kOpDecorate = 71, kDecorationBinding = 33;
@@ -38,11 +51,8 @@ PipelineSet::~PipelineSet() {
 }
 
 Status PipelineSet::init() {
-    std::vector<char> data;
-    if (!cache_path_.empty()) {
-        std::ifstream in(cache_path_, std::ios::binary);
-        if (in) data.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-    }
+    std::vector<uint8_t> data; // stays empty when there is no cache file yet
+    if (!cache_path_.empty()) (void)platform::read_whole_file(cache_path_, &data);
     VkPipelineCacheCreateInfo ci{};
     ci.sType = VK_STRUCTURE_TYPE_PIPELINE_CACHE_CREATE_INFO;
     ci.initialDataSize = data.size();
@@ -63,11 +73,8 @@ Status PipelineSet::save_cache() const {
     LOOM_VK_CHECK(dev_.fn().vkGetPipelineCacheData(dev_.handle(), cache_, &n, nullptr));
     std::vector<char> data(n);
     LOOM_VK_CHECK(dev_.fn().vkGetPipelineCacheData(dev_.handle(), cache_, &n, data.data()));
-    std::string tmp = cache_path_ + ".tmp";
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out.write(data.data(), std::streamsize(n));
-    out.close();
-    if (!out || std::rename(tmp.c_str(), cache_path_.c_str()) != 0)
+    data.resize(n);
+    if (!write_whole(cache_path_, data))
         return error(LOOM_ERR_IO, "vulkan: cannot write the pipeline cache %s", cache_path_.c_str());
     return Status::ok();
 }

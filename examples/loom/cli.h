@@ -30,7 +30,11 @@ int unknown_command(const char *name);
 int help_for(const char *name);
 
 // Prints "loom: error: <message>" to stderr; returns 1 (the error exit status).
+#if defined(__MINGW32__) // msvcrt's printf archetype knows no %zu; libstdc++ uses MinGW's C99 printf
+int fail(const char *fmt, ...) __attribute__((format(gnu_printf, 1, 2)));
+#else
 int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+#endif
 
 // Prints "loom: error: <what>: <loom_last_error()>"; returns 1.
 int fail_status(loom_status st, const char *what);

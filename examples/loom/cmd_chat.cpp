@@ -24,6 +24,18 @@ std::atomic<bool> g_interrupt{false};
 
 void on_sigint(int) { g_interrupt.store(true); }
 
+void watch_interrupt() {
+#ifdef _WIN32
+    std::signal(SIGINT, on_sigint); // runs on a console-control thread; a pending read continues
+#else
+    struct sigaction sa;
+    std::memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;   // no SA_RESTART: Ctrl-C at the prompt ends the read
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, nullptr);
+#endif
+}
+
 int abort_on_interrupt(void *) { return g_interrupt.load() ? 1 : 0; }
 
 struct ChatOptions {
@@ -226,11 +238,7 @@ int cmd_chat(int argc, char **argv) {
     if (st != LOOM_OK) return cli::fail_status(st, o.model.c_str());
     std::string why;
     if (!cli::logit_bias_fits(model.m, o.sampling, &why)) return cli::fail("%s", why.c_str());
-    struct sigaction sa;
-    std::memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_sigint;   // no SA_RESTART: Ctrl-C at the prompt ends the read
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, nullptr);
+    watch_interrupt();
     return run_chat(o, model);
 }
 

@@ -8,6 +8,11 @@
 #include <cstring>
 #include <iostream>
 #include <iterator>
+#ifdef _WIN32
+#include <fcntl.h>
+#include <io.h>
+#include <windows.h>
+#endif
 
 namespace cli {
 
@@ -76,7 +81,19 @@ static int print_help(FILE *to) {
     return 0;
 }
 
+// Windows: stdin and stdout carry the model's bytes unchanged (no CR LF
+// translation) and a console shows them as UTF-8; argv and narrow paths are
+// UTF-8 through the manifest (loom.manifest).
+static void setup_console() {
+#ifdef _WIN32
+    _setmode(_fileno(stdin), _O_BINARY);
+    _setmode(_fileno(stdout), _O_BINARY);
+    SetConsoleOutputCP(CP_UTF8);
+#endif
+}
+
 int main(int argc, char **argv) {
+    setup_console();
     if (!cli::take_backend_args(&argc, argv)) return 2; // --backend/--device for every subcommand
     if (argc < 2) {
         print_help(stderr);

@@ -4,6 +4,7 @@
 #include "api/handles.h"
 #include "api/params.h"
 #include "context/context.h"
+#include "platform/platform.h"
 
 #include <cerrno>
 #include <cstdio>
@@ -34,21 +35,6 @@ Status check_seq(const loom_context *ctx, int32_t seq, bool allow_all) {
     LOOM_CHECK_ARG(ctx != nullptr, "ctx is NULL");
     if ((seq < 0 && !allow_all) || (seq >= 0 && uint32_t(seq) >= ctx->params.n_seq_max))
         return error(LOOM_ERR_INVALID_ARGUMENT, "seq_id %d is not in [0, n_seq_max = %u)", seq, ctx->params.n_seq_max);
-    return Status::ok();
-}
-
-struct FileCloser {
-    void operator()(FILE *f) const { std::fclose(f); }
-};
-
-// The whole of a (small) file; the FILE is closed on every path, a throw included.
-Status read_whole_file(const char *path, std::vector<uint8_t> *out) {
-    std::unique_ptr<FILE, FileCloser> f(std::fopen(path, "rb"));
-    if (!f) return error(LOOM_ERR_IO, "cannot open '%s': %s", path, std::strerror(errno));
-    uint8_t chunk[1 << 16];
-    size_t n;
-    while ((n = std::fread(chunk, 1, sizeof chunk, f.get())) > 0) out->insert(out->end(), chunk, chunk + n);
-    if (std::ferror(f.get())) return error(LOOM_ERR_IO, "cannot read '%s'", path);
     return Status::ok();
 }
 
@@ -219,7 +205,7 @@ LOOM_API loom_status loom_state_save_file(const loom_context *ctx, const char *p
         LOOM_CHECK_ARG(ctx != nullptr && path != nullptr, "ctx or path is NULL");
         std::vector<uint8_t> state;
         LOOM_TRY(loom::state_write(*ctx, &state));
-        FILE *f = std::fopen(path, "wb");
+        FILE *f = loom::platform::fopen_utf8(path, "wb");
         if (!f) return loom::error(LOOM_ERR_IO, "cannot create '%s': %s", path, std::strerror(errno));
         size_t n = std::fwrite(state.data(), 1, state.size(), f);
         int closed = std::fclose(f);
@@ -232,7 +218,7 @@ LOOM_API loom_status loom_state_load_file(loom_context *ctx, const char *path) {
     return loom::api_call([&] {
         LOOM_CHECK_ARG(ctx != nullptr && path != nullptr, "ctx or path is NULL");
         std::vector<uint8_t> data;
-        LOOM_TRY(loom::read_whole_file(path, &data));
+        LOOM_TRY(loom::platform::read_whole_file(path, &data));
         return loom::state_read(*ctx, data.data(), data.size());
     });
 }

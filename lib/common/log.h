@@ -2,6 +2,7 @@
 // one is set, else to the global callback (loom_set_log_callback), else nowhere.
 #pragma once
 
+#include "common/status.h"
 #include "loom.h"
 
 namespace loom {
@@ -13,7 +14,7 @@ struct LogSink {
 
 // Logs through `sink` if it has a callback, else through the global one.
 void log(const LogSink *sink, loom_log_level level, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+    LOOM_PRINTF_FORMAT(3, 4);
 
 void set_global_log(loom_log_fn fn, void *user_data);
 

@@ -8,6 +8,15 @@
 #include <string>
 #include <utility>
 
+// printf-style format checking. MinGW's `printf` archetype is msvcrt's, which
+// knows no %zu; loom formats with the C99 printf (libstdc++ selects MinGW's
+// own, __USE_MINGW_ANSI_STDIO), so it is checked as gnu_printf there.
+#if defined(__MINGW32__)
+#define LOOM_PRINTF_FORMAT(fmt, args) __attribute__((format(gnu_printf, fmt, args)))
+#else
+#define LOOM_PRINTF_FORMAT(fmt, args) __attribute__((format(printf, fmt, args)))
+#endif
+
 namespace loom {
 
 class [[nodiscard]] Status {
@@ -28,10 +37,10 @@ private:
 };
 
 // printf-style message builder for error paths.
-std::string format(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+std::string format(const char *fmt, ...) LOOM_PRINTF_FORMAT(1, 2);
 
 // Status with a formatted message: return error(LOOM_ERR_FORMAT, "tensor '%s' ...", name);
-Status error(loom_status code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+Status error(loom_status code, const char *fmt, ...) LOOM_PRINTF_FORMAT(2, 3);
 
 } // namespace loom
 

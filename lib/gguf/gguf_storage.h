@@ -40,8 +40,8 @@ private:
 
     const uint8_t *data_ = nullptr;
     size_t size_ = 0;
-    void *mapping_ = nullptr;   // munmap'ed
-    void *owned_ = nullptr;     // free'd
+    void *mapping_ = nullptr;   // platform::unmap_file
+    void *owned_ = nullptr;     // platform::aligned_free
 };
 
 } // namespace loom

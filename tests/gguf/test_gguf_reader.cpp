@@ -309,11 +309,16 @@ TEST_CASE("release_pages_keeps_the_bytes_and_drops_mapped_pages_only", "[gguf]")
         const long before = resident_kb(lo, hi);
         f->release_pages(t->data, t->nbytes);
         const long after = resident_kb(lo, hi);
+#ifndef _WIN32 // residency is read from Linux's /proc/self/smaps; on Windows only the bytes are checked
         if (use_mmap) {
             CHECK(after <= before - 1000);   // ~1 MiB left the resident set
         } else {
             CHECK(after == before);          // a heap copy is never dropped
         }
+#else
+        (void)before;
+        (void)after;
+#endif
         // Out-of-file ranges are ignored; the bytes read back unchanged either way.
         f->release_pages(payload.data(), payload.size());
         CHECK(std::memcmp(t->data, payload.data(), payload.size()) == 0);

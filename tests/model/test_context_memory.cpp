@@ -13,7 +13,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#ifndef _WIN32
 #include <unistd.h>
+#endif
 
 namespace {
 
@@ -34,14 +36,19 @@ loom_context_params params(uint32_t n_ctx, uint32_t n_batch) {
     return p;
 }
 
-// Resident set size in bytes (Linux /proc), 0 if unknown.
+// Resident set size in bytes (Linux /proc), 0 if unknown (then the
+// residency check is not made: Windows).
 uint64_t rss_bytes() {
+#ifdef _WIN32
+    return 0;
+#else
     FILE *f = std::fopen("/proc/self/statm", "r");
     if (!f) return 0;
     unsigned long long size = 0, resident = 0;
     const int n = std::fscanf(f, "%llu %llu", &size, &resident);
     std::fclose(f);
     return n == 2 ? resident * uint64_t(sysconf(_SC_PAGESIZE)) : 0;
+#endif
 }
 
 } // namespace

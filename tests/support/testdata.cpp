@@ -3,11 +3,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <unistd.h>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
-#include <sys/stat.h>
+#ifndef _WIN32
 #include <sys/wait.h>
+#include <unistd.h>
+#endif
 
 namespace testdata {
 
@@ -15,7 +17,8 @@ std::string source_path(const std::string &rel) { return std::string(LOOM_SOURCE
 
 std::string scratch_dir() {
     std::string dir = std::string(LOOM_BUILD_ROOT) + "/testdata";
-    ::mkdir(dir.c_str(), 0755);
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
     return dir;
 }
 
@@ -34,15 +37,30 @@ int missing(const std::string &what) {
 
 void exit_missing(const std::string &what) { std::exit(missing(what)); }
 
+#ifdef _WIN32
+// The commands are POSIX shell lines; under Windows (wine) they run through
+// cmd.exe, which only the plain ones survive. ref_available() is false there.
+int run(const std::string &command) { return std::system(command.c_str()); }
+
+static FILE *open_pipe(const char *command) { return ::_popen(command, "rb"); }
+static int close_pipe(FILE *p) { return ::_pclose(p); }
+#else
 int run(const std::string &command) {
     int st = std::system(command.c_str());
     if (st == -1) return -1;
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
+static FILE *open_pipe(const char *command) { return ::popen(command, "r"); }
+static int close_pipe(FILE *p) {
+    int st = ::pclose(p);
+    return (st != -1 && WIFEXITED(st)) ? WEXITSTATUS(st) : -1;
+}
+#endif
+
 std::string capture(const std::string &command, int *status) {
     std::string out;
-    FILE *p = ::popen(command.c_str(), "r");
+    FILE *p = open_pipe(command.c_str());
     if (!p) {
         if (status) *status = -1;
         return out;
@@ -50,16 +68,20 @@ std::string capture(const std::string &command, int *status) {
     char buf[65536];
     size_t n;
     while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-    int st = ::pclose(p);
-    if (status) *status = (st != -1 && WIFEXITED(st)) ? WEXITSTATUS(st) : -1;
+    int st = close_pipe(p);
+    if (status) *status = st;
     return out;
 }
 
 bool ref_available() {
     static int cached = -1;
     if (cached < 0) {
+#ifdef _WIN32
+        cached = 0; // the reference tools are Linux programs
+#else
         std::string setup = ref_dir() + "/setup";
         cached = (::access(setup.c_str(), X_OK) == 0 && run("'" + setup + "' >/dev/null 2>&1") == 0) ? 1 : 0;
+#endif
     }
     return cached == 1;
 }
@@ -69,8 +91,7 @@ std::string synthetic_model(const std::string &preset, int seed, int ftype) {
     std::string base = dir + "/" + preset + "-s" + std::to_string(seed);
     std::string f16 = base + (ftype == -32 ? "-f32.gguf" : "-f16.gguf");
     std::string out = ftype > 0 ? base + "-t" + std::to_string(ftype) + ".gguf" : f16;
-    struct stat st;
-    if (::stat(out.c_str(), &st) == 0) return out;
+    if (std::filesystem::exists(out)) return out;
     std::string ref = ref_dir();
     // flock serialises parallel tests; the mv makes a finished file appear atomically.
     std::string cmd = "flock '" + dir + "/.lock' sh -c '"
@@ -82,7 +103,7 @@ std::string synthetic_model(const std::string &preset, int seed, int ftype) {
                std::to_string(ftype) + " >/dev/null 2>&1; mv " + out + ".tmp " + out + "; fi; ";
     cmd += "'";
     if (run(cmd) != 0) return "";
-    return ::stat(out.c_str(), &st) == 0 ? out : "";
+    return std::filesystem::exists(out) ? out : "";
 }
 
 std::vector<uint8_t> read_file(const std::string &path) {

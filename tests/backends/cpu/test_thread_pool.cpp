@@ -75,9 +75,12 @@ TEST_CASE("uneven_tasks_are_shared_between_workers", "[thread_pool]") {
     auto pool = make_pool(2);
     std::atomic<int> by_worker[2] = {{0}, {0}};
     // Tasks long enough that the second thread (awake, spinning) claims some.
+    // They busy-wait: MinGW's sleep_for rounds 300 us down to Sleep(0).
     pool->parallel_for(64, [&](int64_t, int worker) {
         by_worker[worker].fetch_add(1);
-        std::this_thread::sleep_for(std::chrono::microseconds(300));
+        const auto end = std::chrono::steady_clock::now() + std::chrono::microseconds(300);
+        while (std::chrono::steady_clock::now() < end) {
+        }
     });
     REQUIRE(by_worker[0].load() + by_worker[1].load() == 64);
     REQUIRE(by_worker[1].load() > 0);

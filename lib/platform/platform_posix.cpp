@@ -1,0 +1,122 @@
+// platform.h on Linux and other POSIX systems.
+#include "platform/platform.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace loom::platform {
+
+namespace {
+
+Status io_error(const char *what, const std::string &path, int err) {
+    return error(LOOM_ERR_IO, "cannot %s '%s': %s", what, path.c_str(), std::strerror(err));
+}
+
+// A number from a one-line file (cgroup v2 memory.max, v1 memory.limit_in_bytes); 0 if none.
+uint64_t read_limit_file(const char *path) {
+    FILE *f = std::fopen(path, "r");
+    if (!f) return 0;
+    unsigned long long v = 0;
+    const int n = std::fscanf(f, "%llu", &v);   // "max" (no limit) does not parse
+    std::fclose(f);
+    return n == 1 ? uint64_t(v) : 0;
+}
+
+} // namespace
+
+ReadOnlyFile::~ReadOnlyFile() {
+    if (handle_ >= 0) ::close(static_cast<int>(handle_));
+}
+
+Status ReadOnlyFile::open(const std::string &path) {
+    path_ = path;
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return io_error("open", path, errno);
+    handle_ = fd;
+    struct stat st;
+    if (::fstat(fd, &st) != 0) return io_error("stat", path, errno);
+    regular_ = S_ISREG(st.st_mode);
+    size_ = st.st_size < 0 ? 0 : static_cast<uint64_t>(st.st_size);
+    return Status::ok();
+}
+
+Status ReadOnlyFile::read_at(uint64_t offset, void *dst, size_t n, size_t *got) const {
+    for (;;) {
+        ssize_t r = ::pread(static_cast<int>(handle_), dst, n, static_cast<off_t>(offset));
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) return io_error("read", path_, errno);
+        *got = static_cast<size_t>(r);
+        return Status::ok();
+    }
+}
+
+void *ReadOnlyFile::map_whole(std::string *why) const {
+    void *m = ::mmap(nullptr, static_cast<size_t>(size_), PROT_READ, MAP_PRIVATE, static_cast<int>(handle_), 0);
+    if (m != MAP_FAILED) return m;
+    *why = std::strerror(errno);
+    return nullptr;
+}
+
+void unmap_file(void *base, size_t size) {
+    if (base) ::munmap(base, size);
+}
+
+size_t page_size() {
+    const long ps = ::sysconf(_SC_PAGESIZE);
+    return ps > 0 ? static_cast<size_t>(ps) : 4096;
+}
+
+void drop_mapped_pages(void *p, size_t n) { ::madvise(p, n, MADV_DONTNEED); }
+
+FILE *fopen_utf8(const char *path, const char *mode) { return std::fopen(path, mode); }
+
+bool replace_file(const std::string &from, const std::string &to) {
+    return std::rename(from.c_str(), to.c_str()) == 0;
+}
+
+void *aligned_malloc(size_t align, size_t size) { return std::aligned_alloc(align, size); }
+
+void aligned_free(void *p) { std::free(p); }
+
+void *open_library(const char *name, std::string *why) {
+    void *lib = ::dlopen(name, RTLD_NOW | RTLD_LOCAL);
+    if (!lib) {
+        const char *e = ::dlerror();
+        *why = e ? e : "unknown dlopen error";
+    }
+    return lib;
+}
+
+void *library_symbol(void *lib, const char *name) { return ::dlsym(lib, name); }
+
+void close_library(void *lib) {
+    if (lib) ::dlclose(lib);
+}
+
+uint64_t physical_memory_bytes() {
+    const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    return pages > 0 && page > 0 ? uint64_t(pages) * uint64_t(page) : 0;
+}
+
+uint64_t process_memory_limit() {
+    uint64_t lim = 0;
+    auto take = [&lim](uint64_t v) {
+        if (v) lim = lim ? std::min(lim, v) : v;
+    };
+    take(read_limit_file("/sys/fs/cgroup/memory.max"));
+    take(read_limit_file("/sys/fs/cgroup/memory/memory.limit_in_bytes"));
+    struct rlimit rl {};
+    if (getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) take(uint64_t(rl.rlim_cur));
+    return lim;
+}
+
+} // namespace loom::platform
