@@ -48,14 +48,14 @@ const Command *find_command(const char *name) {
 }
 
 int unknown_command(const char *name) {
-    std::string near;
+    std::string closest;
     size_t best = 3;
     for (const Command &c : commands()) {
         const size_t d = edit_distance(name, c.name);
-        if (d < best) best = d, near = c.name;
+        if (d < best) best = d, closest = c.name;
     }
     std::fprintf(stderr, "loom: error: unknown command '%s' (%s)\n", name,
-                 near.empty() ? "see 'loom help'" : ("did you mean '" + near + "'?").c_str());
+                 closest.empty() ? "see 'loom help'" : ("did you mean '" + closest + "'?").c_str());
     return 2;
 }
 

@@ -192,8 +192,8 @@ int Options::parse(int argc, char **argv) {
         }
         const Spec *s = find(a);
         if (!s && a.size() > 1 && a[0] == '-' && !(a.size() > 1 && std::isdigit(static_cast<unsigned char>(a[1])))) {
-            const std::string near = suggestion(a);
-            return usage_error(a + ": unknown option" + (near.empty() ? "" : " (did you mean " + near + "?)"));
+            const std::string closest = suggestion(a);
+            return usage_error(a + ": unknown option" + (closest.empty() ? "" : " (did you mean " + closest + "?)"));
         }
         if (!s) {
             if (next_positional >= positionals_.size()) return usage_error("unexpected argument '" + a + "'");

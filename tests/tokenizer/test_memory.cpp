@@ -21,19 +21,28 @@
 
 namespace {
 
+// The allocator's own size of a block (glibc: malloc_usable_size; MSVCRT: _msize).
+size_t block_size(void *p) {
+#ifdef _WIN32
+    return _msize(p);
+#else
+    return malloc_usable_size(p);
+#endif
+}
+
 std::atomic<size_t> g_now{0}, g_peak{0};
 
 void *counted_alloc(size_t n) {
     void *p = std::malloc(n ? n : 1);
     if (!p) throw std::bad_alloc();
-    size_t now = g_now += malloc_usable_size(p);
+    size_t now = g_now += block_size(p);
     for (size_t peak = g_peak.load(); now > peak && !g_peak.compare_exchange_weak(peak, now);) {}
     return p;
 }
 
 void counted_free(void *p) {
     if (!p) return;
-    g_now -= malloc_usable_size(p);
+    g_now -= block_size(p);
     std::free(p);
 }
 
