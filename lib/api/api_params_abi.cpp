@@ -36,6 +36,9 @@ static_assert(offsetof(loom_vulkan_device_info, name) == 40 && sizeof(loom_vulka
 static_assert(offsetof(loom_vulkan_host, reserved0) == 52 && sizeof(loom_vulkan_host) == 56, "loom_vulkan_host layout");
 static_assert(offsetof(loom_vulkan_params, reserved0) == 28 && sizeof(loom_vulkan_params) == 32,
               "loom_vulkan_params layout");
+static_assert(offsetof(loom_model_quantize_params, progress_user_data) == 40 &&
+                  sizeof(loom_model_quantize_params) == 48,
+              "loom_model_quantize_params layout");
 static_assert(sizeof(loom_gguf_params) >= kGgufParams010 && sizeof(loom_model_params) >= kModelParams010 &&
                   sizeof(loom_context_params) >= kContextParams010 && sizeof(loom_vulkan_params) >= kVulkanParams010,
               "structs only grow");
