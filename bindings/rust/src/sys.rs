@@ -125,6 +125,32 @@ pub struct loom_gguf_tensor_info {
     pub data: *const c_void,
 }
 
+// ---- Quantizing model files ------------------------------------------------------
+pub type loom_quantize_progress_fn = Option<
+    unsafe extern "C" fn(
+        user_data: *mut c_void,
+        index: i64,
+        count: i64,
+        tensor_name: *const c_char,
+        from_type: i32,
+        to_type: i32,
+    ) -> c_int,
+>;
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct loom_model_quantize_params {
+    pub struct_size: usize,
+    pub file_type: i32,
+    pub token_embedding_type: i32,
+    pub output_tensor_type: i32,
+    pub pure: i32,
+    pub allow_requantize: i32,
+    pub n_threads: i32,
+    pub progress: loom_quantize_progress_fn,
+    pub progress_user_data: *mut c_void,
+}
+
 // ---- Models --------------------------------------------------------------------
 #[repr(C)]
 pub struct loom_model {
@@ -355,6 +381,17 @@ extern "C" {
     ) -> loom_status;
     pub fn loom_gguf_find_tensor(gguf: *const loom_gguf, name: *const c_char, index: *mut i64) -> loom_status;
 
+    // Quantizing model files
+    pub fn loom_file_type_name(file_type: i32) -> *const c_char;
+    pub fn loom_file_type_from_name(name: *const c_char, out: *mut i32) -> loom_status;
+    pub fn loom_model_quantize_default_params_sized(params: *mut loom_model_quantize_params, size: usize)
+        -> loom_status;
+    pub fn loom_model_quantize(
+        input_path: *const c_char,
+        output_path: *const c_char,
+        params: *const loom_model_quantize_params,
+    ) -> loom_status;
+
     // Models
     pub fn loom_model_default_params_sized(params: *mut loom_model_params, size: usize) -> loom_status;
     pub fn loom_model_load(
@@ -544,6 +581,12 @@ extern "C" {
         n: usize,
     ) -> loom_status;
     pub fn loom_sampler_add_dist(sampler: *mut loom_sampler, seed: u64) -> loom_status;
+    pub fn loom_sampler_add_grammar(
+        sampler: *mut loom_sampler,
+        model: *const loom_model,
+        gbnf: *const c_char,
+        root: *const c_char,
+    ) -> loom_status;
     pub fn loom_sampler_accept(sampler: *mut loom_sampler, token: i32) -> loom_status;
     pub fn loom_sampler_reset(sampler: *mut loom_sampler);
     pub fn loom_sampler_sample_logits(
