@@ -58,7 +58,8 @@ ln -sfn /usr/include/catch2/catch.hpp "$cross-include/catch2/catch.hpp"
 ln -sfn /usr/include/nlohmann "$cross-include/nlohmann"
 if [ ! -f "$cross/build.ninja" ]; then
     meson setup "$cross" "$root" --cross-file "$root/.ci/cross/aarch64-linux-gnu.ini" \
-        -Dvulkan=disabled -Dserve=disabled -Dcpp_args="-isystem$cross-include" >/dev/null
+        -Dvulkan=disabled -Dserve=disabled -Dcpp_args="-isystem$cross-include" >"$cross-setup.log" \
+        || { tail -20 "$cross-setup.log" >&2; echo "aarch64: meson setup failed (log: $cross-setup.log)" >&2; exit 1; }
 fi
 meson compile -C "$cross"
 
