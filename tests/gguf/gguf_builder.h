@@ -152,6 +152,7 @@ struct GgufBuilder {
         lay.data_offset = b.v.size();
         for (size_t i = 0; i < tensors.size(); ++i) {
             if (offsets[i] > (uint64_t(1) << 20)) continue; // absurd explicit offsets: nothing to write
+            if (tensors[i].data.empty()) continue;          // a tensor declared without bytes (no memcpy from NULL)
             size_t at = lay.data_offset + offsets[i];
             if (b.v.size() < at + tensors[i].data.size()) b.v.resize(at + tensors[i].data.size(), 0);
             std::memcpy(b.v.data() + at, tensors[i].data.data(), tensors[i].data.size());
