@@ -61,7 +61,7 @@ mark "tsan tests"
 
 # 3. valgrind memcheck on `loom run`, CPU backend, 8 tokens of the tiny model.
 [ -f "$plain/build.ninja" ] || meson setup "$plain" >/dev/null
-meson compile -C "$plain" loom
+meson compile -C "$plain" examples/loom/loom:executable
 mkdir -p "$plain/testdata"
 model=$plain/testdata/valgrind-tiny-f16.gguf
 if [ ! -f "$model" ]; then
