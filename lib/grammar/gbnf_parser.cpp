@@ -110,9 +110,12 @@ uint32_t GbnfParser::rule_id(const std::string &name, size_t use_at) {
 }
 
 uint32_t GbnfParser::new_rule(Alternatives alts) {
+    // A generated name the grammar already uses ("root-2" written by hand)
+    // moves on to the next number (the same number again would loop forever).
     std::string name;
+    size_t n = rules_.size();
     do {
-        name = current_ + "-" + std::to_string(rules_.size());
+        name = current_ + "-" + std::to_string(n++);
     } while (ids_.count(name));
     uint32_t id = rule_id(name, pos_);
     rules_[id].alts = std::move(alts);
