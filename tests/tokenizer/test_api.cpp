@@ -15,21 +15,7 @@
 
 namespace {
 
-const loom_model *model() {
-    static loom_model *m = [] {
-        std::string path = toktest::llama_vocab_path();
-        if (path.empty()) testdata::exit_missing("the reference vocabulary");
-        loom_model_params p;
-        loom_model_default_params(&p);
-        p.vocab_only = 1;
-        loom_model *out = nullptr;
-        loom_status st = loom_model_load(path.c_str(), &p, &out);
-        INFO(loom_last_error());
-        REQUIRE(st == LOOM_OK);
-        return out;
-    }();
-    return m;
-}
+const loom_model *model() { return toktest::vocab_model(); }
 
 std::vector<int32_t> tokenize(const std::string &text, int32_t flags) {
     size_t n = 0;

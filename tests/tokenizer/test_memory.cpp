@@ -76,19 +76,7 @@ constexpr size_t kWorkBytes = size_t(8) << 20;
 constexpr size_t kBytesPerToken = 12;
 constexpr size_t kLongWordBytesPerByte = 32;
 
-const loom_model *model() {
-    static loom_model *m = [] {
-        std::string path = toktest::llama_vocab_path();
-        if (path.empty()) testdata::exit_missing("the reference vocabulary");
-        loom_model_params p;
-        loom_model_default_params(&p);
-        p.vocab_only = 1;
-        loom_model *out = nullptr;
-        REQUIRE(loom_model_load(path.c_str(), &p, &out) == LOOM_OK);
-        return out;
-    }();
-    return m;
-}
+const loom_model *model() { return toktest::vocab_model(); }
 
 struct Measured {
     size_t tokens, peak_growth;

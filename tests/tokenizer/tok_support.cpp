@@ -18,6 +18,22 @@ std::string llama_vocab_path() {
     return ::access(path.c_str(), R_OK) == 0 ? path : "";
 }
 
+const loom_model *vocab_model() {
+    static loom_model *m = [] {
+        std::string path = llama_vocab_path();
+        if (path.empty()) testdata::exit_missing("the reference vocabulary");
+        loom_model_params p;
+        loom_model_default_params(&p);
+        p.vocab_only = 1;
+        loom_model *out = nullptr;
+        loom_status st = loom_model_load(path.c_str(), &p, &out);
+        INFO(loom_last_error());
+        REQUIRE(st == LOOM_OK);
+        return out;
+    }();
+    return m;
+}
+
 std::unique_ptr<loom::Tokenizer> load(const std::string &path) {
     std::unique_ptr<loom::GgufFile> file;
     loom::Status s = loom::GgufFile::open_file(path, loom::GgufOpenOptions{}, &file);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "gguf/gguf.h"
+#include "loom.h"
 #include "tokenizer/tokenizer.h"
 
 #include <cstdint>
@@ -15,6 +16,11 @@ namespace toktest {
 // llama.cpp's vocab-only Qwen2 GGUF (installed by ../shared/ref/setup under
 // $LLREF_HOME or ~/.cache/llref): "" when absent.
 std::string llama_vocab_path();
+
+// llama_vocab_path() loaded once through the C API, vocab only (exits as
+// "missing" when the reference is absent; REQUIREs a successful load).
+// Lives until the process ends.
+const loom_model *vocab_model();
 
 // Opens `path` and creates its tokenizer; REQUIREs success.
 std::unique_ptr<loom::Tokenizer> load(const std::string &path);
