@@ -8,7 +8,9 @@
 #   2. build-tsan (ThreadSanitizer): only the tests that run loom on several
 #      threads at once: contexts on one model on N threads (CPU: `context`,
 #      Vulkan on lavapipe: `vulkan_threads`), the CPU thread pool, and one
-#      tokenizer shared by threads (`tokenizer_vocab`).
+#      tokenizer shared by threads (`tokenizer_vocab`), and `loom serve`'s
+#      concurrency test (HTTP threads, the scheduler, aborted streams, drain;
+#      also run under ASan in step 1).
 #   3. valgrind memcheck on one end-to-end `loom run` (CPU backend, tiny
 #      synthetic model, a few tokens) of PLAIN_BUILD (default: build, the
 #      unsanitized release build .ci/run makes first; configured here if absent).
@@ -39,10 +41,13 @@ slice parity_inference "moe_logits_match_llama_cpp_for_every_quant_type -c Q8_0"
 slice parity_greedy greedy_64_tokens_equal_llama_cpp_q8_0
 slice vulkan_model_parity vulkan_greedy_generation_equals_cpu_for_f16_and_q8_0
 mark "asan tests (all suites; heavy parity tests sliced)"
+# `loom serve` under ASan: 16 clients x 4 requests on 4 slots, aborted streams, queue full, drain.
+tests/serve/run.sh build-asan concurrency.test.mjs
+mark "asan loom serve concurrency"
 
 # 2. TSan: the multi-thread tests only (their executables and what they need).
 tsan_tests="context cpu_thread_pool tokenizer_vocab"
-tsan_targets="test_context test_cpu_thread_pool test_tokenizer_vocab"
+tsan_targets="test_context test_cpu_thread_pool test_tokenizer_vocab examples/loom/loom:executable"
 meson setup build-tsan -Db_sanitize=thread -Db_lundef=false -Dbuildtype=debugoptimized >/dev/null 2>&1 \
   || meson setup build-tsan --reconfigure >/dev/null
 if meson introspect build-tsan --tests | grep -q '"name": "vulkan_threads"'; then
@@ -58,6 +63,9 @@ mark "tsan build"
 # shellcheck disable=SC2086
 meson test -C build-tsan --no-rebuild --print-errorlogs $tsan_tests
 mark "tsan tests"
+# `loom serve` under TSan: the HTTP threads, the scheduler and the embeddings context meet here.
+tests/serve/run.sh build-tsan concurrency.test.mjs
+mark "tsan loom serve concurrency"
 
 # 3. valgrind memcheck on `loom run`, CPU backend, 8 tokens of the tiny model.
 [ -f "$plain/build.ninja" ] || meson setup "$plain" >/dev/null
