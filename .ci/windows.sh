@@ -46,7 +46,7 @@ t_prefix=$SECONDS
 meson test -C "$win" --suite unit --print-errorlogs
 t_tests=$SECONDS
 
-# A program linking the static library, as README's Windows section says.
+# A program linking the static library, as docs/platforms.md's Windows section says.
 printf '#include <stdio.h>\n#include "loom.h"\nint main(void) { puts(loom_version_string()); return 0; }\n' > "$win/static_user.c"
 x86_64-w64-mingw32-gcc-posix -c -DLOOM_STATIC -Iinclude "$win/static_user.c" -o "$win/static_user.o"
 x86_64-w64-mingw32-g++-posix "$win/static_user.o" "$win/libloom.a" -static -o "$win/static_user.exe"

@@ -2,7 +2,7 @@
 // over the repacked layouts of packed.h (included inside the level's
 // anonymous namespace; AVX-512 F/BW/VL + VNNI). Stack per call: <= 36 KiB.
 // Decode tiles (1-2 activation rows) prefetch kPrefetchBytes ahead along
-// the group stream (measured: 1.2-1.3x from DRAM, kernel_bench, README).
+// the group stream (measured: 1.2-1.3x from DRAM, kernel_bench, docs/performance.md).
 //
 // A block of a group holds the 16 rows' nibbles in 4 zmm with int32 lane =
 // row, so `and` / `shift + and` give 8 zmm of unsigned bytes u (Q4_0: the
