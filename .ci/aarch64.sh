@@ -23,6 +23,9 @@
 #   - `loom serve` (-Dserve=disabled): Debian's cpp-httplib is a compiled
 #     library installed for the build machine only; its code is not
 #     architecture-specific (tests/serve/run.sh runs it natively).
+#   - `loom pull` and -hf (-Dpull=disabled): Debian's libcurl4-openssl-dev
+#     is installed for the build machine only; the code is not
+#     architecture-specific (tests/pull runs it natively).
 #   - abi_static_link and abi_pkgconfig (tests/abi/meson.build): they run
 #     the build machine's ldd, pkg-config and meson install on what they link.
 #   - tests/faults (an LD_PRELOAD shim): qemu-user's own allocations would
@@ -58,7 +61,7 @@ ln -sfn /usr/include/catch2/catch.hpp "$cross-include/catch2/catch.hpp"
 ln -sfn /usr/include/nlohmann "$cross-include/nlohmann"
 if [ ! -f "$cross/build.ninja" ]; then
     meson setup "$cross" "$root" --cross-file "$root/.ci/cross/aarch64-linux-gnu.ini" \
-        -Dvulkan=disabled -Dserve=disabled -Dcpp_args="-isystem$cross-include" >"$cross-setup.log" \
+        -Dvulkan=disabled -Dserve=disabled -Dpull=disabled -Dcpp_args="-isystem$cross-include" >"$cross-setup.log" \
         || { tail -20 "$cross-setup.log" >&2; echo "aarch64: meson setup failed (log: $cross-setup.log)" >&2; exit 1; }
 fi
 meson compile -C "$cross"

@@ -8,6 +8,7 @@
 #include "chat_session.h"
 #include "cli.h"
 #include "common_options.h"
+#include "model_source.h"
 #include "generate.h"
 
 #include <atomic>
@@ -39,7 +40,7 @@ void watch_interrupt() {
 int abort_on_interrupt(void *) { return g_interrupt.load() ? 1 : 0; }
 
 struct ChatOptions {
-    std::string model, system;
+    std::string model, hf, system;
     long long n_predict = -1, n_batch = 512;
     std::vector<std::string> stops;
     cli::SamplingOptions sampling;
@@ -47,7 +48,7 @@ struct ChatOptions {
 };
 
 void declare(cli::Options *opts, ChatOptions *o) {
-    opts->text("-m, --model", "FILE", &o->model, "the GGUF model (required)");
+    cli::add_model_options(opts, &o->model, &o->hf);
     opts->text("-s, --system", "TEXT", &o->system, "the system message", "none");
     opts->integer("-n, --n-predict", "N", &o->n_predict, -1, INT32_MAX, "most tokens per reply; -1: no limit");
     opts->integer("-b, --batch-size", "N", &o->n_batch, 1, 1 << 24, "prompt tokens per decode step");
@@ -232,7 +233,7 @@ int cmd_chat(int argc, char **argv) {
                       "Interactive chat; the KV cache is kept between turns. Type /help in the chat for its commands.");
     declare(&opts, &o);
     if (int rc = opts.parse(argc, argv); rc >= 0) return rc;
-    if (o.model.empty()) return opts.usage_error("-m MODEL is required");
+    if (int rc = cli::resolve_model(opts, &o.model, o.hf); rc >= 0) return rc;
     cli::ModelHandle model;
     loom_status st = cli::load_model(o.model, false, &model);
     if (st != LOOM_OK) return cli::fail_status(st, o.model.c_str());

@@ -6,6 +6,7 @@
 // --grammar-file constrain the reply (constrain_args.h).
 #include "cli.h"
 #include "common_options.h"
+#include "model_source.h"
 #include "constrain_args.h"
 #include "generate.h"
 #include "prompt_input.h"
@@ -18,7 +19,7 @@
 namespace {
 
 struct RunOptions {
-    std::string model, system;
+    std::string model, hf, system;
     cli::PromptSource prompt;
     long long n_predict = 128, n_batch = 512;
     bool chat = false, no_display_prompt = false, json = false;
@@ -29,7 +30,7 @@ struct RunOptions {
 };
 
 void declare(cli::Options *opts, RunOptions *o) {
-    opts->text("-m, --model", "FILE", &o->model, "the GGUF model (required)");
+    cli::add_model_options(opts, &o->model, &o->hf);
     opts->custom("-p, --prompt", "TEXT", [o](const char *v, std::string *) {
         o->prompt.text = v;
         o->prompt.given_text = true;
@@ -113,7 +114,7 @@ int cmd_run(int argc, char **argv) {
                       "Generates a continuation of the prompt and streams it to stdout.");
     declare(&opts, &o);
     if (int rc = opts.parse(argc, argv); rc >= 0) return rc;
-    if (o.model.empty()) return opts.usage_error("-m MODEL is required");
+    if (int rc = cli::resolve_model(opts, &o.model, o.hf); rc >= 0) return rc;
     if (!o.system.empty()) o.chat = true;
     std::string prompt, why;
     if (!cli::read_prompt(o.prompt, &prompt, &why)) return cli::fail("%s", why.c_str());

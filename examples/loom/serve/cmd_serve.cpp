@@ -6,6 +6,7 @@
 #include "../cli.h"
 #include "../common_options.h"
 #include "../infer_common.h"
+#include "../model_source.h"
 #include "http_server.h"
 
 #include <atomic>
@@ -18,7 +19,7 @@
 namespace {
 
 struct ServeOptions {
-    std::string model;
+    std::string model, hf;
     long long parallel = 4, n_ctx = 0, threads = 0, batch = 512, queue = 64, n_predict = -1, max_tokens = 0;
     long long body_limit = 1 << 20, timeout = 10, http_threads = 1024;
     bool force_chatml = false;
@@ -29,7 +30,7 @@ std::atomic<bool> g_stop{false};
 void on_signal(int) { g_stop.store(true); }
 
 void declare(cli::Options *opts, ServeOptions *o, cli::CommonOptions *common, long long *port) {
-    opts->text("-m, --model", "FILE", &o->model, "the GGUF model (required)");
+    cli::add_model_options(opts, &o->model, &o->hf);
     opts->text("--host", "HOST", &o->http.host, "address to bind", "127.0.0.1");
     opts->integer("--port", "P", port, 0, 65535, "TCP port");
     opts->integer("-np, --parallel", "N", &o->parallel, 1, 256, "slots decoded together");
@@ -55,7 +56,7 @@ int parse_args(int argc, char **argv, ServeOptions *o) {
                       "-c is the whole cache; each slot gets c/np tokens (prompt + reply). --api-key guards /v1.");
     declare(&opts, o, &common, &port);
     if (int rc = opts.parse(argc, argv); rc >= 0) return rc;
-    if (o->model.empty()) return opts.usage_error("-m MODEL is required");
+    if (int rc = cli::resolve_model(opts, &o->model, o->hf); rc >= 0) return rc;
     o->http.port = int(port);
     o->n_ctx = common.n_ctx;
     o->threads = common.threads;
