@@ -66,11 +66,11 @@ def cached(cache, repo, name):
 
 
 def pseudo_bytes(n, seed):
-    out, block = b"", hashlib.sha256(seed.encode()).digest()
-    while len(out) < n:
-        out += block
+    blocks, block = [], hashlib.sha256(seed.encode()).digest()
+    for _ in range((n + 31) // 32):
+        blocks.append(block)
         block = hashlib.sha256(block).digest()
-    return out[:n]
+    return b"".join(blocks)[:n]
 
 
 def main():
@@ -78,12 +78,13 @@ def main():
         missing("LOOM_EXE (the loom binary)")
     src_path, model = tiny_model()
     other = pseudo_bytes(3000, "q8")
+    big = pseudo_bytes(4 << 20, "big")   # for the cut and corrupt downloads (the model is 82 MiB)
     repos = {
         "test/tiny-GGUF": Repo({"README.md": b"# tiny\n", "tiny-Q8_0.gguf": other,
                                 "tiny-q5_k_m.gguf": model, "tiny-Q4_K_M.gguf": pseudo_bytes(2000, "q4"),
                                 "mmproj-tiny-f16.gguf": b"x"}),
-        "test/cut-GGUF": Repo({"tiny-q5_k_m.gguf": model}, fault="cut"),
-        "test/corrupt-GGUF": Repo({"tiny-q5_k_m.gguf": model}, fault="corrupt"),
+        "test/cut-GGUF": Repo({"tiny-q5_k_m.gguf": big}, fault="cut"),
+        "test/corrupt-GGUF": Repo({"tiny-q5_k_m.gguf": big}, fault="corrupt"),
         "test/private-GGUF": Repo({"tiny-Q8_0.gguf": other}, token="hf_good"),
         "test/split-GGUF": Repo({"big-Q4_0-00002-of-00002.gguf": pseudo_bytes(5000, "p2"),
                                  "big-Q4_0-00001-of-00002.gguf": pseudo_bytes(7000, "p1")}),
@@ -133,9 +134,9 @@ def main():
         r = loom(["pull", "test/cut-GGUF:q5_k_m"], cache, url)
         ranges = [rg for _, p, rg, _ in hub.take_requests() if p.startswith("/cdn/")]
         out = cached(cache, "test/cut-GGUF", "tiny-q5_k_m.gguf")
-        check(r.returncode == 0 and os.path.exists(out) and open(out, "rb").read() == model,
+        check(r.returncode == 0 and os.path.exists(out) and open(out, "rb").read() == big,
               "a download cut mid-body completes", r.stderr.decode())
-        check(len(ranges) == 2 and ranges[0] is None and ranges[1] == "bytes=%d-" % (len(model) // 2),
+        check(len(ranges) == 2 and ranges[0] is None and ranges[1] == "bytes=%d-" % (len(big) // 2),
               "the cut download resumed at the byte it stopped (Range)", repr(ranges))
         check(b"resuming" in r.stderr, "the resume is reported on stderr", r.stderr.decode())
 
