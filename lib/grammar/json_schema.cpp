@@ -5,6 +5,7 @@
 
 #include "grammar/grammar.h"
 
+#include <cctype>
 #include <cmath>
 #include <map>
 #include <set>
