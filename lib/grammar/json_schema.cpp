@@ -154,7 +154,11 @@ private:
 
     Status visit_object_schema(const JsonValue &s, const std::string &path, std::string *rule) {
         LOOM_TRY(check_keywords(s, path));
-        if (const JsonValue *ref = s.find("$ref")) return visit_ref(*ref, path, rule);
+        if (const JsonValue *ref = s.find("$ref")) {
+            for (const std::string &k : s.keys)   // draft 2019+ applies them too; not merged here
+                if (k != "$ref" && !kAnnotations.count(k)) return unsupported(path, "'" + k + "' beside $ref");
+            return visit_ref(*ref, path, rule);
+        }
         if (const JsonValue *c = s.find("const")) {
             *rule = add_rule("const", literal(write_json(*c)) + " " + primitive("space"));
             return Status::ok();

@@ -252,6 +252,7 @@ TEST_CASE("unsupported keywords and forms are named; malformed schemas are FORMA
     check_error(R"({"type": "string", "minLength": 5000})", LOOM_ERR_UNSUPPORTED, "minLength above 1024");
     check_error(R"({"type": "string", "format": "date", "maxLength": 5})", LOOM_ERR_UNSUPPORTED, "format together");
     check_error(R"({"$defs": {"a": {"$ref": "#/$defs/a"}}, "$ref": "#/$defs/a"})", LOOM_ERR_UNSUPPORTED, "grammar is refused");
+    check_error(R"({"$defs": {"a": {}}, "$ref": "#/$defs/a", "maxLength": 2})", LOOM_ERR_UNSUPPORTED, "'maxLength' beside $ref");
     check_error(R"({"type": "strin"})", LOOM_ERR_FORMAT, "unknown type 'strin'");
     check_error(R"({"type": "object", "required": "a"})", LOOM_ERR_FORMAT, "#/required");
     check_error(R"({"type": "array", "minItems": 3, "maxItems": 2})", LOOM_ERR_FORMAT, "minItems is above maxItems");
