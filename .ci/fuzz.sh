@@ -8,8 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${FUZZ_SECONDS:-15}
-# FUZZ_TARGETS: a subset or another order (default: all ten).
-targets=${FUZZ_TARGETS:-"gguf model_load tokenizer detokenizer chat stop_matcher sampler state api_sequence grammar"}
+# FUZZ_TARGETS: a subset or another order (default: all eleven).
+targets=${FUZZ_TARGETS:-"gguf model_load tokenizer detokenizer chat stop_matcher sampler state api_sequence grammar json_schema"}
 if [ ! -d build-fuzz ]; then
   CC=clang-14 CXX=clang++-14 meson setup build-fuzz -Dfuzzing=true -Db_sanitize=address,undefined \
     -Db_lundef=false -Dbuildtype=debugoptimized -Dvulkan=disabled >/dev/null

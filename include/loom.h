@@ -1152,6 +1152,37 @@ LOOM_API loom_status loom_sampler_add_dist(loom_sampler *sampler, uint64_t seed)
 LOOM_API loom_status loom_sampler_add_grammar(loom_sampler *sampler, const loom_model *model, const char *gbnf,
                                               const char *root);
 
+/** JSON schema -> GBNF. Converts `schema` (NUL-terminated JSON text, at most
+ *  1 MiB, nesting at most 64 deep) to a grammar in llama.cpp's GBNF format
+ *  whose start rule is "root", matching exactly the JSON texts the schema
+ *  accepts, or a subset of them where the exact set is not expressible (see
+ *  docs/grammar.md): compact JSON with bounded optional whitespace between
+ *  tokens, object members in the order of "properties".
+ *  Supported: type (a name or an array of names), properties, required,
+ *  additionalProperties (false, true, a schema; absent: no other members
+ *  when "properties" is given, else any), items (a schema), minItems,
+ *  maxItems, enum, const, minLength, maxLength, format (date, time,
+ *  date-time, uuid, email), minimum, maximum, exclusiveMinimum,
+ *  exclusiveMaximum (integers: exact; numbers: whole-number bounds only),
+ *  anyOf, oneOf (treated as anyOf), $ref to "#..." JSON pointers ($defs,
+ *  definitions, recursion allowed), uniqueItems false; annotations (title,
+ *  description, default, examples, $schema, $id, $comment, deprecated,
+ *  readOnly, writeOnly) are ignored. maxItems and maxLength above 1024
+ *  generate at most 1024.
+ *  The text (no terminating NUL) goes to `buf` (`capacity` bytes); *size gets
+ *  its length in bytes. Errors: INVALID_ARGUMENT (NULL schema or size),
+ *  FORMAT (malformed JSON, a keyword whose value has the wrong shape, a
+ *  range no value fits, a $ref that resolves to nothing; the message gives
+ *  the byte offset or the schema path), UNSUPPORTED (any other keyword, a
+ *  format or form not listed above; the message names it and its path),
+ *  BUFFER_TOO_SMALL (*size written). Thread-safe. */
+LOOM_API loom_status loom_json_schema_to_grammar(const char *schema, char *buf, size_t capacity, size_t *size);
+/** Grammar stage from a JSON schema: loom_json_schema_to_grammar followed by
+ *  loom_sampler_add_grammar (same arguments and behaviour). Errors: those of
+ *  both. */
+LOOM_API loom_status loom_sampler_add_json_schema(loom_sampler *sampler, const loom_model *model,
+                                                  const char *schema);
+
 /** Records `token` as generated (or as a prompt token): feeds the penalty
  *  windows and advances grammar stages. Sampling never accepts by itself.
  *  Every stage takes the token or none does. Errors: INVALID_ARGUMENT (NULL

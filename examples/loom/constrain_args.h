@@ -1,5 +1,6 @@
 // Constrained output for `loom run`: --grammar-file F (a GBNF grammar the
-// generated text must match, llama.cpp's format) and --json (a JSON object).
+// generated text must match, llama.cpp's format), --json-schema F (JSON
+// valid against a JSON schema) and --json (a JSON object).
 // With run's --no-display-prompt stdout holds only the generated text, so it
 // pipes into a parser.
 // Kept apart from the other options so the run command only forwards to it.
@@ -14,11 +15,12 @@ namespace cli {
 
 struct ConstrainOptions {
     std::string grammar_file;
+    std::string json_schema_file;
     bool json = false;
-    bool active() const { return json || !grammar_file.empty(); }
+    bool active() const { return json || !grammar_file.empty() || !json_schema_file.empty(); }
 };
 
-// Adds --grammar-file and --json to the command's option table.
+// Adds --grammar-file, --json-schema and --json to the command's option table.
 void add_constrain_options(Options *opts, ConstrainOptions *o);
 
 // A sampler chain: the grammar stage first (when one is given), then the

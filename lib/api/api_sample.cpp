@@ -2,6 +2,7 @@
 #include "api/guard.h"
 #include "api/handles.h"
 #include "context/context.h"
+#include "grammar/json_schema.h"
 #include "sample/sampler.h"
 #include "tokenizer/tokenizer.h"
 
@@ -116,6 +117,27 @@ LOOM_API loom_status loom_sampler_add_grammar(loom_sampler *s, const loom_model 
         GrammarVocab vocab;
         LOOM_TRY(grammar_vocab(model, &vocab));
         return make_grammar(gbnf, root ? root : "root", std::move(vocab), st);
+    });
+}
+
+LOOM_API loom_status loom_json_schema_to_grammar(const char *schema, char *buf, size_t capacity, size_t *size) {
+    return api_call([&] {
+        LOOM_CHECK_ARG(schema != nullptr, "schema is NULL");
+        LOOM_CHECK_ARG(size != nullptr, "size out-parameter is NULL");
+        std::string gbnf;
+        LOOM_TRY(json_schema_to_gbnf(schema, &gbnf));
+        return copy_out(gbnf.data(), gbnf.size(), buf, capacity, size);
+    });
+}
+
+LOOM_API loom_status loom_sampler_add_json_schema(loom_sampler *s, const loom_model *model, const char *schema) {
+    return add_stage(s, [&](std::unique_ptr<SamplerStage> *st) {
+        LOOM_CHECK_ARG(schema != nullptr, "schema is NULL");
+        std::string gbnf;
+        LOOM_TRY(json_schema_to_gbnf(schema, &gbnf));
+        GrammarVocab vocab;
+        LOOM_TRY(grammar_vocab(model, &vocab));
+        return make_grammar(gbnf, "root", std::move(vocab), st);
     });
 }
 

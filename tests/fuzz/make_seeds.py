@@ -74,6 +74,16 @@ SEEDS = {
         "utf8": b'root ::= [\xe3\x81\x81-\xe3\x82\x9f]+ "\\U0001F600"?\0\xe3\x81\x82\xf0\x9f\x98\x80',
         "errors": b'root ::= (x | "\\q"\n x ::= y{3,1}\0abc',
     },
+    "json_schema": {
+        "object": b'{"type": "object", "properties": {"a": {"type": "integer", "minimum": -5, "maximum": 120},'
+                  b' "b": {"type": "string", "maxLength": 4}}, "required": ["a"], "additionalProperties": {"type": "number"}}',
+        "refs": b'{"$defs": {"n": {"type": "object", "properties": {"k": {"type": "array", "items": {"$ref": "#/$defs/n"},'
+                b' "maxItems": 2}}}}, "anyOf": [{"$ref": "#/$defs/n"}, {"enum": [1, "x", null]}]}',
+        "formats": b'{"type": ["string", "null"], "format": "date-time"}',
+        "numbers": b'{"type": "array", "items": {"type": "number", "exclusiveMinimum": -3, "maximum": 7}, "minItems": 1}',
+        "keys": b'{"properties": {"ab": {"const": true}, "a\\u00e9": {}}, "additionalProperties": true}',
+        "errors": b'{"type": "string", "pattern": "x", "items": [1, {"a": "\\ud800"}]',
+    },
     "api_sequence": {"mixed": bytes(random.Random(4).randrange(256) for _ in range(160))},
 }
 

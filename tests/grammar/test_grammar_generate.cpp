@@ -3,7 +3,10 @@
 // generation under a bounded JSON grammar always ends, and nlohmann-json (an
 // independent parser) accepts every output; end-of-generation tokens pass only
 // where the grammar may end; accept refuses tokens off the grammar; `loom run
-// --grammar-file F --no-display-prompt` prints only text a JSON parser takes.
+// --grammar-file F --no-display-prompt` prints only text a JSON parser takes;
+// under grammars made from JSON schemas (loom_json_schema_to_grammar) every
+// output validates against its schema (python3-jsonschema as the judge,
+// validate_schema_outputs.py), and so does `loom run --json-schema F`.
 #include "loom.h"
 #include "testdata.h"
 
@@ -216,4 +219,105 @@ TEST_CASE("loom run --grammar-file prints only grammatical text", "[grammar][par
                                         &status);
     CHECK(status == 1);
     CHECK_THAT(err, Catch::Contains("/nonexistent/g.gbnf"));
+}
+
+namespace {
+
+// Bounded schemas (so that random sampling ends) covering what the converter
+// supports; additionalProperties other than false has no bound on its keys,
+// so it is left to test_json_schema.cpp.
+const char *const kPropertySchemas[] = {
+    R"({"type": "object", "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 8},
+        "age": {"type": "integer", "minimum": 0, "maximum": 120}, "email": {"type": "string", "format": "email"},
+        "tags": {"type": "array", "items": {"enum": ["a", "b", 3, null]}, "maxItems": 3}},
+        "required": ["name", "age"], "additionalProperties": false})",
+    R"({"type": "array", "items": {"type": "number", "minimum": -5, "exclusiveMaximum": 5}, "minItems": 1, "maxItems": 4})",
+    R"({"type": "object", "properties": {"v": {"anyOf": [{"type": "integer", "minimum": -3, "maximum": 3},
+        {"type": "string", "minLength": 1, "maxLength": 4}, {"type": "null"}]},
+        "w": {"oneOf": [{"type": "boolean"}, {"const": {"k": [1, "x"]}}]}}, "required": ["v", "w"]})",
+    R"({"$defs": {"point": {"type": "object", "properties": {"x": {"type": "integer", "exclusiveMinimum": -1000,
+        "maximum": 99999}, "y": {"type": "integer"}}, "required": ["x", "y"]}},
+        "type": "object", "properties": {"a": {"$ref": "#/$defs/point"}, "b": {"$ref": "#/$defs/point"}},
+        "required": ["a"]})",
+    R"({"type": "object", "properties": {"when": {"type": "string", "format": "date-time"},
+        "day": {"type": "string", "format": "date"}, "at": {"type": "string", "format": "time"},
+        "id": {"type": "string", "format": "uuid"}, "note": {"type": ["string", "null"], "maxLength": 3}},
+        "required": ["when", "day", "at", "id", "note"]})",
+    R"({"type": "object", "properties": {"id": {"type": "integer", "minimum": 10, "maximum": 12},
+        "on": {"type": ["boolean", "null"]}, "sub": {"type": "object", "properties": {"q": {"enum": [1, 2]}},
+        "additionalProperties": false}}, "required": ["sub"]})",
+    R"({"definitions": {"leaf": {"enum": [true, "leaf", 0.5]}}, "type": "array", "maxItems": 3,
+        "items": {"type": "array", "items": {"$ref": "#/definitions/leaf"}, "minItems": 2, "maxItems": 2}})",
+    R"({"type": "object", "properties": {"p": {"type": "number", "minimum": 0, "maximum": 1},
+        "n": {"type": "integer", "minimum": -1000000, "maximum": -999990}, "s": {"type": "string", "maxLength": 2},
+        "c": {"const": "fixed"}}, "required": ["p", "n", "s", "c"]})",
+};
+
+std::string schema_grammar(const char *schema) {
+    size_t size = 0;
+    REQUIRE(loom_json_schema_to_grammar(schema, nullptr, 0, &size) == LOOM_ERR_BUFFER_TOO_SMALL);
+    std::string gbnf(size, '\0');
+    INFO(schema << ": " << loom_last_error());
+    REQUIRE(loom_json_schema_to_grammar(schema, gbnf.data(), gbnf.size(), &size) == LOOM_OK);
+    return gbnf;
+}
+
+// validate_schema_outputs.py over `cases`; returns its exit status (77: skipped).
+int validate_outputs(const nlohmann::json &cases, const std::string &name) {
+    std::string file = testdata::scratch_dir() + "/" + name + ".json";
+    std::string text = cases.dump();
+    REQUIRE(testdata::write_file(file, text.data(), text.size()));
+    int status = -1;
+    std::string out = testdata::capture("/usr/bin/python3 '" + testdata::source_path("grammar/validate_schema_outputs.py") +
+                                            "' '" + file + "' 2>&1",
+                                        &status);
+    INFO(out);
+    if (status == 77) testdata::exit_missing("python3-jsonschema");
+    CHECK(status == 0);
+    return status;
+}
+
+} // namespace
+
+TEST_CASE("outputs under JSON-schema grammars validate against their schemas", "[grammar][parity][json_schema]") {
+    Fixture f;
+    nlohmann::json cases = nlohmann::json::array();
+    for (const char *schema : kPropertySchemas) {
+        std::string gbnf = schema_grammar(schema);
+        nlohmann::json outputs = nlohmann::json::array();
+        for (uint64_t seed = 1; seed <= 4; seed++) outputs.push_back(generate(f.model, gbnf.c_str(), seed, 800));
+        cases.push_back({{"schema", nlohmann::json::parse(schema)}, {"outputs", outputs}});
+    }
+    validate_outputs(cases, "schema_outputs");
+}
+
+TEST_CASE("loom run --json-schema prints only text valid against the schema", "[grammar][parity][json_schema]") {
+    REQUIRE_REF_OR_SKIP();
+    std::string model = testdata::synthetic_model("tiny", 1, 0);
+    REQUIRE(!model.empty());
+    const char *exe = std::getenv("LOOM_EXE");
+    REQUIRE(exe != nullptr);
+    const char *schema = kPropertySchemas[0];
+    std::string sfile = testdata::scratch_dir() + "/person.schema.json";
+    REQUIRE(testdata::write_file(sfile, schema, std::strlen(schema)));
+    nlohmann::json outputs = nlohmann::json::array();
+    for (int seed = 1; seed <= 2; seed++) {
+        int status = -1;
+        std::string out = testdata::capture("'" + std::string(exe) + "' run -m '" + model + "' -p 'JSON:' -n 800 -t 1 --seed " +
+                                                std::to_string(seed) + " --temp 1 --json-schema '" + sfile +
+                                                "' --no-display-prompt 2>/dev/null",
+                                            &status);
+        REQUIRE(status == 0);
+        REQUIRE(!out.empty());
+        out.pop_back();   // run's final newline
+        outputs.push_back(out);
+    }
+    validate_outputs(nlohmann::json::array({{{"schema", nlohmann::json::parse(schema)}, {"outputs", outputs}}}), "run_schema");
+    std::string bad = testdata::scratch_dir() + "/bad.schema.json";
+    REQUIRE(testdata::write_file(bad, "{\"pattern\": \"a\"}", 16));
+    int status = -1;
+    std::string err = testdata::capture("'" + std::string(exe) + "' run -m '" + model + "' -p x --json-schema '" + bad + "' 2>&1",
+                                        &status);
+    CHECK(status == 1);
+    CHECK_THAT(err, Catch::Contains("'pattern'"));
 }

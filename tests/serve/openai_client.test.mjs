@@ -1,6 +1,6 @@
 // `loom serve` through the official `openai` npm client: the API's shapes,
 // greedy text equal to `loom run --chat --temp 0`, usage, stop, max_tokens,
-// seeds, logprobs, embeddings, n, the API key.
+// seeds, logprobs, embeddings, n, the API key, response_format (JSON schema).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
@@ -189,4 +189,62 @@ test('api_key_is_required_on_v1_routes', async () => {
   assert.equal(raw.status, 401);
   assert.equal(typeof raw.body.error.message, 'string');
   assert.equal((await getJson(server.url, '/health')).status, 200, '/health needs no key');
+});
+
+// response_format: the reply follows the JSON schema (checked here field by
+// field, as the schema says) at temperature 1 with random weights.
+const person = {
+  type: 'object',
+  properties: {
+    name: { type: 'string', minLength: 1, maxLength: 8 },
+    n: { type: 'integer', minimum: 1, maximum: 9 },
+    kind: { enum: ['a', 'b'] },
+    ok: { type: ['boolean', 'null'] },
+  },
+  required: ['name', 'n'],
+  additionalProperties: false,
+};
+
+function checkPerson(v) {
+  assert.equal(typeof v, 'object');
+  assert.ok(v !== null && !Array.isArray(v));
+  for (const k of Object.keys(v)) assert.ok(k in person.properties, `no other member: ${k}`);
+  assert.equal(typeof v.name, 'string');
+  const chars = [...v.name].length;
+  assert.ok(chars >= 1 && chars <= 8, `name of ${chars} characters`);
+  assert.ok(Number.isInteger(v.n) && v.n >= 1 && v.n <= 9, `n = ${v.n}`);
+  if ('kind' in v) assert.ok(['a', 'b'].includes(v.kind));
+  if ('ok' in v) assert.ok(v.ok === null || typeof v.ok === 'boolean');
+}
+
+test('response_format_json_schema_replies_validate', async () => {
+  for (const seed of [1, 2, 3]) {
+    const r = await client.chat.completions.create({
+      model: 'm', messages: hello, max_tokens: 400, temperature: 1, seed,
+      response_format: { type: 'json_schema', json_schema: { name: 'person', schema: person, strict: true } },
+    });
+    const text = r.choices[0].message.content;
+    assert.equal(r.choices[0].finish_reason, 'stop', text);
+    checkPerson(JSON.parse(text));
+  }
+});
+
+test('response_format_json_object_starts_an_object', async () => {
+  const r = await client.chat.completions.create({
+    model: 'm', messages: hello, max_tokens: 200, temperature: 1, seed: 5, response_format: { type: 'json_object' },
+  });
+  const text = r.choices[0].message.content;
+  assert.ok(text.startsWith('{'), text);
+  if (r.choices[0].finish_reason === 'stop') assert.equal(typeof JSON.parse(text), 'object');
+});
+
+test('response_format_bad_schema_is_400_naming_the_problem', async () => {
+  const ask = (response_format) => client.chat.completions.create({ model: 'm', messages: hello, max_tokens: 4, response_format });
+  await assert.rejects(ask({ type: 'json_schema', json_schema: { name: 'x', schema: { type: 'string', pattern: 'a+' } } }),
+    (e) => e.status === 400 && /'pattern'/.test(e.message) && /response_format\.json_schema\.schema/.test(e.message));
+  await assert.rejects(ask({ type: 'json_schema', json_schema: { name: 'x', schema: { type: 'integer', minimum: 5, maximum: 1 } } }),
+    (e) => e.status === 400 && /no value lies between/.test(e.message));
+  await assert.rejects(ask({ type: 'json_schema', json_schema: { schema: {} } }),
+    (e) => e.status === 400 && /json_schema\.name/.test(e.message));
+  await assert.rejects(ask({ type: 'yaml' }), (e) => e.status === 400 && /response_format\.type/.test(e.message));
 });

@@ -587,6 +587,17 @@ extern "C" {
         gbnf: *const c_char,
         root: *const c_char,
     ) -> loom_status;
+    pub fn loom_json_schema_to_grammar(
+        schema: *const c_char,
+        buf: *mut c_char,
+        capacity: usize,
+        size: *mut usize,
+    ) -> loom_status;
+    pub fn loom_sampler_add_json_schema(
+        sampler: *mut loom_sampler,
+        model: *const loom_model,
+        schema: *const c_char,
+    ) -> loom_status;
     pub fn loom_sampler_accept(sampler: *mut loom_sampler, token: i32) -> loom_status;
     pub fn loom_sampler_reset(sampler: *mut loom_sampler);
     pub fn loom_sampler_sample_logits(

@@ -69,6 +69,44 @@ std::vector<std::string> stops_of(const json &body) {
     return out;
 }
 
+// A JSON schema as GBNF (the library's converter); its error is a 400 naming `field`.
+std::string schema_grammar(const std::string &schema, const std::string &field) {
+    size_t n = 0;
+    loom_status st = loom_json_schema_to_grammar(schema.c_str(), nullptr, 0, &n);
+    std::string gbnf(n, '\0');
+    if (st == LOOM_ERR_BUFFER_TOO_SMALL) st = loom_json_schema_to_grammar(schema.c_str(), gbnf.data(), n, &n);
+    if (st != LOOM_OK) throw bad_field(field, loom_last_error());
+    return gbnf;
+}
+
+// response_format (OpenAI): {"type": "text"}, {"type": "json_object"} (any
+// JSON object) or {"type": "json_schema", "json_schema": {"name", "schema",
+// "strict", "description"}}. Returns the GBNF it asks for ("" for text).
+std::string response_format_grammar(const json &body) {
+    const json *rf = member(body, "response_format");
+    if (!rf || rf->is_null()) return "";
+    if (!rf->is_object()) throw bad_field("response_format", "must be an object");
+    const json *type = member(*rf, "type");
+    if (!type || !type->is_string())
+        throw bad_field("response_format.type", "must be text, json_object or json_schema");
+    const std::string t = type->get<std::string>();
+    if (t == "text") return "";
+    if (t == "json_object") return schema_grammar(R"({"type": "object"})", "response_format");
+    if (t != "json_schema") throw bad_field("response_format.type", "must be text, json_object or json_schema");
+    const json *js = member(*rf, "json_schema");
+    if (!js || !js->is_object()) throw bad_field("response_format.json_schema", "must be an object");
+    const json *name = member(*js, "name");
+    if (!name || !name->is_string() || name->get<std::string>().empty() || name->get<std::string>().size() > 64)
+        throw bad_field("response_format.json_schema.name", "must be a string of 1 to 64 characters");
+    if (const json *strict = member(*js, "strict"); strict && !strict->is_boolean() && !strict->is_null())
+        throw bad_field("response_format.json_schema.strict", "must be a boolean");
+    const json *schema = member(*js, "schema");
+    if (!schema || schema->is_null()) return schema_grammar(R"({"type": "object"})", "response_format.json_schema");
+    if (!schema->is_object() && !schema->is_boolean())
+        throw bad_field("response_format.json_schema.schema", "must be a JSON schema (an object)");
+    return schema_grammar(schema->dump(), "response_format.json_schema.schema");
+}
+
 std::vector<std::pair<int32_t, float>> logit_bias_of(const json &body, int32_t n_vocab) {
     const json *v = member(body, "logit_bias");
     std::vector<std::pair<int32_t, float>> out;
@@ -114,6 +152,7 @@ void common_fields(const loom_model *model, const json &body, const RequestLimit
                                  std::numeric_limits<int64_t>::max(), 0));
         s.seed_set = true;
     }
+    s.grammar = response_format_grammar(body);
     g.stop = stops_of(body);
     g.n = int32_t(int_in(body, "n", 1, limits.max_n, 1));
 }

@@ -11,6 +11,8 @@ Slot::~Slot() { finish(""); }
 loom_status Slot::make_sampler() {
     const SamplingParams &p = task_.request->sampling;
     loom_status st = loom_sampler_new(&sampler_);
+    // The grammar first: it then masks the whole vocabulary in one trie walk.
+    if (st == LOOM_OK && !p.grammar.empty()) st = loom_sampler_add_grammar(sampler_, model_, p.grammar.c_str(), "root");
     if (st == LOOM_OK && !p.logit_bias.empty()) {
         std::vector<int32_t> ids;
         std::vector<float> biases;

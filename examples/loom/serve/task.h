@@ -23,6 +23,7 @@ struct SamplingParams {
     std::vector<std::pair<int32_t, float>> logit_bias; // token id, bias
     bool seed_set = false;
     uint64_t seed = 0;
+    std::string grammar;                              // GBNF from response_format; empty: none
 };
 
 struct GenRequest {
