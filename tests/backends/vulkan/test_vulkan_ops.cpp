@@ -433,6 +433,26 @@ void expert_matmul_reference(const std::vector<float> &w, const std::vector<floa
     }
 }
 
+// Runs matmul_id of W (decoded: w) on random inputs and the routing `ids`
+// ([rows][k]) and checks it against the reference (the matmul's bound: 1e-5 of sum |w*x|).
+void check_matmul_id(Run &run, Tensor *W, const std::vector<float> &w, int n_expert, int k,
+                     const std::vector<int32_t> &ids, bool per_slot, std::mt19937 &rng) {
+    const int64_t k_in = W->ne[0], n = W->ne[1] / n_expert, rows = int64_t(ids.size()) / k, slots = rows * k;
+    std::vector<float> x = vktest::random_floats(size_t(k_in * (per_slot ? slots : rows)), rng);
+    Tensor *X = run.f32(k_in, per_slot ? slots : rows, x);
+    Tensor *I = run.tensor(LOOM_TYPE_I32, k, rows, ids.data(), ids.size() * 4), *Y = run.tensor(LOOM_TYPE_F32, n, slots);
+    REQUIRE(run.s->begin_graph().is_ok());
+    REQUIRE(run.s->matmul_id(Y, W, X, I, n_expert, k, per_slot, rows).is_ok());
+    REQUIRE(run.s->compute(nullptr).is_ok());
+    std::vector<float> y = run.read(Y, size_t(n * slots));
+    std::vector<double> ref, mag;
+    expert_matmul_reference(w, x, ids, n, k_in, k, per_slot, slots, &ref, &mag);
+    for (size_t i = 0; i < ref.size(); i++) {
+        INFO("slot " << i / size_t(n) << " row " << i % size_t(n));
+        REQUIRE(std::fabs(y[i] - ref[i]) <= 1e-5 * mag[i] + 1e-30);
+    }
+}
+
 } // namespace
 
 // Routing picks the same experts as the reference, ties included (logits
@@ -470,13 +490,13 @@ TEST_CASE("moe_route_picks_the_top_k_with_ties_to_the_lower_expert") {
 }
 
 // The expert matmul for every weight type, inputs per row and per slot,
-// against the reference decoding (the matmul's bound: 1e-5 of sum |w*x|).
+// against the reference decoding.
 TEST_CASE("matmul_id_matches_reference_for_every_type") {
     std::mt19937 rng(77);
     Run run;
     const int n_expert = 5, k = 2;
-    const int64_t n = 7, rows = 3, slots = rows * k;
-    const std::vector<int32_t> ids = {4, 0, 2, 4, 1, 3}; // expert 4 twice, each slot's own
+    const int64_t n = 7;
+    const std::vector<int32_t> ids = {4, 0, 2, 4, 1, 3}; // 3 rows; expert 4 twice
     for (loom_type type : vktest::shader_types()) {
         const char *name = loom::type_traits(type)->name;
         const int64_t k_in = test_lengths(type).back();
@@ -489,19 +509,7 @@ TEST_CASE("matmul_id_matches_reference_for_every_type") {
         Tensor *Wt = weight(type, k_in, n_expert * n, bytes);
         for (bool per_slot : {false, true}) {
             INFO("type " << name << " k_in " << k_in << " src per slot " << per_slot);
-            std::vector<float> x = vktest::random_floats(size_t(k_in * (per_slot ? slots : rows)), rng);
-            Tensor *X = run.f32(k_in, per_slot ? slots : rows, x), *I = run.tensor(LOOM_TYPE_I32, k, rows, ids.data(), ids.size() * 4);
-            Tensor *Y = run.tensor(LOOM_TYPE_F32, n, slots);
-            REQUIRE(run.s->begin_graph().is_ok());
-            REQUIRE(run.s->matmul_id(Y, Wt, X, I, n_expert, k, per_slot, rows).is_ok());
-            REQUIRE(run.s->compute(nullptr).is_ok());
-            std::vector<float> y = run.read(Y, size_t(n * slots));
-            std::vector<double> ref, mag;
-            expert_matmul_reference(w, x, ids, n, k_in, k, per_slot, slots, &ref, &mag);
-            for (size_t i = 0; i < ref.size(); i++) {
-                INFO("slot " << i / size_t(n) << " row " << i % size_t(n));
-                REQUIRE(std::fabs(y[i] - ref[i]) <= 1e-5 * mag[i] + 1e-30);
-            }
+            check_matmul_id(run, Wt, w, n_expert, k, ids, per_slot, rng);
         }
     }
     require_validation_clean();
@@ -514,28 +522,18 @@ TEST_CASE("matmul_id_stitches_split_stacks_and_uses_only_the_chosen_experts") {
     std::mt19937 rng(78);
     Run run;
     const int n_expert = 6, k = 2;
-    const int64_t n = 30, k_in = 131, rows = 2, slots = rows * k; // 180 rows * 524 bytes: two parts
-    const std::vector<int32_t> ids = {3, 1, 1, 5};
+    // 180 rows of 524 bytes: parts of 124 rows, so expert 4 (rows 120-149) straddles two.
+    const int64_t n = 30, k_in = 131;
+    const std::vector<int32_t> ids = {3, 4, 1, 4}; // 2 rows
     std::vector<float> w = vktest::random_floats(size_t(n_expert * n * k_in), rng);
-    for (int e : {0, 2, 4})
+    for (int e : {0, 2, 5})
         std::fill(w.begin() + e * n * k_in, w.begin() + (e + 1) * n * k_in, std::nanf(""));
     std::vector<uint8_t> bytes(w.size() * 4);
     std::memcpy(bytes.data(), w.data(), bytes.size());
     Tensor *Wt = weight(LOOM_TYPE_F32, k_in, n_expert * n, bytes);
-    REQUIRE(static_cast<loom::vk::VkTensor *>(Wt)->parts.size() > 1);
-    std::vector<float> x = vktest::random_floats(size_t(k_in * rows), rng);
-    Tensor *X = run.f32(k_in, rows, x), *I = run.tensor(LOOM_TYPE_I32, k, rows, ids.data(), ids.size() * 4);
-    Tensor *Y = run.tensor(LOOM_TYPE_F32, n, slots);
-    REQUIRE(run.s->begin_graph().is_ok());
-    REQUIRE(run.s->matmul_id(Y, Wt, X, I, n_expert, k, false, rows).is_ok());
-    REQUIRE(run.s->compute(nullptr).is_ok());
-    std::vector<float> y = run.read(Y, size_t(n * slots));
-    std::vector<double> ref, mag;
-    expert_matmul_reference(w, x, ids, n, k_in, k, false, slots, &ref, &mag);
-    for (size_t i = 0; i < ref.size(); i++) {
-        INFO("slot " << i / size_t(n) << " row " << i % size_t(n));
-        REQUIRE(std::fabs(y[i] - ref[i]) <= 1e-5 * mag[i]);
-    }
+    REQUIRE(static_cast<loom::vk::VkTensor *>(Wt)->parts.size() == 2);
+    REQUIRE(static_cast<loom::vk::VkTensor *>(Wt)->parts[1].row0 == 124);
+    check_matmul_id(run, Wt, w, n_expert, k, ids, false, rng);
     require_validation_clean();
 }
 
