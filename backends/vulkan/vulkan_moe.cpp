@@ -16,13 +16,17 @@ namespace {
 // Push-constant blocks, laid out as in the shaders (4-byte fields).
 struct MoeRoutePush { uint32_t n_expert, n_used, rows, stride; };
 struct MatIdPush {
-    uint32_t k, n, w_stride, x_stride, y_stride, part_row0, part_rows, n_used, src_per_slot, row0, slot0;
+    uint32_t k, n, w_stride, x_stride, y_stride, part_row0, part_rows, n_used, src_per_slot, row0, slot0, n_expert;
 };
+struct MoeGroupPush { uint32_t n_expert, slots; };
 struct MoeSumPush { uint32_t n, n_used, total; };
 struct ScaleSigmoidPush { uint32_t n, total; };
 
 // mul_mat_id's workgroup: threads striding over one weight row's chunks.
 constexpr uint32_t kMatIdWg = 32;
+// Batch rows from which mul_mat_id groups the slots by expert (decode has
+// one slot per chosen expert: nothing to share).
+constexpr int64_t kGroupedMinRows = 4;
 
 bool is_f32(const Tensor *t) { return t && t->type == LOOM_TYPE_F32; }
 
@@ -50,23 +54,45 @@ Status VulkanSession::matmul_id(Tensor *dst, const Tensor *w, const Tensor *src,
     LOOM_TRY(need(is_f32(src) && src->ne[0] == w->ne[0] && (src_per_slot ? slots : rows) <= src->ne[1], "matmul_id",
                   "src must be F32 [rows or rows*k][k_in]"));
     LOOM_TRY(need(is_f32(dst) && dst->ne[0] == n && slots <= dst->ne[1], "matmul_id", "dst must be F32 [rows*k][n]"));
+    // Decode: a workgroup per (output row, slot). Batches: the slots grouped
+    // by expert first, then a workgroup per (output row, expert) reads the
+    // row once per kGroupSlots of its slots.
+    const bool grouped = rows >= kGroupedMinRows;
     const Pipeline *p = nullptr;
-    LOOM_TRY(pipeline("mul_mat_id_" + shader_type_suffix(w->type), kMatIdWg, &p));
+    LOOM_TRY(pipeline((grouped ? "mul_mat_id_grouped_" : "mul_mat_id_") + shader_type_suffix(w->type), kMatIdWg, &p));
+    if (grouped) {
+        const Pipeline *g = nullptr;
+        LOOM_TRY(pipeline("moe_group", 1, &g));
+        LOOM_TRY(reserve_groups(VkDeviceSize(2 * n_expert + 1 + slots) * 4));
+        MoeGroupPush gp{uint32_t(n_expert), uint32_t(slots)};
+        LOOM_TRY(stream_.dispatch(*g, {groups_, range(ids)}, &gp, sizeof gp, 1));
+    }
+    const int64_t cols = grouped ? n_expert : slots; // the grid's second dimension
     // One dispatch per weight part (its workgroups for rows of other parts
-    // return at once) and per 65535 x 65535 block of (output row, slot).
+    // return at once) and per 65535 x 65535 block of the grid.
     for (const VkTensor::Part &part : vt(w)->parts) {
-        for (int64_t s0 = 0; s0 < slots; s0 += kMaxGroups) {
+        for (int64_t c0 = 0; c0 < cols; c0 += kMaxGroups) {
             for (int64_t r0 = 0; r0 < n; r0 += kMaxGroups) {
-                MatIdPush pc{uint32_t(w->ne[0]),    uint32_t(n),           uint32_t(w->row_bytes),
-                             uint32_t(src->ne[0]),  uint32_t(dst->ne[0]),  uint32_t(part.row0),
-                             uint32_t(part.rows),   uint32_t(k),           src_per_slot ? 1u : 0u,
-                             uint32_t(r0),          uint32_t(s0)};
+                MatIdPush pc{uint32_t(w->ne[0]),   uint32_t(n),          uint32_t(w->row_bytes),
+                             uint32_t(src->ne[0]), uint32_t(dst->ne[0]), uint32_t(part.row0),
+                             uint32_t(part.rows),  uint32_t(k),          src_per_slot ? 1u : 0u,
+                             uint32_t(r0),         uint32_t(c0),         uint32_t(n_expert)};
                 const uint32_t gx = uint32_t(std::min<int64_t>(kMaxGroups, n - r0));
-                const uint32_t gy = uint32_t(std::min<int64_t>(kMaxGroups, slots - s0));
-                LOOM_TRY(stream_.dispatch(*p, {part.buf, range(src), range(dst), range(ids)}, &pc, sizeof pc, gx, gy));
+                const uint32_t gy = uint32_t(std::min<int64_t>(kMaxGroups, cols - c0));
+                LOOM_TRY(stream_.dispatch(*p, {part.buf, range(src), range(dst), grouped ? groups_ : range(ids)}, &pc,
+                                          sizeof pc, gx, gy));
             }
         }
     }
+    return Status::ok();
+}
+
+Status VulkanSession::reserve_groups(VkDeviceSize bytes) {
+    if (groups_.block >= 0 && groups_.size >= bytes) return Status::ok();
+    BufferRange b;
+    LOOM_TRY(alloc_.alloc(MemKind::Device, std::max<VkDeviceSize>(bytes, 4096), &b));
+    if (groups_.block >= 0) retired_.push_back(groups_);   // a dispatch recorded earlier may still read it
+    groups_ = b;
     return Status::ok();
 }
 

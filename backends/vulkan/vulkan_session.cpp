@@ -82,6 +82,8 @@ VulkanSession::VulkanSession(const VulkanBackend &backend)
 VulkanSession::~VulkanSession() {
     for (auto &t : tensors_) alloc_.free(&t->parts.front().buf);
     alloc_.free(&dummy_);
+    alloc_.free(&groups_);
+    for (BufferRange &b : retired_) alloc_.free(&b);
 }
 
 Status VulkanSession::init() {
@@ -178,7 +180,10 @@ Status VulkanSession::compute(const AbortFn &abort) {
         }
         return error(LOOM_ERR_CANCELLED, "vulkan: graph cancelled by the abort callback");
     }
-    return stream_.submit_and_wait();
+    Status s = stream_.submit_and_wait();
+    for (BufferRange &b : retired_) alloc_.free(&b);
+    retired_.clear();
+    return s;
 }
 
 // --- ops ------------------------------------------------------------------------

@@ -110,6 +110,11 @@ private:
     Stream stream_;
     BufferRange dummy_;            // bound where an optional buffer is absent
     std::vector<std::unique_ptr<VkTensor>> tensors_;
+    // matmul_id's slots grouped by expert (moe_group.comp), grown at record
+    // time; a replaced buffer is freed after the graph that used it ran.
+    Status reserve_groups(VkDeviceSize bytes);
+    BufferRange groups_;
+    std::vector<BufferRange> retired_;
 };
 
 } // namespace loom::vk

@@ -496,7 +496,9 @@ TEST_CASE("matmul_id_matches_reference_for_every_type") {
     Run run;
     const int n_expert = 5, k = 2;
     const int64_t n = 7;
-    const std::vector<int32_t> ids = {4, 0, 2, 4, 1, 3}; // 3 rows; expert 4 twice
+    // 3 rows (decode kernel: a workgroup per slot); 5 rows (slots grouped by
+    // expert, 4 a time: expert 4 has 5 slots, expert 1 none).
+    const std::vector<int32_t> ids3 = {4, 0, 2, 4, 1, 3}, ids5 = {4, 0, 2, 4, 0, 4, 4, 3, 4, 2};
     for (loom_type type : vktest::shader_types()) {
         const char *name = loom::type_traits(type)->name;
         const int64_t k_in = test_lengths(type).back();
@@ -507,9 +509,11 @@ TEST_CASE("matmul_id_matches_reference_for_every_type") {
             continue;
         }
         Tensor *Wt = weight(type, k_in, n_expert * n, bytes);
-        for (bool per_slot : {false, true}) {
-            INFO("type " << name << " k_in " << k_in << " src per slot " << per_slot);
-            check_matmul_id(run, Wt, w, n_expert, k, ids, per_slot, rng);
+        for (const std::vector<int32_t> *ids : {&ids3, &ids5}) {
+            for (bool per_slot : {false, true}) {
+                INFO("type " << name << " k_in " << k_in << " rows " << ids->size() / k << " src per slot " << per_slot);
+                check_matmul_id(run, Wt, w, n_expert, k, *ids, per_slot, rng);
+            }
         }
     }
     require_validation_clean();
@@ -524,7 +528,7 @@ TEST_CASE("matmul_id_stitches_split_stacks_and_uses_only_the_chosen_experts") {
     const int n_expert = 6, k = 2;
     // 180 rows of 524 bytes: parts of 124 rows, so expert 4 (rows 120-149) straddles two.
     const int64_t n = 30, k_in = 131;
-    const std::vector<int32_t> ids = {3, 4, 1, 4}; // 2 rows
+    const std::vector<int32_t> ids2 = {3, 4, 1, 4}, ids4 = {3, 4, 1, 4, 4, 3, 1, 3}; // decode and grouped kernels
     std::vector<float> w = vktest::random_floats(size_t(n_expert * n * k_in), rng);
     for (int e : {0, 2, 5})
         std::fill(w.begin() + e * n * k_in, w.begin() + (e + 1) * n * k_in, std::nanf(""));
@@ -533,7 +537,8 @@ TEST_CASE("matmul_id_stitches_split_stacks_and_uses_only_the_chosen_experts") {
     Tensor *Wt = weight(LOOM_TYPE_F32, k_in, n_expert * n, bytes);
     REQUIRE(static_cast<loom::vk::VkTensor *>(Wt)->parts.size() == 2);
     REQUIRE(static_cast<loom::vk::VkTensor *>(Wt)->parts[1].row0 == 124);
-    check_matmul_id(run, Wt, w, n_expert, k, ids, false, rng);
+    check_matmul_id(run, Wt, w, n_expert, k, ids2, false, rng);
+    check_matmul_id(run, Wt, w, n_expert, k, ids4, true, rng);
     require_validation_clean();
 }
 
