@@ -7,7 +7,7 @@ namespace loom {
 
 namespace {
 Status no_experts(const char *op) {
-    return error(LOOM_ERR_UNSUPPORTED, "this backend has no %s op (mixture-of-experts models run on the CPU backend)", op);
+    return error(LOOM_ERR_UNSUPPORTED, "this backend has no %s op (mixture-of-experts models run on the CPU and Vulkan backends)", op);
 }
 } // namespace
 

@@ -44,16 +44,16 @@ Status create_backend(const BackendRequest &req, std::unique_ptr<Backend> *out) 
     case LOOM_BACKEND_CPU: return create_cpu_backend(out);
     case LOOM_BACKEND_VULKAN:
     case LOOM_BACKEND_AUTO: {
-        if (req.kind == LOOM_BACKEND_AUTO && req.needs_experts) {
-            log(req.log, LOOM_LOG_INFO, "backend auto: using the CPU (mixture-of-experts models run on the CPU only)");
-            return create_cpu_backend(out);
-        }
 #ifdef LOOM_HAVE_VULKAN
         VulkanBackendOptions opts;
         vk::HostHandles host;
         vulkan_options(req, &opts, &host);
         if (req.kind == LOOM_BACKEND_VULKAN) return create_vulkan_backend(opts, out);
         Status s = auto_vulkan(req, opts, out);
+        if (s && req.needs_experts && !(*out)->supports_experts()) {
+            out->reset();
+            s = error(LOOM_ERR_UNSUPPORTED, "the Vulkan backend has no mixture-of-experts ops");
+        }
         if (s) return s;
         log(req.log, LOOM_LOG_INFO, "backend auto: using the CPU (%s)", s.message().c_str());
         return create_cpu_backend(out);

@@ -10,7 +10,8 @@
 //           exists, else the CPU with an INFO log line saying why. A
 //           software Vulkan device is slower than the CPU backend, so AUTO
 //           never picks one unless device_index names it. A model that
-//           needs the mixture-of-experts ops gets the CPU (Vulkan has none yet).
+//           needs the mixture-of-experts ops gets a backend whose
+//           supports_experts() is true (CPU and Vulkan both are).
 //
 // Owner: backends/vulkan (selection logic); the model loader calls it.
 #pragma once

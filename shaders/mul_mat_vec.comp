@@ -32,22 +32,11 @@ layout(push_constant) uniform P {
     uint has_bias;
 } p;
 
+#include "mat_vec_dot.glsl"
+
 // The dot of one row with column `col`, strided over `step` lanes.
 float row_dot(uint row, uint col, uint lane, uint step) {
-    uint rb = (p.w_row0 + row) * p.w_stride, xb = col * p.x_stride;
-    float acc = 0.0;
-    uint nc = chunks_of(p.k);
-    for (uint c = lane; c < nc; c += step) {
-        float v[16];
-        dequant16(rb, c, p.k, v);
-        uint xi = xb + 16u * c;
-        if (16u * c + 16u <= p.k) {
-            [[unroll]] for (uint j = 0u; j < 16u; j++) acc += v[j] * x[xi + j];
-        } else {
-            for (uint j = 0u; 16u * c + j < p.k; j++) acc += v[j] * x[xi + j];
-        }
-    }
-    return acc;
+    return row_dot_at((p.w_row0 + row) * p.w_stride, col * p.x_stride, p.k, lane, step);
 }
 
 void store(uint row, uint col, float acc) {

@@ -1,6 +1,7 @@
 #include "vulkan/vulkan_session.h"
 
 #include "quant/quant.h"
+#include "vulkan/op_util.h"
 
 #include <algorithm>
 #include <cstring>
@@ -9,18 +10,6 @@
 namespace loom::vk {
 
 namespace {
-
-const VkTensor *vt(const Tensor *t) { return static_cast<const VkTensor *>(t); }
-
-// The whole single-part range of a session tensor (or a one-part weight).
-const BufferRange &range(const Tensor *t) { return vt(t)->parts.front().buf; }
-
-Status need(bool ok, const char *op, const char *what) {
-    if (ok) return Status::ok();
-    return error(LOOM_ERR_INVALID_ARGUMENT, "vulkan %s: %s", op, what);
-}
-
-uint32_t div_up(uint64_t a, uint64_t b) { return uint32_t((a + b - 1) / b); }
 
 // Push-constant blocks, laid out as in the shaders (4-byte fields).
 struct MatVecPush { uint32_t k, n_rows, n_cols, w_stride, x_stride, y_stride, w_row0, y_row0, has_bias; };
@@ -31,8 +20,6 @@ struct KvStorePush { uint32_t n, rows, src_stride; };
 struct AttentionPush { uint32_t n_head, n_head_kv, head_dim, n_kv, q_stride, kv_stride, mask_stride; float scale; };
 struct ElementwisePush { uint32_t n; };
 
-// Workgroups per dispatch dimension every device supports.
-constexpr uint32_t kMaxGroups = 65535;
 // mul_mm's tile (BM x BN in shaders/mul_mm.comp) and the batch from which it beats mul_mat_vec.
 constexpr uint32_t kTileRows = 64, kTileCols = 32;
 constexpr int64_t kTiledMinRows = 4;
@@ -95,6 +82,8 @@ VulkanSession::VulkanSession(const VulkanBackend &backend)
 VulkanSession::~VulkanSession() {
     for (auto &t : tensors_) alloc_.free(&t->parts.front().buf);
     alloc_.free(&dummy_);
+    alloc_.free(&groups_);
+    for (BufferRange &b : retired_) alloc_.free(&b);
 }
 
 Status VulkanSession::init() {
@@ -191,7 +180,10 @@ Status VulkanSession::compute(const AbortFn &abort) {
         }
         return error(LOOM_ERR_CANCELLED, "vulkan: graph cancelled by the abort callback");
     }
-    return stream_.submit_and_wait();
+    Status s = stream_.submit_and_wait();
+    for (BufferRange &b : retired_) alloc_.free(&b);
+    retired_.clear();
+    return s;
 }
 
 // --- ops ------------------------------------------------------------------------
@@ -320,10 +312,15 @@ Status VulkanSession::elementwise(const char *shader, Tensor *dst, const Tensor 
     const Pipeline *p = nullptr;
     LOOM_TRY(pipeline(shader, kWorkgroup, &p));
     uint64_t n = uint64_t(rows) * uint64_t(dst->ne[0]);
+    ElementwisePush pc{uint32_t(n)};
+    return dispatch_flat(*p, {range(dst), range(a), range(b)}, &pc, sizeof pc, n);
+}
+
+Status VulkanSession::dispatch_flat(const Pipeline &p, const std::vector<BufferRange> &buffers, const void *push,
+                                    uint32_t push_bytes, uint64_t n) {
     uint32_t groups = div_up(n, kWorkgroup);
     uint32_t gx = std::min(groups, kMaxGroups), gy = div_up(groups, gx);
-    ElementwisePush pc{uint32_t(n)};
-    return stream_.dispatch(*p, {range(dst), range(a), range(b)}, &pc, sizeof pc, gx, gy);
+    return stream_.dispatch(p, buffers, push, push_bytes, gx, gy);
 }
 
 Status VulkanSession::swiglu(Tensor *dst, const Tensor *gate, const Tensor *up, int64_t rows) {

@@ -41,6 +41,7 @@ public:
     ~VulkanBackend() override;
     Status init(const VulkanBackendOptions &opts);
     const char *name() const override { return "vulkan"; }
+    bool supports_experts() const override { return true; }
     Status create_weight(loom_type type, int64_t cols, int64_t rows, const void *data, Tensor **out) override;
     Status new_session(const SessionParams &params, std::unique_ptr<Session> *out) const override;
 
@@ -88,10 +89,20 @@ public:
     Status swiglu(Tensor *dst, const Tensor *gate, const Tensor *up, int64_t rows) override;
     Status add(Tensor *dst, const Tensor *a, const Tensor *b, int64_t rows) override;
 
+    // Mixture of experts (vulkan_moe.cpp).
+    Status moe_route(Tensor *ids, Tensor *weights, const Tensor *logits, int k, int64_t rows) override;
+    Status matmul_id(Tensor *dst, const Tensor *w, const Tensor *src, const Tensor *ids, int n_expert, int k,
+                     bool src_per_slot, int64_t rows) override;
+    Status moe_sum(Tensor *dst, const Tensor *src, const Tensor *weights, int k, int64_t rows) override;
+    Status scale_sigmoid(Tensor *x, const Tensor *g, int64_t rows) override;
+
 private:
     Status pipeline(const std::string &name, uint32_t wg, const Pipeline **out, const std::vector<uint32_t> &consts = {});
     Status transfer(const VkTensor *t, size_t offset, void *host, size_t size, bool to_device);
     Status elementwise(const char *shader, Tensor *dst, const Tensor *a, const Tensor *b, int64_t rows);
+    // One value per invocation over `n` values: a 2-D grid when one dimension is not enough.
+    Status dispatch_flat(const Pipeline &p, const std::vector<BufferRange> &buffers, const void *push,
+                         uint32_t push_bytes, uint64_t n);
 
     const VulkanBackend &backend_;
     const Device &dev_;
@@ -99,6 +110,11 @@ private:
     Stream stream_;
     BufferRange dummy_;            // bound where an optional buffer is absent
     std::vector<std::unique_ptr<VkTensor>> tensors_;
+    // matmul_id's slots grouped by expert (moe_group.comp), grown at record
+    // time; a replaced buffer is freed after the graph that used it ran.
+    Status reserve_groups(VkDeviceSize bytes);
+    BufferRange groups_;
+    std::vector<BufferRange> retired_;
 };
 
 } // namespace loom::vk

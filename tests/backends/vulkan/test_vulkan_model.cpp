@@ -118,8 +118,6 @@ const QuantCase kCases[] = {
     {"IQ3_S", 26}, // the other IQ1/IQ2/IQ3 file types need an imatrix: op tests only (test_vulkan_ops)
 };
 
-} // namespace
-
 // What differs between the backends, and the bound it earns:
 // - float weights (F32/F16/BF16): both compute in f32 with an f16 KV cache;
 //   only summation order (SIMD lanes/threads vs workgroups) and the shaders'
@@ -135,74 +133,96 @@ const QuantCase kCases[] = {
 // f16-rounded block sum, Q8_1) flip 1-2 in 100: a position where the CPU's
 // logits of the two answers differ by less than the bound's own error
 // (2 * bound * rms of the row) is a tie, and either answer agrees.
+// Logits of `ids` on both backends for the model at `path`: the bounds above.
+void check_logits(const char *name, const std::string &path, const std::vector<int32_t> &ids, bool float_weights) {
+    std::vector<float> cpu, vk;
+    {
+        Model m;
+        open_model(path, LOOM_BACKEND_CPU, &m);
+        cpu = all_logits(m, ids);
+    }
+    {
+        Model m;
+        open_model(path, LOOM_BACKEND_VULKAN, &m);
+        REQUIRE(std::string(loom_model_backend_name(m.m)) == "vulkan");
+        vk = all_logits(m, ids);
+    }
+    const double bound = float_weights ? 1e-3 : 2e-2;
+    size_t nv = cpu.size() / ids.size(), agree = 0, ties = 0;
+    double worst = 0;
+    for (size_t i = 0; i < ids.size(); i++) {
+        const float *a = cpu.data() + i * nv, *b = vk.data() + i * nv;
+        double d2 = 0, a2 = 0;
+        for (size_t j = 0; j < nv; j++) d2 += double(a[j] - b[j]) * (a[j] - b[j]), a2 += double(a[j]) * a[j];
+        worst = std::max(worst, std::sqrt(d2 / a2));
+        int32_t ia = argmax(a, int32_t(nv)), ib = argmax(b, int32_t(nv));
+        bool tie = ia != ib && double(a[ia]) - a[ib] <= 2 * bound * std::sqrt(a2 / double(nv));
+        agree += ia == ib || tie;
+        ties += tie;
+    }
+    std::printf("%-7s rel rms max %.2e, argmax agreement %zu/%zu (%zu within-bound ties)\n", name, worst, agree,
+                ids.size(), ties);
+    REQUIRE(worst <= bound);
+    REQUIRE(double(agree) >= 0.99 * double(ids.size()));
+}
+
+bool float_ftype(int ftype) { return ftype == 0 || ftype == -32 || ftype == 32; }
+
+} // namespace
+
 TEST_CASE("vulkan_logits_match_cpu_for_every_quant_type") {
     const std::vector<int32_t> ids = test_ids(100); // 99% of 100: one near-tie may flip
     for (const QuantCase &qc : kCases) {
         INFO("model type " << qc.name);
         std::string path = testdata::synthetic_model("tiny", 1, qc.ftype);
         REQUIRE(!path.empty());
-        std::vector<float> cpu, vk;
-        {
-            Model m;
-            open_model(path, LOOM_BACKEND_CPU, &m);
-            cpu = all_logits(m, ids);
-        }
-        {
-            Model m;
-            open_model(path, LOOM_BACKEND_VULKAN, &m);
-            REQUIRE(std::string(loom_model_backend_name(m.m)) == "vulkan");
-            vk = all_logits(m, ids);
-        }
-        const double bound = qc.ftype == 0 || qc.ftype == -32 || qc.ftype == 32 ? 1e-3 : 2e-2;
-        size_t nv = cpu.size() / ids.size(), agree = 0, ties = 0;
-        double worst = 0;
-        for (size_t i = 0; i < ids.size(); i++) {
-            const float *a = cpu.data() + i * nv, *b = vk.data() + i * nv;
-            double d2 = 0, a2 = 0;
-            for (size_t j = 0; j < nv; j++) d2 += double(a[j] - b[j]) * (a[j] - b[j]), a2 += double(a[j]) * a[j];
-            worst = std::max(worst, std::sqrt(d2 / a2));
-            int32_t ia = argmax(a, int32_t(nv)), ib = argmax(b, int32_t(nv));
-            bool tie = ia != ib && double(a[ia]) - a[ib] <= 2 * bound * std::sqrt(a2 / double(nv));
-            agree += ia == ib || tie;
-            ties += tie;
-        }
-        std::printf("%-7s rel rms max %.2e, argmax agreement %zu/%zu (%zu within-bound ties)\n", qc.name, worst, agree,
-                    ids.size(), ties);
-        REQUIRE(worst <= bound);
-        REQUIRE(double(agree) >= 0.99 * double(ids.size()));
+        check_logits(qc.name, path, ids, float_ftype(qc.ftype));
     }
     REQUIRE(g_validation_messages == 0);
 }
 
+// The mixture of experts (tiny-moe: 8 experts, 2 used, a shared expert) on
+// Vulkan's expert ops vs the CPU's, same bounds as the dense model: float
+// weights, 8-bit, a K-quant mix and an IQ type. The router's top-2 can
+// differ only where two experts' logits are closer than the backends'
+// difference, which the argmax bound above absorbs.
+TEST_CASE("vulkan_moe_logits_match_cpu") {
+    const std::vector<int32_t> ids = test_ids(100);
+    const QuantCase moe_cases[] = {{"F16", 0}, {"Q8_0", 7}, {"Q4_K_M", 15}, {"IQ4_NL", 25}};
+    for (const QuantCase &qc : moe_cases) {
+        INFO("tiny-moe type " << qc.name);
+        std::string path = testdata::synthetic_model("tiny-moe", 1, qc.ftype);
+        REQUIRE(!path.empty());
+        check_logits(qc.name, path, ids, float_ftype(qc.ftype));
+    }
+    REQUIRE(g_validation_messages == 0);
+}
+
+// Dense and mixture-of-experts models.
 TEST_CASE("vulkan_greedy_generation_equals_cpu_for_f16_and_q8_0") {
     const std::vector<int32_t> prompt = test_ids(12);
-    for (int ftype : {0, 7}) {
-        INFO("ftype " << ftype);
-        std::string path = testdata::synthetic_model("tiny", 1, ftype);
-        REQUIRE(!path.empty());
-        std::vector<int32_t> a, b;
-        {
-            Model m;
-            open_model(path, LOOM_BACKEND_CPU, &m);
-            a = greedy(m, prompt, 32);
+    for (const char *preset : {"tiny", "tiny-moe"}) {
+        for (int ftype : {0, 7}) {
+            INFO(preset << " ftype " << ftype);
+            std::string path = testdata::synthetic_model(preset, 1, ftype);
+            REQUIRE(!path.empty());
+            std::vector<int32_t> a, b;
+            {
+                Model m;
+                open_model(path, LOOM_BACKEND_CPU, &m);
+                a = greedy(m, prompt, 32);
+            }
+            {
+                Model m;
+                open_model(path, LOOM_BACKEND_VULKAN, &m);
+                b = greedy(m, prompt, 32);
+            }
+            REQUIRE(a == b);
         }
-        {
-            Model m;
-            open_model(path, LOOM_BACKEND_VULKAN, &m);
-            b = greedy(m, prompt, 32);
-        }
-        REQUIRE(a == b);
     }
     REQUIRE(g_validation_messages == 0);
 }
 
-// A Q8_0 KV cache on both backends (F16 weights, so the cache is the only
-// quantization): each side rounds its own K/V to 8-bit blocks, and K/V that
-// differ in the last f32 bits (summation order, as above) can round a code
-// the other way: 1/254 of a block's largest value on that element, the same
-// kind of error as the 8-bit activations above, but on two tensors per layer
-// only. Measured (tiny model, 100-token prompt then 16 single-token steps)
-// 3.9e-4 relative RMS; bound 5e-3; argmax on every position (within-bound ties allowed).
 TEST_CASE("vulkan_logits_with_q8_0_kv_cache_match_cpu_with_q8_0_cache") {
     const std::vector<int32_t> ids = test_ids(100);
     std::string path = testdata::synthetic_model("tiny", 1, 0);

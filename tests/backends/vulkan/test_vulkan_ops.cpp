@@ -79,7 +79,7 @@ TEST_CASE("every_weight_type_with_shaders_is_tested_with_every_op") {
         bool has = loom::vk::find_shader(("get_rows_" + suffix).c_str()) != nullptr;
         REQUIRE(has == (std::find(tested.begin(), tested.end(), loom_type(n)) != tested.end()));
         if (!has) continue;
-        for (const char *op : {"mul_mat_vec_", "mul_mat_vec_sg_", "mul_mm_", "mul_mat_rows_"}) {
+        for (const char *op : {"mul_mat_vec_", "mul_mat_vec_sg_", "mul_mm_", "mul_mat_rows_", "mul_mat_id_"}) {
             INFO("op " << op);
             REQUIRE(loom::vk::find_shader((op + suffix).c_str()) != nullptr);
         }
@@ -393,5 +393,185 @@ TEST_CASE("swiglu_and_add_match_reference_and_allow_aliasing") {
         float add_ref = i < size_t(n * (rows - 1)) ? a[i] + b[i] : a[i];
         REQUIRE(s[i] == add_ref);
     }
+    require_validation_clean();
+}
+
+// --- mixture of experts ---------------------------------------------------------
+
+namespace {
+
+// The expected choice of moe_route: softmax, then the k largest (ties: lower expert first).
+void route_reference(const float *l, int n_expert, int k, std::vector<int32_t> *ids, std::vector<double> *p) {
+    double mx = -INFINITY, sum = 0;
+    for (int e = 0; e < n_expert; e++) mx = std::max(mx, double(l[e]));
+    for (int e = 0; e < n_expert; e++) sum += std::exp(double(l[e]) - mx);
+    std::vector<int> order(static_cast<size_t>(n_expert));
+    for (int e = 0; e < n_expert; e++) order[size_t(e)] = e;
+    std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return l[a] > l[b]; });
+    for (int j = 0; j < k; j++) {
+        ids->push_back(order[size_t(j)]);
+        p->push_back(std::exp(double(l[order[size_t(j)]]) - mx) / sum);
+    }
+}
+
+// matmul_id's reference: dst[i*k + j] = W_{ids[i*k+j]} . src[per_slot ? i*k+j : i] in double; |terms| summed in mag.
+void expert_matmul_reference(const std::vector<float> &w, const std::vector<float> &x, const std::vector<int32_t> &ids,
+                             int64_t n, int64_t k_in, int k, bool per_slot, int64_t slots, std::vector<double> *ref,
+                             std::vector<double> *mag) {
+    for (int64_t s = 0; s < slots; s++) {
+        const int64_t e = ids[size_t(s)], src = per_slot ? s : s / k;
+        for (int64_t r = 0; r < n; r++) {
+            double acc = 0, m = 0;
+            for (int64_t i = 0; i < k_in; i++) {
+                const double t = double(w[size_t((e * n + r) * k_in + i)]) * x[size_t(src * k_in + i)];
+                acc += t;
+                m += std::fabs(t);
+            }
+            ref->push_back(acc);
+            mag->push_back(m);
+        }
+    }
+}
+
+// Runs matmul_id of W (decoded: w) on random inputs and the routing `ids`
+// ([rows][k]) and checks it against the reference (the matmul's bound: 1e-5 of sum |w*x|).
+void check_matmul_id(Run &run, Tensor *W, const std::vector<float> &w, int n_expert, int k,
+                     const std::vector<int32_t> &ids, bool per_slot, std::mt19937 &rng) {
+    const int64_t k_in = W->ne[0], n = W->ne[1] / n_expert, rows = int64_t(ids.size()) / k, slots = rows * k;
+    std::vector<float> x = vktest::random_floats(size_t(k_in * (per_slot ? slots : rows)), rng);
+    Tensor *X = run.f32(k_in, per_slot ? slots : rows, x);
+    Tensor *I = run.tensor(LOOM_TYPE_I32, k, rows, ids.data(), ids.size() * 4), *Y = run.tensor(LOOM_TYPE_F32, n, slots);
+    REQUIRE(run.s->begin_graph().is_ok());
+    REQUIRE(run.s->matmul_id(Y, W, X, I, n_expert, k, per_slot, rows).is_ok());
+    REQUIRE(run.s->compute(nullptr).is_ok());
+    std::vector<float> y = run.read(Y, size_t(n * slots));
+    std::vector<double> ref, mag;
+    expert_matmul_reference(w, x, ids, n, k_in, k, per_slot, slots, &ref, &mag);
+    for (size_t i = 0; i < ref.size(); i++) {
+        INFO("slot " << i / size_t(n) << " row " << i % size_t(n));
+        REQUIRE(std::fabs(y[i] - ref[i]) <= 1e-5 * mag[i] + 1e-30);
+    }
+}
+
+} // namespace
+
+// Routing picks the same experts as the reference, ties included (logits
+// drawn from a few values so equal ones are common); the weights are the
+// softmax probabilities, exp to ~3 ulp and an f32 sum of <= 60 terms: 1e-5 relative.
+TEST_CASE("moe_route_picks_the_top_k_with_ties_to_the_lower_expert") {
+    std::mt19937 rng(31);
+    Run run;
+    for (int n_expert : {4, 8, 60}) {
+        for (int k : {1, 2, 4}) {
+            const int64_t rows = 5;
+            std::vector<float> l(size_t(n_expert * rows));
+            for (float &v : l) v = float(int(rng() % 7) - 3) * 0.5f; // many ties
+            Tensor *L = run.f32(n_expert, rows, l), *I = run.tensor(LOOM_TYPE_I32, k, rows);
+            Tensor *W = run.tensor(LOOM_TYPE_F32, k, rows);
+            REQUIRE(run.s->begin_graph().is_ok());
+            REQUIRE(run.s->moe_route(I, W, L, k, rows).is_ok());
+            REQUIRE(run.s->compute(nullptr).is_ok());
+            std::vector<int32_t> ids(size_t(k * rows));
+            REQUIRE(run.s->download(I, 0, ids.data(), ids.size() * 4).is_ok());
+            std::vector<float> w = run.read(W, size_t(k * rows));
+            for (int64_t i = 0; i < rows; i++) {
+                std::vector<int32_t> ref_ids;
+                std::vector<double> ref_p;
+                route_reference(l.data() + i * n_expert, n_expert, k, &ref_ids, &ref_p);
+                for (int j = 0; j < k; j++) {
+                    INFO("experts " << n_expert << " k " << k << " row " << i << " slot " << j);
+                    REQUIRE(ids[size_t(i * k + j)] == ref_ids[size_t(j)]);
+                    REQUIRE(std::fabs(w[size_t(i * k + j)] - ref_p[size_t(j)]) <= 1e-5 * ref_p[size_t(j)]);
+                }
+            }
+        }
+    }
+    require_validation_clean();
+}
+
+// The expert matmul for every weight type, inputs per row and per slot,
+// against the reference decoding.
+TEST_CASE("matmul_id_matches_reference_for_every_type") {
+    std::mt19937 rng(77);
+    Run run;
+    const int n_expert = 5, k = 2;
+    const int64_t n = 7;
+    // 3 rows (decode kernel: a workgroup per slot); 5 rows (slots grouped by
+    // expert, 4 a time: expert 4 has 5 slots, expert 1 none).
+    const std::vector<int32_t> ids3 = {4, 0, 2, 4, 1, 3}, ids5 = {4, 0, 2, 4, 0, 4, 4, 3, 4, 2};
+    for (loom_type type : vktest::shader_types()) {
+        const char *name = loom::type_traits(type)->name;
+        const int64_t k_in = test_lengths(type).back();
+        std::vector<uint8_t> bytes;
+        std::vector<float> w;
+        if (!vktest::random_rows(type, n_expert * n, k_in, rng, &bytes, &w)) {
+            WARN("lib/quant has no reference decoder for " << name << " yet: not tested");
+            continue;
+        }
+        Tensor *Wt = weight(type, k_in, n_expert * n, bytes);
+        for (const std::vector<int32_t> *ids : {&ids3, &ids5}) {
+            for (bool per_slot : {false, true}) {
+                INFO("type " << name << " k_in " << k_in << " rows " << ids->size() / k << " src per slot " << per_slot);
+                check_matmul_id(run, Wt, w, n_expert, k, *ids, per_slot, rng);
+            }
+        }
+    }
+    require_validation_clean();
+}
+
+// A stack split across buffer ranges (the fixture caps them at 64 KiB) with
+// experts straddling parts; the experts no slot chose hold NaN, so reading
+// (and using) any of their rows would show.
+TEST_CASE("matmul_id_stitches_split_stacks_and_uses_only_the_chosen_experts") {
+    std::mt19937 rng(78);
+    Run run;
+    const int n_expert = 6, k = 2;
+    // 180 rows of 524 bytes: parts of 124 rows, so expert 4 (rows 120-149) straddles two.
+    const int64_t n = 30, k_in = 131;
+    const std::vector<int32_t> ids2 = {3, 4, 1, 4}, ids4 = {3, 4, 1, 4, 4, 3, 1, 3}; // decode and grouped kernels
+    std::vector<float> w = vktest::random_floats(size_t(n_expert * n * k_in), rng);
+    for (int e : {0, 2, 5})
+        std::fill(w.begin() + e * n * k_in, w.begin() + (e + 1) * n * k_in, std::nanf(""));
+    std::vector<uint8_t> bytes(w.size() * 4);
+    std::memcpy(bytes.data(), w.data(), bytes.size());
+    Tensor *Wt = weight(LOOM_TYPE_F32, k_in, n_expert * n, bytes);
+    REQUIRE(static_cast<loom::vk::VkTensor *>(Wt)->parts.size() == 2);
+    REQUIRE(static_cast<loom::vk::VkTensor *>(Wt)->parts[1].row0 == 124);
+    check_matmul_id(run, Wt, w, n_expert, k, ids2, false, rng);
+    check_matmul_id(run, Wt, w, n_expert, k, ids4, true, rng);
+    require_validation_clean();
+}
+
+// moe_sum: k products summed in slot order (as the reference): 1e-6 of sum |w*x|.
+// scale_sigmoid: exp to ~3 ulp: 1e-5 relative.
+TEST_CASE("moe_sum_and_scale_sigmoid_match_reference") {
+    std::mt19937 rng(79);
+    Run run;
+    const int k = 3;
+    const int64_t n = 37, rows = 4;
+    std::vector<float> src = vktest::random_floats(size_t(n * rows * k), rng, -4, 4);
+    std::vector<float> wts = vktest::random_floats(size_t(rows * k), rng, 0, 1);
+    std::vector<float> x = vktest::random_floats(size_t(n * rows), rng, -4, 4);
+    std::vector<float> g = vktest::random_floats(size_t(rows), rng, -8, 8);
+    Tensor *S = run.f32(n, rows * k, src), *W = run.f32(k, rows, wts), *D = run.tensor(LOOM_TYPE_F32, n, rows);
+    Tensor *X = run.f32(n, rows, x), *G = run.f32(1, rows, g);
+    REQUIRE(run.s->begin_graph().is_ok());
+    REQUIRE(run.s->moe_sum(D, S, W, k, rows).is_ok());
+    REQUIRE(run.s->scale_sigmoid(X, G, rows - 1).is_ok()); // leading rows only
+    REQUIRE(run.s->compute(nullptr).is_ok());
+    std::vector<float> d = run.read(D, size_t(n * rows)), y = run.read(X, size_t(n * rows));
+    for (int64_t i = 0; i < rows; i++)
+        for (int64_t c = 0; c < n; c++) {
+            double ref = 0, mag = 0;
+            for (int j = 0; j < k; j++) {
+                const double t = double(wts[size_t(i * k + j)]) * src[size_t((i * k + j) * n + c)];
+                ref += t;
+                mag += std::fabs(t);
+            }
+            INFO("row " << i << " value " << c);
+            REQUIRE(std::fabs(d[size_t(i * n + c)] - ref) <= 1e-6 * mag + 1e-30);
+            const double xs = i < rows - 1 ? x[size_t(i * n + c)] / (1 + std::exp(-double(g[size_t(i)]))) : x[size_t(i * n + c)];
+            REQUIRE(std::fabs(y[size_t(i * n + c)] - xs) <= 1e-5 * std::fabs(xs) + 1e-30);
+        }
     require_validation_clean();
 }
