@@ -6,7 +6,7 @@
 //   pp<P> <X> tok/s
 //   tg<N> <Y> tok/s
 // With S sequences (a server's concurrent conversations) each is filled with
-// D tokens, one after another, the prompt goes to sequence 0, and each tg step
+// D tokens, all together, the prompt goes to sequence 0, and each tg step
 // is one decode advancing all S sequences by a token: Y counts all S tokens,
 // and a third line gives the time of one step, `step <ms> ms`.
 #include "cli.h"
@@ -47,13 +47,19 @@ struct RunTimes {
     double pp_s = 0, tg_s = 0;
 };
 
-// Untimed: D tokens in each of the S sequences, one sequence after another.
+// Untimed: D tokens in each of the S sequences, decoded together (batches
+// of up to 512 tokens taking position p of every sequence, then p + 1, ...),
+// as concurrent conversations fill a server's cache.
 loom_status fill_sequences(loom_context *ctx, loom_batch *batch, const BenchOptions &o, int32_t n_vocab) {
-    std::vector<int32_t> fill(static_cast<size_t>(o.depth));
-    for (size_t i = 0; i < fill.size(); i++) fill[i] = static_cast<int32_t>((i * 7919 + 13) % n_vocab);
-    for (long long s = 0; s < o.seqs && !fill.empty(); s++) {
-        loom_status st = cli::decode_tokens(ctx, batch, fill, 0, 512, false, static_cast<int32_t>(s));
-        if (st != LOOM_OK) return st;
+    const long long total = o.depth * o.seqs;
+    for (long long i = 0; i < total;) {
+        loom_batch_clear(batch);
+        for (long long end = std::min(total, i + 512); i < end; i++) {
+            const int32_t pos = static_cast<int32_t>(i / o.seqs), seq = static_cast<int32_t>(i % o.seqs);
+            loom_status st = loom_batch_add(batch, static_cast<int32_t>((pos * 7919 + 13) % n_vocab), pos, seq, 0);
+            if (st != LOOM_OK) return st;
+        }
+        if (loom_status st = loom_decode(ctx, batch); st != LOOM_OK) return st;
     }
     return LOOM_OK;
 }
