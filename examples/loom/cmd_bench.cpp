@@ -8,7 +8,9 @@
 // With S sequences (a server's concurrent conversations) each is filled with
 // D tokens, all together, the prompt goes to sequence 0, and each tg step
 // is one decode advancing all S sequences by a token: Y counts all S tokens,
-// and a third line gives the time of one step, `step <ms> ms`.
+// and a third line gives the time of one step and the process CPU time it
+// took (all threads; with -t 1 the work itself, whatever the machine's load),
+// `step <ms> ms cpu <ms> ms`.
 #include "cli.h"
 #include "common_options.h"
 #include "infer_common.h"
@@ -20,14 +22,15 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <vector>
 
 namespace {
 
 struct BenchOptions {
     std::string model;
-    long long pp = 512, tg = 128, reps = 3, depth = 0, seqs = 1;
-    bool json = false;
+    long long pp = 512, tg = 128, reps = 3, depth = 0, seqs = 0;
+    bool json = false, seqs_given = false;
     cli::CommonOptions common;
 };
 
@@ -37,15 +40,18 @@ void declare(cli::Options *opts, BenchOptions *o) {
     opts->integer("-n, --n-gen", "N", &o->tg, 0, 1 << 20, "single-token decode steps (tg)");
     opts->integer("-r, --repetitions", "N", &o->reps, 1, 1000, "runs; the best is printed");
     opts->integer("--depth", "D", &o->depth, 0, 1 << 23, "tokens in the cache before the timed part (per sequence)");
-    opts->integer("--sequences", "S", &o->seqs, 1, 256, "sequences each tg step advances by one token (one decode)");
+    opts->integer("--sequences", "S", &o->seqs, 1, 256,
+                  "sequences each tg step advances by one token (one decode); adds the line `step <ms> ms cpu <ms> ms`");
     opts->flag("--json", &o->json, "one JSON object: model, size, threads, best, mean and ± spread per test");
     o->common.threads = 2;   // llref bench's default, so the two compare as run
     cli::add_common_options(opts, &o->common, "S * (depth + pp + tg) + 8");
 }
 
 struct RunTimes {
-    double pp_s = 0, tg_s = 0;
+    double pp_s = 0, tg_s = 0, tg_cpu_s = 0;
 };
+
+double cpu_seconds() { return double(std::clock()) / CLOCKS_PER_SEC; }
 
 // Untimed: D tokens in each of the S sequences, decoded together (batches
 // of up to 512 tokens taking position p of every sequence, then p + 1, ...),
@@ -87,7 +93,7 @@ loom_status run_once(loom_context *ctx, loom_batch *batch, const BenchOptions &o
     const double t0 = cli::now_seconds();
     if (!prompt.empty() && (st = cli::decode_tokens(ctx, batch, prompt, base, static_cast<uint32_t>(o.pp), false)) != LOOM_OK)
         return st;
-    const double t1 = cli::now_seconds();
+    const double t1 = cli::now_seconds(), c1 = cpu_seconds();
     int32_t tok = 1;
     for (long long i = 0; i < o.tg; i++) {
         if ((st = step_sequences(ctx, batch, o, tok, i)) != LOOM_OK) return st;
@@ -95,6 +101,7 @@ loom_status run_once(loom_context *ctx, loom_batch *batch, const BenchOptions &o
     }
     t->pp_s = t1 - t0;
     t->tg_s = cli::now_seconds() - t1;
+    t->tg_cpu_s = cpu_seconds() - c1;
     return LOOM_OK;
 }
 
@@ -144,6 +151,8 @@ int cmd_bench(int argc, char **argv) {
                       "  pp<P> <X> tok/s\n  tg<N> <Y> tok/s");
     declare(&opts, &o);
     if (int rc = opts.parse(argc, argv); rc >= 0) return rc;
+    o.seqs_given = o.seqs > 0;
+    o.seqs = std::max(o.seqs, 1LL);
     if (o.model.empty()) return opts.usage_error("-m MODEL is required");
     if (o.pp + o.tg == 0) return cli::fail("-p and -n are both 0: nothing to time");
     const long long need = o.seqs * (o.depth + o.pp + o.tg) + 8;
@@ -165,16 +174,19 @@ int cmd_bench(int argc, char **argv) {
     if ((st = loom_batch_new(static_cast<int32_t>(co.n_batch), &batch.b)) != LOOM_OK) return cli::fail_status(st, "batch");
     const int32_t n_vocab = loom_model_n_vocab(model.m);
     Speeds pp, tg;
+    double best_cpu = 0;
     for (long long r = 0; r < o.reps; r++) {
         RunTimes t;
         if ((st = run_once(ctx.c, batch.b, o, n_vocab, static_cast<int>(r), &t)) != LOOM_OK)
             return cli::fail_status(st, "decode");
         if (o.pp > 0) pp.samples.push_back(double(o.pp) / t.pp_s);
         if (o.tg > 0) tg.samples.push_back(double(o.tg * o.seqs) / t.tg_s);
+        if (r == 0 || t.tg_cpu_s < best_cpu) best_cpu = t.tg_cpu_s;
     }
     if (o.json) print_json(o, model.m, pp, tg);
     else std::printf("pp%lld %.2f tok/s\ntg%lld %.2f tok/s\n", o.pp, pp.best(), o.tg, tg.best());
-    if (!o.json && o.seqs > 1 && o.tg > 0) std::printf("step %.3f ms\n", 1e3 * double(o.seqs) / tg.best());
+    if (!o.json && o.seqs_given && o.tg > 0)
+        std::printf("step %.3f ms cpu %.3f ms\n", 1e3 * double(o.seqs) / tg.best(), 1e3 * best_cpu / double(o.tg));
     return 0;
 }
 
