@@ -8,7 +8,7 @@
 
 #include "interleaved_decode.h"
 #include "reference_forward.h"
-#include "tiny_model.h"
+#include "vk_tiny_model.h"
 
 #include "loom.h"
 
@@ -16,15 +16,10 @@
 #include <vector>
 
 TEST_CASE("vulkan_interleaved_sequences_in_shared_batches_equal_each_sequence_alone") {
-    tinymodel::Spec spec;
-    spec.weight_type = LOOM_TYPE_F16;
-    const std::vector<uint8_t> bytes = tinymodel::build(spec);
-    REQUIRE(!bytes.empty());
-    loom_model_params mp;
-    loom_model_default_params(&mp);
-    mp.backend = LOOM_BACKEND_VULKAN;
+    std::vector<uint8_t> bytes;
     loom_model *m = nullptr;
-    REQUIRE(loom_model_load_from_memory(bytes.data(), bytes.size(), &mp, &m) == LOOM_OK);
+    REQUIRE(vktest::load_tiny_model(LOOM_TYPE_F16, &bytes, &m) == LOOM_OK);
+    REQUIRE(std::string(loom_model_backend_name(m)) == "vulkan");
     // Tolerances as on CPU (tests/model/test_context.cpp): the rows' matmuls
     // and the softmax blocks of a shared prefix round differently in a batch.
     for (int32_t kv : {LOOM_TYPE_F16, LOOM_TYPE_F32}) {
