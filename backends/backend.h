@@ -99,13 +99,17 @@ public:
     // cache[cells[i]] = src[i] converted to the cache's type. cache [n_ctx][n],
     // src [rows][n] f32, cells I32 [rows].
     virtual Status kv_store(Tensor *cache, const Tensor *src, const Tensor *cells, int64_t rows) = 0;
-    // Attention of `rows` queries over the first n_kv cache cells:
-    //   out[i][h] = sum_c softmax_c(scale * q[i][h].k[c][h/g] + mask[i][c]) v[c][h/g]
+    // Attention of `rows` queries, row i over the cache cells [lo, hi) =
+    // (ranges[i][0], ranges[i][1]) only (its sequence's cells):
+    //   out[i][h] = sum_{lo <= c < hi} softmax_c(scale * q[i][h].k[c][h/g] + mask[i][c - lo]) v[c][h/g]
     // with g = n_head / n_head_kv (grouped-query). Scores and softmax in f32;
-    // mask F32 [rows][>= n_kv] holds 0 or -INFINITY (causality and sequence
-    // membership; a row must allow at least one cell). q, out [rows][n_head*head_dim]; k, v [n_ctx][n_head_kv*head_dim].
-    virtual Status attention(Tensor *out, const Tensor *q, const Tensor *k, const Tensor *v, const Tensor *mask,
-                             int n_head, int n_head_kv, int head_dim, float scale, int64_t n_kv,
+    // ranges I32 [rows][2] with 0 <= lo < hi <= k.ne1 and hi - lo <= width;
+    // mask F32 [rows][>= width] holds 0 or -INFINITY (causality and sequence
+    // membership; a row must allow at least one cell). Cells outside a row's
+    // range are not read for it. q, out [rows][n_head*head_dim];
+    // k, v [n_ctx][n_head_kv*head_dim].
+    virtual Status attention(Tensor *out, const Tensor *q, const Tensor *k, const Tensor *v, const Tensor *ranges,
+                             const Tensor *mask, int n_head, int n_head_kv, int head_dim, float scale, int64_t width,
                              int64_t rows) = 0;
     // dst = silu(gate) * up, all [rows][n].
     virtual Status swiglu(Tensor *dst, const Tensor *gate, const Tensor *up, int64_t rows) = 0;

@@ -885,7 +885,11 @@ typedef struct loom_context_params {
     size_t struct_size;          /* the caller's sizeof(loom_context_params), set by loom_context_default_params */
     uint32_t n_ctx;              /* KV cache cells (tokens over all sequences); 0: min(4096, training length) */
     uint32_t n_batch;            /* most tokens one loom_decode may carry; default 512 (at most n_ctx) */
-    uint32_t n_seq_max;          /* distinct sequence ids allowed, ids 0..n_seq_max-1; default 1, at most 256 */
+    uint32_t n_seq_max;          /* distinct sequence ids allowed, ids 0..n_seq_max-1; default 1, at most 256.
+                                    The cache is cut into n_seq_max regions of n_ctx / n_seq_max cells: a
+                                    sequence's tokens go to its own region first (then to the nearest free
+                                    cells), and a token's attention reads only the range of cells its
+                                    sequence spans, so N sequences decoded together cost about N times one. */
     int32_t n_threads;           /* CPU threads; 0 (default): the number of cores, at most 8 */
     int32_t kv_type;             /* loom_type of the KV cache: F16 (default), F32 or Q8_0 (needs
                                     n_head_kv * head size to be a multiple of 32) */
@@ -964,7 +968,9 @@ LOOM_API loom_status loom_get_embeddings(loom_context *ctx, int32_t i, const flo
 LOOM_API void loom_kv_clear(loom_context *ctx);
 /** Drops positions [p0, p1) of sequence `seq_id` (seq_id < 0: of all sequences). Errors: INVALID_ARGUMENT. */
 LOOM_API loom_status loom_kv_seq_remove(loom_context *ctx, int32_t seq_id, int32_t p0, int32_t p1);
-/** Makes positions [p0, p1) of `src` also belong to `dst` (prefix sharing; no copy of K/V data). Errors: INVALID_ARGUMENT. */
+/** Makes positions [p0, p1) of `src` also belong to `dst` (prefix sharing; no copy of K/V data). dst's later
+ *  tokens go to its own region, so its attention spans from src's cells to its own (the cells between are
+ *  masked out, at some cost). Errors: INVALID_ARGUMENT. */
 LOOM_API loom_status loom_kv_seq_copy(loom_context *ctx, int32_t src, int32_t dst, int32_t p0, int32_t p1);
 /** Highest cached position of `seq_id` into *pos, -1 if the sequence is empty. Errors: INVALID_ARGUMENT. */
 LOOM_API loom_status loom_kv_seq_pos_max(const loom_context *ctx, int32_t seq_id, int32_t *pos);

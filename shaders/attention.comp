@@ -1,6 +1,7 @@
 #version 450
-// out[i][h] = sum_c softmax_c(scale * q[i][h].k[c][h/g] + mask[i][c]) v[c][h/g]
-// One workgroup per (query row, head). Cells are taken in tiles of TILE:
+// out[i][h] = sum_{lo <= c < hi} softmax_c(scale * q[i][h].k[c][h/g] + mask[i][c - lo]) v[c][h/g]
+// with [lo, hi) = ranges[i], row i's own cells (its sequence's): nothing
+// outside it is read. One workgroup per (query row, head). Cells are taken in tiles of TILE:
 // scores go to shared memory, and a running max/sum rescales the output
 // (online softmax), so any n_kv fits. All math in f32; K/V are F16 (two
 // halves per uint, -DTYPE_F16), F32 (-DTYPE_F32) or Q8_0 (-DTYPE_Q8_0).
@@ -15,13 +16,15 @@ layout(std430, binding = 0) writeonly buffer Out { float dst[]; };
 layout(std430, binding = 1) readonly buffer Q { float q[]; };
 layout(std430, binding = 2) readonly buffer K { uint kc[]; };
 layout(std430, binding = 3) readonly buffer V { uint vc[]; };
-layout(std430, binding = 4) readonly buffer Mask { float mask[]; };
+layout(std430, binding = 4) readonly buffer Ranges { int ranges[]; };
+layout(std430, binding = 5) readonly buffer Mask { float mask[]; };
 
 layout(push_constant) uniform P {
     uint n_head;
     uint n_head_kv;
     uint head_dim;
-    uint n_kv;
+    uint width;       // the widest range (mask columns used)
+    uint n_cells;     // cache rows
     uint q_stride;    // floats between q rows (and out rows)
     uint kv_stride;   // values between cache rows
     uint mask_stride; // floats between mask rows
@@ -86,14 +89,17 @@ void main() {
     float acc[MAX_DIMS_PER_THREAD];
     [[unroll]] for (uint e = 0u; e < MAX_DIMS_PER_THREAD; e++) acc[e] = 0.0;
     float m = NEG_INF, l = 0.0;
-    for (uint c0 = 0u; c0 < p.n_kv; c0 += TILE) {
-        uint nt = min(TILE, p.n_kv - c0);
+    // The range, clamped to the cache and the mask.
+    uint lo = min(uint(max(ranges[2u * i], 0)), p.n_cells);
+    uint hi = clamp(uint(max(ranges[2u * i + 1u], 0)), lo, min(p.n_cells, lo + p.width));
+    for (uint c0 = lo; c0 < hi; c0 += TILE) {
+        uint nt = min(TILE, hi - c0);
         float tmax = NEG_INF;
         for (uint c = t; c < nt; c += WG) {
             uint kb = hk * p.head_dim;
             float s = 0.0;
             for (uint d = 0u; d < p.head_dim; d++) s += qs[d] * kval(c0 + c, kb + d);
-            s += mask[i * p.mask_stride + c0 + c];
+            s += mask[i * p.mask_stride + c0 - lo + c];
             sc[c] = s;
             tmax = max(tmax, s);
         }

@@ -153,18 +153,20 @@ public:
         return Status::ok();
     }
 
-    Status attention(Tensor *out, const Tensor *q, const Tensor *k, const Tensor *v, const Tensor *mask, int n_head,
-                     int n_head_kv, int head_dim, float scale, int64_t n_kv, int64_t rows) override {
+    Status attention(Tensor *out, const Tensor *q, const Tensor *k, const Tensor *v, const Tensor *ranges,
+                     const Tensor *mask, int n_head, int n_head_kv, int head_dim, float scale, int64_t width,
+                     int64_t rows) override {
         const int64_t qd = int64_t(n_head) * head_dim, kvd = int64_t(n_head_kv) * head_dim;
         LOOM_TRY(check_f32("attention q", q, qd, rows));
         LOOM_TRY(check_f32("attention out", out, qd, rows));
         LOOM_TRY(check_rows("attention mask", mask, rows));
-        if (k->ne[0] != kvd || v->ne[0] != kvd || n_kv > k->ne[1] || n_kv > v->ne[1] || mask->ne[0] < n_kv ||
-            n_head_kv <= 0 || n_head % n_head_kv != 0)
+        LOOM_TRY(check_rows("attention ranges", ranges, rows));
+        if (k->ne[0] != kvd || v->ne[0] != kvd || k->ne[1] != v->ne[1] || mask->ne[0] < width || width <= 0 ||
+            ranges->type != LOOM_TYPE_I32 || ranges->ne[0] != 2 || n_head_kv <= 0 || n_head % n_head_kv != 0)
             return error(LOOM_ERR_INTERNAL, "cpu attention: inconsistent shapes");
         LOOM_TRY(scratch_.reserve_workers(attention_worker_floats(n_head / n_head_kv, head_dim)));
-        AttentionArgs a{n_head, n_head_kv, head_dim, scale, n_kv, rows};
-        record([=] { op_attention(*pool_, scratch_, cpu(out), cpu(q), cpu(k), cpu(v), cpu(mask), a); });
+        AttentionArgs a{n_head, n_head_kv, head_dim, scale, width, rows};
+        record([=] { op_attention(*pool_, scratch_, cpu(out), cpu(q), cpu(k), cpu(v), cpu(ranges), cpu(mask), a); });
         return Status::ok();
     }
 

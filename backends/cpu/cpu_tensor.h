@@ -78,10 +78,10 @@ size_t matmul_worker_floats(int64_t k, int64_t rows);
 struct AttentionArgs {
     int n_head, n_head_kv, head_dim;
     float scale;
-    int64_t n_kv, rows;
+    int64_t width, rows;   // the widest range (mask columns), query rows
 };
 void op_attention(ThreadPool &pool, Scratch &scratch, CpuTensor *out, const CpuTensor *q, const CpuTensor *k,
-                  const CpuTensor *v, const CpuTensor *mask, const AttentionArgs &a);
+                  const CpuTensor *v, const CpuTensor *ranges, const CpuTensor *mask, const AttentionArgs &a);
 // Floats of per-worker scratch attention with `group` query heads per KV
 // head of head_dim values uses.
 size_t attention_worker_floats(int group, int head_dim);

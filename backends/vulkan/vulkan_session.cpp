@@ -17,7 +17,7 @@ struct GetRowsPush { uint32_t k, n_ids, w_stride, dst_stride, row0, n_table_rows
 struct RmsNormPush { uint32_t n, n_rows, x_stride, dst_stride; float eps; };
 struct RopePush { uint32_t n_head, head_dim, rows, x_stride, neox; float freq_base; };
 struct KvStorePush { uint32_t n, rows, src_stride; };
-struct AttentionPush { uint32_t n_head, n_head_kv, head_dim, n_kv, q_stride, kv_stride, mask_stride; float scale; };
+struct AttentionPush { uint32_t n_head, n_head_kv, head_dim, width, n_cells, q_stride, kv_stride, mask_stride; float scale; };
 struct ElementwisePush { uint32_t n; };
 
 // mul_mm's tile (BM x BN in shaders/mul_mm.comp) and the batch from which it beats mul_mat_vec.
@@ -288,20 +288,22 @@ Status VulkanSession::kv_store(Tensor *cache, const Tensor *src, const Tensor *c
                             uint32_t(rows));
 }
 
-Status VulkanSession::attention(Tensor *out, const Tensor *q, const Tensor *k, const Tensor *v, const Tensor *mask,
-                                int n_head, int n_head_kv, int head_dim, float scale, int64_t n_kv, int64_t rows) {
+Status VulkanSession::attention(Tensor *out, const Tensor *q, const Tensor *k, const Tensor *v, const Tensor *ranges,
+                                const Tensor *mask, int n_head, int n_head_kv, int head_dim, float scale, int64_t width,
+                                int64_t rows) {
     LOOM_TRY(need(k->type == v->type && (k->type == LOOM_TYPE_F16 || k->type == LOOM_TYPE_F32 || k->type == LOOM_TYPE_Q8_0) &&
                       n_head_kv > 0 && n_head % n_head_kv == 0 && head_dim <= int(8 * kWorkgroup) &&
                       int64_t(n_head) * head_dim <= q->ne[0] && int64_t(n_head_kv) * head_dim <= k->ne[0] &&
-                      k->ne[0] == v->ne[0] && n_kv > 0 && n_kv <= k->ne[1] && n_kv <= mask->ne[0] &&
+                      k->ne[0] == v->ne[0] && k->ne[1] == v->ne[1] && width > 0 && width <= mask->ne[0] &&
+                      ranges->type == LOOM_TYPE_I32 && ranges->ne[0] == 2 && rows <= ranges->ne[1] &&
                       rows > 0 && rows <= q->ne[1] && rows <= mask->ne[1] && out->ne[0] == q->ne[0],
                   "attention", "shapes or types do not match"));
     const Pipeline *p = nullptr;
     LOOM_TRY(pipeline("attention_" + shader_type_suffix(k->type), kWorkgroup, &p));
-    AttentionPush pc{uint32_t(n_head), uint32_t(n_head_kv), uint32_t(head_dim), uint32_t(n_kv), uint32_t(q->ne[0]),
-                     uint32_t(k->ne[0]), uint32_t(mask->ne[0]), scale};
-    return stream_.dispatch(*p, {range(out), range(q), range(k), range(v), range(mask)}, &pc, sizeof pc,
-                            uint32_t(rows), uint32_t(n_head));
+    AttentionPush pc{uint32_t(n_head), uint32_t(n_head_kv), uint32_t(head_dim), uint32_t(width), uint32_t(k->ne[1]),
+                     uint32_t(q->ne[0]), uint32_t(k->ne[0]), uint32_t(mask->ne[0]), scale};
+    return stream_.dispatch(*p, {range(out), range(q), range(k), range(v), range(ranges), range(mask)}, &pc,
+                            sizeof pc, uint32_t(rows), uint32_t(n_head));
 }
 
 Status VulkanSession::elementwise(const char *shader, Tensor *dst, const Tensor *a, const Tensor *b, int64_t rows) {

@@ -84,8 +84,9 @@ public:
     Status rope(Tensor *x, const Tensor *pos, RopeMode mode, int n_head, int head_dim, float freq_base,
                 int64_t rows) override;
     Status kv_store(Tensor *cache, const Tensor *src, const Tensor *cells, int64_t rows) override;
-    Status attention(Tensor *out, const Tensor *q, const Tensor *k, const Tensor *v, const Tensor *mask, int n_head,
-                     int n_head_kv, int head_dim, float scale, int64_t n_kv, int64_t rows) override;
+    Status attention(Tensor *out, const Tensor *q, const Tensor *k, const Tensor *v, const Tensor *ranges,
+                     const Tensor *mask, int n_head, int n_head_kv, int head_dim, float scale, int64_t width,
+                     int64_t rows) override;
     Status swiglu(Tensor *dst, const Tensor *gate, const Tensor *up, int64_t rows) override;
     Status add(Tensor *dst, const Tensor *a, const Tensor *b, int64_t rows) override;
 

@@ -71,6 +71,7 @@ loom_status new_context(const loom_model *m, const ContextOptions &o, loom_abort
     cp.n_threads = o.n_threads;
     cp.n_ctx = o.n_ctx;
     cp.n_batch = o.n_batch;
+    cp.n_seq_max = o.n_seq_max;
     if (o.kv_type >= 0) cp.kv_type = o.kv_type;
     apply_precision_arg(&cp);
     cp.abort_callback = abort;
@@ -79,14 +80,14 @@ loom_status new_context(const loom_model *m, const ContextOptions &o, loom_abort
 }
 
 loom_status decode_tokens(loom_context *ctx, loom_batch *batch, const std::vector<int32_t> &tokens, int32_t start,
-                          uint32_t n_batch, bool all_logits) {
+                          uint32_t n_batch, bool all_logits, int32_t seq) {
     size_t i = 0;
     while (i < tokens.size()) {
         loom_batch_clear(batch);
         size_t end = i + n_batch < tokens.size() ? i + n_batch : tokens.size();
         for (size_t j = i; j < end; j++) {
             int want = all_logits || j + 1 == tokens.size();
-            loom_status st = loom_batch_add(batch, tokens[j], start + static_cast<int32_t>(j), 0, want);
+            loom_status st = loom_batch_add(batch, tokens[j], start + static_cast<int32_t>(j), seq, want);
             if (st != LOOM_OK) return st;
         }
         loom_status st = loom_decode(ctx, batch);

@@ -33,14 +33,15 @@ struct ContextOptions {
     uint32_t n_ctx = 0;
     uint32_t n_batch = 512;
     int32_t kv_type = -1;   // loom_type of the KV cache; -1: the library's default
+    uint32_t n_seq_max = 1;
 };
 loom_status new_context(const loom_model *m, const ContextOptions &o, loom_abort_fn abort, void *abort_ud,
                         ContextHandle *out);
 
-// Decodes `tokens` at positions start.. of sequence 0 in chunks of n_batch;
-// logits for the last token only (or every token when all_logits).
+// Decodes `tokens` at positions start.. of sequence `seq` in chunks of
+// n_batch; logits for the last token only (or every token when all_logits).
 loom_status decode_tokens(loom_context *ctx, loom_batch *batch, const std::vector<int32_t> &tokens, int32_t start,
-                          uint32_t n_batch, bool all_logits);
+                          uint32_t n_batch, bool all_logits, int32_t seq = 0);
 
 // "the prompt is 5,000 tokens but the context holds 4,096 (raise -c)" when
 // n_tokens leave no room in n_ctx for a reply; "" when they fit.

@@ -1,6 +1,7 @@
 // Context creation and loom_decode: place a batch's tokens in free KV cells,
-// build the attention mask from (position, sequence) tags, run the model's
-// graph on the backend, keep the requested outputs. On any error the cell
+// find the range of cells each token attends to and the mask within it from
+// the (position, sequence) tags, run the model's graph on the backend, keep
+// the requested outputs. On any error the cell
 // tags are rolled back, so the cache is as before the call.
 #include "context/context.h"
 
@@ -84,14 +85,15 @@ Status check_memory(const ContextBytes &b) {
                  (unsigned long long)(b.logits / kMiB), (unsigned long long)(limit / kMiB));
 }
 
-// Grows the mask and logits buffers for a decode of n_tokens over n_kv cells
-// with n_out outputs, checking the memory first. The mask width doubles so a
-// growing conversation reallocates it O(log n_ctx) times.
-Status reserve_decode_buffers(loom_context &ctx, int64_t n_tokens, int64_t n_kv, int64_t n_out) {
+// Grows the mask and logits buffers for a decode of n_tokens whose ranges
+// are at most `width` cells with n_out outputs, checking the memory first.
+// The mask width doubles so a growing conversation reallocates it
+// O(log n_ctx) times.
+Status reserve_decode_buffers(loom_context &ctx, int64_t n_tokens, int64_t width, int64_t n_out) {
     ForwardBuffers &fb = ctx.buf;
     const int64_t rows = std::max(fb.mask_rows, n_tokens);
     int64_t cols = fb.mask_cols;
-    if (n_kv > cols) cols = std::min<int64_t>(fb.n_ctx, std::max(n_kv, 2 * cols));
+    if (width > cols) cols = std::min<int64_t>(fb.n_ctx, std::max(width, 2 * cols));
     const int64_t logit_rows = std::max(fb.n_logits_rows, n_out);
     if (rows != fb.mask_rows || cols != fb.mask_cols || logit_rows != fb.n_logits_rows) {
         ContextBytes b;
@@ -119,17 +121,34 @@ Status check_batch(const loom_context &ctx, const loom_batch &b) {
     return Status::ok();
 }
 
-// Row i of the mask: cell c visible iff it belongs to the entry's sequence at
-// a position not after the entry's (causal). The batch's cells are tagged already.
-void build_mask_row(const KvCache &kv, int seq, int32_t pos, int64_t n_kv, float *row) {
-    for (int64_t c = 0; c < n_kv; c++) {
-        const KvCell &cell = kv.cell(c);
-        row[c] = (cell.seqs.test(size_t(seq)) && cell.pos <= pos) ? 0.0f : -INFINITY;
+// Per batch entry the range of cells it attends to ([lo, hi), flat
+// [n][2]); returns the widest. The batch's cells are tagged already.
+int64_t visible_ranges(const KvCache &kv, const loom_batch &b, std::vector<int32_t> *ranges) {
+    std::vector<int32_t> seqs;
+    for (int32_t s : b.seq)
+        if (std::find(seqs.begin(), seqs.end(), s) == seqs.end()) seqs.push_back(s);
+    std::vector<CellRange> spans;
+    kv.spans(seqs, &spans);
+    ranges->resize(2 * size_t(b.size()));
+    int64_t width = 0;
+    for (size_t i = 0; i < size_t(b.size()); i++) {
+        const size_t k = size_t(std::find(seqs.begin(), seqs.end(), b.seq[i]) - seqs.begin());
+        const CellRange r = kv.visible_range(b.seq[i], b.pos[i], spans[k]);
+        (*ranges)[2 * i] = r.lo;
+        (*ranges)[2 * i + 1] = r.hi;
+        width = std::max<int64_t>(width, r.width());
     }
+    return width;
+}
+
+// Row i of the mask covers entry i's range: cell lo + j visible iff it
+// belongs to the entry's sequence at a position not after the entry's.
+void build_mask_row(const KvCache &kv, int seq, int32_t pos, CellRange r, float *row) {
+    for (int32_t c = r.lo; c < r.hi; c++) row[c - r.lo] = kv.visible(c, seq, pos) ? 0.0f : -INFINITY;
 }
 
 Status upload_inputs(loom_context &ctx, const loom_batch &b, const std::vector<int32_t> &cells,
-                     const std::vector<int32_t> &out_ids, int64_t n_kv) {
+                     const std::vector<int32_t> &out_ids, const std::vector<int32_t> &ranges) {
     Session &s = *ctx.session;
     ForwardBuffers &fb = ctx.buf;
     const size_t n = size_t(b.size());
@@ -137,9 +156,12 @@ Status upload_inputs(loom_context &ctx, const loom_batch &b, const std::vector<i
     LOOM_TRY(s.upload(fb.pos, 0, b.pos.data(), n * 4));
     LOOM_TRY(s.upload(fb.cells, 0, cells.data(), n * 4));
     LOOM_TRY(s.upload(fb.out_ids, 0, out_ids.data(), out_ids.size() * 4));
-    std::vector<float> row(static_cast<size_t>(n_kv));
+    LOOM_TRY(s.upload(fb.ranges, 0, ranges.data(), ranges.size() * 4));
+    std::vector<float> row;
     for (size_t i = 0; i < n; i++) {
-        build_mask_row(ctx.kv, b.seq[i], b.pos[i], n_kv, row.data());
+        const CellRange r{ranges[2 * i], ranges[2 * i + 1]};
+        row.resize(size_t(r.width()));
+        build_mask_row(ctx.kv, b.seq[i], b.pos[i], r, row.data());
         LOOM_TRY(s.upload(fb.mask, i * fb.mask->row_bytes, row.data(), row.size() * sizeof(float)));
     }
     return Status::ok();
@@ -161,9 +183,10 @@ Status run_graph(loom_context &ctx, const loom_batch &b, const std::vector<int32
     ForwardShape shape;
     shape.n_tokens = b.size();
     shape.n_out = int64_t(out_ids.size());
-    shape.n_kv = ctx.kv.used_extent();
-    LOOM_TRY(reserve_decode_buffers(ctx, shape.n_tokens, shape.n_kv, std::max<int64_t>(1, shape.n_out)));
-    LOOM_TRY(upload_inputs(ctx, b, cells, out_ids, shape.n_kv));
+    std::vector<int32_t> ranges;
+    shape.kv_width = visible_ranges(ctx.kv, b, &ranges);
+    LOOM_TRY(reserve_decode_buffers(ctx, shape.n_tokens, shape.kv_width, std::max<int64_t>(1, shape.n_out)));
+    LOOM_TRY(upload_inputs(ctx, b, cells, out_ids, ranges));
     LOOM_TRY(ctx.session->begin_graph());
     LOOM_TRY(ctx.m->record_forward(*ctx.session, ctx.buf, shape));
     AbortFn abort;
@@ -199,7 +222,7 @@ Status context_create(const Model &m, const GgufFile &gguf, const loom_context_p
     LOOM_TRY(ctx->m->backend().new_session(sp, &ctx->session));
     LOOM_TRY(ctx->m->alloc_buffers(*ctx->session, ctx->params.n_ctx, ctx->params.n_batch,
                                    static_cast<loom_type>(ctx->params.kv_type), &ctx->buf));
-    ctx->kv = KvCache(ctx->params.n_ctx);
+    ctx->kv = KvCache(ctx->params.n_ctx, int(ctx->params.n_seq_max));
     *out = std::move(ctx);
     return Status::ok();
 }
@@ -207,7 +230,7 @@ Status context_create(const Model &m, const GgufFile &gguf, const loom_context_p
 Status context_decode(loom_context &ctx, const loom_batch &b) {
     LOOM_TRY(check_batch(ctx, b));
     std::vector<int32_t> cells;
-    LOOM_TRY(ctx.kv.find_free(b.size(), &cells));
+    LOOM_TRY(ctx.kv.find_free(b.seq, &cells));
     std::vector<int32_t> out_ids;
     for (int32_t i = 0; i < b.size(); i++)
         if (b.want[size_t(i)]) out_ids.push_back(i);

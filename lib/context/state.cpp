@@ -246,7 +246,7 @@ Status state_read(loom_context &ctx, const uint8_t *data, size_t size) {
     Reader r{data, data + size};
     LOOM_TRY(read_envelope(r));
     LOOM_TRY(read_shape(ctx, r));
-    KvCache kv(ctx.params.n_ctx);
+    KvCache kv(ctx.params.n_ctx, int(ctx.params.n_seq_max));
     std::vector<uint32_t> used;
     LOOM_TRY(read_cells(ctx, r, &kv, &used));
     // K/V rows: check the whole payload is present before touching the cache.

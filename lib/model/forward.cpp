@@ -2,7 +2,7 @@
 // backend interface. Per layer (pre-norm residual blocks):
 //   xn = rmsnorm(x) * attn_norm
 //   q, k, v = xn Wq + bq, xn Wk + bk, xn Wv + bv;  rope(q), rope(k)
-//   cache[cells] = k, v;  attn = attention(q, cache, mask)
+//   cache[cells] = k, v;  attn = attention(q, cache[ranges], mask)
 //   x += attn Wo
 //   xn = rmsnorm(x) * ffn_norm;  x += (silu(xn Wgate) * (xn Wup)) Wdown
 // qwen2moe replaces that FFN with routed experts plus a gated shared one:
@@ -25,6 +25,7 @@ Status Model::alloc_buffers(Session &s, int64_t n_ctx, int64_t n_batch, loom_typ
     LOOM_TRY(s.alloc(LOOM_TYPE_I32, n_batch, 1, &b.pos));
     LOOM_TRY(s.alloc(LOOM_TYPE_I32, n_batch, 1, &b.cells));
     LOOM_TRY(s.alloc(LOOM_TYPE_I32, n_batch, 1, &b.out_ids));
+    LOOM_TRY(s.alloc(LOOM_TYPE_I32, 2, n_batch, &b.ranges));
     LOOM_TRY(reserve_mask(s, b, 1, std::min<int64_t>(n_ctx, kMaskMinCols)));
     for (int i = 0; i < h.n_layer; i++) {
         Tensor *k = nullptr, *v = nullptr;
@@ -111,9 +112,10 @@ Status Model::reserve_logits(Session &s, ForwardBuffers &b, int64_t rows) const 
 Status Model::record_forward(Session &s, ForwardBuffers &b, const ForwardShape &shape) const {
     const HParams &h = hp_;
     const int64_t n = shape.n_tokens;
-    if (n <= 0 || n > b.n_batch || shape.n_out < 0 || shape.n_out > n || shape.n_kv <= 0 || shape.n_kv > b.n_ctx)
+    if (n <= 0 || n > b.n_batch || shape.n_out < 0 || shape.n_out > n || shape.kv_width <= 0 ||
+        shape.kv_width > b.mask_cols)
         return error(LOOM_ERR_INTERNAL, "forward shape out of range (tokens %lld, outputs %lld, cells %lld)",
-                     (long long)n, (long long)shape.n_out, (long long)shape.n_kv);
+                     (long long)n, (long long)shape.n_out, (long long)shape.kv_width);
     if (shape.logits && shape.n_out > b.n_logits_rows)
         return error(LOOM_ERR_INTERNAL, "logits buffer has %lld rows, %lld needed", (long long)b.n_logits_rows,
                      (long long)shape.n_out);
@@ -130,7 +132,8 @@ Status Model::record_forward(Session &s, ForwardBuffers &b, const ForwardShape &
         Tensor *kc = b.k_cache[static_cast<size_t>(il)], *vc = b.v_cache[static_cast<size_t>(il)];
         LOOM_TRY(s.kv_store(kc, b.k, b.cells, n));
         LOOM_TRY(s.kv_store(vc, b.v, b.cells, n));
-        LOOM_TRY(s.attention(b.attn, b.q, kc, vc, b.mask, h.n_head, h.n_head_kv, h.head_dim, scale, shape.n_kv, n));
+        LOOM_TRY(s.attention(b.attn, b.q, kc, vc, b.ranges, b.mask, h.n_head, h.n_head_kv, h.head_dim, scale,
+                             shape.kv_width, n));
         LOOM_TRY(s.matmul(b.xn, l.wo, b.attn, nullptr, n));
         LOOM_TRY(s.add(b.x, b.x, b.xn, n));
         LOOM_TRY(s.rmsnorm(b.xn, b.x, l.ffn_norm, h.norm_eps, n));

@@ -56,7 +56,8 @@ struct ForwardBuffers {
     Tensor *pos = nullptr;         // I32 [n_batch]
     Tensor *cells = nullptr;       // I32 [n_batch] cache cell of each token
     Tensor *out_ids = nullptr;     // I32 [n_batch] batch rows that want outputs
-    Tensor *mask = nullptr;        // F32 [mask_rows][mask_cols], grown on demand up to [n_batch][n_ctx]
+    Tensor *ranges = nullptr;      // I32 [n_batch][2] cells [lo, hi) each token attends to
+    Tensor *mask = nullptr;        // F32 [mask_rows][mask_cols] relative to each row's lo, grown on demand up to [n_batch][n_ctx]
     int64_t mask_rows = 0, mask_cols = 0;
     // KV cache, one K and one V per layer: [n_ctx][kv_dim] of the KV type
     std::vector<Tensor *> k_cache, v_cache;
@@ -87,7 +88,7 @@ struct ForwardBuffers {
 struct ForwardShape {
     int64_t n_tokens = 0;          // batch rows
     int64_t n_out = 0;             // rows wanting outputs (first n_out of out_ids)
-    int64_t n_kv = 0;              // cache cells attention looks at (prefix of the cache)
+    int64_t kv_width = 0;          // the widest range of cells a token attends to (mask columns used)
     bool logits = true;            // compute logits for the n_out rows
 };
 

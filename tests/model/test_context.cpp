@@ -2,6 +2,7 @@
 // save/load, overflow, abort, thread safety. Expected values come from the
 // same model run in the plainest way (one sequence, fresh context) or from
 // the exact reference forward.
+#include "interleaved_decode.h"
 #include "model_fixture.h"
 #include "reference_forward.h"
 #include "testdata.h"
@@ -62,6 +63,29 @@ TEST_CASE("batch_with_several_sequences_equals_each_sequence_alone", "[context]"
             CHECK(reftest::rel_rms(logits_of(*ctx, int32_t(k), nv), row(want, size_t(order[k].second), nv)) < 1e-6);
         }
         CHECK(pos_max(*ctx, s) == int32_t(seqs[size_t(s)].size()) - 1);
+    }
+}
+
+TEST_CASE("interleaved_sequences_in_shared_batches_equal_each_sequence_alone", "[context]") {
+    // Each query reads only its sequence's range of cells. Not bit-exact: a
+    // row's matmuls round differently in a batch of 6 or 66 rows than alone
+    // (tiles of rows), and a prefix shared from another region or a hole moves
+    // the blocks of the online softmax (the same terms, rescaled at other
+    // points); both are f32 rounding: at most 2.8e-7 relative RMS measured
+    // with an f32 cache. An f16 cache rounds K and V to 11 bits, so a last-bit
+    // difference can flip a stored value by one f16 ulp (4.9e-4 of it): 4e-6
+    // measured.
+    for (int32_t kv : {LOOM_TYPE_F16, LOOM_TYPE_F32}) {
+        const double tolerance = kv == LOOM_TYPE_F16 ? 2e-5 : 1e-6;
+        std::string err;
+        const std::vector<interleaved::RowPair> rows = interleaved::run(model().m, kv, &err);
+        INFO(err);
+        REQUIRE(rows.size() == 133);   // 19 + 53 + 21 + 16 + 13 + 11 outputs
+        for (const interleaved::RowPair &r : rows) {
+            INFO("kv type " << kv << " sequence " << r.seq << " position " << r.pos);
+            const double e = reftest::rel_rms(r.batched, r.alone);
+            CHECK(e < tolerance);
+        }
     }
 }
 

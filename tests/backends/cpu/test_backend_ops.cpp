@@ -10,6 +10,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <random>
 #include <vector>
@@ -270,29 +271,46 @@ TEST_CASE("rope_rotates_neox_and_normal_pairs", "[cpu_backend]") {
     }
 }
 
-// Attention of `rows` query rows over the first n_kv of n_ctx cells, each
-// row seeing cells c <= r + n_kv - rows except every seventh (holes), vs
-// double-precision softmax math over the cache's own rounding of K and V.
-void check_attention(loom_type kv, int rows, int n_ctx, int n_kv) {
+// Attention of query rows each over its own range of n_ctx cells, seeing
+// cell c of its range iff visible(row, c), vs double-precision softmax math
+// over the cache's own rounding of K and V. Cells in no row's range hold
+// 60,000 (a finite f16): reading one for a row would swamp its output.
+struct AttnRow {
+    int lo, hi;
+};
+void check_attention(loom_type kv, int n_ctx, const std::vector<AttnRow> &ranges,
+                     const std::function<bool(int, int)> &visible) {
     Fixture f;
-    const int n_head = 4, n_kv_head = 2, d = 32, w = n_kv_head * d;
+    const int rows = int(ranges.size()), n_head = 4, n_kv_head = 2, d = 32, w = n_kv_head * d;
+    int width = 0;
+    for (const AttnRow &r : ranges) width = std::max(width, r.hi - r.lo);
     std::vector<float> q = f.random(size_t(rows * n_head * d)), kf = f.random(size_t(n_ctx * w)),
                        vf = f.random(size_t(n_ctx * w));
+    std::vector<bool> in_range(size_t(n_ctx), false);
+    for (const AttnRow &r : ranges)
+        for (int c = r.lo; c < r.hi; c++) in_range[size_t(c)] = true;
+    for (int c = 0; c < n_ctx; c++)
+        for (int j = 0; j < w && !in_range[size_t(c)]; j++) kf[size_t(c * w + j)] = vf[size_t(c * w + j)] = 6.0e4f;
     Tensor *k = nullptr, *v = nullptr;
     REQUIRE(f.s->alloc(kv, w, n_ctx, &k).is_ok());
     REQUIRE(f.s->alloc(kv, w, n_ctx, &v).is_ok());
-    std::vector<int32_t> cells(static_cast<size_t>(n_ctx));
+    std::vector<int32_t> cells(static_cast<size_t>(n_ctx)), flat;
     for (int i = 0; i < n_ctx; i++) cells[size_t(i)] = i;
-    std::vector<float> mask(size_t(rows * n_ctx), -INFINITY);
-    for (int r = 0; r < rows; r++)
-        for (int c = 0; c < n_kv; c++)
-            if (c <= r + n_kv - rows && (c % 7 != 1 || c == 1 + 7 * 3)) mask[size_t(r * n_ctx + c)] = 0.0f;
+    std::vector<float> mask(size_t(rows * width), -INFINITY);
+    for (int r = 0; r < rows; r++) {
+        flat.insert(flat.end(), {ranges[size_t(r)].lo, ranges[size_t(r)].hi});
+        for (int c = ranges[size_t(r)].lo; c < ranges[size_t(r)].hi; c++)
+            if (visible(r, c)) mask[size_t(r * width + c - ranges[size_t(r)].lo)] = 0.0f;
+    }
     Tensor *out = f.f32(n_head * d, rows, {});
     REQUIRE(f.s->begin_graph().is_ok());
     REQUIRE(f.s->kv_store(k, f.f32(w, n_ctx, kf), f.i32(cells), n_ctx).is_ok());
     REQUIRE(f.s->kv_store(v, f.f32(w, n_ctx, vf), f.i32(cells), n_ctx).is_ok());
-    REQUIRE(f.s->attention(out, f.f32(n_head * d, rows, q), k, v, f.f32(n_ctx, rows, mask), n_head, n_kv_head, d,
-                           0.125f, n_kv, rows).is_ok());
+    Tensor *rt = nullptr;
+    REQUIRE(f.s->alloc(LOOM_TYPE_I32, 2, rows, &rt).is_ok());
+    REQUIRE(f.s->upload(rt, 0, flat.data(), flat.size() * 4).is_ok());
+    REQUIRE(f.s->attention(out, f.f32(n_head * d, rows, q), k, v, rt, f.f32(width, rows, mask), n_head, n_kv_head, d,
+                           0.125f, width, rows).is_ok());
     f.run();
     // What the cache holds: K and V rounded through its type.
     std::vector<float> kr = kf, vr = vf;
@@ -304,39 +322,60 @@ void check_attention(loom_type kv, int rows, int n_ctx, int n_kv) {
     for (int r = 0; r < rows; r++)
         for (int h = 0; h < n_head; h++) {
             const int g = h / (n_head / n_kv_head);
-            std::vector<double> p(size_t(n_kv), 0.0);
+            std::vector<double> p(size_t(n_ctx), 0.0);
             double mx = -INFINITY, sum = 0;
-            for (int c = 0; c < n_kv; c++) {
-                if (mask[size_t(r * n_ctx + c)] != 0.0f) continue;
+            for (int c = ranges[size_t(r)].lo; c < ranges[size_t(r)].hi; c++) {
+                if (!visible(r, c)) continue;
                 double s = 0;
                 for (int j = 0; j < d; j++) s += double(q[size_t((r * n_head + h) * d + j)]) * kr[size_t(c * w + g * d + j)];
                 p[size_t(c)] = 0.125 * s;
                 mx = std::max(mx, p[size_t(c)]);
             }
-            for (int c = 0; c < n_kv; c++)
-                sum += p[size_t(c)] = mask[size_t(r * n_ctx + c)] == 0.0f ? std::exp(p[size_t(c)] - mx) : 0.0;
+            for (int c = ranges[size_t(r)].lo; c < ranges[size_t(r)].hi; c++)
+                sum += p[size_t(c)] = visible(r, c) ? std::exp(p[size_t(c)] - mx) : 0.0;
             for (int j = 0; j < d; j++) {
                 double o = 0;
-                for (int c = 0; c < n_kv; c++) o += p[size_t(c)] * vr[size_t(c * w + g * d + j)];
+                for (int c = ranges[size_t(r)].lo; c < ranges[size_t(r)].hi; c++)
+                    if (p[size_t(c)] != 0.0) o += p[size_t(c)] * vr[size_t(c * w + g * d + j)];
                 want[size_t((r * n_head + h) * d + j)] = o / sum;
             }
         }
-    INFO(loom_type_name(kv) << " rows " << rows << " n_kv " << n_kv);
+    INFO(loom_type_name(kv) << " rows " << rows << " width " << width);
     CHECK(max_rel(f.read(out, want.size()), want) < 1e-5);
+}
+
+// `rows` rows of one sequence over cells [0, n_kv): row r sees c <= r + n_kv - rows
+// except every seventh cell (holes).
+void check_prefix_attention(loom_type kv, int rows, int n_ctx, int n_kv) {
+    check_attention(kv, n_ctx, std::vector<AttnRow>(size_t(rows), AttnRow{0, n_kv}),
+                    [&](int r, int c) { return c <= r + n_kv - rows && (c % 7 != 1 || c == 1 + 7 * 3); });
 }
 
 TEST_CASE("attention_with_gqa_and_mask_matches_softmax_math", "[cpu_backend]") {
     for (loom_type kv : {LOOM_TYPE_F32, LOOM_TYPE_F16, LOOM_TYPE_Q8_0}) {
-        check_attention(kv, 3, 8, 6);      // a prompt: the cache widened once, shared by the rows
-        check_attention(kv, 1, 8, 6);      // decode: the cache read in place
-        check_attention(kv, 5, 80, 70);    // several blocks of cells per row
+        check_prefix_attention(kv, 3, 8, 6);      // a prompt: the cache widened once, shared by the rows
+        check_prefix_attention(kv, 1, 8, 6);      // decode: the cache read in place
+        check_prefix_attention(kv, 5, 80, 70);    // several blocks of cells per row
     }
 }
 
 TEST_CASE("decode_attention_over_a_long_cache_splits_and_merges_chunks", "[cpu_backend]") {
     // 1,500 cells: one query row over two KV heads is split into chunks of
     // >= 256 cells for the 3 threads, then merged.
-    for (loom_type kv : {LOOM_TYPE_F32, LOOM_TYPE_F16, LOOM_TYPE_Q8_0}) check_attention(kv, 1, 1600, 1500);
+    for (loom_type kv : {LOOM_TYPE_F32, LOOM_TYPE_F16, LOOM_TYPE_Q8_0}) check_prefix_attention(kv, 1, 1600, 1500);
+}
+
+TEST_CASE("attention_rows_read_only_their_own_ranges_of_cells", "[cpu_backend]") {
+    // A server's mixed batch: three sequences' decode rows (one long enough to
+    // be split into chunks), then a prompt of four rows of a fourth sequence
+    // (widened once and shared), each over its own region of the cache; the
+    // cells between the regions hold poison.
+    const std::vector<AttnRow> ranges = {{0, 300}, {600, 1200}, {1250, 1260},
+                                         {1500, 1597}, {1500, 1598}, {1500, 1599}, {1500, 1600}};
+    for (loom_type kv : {LOOM_TYPE_F32, LOOM_TYPE_F16, LOOM_TYPE_Q8_0})
+        check_attention(kv, 1700, ranges, [&](int r, int c) {
+            return r >= 3 ? c % 5 != 3 : c % 11 != 4;   // holes (another sequence's cells, removed ones)
+        });
 }
 
 TEST_CASE("swiglu_and_add_are_elementwise", "[cpu_backend]") {

@@ -325,6 +325,13 @@ TEST_CASE("attention_matches_reference_with_gqa_masks_and_long_caches") {
                 if (c % 3 == 1) mask[size_t(1 * n_kv + c)] = -INFINITY;     // another sequence's cells
                 if (n_kv > 260 && c < n_kv - 21) mask[size_t(2 * n_kv + c)] = -INFINITY; // whole first tile masked
             }
+            // Row 1 reads only cells [lo1, n_kv) (its own range; the mask is
+            // relative to it); the reference sees cells before it as masked.
+            const int64_t lo1 = n_kv > 1 ? 1 : 0;
+            for (int64_t c = 0; c < lo1; c++) mask[size_t(1 * n_kv + c)] = -INFINITY;
+            std::vector<int32_t> ranges = {0, int32_t(n_kv), int32_t(lo1), int32_t(n_kv), 0, int32_t(n_kv)};
+            std::vector<float> rel = mask;
+            std::copy(mask.begin() + n_kv + lo1, mask.begin() + 2 * n_kv, rel.begin() + n_kv);
             // The cache as stored (f16-rounded for F16 caches) is the reference's K/V.
             std::vector<uint8_t> kb, vb;
             auto store = [&](std::vector<float> &f, std::vector<uint8_t> &b) {
@@ -342,11 +349,12 @@ TEST_CASE("attention_matches_reference_with_gqa_masks_and_long_caches") {
             };
             store(kf, kb);
             store(vf, vb);
-            Tensor *Q = run.f32(nq, rows, q), *M = run.f32(n_kv, rows, mask), *O = run.tensor(LOOM_TYPE_F32, nq, rows);
+            Tensor *Q = run.f32(nq, rows, q), *M = run.f32(n_kv, rows, rel), *O = run.tensor(LOOM_TYPE_F32, nq, rows);
+            Tensor *R = run.tensor(LOOM_TYPE_I32, 2, rows, ranges.data(), ranges.size() * 4);
             Tensor *K = run.tensor(type, nkv, n_kv, kb.data(), kb.size()), *V = run.tensor(type, nkv, n_kv, vb.data(), vb.size());
             const float scale = 1.0f / std::sqrt(float(head_dim));
             REQUIRE(run.s->begin_graph().is_ok());
-            REQUIRE(run.s->attention(O, Q, K, V, M, n_head, n_head_kv, head_dim, scale, n_kv, rows).is_ok());
+            REQUIRE(run.s->attention(O, Q, K, V, R, M, n_head, n_head_kv, head_dim, scale, n_kv, rows).is_ok());
             REQUIRE(run.s->compute(nullptr).is_ok());
             std::vector<float> o = run.read(O, size_t(nq * rows));
             for (int i = 0; i < rows; i++)

@@ -10,7 +10,7 @@
 
 #include "loom.h"
 #include "testdata.h"
-#include "tiny_model.h"
+#include "vk_tiny_model.h"
 
 #include <cstring>
 #include <string>
@@ -77,15 +77,9 @@ std::vector<int32_t> ids_for(int i, int32_t n_vocab) {
 TEST_CASE("contexts_on_one_vulkan_model_decode_concurrently_on_threads") {
     for (loom_type wt : {LOOM_TYPE_F16, LOOM_TYPE_Q8_0}) {
         INFO("weight type " << loom_type_name(wt));
-        tinymodel::Spec spec;
-        spec.weight_type = wt;
-        const std::vector<uint8_t> bytes = tinymodel::build(spec);
-        REQUIRE(!bytes.empty());
-        loom_model_params mp;
-        loom_model_default_params(&mp);
-        mp.backend = LOOM_BACKEND_VULKAN;
+        std::vector<uint8_t> bytes;
         loom_model *m = nullptr;
-        loom_status st = loom_model_load_from_memory(bytes.data(), bytes.size(), &mp, &m);
+        loom_status st = vktest::load_tiny_model(wt, &bytes, &m);
         INFO(loom_last_error());
         REQUIRE(st == LOOM_OK);
         REQUIRE(std::string(loom_model_backend_name(m)) == "vulkan");
