@@ -914,10 +914,11 @@ typedef struct loom_context_params {
     void *abort_user_data;
     int32_t matmul_precision;    /* loom_matmul_precision; default LOOM_MATMUL_FAST */
     int32_t reserved0;           /* 0; ignored */
-    /* Appended fields: a caller built against an older header gets their defaults. */
+    /* Appended fields (a caller built against an older header gets their defaults).
+     * embd_normalize 1: pooled vectors are scaled to unit L2 norm (a zero vector
+     * stays zero); 0 (default): as pooled. Per-entry embeddings are never scaled. */
     int32_t pooling_type;        /* loom_pooling_type; default LOOM_POOLING_NONE; needs embeddings != 0 */
-    int32_t embd_normalize;      /* 1: pooled vectors are scaled to unit L2 norm (a zero vector stays
-                                    zero); 0 (default): as pooled. Per-entry embeddings are never scaled */
+    int32_t embd_normalize;      /* 0 or 1, see above */
 } loom_context_params;
 
 /** Fills the first `size` bytes of *params (the caller's sizeof) with the
