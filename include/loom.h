@@ -881,6 +881,25 @@ typedef enum loom_matmul_precision {
     LOOM_MATMUL_FAST = 1,
 } loom_matmul_precision;
 
+/** What a context keeps per output (loom_context_params.embeddings). */
+typedef enum loom_embeddings_mode {
+    LOOM_EMBEDDINGS_NONE = 0,        /* logits only (the default) */
+    LOOM_EMBEDDINGS_WITH_LOGITS = 1, /* logits and the last hidden state */
+    /* The last hidden state only: the output matmul (n_embd x n_vocab, e.g.
+     * 151,936 rows on Qwen2) is never run and no logits rows are allocated;
+     * loom_get_logits, loom_get_logprobs and loom_sample fail with
+     * UNSUPPORTED on such a context. */
+    LOOM_EMBEDDINGS_ONLY = 2,
+} loom_embeddings_mode;
+
+/** How loom_get_embeddings_seq pools the hidden states of a sequence
+ *  (loom_context_params.pooling_type). */
+typedef enum loom_pooling_type {
+    LOOM_POOLING_NONE = 0, /* no pooled vectors (per entry: loom_get_embeddings) */
+    LOOM_POOLING_MEAN = 1, /* the mean over the sequence's output entries of the last decode */
+    LOOM_POOLING_LAST = 2, /* the sequence's last output entry (in batch order) of the last decode */
+} loom_pooling_type;
+
 typedef struct loom_context_params {
     size_t struct_size;          /* the caller's sizeof(loom_context_params), set by loom_context_default_params */
     uint32_t n_ctx;              /* KV cache cells (tokens over all sequences); 0: min(4096, training length) */
@@ -893,11 +912,17 @@ typedef struct loom_context_params {
     int32_t n_threads;           /* CPU threads; 0 (default): the number of cores, at most 8 */
     int32_t kv_type;             /* loom_type of the KV cache: F16 (default), F32 or Q8_0 (needs
                                     n_head_kv * head size to be a multiple of 32) */
-    int32_t embeddings;          /* 1: keep the last hidden state (after the final norm) per output */
+    int32_t embeddings;          /* loom_embeddings_mode: 1 keeps the last hidden state (after the
+                                    final norm) per output besides the logits, 2 keeps only it */
     loom_abort_fn abort_callback;/* optional */
     void *abort_user_data;
     int32_t matmul_precision;    /* loom_matmul_precision; default LOOM_MATMUL_FAST */
     int32_t reserved0;           /* 0; ignored */
+    /* Appended fields (a caller built against an older header gets their defaults).
+     * embd_normalize 1: pooled vectors are scaled to unit L2 norm (a zero vector
+     * stays zero); 0 (default): as pooled. Per-entry embeddings are never scaled. */
+    int32_t pooling_type;        /* loom_pooling_type; default LOOM_POOLING_NONE; needs embeddings != 0 */
+    int32_t embd_normalize;      /* 0 or 1, see above */
 } loom_context_params;
 
 /** Fills the first `size` bytes of *params (the caller's sizeof) with the
@@ -939,6 +964,24 @@ LOOM_API void loom_batch_clear(loom_batch *batch);
 /** Appends one entry. want_logits nonzero: logits are computed for it.
  *  Errors: INVALID_ARGUMENT (NULL batch, negative pos/seq), BUFFER_TOO_SMALL (batch full). */
 LOOM_API loom_status loom_batch_add(loom_batch *batch, int32_t token, int32_t pos, int32_t seq_id, int32_t want_logits);
+/** Which entries of loom_batch_add_tokens ask for outputs. */
+typedef enum loom_batch_outputs {
+    LOOM_BATCH_OUTPUTS_NONE = 0, /* none (a prompt prefix) */
+    LOOM_BATCH_OUTPUTS_LAST = 1, /* the last of the n tokens (generation) */
+    LOOM_BATCH_OUTPUTS_ALL = 2,  /* every one (embeddings with pooling, perplexity) */
+} loom_batch_outputs;
+
+/** Appends `n` entries of one sequence: tokens[k] at position pos0 + k of
+ *  `seq_id`, k = 0..n-1, with outputs as `outputs` (a loom_batch_outputs)
+ *  says; the same as n loom_batch_add calls. `tokens` (n values) is only
+ *  read during the call. All or nothing: when the n entries do not fit, none
+ *  is added. n = 0 adds nothing (tokens may then be NULL).
+ *  Errors: INVALID_ARGUMENT (NULL batch, NULL tokens with n > 0, negative n,
+ *  pos0 or seq_id, pos0 + n - 1 past INT32_MAX, outputs not a
+ *  loom_batch_outputs), BUFFER_TOO_SMALL (the batch has fewer than n free
+ *  entries: the message gives both). Tokens are checked by loom_decode. */
+LOOM_API loom_status loom_batch_add_tokens(loom_batch *batch, const int32_t *tokens, int32_t n, int32_t pos0,
+                                           int32_t seq_id, int32_t outputs);
 /** Number of entries in the batch; 0 for NULL. */
 LOOM_API int32_t loom_batch_size(const loom_batch *batch);
 
@@ -955,12 +998,25 @@ LOOM_API loom_status loom_decode(loom_context *ctx, const loom_batch *batch);
 /** Logits (n_vocab floats) of batch entry `i` of the last loom_decode
  *  (i = -1: the last entry that asked for logits). The pointer is owned by
  *  the context and valid until the next loom_decode or loom_context_free.
- *  Errors: INVALID_ARGUMENT, NOT_FOUND (entry i did not ask for logits). */
+ *  Errors: INVALID_ARGUMENT, NOT_FOUND (entry i did not ask for logits),
+ *  UNSUPPORTED (an embeddings-only context: LOOM_EMBEDDINGS_ONLY). */
 LOOM_API loom_status loom_get_logits(loom_context *ctx, int32_t i, const float **logits);
 
 /** Last hidden state (n_embd floats) of batch entry `i`, like loom_get_logits;
- *  needs params.embeddings = 1 (else NOT_FOUND). */
+ *  needs params.embeddings = 1 or 2 (else NOT_FOUND). */
 LOOM_API loom_status loom_get_embeddings(loom_context *ctx, int32_t i, const float **embd);
+
+/** The pooled vector (n_embd floats) of sequence `seq_id` over the entries of
+ *  the last loom_decode that belong to it and asked for outputs, as
+ *  params.pooling_type says (mean or last; pooled in double, then
+ *  L2-normalised when params.embd_normalize = 1). The pointer is owned by the
+ *  context and valid until the next loom_decode, loom_state_load or
+ *  loom_context_free; loom_state_load does not restore pooled vectors.
+ *  Errors: INVALID_ARGUMENT (NULL ctx or embd, seq_id not in [0, n_seq_max)),
+ *  UNSUPPORTED (the context's pooling_type is LOOM_POOLING_NONE),
+ *  NOT_FOUND (no entry of seq_id asked for outputs in the last decode). */
+LOOM_API loom_status loom_get_embeddings_seq(loom_context *ctx, int32_t seq_id, const float **embd);
+
 
 /* KV cache, per sequence. Positions p0..p1 are half-open [p0, p1); p1 < 0 means "to the end". */
 
@@ -1201,6 +1257,45 @@ LOOM_API loom_status loom_sampler_accept(loom_sampler *sampler, int32_t token);
  *  restarts grammar stages, as if the chain were new. NULL is ignored. */
 LOOM_API void loom_sampler_reset(loom_sampler *sampler);
 
+/** A token mask: `allowed` has n_vocab bytes, all 1 on entry; set to 0 the
+ *  bytes of the tokens to remove. Return 0 to go on, nonzero to make the
+ *  sampling call fail with LOOM_ERR_CANCELLED. Called on the sampling
+ *  thread, once per sample; `allowed` is valid only during the call. */
+typedef int (*loom_token_mask_fn)(void *user_data, uint8_t *allowed, int32_t n_vocab);
+
+/** Mask stage: removes the candidates `fn` clears in its `allowed` array
+ *  (see loom_token_mask_fn). Add it first so the later stages (temperature,
+ *  top-p, ...) see only allowed tokens, as a grammar is. `user_data` is
+ *  passed through and must live as long as the sampler. While sampling the
+ *  stage fails with INVALID_ARGUMENT when it would remove every candidate,
+ *  and with CANCELLED when fn returns nonzero. Errors: INVALID_ARGUMENT
+ *  (NULL sampler or fn, a stage after a pick stage), OUT_OF_MEMORY. */
+LOOM_API loom_status loom_sampler_add_mask(loom_sampler *sampler, loom_token_mask_fn fn, void *user_data);
+/** Mask stage from a list: keeps only the candidates whose id is one of
+ *  tokens[0..n-1] (copied; duplicates are fine; n >= 1; ids >= 0; ids at or
+ *  past the vocabulary of a sampling call are ignored there). While sampling
+ *  it fails with INVALID_ARGUMENT when no candidate is in the list. Errors:
+ *  INVALID_ARGUMENT (NULL sampler or tokens, n = 0, a negative id, a stage
+ *  after a pick stage), OUT_OF_MEMORY. */
+LOOM_API loom_status loom_sampler_add_allowed_tokens(loom_sampler *sampler, const int32_t *tokens, size_t n);
+
+/** Log-probabilities from `n_vocab` logits (not modified): the log-softmax
+ *  log p(t) = logit[t] - log(sum_j exp(logit[j])), computed in double after
+ *  subtracting the highest logit, so it is exact to float rounding for any
+ *  finite logits. NaN logits count as -infinity (log-probability -infinity);
+ *  when some logits are +infinity they share the probability equally (each
+ *  log(1/count)) and every other token gets -infinity.
+ *  token >= 0: *token_logprob receives token's log-probability (token_logprob
+ *  may be NULL for token = -1). top_n > 0: top_tokens[0..top_n-1] and
+ *  top_logprobs[0..top_n-1] receive the top_n most probable tokens, most
+ *  probable first (ties: lower id first). Caller-owned arrays; nothing is
+ *  kept. Thread-safe (no handle).
+ *  Errors: INVALID_ARGUMENT (NULL logits, n_vocab <= 0, token < -1 or >=
+ *  n_vocab, NULL token_logprob with token >= 0, top_n < 0 or > n_vocab,
+ *  NULL top arrays with top_n > 0). */
+LOOM_API loom_status loom_logprobs(const float *logits, int32_t n_vocab, int32_t token, float *token_logprob,
+                                   int32_t top_n, int32_t *top_tokens, float *top_logprobs);
+
 /** Runs the chain over `n_vocab` logits (not modified) and writes the chosen
  *  token to *token; a chain without a pick stage picks greedily. Errors:
  *  INVALID_ARGUMENT (NULL pointers, n_vocab <= 0, a logit-bias token >=
@@ -1213,6 +1308,13 @@ LOOM_API loom_status loom_sampler_sample_logits(loom_sampler *sampler, const flo
  *  loom_get_logits). Errors: those of loom_get_logits and of
  *  loom_sampler_sample_logits. */
 LOOM_API loom_status loom_sample(loom_sampler *sampler, loom_context *ctx, int32_t i, int32_t *token);
+/** Log-probabilities of batch entry `i` of the last decode (i = -1: the last
+ *  entry with logits; see loom_get_logits): loom_logprobs over its logits,
+ *  limited to the tokenizer's vocabulary as loom_sample is. Errors: those of
+ *  loom_get_logits and of loom_logprobs; UNSUPPORTED on an embeddings-only
+ *  context. */
+LOOM_API loom_status loom_get_logprobs(loom_context *ctx, int32_t i, int32_t token, float *token_logprob,
+                                       int32_t top_n, int32_t *top_tokens, float *top_logprobs);
 /* END SECTION sample */
 
 #ifdef __cplusplus

@@ -7,6 +7,7 @@
 #include "platform/platform.h"
 
 #include <cerrno>
+#include <climits>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -121,6 +122,31 @@ LOOM_API loom_status loom_batch_add(loom_batch *batch, int32_t token, int32_t po
     });
 }
 
+LOOM_API loom_status loom_batch_add_tokens(loom_batch *batch, const int32_t *tokens, int32_t n, int32_t pos0,
+                                           int32_t seq_id, int32_t outputs) {
+    return loom::api_call([&] {
+        LOOM_CHECK_ARG(batch != nullptr, "batch is NULL");
+        LOOM_CHECK_ARG(n >= 0 && pos0 >= 0 && seq_id >= 0, "n, pos0 and seq_id must not be negative");
+        LOOM_CHECK_ARG(tokens != nullptr || n == 0, "tokens is NULL");
+        if (outputs < LOOM_BATCH_OUTPUTS_NONE || outputs > LOOM_BATCH_OUTPUTS_ALL)
+            return loom::error(LOOM_ERR_INVALID_ARGUMENT, "outputs %d: it is LOOM_BATCH_OUTPUTS_NONE, _LAST or _ALL",
+                               outputs);
+        if (n > 0 && int64_t(pos0) + n - 1 > INT32_MAX)
+            return loom::error(LOOM_ERR_INVALID_ARGUMENT, "positions %d + %d pass INT32_MAX", pos0, n);
+        if (n > batch->capacity - batch->size())
+            return loom::error(LOOM_ERR_BUFFER_TOO_SMALL, "%d tokens do not fit: the batch has %d of %d entries free", n,
+                               batch->capacity - batch->size(), batch->capacity);
+        batch->token.insert(batch->token.end(), tokens, tokens + n);
+        batch->seq.insert(batch->seq.end(), size_t(n), seq_id);
+        for (int32_t k = 0; k < n; k++) {
+            batch->pos.push_back(pos0 + k);
+            const bool want = outputs == LOOM_BATCH_OUTPUTS_ALL || (outputs == LOOM_BATCH_OUTPUTS_LAST && k == n - 1);
+            batch->want.push_back(want ? 1 : 0);
+        }
+        return loom::Status::ok();
+    });
+}
+
 LOOM_API int32_t loom_batch_size(const loom_batch *batch) { return batch ? batch->size() : 0; }
 
 LOOM_API loom_status loom_decode(loom_context *ctx, const loom_batch *batch) {
@@ -135,6 +161,9 @@ LOOM_API loom_status loom_get_logits(loom_context *ctx, int32_t i, const float *
         LOOM_CHECK_ARG(logits != nullptr, "logits is NULL");
         int32_t row = 0;
         LOOM_TRY(loom::output_row(ctx, i, &row));
+        if (!ctx->wants_logits())
+            return loom::error(LOOM_ERR_UNSUPPORTED, "the context computes embeddings only (params.embeddings = "
+                                                     "LOOM_EMBEDDINGS_ONLY): it has no logits");
         *logits = ctx->logits.data() + size_t(row) * size_t(ctx->m->hparams().n_vocab);
         return loom::Status::ok();
     });
@@ -148,6 +177,19 @@ LOOM_API loom_status loom_get_embeddings(loom_context *ctx, int32_t i, const flo
         if (!ctx->params.embeddings)
             return loom::error(LOOM_ERR_NOT_FOUND, "the context was created without params.embeddings");
         *embd = ctx->embd.data() + size_t(row) * size_t(ctx->m->hparams().n_embd);
+        return loom::Status::ok();
+    });
+}
+
+LOOM_API loom_status loom_get_embeddings_seq(loom_context *ctx, int32_t seq_id, const float **embd) {
+    return loom::api_call([&] {
+        LOOM_CHECK_ARG(embd != nullptr, "embd is NULL");
+        LOOM_TRY(loom::check_seq(ctx, seq_id, false));
+        if (ctx->params.pooling_type == LOOM_POOLING_NONE)
+            return loom::error(LOOM_ERR_UNSUPPORTED, "the context was created with pooling_type LOOM_POOLING_NONE");
+        if (!ctx->pooled_ok[size_t(seq_id)])
+            return loom::error(LOOM_ERR_NOT_FOUND, "no entry of sequence %d asked for outputs in the last decode", seq_id);
+        *embd = ctx->pooled.data() + size_t(seq_id) * size_t(ctx->m->hparams().n_embd);
         return loom::Status::ok();
     });
 }

@@ -3,6 +3,7 @@
 #include "api/handles.h"
 #include "context/context.h"
 #include "grammar/json_schema.h"
+#include "sample/logprobs.h"
 #include "sample/sampler.h"
 #include "tokenizer/tokenizer.h"
 
@@ -42,6 +43,17 @@ Status grammar_vocab(const loom_model *model, GrammarVocab *v) {
         return error(LOOM_ERR_INTERNAL, "the model's end-of-generation tokens could not be listed");
     v->eog.assign(eog, eog + n);
     return Status::ok();
+}
+
+// The logits row of batch entry i and how many of its values are tokens:
+// rows past the tokenizer's vocabulary (padding rows of the embedding) are
+// no tokens, never sampled nor listed.
+loom_status context_row(loom_context *ctx, int32_t i, const float **logits, int32_t *n) {
+    loom_status st = loom_get_logits(ctx, i, logits); // sets the last error itself
+    if (st != LOOM_OK) return st;
+    *n = loom_model_n_vocab(ctx->model);
+    if (ctx->model->tokenizer) *n = std::min(*n, ctx->model->tokenizer->n_vocab());
+    return LOOM_OK;
 }
 
 Status sample_logits(loom_sampler *s, const float *logits, int32_t n_vocab, int32_t *token) {
@@ -141,6 +153,31 @@ LOOM_API loom_status loom_sampler_add_json_schema(loom_sampler *s, const loom_mo
     });
 }
 
+LOOM_API loom_status loom_sampler_add_mask(loom_sampler *s, loom_token_mask_fn fn, void *user_data) {
+    return add_stage(s, [&](std::unique_ptr<SamplerStage> *st) {
+        LOOM_CHECK_ARG(fn != nullptr, "fn is NULL");
+        return make_mask([fn, user_data](uint8_t *allowed, int32_t n) { return fn(user_data, allowed, n); }, st);
+    });
+}
+
+LOOM_API loom_status loom_sampler_add_allowed_tokens(loom_sampler *s, const int32_t *tokens, size_t n) {
+    return add_stage(s, [&](std::unique_ptr<SamplerStage> *st) { return make_allowed_tokens(tokens, n, st); });
+}
+
+LOOM_API loom_status loom_logprobs(const float *logits, int32_t n_vocab, int32_t token, float *token_logprob,
+                                   int32_t top_n, int32_t *top_tokens, float *top_logprobs) {
+    return api_call([&] { return logprobs(logits, n_vocab, token, token_logprob, top_n, top_tokens, top_logprobs); });
+}
+
+LOOM_API loom_status loom_get_logprobs(loom_context *ctx, int32_t i, int32_t token, float *token_logprob,
+                                       int32_t top_n, int32_t *top_tokens, float *top_logprobs) {
+    const float *logits = nullptr;
+    int32_t n = 0;
+    loom_status st = context_row(ctx, i, &logits, &n);
+    if (st != LOOM_OK) return st;
+    return api_call([&] { return logprobs(logits, n, token, token_logprob, top_n, top_tokens, top_logprobs); });
+}
+
 LOOM_API loom_status loom_sampler_accept(loom_sampler *s, int32_t token) {
     return api_call([&] {
         LOOM_CHECK_ARG(s != nullptr, "sampler is NULL");
@@ -160,12 +197,9 @@ LOOM_API loom_status loom_sampler_sample_logits(loom_sampler *s, const float *lo
 
 LOOM_API loom_status loom_sample(loom_sampler *s, loom_context *ctx, int32_t i, int32_t *token) {
     const float *logits = nullptr;
-    loom_status st = loom_get_logits(ctx, i, &logits); // sets the last error itself
+    int32_t n = 0;
+    loom_status st = context_row(ctx, i, &logits, &n);
     if (st != LOOM_OK) return st;
-    // Output rows past the tokenizer's vocabulary (padding rows of the
-    // embedding) are no tokens: they are never sampled.
-    int32_t n = loom_model_n_vocab(ctx->model);
-    if (ctx->model->tokenizer) n = std::min(n, ctx->model->tokenizer->n_vocab());
     return api_call([&] { return sample_logits(s, logits, n, token); });
 }
 

@@ -16,6 +16,20 @@ namespace loom {
 
 namespace {
 
+// The embeddings, pooling and normalisation fields.
+Status check_output_params(const loom_context_params &p) {
+    if (p.embeddings < LOOM_EMBEDDINGS_NONE || p.embeddings > LOOM_EMBEDDINGS_ONLY)
+        return error(LOOM_ERR_INVALID_ARGUMENT, "embeddings %d: it is 0 (none), 1 (with logits) or 2 (embeddings only)",
+                     p.embeddings);
+    if (p.pooling_type < LOOM_POOLING_NONE || p.pooling_type > LOOM_POOLING_LAST)
+        return error(LOOM_ERR_INVALID_ARGUMENT, "pooling_type %d: it is LOOM_POOLING_NONE, _MEAN or _LAST", p.pooling_type);
+    if (p.pooling_type != LOOM_POOLING_NONE && p.embeddings == LOOM_EMBEDDINGS_NONE)
+        return error(LOOM_ERR_INVALID_ARGUMENT, "pooling_type %d needs embeddings (1 or 2)", p.pooling_type);
+    if (p.embd_normalize != 0 && p.embd_normalize != 1)
+        return error(LOOM_ERR_INVALID_ARGUMENT, "embd_normalize %d: it is 0 or 1", p.embd_normalize);
+    return Status::ok();
+}
+
 Status resolve_params(const Model &m, loom_context_params *p) {
     const HParams &h = m.hparams();
     if (p->n_ctx == 0) p->n_ctx = h.n_ctx_train > 0 ? std::min<uint32_t>(4096, uint32_t(h.n_ctx_train)) : 4096;
@@ -35,6 +49,7 @@ Status resolve_params(const Model &m, loom_context_params *p) {
     if (p->matmul_precision != LOOM_MATMUL_EXACT && p->matmul_precision != LOOM_MATMUL_FAST)
         return error(LOOM_ERR_INVALID_ARGUMENT, "matmul_precision %d: it is LOOM_MATMUL_EXACT or LOOM_MATMUL_FAST",
                      p->matmul_precision);
+    LOOM_TRY(check_output_params(*p));
     if (p->kv_type == LOOM_TYPE_Q8_0 && h.kv_dim() % 32 != 0)
         return error(LOOM_ERR_UNSUPPORTED, "a Q8_0 KV cache needs the KV width (%d) to be a multiple of 32", h.kv_dim());
     return Status::ok();
@@ -65,6 +80,7 @@ Status context_bytes(const HParams &h, const loom_context_params &p, int64_t mas
     b.activations = mul_sat(mul_sat(p.n_batch, row_floats + scratch), 4);
     b.mask = mul_sat(mul_sat(uint64_t(mask_rows), uint64_t(mask_cols)), 4);
     b.logits = mul_sat(mul_sat(uint64_t(logit_rows), uint64_t(h.n_vocab)), 4);
+    b.logits = add_sat(b.logits, mul_sat(mul_sat(uint64_t(p.n_seq_max), uint64_t(h.n_embd)), 4)); // pooled
     *out = b;
     return Status::ok();
 }
@@ -94,7 +110,7 @@ Status reserve_decode_buffers(loom_context &ctx, int64_t n_tokens, int64_t width
     const int64_t rows = std::max(fb.mask_rows, n_tokens);
     int64_t cols = fb.mask_cols;
     if (width > cols) cols = std::min<int64_t>(fb.n_ctx, std::max(width, 2 * cols));
-    const int64_t logit_rows = std::max(fb.n_logits_rows, n_out);
+    const int64_t logit_rows = ctx.wants_logits() ? std::max(fb.n_logits_rows, n_out) : fb.n_logits_rows;
     if (rows != fb.mask_rows || cols != fb.mask_cols || logit_rows != fb.n_logits_rows) {
         ContextBytes b;
         LOOM_TRY(context_bytes(ctx.m->hparams(), ctx.params, rows, cols, logit_rows, &b));
@@ -169,8 +185,9 @@ Status upload_inputs(loom_context &ctx, const loom_batch &b, const std::vector<i
 
 Status read_outputs(loom_context &ctx, int64_t n_out) {
     const HParams &h = ctx.m->hparams();
-    ctx.logits.resize(size_t(n_out) * size_t(h.n_vocab));
-    LOOM_TRY(ctx.session->download(ctx.buf.logits, 0, ctx.logits.data(), ctx.logits.size() * sizeof(float)));
+    ctx.logits.resize(ctx.wants_logits() ? size_t(n_out) * size_t(h.n_vocab) : 0);
+    if (ctx.wants_logits())
+        LOOM_TRY(ctx.session->download(ctx.buf.logits, 0, ctx.logits.data(), ctx.logits.size() * sizeof(float)));
     if (ctx.params.embeddings) {
         ctx.embd.resize(size_t(n_out) * size_t(h.n_embd));
         LOOM_TRY(ctx.session->download(ctx.buf.hidden, 0, ctx.embd.data(), ctx.embd.size() * sizeof(float)));
@@ -185,6 +202,7 @@ Status run_graph(loom_context &ctx, const loom_batch &b, const std::vector<int32
     shape.n_out = int64_t(out_ids.size());
     std::vector<int32_t> ranges;
     shape.kv_width = visible_ranges(ctx.kv, b, &ranges);
+    shape.logits = ctx.wants_logits();
     LOOM_TRY(reserve_decode_buffers(ctx, shape.n_tokens, shape.kv_width, std::max<int64_t>(1, shape.n_out)));
     LOOM_TRY(upload_inputs(ctx, b, cells, out_ids, ranges));
     LOOM_TRY(ctx.session->begin_graph());
@@ -223,6 +241,7 @@ Status context_create(const Model &m, const GgufFile &gguf, const loom_context_p
     LOOM_TRY(ctx->m->alloc_buffers(*ctx->session, ctx->params.n_ctx, ctx->params.n_batch,
                                    static_cast<loom_type>(ctx->params.kv_type), &ctx->buf));
     ctx->kv = KvCache(ctx->params.n_ctx, int(ctx->params.n_seq_max));
+    pooling_init(*ctx);
     *out = std::move(ctx);
     return Status::ok();
 }
@@ -236,6 +255,7 @@ Status context_decode(loom_context &ctx, const loom_batch &b) {
         if (b.want[size_t(i)]) out_ids.push_back(i);
     ctx.entry_row.assign(size_t(b.size()), -1);   // (allocates: before the cells are tagged)
     ctx.last_output = -1;
+    pooling_clear(ctx);
     // Tag the cells now (the mask needs them); untag if anything fails or throws.
     for (int32_t i = 0; i < b.size(); i++) {
         KvCell &c = ctx.kv.cell(cells[size_t(i)]);
@@ -260,6 +280,7 @@ Status context_decode(loom_context &ctx, const loom_batch &b) {
     }
     for (size_t r = 0; r < out_ids.size(); r++) ctx.entry_row[size_t(out_ids[r])] = int32_t(r);
     if (!out_ids.empty()) ctx.last_output = out_ids.back();
+    pool_outputs(ctx, b, out_ids);
     return Status::ok();
 }
 

@@ -36,6 +36,13 @@ struct loom_context {
     std::vector<float> embd;                  // [n_out][n_embd] when params.embeddings
     std::vector<int32_t> entry_row;
     int32_t last_output = -1;                 // batch entry of the last row, -1 if none
+    // Pooled vectors of the last decode (params.pooling_type != NONE), sized
+    // at creation so pooling never allocates: pooled[seq][n_embd], valid
+    // where pooled_ok[seq]; pool_acc is the double accumulator of one seq.
+    std::vector<float> pooled;
+    std::vector<uint8_t> pooled_ok;
+    std::vector<double> pool_acc;
+    bool wants_logits() const { return params.embeddings != LOOM_EMBEDDINGS_ONLY; }
 };
 
 namespace loom {
@@ -46,6 +53,13 @@ namespace loom {
 Status context_create(const Model &m, const GgufFile &gguf, const loom_context_params &params,
                       std::unique_ptr<loom_context> *out);
 Status context_decode(loom_context &ctx, const loom_batch &batch);
+
+// Pooling (lib/context/pooling.cpp): sizes the pooled buffers at creation,
+// and fills them from the embeddings rows of a decode that succeeded
+// (out_ids[r]: the batch entry of output row r). Never allocates after creation.
+void pooling_init(loom_context &ctx);
+void pool_outputs(loom_context &ctx, const loom_batch &batch, const std::vector<int32_t> &out_ids);
+void pooling_clear(loom_context &ctx);
 
 // State (de)serialisation: header (magic, version, model fingerprint and
 // shape), cells, K/V rows of the used cells, last outputs.

@@ -1,11 +1,12 @@
 // Context state (de)serialisation, little-endian:
 //   header  magic "LOOMSTAT", u32 version, u64 body size, u64 XXH3-64 of the body
 //   body    u64 model fingerprint,
-//           u32 n_layer, kv_dim, kv_type, n_vocab, n_embd, n_ctx, n_seq_max, embeddings
+//           u32 n_layer, kv_dim, kv_type, n_vocab, n_embd, n_ctx, n_seq_max,
+//           embeddings (the loom_embeddings_mode: 0, 1 or 2)
 //   cells   u32 count, then per used cell: u32 index, i32 pos, 32-byte seq bits
 //   kv      per layer: K rows then V rows of the used cells (in cell order)
 //   outputs u32 n_entries, i32 entry_row[n_entries], i32 last_output, u32 n_out,
-//           f32 logits[n_out][n_vocab], f32 embd[n_out][n_embd] (embeddings = 1 only)
+//           f32 logits[n_out][n_vocab] (embeddings 0 or 1), f32 embd[n_out][n_embd] (embeddings 1 or 2)
 // Everything that sizes what the state carries is in the body and checked
 // against the loading context; the checksum rejects corrupted states and the
 // body must end exactly where the buffer does.
@@ -14,6 +15,7 @@
 #include "common/xxhash_inline.h"
 #include "gguf/gguf.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace loom {
@@ -80,7 +82,7 @@ SeqSet seq_from_bytes(const uint8_t *b) {
 std::vector<uint32_t> header_values(const loom_context &ctx) {
     const HParams &h = ctx.m->hparams();
     return {uint32_t(h.n_layer), uint32_t(h.kv_dim()), uint32_t(ctx.params.kv_type), uint32_t(h.n_vocab),
-            uint32_t(h.n_embd), ctx.params.n_ctx, ctx.params.n_seq_max, ctx.params.embeddings ? 1u : 0u};
+            uint32_t(h.n_embd), ctx.params.n_ctx, ctx.params.n_seq_max, uint32_t(ctx.params.embeddings)};
 }
 
 Status write_kv_rows(const loom_context &ctx, const std::vector<uint32_t> &used, Writer &w) {
@@ -195,7 +197,7 @@ Status read_outputs(const loom_context &ctx, Reader &r, Outputs *o) {
     if (n_out > n_entries) return error(LOOM_ERR_FORMAT, "loom state: %u output rows for %u entries", n_out, n_entries);
     LOOM_TRY(check_outputs(o->entry_row, o->last, n_out));
     const HParams &h = ctx.m->hparams();
-    LOOM_TRY(read_floats(r, &o->logits, size_t(n_out) * size_t(h.n_vocab), "logits"));
+    if (ctx.wants_logits()) LOOM_TRY(read_floats(r, &o->logits, size_t(n_out) * size_t(h.n_vocab), "logits"));
     if (ctx.params.embeddings) LOOM_TRY(read_floats(r, &o->embd, size_t(n_out) * size_t(h.n_embd), "embeddings"));
     if (r.p != r.end) return error(LOOM_ERR_FORMAT, "loom state: %zu bytes after the outputs", size_t(r.end - r.p));
     return Status::ok();
@@ -220,8 +222,9 @@ Status state_write(const loom_context &ctx, std::vector<uint8_t> *out) {
         w.bytes(seq, kSeqBytes);
     }
     LOOM_TRY(write_kv_rows(ctx, used, w));
-    const size_t n_vocab = size_t(ctx.m->hparams().n_vocab);
-    const size_t n_out = n_vocab ? ctx.logits.size() / n_vocab : 0;
+    const size_t n_out = size_t(std::count_if(ctx.entry_row.begin(), ctx.entry_row.end(), [](int32_t r) { return r >= 0; }));
+    if (ctx.wants_logits() && ctx.logits.size() != n_out * size_t(ctx.m->hparams().n_vocab))
+        return error(LOOM_ERR_INTERNAL, "state: %zu logits for %zu outputs", ctx.logits.size(), n_out);
     w.put(uint32_t(ctx.entry_row.size()));
     w.bytes(ctx.entry_row.data(), ctx.entry_row.size() * 4);
     w.put(ctx.last_output);
@@ -271,6 +274,7 @@ Status state_read(loom_context &ctx, const uint8_t *data, size_t size) {
     ctx.last_output = o.last;
     ctx.logits = std::move(o.logits);
     ctx.embd = std::move(o.embd);
+    pooling_clear(ctx);
     return Status::ok();
 }
 

@@ -15,6 +15,8 @@
 //   dist(seed)   picks by a draw from softmax of the remaining logits
 //   grammar      removes tokens whose bytes cannot continue a GBNF grammar
 //                from the text accepted so far (grammar_stage.cpp)
+//   mask         removes tokens a caller's callback clears, or those not in
+//                an allowed list (mask_stage.cpp)
 // Probability-based stages work on the softmax of the current logits. Every
 // stage keeps at least one token. A chain without a pick stage ends with greedy.
 // Owner: lib/sample.
@@ -26,6 +28,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -55,6 +58,13 @@ Status make_typical(float p, std::unique_ptr<SamplerStage> *out);
 Status make_penalties(int32_t last_n, float repeat, float frequency, float presence,
                       std::unique_ptr<SamplerStage> *out);
 Status make_logit_bias(const int32_t *tokens, const float *biases, size_t n, std::unique_ptr<SamplerStage> *out);
+// Mask stages: a callback clearing allowed[id] bytes (n_vocab of them, all 1
+// on entry; nonzero return: CANCELLED), or a list of allowed ids (n >= 1,
+// ids >= 0; ids past a call's vocabulary are ignored). Either fails with
+// INVALID_ARGUMENT when it would remove every candidate.
+using MaskFn = std::function<int(uint8_t *allowed, int32_t n_vocab)>;
+Status make_mask(MaskFn fn, std::unique_ptr<SamplerStage> *out);
+Status make_allowed_tokens(const int32_t *tokens, size_t n, std::unique_ptr<SamplerStage> *out);
 std::unique_ptr<SamplerStage> make_greedy();
 std::unique_ptr<SamplerStage> make_dist(uint64_t seed);
 

@@ -52,6 +52,8 @@ namespace Loom.Native
         public IntPtr abort_user_data;
         public int matmul_precision;
         public int reserved0;
+        public int pooling_type;          // loom_pooling_type
+        public int embd_normalize;
     }
 
     internal static class NativeMethods

@@ -213,6 +213,15 @@ pub struct loom_batch {
 pub type loom_abort_fn = Option<unsafe extern "C" fn(user_data: *mut c_void) -> c_int>;
 pub const LOOM_MATMUL_EXACT: i32 = 0;
 pub const LOOM_MATMUL_FAST: i32 = 1;
+pub const LOOM_EMBEDDINGS_NONE: i32 = 0;
+pub const LOOM_EMBEDDINGS_WITH_LOGITS: i32 = 1;
+pub const LOOM_EMBEDDINGS_ONLY: i32 = 2;
+pub const LOOM_POOLING_NONE: i32 = 0;
+pub const LOOM_POOLING_MEAN: i32 = 1;
+pub const LOOM_POOLING_LAST: i32 = 2;
+pub const LOOM_BATCH_OUTPUTS_NONE: i32 = 0;
+pub const LOOM_BATCH_OUTPUTS_LAST: i32 = 1;
+pub const LOOM_BATCH_OUTPUTS_ALL: i32 = 2;
 
 #[repr(C)]
 #[derive(Clone, Copy)]
@@ -228,6 +237,8 @@ pub struct loom_context_params {
     pub abort_user_data: *mut c_void,
     pub matmul_precision: i32,
     pub reserved0: i32,
+    pub pooling_type: i32,
+    pub embd_normalize: i32,
 }
 
 // ---- Vulkan ------------------------------------------------------------------------
@@ -279,6 +290,7 @@ pub struct loom_vulkan_params {
 pub struct loom_sampler {
     _opaque: [u8; 0],
 }
+pub type loom_token_mask_fn = Option<unsafe extern "C" fn(user_data: *mut c_void, allowed: *mut u8, n_vocab: i32) -> c_int>;
 
 extern "C" {
     // Version
@@ -532,10 +544,19 @@ extern "C" {
     pub fn loom_batch_free(batch: *mut loom_batch);
     pub fn loom_batch_clear(batch: *mut loom_batch);
     pub fn loom_batch_add(batch: *mut loom_batch, token: i32, pos: i32, seq_id: i32, want_logits: i32) -> loom_status;
+    pub fn loom_batch_add_tokens(
+        batch: *mut loom_batch,
+        tokens: *const i32,
+        n: i32,
+        pos0: i32,
+        seq_id: i32,
+        outputs: i32,
+    ) -> loom_status;
     pub fn loom_batch_size(batch: *const loom_batch) -> i32;
     pub fn loom_decode(ctx: *mut loom_context, batch: *const loom_batch) -> loom_status;
     pub fn loom_get_logits(ctx: *mut loom_context, i: i32, logits: *mut *const f32) -> loom_status;
     pub fn loom_get_embeddings(ctx: *mut loom_context, i: i32, embd: *mut *const f32) -> loom_status;
+    pub fn loom_get_embeddings_seq(ctx: *mut loom_context, seq_id: i32, embd: *mut *const f32) -> loom_status;
 
     // KV cache
     pub fn loom_kv_clear(ctx: *mut loom_context);
@@ -607,4 +628,24 @@ extern "C" {
         token: *mut i32,
     ) -> loom_status;
     pub fn loom_sample(sampler: *mut loom_sampler, ctx: *mut loom_context, i: i32, token: *mut i32) -> loom_status;
+    pub fn loom_get_logprobs(
+        ctx: *mut loom_context,
+        i: i32,
+        token: i32,
+        token_logprob: *mut f32,
+        top_n: i32,
+        top_tokens: *mut i32,
+        top_logprobs: *mut f32,
+    ) -> loom_status;
+    pub fn loom_sampler_add_mask(sampler: *mut loom_sampler, f: loom_token_mask_fn, user_data: *mut c_void) -> loom_status;
+    pub fn loom_sampler_add_allowed_tokens(sampler: *mut loom_sampler, tokens: *const i32, n: usize) -> loom_status;
+    pub fn loom_logprobs(
+        logits: *const f32,
+        n_vocab: i32,
+        token: i32,
+        token_logprob: *mut f32,
+        top_n: i32,
+        top_tokens: *mut i32,
+        top_logprobs: *mut f32,
+    ) -> loom_status;
 }

@@ -42,7 +42,7 @@ fn rust_rows() -> Vec<(String, i64)> {
         loom_gguf_kv_info { struct_size, key, r#type, array_type, array_count },
         loom_gguf_tensor_info { struct_size, name, r#type, n_dims, ne, offset, nbytes, data },
         loom_model_params { struct_size, use_mmap, backend, device_index, vocab_only, progress, progress_user_data, log, log_user_data, vulkan },
-        loom_context_params { struct_size, n_ctx, n_batch, n_seq_max, n_threads, kv_type, embeddings, abort_callback, abort_user_data, matmul_precision, reserved0 },
+        loom_context_params { struct_size, n_ctx, n_batch, n_seq_max, n_threads, kv_type, embeddings, abort_callback, abort_user_data, matmul_precision, reserved0, pooling_type, embd_normalize },
         loom_vulkan_device_info { struct_size, index, r#type, vendor_id, device_id, api_version, subgroup_size, device_local_bytes, name },
         loom_vulkan_host { struct_size, get_instance_proc_addr, instance, physical_device, device, queue, queue_family_index, reserved0 },
         loom_vulkan_params { struct_size, host, pipeline_cache_path, validation, reserved0 },
@@ -72,7 +72,9 @@ fn rust_rows() -> Vec<(String, i64)> {
         LOOM_DETOKENIZE_RENDER_SPECIAL, LOOM_CHAT_KIND_NONE, LOOM_CHAT_KIND_CHATML, LOOM_CHAT_KIND_OTHER,
         LOOM_CHAT_ADD_GENERATION_PROMPT, LOOM_CHAT_FORCE_CHATML, LOOM_MATMUL_EXACT, LOOM_MATMUL_FAST,
         LOOM_DEVICE_OTHER, LOOM_DEVICE_INTEGRATED_GPU, LOOM_DEVICE_DISCRETE_GPU, LOOM_DEVICE_VIRTUAL_GPU,
-        LOOM_DEVICE_CPU,
+        LOOM_DEVICE_CPU, LOOM_EMBEDDINGS_NONE, LOOM_EMBEDDINGS_WITH_LOGITS, LOOM_EMBEDDINGS_ONLY,
+        LOOM_POOLING_NONE, LOOM_POOLING_MEAN, LOOM_POOLING_LAST, LOOM_BATCH_OUTPUTS_NONE,
+        LOOM_BATCH_OUTPUTS_LAST, LOOM_BATCH_OUTPUTS_ALL,
     });
     rows
 }

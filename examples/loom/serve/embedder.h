@@ -1,7 +1,7 @@
-// /v1/embeddings: a second context (params.embeddings = 1, one sequence)
-// made on first use and shared by requests under a lock. An input's vector
-// is the mean of its tokens' last hidden states (after the final norm),
-// L2-normalised as OpenAI's embeddings are.
+// /v1/embeddings: a second context (embeddings only, so no output matmul;
+// mean pooling; one sequence) made on first use and shared by requests under
+// a lock. An input's vector is the mean of its tokens' last hidden states
+// (after the final norm), L2-normalised as OpenAI's embeddings are.
 #pragma once
 
 #include "loom.h"

@@ -1,7 +1,6 @@
 #include "slot.h"
 
 #include <algorithm>
-#include <cmath>
 #include <random>
 
 namespace serve {
@@ -68,21 +67,14 @@ std::string Slot::piece(int32_t token) const {
 }
 
 TokenLogprob Slot::logprobs_of(const float *logits, int32_t n_vocab, int32_t token) const {
-    float max = logits[0];
-    for (int32_t i = 1; i < n_vocab; i++) max = std::max(max, logits[i]);
-    double sum = 0.0;
-    for (int32_t i = 0; i < n_vocab; i++) sum += std::exp(double(logits[i]) - max);
-    const float log_z = float(max + std::log(sum));
+    const int32_t k = std::min(task_.request->top_logprobs, n_vocab);
+    std::vector<int32_t> top(size_t(std::max(k, 0)));
+    std::vector<float> top_lp(top.size());
     TokenLogprob lp;
     lp.token = piece(token);
-    lp.logprob = logits[token] - log_z;
-    const int32_t k = std::min(task_.request->top_logprobs, n_vocab);
-    std::vector<int32_t> ids(static_cast<size_t>(n_vocab));
-    for (int32_t i = 0; i < n_vocab; i++) ids[size_t(i)] = i;
-    std::partial_sort(ids.begin(), ids.begin() + k, ids.end(), [&](int32_t a, int32_t b) {
-        return logits[a] > logits[b] || (logits[a] == logits[b] && a < b);
-    });
-    for (int32_t i = 0; i < k; i++) lp.top.emplace_back(piece(ids[size_t(i)]), logits[ids[size_t(i)]] - log_z);
+    // Cannot fail here: the token was just sampled from these logits.
+    if (loom_logprobs(logits, n_vocab, token, &lp.logprob, k, top.data(), top_lp.data()) != LOOM_OK) return lp;
+    for (int32_t i = 0; i < k; i++) lp.top.emplace_back(piece(top[size_t(i)]), top_lp[size_t(i)]);
     return lp;
 }
 
