@@ -991,6 +991,53 @@ LOOM_API loom_status loom_state_load_file(loom_context *ctx, const char *path);
 /* END SECTION context */
 
 /* ========================================================================= */
+/* Importance matrices                                                        */
+/* ========================================================================= */
+/* SECTION imatrix: owned by lib/quantize (file format: lib/quantize/imatrix_file.h). */
+
+/* An importance matrix as llama.cpp's llama-imatrix computes it: for each
+ * weight matrix of the model's layers (blk.N.attn_q/attn_k/attn_v,
+ * attn_output, ffn_gate, ffn_up, ffn_down .weight), the sum over every
+ * decoded row of the squares of the activations entering it, per input
+ * column, with the number of rows. output.weight and token_embd.weight are
+ * not collected (llama-imatrix's default). loom_model_quantize's `imatrix`
+ * weights the quantization error with it (mean = sum / rows).
+ * To reproduce llama-imatrix: tokenize the text once, decode it in chunks of
+ * n_ctx tokens, each from an empty cache (loom_kv_clear), then save with
+ * chunk_size n_ctx (the `loom imatrix` command does exactly this). */
+
+/** Starts collecting on `ctx`: every later successful loom_decode adds its
+ *  rows (all entries of the batch, whether they want outputs or not). Calling
+ *  it again restarts from zero. The accumulators live in the context (one f32
+ *  per input column per layer matrix input: a few KiB per layer). A failed or
+ *  cancelled decode leaves the sums undefined: begin again.
+ *  Errors: INVALID_ARGUMENT (NULL ctx), UNSUPPORTED (mixture-of-experts
+ *  models; a backend other than the CPU one), OUT_OF_MEMORY.
+ *  Not thread-safe with other calls on the same context. */
+LOOM_API loom_status loom_imatrix_begin(loom_context *ctx);
+
+/** Rows added since loom_imatrix_begin into *out.
+ *  Errors: INVALID_ARGUMENT (NULL argument, not collecting). */
+LOOM_API loom_status loom_imatrix_rows(const loom_context *ctx, int64_t *out);
+
+/** Writes what was collected to `path` (UTF-8) in llama-imatrix's GGUF
+ *  format: general.type "imatrix", imatrix.datasets (`dataset`, e.g. the
+ *  text file's name, or none when NULL), imatrix.chunk_count (rows /
+ *  chunk_size), imatrix.chunk_size (`chunk_size`, > 0: the tokens per
+ *  chunk), and per weight "<name>.in_sum2" (F32 sums) and "<name>.counts"
+ *  (F32 rows), sorted by name. llama-quantize --imatrix reads it. Written to
+ *  path + ".tmp" and renamed when complete. Collection continues.
+ *  Errors: INVALID_ARGUMENT (NULL ctx or path, chunk_size <= 0, not
+ *  collecting), IO. */
+LOOM_API loom_status loom_imatrix_save(loom_context *ctx, const char *path, const char *dataset,
+                                       int32_t chunk_size);
+
+/** Stops collecting and frees the accumulators. NULL or not collecting: no-op. */
+LOOM_API void loom_imatrix_end(loom_context *ctx);
+
+/* END SECTION imatrix */
+
+/* ========================================================================= */
 /* Vulkan devices and host interop                                            */
 /* ========================================================================= */
 /* SECTION vulkan: owned by backends/vulkan. */

@@ -36,6 +36,9 @@ struct loom_context {
     std::vector<float> embd;                  // [n_out][n_embd] when params.embeddings
     std::vector<int32_t> entry_row;
     int32_t last_output = -1;                 // batch entry of the last row, -1 if none
+    // Importance-matrix collection (buf.taps non-empty): rows decoded since
+    // loom_imatrix_begin.
+    int64_t imatrix_rows = 0;
 };
 
 namespace loom {
