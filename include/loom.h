@@ -516,6 +516,15 @@ typedef struct loom_model_quantize_params {
                                          at most 64; at most 256. The bytes written do not depend on it. */
     loom_quantize_progress_fn progress; /* optional (default NULL) */
     void *progress_user_data;
+    const char *imatrix_path;         /* an importance matrix (UTF-8 path, borrowed for the call), or NULL
+                                         (default): the GGUF imatrix of llama-imatrix / loom_imatrix_save or
+                                         its legacy .dat. Weights each blk weight's quantization error as
+                                         llama-quantize --imatrix does (same bytes), changes the mixes as it
+                                         does, and records quantize.imatrix.file/dataset/entries_count/
+                                         chunks_count. Encoders that use it: Q4_0, Q5_0 (F16, BF16, Q8_0,
+                                         TQ1_0, TQ2_0 ignore it, as in llama.cpp); a tensor with an entry
+                                         whose type has no weighted encoder in loom yet (the K-quants, Q4_1,
+                                         Q5_1, IQ4, IQ1-IQ3) fails with UNSUPPORTED. */
 } loom_model_quantize_params;
 
 /** Defaults into the first `size` bytes of *params, as
@@ -539,8 +548,10 @@ LOOM_API loom_status loom_model_quantize_default_params_sized(loom_model_quantiz
  *  read the input, create or write the temporary, or rename it), FORMAT (not
  *  a GGUF model: bad file, no general.architecture or block_count),
  *  UNSUPPORTED (a type loom cannot encode: IQ1/IQ2/IQ3 mixes and Q2_K_S
- *  need an importance matrix; an already quantized input without
- *  allow_requantize), CANCELLED, BACKEND (a thread the OS refuses),
+ *  need an importance matrix; a type with no weighted encoder yet when
+ *  imatrix_path is set; an already quantized input without
+ *  allow_requantize), FORMAT (also: an unreadable importance matrix, or one
+ *  whose entry does not fit its tensor), CANCELLED, BACKEND (a thread the OS refuses),
  *  OUT_OF_MEMORY. Thread-safe: concurrent calls must use different output paths. */
 LOOM_API loom_status loom_model_quantize(const char *input_path, const char *output_path,
                                          const loom_model_quantize_params *params);
