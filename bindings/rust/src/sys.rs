@@ -149,6 +149,7 @@ pub struct loom_model_quantize_params {
     pub n_threads: i32,
     pub progress: loom_quantize_progress_fn,
     pub progress_user_data: *mut c_void,
+    pub imatrix_path: *const c_char,
 }
 
 // ---- Models --------------------------------------------------------------------
