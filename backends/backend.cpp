@@ -17,5 +17,9 @@ Status Session::matmul_id(Tensor *, const Tensor *, const Tensor *, const Tensor
 }
 Status Session::moe_sum(Tensor *, const Tensor *, const Tensor *, int, int64_t) { return no_experts("moe_sum"); }
 Status Session::scale_sigmoid(Tensor *, const Tensor *, int64_t) { return no_experts("scale_sigmoid"); }
+Status Session::sum_squares(Tensor *, const Tensor *, int64_t) {
+    return error(LOOM_ERR_UNSUPPORTED, "this backend has no sum_squares op (importance matrices are collected on the "
+                                       "CPU backend)");
+}
 
 } // namespace loom

@@ -132,6 +132,11 @@ public:
     virtual Status moe_sum(Tensor *dst, const Tensor *src, const Tensor *weights, int k, int64_t rows);
     // x[i] *= sigmoid(g[i][0]); x [rows][n], g [rows][1].
     virtual Status scale_sigmoid(Tensor *x, const Tensor *g, int64_t rows);
+
+    // --- importance matrices (optional: UNSUPPORTED by default) -------------
+    // acc[0][c] += sum over i < rows of src[i][c]^2, each column summed in row
+    // order in f32 (llama-imatrix's order). acc F32 [1][n], src [rows][n].
+    virtual Status sum_squares(Tensor *acc, const Tensor *src, int64_t rows);
 };
 
 class Backend {

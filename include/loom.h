@@ -516,6 +516,15 @@ typedef struct loom_model_quantize_params {
                                          at most 64; at most 256. The bytes written do not depend on it. */
     loom_quantize_progress_fn progress; /* optional (default NULL) */
     void *progress_user_data;
+    const char *imatrix_path;         /* an importance matrix (UTF-8 path, borrowed for the call), or NULL
+                                         (default): the GGUF imatrix of llama-imatrix / loom_imatrix_save or
+                                         its legacy .dat. Weights each blk weight's quantization error as
+                                         llama-quantize --imatrix does (same bytes), changes the mixes as it
+                                         does, and records quantize.imatrix.file/dataset/entries_count/
+                                         chunks_count. Encoders that use it: Q4_0, Q5_0 (F16, BF16, Q8_0,
+                                         TQ1_0, TQ2_0 ignore it, as in llama.cpp); a tensor with an entry
+                                         whose type has no weighted encoder in loom yet (the K-quants, Q4_1,
+                                         Q5_1, IQ4, IQ1-IQ3) fails with UNSUPPORTED. */
 } loom_model_quantize_params;
 
 /** Defaults into the first `size` bytes of *params, as
@@ -539,8 +548,10 @@ LOOM_API loom_status loom_model_quantize_default_params_sized(loom_model_quantiz
  *  read the input, create or write the temporary, or rename it), FORMAT (not
  *  a GGUF model: bad file, no general.architecture or block_count),
  *  UNSUPPORTED (a type loom cannot encode: IQ1/IQ2/IQ3 mixes and Q2_K_S
- *  need an importance matrix; an already quantized input without
- *  allow_requantize), CANCELLED, BACKEND (a thread the OS refuses),
+ *  need an importance matrix; a type with no weighted encoder yet when
+ *  imatrix_path is set; an already quantized input without
+ *  allow_requantize), FORMAT (also: an unreadable importance matrix, or one
+ *  whose entry does not fit its tensor), CANCELLED, BACKEND (a thread the OS refuses),
  *  OUT_OF_MEMORY. Thread-safe: concurrent calls must use different output paths. */
 LOOM_API loom_status loom_model_quantize(const char *input_path, const char *output_path,
                                          const loom_model_quantize_params *params);
@@ -1051,6 +1062,53 @@ LOOM_API loom_status loom_state_load(loom_context *ctx, const void *buf, size_t 
 LOOM_API loom_status loom_state_save_file(const loom_context *ctx, const char *path);
 LOOM_API loom_status loom_state_load_file(loom_context *ctx, const char *path);
 /* END SECTION context */
+
+/* ========================================================================= */
+/* Importance matrices                                                        */
+/* ========================================================================= */
+/* SECTION imatrix: owned by lib/quantize (file format: lib/quantize/imatrix_file.h). */
+
+/* An importance matrix as llama.cpp's llama-imatrix computes it: for each
+ * weight matrix of the model's layers (blk.N.attn_q/attn_k/attn_v,
+ * attn_output, ffn_gate, ffn_up, ffn_down .weight), the sum over every
+ * decoded row of the squares of the activations entering it, per input
+ * column, with the number of rows. output.weight and token_embd.weight are
+ * not collected (llama-imatrix's default). loom_model_quantize's `imatrix`
+ * weights the quantization error with it (mean = sum / rows).
+ * To reproduce llama-imatrix: tokenize the text once, decode it in chunks of
+ * n_ctx tokens, each from an empty cache (loom_kv_clear), then save with
+ * chunk_size n_ctx (the `loom imatrix` command does exactly this). */
+
+/** Starts collecting on `ctx`: every later successful loom_decode adds its
+ *  rows (all entries of the batch, whether they want outputs or not). Calling
+ *  it again restarts from zero. The accumulators live in the context (one f32
+ *  per input column per layer matrix input: a few KiB per layer). A failed or
+ *  cancelled decode leaves the sums undefined: begin again.
+ *  Errors: INVALID_ARGUMENT (NULL ctx), UNSUPPORTED (mixture-of-experts
+ *  models; a backend other than the CPU one), OUT_OF_MEMORY.
+ *  Not thread-safe with other calls on the same context. */
+LOOM_API loom_status loom_imatrix_begin(loom_context *ctx);
+
+/** Rows added since loom_imatrix_begin into *out.
+ *  Errors: INVALID_ARGUMENT (NULL argument, not collecting). */
+LOOM_API loom_status loom_imatrix_rows(const loom_context *ctx, int64_t *out);
+
+/** Writes what was collected to `path` (UTF-8) in llama-imatrix's GGUF
+ *  format: general.type "imatrix", imatrix.datasets (`dataset`, e.g. the
+ *  text file's name, or none when NULL), imatrix.chunk_count (rows /
+ *  chunk_size), imatrix.chunk_size (`chunk_size`, > 0: the tokens per
+ *  chunk), and per weight "<name>.in_sum2" (F32 sums) and "<name>.counts"
+ *  (F32 rows), sorted by name. llama-quantize --imatrix reads it. Written to
+ *  path + ".tmp" and renamed when complete. Collection continues.
+ *  Errors: INVALID_ARGUMENT (NULL ctx or path, chunk_size <= 0, not
+ *  collecting), IO. */
+LOOM_API loom_status loom_imatrix_save(loom_context *ctx, const char *path, const char *dataset,
+                                       int32_t chunk_size);
+
+/** Stops collecting and frees the accumulators. NULL or not collecting: no-op. */
+LOOM_API void loom_imatrix_end(loom_context *ctx);
+
+/* END SECTION imatrix */
 
 /* ========================================================================= */
 /* Vulkan devices and host interop                                            */

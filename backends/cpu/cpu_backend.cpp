@@ -221,6 +221,12 @@ public:
         record([=] { op_scale_sigmoid(*pool_, cpu(x), cpu(g), rows); });
         return Status::ok();
     }
+    Status sum_squares(Tensor *acc, const Tensor *src, int64_t rows) override {
+        LOOM_TRY(check_f32("sum_squares", src, src->ne[0], rows));
+        LOOM_TRY(check_f32("sum_squares accumulator", acc, src->ne[0], 1));
+        record([=] { op_sum_squares(*pool_, cpu(acc), cpu(src), rows); });
+        return Status::ok();
+    }
 
 private:
     explicit CpuSession(bool fast_matmul) : fast_matmul_(fast_matmul) {}

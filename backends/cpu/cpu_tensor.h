@@ -57,6 +57,8 @@ void op_rope(ThreadPool &pool, CpuTensor *x, const CpuTensor *pos, RopeMode mode
 void op_kv_store(ThreadPool &pool, CpuTensor *cache, const CpuTensor *src, const CpuTensor *cells, int64_t rows);
 void op_swiglu(ThreadPool &pool, CpuTensor *dst, const CpuTensor *gate, const CpuTensor *up, int64_t rows);
 void op_add(ThreadPool &pool, CpuTensor *dst, const CpuTensor *a, const CpuTensor *b, int64_t rows);
+// acc[c] += sum_i src[i][c]^2 (rows in order per column; columns split over workers).
+void op_sum_squares(ThreadPool &pool, CpuTensor *acc, const CpuTensor *src, int64_t rows);
 
 // dst = src . w^T + bias (bias may be nullptr): one matmul of a group.
 struct MatmulJob {

@@ -4,6 +4,7 @@
 
 #include "quant/quant.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -114,6 +115,19 @@ void op_add(ThreadPool &pool, CpuTensor *dst, const CpuTensor *a, const CpuTenso
         const float *x = a->f32_row(i), *y = b->f32_row(i);
         float *z = dst->f32_row(i);
         for (int64_t j = 0; j < n; j++) z[j] = x[j] + y[j];
+    });
+}
+
+void op_sum_squares(ThreadPool &pool, CpuTensor *acc, const CpuTensor *src, int64_t rows) {
+    constexpr int64_t kColumnBlock = 64;
+    const int64_t n = src->ne[0], blocks = (n + kColumnBlock - 1) / kColumnBlock;
+    float *sum = acc->f32_row(0);
+    pool.parallel_for(blocks, [&](int64_t b, int) {
+        const int64_t c0 = b * kColumnBlock, c1 = std::min(n, c0 + kColumnBlock);
+        for (int64_t i = 0; i < rows; i++) {
+            const float *x = src->f32_row(i);
+            for (int64_t c = c0; c < c1; c++) sum[c] += x[c] * x[c];
+        }
     });
 }
 

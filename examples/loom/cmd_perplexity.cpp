@@ -18,13 +18,12 @@
 #include "infer_common.h"
 #include "kld_stats.h"
 #include "logprob_file.h"
+#include "text_corpus.h"
 
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 
 namespace {
 
@@ -91,36 +90,6 @@ bool parse_args(int argc, char **argv, Options *o, int *rc) {
     if (o->kl_divergence && o->base_path.empty())
         return *rc = cli::fail("--kl-divergence needs --kl-divergence-base FILE (the base model's saved log-probabilities)"), false;
     return true;
-}
-
-// The file's bytes less one trailing newline (what llama.cpp's -f reads).
-bool read_text(const std::string &path, std::string *out) {
-    std::ifstream f(path, std::ios::binary);
-    if (!f) return false;
-    out->assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
-    if (f.bad()) return false;
-    if (!out->empty() && out->back() == '\n') out->pop_back();
-    return true;
-}
-
-// Whether the model's tokenizer starts a text with BOS: tokenizer.ggml.add_bos_token,
-// or when absent, llama.cpp's default (yes for SentencePiece "llama" vocabularies only).
-bool wants_bos(const loom_model *m) {
-    const loom_gguf *g = loom_model_gguf(m);
-    int32_t flag = 0;
-    if (loom_gguf_get_bool(g, "tokenizer.ggml.add_bos_token", &flag) == LOOM_OK) return flag != 0;
-    const char *model = nullptr;
-    size_t len = 0;
-    if (loom_gguf_get_string(g, "tokenizer.ggml.model", &model, &len) != LOOM_OK) return false;
-    return std::string(model, len) == "llama";
-}
-
-loom_status tokenize(const loom_model *m, const std::string &text, std::vector<int32_t> *out) {
-    size_t n = 0;
-    loom_status st = loom_tokenize(m, text.data(), text.size(), LOOM_TOKENIZE_NO_NFC, nullptr, 0, &n);
-    if (st != LOOM_OK && st != LOOM_ERR_BUFFER_TOO_SMALL) return st;
-    out->resize(n);
-    return n ? loom_tokenize(m, text.data(), text.size(), LOOM_TOKENIZE_NO_NFC, out->data(), n, &n) : LOOM_OK;
 }
 
 // Receives every scored position: its logits and the token that follows.
@@ -203,8 +172,8 @@ struct Plan {
 
 int plan_from_text(const Options &o, const loom_model *m, Plan *plan) {
     std::string text;
-    if (!read_text(o.text_path, &text)) return cli::fail("cannot read %s: %s", o.text_path.c_str(), std::strerror(errno));
-    loom_status st = tokenize(m, text, &plan->tokens);
+    if (!cli::read_corpus_text(o.text_path, &text)) return cli::fail("cannot read %s: %s", o.text_path.c_str(), std::strerror(errno));
+    loom_status st = cli::tokenize_corpus(m, text, &plan->tokens);
     if (st != LOOM_OK) return cli::fail_status(st, "tokenize");
     plan->n_ctx = int32_t(o.n_ctx);
     if (plan->tokens.size() < size_t(2 * o.n_ctx))
@@ -247,8 +216,8 @@ int cmd_perplexity(int argc, char **argv) {
         return rc;
     const int32_t n_ctx = plan.n_ctx, n_vocab = loom_model_n_vocab(model.m);
     const int32_t n_batch = o.n_batch < n_ctx ? int32_t(o.n_batch) : n_ctx;
-    const int32_t bos = wants_bos(model.m) ? loom_token_bos(model.m) : -1;
-    if (wants_bos(model.m) && bos < 0) return cli::fail("%s asks for a BOS token but has none", o.model_path.c_str());
+    const int32_t bos = cli::model_wants_bos(model.m) ? loom_token_bos(model.m) : -1;
+    if (cli::model_wants_bos(model.m) && bos < 0) return cli::fail("%s asks for a BOS token but has none", o.model_path.c_str());
     if (base.f && !o.kl_divergence) {
         cli::LogProbHeader h;
         h.n_ctx = n_ctx;

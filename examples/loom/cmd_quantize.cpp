@@ -18,6 +18,8 @@ constexpr const char *kUsage =
     "  --token-embedding-type T    tensor type of token_embd.weight (e.g. q8_0)\n"
     "  --output-tensor-type T      tensor type of output.weight (q8_0 with the option above: the _L files)\n"
     "  --pure                      no per-layer mix: every weight gets TYPE's tensor type\n"
+    "  --imatrix FILE              importance matrix (loom imatrix / llama-imatrix, GGUF or .dat); weighted\n"
+    "                              encoders so far: Q4_0 Q5_0 (Q8_0 F16 BF16 TQ1_0 TQ2_0 ignore it)\n"
     "  --allow-requantize          accept an already quantized input (quality suffers)\n"
     "  -t N                        threads (default: all cores)\n"
     "  -q, --quiet                 no progress line";
@@ -75,6 +77,10 @@ int run(int argc, char **argv) {
             int32_t *dst = a[2] == 't' ? &p.token_embedding_type : &p.output_tensor_type;
             if (!next) return cli::fail("%s: needs a tensor type (e.g. q8_0)", a);
             if (!parse_tensor_type(next, dst)) return cli::fail("%s %s: not a tensor type (e.g. q8_0, q6_K, f16)", a, next);
+            ++i;
+        } else if (!std::strcmp(a, "--imatrix")) {
+            if (!next) return cli::fail("%s: needs a file (from loom imatrix or llama-imatrix)", a);
+            p.imatrix_path = next;
             ++i;
         } else if (!std::strcmp(a, "--pure")) {
             p.pure = 1;

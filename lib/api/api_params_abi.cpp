@@ -38,7 +38,7 @@ static_assert(offsetof(loom_vulkan_host, reserved0) == 52 && sizeof(loom_vulkan_
 static_assert(offsetof(loom_vulkan_params, reserved0) == 28 && sizeof(loom_vulkan_params) == 32,
               "loom_vulkan_params layout");
 static_assert(offsetof(loom_model_quantize_params, progress_user_data) == 40 &&
-                  sizeof(loom_model_quantize_params) == 48,
+                  offsetof(loom_model_quantize_params, imatrix_path) == 48 && sizeof(loom_model_quantize_params) == 56,
               "loom_model_quantize_params layout");
 static_assert(sizeof(loom_gguf_params) >= kGgufParams010 && sizeof(loom_model_params) >= kModelParams010 &&
                   sizeof(loom_context_params) >= kContextParams010 && sizeof(loom_vulkan_params) >= kVulkanParams010,

@@ -48,6 +48,7 @@ LOOM_API loom_status loom_model_quantize(const char *input_path, const char *out
         job.pure = p.pure != 0;
         job.allow_requantize = p.allow_requantize != 0;
         job.n_threads = p.n_threads;
+        if (p.imatrix_path) job.imatrix_path = p.imatrix_path;
         if (p.progress)
             job.progress = [&p](int64_t i, int64_t n, const std::string &name, loom_type from, loom_type to) {
                 return p.progress(p.progress_user_data, i, n, name.c_str(), from, to) == 0;

@@ -278,6 +278,7 @@ Status context_decode(loom_context &ctx, const loom_batch &b) {
         roll_back();
         return s;
     }
+    if (!ctx.buf.taps.empty()) ctx.imatrix_rows += b.size();
     for (size_t r = 0; r < out_ids.size(); r++) ctx.entry_row[size_t(out_ids[r])] = int32_t(r);
     if (!out_ids.empty()) ctx.last_output = out_ids.back();
     pool_outputs(ctx, b, out_ids);

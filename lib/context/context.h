@@ -43,6 +43,9 @@ struct loom_context {
     std::vector<uint8_t> pooled_ok;
     std::vector<double> pool_acc;
     bool wants_logits() const { return params.embeddings != LOOM_EMBEDDINGS_ONLY; }
+    // Importance-matrix collection (buf.taps non-empty): rows decoded since
+    // loom_imatrix_begin.
+    int64_t imatrix_rows = 0;
 };
 
 namespace loom {

@@ -99,6 +99,22 @@ Status Model::reserve_mask(Session &s, ForwardBuffers &b, int64_t rows, int64_t 
     return Status::ok();
 }
 
+Status Model::alloc_taps(Session &s, ForwardBuffers &b) const {
+    if (hp_.moe())
+        return error(LOOM_ERR_UNSUPPORTED, "importance matrices of mixture-of-experts models are not supported yet");
+    std::vector<ActivationTaps> taps(static_cast<size_t>(hp_.n_layer));
+    for (size_t il = 0; il < taps.size(); il++) {
+        const LayerWeights &l = w_.layers[il];
+        ActivationTaps &t = taps[il];
+        LOOM_TRY(s.alloc(LOOM_TYPE_F32, l.wq->ne[0], 1, &t.attn_in));
+        LOOM_TRY(s.alloc(LOOM_TYPE_F32, l.wo->ne[0], 1, &t.attn_out));
+        LOOM_TRY(s.alloc(LOOM_TYPE_F32, l.ffn_gate->ne[0], 1, &t.ffn_in));
+        LOOM_TRY(s.alloc(LOOM_TYPE_F32, l.ffn_down->ne[0], 1, &t.ffn_down));
+    }
+    b.taps = std::move(taps);
+    return Status::ok();
+}
+
 Status Model::reserve_logits(Session &s, ForwardBuffers &b, int64_t rows) const {
     if (rows <= b.n_logits_rows) return Status::ok();
     s.release(b.logits);
@@ -123,7 +139,9 @@ Status Model::record_forward(Session &s, ForwardBuffers &b, const ForwardShape &
     LOOM_TRY(s.get_rows(b.x, w_.token_embd, b.tokens, n));
     for (int il = 0; il < h.n_layer; il++) {
         const LayerWeights &l = w_.layers[static_cast<size_t>(il)];
+        const ActivationTaps *tap = b.taps.empty() ? nullptr : &b.taps[static_cast<size_t>(il)];
         LOOM_TRY(s.rmsnorm(b.xn, b.x, l.attn_norm, h.norm_eps, n));
+        if (tap) LOOM_TRY(s.sum_squares(tap->attn_in, b.xn, n));
         LOOM_TRY(s.matmul(b.q, l.wq, b.xn, l.bq, n));
         LOOM_TRY(s.matmul(b.k, l.wk, b.xn, l.bk, n));
         LOOM_TRY(s.matmul(b.v, l.wv, b.xn, l.bv, n));
@@ -134,15 +152,18 @@ Status Model::record_forward(Session &s, ForwardBuffers &b, const ForwardShape &
         LOOM_TRY(s.kv_store(vc, b.v, b.cells, n));
         LOOM_TRY(s.attention(b.attn, b.q, kc, vc, b.ranges, b.mask, h.n_head, h.n_head_kv, h.head_dim, scale,
                              shape.kv_width, n));
+        if (tap) LOOM_TRY(s.sum_squares(tap->attn_out, b.attn, n));
         LOOM_TRY(s.matmul(b.xn, l.wo, b.attn, nullptr, n));
         LOOM_TRY(s.add(b.x, b.x, b.xn, n));
         LOOM_TRY(s.rmsnorm(b.xn, b.x, l.ffn_norm, h.norm_eps, n));
         if (h.moe()) {
             LOOM_TRY(record_moe_ffn(s, b, l, n));
         } else {
+            if (tap) LOOM_TRY(s.sum_squares(tap->ffn_in, b.xn, n));
             LOOM_TRY(s.matmul(b.gate, l.ffn_gate, b.xn, nullptr, n));
             LOOM_TRY(s.matmul(b.up, l.ffn_up, b.xn, nullptr, n));
             LOOM_TRY(s.swiglu(b.gate, b.gate, b.up, n));
+            if (tap) LOOM_TRY(s.sum_squares(tap->ffn_down, b.gate, n));
             LOOM_TRY(s.matmul(b.xn, l.ffn_down, b.gate, nullptr, n));
         }
         LOOM_TRY(s.add(b.x, b.x, b.xn, n));

@@ -47,6 +47,16 @@ struct ModelWeights {
     std::vector<LayerWeights> layers;
 };
 
+// One layer's importance-matrix accumulators, F32 [1][n]: the column sums of
+// squares of the inputs of its weight matmuls (wq, wk and wv share one input,
+// as do ffn_gate and ffn_up).
+struct ActivationTaps {
+    Tensor *attn_in = nullptr;     // [1][n_embd]: wq, wk, wv
+    Tensor *attn_out = nullptr;    // [1][q_dim]: wo
+    Tensor *ffn_in = nullptr;      // [1][n_embd]: ffn_gate, ffn_up
+    Tensor *ffn_down = nullptr;    // [1][n_ff]: ffn_down
+};
+
 // The per-context tensors one forward pass uses, allocated in a Session for
 // at most n_batch tokens and n_ctx cache cells. [rows][columns].
 struct ForwardBuffers {
@@ -82,6 +92,9 @@ struct ForwardBuffers {
     Tensor *hidden = nullptr;      // [n_batch][n_embd] final normed rows that want outputs
     Tensor *logits = nullptr;      // [n_logits_rows][n_vocab], grown on demand
     int64_t n_logits_rows = 0;
+    // One per layer while an importance matrix is collected (dense models
+    // only), else empty: every forward pass adds to them.
+    std::vector<ActivationTaps> taps;
 };
 
 // Which rows a forward pass covers.
@@ -116,6 +129,9 @@ public:
     // most [n_batch][n_ctx]): a dense mask of a long context's full batch is
     // n_batch * n_ctx floats, so it takes only what the decodes use.
     Status reserve_mask(Session &s, ForwardBuffers &b, int64_t rows, int64_t cols) const;
+    // Allocates zeroed importance-matrix taps (b.taps, one per layer).
+    // UNSUPPORTED for mixture-of-experts models.
+    Status alloc_taps(Session &s, ForwardBuffers &b) const;
     // Makes room for `rows` logits rows (re-allocating when needed).
     Status reserve_logits(Session &s, ForwardBuffers &b, int64_t rows) const;
     // Records one forward pass (inputs already uploaded): every token's K/V

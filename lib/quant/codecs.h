@@ -24,6 +24,9 @@ LOOM_DECLARE_CODEC(q5_0);
 LOOM_DECLARE_CODEC(q5_1);
 LOOM_DECLARE_CODEC(q8_0);
 LOOM_DECLARE_CODEC(q8_1);
+// One row of row_len values with per-column importance weights qw (row_len).
+void q4_0_from_float_weighted(const float *row, void *dst, int64_t row_len, const float *qw);
+void q5_0_from_float_weighted(const float *row, void *dst, int64_t row_len, const float *qw);
 
 // kquants.cpp
 LOOM_DECLARE_CODEC(q2_k);

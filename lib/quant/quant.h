@@ -88,6 +88,16 @@ Status dequantize_rows(int32_t type, const void *src, size_t src_size, int64_t n
 Status quantize_rows(int32_t type, const float *src, int64_t n_rows, int64_t row_len, void *dst,
                      size_t dst_capacity, size_t *needed);
 
+// quantize_rows with an importance matrix: `weights` holds row_len per-column
+// weights (llama-quantize's imatrix mean), as ggml_quantize_chunk with
+// quant_weights. Q4_0 and Q5_0 use them; F32, F16, BF16, Q8_0, TQ1_0 and
+// TQ2_0 encode as without them (ggml ignores them there too); every other
+// type is UNSUPPORTED (loom has no weighted encoder for it yet).
+Status quantize_rows_weighted(int32_t type, const float *src, int64_t n_rows, int64_t row_len, const float *weights,
+                              void *dst, size_t dst_capacity, size_t *needed);
+// Whether quantize_rows_weighted encodes `type`.
+bool has_weighted_encoder(int32_t type);
+
 float fp16_to_fp32(uint16_t h);   // exact; NaN made quiet with its payload kept, as ggml
 uint16_t fp32_to_fp16(float f);   // round to nearest even, as ggml
 float bf16_to_fp32(uint16_t h);

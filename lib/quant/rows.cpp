@@ -1,6 +1,9 @@
 // Whole-tensor codecs over the type table: argument and size checks, then
 // the per-block (or per-row-group) functions of the table entry.
 #include "quant/quant.h"
+#include "quant/codecs.h"
+
+#include <cstdint>
 
 #include <limits>
 
@@ -67,6 +70,52 @@ Status quantize_rows(int32_t type, const float *src, int64_t n_rows, int64_t row
     if (bytes == 0) return Status::ok();
     if (!src || !dst) return error(LOOM_ERR_INVALID_ARGUMENT, "quantize %s: NULL %s", t->name, src ? "dst" : "src");
     t->from_float(src, dst, n_rows * row_len);
+    return Status::ok();
+}
+
+} // namespace loom
+
+namespace loom {
+
+namespace {
+using WeightedRowFn = void (*)(const float *row, void *dst, int64_t row_len, const float *qw);
+
+WeightedRowFn weighted_encoder(int32_t type) {
+    switch (type) {
+    case LOOM_TYPE_Q4_0: return q4_0_from_float_weighted;
+    case LOOM_TYPE_Q5_0: return q5_0_from_float_weighted;
+    default: return nullptr;
+    }
+}
+
+bool ignores_weights(int32_t type) {
+    return type == LOOM_TYPE_F32 || type == LOOM_TYPE_F16 || type == LOOM_TYPE_BF16 || type == LOOM_TYPE_Q8_0 ||
+           type == LOOM_TYPE_TQ1_0 || type == LOOM_TYPE_TQ2_0;
+}
+} // namespace
+
+bool has_weighted_encoder(int32_t type) { return weighted_encoder(type) || ignores_weights(type); }
+
+Status quantize_rows_weighted(int32_t type, const float *src, int64_t n_rows, int64_t row_len, const float *weights,
+                              void *dst, size_t dst_capacity, size_t *needed) {
+    if (ignores_weights(type)) return quantize_rows(type, src, n_rows, row_len, dst, dst_capacity, needed);
+    const WeightedRowFn fn = weighted_encoder(type);
+    const TypeTraits *t = type_traits(type);
+    if (!fn)
+        return error(LOOM_ERR_UNSUPPORTED, "loom cannot quantize to %s with an importance matrix yet",
+                     t ? t->name : "an unknown type");
+    size_t row = 0;
+    LOOM_TRY(row_bytes(type, row_len, &row));
+    if (!needed) return error(LOOM_ERR_INVALID_ARGUMENT, "quantize %s: NULL size out-parameter", t->name);
+    if (n_rows < 0 || (n_rows > 0 && row > SIZE_MAX / size_t(n_rows)))
+        return error(LOOM_ERR_INVALID_ARGUMENT, "quantize %s: bad row count %lld", t->name, (long long)n_rows);
+    *needed = row * size_t(n_rows);
+    if (dst_capacity < *needed)
+        return error(LOOM_ERR_BUFFER_TOO_SMALL, "quantize %s: %zu bytes needed, dst has %zu", t->name, *needed,
+                     dst_capacity);
+    if (*needed == 0) return Status::ok();
+    if (!src || !dst || !weights) return error(LOOM_ERR_INVALID_ARGUMENT, "quantize %s: NULL pointer", t->name);
+    for (int64_t r = 0; r < n_rows; ++r) fn(src + r * row_len, static_cast<uint8_t *>(dst) + size_t(r) * row, row_len, weights);
     return Status::ok();
 }
 

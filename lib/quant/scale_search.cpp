@@ -9,13 +9,13 @@ namespace {
 
 int symmetric_code(float iscale, float x, int nmax) { return clamp_int(nearest_int(iscale * x), -nmax, nmax - 1); }
 
-// Weighted (w = x^2) sums of x*l and l*l for the codes iscale gives.
-void symmetric_fit(int n, int nmax, const float *x, float iscale, float *sumlx, float *suml2) {
+// Weighted (w = weights, or x^2 when nullptr) sums of x*l and l*l for the codes iscale gives.
+void symmetric_fit(int n, int nmax, const float *x, const float *weights, float iscale, float *sumlx, float *suml2) {
     *sumlx = 0.0f;
     *suml2 = 0.0f;
     for (int i = 0; i < n; ++i) {
         const int l = symmetric_code(iscale, x[i], nmax);
-        const float w = x[i] * x[i];
+        const float w = weights ? weights[i] : x[i] * x[i];
         *sumlx += w * x[i] * float(l);
         *suml2 += w * float(l) * float(l);
     }
@@ -50,19 +50,19 @@ float signed_absmax(int n, const float *x, float *amax) {
     return max;
 }
 
-float search_symmetric_scale(int n, int nmax, const float *x, int8_t *L) {
+float search_symmetric_scale(int n, int nmax, const float *x, int8_t *L, const float *weights) {
     float max;
     if (!group_max(n, x, L, &max)) return 0.0f;
     float iscale = float(-nmax) / max;
     float sumlx, suml2;
-    symmetric_fit(n, nmax, x, iscale, &sumlx, &suml2);
+    symmetric_fit(n, nmax, x, weights, iscale, &sumlx, &suml2);
     store_symmetric_codes(n, nmax, x, iscale, L);
     float scale = suml2 != 0.0f ? sumlx / suml2 : 0.0f;
     float best = scale * sumlx;
     for (int step = -9; step <= 9; ++step) {
         if (step == 0) continue;
         iscale = -(float(nmax) + 0.1f * float(step)) / max;
-        symmetric_fit(n, nmax, x, iscale, &sumlx, &suml2);
+        symmetric_fit(n, nmax, x, weights, iscale, &sumlx, &suml2);
         if (suml2 > 0.0f && sumlx * sumlx > best * suml2) {
             store_symmetric_codes(n, nmax, x, iscale, L);
             scale = sumlx / suml2;

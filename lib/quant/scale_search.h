@@ -36,9 +36,10 @@ constexpr float kGroupMaxEps = 1e-15f;
 float signed_absmax(int n, const float *x, float *amax);
 
 // Symmetric codes in [-nmax, nmax-1] (stored as code + nmax in L) for
-// weights x^2: tries 18 scales around -nmax/max and keeps the one with the
-// best weighted least-squares fit. Returns the scale (0 for an all-zero group).
-float search_symmetric_scale(int n, int nmax, const float *x, int8_t *L);
+// `weights` (nullptr: x^2): tries 18 scales around -nmax/max and keeps the
+// one with the best weighted least-squares fit. Returns the scale (0 for an
+// all-zero group).
+float search_symmetric_scale(int n, int nmax, const float *x, int8_t *L, const float *weights = nullptr);
 
 // Like search_symmetric_scale but refines codes one at a time (Q3_K's
 // search): up to 5 passes moving single codes while the fit improves.

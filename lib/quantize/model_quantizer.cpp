@@ -6,11 +6,13 @@
 #include "gguf/gguf.h"
 #include "gguf/gguf_writer.h"
 #include "quant/quant.h"
+#include "quantize/imatrix_file.h"
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <map>
 #include <memory>
 #include <system_error>
 #include <thread>
@@ -82,6 +84,37 @@ GgufKV u32_kv(const char *key, uint32_t v) {
     return kv;
 }
 
+GgufKV str_kv(const char *key, const std::string &v) {
+    GgufKV kv;
+    kv.key = key;
+    kv.type = GgufValueType::String;
+    kv.str = v.substr(0, 127);   // llama-quantize's override strings hold 127 bytes
+    return kv;
+}
+
+// The importance matrix of a job: the file and its per-column weights.
+struct ImatrixWeights {
+    std::string path;
+    Imatrix file;
+    std::map<std::string, std::vector<float>> weights;
+};
+
+// The keys llama-quantize adds for an importance matrix, in its order.
+void append_imatrix_kvs(const ImatrixWeights &im, std::vector<GgufKV> *kvs) {
+    kvs->push_back(str_kv("quantize.imatrix.file", im.path));
+    if (!im.file.datasets.empty()) kvs->push_back(str_kv("quantize.imatrix.dataset", im.file.datasets[0]));
+    kvs->push_back(u32_kv("quantize.imatrix.entries_count", uint32_t(im.weights.size())));
+    if (im.file.chunk_count > 0) kvs->push_back(u32_kv("quantize.imatrix.chunks_count", uint32_t(im.file.chunk_count)));
+}
+
+Status load_imatrix(const std::string &path, ImatrixWeights *im) {
+    im->path = path;
+    LOOM_TRY(imatrix_read(path, &im->file));
+    if (!im->file.legacy && !im->file.has_metadata)
+        return error(LOOM_ERR_FORMAT, "importance matrix '%s' lacks the imatrix.* metadata keys", path.c_str());
+    return imatrix_weights(im->file, &im->weights);
+}
+
 // The input's metadata with the keys llama-quantize resets moved to the end.
 std::vector<GgufKV> output_kvs(const GgufFile &f, int32_t ftype) {
     static const char *const kDropped[] = {"general.quantization_version", "general.file_type", "split.no",
@@ -98,13 +131,31 @@ std::vector<GgufKV> output_kvs(const GgufFile &f, int32_t ftype) {
 struct Plan {
     std::vector<const GgufTensor *> in;   // llama.cpp's order
     std::vector<GgufTensor> out;          // records to write (type, dims, offset)
+    std::vector<const float *> weights;   // importance weights per tensor ([ne2][ne0]) or nullptr
 };
 
-Status check_conversion(const GgufTensor &t, loom_type to, const QuantizeJob &job) {
+// The importance weights of tensor `t` (nullptr when the matrix has no entry
+// for it); an entry of another size is an error, except for token_embd
+// (llama-quantize ignores it there).
+Status tensor_weights(const GgufTensor &t, const ImatrixWeights *im, const float **out) {
+    *out = nullptr;
+    if (!im) return Status::ok();
+    auto it = im->weights.find(t.name);
+    if (it == im->weights.end()) return Status::ok();
+    if (int64_t(it->second.size()) == t.ne[0] * t.ne[2]) return (*out = it->second.data()), Status::ok();
+    if (t.name.rfind("token_embd.", 0) == 0) return Status::ok();
+    return error(LOOM_ERR_FORMAT, "importance matrix entry '%s' has %zu values; the tensor needs %lld", t.name.c_str(),
+                 it->second.size(), (long long)(t.ne[0] * t.ne[2]));
+}
+
+Status check_conversion(const GgufTensor &t, loom_type to, const QuantizeJob &job, bool weighted) {
     if (t.type == to) return Status::ok();
     const TypeTraits *from = type_traits(t.type), *dst = type_traits(to);
-    if (type_needs_imatrix(t.name, to, job.ftype))
+    if (!weighted && type_needs_imatrix(t.name, to, job.ftype))
         return error(LOOM_ERR_UNSUPPORTED, "tensor '%s': type %s needs an importance matrix", t.name.c_str(), dst->name);
+    if (weighted && !has_weighted_encoder(to))
+        return error(LOOM_ERR_UNSUPPORTED, "tensor '%s': loom cannot quantize to %s with an importance matrix yet",
+                     t.name.c_str(), dst->name);
     if (!dst->from_float)
         return error(LOOM_ERR_UNSUPPORTED, "tensor '%s': loom cannot quantize to %s", t.name.c_str(), dst->name);
     if (from->quantized && !job.allow_requantize)
@@ -116,7 +167,8 @@ Status check_conversion(const GgufTensor &t, loom_type to, const QuantizeJob &jo
     return Status::ok();
 }
 
-Status make_plan(const GgufFile &f, const QuantizeJob &job, const FileType *ftype, size_t alignment, Plan *plan) {
+Status make_plan(const GgufFile &f, const QuantizeJob &job, const FileType *ftype, size_t alignment,
+                 const ImatrixWeights *im, Plan *plan) {
     ModelShape shape;
     LOOM_TRY(read_model_shape(f, &shape));
     std::vector<std::string> names;
@@ -132,12 +184,16 @@ Status make_plan(const GgufFile &f, const QuantizeJob &job, const FileType *ftyp
     opts.token_embedding_type = job.token_embedding_type;
     opts.output_tensor_type = job.output_tensor_type;
     opts.pure = job.pure;
+    opts.has_imatrix = im != nullptr;
     std::vector<loom_type> types;
     LOOM_TRY(choose_tensor_types(shapes, shape, opts, &types));
     uint64_t offset = 0;
     for (size_t i = 0; i < shapes.size(); ++i) {
         GgufTensor o = *plan->in[i];
-        LOOM_TRY(check_conversion(o, types[i], job));
+        const float *w = nullptr;
+        LOOM_TRY(tensor_weights(o, im, &w));
+        plan->weights.push_back(w);
+        LOOM_TRY(check_conversion(o, types[i], job, w != nullptr));
         o.type = types[i];
         o.n_dims = ggml_dims(o.ne);
         size_t row = 0;
@@ -201,15 +257,35 @@ private:
 // Quantizes `rows` rows of `row_len` floats on up to n_threads threads,
 // each a contiguous run of rows (rows are independent: the bytes do not
 // depend on the split).
+// Importance weights of a slab: `w` ([n_mat][row_len]) for the tensor,
+// rows_per_mat rows per matrix, `first_row` the slab's first row in the tensor.
+struct SlabWeights {
+    const float *w = nullptr;
+    int64_t rows_per_mat = 1, first_row = 0;
+};
+
+// Rows [r0, r1) of a slab, weighted row by row when `sw` has weights.
+Status quantize_run(loom_type to, const float *src, int64_t r0, int64_t r1, int64_t row_len, size_t row_size,
+                    uint8_t *dst, const SlabWeights &sw) {
+    size_t needed = 0;
+    if (!sw.w)
+        return quantize_rows(to, src + r0 * row_len, r1 - r0, row_len, dst + size_t(r0) * row_size,
+                             size_t(r1 - r0) * row_size, &needed);
+    for (int64_t r = r0; r < r1; ++r) {
+        const float *w = sw.w + (sw.first_row + r) / sw.rows_per_mat * row_len;
+        LOOM_TRY(quantize_rows_weighted(to, src + r * row_len, 1, row_len, w, dst + size_t(r) * row_size, row_size,
+                                        &needed));
+    }
+    return Status::ok();
+}
+
 Status quantize_slab(loom_type to, const float *src, int64_t rows, int64_t row_len, size_t row_size, uint8_t *dst,
-                     int n_threads) {
+                     int n_threads, const SlabWeights &sw) {
     int n = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(n_threads, rows)));
     std::vector<Status> results(n);
     auto work = [&](int w) {
         int64_t r0 = rows * w / n, r1 = rows * (w + 1) / n;
-        size_t needed = 0;
-        results[w] = quantize_rows(to, src + r0 * row_len, r1 - r0, row_len, dst + size_t(r0) * row_size,
-                                   size_t(r1 - r0) * row_size, &needed);
+        results[w] = quantize_run(to, src, r0, r1, row_len, row_size, dst, sw);
     };
     std::vector<std::thread> threads;
     try {
@@ -225,7 +301,7 @@ Status quantize_slab(loom_type to, const float *src, int64_t rows, int64_t row_l
 }
 
 // One tensor converted to the type of `rec`, slab by slab.
-Status convert_tensor(const GgufTensor &in, const GgufTensor &rec, int n_threads, OutFile &out) {
+Status convert_tensor(const GgufTensor &in, const GgufTensor &rec, const float *weights, int n_threads, OutFile &out) {
     const int64_t row_len = in.ne[0], rows = in.n_elements() / row_len;
     size_t in_row = 0, out_row = 0;
     LOOM_TRY(row_bytes(in.type, row_len, &in_row));
@@ -236,7 +312,8 @@ Status convert_tensor(const GgufTensor &in, const GgufTensor &rec, int n_threads
     for (int64_t r = 0; r < rows; r += slab) {
         int64_t n = std::min(slab, rows - r);
         LOOM_TRY(dequantize_rows(in.type, in.data + size_t(r) * in_row, size_t(n) * in_row, n, row_len, f32.data()));
-        LOOM_TRY(quantize_slab(rec.type, f32.data(), n, row_len, out_row, q.data(), n_threads));
+        const SlabWeights sw{weights, in.ne[1], r};
+        LOOM_TRY(quantize_slab(rec.type, f32.data(), n, row_len, out_row, q.data(), n_threads, sw));
         LOOM_TRY(out.write(q.data(), size_t(n) * out_row));
     }
     return Status::ok();
@@ -258,10 +335,17 @@ Status quantize_model_file(const QuantizeJob &job) {
     // The data is aligned as the copied general.alignment says (llama.cpp
     // always pads to 32, which is the same unless the input sets another).
     const size_t alignment = f->alignment();
+    std::unique_ptr<ImatrixWeights> im;
+    if (!job.imatrix_path.empty()) {
+        im = std::make_unique<ImatrixWeights>();
+        LOOM_TRY(load_imatrix(job.imatrix_path, im.get()));
+    }
     Plan plan;
-    LOOM_TRY(make_plan(*f, job, ftype, alignment, &plan));
+    LOOM_TRY(make_plan(*f, job, ftype, alignment, im.get(), &plan));
+    std::vector<GgufKV> kvs = output_kvs(*f, ftype->id);
+    if (im) append_imatrix_kvs(*im, &kvs);
     std::vector<uint8_t> meta;
-    LOOM_TRY(gguf_encode_meta(output_kvs(*f, ftype->id), plan.out, alignment, &meta));
+    LOOM_TRY(gguf_encode_meta(kvs, plan.out, alignment, &meta));
     OutFile out;
     LOOM_TRY(out.open(job.output + ".tmp"));
     LOOM_TRY(out.write(meta.data(), meta.size()));
@@ -273,7 +357,7 @@ Status quantize_model_file(const QuantizeJob &job) {
             return error(LOOM_ERR_CANCELLED, "quantization cancelled by the progress callback at tensor '%s'",
                          in.name.c_str());
         if (in.type == rec.type) LOOM_TRY(out.write(in.data, in.nbytes));
-        else LOOM_TRY(convert_tensor(in, rec, n_threads, out));
+        else LOOM_TRY(convert_tensor(in, rec, plan.weights[size_t(i)], n_threads, out));
         LOOM_TRY(out.zeros(size_t(gguf_pad(rec.nbytes, alignment) - rec.nbytes)));
         f->release_pages(in.data, in.nbytes);
     }

@@ -22,6 +22,7 @@ struct QuantizeJob {
     bool pure = false;
     bool allow_requantize = false;
     int32_t n_threads = 0;             // 0: the machine's cores (at most 64)
+    std::string imatrix_path;          // "" for none (imatrix_file.h)
     // Before each tensor (index, count, name, input type, output type); false cancels.
     std::function<bool(int64_t, int64_t, const std::string &, loom_type, loom_type)> progress;
 };

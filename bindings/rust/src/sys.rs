@@ -149,6 +149,7 @@ pub struct loom_model_quantize_params {
     pub n_threads: i32,
     pub progress: loom_quantize_progress_fn,
     pub progress_user_data: *mut c_void,
+    pub imatrix_path: *const c_char,
 }
 
 // ---- Models --------------------------------------------------------------------
@@ -574,6 +575,17 @@ extern "C" {
     pub fn loom_state_load(ctx: *mut loom_context, buf: *const c_void, size: usize) -> loom_status;
     pub fn loom_state_save_file(ctx: *const loom_context, path: *const c_char) -> loom_status;
     pub fn loom_state_load_file(ctx: *mut loom_context, path: *const c_char) -> loom_status;
+
+    // Importance matrices
+    pub fn loom_imatrix_begin(ctx: *mut loom_context) -> loom_status;
+    pub fn loom_imatrix_rows(ctx: *const loom_context, out: *mut i64) -> loom_status;
+    pub fn loom_imatrix_save(
+        ctx: *mut loom_context,
+        path: *const c_char,
+        dataset: *const c_char,
+        chunk_size: i32,
+    ) -> loom_status;
+    pub fn loom_imatrix_end(ctx: *mut loom_context);
 
     // Vulkan
     pub fn loom_vulkan_devices(out: *mut loom_vulkan_device_info, capacity: usize, count: *mut usize) -> loom_status;

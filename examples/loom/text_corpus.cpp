@@ -1,0 +1,35 @@
+#include "text_corpus.h"
+
+#include <fstream>
+#include <iterator>
+
+namespace cli {
+
+bool read_corpus_text(const std::string &path, std::string *out) {
+    std::ifstream f(path, std::ios::binary);
+    if (!f) return false;
+    out->assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+    if (f.bad()) return false;
+    if (!out->empty() && out->back() == '\n') out->pop_back();
+    return true;
+}
+
+bool model_wants_bos(const loom_model *m) {
+    const loom_gguf *g = loom_model_gguf(m);
+    int32_t flag = 0;
+    if (loom_gguf_get_bool(g, "tokenizer.ggml.add_bos_token", &flag) == LOOM_OK) return flag != 0;
+    const char *model = nullptr;
+    size_t len = 0;
+    if (loom_gguf_get_string(g, "tokenizer.ggml.model", &model, &len) != LOOM_OK) return false;
+    return std::string(model, len) == "llama";
+}
+
+loom_status tokenize_corpus(const loom_model *m, const std::string &text, std::vector<int32_t> *out) {
+    size_t n = 0;
+    loom_status st = loom_tokenize(m, text.data(), text.size(), LOOM_TOKENIZE_NO_NFC, nullptr, 0, &n);
+    if (st != LOOM_OK && st != LOOM_ERR_BUFFER_TOO_SMALL) return st;
+    out->resize(n);
+    return n ? loom_tokenize(m, text.data(), text.size(), LOOM_TOKENIZE_NO_NFC, out->data(), n, &n) : LOOM_OK;
+}
+
+} // namespace cli
