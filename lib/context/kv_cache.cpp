@@ -14,7 +14,7 @@ int64_t KvCache::n_used() const {
 }
 
 void KvCache::pick_for(int seq, int64_t n, std::unordered_set<int32_t> *taken, std::vector<int32_t> *cells) const {
-    const int64_t a = std::min(int64_t(seq) * region_, size()), b = std::min(a + region_, size());
+    const int64_t a = std::min(int64_t(seq) * region_, size());
     int64_t got = 0;
     const auto try_cell = [&](int64_t c) {
         if (!cells_[static_cast<size_t>(c)].free() || !taken->insert(static_cast<int32_t>(c)).second) return;
