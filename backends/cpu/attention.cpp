@@ -18,8 +18,6 @@ namespace loom::cpu {
 
 namespace {
 
-constexpr int64_t kMinChunkCells = 256;
-
 // The first n rows of `cache` as f32 into dst [n][cache->ne0].
 void widen_cache(ThreadPool &pool, const CpuTensor *cache, int64_t n, float *dst) {
     const int64_t w = cache->ne[0];
@@ -54,13 +52,13 @@ void op_attention(ThreadPool &pool, Scratch &scratch, CpuTensor *out, const CpuT
     // Chunks per (row, KV head): enough tasks for every thread on short batches.
     const int64_t base = a.rows * a.n_head_kv, want = 4 * int64_t(pool.size());
     int64_t n_chunks = 1;
-    if (base < want) n_chunks = std::max<int64_t>(1, std::min((want + base - 1) / base, a.n_kv / kMinChunkCells));
+    if (base < want) n_chunks = std::max<int64_t>(1, std::min((want + base - 1) / base, a.n_kv / kAttentionMinChunkCells));
     const int64_t chunk = (a.n_kv + n_chunks - 1) / n_chunks;
     const int64_t n_tasks = base * n_chunks;
     const size_t state = static_cast<size_t>(n_tasks) * group;   // floats per m / l array
 
     const size_t floats = 2 * widened + 2 * state + state * static_cast<size_t>(d);
-    if (scratch.shared.size() < floats * sizeof(float)) scratch.shared.resize(floats * sizeof(float));
+    scratch.grow_shared(floats * sizeof(float));
     float *kf = reinterpret_cast<float *>(scratch.shared.data());
     float *vf = kf + widened;
     float *ms = vf + widened, *ls = ms + state, *accs = ls + state;

@@ -43,6 +43,7 @@ public:
     const char *name() const override { return "vulkan"; }
     Status create_weight(loom_type type, int64_t cols, int64_t rows, const void *data, Tensor **out) override;
     Status new_session(const SessionParams &params, std::unique_ptr<Session> *out) const override;
+    uint64_t device_bytes_in_use() const override { return alloc_ ? alloc_->device_bytes_in_use() : 0; }
 
     const Device &device() const { return *dev_; }
     VkMatmulKernels matmul_kernels() const { return matmul_; }
@@ -87,6 +88,9 @@ public:
                      int n_head_kv, int head_dim, float scale, int64_t n_kv, int64_t rows) override;
     Status swiglu(Tensor *dst, const Tensor *gate, const Tensor *up, int64_t rows) override;
     Status add(Tensor *dst, const Tensor *a, const Tensor *b, int64_t rows) override;
+
+    uint64_t device_bytes_in_use() const override { return alloc_.device_bytes_in_use(); }
+    uint64_t device_bytes_peak() const override { return alloc_.device_bytes_peak(); }
 
 private:
     Status pipeline(const std::string &name, uint32_t wg, const Pipeline **out, const std::vector<uint32_t> &consts = {});
