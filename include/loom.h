@@ -594,9 +594,13 @@ LOOM_API loom_status loom_model_default_params_sized(loom_model_params *params, 
 
 /** Loads a GGUF model from a file path (UTF-8). `params` may be NULL for
  *  defaults. On success *out owns a new model: free it with loom_model_free.
+ *  Before any weight is allocated, the model's memory plan (see
+ *  loom_model_estimate) is compared with params.memory_budget and its heap
+ *  copies with what the machine can give.
  *  Errors: INVALID_ARGUMENT, IO (cannot open/map/read), FORMAT (malformed GGUF,
  *  missing or misshapen tensors), UNSUPPORTED (architecture or tensor type),
- *  OUT_OF_MEMORY, CANCELLED, BACKEND. Thread-safe (distinct models). */
+ *  OUT_OF_MEMORY (also: over the budget or the machine, numbers named),
+ *  CANCELLED, BACKEND. Thread-safe (distinct models). */
 LOOM_API loom_status loom_model_load(const char *path, const loom_model_params *params, loom_model **out);
 
 /** Loads a GGUF model from memory (a game's packed asset). The `size` bytes at
@@ -980,7 +984,9 @@ LOOM_API loom_status loom_context_default_params_sized(loom_context_params *para
  *  Errors: INVALID_ARGUMENT (NULL model or out, bad params, vocab-only
  *  model), UNSUPPORTED (Q8_0 cache on a model whose KV width is not a
  *  multiple of 32), OUT_OF_MEMORY (the message gives what the context needs
- *  and what the machine can give, in MiB), BACKEND. */
+ *  and what the machine can give, in MiB; or, with params.memory_budget set,
+ *  the worst case of loom_context_estimate and the budget, in bytes),
+ *  BACKEND. */
 LOOM_API loom_status loom_context_new(const loom_model *model, const loom_context_params *params, loom_context **out);
 
 /** The memory plan of loom_context_new(model, params) into *plan (struct
