@@ -137,6 +137,11 @@ public:
     // acc[0][c] += sum over i < rows of src[i][c]^2, each column summed in row
     // order in f32 (llama-imatrix's order). acc F32 [1][n], src [rows][n].
     virtual Status sum_squares(Tensor *acc, const Tensor *src, int64_t rows);
+    // Device memory this session's allocator holds now and at most so far
+    // (ranges handed out, without the block rounding; 0 on the CPU). Tests
+    // compare them with the memory plan.
+    virtual uint64_t device_bytes_in_use() const { return 0; }
+    virtual uint64_t device_bytes_peak() const { return 0; }
 };
 
 class Backend {
@@ -157,7 +162,64 @@ public:
 
     // A new session (thread-safe; the Backend must outlive it).
     virtual Status new_session(const SessionParams &params, std::unique_ptr<Session> *out) const = 0;
+
+    // Device memory the weights hold (allocated ranges; 0 on the CPU).
+    virtual uint64_t device_bytes_in_use() const { return 0; }
 };
+
+// What a backend kind allocates, computed without creating one: the memory
+// plan (lib/context/memory_plan.cpp) adds these up. Host bytes are heap
+// bytes; device bytes are device-memory ranges (what Session::alloc and
+// create_weight take from the backend's allocator).
+struct MemoryCost {
+    uint64_t host = 0, device = 0;
+    bool in_place = false;   // a weight: the backend reads the file's bytes at run time
+};
+
+// The bytes a heap block of n requested bytes occupies (glibc's malloc: an
+// 8-byte header, 16-byte granules, 24 bytes at least); what the plan counts.
+inline uint64_t heap_block_bytes(uint64_t n) {
+    if (n == 0) return 0;
+    const uint64_t b = (n + 8 + 15) / 16 * 16 - 8;
+    return b < 24 ? 24 : b;
+}
+
+// The matmuls a graph runs over one input, back to back (a CPU session
+// converts the input once per activation type): k inputs, `rows` rows.
+struct MatmulGroupShape {
+    int64_t k = 0, rows = 0;
+    loom_type types[4] = {};
+    int n = 0;
+};
+
+// The largest graph a session runs (for its working memory).
+struct SessionShape {
+    int n_threads = 1;
+    bool fast_matmul = false;
+    int64_t max_rows = 0;          // n_batch
+    int64_t max_weight_cols = 0;   // the widest weight of the model
+    int attn_group = 0, head_dim = 0, n_head_kv = 0;
+    int64_t n_ctx = 0;             // cache cells attention may read
+    loom_type kv_type = LOOM_TYPE_F16;
+    const MatmulGroupShape *groups = nullptr;
+    int n_groups = 0;
+};
+
+class BackendCost {
+public:
+    virtual ~BackendCost() = default;
+    // A weight given to create_weight (beyond the file's own bytes).
+    virtual MemoryCost weight(loom_type type, int64_t cols, int64_t rows) const = 0;
+    // A tensor from Session::alloc.
+    virtual MemoryCost tensor(loom_type type, int64_t cols, int64_t rows) const = 0;
+    // A session's own working memory (scratch) for graphs up to `shape`.
+    virtual MemoryCost session(const SessionShape &shape) const = 0;
+};
+
+// The cost model of the CPU backend (backends/cpu) and of the Vulkan backend
+// (backends/vulkan; nullptr when built without it).
+std::unique_ptr<BackendCost> cpu_backend_cost();
+std::unique_ptr<BackendCost> vulkan_backend_cost();
 
 // The CPU backend (backends/cpu). Always available.
 Status create_cpu_backend(std::unique_ptr<Backend> *out);

@@ -68,6 +68,39 @@ Status create_backend(const BackendRequest &req, std::unique_ptr<Backend> *out) 
     }
 }
 
+#ifndef LOOM_HAVE_VULKAN
+std::unique_ptr<BackendCost> vulkan_backend_cost() { return nullptr; }
+#endif
+
+Status resolve_backend_kind(const BackendRequest &req, int32_t *kind) {
+    *kind = LOOM_BACKEND_CPU;
+    switch (req.kind) {
+    case LOOM_BACKEND_CPU: return Status::ok();
+    case LOOM_BACKEND_VULKAN:
+#ifdef LOOM_HAVE_VULKAN
+        *kind = LOOM_BACKEND_VULKAN;
+        return Status::ok();
+#else
+        return error(LOOM_ERR_UNSUPPORTED, "this loom was built without Vulkan (no Vulkan headers or glslang)");
+#endif
+    case LOOM_BACKEND_AUTO: {
+#ifdef LOOM_HAVE_VULKAN
+        if (req.needs_experts) return Status::ok();
+        if (req.device_index >= 0 || req.vulkan_host) {
+            *kind = LOOM_BACKEND_VULKAN;
+            return Status::ok();
+        }
+        std::vector<vk::DeviceInfo> devs;
+        if (!vk::list_devices(&devs)) return Status::ok();   // no loader or driver: the CPU
+        for (const auto &d : devs)
+            if (d.type != VK_PHYSICAL_DEVICE_TYPE_CPU && d.type != VK_PHYSICAL_DEVICE_TYPE_OTHER) *kind = LOOM_BACKEND_VULKAN;
+#endif
+        return Status::ok();
+    }
+    default: return error(LOOM_ERR_INVALID_ARGUMENT, "backend = %d is not a loom_backend_kind", int(req.kind));
+    }
+}
+
 Status list_vulkan_devices(std::vector<VulkanDeviceSummary> *out) {
 #ifdef LOOM_HAVE_VULKAN
     std::vector<vk::DeviceInfo> devs;

@@ -41,6 +41,11 @@ struct BackendRequest {
 // (device_index), BACKEND.
 Status create_backend(const BackendRequest &req, std::unique_ptr<Backend> *out);
 
+// The backend kind create_backend would pick (CPU or VULKAN) without
+// creating it; AUTO lists the Vulkan devices. Errors: INVALID_ARGUMENT,
+// UNSUPPORTED (VULKAN in a build without it).
+Status resolve_backend_kind(const BackendRequest &req, int32_t *kind);
+
 // A Vulkan device as the loader reports it (no Vulkan types).
 struct VulkanDeviceSummary {
     int32_t index = 0;

@@ -589,6 +589,11 @@ typedef struct loom_model_params {
     /* Vulkan device options (SECTION vulkan), NULL for defaults; borrowed for
        the duration of loom_model_load only. Ignored by the CPU backend. */
     const struct loom_vulkan_params *vulkan;
+    /* Most bytes the model may take (loom_memory_plan.total of its
+       loom_model_estimate); 0 (default): no limit. A load that would need
+       more fails with LOOM_ERR_OUT_OF_MEMORY naming the numbers, before any
+       weight is allocated. */
+    uint64_t memory_budget;
 } loom_model_params;
 
 /** Fills the first `size` bytes of *params (the caller's sizeof) with the
@@ -600,9 +605,13 @@ LOOM_API loom_status loom_model_default_params_sized(loom_model_params *params, 
 
 /** Loads a GGUF model from a file path (UTF-8). `params` may be NULL for
  *  defaults. On success *out owns a new model: free it with loom_model_free.
+ *  Before any weight is allocated, the model's memory plan (see
+ *  loom_model_estimate) is compared with params.memory_budget and its heap
+ *  copies with what the machine can give.
  *  Errors: INVALID_ARGUMENT, IO (cannot open/map/read), FORMAT (malformed GGUF,
  *  missing or misshapen tensors), UNSUPPORTED (architecture or tensor type),
- *  OUT_OF_MEMORY, CANCELLED, BACKEND. Thread-safe (distinct models). */
+ *  OUT_OF_MEMORY (also: over the budget or the machine, numbers named),
+ *  CANCELLED, BACKEND. Thread-safe (distinct models). */
 LOOM_API loom_status loom_model_load(const char *path, const loom_model_params *params, loom_model **out);
 
 /** Loads a GGUF model from memory (a game's packed asset). The `size` bytes at
@@ -628,6 +637,58 @@ LOOM_API const struct loom_gguf *loom_model_gguf(const loom_model *model);
 /** Name of the backend the model runs on ("cpu", "vulkan"); "none" for NULL
  *  or a vocab-only model. Static storage. Thread-safe. */
 LOOM_API const char *loom_model_backend_name(const loom_model *model);
+
+/* Memory plans: what a model load or a context will take, per kind, computed
+ * from the file's tensor table and the params without allocating any of it.
+ * Every field is in bytes. The numbers follow loom's own allocations exactly
+ * (heap blocks as requested, device ranges as the Vulkan allocator hands
+ * them out); not counted: the GGUF metadata and tokenizer tables (a few MiB
+ * for a 150k vocabulary), thread stacks, the graph's small bookkeeping,
+ * short-lived copies during a call (Vulkan staging and zero-fill buffers),
+ * the Vulkan driver's own memory and the rounding of device memory into
+ * 64 MiB blocks. Mixture-of-experts models' expert scratch is approximate.
+ * The estimate is checked against measured peaks (tests/model/test_memory_plan.cpp:
+ * within 5% on CPU and lavapipe). */
+typedef struct loom_memory_plan {
+    size_t struct_size;          /* the caller's sizeof(loom_memory_plan), set by the caller */
+    int32_t backend;             /* loom_backend_kind the plan is for (CPU or VULKAN; never AUTO) */
+    int32_t reserved0;           /* written as 0 */
+    /* loom_model_estimate: */
+    uint64_t weights_mapped;     /* file bytes read in place at run time (mapped, or the caller's
+                                    buffer of loom_model_load_from_memory): resident as they are read */
+    uint64_t weights_host;       /* heap copies made at load: repacked or converted weights, norms
+                                    and biases widened to f32, the whole file when use_mmap = 0 */
+    uint64_t weights_device;     /* device memory of the weights (Vulkan) */
+    /* loom_context_estimate (worst case: a full batch of n_batch entries over
+       all n_ctx cells, every entry asking for logits): */
+    uint64_t kv_cache;           /* K/V rows of every layer and the cells' tags */
+    uint64_t activations;        /* the graph's inputs and n_batch rows of every activation */
+    uint64_t scratch;            /* the backend's working memory (CPU: per-thread and shared scratch) */
+    uint64_t logits;             /* n_batch logits rows (backend tensor and the host copy; embeddings too) */
+    uint64_t mask;               /* the attention mask at its largest, n_batch x n_ctx floats */
+    /* Sums: */
+    uint64_t host;               /* heap bytes of all of the above */
+    uint64_t device;             /* device bytes of all of the above */
+    uint64_t total;              /* host + device + weights_mapped: what memory_budget bounds */
+} loom_memory_plan;
+
+/** The memory plan of loading the model at `path` with `params` (NULL:
+ *  defaults) into *plan: the weights_* fields and the sums; the context
+ *  fields are 0. Only the file's header and metadata are read: nothing of
+ *  the weights is allocated or read. The backend is chosen as
+ *  loom_model_load would (AUTO probes the Vulkan devices). The caller sets
+ *  plan->struct_size to its sizeof(loom_memory_plan); only that many bytes
+ *  are written (whole fields), and bytes past the fields this library knows
+ *  are zeroed. Errors: INVALID_ARGUMENT (NULL path or plan, bad struct_size,
+ *  bad params), IO, FORMAT, UNSUPPORTED (as loom_model_load would fail on
+ *  the file or backend), OUT_OF_MEMORY. A vocab-only load plans 0 bytes.
+ *  Thread-safe. */
+LOOM_API loom_status loom_model_estimate(const char *path, const loom_model_params *params, loom_memory_plan *plan);
+
+/** loom_model_estimate for a model in memory (see
+ *  loom_model_load_from_memory; the bytes are only read during the call). */
+LOOM_API loom_status loom_model_estimate_from_memory(const void *data, size_t size, const loom_model_params *params,
+                                                     loom_memory_plan *plan);
 /* END SECTION model */
 
 /* ========================================================================= */
@@ -934,6 +995,12 @@ typedef struct loom_context_params {
      * stays zero); 0 (default): as pooled. Per-entry embeddings are never scaled. */
     int32_t pooling_type;        /* loom_pooling_type; default LOOM_POOLING_NONE; needs embeddings != 0 */
     int32_t embd_normalize;      /* 0 or 1, see above */
+    /* Most bytes the context may take (loom_memory_plan.total of its
+       loom_context_estimate, the worst case); 0 (default): no limit. A
+       context whose worst case needs more is not created
+       (LOOM_ERR_OUT_OF_MEMORY naming the numbers), so its decodes never
+       exceed it. */
+    uint64_t memory_budget;
 } loom_context_params;
 
 /** Fills the first `size` bytes of *params (the caller's sizeof) with the
@@ -957,8 +1024,19 @@ LOOM_API loom_status loom_context_default_params_sized(loom_context_params *para
  *  Errors: INVALID_ARGUMENT (NULL model or out, bad params, vocab-only
  *  model), UNSUPPORTED (Q8_0 cache on a model whose KV width is not a
  *  multiple of 32), OUT_OF_MEMORY (the message gives what the context needs
- *  and what the machine can give, in MiB), BACKEND. */
+ *  and what the machine can give, in MiB; or, with params.memory_budget set,
+ *  the worst case of loom_context_estimate and the budget, in bytes),
+ *  BACKEND. */
 LOOM_API loom_status loom_context_new(const loom_model *model, const loom_context_params *params, loom_context **out);
+
+/** The memory plan of loom_context_new(model, params) into *plan (struct
+ *  size handling as loom_model_estimate): the context fields (kv_cache,
+ *  activations, scratch, logits, mask) at their worst case and the sums; the
+ *  weights_* fields are 0. Nothing is allocated. `params` may be NULL.
+ *  Errors: INVALID_ARGUMENT (NULL model or plan, bad params or struct_size,
+ *  a vocab-only model), UNSUPPORTED (as loom_context_new). Thread-safe. */
+LOOM_API loom_status loom_context_estimate(const loom_model *model, const loom_context_params *params,
+                                           loom_memory_plan *plan);
 
 /** Frees a context. NULL is ignored. */
 LOOM_API void loom_context_free(loom_context *ctx);

@@ -27,8 +27,6 @@ namespace loom::cpu {
 
 namespace {
 
-constexpr int64_t kMinChunkCells = 256;
-
 // Rows [c0, c0 + n) of `cache` as f32 into dst [n][cache->ne0].
 void widen_cache(ThreadPool &pool, const CpuTensor *cache, int64_t c0, int64_t n, float *dst) {
     const int64_t w = cache->ne[0];
@@ -104,7 +102,7 @@ int64_t plan_chunks(std::vector<RowPlan> &rows, int n_head_kv, int64_t want) {
     int64_t tasks = 0;
     for (RowPlan &r : rows) {
         const int64_t base = r.group_rows * n_head_kv;
-        r.n_chunks = base < want ? std::max<int64_t>(1, std::min((want + base - 1) / base, r.n / kMinChunkCells)) : 1;
+        r.n_chunks = base < want ? std::max<int64_t>(1, std::min((want + base - 1) / base, r.n / kAttentionMinChunkCells)) : 1;
         r.chunk = (r.n + r.n_chunks - 1) / r.n_chunks;
         r.first_task = tasks;
         tasks += n_head_kv * r.n_chunks;
@@ -131,7 +129,7 @@ void op_attention(ThreadPool &pool, Scratch &scratch, CpuTensor *out, const CpuT
     const size_t state = static_cast<size_t>(n_tasks) * group;   // floats per m / l array
 
     const size_t floats = 2 * widened + 2 * state + state * static_cast<size_t>(d);
-    if (scratch.shared.size() < floats * sizeof(float)) scratch.shared.resize(floats * sizeof(float));
+    scratch.grow_shared(floats * sizeof(float));
     float *kf = reinterpret_cast<float *>(scratch.shared.data());
     float *vf = kf + widened;
     float *ms = vf + widened, *ls = ms + state, *accs = ls + state;

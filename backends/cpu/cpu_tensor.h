@@ -45,6 +45,14 @@ struct Scratch {
     std::vector<uint8_t> shared;                  // converted activations, dequantized KV
     // Every worker's buffer holds at least n floats. Errors: OUT_OF_MEMORY.
     Status reserve_workers(size_t n);
+    // `shared` holds at least n bytes, taken exactly (reserve, not the
+    // vector's doubling), so its size is the largest use: what the memory
+    // plan counts. May throw std::bad_alloc (inside an op, see above).
+    void grow_shared(size_t n) {
+        if (shared.size() >= n) return;
+        shared.reserve(n);
+        shared.resize(n);
+    }
     // Worker w's buffer (reserve_workers(n) came first for any n it uses).
     float *worker(int w) { return per_worker[static_cast<size_t>(w)].data(); }
 };
@@ -87,6 +95,8 @@ void op_attention(ThreadPool &pool, Scratch &scratch, CpuTensor *out, const CpuT
 // Floats of per-worker scratch attention with `group` query heads per KV
 // head of head_dim values uses.
 size_t attention_worker_floats(int group, int head_dim);
+// Fewest cells per chunk when a decode step splits a long cache among threads.
+constexpr int64_t kAttentionMinChunkCells = 256;
 
 // --- mixture of experts (moe.cpp) ------------------------------------------
 void op_moe_route(ThreadPool &pool, CpuTensor *ids, CpuTensor *weights, const CpuTensor *logits, int k, int64_t rows);

@@ -153,7 +153,7 @@ void op_matmul_group(ThreadPool &pool, Scratch &scratch, const MatmulJob *jobs, 
                                    : Prepared{&jobs[i], kern, w->data, kern->matmul, nullptr, stride, a, 0, 0};
     }
     if (n_prep == 0) return;
-    if (scratch.shared.size() < act_bytes) scratch.shared.resize(act_bytes);
+    scratch.grow_shared(act_bytes);
     uint8_t *act = scratch.shared.data();
     for (int a = 0; a < n_act_types; a++) {
         const Prepared *first = std::find_if(prep, prep + n_prep, [&](const Prepared &p) { return p.act_index == a; });

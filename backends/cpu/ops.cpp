@@ -42,7 +42,10 @@ Status make_host_tensor(loom_type type, int64_t cols, int64_t rows, std::unique_
 Status Scratch::reserve_workers(size_t n) {
     try {
         for (std::vector<float> &v : per_worker)
-            if (v.size() < n) v.resize(n);
+            if (v.size() < n) {
+                v.reserve(n);   // exactly n (the memory plan counts it so)
+                v.resize(n);
+            }
     } catch (const std::bad_alloc &) {
         return error(LOOM_ERR_OUT_OF_MEMORY, "cpu: %zu bytes of scratch for each of %zu threads", n * sizeof(float),
                      per_worker.size());

@@ -101,6 +101,10 @@ Status Allocator::alloc(MemKind kind, VkDeviceSize size, BufferRange *out) {
                 if (rest) b.free_ranges[off + size] = rest;
                 *out = BufferRange{b.buffer, off, size, b.mapped ? b.mapped + off : nullptr, int32_t(i)};
                 in_use_ += size;
+                if (kind == MemKind::Device) {
+                    device_in_use_ += size;
+                    device_peak_ = std::max(device_peak_, device_in_use_);
+                }
                 return Status::ok();
             }
         }
@@ -114,6 +118,7 @@ void Allocator::free(BufferRange *range) noexcept {
     Block &b = blocks_[size_t(range->block)];
     VkDeviceSize off = range->offset, size = range->size;
     in_use_ -= size;
+    if (b.kind == MemKind::Device) device_in_use_ -= size;
     auto next = b.free_ranges.lower_bound(off);
     if (next != b.free_ranges.end() && next->first == off + size) { // merge with the following range
         size += next->second;

@@ -39,6 +39,10 @@ public:
     // True when device-local memory is host-mapped (uploads skip staging).
     bool device_memory_mapped() const;
     VkDeviceSize bytes_in_use() const { return in_use_; }
+    // Of those, the MemKind::Device ranges now and at most so far (the
+    // memory plan's device bytes; staging is Host).
+    VkDeviceSize device_bytes_in_use() const { return device_in_use_; }
+    VkDeviceSize device_bytes_peak() const { return device_peak_; }
 
 private:
     struct Block {
@@ -56,6 +60,7 @@ private:
     VkDeviceSize block_bytes_;
     VkDeviceSize align_;
     VkDeviceSize in_use_ = 0;
+    VkDeviceSize device_in_use_ = 0, device_peak_ = 0;
     std::vector<Block> blocks_;
 };
 

@@ -44,6 +44,7 @@ public:
     bool supports_experts() const override { return true; }
     Status create_weight(loom_type type, int64_t cols, int64_t rows, const void *data, Tensor **out) override;
     Status new_session(const SessionParams &params, std::unique_ptr<Session> *out) const override;
+    uint64_t device_bytes_in_use() const override { return alloc_ ? alloc_->device_bytes_in_use() : 0; }
 
     const Device &device() const { return *dev_; }
     VkMatmulKernels matmul_kernels() const { return matmul_; }
@@ -96,6 +97,8 @@ public:
                      bool src_per_slot, int64_t rows) override;
     Status moe_sum(Tensor *dst, const Tensor *src, const Tensor *weights, int k, int64_t rows) override;
     Status scale_sigmoid(Tensor *x, const Tensor *g, int64_t rows) override;
+    uint64_t device_bytes_in_use() const override { return alloc_.device_bytes_in_use(); }
+    uint64_t device_bytes_peak() const override { return alloc_.device_bytes_peak(); }
 
 private:
     Status pipeline(const std::string &name, uint32_t wg, const Pipeline **out, const std::vector<uint32_t> &consts = {});

@@ -34,6 +34,23 @@ int progress_bar(void *user_data, float fraction) {
     return 0;
 }
 
+double mib(uint64_t bytes) { return double(bytes) / (1024.0 * 1024.0); }
+
+// The plan, one line per nonzero kind, on stderr (--verbose).
+void print_plan(const char *what, const loom_memory_plan &p) {
+    std::fprintf(stderr, "loom: memory plan of the %s (%s): %.2f MiB in all (host %.2f, device %.2f, mapped %.2f)\n",
+                 what, p.backend == LOOM_BACKEND_VULKAN ? "vulkan" : "cpu", mib(p.total), mib(p.host), mib(p.device),
+                 mib(p.weights_mapped));
+    const struct {
+        const char *name;
+        uint64_t bytes;
+    } kinds[] = {{"weights read in place (mapped)", p.weights_mapped}, {"weights, host copies", p.weights_host},
+                 {"weights, device", p.weights_device}, {"KV cache", p.kv_cache}, {"activations", p.activations},
+                 {"scratch", p.scratch}, {"logits", p.logits}, {"attention mask", p.mask}};
+    for (const auto &k : kinds)
+        if (k.bytes) std::fprintf(stderr, "loom:   %-32s %10.2f MiB\n", k.name, mib(k.bytes));
+}
+
 } // namespace
 
 loom_status load_model(const std::string &path, bool vocab_only, ModelHandle *out) {
@@ -44,7 +61,12 @@ loom_status load_model(const std::string &path, bool vocab_only, ModelHandle *ou
     const bool bar = isatty(STDERR_FILENO);
     int last_percent = -1;
     if (bar) mp.progress = progress_bar, mp.progress_user_data = &last_percent;
-    if (verbose()) log_to_stderr();
+    if (verbose()) {
+        log_to_stderr();
+        loom_memory_plan plan;
+        plan.struct_size = sizeof plan;
+        if (!vocab_only && loom_model_estimate(path.c_str(), &mp, &plan) == LOOM_OK) print_plan("model", plan);
+    }
     const loom_status st = loom_model_load(path.c_str(), &mp, &out->m);
     if (last_percent >= 0) std::fputc('\n', stderr);   // once, however often the loader reported 100%
     return st;
@@ -76,6 +98,11 @@ loom_status new_context(const loom_model *m, const ContextOptions &o, loom_abort
     apply_precision_arg(&cp);
     cp.abort_callback = abort;
     cp.abort_user_data = abort_ud;
+    if (verbose()) {
+        loom_memory_plan plan;
+        plan.struct_size = sizeof plan;
+        if (loom_context_estimate(m, &cp, &plan) == LOOM_OK) print_plan("context (worst case)", plan);
+    }
     return loom_context_new(m, &cp, &out->c);
 }
 

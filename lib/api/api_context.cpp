@@ -4,6 +4,7 @@
 #include "api/handles.h"
 #include "api/params.h"
 #include "context/context.h"
+#include "context/memory_plan.h"
 #include "platform/platform.h"
 
 #include <cerrno>
@@ -76,6 +77,22 @@ LOOM_API loom_status loom_context_new(const loom_model *model, const loom_contex
         ctx->model = model;
         *out = ctx.release();
         return loom::Status::ok();
+    });
+}
+
+LOOM_API loom_status loom_context_estimate(const loom_model *model, const loom_context_params *params,
+                                           loom_memory_plan *plan) {
+    return loom::api_call([&] {
+        LOOM_CHECK_ARG(model != nullptr && plan != nullptr, "model or plan is NULL");
+        loom_context_params p;
+        loom_context_default_params(&p);
+        LOOM_TRY(loom::read_params(params, &p, "context params"));
+        if (!model->model)
+            return loom::error(LOOM_ERR_INVALID_ARGUMENT, "the model was loaded vocab-only: it has no weights to run");
+        LOOM_TRY(loom::resolve_context_params(*model->model, &p));
+        loom_memory_plan out;
+        LOOM_TRY(loom::plan_context_memory(*model->model, p, p.n_batch, p.n_ctx, p.n_batch, &out));
+        return loom::write_memory_plan(out, plan);
     });
 }
 

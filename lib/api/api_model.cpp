@@ -5,6 +5,8 @@
 #include "api/vulkan_params.h"
 #include "backends/backend.h"
 #include "backends/registry.h"
+#include "context/memory_plan.h"
+#include "gguf/gguf.h"
 #include "model/model.h"
 #include "tokenizer/tokenizer.h"
 
@@ -47,6 +49,35 @@ Status make_backend(const loom_model_params &p, const GgufFile &g, const LogSink
     return create_backend(req, out);
 }
 
+bool is_vocab_only(const loom_model_params &p, const GgufFile &g);
+
+// The memory plan of a load of `g` with `p` (the backend kind resolved as
+// create_backend would).
+Status plan_load(const loom_model_params &p, const GgufFile &g, WeightSource src, loom_memory_plan *out) {
+    if (is_vocab_only(p, g)) {
+        *out = loom_memory_plan{};
+        out->struct_size = sizeof *out;
+        out->backend = LOOM_BACKEND_CPU;
+        return Status::ok();
+    }
+    HParams h;
+    LOOM_TRY(read_hparams(g, &h));
+    BackendRequest req;
+    req.needs_experts = h.moe();
+    req.kind = p.backend;
+    req.device_index = p.device_index;
+    loom_vulkan_host host;
+    LOOM_TRY(read_vulkan_params(p.vulkan, &req, &host));
+    int32_t kind = LOOM_BACKEND_CPU;
+    LOOM_TRY(resolve_backend_kind(req, &kind));
+    return plan_model_memory(g, kind, src, out);
+}
+
+WeightSource weight_source(const loom_model_params &p, const GgufFile &g, bool from_memory) {
+    if (from_memory) return WeightSource::Borrowed;
+    return p.use_mmap && g.is_mapped() ? WeightSource::Mapped : WeightSource::Heap;
+}
+
 // The training context length the metadata states (vocab-only files too); 0 if none.
 int32_t metadata_n_ctx_train(const GgufFile &g) {
     std::string arch;
@@ -59,7 +90,7 @@ int32_t metadata_n_ctx_train(const GgufFile &g) {
 // A file with no tensors at all (a vocabulary file) loads as vocab-only.
 bool is_vocab_only(const loom_model_params &p, const GgufFile &g) { return p.vocab_only != 0 || g.tensors().empty(); }
 
-Status finish_load(std::shared_ptr<GgufFile> file, const loom_model_params &p, loom_model **out) {
+Status finish_load(std::shared_ptr<GgufFile> file, const loom_model_params &p, bool from_memory, loom_model **out) {
     auto m = std::make_unique<loom_model>();
     m->log = LogSink{p.log, p.log_user_data};
     m->gguf.file = std::move(file);
@@ -71,6 +102,12 @@ Status finish_load(std::shared_ptr<GgufFile> file, const loom_model_params &p, l
     if (!is_vocab_only(p, g)) {
         std::unique_ptr<Backend> backend;
         LOOM_TRY(make_backend(p, g, &m->log, &backend));
+        // Before any weight is allocated: the budget, and what the machine can give.
+        loom_memory_plan plan;
+        const bool vulkan = std::string(backend->name()) == "vulkan";
+        LOOM_TRY(plan_model_memory(g, vulkan ? LOOM_BACKEND_VULKAN : LOOM_BACKEND_CPU,
+                                   weight_source(p, g, from_memory), &plan));
+        LOOM_TRY(check_memory_plan(plan, p.memory_budget, "the model"));
         ProgressReporter pr{p};
         ModelLoadOptions opts;
         opts.progress = [&pr](float f) { return pr.report(kReadShare + (1.0f - kReadShare) * f); };
@@ -123,7 +160,7 @@ LOOM_API loom_status loom_model_load(const char *path, const loom_model_params *
         };
         std::unique_ptr<loom::GgufFile> file;
         LOOM_TRY(loom::GgufFile::open_file(path, opts, &file));
-        return loom::finish_load(std::shared_ptr<loom::GgufFile>(std::move(file)), p, out);
+        return loom::finish_load(std::shared_ptr<loom::GgufFile>(std::move(file)), p, false, out);
     });
 }
 
@@ -136,7 +173,40 @@ LOOM_API loom_status loom_model_load_from_memory(const void *data, size_t size, 
         std::unique_ptr<loom::GgufFile> file;
         LOOM_TRY(loom::GgufFile::open_memory(data, size, false, &file));
         if (!loom::ProgressReporter{p}.report(loom::kReadShare)) return loom::cancelled();
-        return loom::finish_load(std::shared_ptr<loom::GgufFile>(std::move(file)), p, out);
+        return loom::finish_load(std::shared_ptr<loom::GgufFile>(std::move(file)), p, true, out);
+    });
+}
+
+LOOM_API loom_status loom_model_estimate(const char *path, const loom_model_params *params, loom_memory_plan *plan) {
+    return loom::api_call([&] {
+        LOOM_CHECK_ARG(path != nullptr && plan != nullptr, "path or plan is NULL");
+        loom_model_params p;
+        loom_model_default_params(&p);
+        LOOM_TRY(loom::read_params(params, &p, "model params"));
+        loom::GgufOpenOptions opts;
+        opts.use_mmap = true;   // the header only: mapping reads nothing else
+        std::unique_ptr<loom::GgufFile> file;
+        LOOM_TRY(loom::GgufFile::open_file(path, opts, &file));
+        loom_memory_plan out;
+        // The load itself reads the whole file when use_mmap = 0 (or the mapping fails).
+        LOOM_TRY(loom::plan_load(p, *file, p.use_mmap ? loom::WeightSource::Mapped : loom::WeightSource::Heap, &out));
+        return loom::write_memory_plan(out, plan);
+    });
+}
+
+LOOM_API loom_status loom_model_estimate_from_memory(const void *data, size_t size, const loom_model_params *params,
+                                                     loom_memory_plan *plan) {
+    return loom::api_call([&] {
+        LOOM_CHECK_ARG(plan != nullptr, "plan is NULL");
+        LOOM_CHECK_ARG(data != nullptr || size == 0, "data is NULL");
+        loom_model_params p;
+        loom_model_default_params(&p);
+        LOOM_TRY(loom::read_params(params, &p, "model params"));
+        std::unique_ptr<loom::GgufFile> file;
+        LOOM_TRY(loom::GgufFile::open_memory(data, size, false, &file));
+        loom_memory_plan out;
+        LOOM_TRY(loom::plan_load(p, *file, loom::WeightSource::Borrowed, &out));
+        return loom::write_memory_plan(out, plan);
     });
 }
 

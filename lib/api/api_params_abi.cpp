@@ -27,11 +27,17 @@ static_assert(offsetof(loom_gguf_params, progress) == 16 && sizeof(loom_gguf_par
 static_assert(offsetof(loom_gguf_kv_info, array_count) == 24 && sizeof(loom_gguf_kv_info) == 32, "loom_gguf_kv_info layout");
 static_assert(offsetof(loom_gguf_tensor_info, data) == 72 && sizeof(loom_gguf_tensor_info) == 80,
               "loom_gguf_tensor_info layout");
-static_assert(offsetof(loom_model_params, vulkan) == 56 && sizeof(loom_model_params) == 64, "loom_model_params layout");
+static_assert(offsetof(loom_model_params, vulkan) == 56 && offsetof(loom_model_params, memory_budget) == 64 &&
+                  sizeof(loom_model_params) == 72,
+              "loom_model_params layout");
 static_assert(offsetof(loom_context_params, matmul_precision) == 48 && offsetof(loom_context_params, reserved0) == 52 &&
                   offsetof(loom_context_params, pooling_type) == 56 &&
-                  offsetof(loom_context_params, embd_normalize) == 60 && sizeof(loom_context_params) == 64,
+                  offsetof(loom_context_params, embd_normalize) == 60 &&
+                  offsetof(loom_context_params, memory_budget) == 64 && sizeof(loom_context_params) == 72,
               "loom_context_params layout");
+static_assert(offsetof(loom_memory_plan, weights_mapped) == 16 && offsetof(loom_memory_plan, total) == 96 &&
+                  sizeof(loom_memory_plan) == 104,
+              "loom_memory_plan layout");
 static_assert(offsetof(loom_vulkan_device_info, name) == 40 && sizeof(loom_vulkan_device_info) == 296,
               "loom_vulkan_device_info layout");
 static_assert(offsetof(loom_vulkan_host, reserved0) == 52 && sizeof(loom_vulkan_host) == 56, "loom_vulkan_host layout");

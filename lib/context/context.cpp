@@ -5,7 +5,7 @@
 // tags are rolled back, so the cache is as before the call.
 #include "context/context.h"
 
-#include "common/host_memory.h"
+#include "context/memory_plan.h"
 #include "quant/quant.h"
 
 #include <algorithm>
@@ -30,7 +30,9 @@ Status check_output_params(const loom_context_params &p) {
     return Status::ok();
 }
 
-Status resolve_params(const Model &m, loom_context_params *p) {
+} // namespace
+
+Status resolve_context_params(const Model &m, loom_context_params *p) {
     const HParams &h = m.hparams();
     if (p->n_ctx == 0) p->n_ctx = h.n_ctx_train > 0 ? std::min<uint32_t>(4096, uint32_t(h.n_ctx_train)) : 4096;
     if (p->n_batch == 0) p->n_batch = 512;
@@ -55,51 +57,7 @@ Status resolve_params(const Model &m, loom_context_params *p) {
     return Status::ok();
 }
 
-// What a context holds, in bytes: the KV cache (rows and cell tags), the
-// activations of n_batch rows (and about as much CPU scratch), the mask and
-// the logits rows.
-struct ContextBytes {
-    uint64_t kv = 0, activations = 0, mask = 0, logits = 0;
-    uint64_t total() const { return add_sat(add_sat(kv, activations), add_sat(mask, logits)); }
-};
-
-Status context_bytes(const HParams &h, const loom_context_params &p, int64_t mask_rows, int64_t mask_cols,
-                     int64_t logit_rows, ContextBytes *out) {
-    size_t kv_row = 0;
-    LOOM_TRY(row_bytes(p.kv_type, h.kv_dim(), &kv_row));
-    ContextBytes b;
-    b.kv = add_sat(mul_sat(mul_sat(2 * uint64_t(h.n_layer), p.n_ctx), kv_row), mul_sat(p.n_ctx, sizeof(KvCell)));
-    // Per batch row: x, xn, hidden, q, attn, k, v, gate, up, inputs; with
-    // experts also the router, the chosen ids and weights, and per used expert
-    // its gate, up and output rows.
-    const uint64_t used = uint64_t(h.n_expert_used);
-    const uint64_t row_floats = 3 * uint64_t(h.n_embd) + 2 * uint64_t(h.q_dim()) + 2 * uint64_t(h.kv_dim()) +
-                                2 * uint64_t(h.n_ff) + 4 + uint64_t(h.n_expert) + 2 * used +
-                                used * (2 * uint64_t(h.n_ff_exp) + uint64_t(h.n_embd)) + 1 + uint64_t(h.n_embd);
-    const uint64_t scratch = std::max({uint64_t(h.n_embd), uint64_t(h.q_dim()), uint64_t(h.n_ff)});
-    b.activations = mul_sat(mul_sat(p.n_batch, row_floats + scratch), 4);
-    b.mask = mul_sat(mul_sat(uint64_t(mask_rows), uint64_t(mask_cols)), 4);
-    b.logits = mul_sat(mul_sat(uint64_t(logit_rows), uint64_t(h.n_vocab)), 4);
-    b.logits = add_sat(b.logits, mul_sat(mul_sat(uint64_t(p.n_seq_max), uint64_t(h.n_embd)), 4)); // pooled
-    *out = b;
-    return Status::ok();
-}
-
-constexpr uint64_t kMiB = 1 << 20;
-
-// OUT_OF_MEMORY naming the numbers when a context would need more than the
-// machine can give (checked before allocating: an overcommitting OS would
-// otherwise hand out the memory and kill the process when it is touched).
-Status check_memory(const ContextBytes &b) {
-    const uint64_t limit = host_memory_limit();
-    if (!limit || b.total() <= limit) return Status::ok();
-    return error(LOOM_ERR_OUT_OF_MEMORY,
-                 "the context needs %llu MiB (KV cache %llu, activations %llu, mask %llu, logits %llu MiB); this "
-                 "machine can give %llu MiB (lower n_ctx or n_batch, or decode fewer outputs at once)",
-                 (unsigned long long)(b.total() / kMiB), (unsigned long long)(b.kv / kMiB),
-                 (unsigned long long)(b.activations / kMiB), (unsigned long long)(b.mask / kMiB),
-                 (unsigned long long)(b.logits / kMiB), (unsigned long long)(limit / kMiB));
-}
+namespace {
 
 // Grows the mask and logits buffers for a decode of n_tokens whose ranges
 // are at most `width` cells with n_out outputs, checking the memory first.
@@ -112,9 +70,9 @@ Status reserve_decode_buffers(loom_context &ctx, int64_t n_tokens, int64_t width
     if (width > cols) cols = std::min<int64_t>(fb.n_ctx, std::max(width, 2 * cols));
     const int64_t logit_rows = ctx.wants_logits() ? std::max(fb.n_logits_rows, n_out) : fb.n_logits_rows;
     if (rows != fb.mask_rows || cols != fb.mask_cols || logit_rows != fb.n_logits_rows) {
-        ContextBytes b;
-        LOOM_TRY(context_bytes(ctx.m->hparams(), ctx.params, rows, cols, logit_rows, &b));
-        LOOM_TRY(check_memory(b));
+        loom_memory_plan need;
+        LOOM_TRY(plan_context_memory(*ctx.m, ctx.params, rows, cols, logit_rows, &need));
+        LOOM_TRY(check_memory_plan(need, 0, "the context"));
     }
     LOOM_TRY(ctx.m->reserve_mask(*ctx.session, fb, rows, cols));
     return ctx.m->reserve_logits(*ctx.session, fb, logit_rows);
@@ -225,12 +183,15 @@ Status context_create(const Model &m, const GgufFile &gguf, const loom_context_p
     ctx->m = &m;
     ctx->gguf = &gguf;
     ctx->params = params;
-    LOOM_TRY(resolve_params(*ctx->m, &ctx->params));
+    LOOM_TRY(resolve_context_params(*ctx->m, &ctx->params));
     const HParams &h = m.hparams();
-    ContextBytes need;
-    LOOM_TRY(context_bytes(ctx->m->hparams(), ctx->params, 1, std::min<int64_t>(ctx->params.n_ctx, kMaskMinCols), 1,
-                           &need));
-    LOOM_TRY(check_memory(need));
+    loom_memory_plan need;
+    LOOM_TRY(plan_context_memory(m, ctx->params, 1, std::min<int64_t>(ctx->params.n_ctx, kMaskMinCols), 1, &need));
+    LOOM_TRY(check_memory_plan(need, 0, "the context"));
+    if (ctx->params.memory_budget) {   // the worst case must fit, so no decode exceeds the budget
+        LOOM_TRY(plan_context_memory(m, ctx->params, ctx->params.n_batch, ctx->params.n_ctx, ctx->params.n_batch, &need));
+        LOOM_TRY(check_memory_plan(need, ctx->params.memory_budget, "the context"));
+    }
     SessionParams sp;
     sp.n_threads = ctx->params.n_threads;
     sp.fast_matmul = ctx->params.matmul_precision == LOOM_MATMUL_FAST;

@@ -56,6 +56,9 @@ namespace loom {
 Status context_create(const Model &m, const GgufFile &gguf, const loom_context_params &params,
                       std::unique_ptr<loom_context> *out);
 Status context_decode(loom_context &ctx, const loom_batch &batch);
+// Fills the defaults of params against the model (n_ctx 0 -> min(4096,
+// training), n_threads 0 -> cores) and checks them. Errors: INVALID_ARGUMENT, UNSUPPORTED.
+Status resolve_context_params(const Model &m, loom_context_params *p);
 
 // Pooling (lib/context/pooling.cpp): sizes the pooled buffers at creation,
 // and fills them from the embeddings rows of a decode that succeeded

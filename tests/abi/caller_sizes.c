@@ -88,6 +88,30 @@ static void vulkan_checks(void) {
     printf("vulkan devices: %s\n", st == LOOM_ERR_UNSUPPORTED ? "none" : "listed");
 }
 
+/* Memory plans: written up to the caller's struct_size only (a newer
+ * caller's unknown tail zeroed), and the same numbers in every variant. */
+static void plan_checks(const char *path, loom_model *model) {
+    BOX(loom_memory_plan) plan;
+    loom_context_params cp;
+    GUARDED(plan);
+    memset(&plan.v, 0x5A, sizeof plan.v);
+    plan.v.struct_size = sizeof plan.v;
+    CHECK(loom_model_estimate(path, NULL, &plan.v) == LOOM_OK, "model estimate");
+    CHECK(plan.v.struct_size == sizeof plan.v && plan.v.weights_mapped > 0 && plan.v.reserved0 == 0,
+          "model estimate contents");
+#ifdef NEWER_HEADER
+    CHECK(plan.v.future0 == 0, "the library zero-fills the plan fields it does not know");
+#endif
+    CHECK_GUARDS("loom_memory_plan (model)", plan);
+    loom_context_default_params(&cp);
+    cp.n_ctx = 64;
+    GUARDED(plan);
+    plan.v.struct_size = sizeof plan.v;
+    CHECK(loom_context_estimate(model, &cp, &plan.v) == LOOM_OK, "context estimate");
+    CHECK(plan.v.kv_cache > 0 && plan.v.weights_mapped == 0, "context estimate contents");
+    CHECK_GUARDS("loom_memory_plan (context)", plan);
+}
+
 #ifdef NEWER_HEADER
 /* A field the library does not know: zero is accepted, anything else is refused. */
 static void unknown_field_checks(loom_model *model) {
@@ -130,6 +154,7 @@ int main(int argc, char **argv) {
     CHECK(loom_model_load(argv[1], &mp.v, &model) == LOOM_OK, "model load");
     CHECK_GUARDS("loom_model_params after load", mp);
     if (!model) return 1;
+    plan_checks(argv[1], model);
 
     memset(&cp, 0x5A, sizeof cp);
     GUARDED(cp);

@@ -136,6 +136,10 @@ TEST_CASE("run_verbose_shows_the_library_log_lines", "[cli][run]") {
     CHECK(r.err.find("loom: [info] loaded qwen2 model: 2 layers, 256 embd, 4 heads (2 kv), backend cpu\n") !=
           std::string::npos);
     CHECK(r.err.find("\ngenerate: 1 tokens in ") != std::string::npos);
+    // The memory plans of the model and of the context, before they are made.
+    CHECK(r.err.find("loom: memory plan of the model (cpu): ") < r.err.find("loaded qwen2 model"));
+    CHECK(r.err.find("loom: memory plan of the context (worst case) (cpu): ") != std::string::npos);
+    CHECK(r.err.find("loom:   KV cache ") != std::string::npos);
     CHECK(loom("run " + m() + " -p Hi --temp 0 -n 1 --backend cpu").err.empty());
 }
 

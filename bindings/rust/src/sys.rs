@@ -175,6 +175,26 @@ pub struct loom_model_params {
     pub log: loom_log_fn,
     pub log_user_data: *mut c_void,
     pub vulkan: *const loom_vulkan_params,
+    pub memory_budget: u64,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub struct loom_memory_plan {
+    pub struct_size: usize,
+    pub backend: i32,
+    pub reserved0: i32,
+    pub weights_mapped: u64,
+    pub weights_host: u64,
+    pub weights_device: u64,
+    pub kv_cache: u64,
+    pub activations: u64,
+    pub scratch: u64,
+    pub logits: u64,
+    pub mask: u64,
+    pub host: u64,
+    pub device: u64,
+    pub total: u64,
 }
 
 // ---- Tokenizer, detokenizer, chat, FIM -----------------------------------------
@@ -240,6 +260,7 @@ pub struct loom_context_params {
     pub reserved0: i32,
     pub pooling_type: i32,
     pub embd_normalize: i32,
+    pub memory_budget: u64,
 }
 
 // ---- Vulkan ------------------------------------------------------------------------
@@ -425,6 +446,13 @@ extern "C" {
     pub fn loom_model_n_ctx_train(model: *const loom_model) -> i32;
     pub fn loom_model_gguf(model: *const loom_model) -> *const loom_gguf;
     pub fn loom_model_backend_name(model: *const loom_model) -> *const c_char;
+    pub fn loom_model_estimate(path: *const c_char, params: *const loom_model_params, plan: *mut loom_memory_plan) -> loom_status;
+    pub fn loom_model_estimate_from_memory(
+        data: *const c_void,
+        size: usize,
+        params: *const loom_model_params,
+        plan: *mut loom_memory_plan,
+    ) -> loom_status;
 
     // Tokenizer
     pub fn loom_tokenize(
@@ -538,6 +566,11 @@ extern "C" {
         model: *const loom_model,
         params: *const loom_context_params,
         out: *mut *mut loom_context,
+    ) -> loom_status;
+    pub fn loom_context_estimate(
+        model: *const loom_model,
+        params: *const loom_context_params,
+        plan: *mut loom_memory_plan,
     ) -> loom_status;
     pub fn loom_context_free(ctx: *mut loom_context);
     pub fn loom_context_n_ctx(ctx: *const loom_context) -> u32;
