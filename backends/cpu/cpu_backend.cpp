@@ -4,6 +4,7 @@
 #include "cpu/cpu_tensor.h"
 #include "cpu/kernels.h"
 
+#include "backends/step_pacer.h"
 #include "quant/quant.h"
 
 #include <algorithm>
@@ -48,8 +49,8 @@ public:
     // params.max_rows rows over weights of at most max_weight_cols columns.
     static Status create(const SessionParams &params, int64_t max_weight_cols, std::unique_ptr<Session> *out) {
         const int n = std::max(1, std::min(params.n_threads, 256));
-        std::unique_ptr<CpuSession> s(new CpuSession(params.fast_matmul));
-        LOOM_TRY(ThreadPool::create(n, &s->pool_));
+        std::unique_ptr<CpuSession> s(new CpuSession(params.fast_matmul, params.host_jobs));
+        LOOM_TRY(s->make_pool(n));
         s->scratch_.per_worker.resize(static_cast<size_t>(n));
         size_t floats = matmul_worker_floats(max_weight_cols, params.max_rows);
         if (params.attn_group > 0 && params.head_dim > 0)
@@ -97,6 +98,30 @@ public:
         }
         clear_graph();
         return s;
+    }
+
+    Status begin_stepped_graph(int64_t shape_key) override {
+        clear_graph();
+        shape_key_ = shape_key;
+        return Status::ok();
+    }
+
+    // Pieces are ops: the graph resumes at the op after the last one run.
+    Status compute_step(const AbortFn &abort, Clock::time_point deadline, bool *done) override {
+        if (next_op_ == 0) pacer_.start(ops_.size(), shape_key_);
+        const Status s = pacer_.step(ops_.size(), &next_op_, abort, deadline, [&](size_t i) { return run_op(ops_[i]); });
+        *done = s && next_op_ == ops_.size();
+        if (!s || *done) clear_graph();
+        return s;
+    }
+
+    void cancel_graph() override { clear_graph(); }
+
+    Status set_n_threads(int n_threads) override {
+        const size_t floats = scratch_.per_worker.empty() ? 0 : scratch_.per_worker.front().size();
+        LOOM_TRY(make_pool(std::max(1, std::min(n_threads, 256))));
+        scratch_.per_worker.resize(size_t(pool_->size()));
+        return scratch_.reserve_workers(floats);
     }
 
     Status get_rows(Tensor *dst, const Tensor *table, const Tensor *ids, int64_t rows) override {
@@ -221,7 +246,17 @@ public:
     }
 
 private:
-    explicit CpuSession(bool fast_matmul) : fast_matmul_(fast_matmul) {}
+    CpuSession(bool fast_matmul, const HostJobs &host_jobs) : fast_matmul_(fast_matmul), host_jobs_(host_jobs) {}
+
+    // n workers: loom's own threads, or indices of the host's (host_jobs_).
+    // On failure the pool in use stays.
+    Status make_pool(int n) {
+        std::unique_ptr<ThreadPool> pool;
+        if (host_jobs_.parallel_for) LOOM_TRY(ThreadPool::create_hosted(n, host_jobs_, &pool));
+        else LOOM_TRY(ThreadPool::create(n, &pool));
+        pool_ = std::move(pool);
+        return Status::ok();
+    }
 
     // An op may throw only on this thread (a task's exception is carried
     // back by the pool): an allocation in the op itself, e.g. growing the
@@ -270,6 +305,7 @@ private:
     }
 
     void clear_graph() {
+        next_op_ = 0;
         ops_.clear();
         groups_.clear();
         open_group_ = nullptr;
@@ -284,12 +320,16 @@ private:
 
     std::unique_ptr<ThreadPool> pool_;
     bool fast_matmul_;     // SessionParams::fast_matmul
+    HostJobs host_jobs_;   // SessionParams::host_jobs
     Scratch scratch_;
     std::vector<std::unique_ptr<CpuTensor>> tensors_;
     std::vector<std::function<void()>> ops_;
     std::vector<std::unique_ptr<MatmulGroup>> groups_;   // referenced by ops_
     MatmulGroup *open_group_ = nullptr;                  // the last op recorded, if a matmul group
     MoeScratch moe_;                                     // expert matmul buffers
+    size_t next_op_ = 0;                                 // stepped graphs: the op to run next
+    int64_t shape_key_ = -1;
+    StepPacer pacer_;
 };
 
 class CpuBackend final : public Backend {

@@ -181,7 +181,40 @@ void VulkanSession::release(Tensor *t) {
 
 // --- graph --------------------------------------------------------------------
 
-Status VulkanSession::begin_graph() { return stream_.begin(); }
+Status VulkanSession::begin_graph() {
+    stepped_ = false;
+    return stream_.begin();
+}
+
+Status VulkanSession::begin_stepped_graph(int64_t shape_key) {
+    LOOM_TRY(begin_graph());
+    stepped_ = true;
+    next_segment_ = 0;
+    shape_key_ = shape_key;
+    return Status::ok();
+}
+
+// Pieces are submissions of one op's segment each; the first call ends the recording.
+Status VulkanSession::compute_step(const AbortFn &abort, Clock::time_point deadline, bool *done) {
+    *done = false;
+    if (!stepped_) return error(LOOM_ERR_INTERNAL, "vulkan: compute_step without begin_stepped_graph");
+    Status s;
+    if (stream_.recording()) {
+        s = stream_.end_segments();
+        pacer_.start(stream_.segments(), shape_key_);
+    }
+    if (s) s = pacer_.step(stream_.segments(), &next_segment_, abort, deadline,
+                           [&](size_t i) { return stream_.submit_segment(i); });
+    *done = s && next_segment_ == stream_.segments();
+    if (!s || *done) cancel_graph();
+    return s;
+}
+
+void VulkanSession::cancel_graph() {
+    stream_.abandon();
+    stepped_ = false;
+    next_segment_ = 0;
+}
 
 Status VulkanSession::compute(const AbortFn &abort) {
     // One submission per graph: the abort callback is honoured before it.
@@ -197,6 +230,7 @@ Status VulkanSession::compute(const AbortFn &abort) {
 // --- ops ------------------------------------------------------------------------
 
 Status VulkanSession::get_rows(Tensor *dst, const Tensor *table, const Tensor *ids, int64_t rows) {
+    LOOM_TRY(op_boundary());
     LOOM_TRY(need(dst->type == LOOM_TYPE_F32 && ids->type == LOOM_TYPE_I32, "get_rows", "dst must be F32 and ids I32"));
     LOOM_TRY(need(dst->ne[0] == table->ne[0] && rows <= dst->ne[1] && rows <= ids->ne[0] * ids->ne[1] && rows > 0,
                   "get_rows", "shapes do not match"));
@@ -213,6 +247,7 @@ Status VulkanSession::get_rows(Tensor *dst, const Tensor *table, const Tensor *i
 }
 
 Status VulkanSession::rmsnorm(Tensor *dst, const Tensor *src, const Tensor *weight, float eps, int64_t rows) {
+    LOOM_TRY(op_boundary());
     LOOM_TRY(need(weight->type == LOOM_TYPE_F32 && weight->ne[0] == src->ne[0] && dst->ne[0] == src->ne[0] &&
                       rows > 0 && rows <= src->ne[1] && rows <= dst->ne[1],
                   "rmsnorm", "shapes or types do not match"));
@@ -223,6 +258,7 @@ Status VulkanSession::rmsnorm(Tensor *dst, const Tensor *src, const Tensor *weig
 }
 
 Status VulkanSession::matmul(Tensor *dst, const Tensor *w, const Tensor *src, const Tensor *bias, int64_t rows) {
+    LOOM_TRY(op_boundary());
     LOOM_TRY(need(src->type == LOOM_TYPE_F32 && dst->type == LOOM_TYPE_F32 && src->ne[0] == w->ne[0] &&
                       dst->ne[0] == w->ne[1] && rows > 0 && rows <= src->ne[1] && rows <= dst->ne[1],
                   "matmul", "shapes or types do not match"));
@@ -267,6 +303,7 @@ Status VulkanSession::matmul(Tensor *dst, const Tensor *w, const Tensor *src, co
 
 Status VulkanSession::rope(Tensor *x, const Tensor *pos, RopeMode mode, int n_head, int head_dim, float freq_base,
                            int64_t rows) {
+    LOOM_TRY(op_boundary());
     LOOM_TRY(need(x->type == LOOM_TYPE_F32 && pos->type == LOOM_TYPE_I32 && head_dim % 2 == 0 &&
                       int64_t(n_head) * head_dim <= x->ne[0] && rows > 0 && rows <= x->ne[1],
                   "rope", "shapes or types do not match"));
@@ -279,6 +316,7 @@ Status VulkanSession::rope(Tensor *x, const Tensor *pos, RopeMode mode, int n_he
 }
 
 Status VulkanSession::kv_store(Tensor *cache, const Tensor *src, const Tensor *cells, int64_t rows) {
+    LOOM_TRY(op_boundary());
     LOOM_TRY(need((cache->type == LOOM_TYPE_F16 || cache->type == LOOM_TYPE_F32 || cache->type == LOOM_TYPE_Q8_0) &&
                       src->type == LOOM_TYPE_F32 && cells->type == LOOM_TYPE_I32 && cache->ne[0] == src->ne[0] &&
                       rows > 0 && rows <= src->ne[1],
@@ -298,6 +336,7 @@ Status VulkanSession::kv_store(Tensor *cache, const Tensor *src, const Tensor *c
 
 Status VulkanSession::attention(Tensor *out, const Tensor *q, const Tensor *k, const Tensor *v, const Tensor *mask,
                                 int n_head, int n_head_kv, int head_dim, float scale, int64_t n_kv, int64_t rows) {
+    LOOM_TRY(op_boundary());
     LOOM_TRY(need(k->type == v->type && (k->type == LOOM_TYPE_F16 || k->type == LOOM_TYPE_F32 || k->type == LOOM_TYPE_Q8_0) &&
                       n_head_kv > 0 && n_head % n_head_kv == 0 && head_dim <= int(8 * kWorkgroup) &&
                       int64_t(n_head) * head_dim <= q->ne[0] && int64_t(n_head_kv) * head_dim <= k->ne[0] &&
@@ -313,6 +352,7 @@ Status VulkanSession::attention(Tensor *out, const Tensor *q, const Tensor *k, c
 }
 
 Status VulkanSession::elementwise(const char *shader, Tensor *dst, const Tensor *a, const Tensor *b, int64_t rows) {
+    LOOM_TRY(op_boundary());
     LOOM_TRY(need(dst->type == LOOM_TYPE_F32 && a->type == LOOM_TYPE_F32 && b->type == LOOM_TYPE_F32 &&
                       a->ne[0] == dst->ne[0] && b->ne[0] == dst->ne[0] && rows > 0 && rows <= dst->ne[1] &&
                       rows <= a->ne[1] && rows <= b->ne[1],

@@ -29,7 +29,7 @@ static_assert(offsetof(loom_gguf_tensor_info, data) == 72 && sizeof(loom_gguf_te
               "loom_gguf_tensor_info layout");
 static_assert(offsetof(loom_model_params, vulkan) == 56 && sizeof(loom_model_params) == 64, "loom_model_params layout");
 static_assert(offsetof(loom_context_params, matmul_precision) == 48 && offsetof(loom_context_params, reserved0) == 52 &&
-                  sizeof(loom_context_params) == 56,
+                  offsetof(loom_context_params, parallel_for_user_data) == 64 && sizeof(loom_context_params) == 72,
               "loom_context_params layout");
 static_assert(offsetof(loom_vulkan_device_info, name) == 40 && sizeof(loom_vulkan_device_info) == 296,
               "loom_vulkan_device_info layout");

@@ -20,6 +20,14 @@ struct loom_batch {
 
 namespace loom {
 class GgufFile;
+
+// A decode whose graph is recorded and not yet finished: a stepped decode
+// between loom_decode_begin and its last step (or cancel), or a loom_decode
+// while it runs. `cells` are tagged in the cache already.
+struct PendingDecode {
+    bool active = false;
+    std::vector<int32_t> cells, out_ids;
+};
 }
 
 struct loom_context {
@@ -36,6 +44,7 @@ struct loom_context {
     std::vector<float> embd;                  // [n_out][n_embd] when params.embeddings
     std::vector<int32_t> entry_row;
     int32_t last_output = -1;                 // batch entry of the last row, -1 if none
+    loom::PendingDecode pending;
 };
 
 namespace loom {
@@ -46,6 +55,13 @@ namespace loom {
 Status context_create(const Model &m, const GgufFile &gguf, const loom_context_params &params,
                       std::unique_ptr<loom_context> *out);
 Status context_decode(loom_context &ctx, const loom_batch &batch);
+// The stepped decode (loom_decode_begin / _step / _cancel). On any error or
+// exception the decode is cancelled: its cells untagged, the graph dropped.
+Status context_decode_begin(loom_context &ctx, const loom_batch &batch, bool stepped);
+// budget_us < 0: the whole graph at once (loom_decode).
+Status context_decode_step(loom_context &ctx, int64_t budget_us, bool *done);
+void context_decode_cancel(loom_context &ctx);
+Status context_set_n_threads(loom_context &ctx, int n_threads);
 
 // State (de)serialisation: header (magic, version, model fingerprint and
 // shape), cells, K/V rows of the used cells, last outputs.

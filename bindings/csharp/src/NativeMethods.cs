@@ -52,6 +52,8 @@ namespace Loom.Native
         public IntPtr abort_user_data;
         public int matmul_precision;
         public int reserved0;
+        public IntPtr parallel_for;       // loom_parallel_for_fn
+        public IntPtr parallel_for_user_data;
     }
 
     internal static class NativeMethods

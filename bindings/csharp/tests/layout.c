@@ -34,5 +34,7 @@ int main(void) {
     FIELD(loom_context_params, abort_user_data);
     FIELD(loom_context_params, matmul_precision);
     FIELD(loom_context_params, reserved0);
+    FIELD(loom_context_params, parallel_for);
+    FIELD(loom_context_params, parallel_for_user_data);
     return 0;
 }

@@ -211,6 +211,9 @@ pub struct loom_batch {
     _opaque: [u8; 0],
 }
 pub type loom_abort_fn = Option<unsafe extern "C" fn(user_data: *mut c_void) -> c_int>;
+pub type loom_task_fn = Option<unsafe extern "C" fn(task_ctx: *mut c_void, task: i64, worker: i32)>;
+pub type loom_parallel_for_fn =
+    Option<unsafe extern "C" fn(user_data: *mut c_void, n_tasks: i64, task: loom_task_fn, task_ctx: *mut c_void)>;
 pub const LOOM_MATMUL_EXACT: i32 = 0;
 pub const LOOM_MATMUL_FAST: i32 = 1;
 
@@ -228,6 +231,8 @@ pub struct loom_context_params {
     pub abort_user_data: *mut c_void,
     pub matmul_precision: i32,
     pub reserved0: i32,
+    pub parallel_for: loom_parallel_for_fn,
+    pub parallel_for_user_data: *mut c_void,
 }
 
 // ---- Vulkan ------------------------------------------------------------------------
@@ -527,6 +532,7 @@ extern "C" {
         out: *mut *mut loom_context,
     ) -> loom_status;
     pub fn loom_context_free(ctx: *mut loom_context);
+    pub fn loom_context_set_n_threads(ctx: *mut loom_context, n_threads: i32) -> loom_status;
     pub fn loom_context_n_ctx(ctx: *const loom_context) -> u32;
     pub fn loom_batch_new(capacity: i32, out: *mut *mut loom_batch) -> loom_status;
     pub fn loom_batch_free(batch: *mut loom_batch);
@@ -534,6 +540,9 @@ extern "C" {
     pub fn loom_batch_add(batch: *mut loom_batch, token: i32, pos: i32, seq_id: i32, want_logits: i32) -> loom_status;
     pub fn loom_batch_size(batch: *const loom_batch) -> i32;
     pub fn loom_decode(ctx: *mut loom_context, batch: *const loom_batch) -> loom_status;
+    pub fn loom_decode_begin(ctx: *mut loom_context, batch: *const loom_batch) -> loom_status;
+    pub fn loom_decode_step(ctx: *mut loom_context, budget_us: i64, done: *mut i32) -> loom_status;
+    pub fn loom_decode_cancel(ctx: *mut loom_context);
     pub fn loom_get_logits(ctx: *mut loom_context, i: i32, logits: *mut *const f32) -> loom_status;
     pub fn loom_get_embeddings(ctx: *mut loom_context, i: i32, embd: *mut *const f32) -> loom_status;
 
