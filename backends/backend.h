@@ -93,20 +93,20 @@ public:
 
     // --- stepped graphs (loom_decode_step) -----------------------------------
     // begin_stepped_graph() starts recording a graph that compute_step() then
-    // runs in slices: each call runs pieces (ops on the CPU, submissions of
-    // the command stream split at op boundaries on a GPU) until the next one
-    // would likely end after `deadline` (predicted from what that piece took
-    // when a graph of the same shape_key last ran), at least one piece per
-    // call; *done is set once the graph has run. CANCELLED if `abort` returned
-    // true between pieces. After an error or cancel_graph() the graph is
-    // dropped (outputs undefined) and the session is ready for begin_graph().
-    // The defaults run the whole graph in one slice.
+    // runs in slices of about budget_us microseconds: pieces (ops on the CPU,
+    // submissions of the command stream split at op boundaries on a GPU)
+    // paced by StepPacer (backends/step_pacer.h) from what each took when a
+    // graph of the same shape_key last ran; *done is set once the graph has
+    // run. CANCELLED if `abort` returned true between pieces. After an error
+    // or cancel_graph() the graph is dropped (outputs undefined) and the
+    // session is ready for begin_graph(). The defaults run the whole graph in
+    // one slice.
     virtual Status begin_stepped_graph(int64_t shape_key) {
         (void)shape_key;
         return begin_graph();
     }
-    virtual Status compute_step(const AbortFn &abort, Clock::time_point deadline, bool *done) {
-        (void)deadline;
+    virtual Status compute_step(const AbortFn &abort, int64_t budget_us, bool *done) {
+        (void)budget_us;
         *done = true;
         return compute(abort);
     }

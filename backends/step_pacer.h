@@ -2,8 +2,11 @@
 // (an op on the CPU, a submission on a GPU) it predicts how long the piece
 // will take from what the same piece took when a graph of the same shape
 // last ran, or, for a shape not seen before, from the piece just run; the
-// step stops when the prediction would cross the deadline. The first piece
-// of a step always runs, so every step makes progress.
+// step stops before a piece predicted to end past the budget. A step whose
+// first piece does not fit runs it anyway when the step before ran nothing,
+// so a budget smaller than a piece still advances (a piece every other
+// call) while a host that steps again with the rest of its frame is not
+// handed a piece it has no time for. Budget 0 runs exactly one piece.
 //
 // Owner: backends (shared by the backends).
 #pragma once
@@ -21,6 +24,7 @@ public:
         if (shape_key != key_ || n_pieces != took_ns_.size()) took_ns_.assign(n_pieces, 0);
         key_ = shape_key;
         last_ns_ = 0;
+        ran_last_step_ = true;   // the first step of a graph runs a piece only if it fits (or nothing is known)
     }
     // Whether `piece` is predicted to end by `deadline` if started `now`.
     bool fits(size_t piece, Clock::time_point now, Clock::time_point deadline) const {
@@ -28,17 +32,22 @@ public:
         return now + std::chrono::nanoseconds(ns) <= deadline;
     }
     // Runs pieces *next, *next + 1, ... < n with run_piece(i) (returning a
-    // Status) while they fit before `deadline`, at least one; *next advances
-    // past each piece run. CANCELLED when `abort` says so before a piece.
+    // Status) as the budget allows (above); *next advances past each piece
+    // run. CANCELLED when `abort` says so before a piece.
     template <class RunPiece>
-    Status step(size_t n, size_t *next, const AbortFn &abort, Clock::time_point deadline, const RunPiece &run_piece) {
-        for (bool first = true; *next < n; first = false) {
+    Status step(size_t n, size_t *next, const AbortFn &abort, int64_t budget_us, const RunPiece &run_piece) {
+        const Clock::time_point deadline = Clock::now() + std::chrono::microseconds(budget_us);
+        const bool force_one = budget_us == 0 || !ran_last_step_;
+        ran_last_step_ = false;
+        while (*next < n) {
             const Clock::time_point t0 = Clock::now();
-            if (!first && !fits(*next, t0, deadline)) break;
+            if (!fits(*next, t0, deadline) && (ran_last_step_ || !force_one)) break;
             if (abort && abort()) return error(LOOM_ERR_CANCELLED, "decode cancelled by the abort callback");
             LOOM_TRY(run_piece(*next));
             took(*next, Clock::now() - t0);
             ++*next;
+            ran_last_step_ = true;
+            if (budget_us == 0) break;
         }
         return Status::ok();
     }
@@ -51,6 +60,7 @@ private:
     std::vector<int64_t> took_ns_;   // per piece, from the last graph of shape key_
     int64_t key_ = -1;
     int64_t last_ns_ = 0;            // the piece run last
+    bool ran_last_step_ = true;      // the step before ran at least one piece
 };
 
 } // namespace loom

@@ -102,14 +102,16 @@ public:
 
     Status begin_stepped_graph(int64_t shape_key) override {
         clear_graph();
+        stepped_ = true;
         shape_key_ = shape_key;
         return Status::ok();
     }
 
     // Pieces are ops: the graph resumes at the op after the last one run.
-    Status compute_step(const AbortFn &abort, Clock::time_point deadline, bool *done) override {
-        if (next_op_ == 0) pacer_.start(ops_.size(), shape_key_);
-        const Status s = pacer_.step(ops_.size(), &next_op_, abort, deadline, [&](size_t i) { return run_op(ops_[i]); });
+    Status compute_step(const AbortFn &abort, int64_t budget_us, bool *done) override {
+        if (!step_started_) pacer_.start(ops_.size(), shape_key_);
+        step_started_ = true;
+        const Status s = pacer_.step(ops_.size(), &next_op_, abort, budget_us, [&](size_t i) { return run_op(ops_[i]); });
         *done = s && next_op_ == ops_.size();
         if (!s || *done) clear_graph();
         return s;
@@ -150,13 +152,20 @@ public:
             g->jobs[g->n++] = job;   // same input as the matmul just recorded: one conversion, one parallel_for
             return Status::ok();
         }
-        groups_.push_back(std::make_unique<MatmulGroup>());
-        g = groups_.back().get();
-        g->jobs[0] = job;
-        g->n = 1;
-        g->src = src;
-        g->rows = rows;
-        record([this, g] { op_matmul_group(*pool_, scratch_, g->jobs, g->n, cpu(g->src), g->rows, fast_matmul_); });
+        const int64_t k = w->ne[0], n = w->ne[1];
+        if (stepped_ && dst != src && k * n * rows > kStepPieceMacs) {
+            // A stepped graph's pieces stay short: ranges of weight rows, each its own op.
+            const int64_t per = std::max<int64_t>(16, kStepPieceMacs / (k * rows) / 16 * 16);
+            for (int64_t r0 = 0; r0 < n; r0 += per) {
+                MatmulJob part = job;
+                part.r0 = r0;
+                part.r1 = std::min(n, r0 + per);
+                record_group(part, src, rows);
+            }
+            open_group_ = nullptr;
+            return Status::ok();
+        }
+        g = record_group(job, src, rows);
         open_group_ = dst != src ? g : nullptr;
         return Status::ok();
     }
@@ -290,6 +299,10 @@ private:
         return grow(moe_.out, n, slots);
     }
 
+    // The most multiply-adds one matmul op of a stepped graph does (the
+    // granularity of loom_decode_step: about a millisecond on one core).
+    static constexpr int64_t kStepPieceMacs = int64_t(2) << 20;
+
     // Matmuls recorded back to back over the same input, run as one op.
     struct MatmulGroup {
         MatmulJob jobs[kMaxMatmulGroup];
@@ -297,6 +310,18 @@ private:
         const Tensor *src = nullptr;
         int64_t rows = 0;
     };
+
+    // Records a new matmul group of `job` (more may join it) as one op.
+    MatmulGroup *record_group(const MatmulJob &job, const Tensor *src, int64_t rows) {
+        groups_.push_back(std::make_unique<MatmulGroup>());
+        MatmulGroup *g = groups_.back().get();
+        g->jobs[0] = job;
+        g->n = 1;
+        g->src = src;
+        g->rows = rows;
+        record([this, g] { op_matmul_group(*pool_, scratch_, g->jobs, g->n, cpu(g->src), g->rows, fast_matmul_); });
+        return g;
+    }
 
     template <typename F>
     void record(F &&f) {
@@ -306,6 +331,8 @@ private:
 
     void clear_graph() {
         next_op_ = 0;
+        stepped_ = false;
+        step_started_ = false;
         ops_.clear();
         groups_.clear();
         open_group_ = nullptr;
@@ -327,6 +354,8 @@ private:
     std::vector<std::unique_ptr<MatmulGroup>> groups_;   // referenced by ops_
     MatmulGroup *open_group_ = nullptr;                  // the last op recorded, if a matmul group
     MoeScratch moe_;                                     // expert matmul buffers
+    bool stepped_ = false;                               // recording or running a stepped graph
+    bool step_started_ = false;                          // compute_step ran since the graph was recorded
     size_t next_op_ = 0;                                 // stepped graphs: the op to run next
     int64_t shape_key_ = -1;
     StepPacer pacer_;

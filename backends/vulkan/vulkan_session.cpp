@@ -195,7 +195,7 @@ Status VulkanSession::begin_stepped_graph(int64_t shape_key) {
 }
 
 // Pieces are submissions of one op's segment each; the first call ends the recording.
-Status VulkanSession::compute_step(const AbortFn &abort, Clock::time_point deadline, bool *done) {
+Status VulkanSession::compute_step(const AbortFn &abort, int64_t budget_us, bool *done) {
     *done = false;
     if (!stepped_) return error(LOOM_ERR_INTERNAL, "vulkan: compute_step without begin_stepped_graph");
     Status s;
@@ -203,7 +203,7 @@ Status VulkanSession::compute_step(const AbortFn &abort, Clock::time_point deadl
         s = stream_.end_segments();
         pacer_.start(stream_.segments(), shape_key_);
     }
-    if (s) s = pacer_.step(stream_.segments(), &next_segment_, abort, deadline,
+    if (s) s = pacer_.step(stream_.segments(), &next_segment_, abort, budget_us,
                            [&](size_t i) { return stream_.submit_segment(i); });
     *done = s && next_segment_ == stream_.segments();
     if (!s || *done) cancel_graph();

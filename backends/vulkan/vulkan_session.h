@@ -78,7 +78,7 @@ public:
     Status begin_graph() override;
     Status compute(const AbortFn &abort) override;
     Status begin_stepped_graph(int64_t shape_key) override;
-    Status compute_step(const AbortFn &abort, Clock::time_point deadline, bool *done) override;
+    Status compute_step(const AbortFn &abort, int64_t budget_us, bool *done) override;
     void cancel_graph() override;
 
     Status get_rows(Tensor *dst, const Tensor *table, const Tensor *ids, int64_t rows) override;

@@ -267,7 +267,7 @@ Status context_decode_step(loom_context &ctx, int64_t budget_us, bool *done) {
             LOOM_TRY(ctx.session->compute(abort_fn(ctx)));
             *done = true;
         } else {
-            LOOM_TRY(ctx.session->compute_step(abort_fn(ctx), Clock::now() + std::chrono::microseconds(budget_us), done));
+            LOOM_TRY(ctx.session->compute_step(abort_fn(ctx), budget_us, done));
         }
         return *done ? finish_decode(ctx) : Status::ok();
     });

@@ -1,7 +1,7 @@
 // examples/embed-game on the tiny synthetic model: the NPC's reply, decoded
 // in frame-budgeted slices (loom_decode_step), must be the text of
-// `loom run --temp 0` (greedy, same threads and backend), and no frame's
-// think time may exceed the budget by more than the stated slack.
+// `loom run --temp 0` (greedy, same threads and backend), and the frames'
+// think times must keep the budget within the slack stated below.
 #include "cli_runner.h"
 #include "testdata.h"
 
@@ -24,31 +24,58 @@ double number_after(const std::string &text, const std::string &key) {
     return at == std::string::npos ? -1 : std::atof(text.c_str() + at + key.size());
 }
 
+struct Game {
+    int status = -1;
+    std::string out, log;
+};
+
+// embed-game on the tiny model, CPU, 2 threads: n tokens, the think budget,
+// the fake render time, the frame rate (0: back to back).
+Game play(int n, double budget_us, int render_us, int hz) {
+    const char *exe = std::getenv("EMBED_GAME_EXE");
+    REQUIRE(exe != nullptr);
+    const std::string err = clitest::scratch("embed_game_stderr.txt");
+    Game g;
+    g.out = testdata::capture(q(exe) + " " + q(tiny_model()) + " '" + kLine + "' " + std::to_string(n) + " " +
+                                  std::to_string(int(budget_us)) + " " + std::to_string(render_us) + " 2 cpu " +
+                                  std::to_string(hz) + " 2> " + q(err),
+                              &g.status);
+    const std::vector<uint8_t> e = testdata::read_file(err);
+    g.log.assign(e.begin(), e.end());
+    return g;
+}
+
 } // namespace
 
 TEST_CASE("embed_game_reply_equals_loom_run_and_frames_keep_their_budget", "[cli][embed_game]") {
-    const char *exe = std::getenv("EMBED_GAME_EXE");
-    REQUIRE(exe != nullptr);
     const int n = 20;
-    // 2 ms of thinking per frame. Slack: one piece (an op of the tiny model:
-    // tens of microseconds) mispredicted, plus the OS preempting a thread on a
-    // loaded 2-core machine: 3 ms.
-    const double budget_us = 2000, slack_us = 3000;
-    const std::string err = clitest::scratch("embed_game_stderr.txt");
-    int status = -1;
-    const std::string out = testdata::capture(q(exe) + " " + q(tiny_model()) + " '" + kLine + "' " + std::to_string(n) +
-                                                  " " + std::to_string(int(budget_us)) + " 3000 2 cpu 2> " + q(err),
-                                              &status);
-    const std::vector<uint8_t> e = testdata::read_file(err);
-    const std::string log(e.begin(), e.end());
-    INFO(log);
-    REQUIRE(status == 0);
+    // The granularity now: frames back to back with a 1 us budget, so each
+    // runs at most one piece (the machine may be loaded: it is measured, not assumed).
+    const Game one_piece = play(n, 1, 0, 0);
+    REQUIRE(one_piece.status == 0);
+    const double granularity = number_after(one_piece.log, "us: max ");
+    // 4 ms of thinking per 16.7 ms frame. A frame overruns its budget by at
+    // most one piece mispredicted, or by the start of the next token
+    // (sampling, recording its graph) when one completes: the 90th
+    // percentile must stay within one piece of the budget. The longest
+    // frame is also exposed to the OS preempting the process on a loaded
+    // machine (measured up to 35 ms at load 30 on 2 cores): 50 ms.
+    const double budget_us = 4000, max_slack_us = 50000;
+    const Game game = play(n, budget_us, 3000, 60);
+    INFO(game.log);
+    REQUIRE(game.status == 0);
     const clitest::Run want = loom("run -m " + q(tiny_model()) + " --backend cpu -t 2 -p '" + kLine +
                                    "' --temp 0 --no-display-prompt -n " + std::to_string(n));
     REQUIRE(want.status == 0);
-    CHECK(out == want.out);
-    const double frames = number_after(log, "frames "), max_think = number_after(log, "us: max ");
-    CHECK(frames > 2);   // the reply took several frames: the decode was really sliced
+    CHECK(game.out == want.out);
+    CHECK(one_piece.out == want.out);
+    const double max_think = number_after(game.log, "us: max ");
+    const double p90 = number_after(game.log, "p90 ");
+    INFO("granularity " << granularity << " us");
+    // One piece a frame (every other frame): a token's decode is really sliced into many.
+    CHECK(number_after(one_piece.log, "frames ") > 10 * n);
     CHECK(max_think >= 0);
-    CHECK(max_think <= budget_us + slack_us);
+    CHECK(p90 >= 0);
+    CHECK(p90 <= budget_us + granularity);
+    CHECK(max_think <= budget_us + max_slack_us);
 }

@@ -4,7 +4,8 @@
 // run in slices, on the host's threads or after a thread-count change must
 // give bit-equal logits to one loom_decode of the same batch on a context
 // set up the same way. On the CPU and, where a Vulkan device exists
-// (lavapipe in CI), on Vulkan.
+// (lavapipe in CI), on Vulkan. The model's output matrix is large enough
+// that the CPU splits it into pieces in a stepped graph.
 #include "model_fixture.h"
 #include "testdata.h"
 
@@ -32,6 +33,9 @@ std::unique_ptr<fixture::Model> load_on(int32_t backend) {
     tinymodel::Spec spec;
     spec.weight_type = LOOM_TYPE_F16;
     spec.n_layer = 3;
+    // An output matrix of 10M values: a stepped decode runs it as several pieces (more than 2M multiply-adds).
+    spec.n_embd = 256;
+    spec.n_vocab = 40000;
     m->bytes = tinymodel::build(spec);
     loom_model_params p;
     loom_model_default_params(&p);
