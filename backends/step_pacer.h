@@ -13,9 +13,22 @@
 
 #include "backends/backend.h"
 
+#include <algorithm>
 #include <vector>
 
 namespace loom {
+
+// The most multiply-adds one matmul piece of a stepped graph does: a larger
+// matmul is split over ranges of its weight rows (the granularity of
+// loom_decode_step: about a millisecond on one core).
+constexpr int64_t kStepPieceMacs = int64_t(2) << 20;
+
+// Weight rows per piece of a matmul of k columns over `rows` activation
+// rows, a multiple of `unit` (at least one unit).
+inline int64_t step_piece_rows(int64_t k, int64_t rows, int64_t unit) {
+    const int64_t per = kStepPieceMacs / std::max<int64_t>(1, k * rows) / unit * unit;
+    return per > unit ? per : unit;
+}
 
 class StepPacer {
 public:

@@ -155,7 +155,7 @@ public:
         const int64_t k = w->ne[0], n = w->ne[1];
         if (stepped_ && dst != src && k * n * rows > kStepPieceMacs) {
             // A stepped graph's pieces stay short: ranges of weight rows, each its own op.
-            const int64_t per = std::max<int64_t>(16, kStepPieceMacs / (k * rows) / 16 * 16);
+            const int64_t per = step_piece_rows(k, rows, 16);
             for (int64_t r0 = 0; r0 < n; r0 += per) {
                 MatmulJob part = job;
                 part.r0 = r0;
@@ -298,10 +298,6 @@ private:
         LOOM_TRY(grow(moe_.in, k_in, slots));
         return grow(moe_.out, n, slots);
     }
-
-    // The most multiply-adds one matmul op of a stepped graph does (the
-    // granularity of loom_decode_step: about a millisecond on one core).
-    static constexpr int64_t kStepPieceMacs = int64_t(2) << 20;
 
     // Matmuls recorded back to back over the same input, run as one op.
     struct MatmulGroup {

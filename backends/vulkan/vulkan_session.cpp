@@ -284,11 +284,16 @@ Status VulkanSession::matmul(Tensor *dst, const Tensor *w, const Tensor *src, co
     if (per_row) consts = rk.consts();
     LOOM_TRY(pipeline(shader + shader_type_suffix(w->type), sg ? 64 : per_row ? kRowsKernelWg : tiled ? 128 : 32, &p, consts));
     const int64_t rows_per_group = int64_t(kRowsKernelWg) * rk.rpi;
-    const int64_t slice = per_row ? int64_t(kMaxGroups) * rows_per_group
-                          : tiled ? int64_t(kMaxGroups) * kTileRows
-                                  : int64_t(kMaxGroups) * sg_rows;
+    int64_t slice = per_row ? int64_t(kMaxGroups) * rows_per_group
+                    : tiled ? int64_t(kMaxGroups) * kTileRows
+                            : int64_t(kMaxGroups) * sg_rows;
+    // A stepped graph's pieces stay short: dispatches over ranges of weight
+    // rows, each its own submission (op_boundary below).
+    const int64_t unit = per_row ? rows_per_group : tiled ? int64_t(kTileRows) : int64_t(sg_rows);
+    if (stepped_) slice = std::min(slice, step_piece_rows(w->ne[0], rows, unit));
     for (const VkTensor::Part &part : vt(w)->parts) {
         for (int64_t r0 = 0; r0 < part.rows; r0 += slice) {
+            LOOM_TRY(op_boundary());
             uint32_t n = uint32_t(std::min<int64_t>(slice, part.rows - r0));
             MatVecPush pc{uint32_t(w->ne[0]), n, uint32_t(rows), uint32_t(w->row_bytes), uint32_t(src->ne[0]),
                           uint32_t(dst->ne[0]), uint32_t(r0), uint32_t(part.row0 + r0), bias ? 1u : 0u};

@@ -191,6 +191,7 @@ int abort_after(void *) { return --g_aborts_left < 0; }
 
 TEST_CASE("stepped_decode_equals_one_decode_on_cpu", "[decode_step]") { check_stepped_equals_one_decode(cpu_model()); }
 
+#if defined(LOOM_TEST_VULKAN)
 TEST_CASE("stepped_decode_equals_one_decode_on_vulkan", "[decode_step]") {
     std::unique_ptr<fixture::Model> m = load_on(LOOM_BACKEND_VULKAN);
     if (!m) {
@@ -201,6 +202,7 @@ TEST_CASE("stepped_decode_equals_one_decode_on_vulkan", "[decode_step]") {
     REQUIRE(std::string(loom_model_backend_name(m->m)) == "vulkan");
     check_stepped_equals_one_decode(*m);
 }
+#endif
 
 TEST_CASE("stepped_decode_refuses_what_would_break_it_and_cancel_rolls_back", "[decode_step]") {
     fixture::Model &m = cpu_model();
