@@ -996,10 +996,10 @@ LOOM_API loom_status loom_decode(loom_context *ctx, const loom_batch *batch);
  * once per frame, runs the graph for about budget_us microseconds and
  * returns, and the next call resumes where it stopped: between ops on the
  * CPU, between submissions on Vulkan (the command stream is cut into one
- * submission per op). When the last step reports *done = 1 the outputs are
- * exactly those one loom_decode of the batch gives (bit-equal), and
- * loom_get_logits reads them. docs/embedding.md gives the granularity
- * measured (the longest single piece that cannot be split). */
+ * submission per op; large matmuls into several, on both). When the last
+ * step reports *done = 1 the outputs are exactly those one loom_decode of
+ * the batch gives (bit-equal), and loom_get_logits reads them.
+ * docs/embedding.md gives the granularity measured (the longest piece). */
 
 /** Starts a stepped decode of `batch` (copied: the batch may be cleared or
  *  freed at once). The previous decode's outputs are no longer readable.
@@ -1008,16 +1008,23 @@ LOOM_API loom_status loom_decode(loom_context *ctx, const loom_batch *batch);
  *  progress. On one context's thread, like loom_decode. */
 LOOM_API loom_status loom_decode_begin(loom_context *ctx, const loom_batch *batch);
 
-/** Runs the stepped decode for about budget_us microseconds (>= 0): pieces
- *  run while the next one is predicted to end within the budget (from what
- *  the same piece took in the last decode of the same batch size), and at
- *  least one runs per call, so a call may exceed the budget by about one
- *  piece when nothing is known or a piece is slower than last time. *done
+/** Runs the stepped decode for about budget_us microseconds (>= 0). The
+ *  graph runs in pieces (an op, or part of a large matmul: at most about 2M
+ *  multiply-adds); each runs only if it is predicted to end within the
+ *  budget (from what the same piece took in the last decode of the same
+ *  batch size; for a new size, from the piece just run). When the first
+ *  piece does not fit, the call runs nothing, unless the call before also
+ *  ran nothing: then it runs one anyway, so a budget smaller than a piece
+ *  still advances (a piece every other call). budget_us 0 runs exactly one
+ *  piece. A call can overrun its budget when a piece is slower than
+ *  predicted (docs/embedding.md gives what was measured). A host stepping
+ *  again within the same frame should stop when *done comes back 0. *done
  *  gets 1 when the decode has finished (its outputs are then readable), 0
  *  otherwise. The abort callback is checked before each piece.
- *  Errors: INVALID_ARGUMENT (NULL ctx or done, negative budget, no stepped
- *  decode in progress), CANCELLED, BACKEND, OUT_OF_MEMORY. After an error
- *  nothing is in progress and the KV cache is as before loom_decode_begin. */
+ *  Errors: INVALID_ARGUMENT (NULL ctx or done, negative budget: the decode
+ *  stays in progress; no stepped decode in progress), CANCELLED, BACKEND,
+ *  OUT_OF_MEMORY. After CANCELLED, BACKEND or OUT_OF_MEMORY nothing is in
+ *  progress and the KV cache is as before loom_decode_begin. */
 LOOM_API loom_status loom_decode_step(loom_context *ctx, int64_t budget_us, int32_t *done);
 
 /** Drops a stepped decode in progress: the cells it took are freed, so the
