@@ -26,6 +26,7 @@
 #include "common/status.h"
 #include "loom.h"
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -45,9 +46,17 @@ struct Tensor {
     virtual ~Tensor() = default;
 };
 
+// The host's job system (loom_context_params.parallel_for): when set, CPU
+// kernels run their tasks through it instead of the session's own threads.
+struct HostJobs {
+    loom_parallel_for_fn parallel_for = nullptr;
+    void *user_data = nullptr;
+};
+
 // Per-context options a session is created with.
 struct SessionParams {
-    int n_threads = 1;        // CPU worker threads (a GPU backend may ignore it)
+    int n_threads = 1;        // CPU worker threads, or the host's worker indices (a GPU backend may ignore it)
+    HostJobs host_jobs;
     bool fast_matmul = false; // one 8-bit activation pass instead of value + residual (CPU)
     // The largest graph the session will run, so a backend can size its
     // working memory at creation rather than while a graph runs (0: unknown).
@@ -60,6 +69,7 @@ enum class RopeMode { Neox, Normal };
 
 // Returns true to stop a running graph (loom_abort_fn adapter).
 using AbortFn = std::function<bool()>;
+using Clock = std::chrono::steady_clock;
 
 class Session {
 public:
@@ -80,6 +90,34 @@ public:
     // Runs what was recorded since begin_graph() and waits. CANCELLED if
     // `abort` returned true between ops (outputs then undefined).
     virtual Status compute(const AbortFn &abort) = 0;
+
+    // --- stepped graphs (loom_decode_step) -----------------------------------
+    // begin_stepped_graph() starts recording a graph that compute_step() then
+    // runs in slices of about budget_us microseconds: pieces (ops on the CPU,
+    // submissions of the command stream split at op boundaries on a GPU)
+    // paced by StepPacer (backends/step_pacer.h) from what each took when a
+    // graph of the same shape_key last ran; *done is set once the graph has
+    // run. CANCELLED if `abort` returned true between pieces. After an error
+    // or cancel_graph() the graph is dropped (outputs undefined) and the
+    // session is ready for begin_graph(). The defaults run the whole graph in
+    // one slice.
+    virtual Status begin_stepped_graph(int64_t shape_key) {
+        (void)shape_key;
+        return begin_graph();
+    }
+    virtual Status compute_step(const AbortFn &abort, int64_t budget_us, bool *done) {
+        (void)budget_us;
+        *done = true;
+        return compute(abort);
+    }
+    virtual void cancel_graph() {}
+
+    // Changes the worker count between graphs (loom_context_set_n_threads).
+    // A backend without CPU workers ignores it. Errors: BACKEND, OUT_OF_MEMORY.
+    virtual Status set_n_threads(int n_threads) {
+        (void)n_threads;
+        return Status::ok();
+    }
 
     // --- ops (record only) ------------------------------------------------
     // dst[i] = table[ids[i]] as f32, i < rows. table: any weight type (or F32

@@ -940,6 +940,25 @@ typedef struct loom_batch loom_batch;
  *  only what was complete before the batch). Called on the decoding thread. */
 typedef int (*loom_abort_fn)(void *user_data);
 
+/** One task of a loop loom hands to the host's job system: run it once for
+ *  each task index in [0, n_tasks), on a thread that identifies itself by
+ *  `worker`, an index in [0, n_threads) (loom_context_params.n_threads)
+ *  that no other task running at the same moment uses (loom keeps per-worker
+ *  scratch memory). Tasks of one loop may run in any order and at the same
+ *  time. A task never blocks on another task. */
+typedef void (*loom_task_fn)(void *task_ctx, int64_t task, int32_t worker);
+
+/** The host's "parallel for" (loom_context_params.parallel_for): run
+ *  task(task_ctx, t, worker) for every t in [0, n_tasks) on the host's
+ *  worker threads or fibers (the calling thread may take part), and return
+ *  only when every task has returned. Called on the thread running
+ *  loom_decode / loom_decode_step, one loop at a time per context (several
+ *  contexts may call it at once from their own threads), a few hundred
+ *  times per decode. A worker index outside [0, n_threads) is a host bug:
+ *  the task does not run and the decode fails with LOOM_ERR_INTERNAL naming
+ *  the index. */
+typedef void (*loom_parallel_for_fn)(void *user_data, int64_t n_tasks, loom_task_fn task, void *task_ctx);
+
 /** How quantized matmuls treat activations (CPU backend). */
 typedef enum loom_matmul_precision {
     /* Activations are rounded to 8 bits in two parts (the value and its
@@ -1001,6 +1020,12 @@ typedef struct loom_context_params {
        (LOOM_ERR_OUT_OF_MEMORY naming the numbers), so its decodes never
        exceed it. */
     uint64_t memory_budget;
+    /* Optional (NULL: loom's own threads, n_threads of them, the decoding
+     * thread included). Set, CPU kernels run their loops through it and loom
+     * starts no threads; n_threads is then the number of worker indices the
+     * host's workers use (0: as for loom's own). See loom_parallel_for_fn. */
+    loom_parallel_for_fn parallel_for;
+    void *parallel_for_user_data;
 } loom_context_params;
 
 /** Fills the first `size` bytes of *params (the caller's sizeof) with the
@@ -1038,8 +1063,23 @@ LOOM_API loom_status loom_context_new(const loom_model *model, const loom_contex
 LOOM_API loom_status loom_context_estimate(const loom_model *model, const loom_context_params *params,
                                            loom_memory_plan *plan);
 
-/** Frees a context. NULL is ignored. */
+/** Frees a context. NULL is ignored. A stepped decode in progress
+ *  (loom_decode_begin) is dropped with it. */
 LOOM_API void loom_context_free(loom_context *ctx);
+
+/** Changes the number of CPU threads (or, with params.parallel_for, of the
+ *  host's worker indices) for the decodes that follow: loom's pool is
+ *  stopped and a new one started (a GPU backend ignores the count). Loom's
+ *  pool and the host's job system with the same n_threads split the work
+ *  the same way, so their logits are bit-equal. Between decodes only, on
+ *  the context's thread.
+ *  Idle policy: loom's workers spin for about 200 microseconds after each
+ *  loop (a decode runs hundreds of short loops back to back), then sleep on
+ *  a condition variable; between decodes (a game's frame) they use no CPU.
+ *  Errors: INVALID_ARGUMENT (NULL ctx, n_threads outside [1, 256], a
+ *  stepped decode in progress), BACKEND (the OS refused a thread; the
+ *  previous threads stay in use). */
+LOOM_API loom_status loom_context_set_n_threads(loom_context *ctx, int32_t n_threads);
 
 /** The context's KV capacity in tokens (n_ctx after defaults). 0 for NULL. */
 LOOM_API uint32_t loom_context_n_ctx(const loom_context *ctx);
@@ -1081,8 +1121,55 @@ LOOM_API int32_t loom_batch_size(const loom_batch *batch);
  *  Errors: INVALID_ARGUMENT (token out of range, seq_id >= n_seq_max, empty
  *  batch, more than n_batch entries), CONTEXT_FULL (not enough free cells:
  *  nothing is written), OUT_OF_MEMORY (the mask or logits would outgrow the
- *  machine; sizes named), CANCELLED, BACKEND. On error the cache is as before. */
+ *  machine; sizes named), CANCELLED, BACKEND. On error the cache is as before.
+ *  INVALID_ARGUMENT too while a stepped decode (loom_decode_begin) is in
+ *  progress: finish it with loom_decode_step or drop it with loom_decode_cancel. */
 LOOM_API loom_status loom_decode(loom_context *ctx, const loom_batch *batch);
+
+/* Stepped decoding, for a host that cannot block for a whole decode (a game
+ * frame): loom_decode_begin does what loom_decode does up to running the
+ * model's graph (checks, cells, inputs, recording); loom_decode_step, called
+ * once per frame, runs the graph for about budget_us microseconds and
+ * returns, and the next call resumes where it stopped: between ops on the
+ * CPU, between submissions on Vulkan (the command stream is cut into one
+ * submission per op; large matmuls into several, on both). When the last
+ * step reports *done = 1 the outputs are exactly those one loom_decode of
+ * the batch gives (bit-equal), and loom_get_logits reads them.
+ * docs/embedding.md gives the granularity measured (the longest piece). */
+
+/** Starts a stepped decode of `batch` (copied: the batch may be cleared or
+ *  freed at once). The previous decode's outputs are no longer readable.
+ *  Errors: as loom_decode (nothing is then in progress and the cache is as
+ *  before), INVALID_ARGUMENT also when a stepped decode is already in
+ *  progress. On one context's thread, like loom_decode. */
+LOOM_API loom_status loom_decode_begin(loom_context *ctx, const loom_batch *batch);
+
+/** Runs the stepped decode for about budget_us microseconds (>= 0). The
+ *  graph runs in pieces (an op, or part of a large matmul: at most about 2M
+ *  multiply-adds); each runs only if it is predicted to end within the
+ *  budget (from what the same piece took in the last decode of the same
+ *  batch size; for a new size, from the piece just run). When the first
+ *  piece does not fit, the call runs nothing, unless the call before also
+ *  ran nothing: then it runs one anyway, so a budget smaller than a piece
+ *  still advances (a piece every other call). budget_us 0 runs exactly one
+ *  piece. A call can overrun its budget when a piece is slower than
+ *  predicted (docs/embedding.md gives what was measured). A host stepping
+ *  again within the same frame should stop when *done comes back 0. *done
+ *  gets 1 when the decode has finished (its outputs are then readable), 0
+ *  otherwise. The abort callback is checked before each piece.
+ *  Errors: INVALID_ARGUMENT (NULL ctx or done, negative budget: the decode
+ *  stays in progress; no stepped decode in progress), CANCELLED, BACKEND,
+ *  OUT_OF_MEMORY. After CANCELLED, BACKEND or OUT_OF_MEMORY nothing is in
+ *  progress and the KV cache is as before loom_decode_begin. */
+LOOM_API loom_status loom_decode_step(loom_context *ctx, int64_t budget_us, int32_t *done);
+
+/** Drops a stepped decode in progress: the cells it took are freed, so the
+ *  KV cache is as before loom_decode_begin. Nothing in progress (or NULL
+ *  ctx): does nothing. loom_kv_clear also cancels one; loom_kv_seq_remove,
+ *  loom_kv_seq_copy, loom_state_save(_file), loom_state_load(_file) and
+ *  loom_context_set_n_threads fail with INVALID_ARGUMENT while one is in
+ *  progress (the cache holds cells whose K/V are not written yet). */
+LOOM_API void loom_decode_cancel(loom_context *ctx);
 
 /** Logits (n_vocab floats) of batch entry `i` of the last loom_decode
  *  (i = -1: the last entry that asked for logits). The pointer is owned by
@@ -1109,7 +1196,8 @@ LOOM_API loom_status loom_get_embeddings_seq(loom_context *ctx, int32_t seq_id, 
 
 /* KV cache, per sequence. Positions p0..p1 are half-open [p0, p1); p1 < 0 means "to the end". */
 
-/** Drops every cached token of every sequence. NULL is ignored. */
+/** Drops every cached token of every sequence (and cancels a stepped decode
+ *  in progress, see loom_decode_cancel). NULL is ignored. */
 LOOM_API void loom_kv_clear(loom_context *ctx);
 /** Drops positions [p0, p1) of sequence `seq_id` (seq_id < 0: of all sequences). Errors: INVALID_ARGUMENT. */
 LOOM_API loom_status loom_kv_seq_remove(loom_context *ctx, int32_t seq_id, int32_t p0, int32_t p1);

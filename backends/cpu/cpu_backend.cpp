@@ -4,6 +4,7 @@
 #include "cpu/cpu_tensor.h"
 #include "cpu/kernels.h"
 
+#include "backends/step_pacer.h"
 #include "quant/quant.h"
 
 #include <algorithm>
@@ -48,8 +49,8 @@ public:
     // params.max_rows rows over weights of at most max_weight_cols columns.
     static Status create(const SessionParams &params, int64_t max_weight_cols, std::unique_ptr<Session> *out) {
         const int n = std::max(1, std::min(params.n_threads, 256));
-        std::unique_ptr<CpuSession> s(new CpuSession(params.fast_matmul));
-        LOOM_TRY(ThreadPool::create(n, &s->pool_));
+        std::unique_ptr<CpuSession> s(new CpuSession(params.fast_matmul, params.host_jobs));
+        LOOM_TRY(s->make_pool(n));
         s->scratch_.per_worker.resize(static_cast<size_t>(n));
         size_t floats = matmul_worker_floats(max_weight_cols, params.max_rows);
         if (params.attn_group > 0 && params.head_dim > 0)
@@ -99,6 +100,32 @@ public:
         return s;
     }
 
+    Status begin_stepped_graph(int64_t shape_key) override {
+        clear_graph();
+        stepped_ = true;
+        shape_key_ = shape_key;
+        return Status::ok();
+    }
+
+    // Pieces are ops: the graph resumes at the op after the last one run.
+    Status compute_step(const AbortFn &abort, int64_t budget_us, bool *done) override {
+        if (!step_started_) pacer_.start(ops_.size(), shape_key_);
+        step_started_ = true;
+        const Status s = pacer_.step(ops_.size(), &next_op_, abort, budget_us, [&](size_t i) { return run_op(ops_[i]); });
+        *done = s && next_op_ == ops_.size();
+        if (!s || *done) clear_graph();
+        return s;
+    }
+
+    void cancel_graph() override { clear_graph(); }
+
+    Status set_n_threads(int n_threads) override {
+        const size_t floats = scratch_.per_worker.empty() ? 0 : scratch_.per_worker.front().size();
+        LOOM_TRY(make_pool(std::max(1, std::min(n_threads, 256))));
+        scratch_.per_worker.resize(size_t(pool_->size()));
+        return scratch_.reserve_workers(floats);
+    }
+
     Status get_rows(Tensor *dst, const Tensor *table, const Tensor *ids, int64_t rows) override {
         LOOM_TRY(check_f32("get_rows", dst, table->ne[0], rows));
         LOOM_TRY(check_i32("get_rows", ids, rows));
@@ -125,13 +152,20 @@ public:
             g->jobs[g->n++] = job;   // same input as the matmul just recorded: one conversion, one parallel_for
             return Status::ok();
         }
-        groups_.push_back(std::make_unique<MatmulGroup>());
-        g = groups_.back().get();
-        g->jobs[0] = job;
-        g->n = 1;
-        g->src = src;
-        g->rows = rows;
-        record([this, g] { op_matmul_group(*pool_, scratch_, g->jobs, g->n, cpu(g->src), g->rows, fast_matmul_); });
+        const int64_t k = w->ne[0], n = w->ne[1];
+        if (stepped_ && dst != src && k * n * rows > kStepPieceMacs) {
+            // A stepped graph's pieces stay short: ranges of weight rows, each its own op.
+            const int64_t per = step_piece_rows(k, rows, 16);
+            for (int64_t r0 = 0; r0 < n; r0 += per) {
+                MatmulJob part = job;
+                part.r0 = r0;
+                part.r1 = std::min(n, r0 + per);
+                record_group(part, src, rows);
+            }
+            open_group_ = nullptr;
+            return Status::ok();
+        }
+        g = record_group(job, src, rows);
         open_group_ = dst != src ? g : nullptr;
         return Status::ok();
     }
@@ -229,7 +263,17 @@ public:
     }
 
 private:
-    explicit CpuSession(bool fast_matmul) : fast_matmul_(fast_matmul) {}
+    CpuSession(bool fast_matmul, const HostJobs &host_jobs) : fast_matmul_(fast_matmul), host_jobs_(host_jobs) {}
+
+    // n workers: loom's own threads, or indices of the host's (host_jobs_).
+    // On failure the pool in use stays.
+    Status make_pool(int n) {
+        std::unique_ptr<ThreadPool> pool;
+        if (host_jobs_.parallel_for) LOOM_TRY(ThreadPool::create_hosted(n, host_jobs_, &pool));
+        else LOOM_TRY(ThreadPool::create(n, &pool));
+        pool_ = std::move(pool);
+        return Status::ok();
+    }
 
     // An op may throw only on this thread (a task's exception is carried
     // back by the pool): an allocation in the op itself, e.g. growing the
@@ -271,6 +315,18 @@ private:
         int64_t rows = 0;
     };
 
+    // Records a new matmul group of `job` (more may join it) as one op.
+    MatmulGroup *record_group(const MatmulJob &job, const Tensor *src, int64_t rows) {
+        groups_.push_back(std::make_unique<MatmulGroup>());
+        MatmulGroup *g = groups_.back().get();
+        g->jobs[0] = job;
+        g->n = 1;
+        g->src = src;
+        g->rows = rows;
+        record([this, g] { op_matmul_group(*pool_, scratch_, g->jobs, g->n, cpu(g->src), g->rows, fast_matmul_); });
+        return g;
+    }
+
     template <typename F>
     void record(F &&f) {
         ops_.emplace_back(std::forward<F>(f));
@@ -278,6 +334,9 @@ private:
     }
 
     void clear_graph() {
+        next_op_ = 0;
+        stepped_ = false;
+        step_started_ = false;
         ops_.clear();
         groups_.clear();
         open_group_ = nullptr;
@@ -292,12 +351,18 @@ private:
 
     std::unique_ptr<ThreadPool> pool_;
     bool fast_matmul_;     // SessionParams::fast_matmul
+    HostJobs host_jobs_;   // SessionParams::host_jobs
     Scratch scratch_;
     std::vector<std::unique_ptr<CpuTensor>> tensors_;
     std::vector<std::function<void()>> ops_;
     std::vector<std::unique_ptr<MatmulGroup>> groups_;   // referenced by ops_
     MatmulGroup *open_group_ = nullptr;                  // the last op recorded, if a matmul group
     MoeScratch moe_;                                     // expert matmul buffers
+    bool stepped_ = false;                               // recording or running a stepped graph
+    bool step_started_ = false;                          // compute_step ran since the graph was recorded
+    size_t next_op_ = 0;                                 // stepped graphs: the op to run next
+    int64_t shape_key_ = -1;
+    StepPacer pacer_;
 };
 
 class CpuBackend final : public Backend {

@@ -68,11 +68,16 @@ void op_add(ThreadPool &pool, CpuTensor *dst, const CpuTensor *a, const CpuTenso
 // acc[c] += sum_i src[i][c]^2 (rows in order per column; columns split over workers).
 void op_sum_squares(ThreadPool &pool, CpuTensor *acc, const CpuTensor *src, int64_t rows);
 
-// dst = src . w^T + bias (bias may be nullptr): one matmul of a group.
+// dst = src . w^T + bias (bias may be nullptr): one matmul of a group,
+// over the weight rows (output columns) [r0, r1) only when r1 > 0 (a large
+// matmul of a stepped graph runs as several pieces; r0 a multiple of 16).
 struct MatmulJob {
     CpuTensor *dst;
     const CpuTensor *w;
     const CpuTensor *bias;
+    int64_t r0 = 0, r1 = 0;
+    int64_t begin() const { return r0; }
+    int64_t end() const { return r1 > 0 ? r1 : w->ne[1]; }
 };
 constexpr int kMaxMatmulGroup = 4;
 // Runs n_jobs (<= kMaxMatmulGroup) matmuls over the same input src (none of

@@ -50,11 +50,11 @@ void add_bias(const MatmulJob &job, int64_t r0, int64_t nr, int64_t rows) {
 
 void matmul_dequant(ThreadPool &pool, Scratch &scratch, const MatmulJob &job, const CpuTensor *src, int64_t rows) {
     const CpuTensor *w = job.w;
-    const int64_t k = w->ne[0], n_out = w->ne[1];
-    const int64_t n_tasks = (n_out + kRowChunk - 1) / kRowChunk;
+    const int64_t k = w->ne[0], begin = job.begin(), end = job.end();
+    const int64_t n_tasks = (end - begin + kRowChunk - 1) / kRowChunk;
     pool.parallel_for(n_tasks, [&](int64_t t, int worker) {
         float *wrow = scratch.worker(worker);
-        const int64_t r0 = t * kRowChunk, r1 = std::min(n_out, r0 + kRowChunk);
+        const int64_t r0 = begin + t * kRowChunk, r1 = std::min(end, r0 + kRowChunk);
         for (int64_t r = r0; r < r1; r++) {
             dequantize_row(w, r, wrow);
             for (int64_t j = 0; j < rows; j++) job.dst->f32_row(j)[r] = dot_f32(wrow, src->f32_row(j), k);
@@ -98,8 +98,9 @@ struct Prepared {
 
 void run_task(const Prepared &p, int64_t t, Scratch &scratch, int worker, int64_t rows, bool two_part) {
     const CpuTensor *w = p.job->w;
-    const int64_t k = w->ne[0], n_out = w->ne[1];
-    const int64_t r0 = (t - p.first_task) * p.rows_per_task, nr = std::min(n_out, r0 + p.rows_per_task) - r0;
+    const int64_t k = w->ne[0];
+    const int64_t r0 = p.job->begin() + (t - p.first_task) * p.rows_per_task;
+    const int64_t nr = std::min(p.job->end(), r0 + p.rows_per_task) - r0;
     CpuTensor *dst = p.job->dst;
     if (!two_part) {
         p.fn(k, p.w + r0 * w->row_bytes, w->row_bytes, nr, p.act, p.act_stride, rows, dst->f32_row(0) + r0,
@@ -166,14 +167,14 @@ void op_matmul_group(ThreadPool &pool, Scratch &scratch, const MatmulJob *jobs, 
             pool.parallel_for(rows, [&](int64_t j, int) { kern.convert_act(src->f32_row(j), dst + stride * j, k); });
     }
     int64_t total_rows = 0;
-    for (int i = 0; i < n_prep; i++) total_rows += prep[i].job->w->ne[1];
+    for (int i = 0; i < n_prep; i++) total_rows += prep[i].job->end() - prep[i].job->begin();
     const int64_t per_task = rows_per_task(total_rows, pool.size());
     int64_t n_tasks = 0;
     for (int i = 0; i < n_prep; i++) {
         prep[i].act = act + act_offset[prep[i].act_index];
         prep[i].rows_per_task = per_task;
         prep[i].first_task = n_tasks;
-        n_tasks += (prep[i].job->w->ne[1] + per_task - 1) / per_task;
+        n_tasks += (prep[i].job->end() - prep[i].job->begin() + per_task - 1) / per_task;
     }
     pool.parallel_for(n_tasks, [&](int64_t t, int worker) {
         int i = 0;

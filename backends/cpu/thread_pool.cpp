@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <stdexcept>
+#include <string>
 #include <system_error>
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -44,6 +46,47 @@ Status ThreadPool::create(int n_threads, std::unique_ptr<ThreadPool> *out, int64
     LOOM_TRY(pool->start_workers(n_threads));
     *out = std::move(pool);
     return Status::ok();
+}
+
+Status ThreadPool::create_hosted(int n_workers, const HostJobs &jobs, std::unique_ptr<ThreadPool> *out) {
+    std::unique_ptr<ThreadPool> pool(new ThreadPool(int64_t(1) << 30));
+    pool->host_ = jobs;
+    pool->hosted_workers_ = std::max(n_workers, 1);
+    *out = std::move(pool);
+    return Status::ok();
+}
+
+namespace {
+
+// One loop handed to the host: the tasks' exceptions stay on this side of
+// the C callback and are rethrown on the caller.
+struct HostedLoop {
+    const ThreadPool::TaskFn *fn;
+    int n_workers;
+    std::atomic<bool> failed{false};
+    std::exception_ptr failure;
+
+    static void run(void *ctx, int64_t task, int32_t worker) {
+        auto *loop = static_cast<HostedLoop *>(ctx);
+        try {
+            if (worker < 0 || worker >= loop->n_workers)
+                throw std::out_of_range("the host's parallel_for ran a task as worker " + std::to_string(worker) +
+                                        ", outside [0, n_threads = " + std::to_string(loop->n_workers) + ")");
+            (*loop->fn)(task, worker);
+        } catch (...) {
+            if (!loop->failed.exchange(true)) loop->failure = std::current_exception();
+        }
+    }
+};
+
+} // namespace
+
+void ThreadPool::hosted_parallel_for(int64_t n_tasks, const TaskFn &fn) {
+    HostedLoop loop;
+    loop.fn = &fn;
+    loop.n_workers = hosted_workers_;
+    host_.parallel_for(host_.user_data, n_tasks, &HostedLoop::run, &loop);
+    if (loop.failed.load()) std::rethrow_exception(loop.failure);
 }
 
 Status ThreadPool::start_workers(int n_threads) {
@@ -148,6 +191,7 @@ void ThreadPool::run_piece(int64_t base, int64_t n_tasks, const TaskFn &fn) {
 
 void ThreadPool::parallel_for(int64_t n_tasks, const TaskFn &fn) {
     if (n_tasks <= 0) return;
+    if (host_.parallel_for) return hosted_parallel_for(n_tasks, fn);
     if (workers_.empty() || n_tasks == 1) {
         for (int64_t t = 0; t < n_tasks; t++) fn(t, 0);
         return;

@@ -21,10 +21,15 @@
 // compare-and-swap on one word holding (job generation, next task), so a
 // late worker can never take a task of a newer job by mistake.
 //
+// Hosted pools (create_hosted) start no threads: parallel_for hands the
+// loop to the host's job system (loom_context_params.parallel_for), whose
+// workers identify themselves by an index in [0, size()).
+//
 // Owner: backends/cpu.
 #pragma once
 
 #include <atomic>
+#include "backends/backend.h"
 #include "common/status.h"
 
 #include <condition_variable>
@@ -51,11 +56,15 @@ public:
     // refuses a thread (the message names which and why), OUT_OF_MEMORY; the
     // workers already started are stopped and joined first.
     static Status create(int n_threads, std::unique_ptr<ThreadPool> *out, int64_t max_job_tasks = int64_t(1) << 30);
+    // A pool of n_workers >= 1 worker indices whose loops run on the host's
+    // jobs.parallel_for. A task given an index outside [0, n_workers) throws
+    // (std::out_of_range) instead of running. Errors: OUT_OF_MEMORY.
+    static Status create_hosted(int n_workers, const HostJobs &jobs, std::unique_ptr<ThreadPool> *out);
     ~ThreadPool();
     ThreadPool(const ThreadPool &) = delete;
     ThreadPool &operator=(const ThreadPool &) = delete;
 
-    int size() const { return static_cast<int>(workers_.size()) + 1; }
+    int size() const { return host_.parallel_for ? hosted_workers_ : static_cast<int>(workers_.size()) + 1; }
     // Runs every task, then rethrows the first exception a task threw (if any).
     void parallel_for(int64_t n_tasks, const TaskFn &fn);
 
@@ -70,6 +79,7 @@ private:
         std::atomic<int64_t> base{0};   // task index of this job's first task
     };
 
+    void hosted_parallel_for(int64_t n_tasks, const TaskFn &fn);
     void worker_main(int worker);
     void run_job(uint32_t generation, int worker);
     bool claim(uint32_t generation, int64_t *task);
@@ -78,6 +88,8 @@ private:
     uint32_t published() const { return static_cast<uint32_t>(job_.load() >> 32); }   // seq_cst: see the sleep protocol
 
     std::vector<std::thread> workers_;
+    HostJobs host_;                  // set: a hosted pool
+    int hosted_workers_ = 0;
     const int64_t max_job_tasks_;
     Slot slots_[2];
     uint32_t generation_ = 0;                    // the caller's copy of the current job

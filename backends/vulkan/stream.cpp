@@ -24,12 +24,6 @@ Status Stream::init() {
     pi.flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT;
     pi.queueFamilyIndex = dev_.queue_family();
     LOOM_VK_CHECK(f.vkCreateCommandPool(dev_.handle(), &pi, nullptr, &pool_));
-    VkCommandBufferAllocateInfo ai{};
-    ai.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO;
-    ai.commandPool = pool_;
-    ai.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
-    ai.commandBufferCount = 1;
-    LOOM_VK_CHECK(f.vkAllocateCommandBuffers(dev_.handle(), &ai, &cmd_));
     VkFenceCreateInfo fi{};
     fi.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO;
     LOOM_VK_CHECK(f.vkCreateFence(dev_.handle(), &fi, nullptr, &fence_));
@@ -44,15 +38,42 @@ Status Stream::begin() {
     }
     for (VkDescriptorPool p : desc_pools_) LOOM_VK_CHECK(f.vkResetDescriptorPool(dev_.handle(), p, 0));
     desc_pool_ = 0;
+    used_ = 0;
+    LOOM_TRY(begin_buffer());
+    recording_ = true;
+    wrote_ = false;
+    dispatches_ = 0;
+    return Status::ok();
+}
+
+// Starts recording the next segment's command buffer (allocated the first time).
+Status Stream::begin_buffer() {
+    const VkFns &f = dev_.fn();
+    if (used_ == cmds_.size()) {
+        VkCommandBufferAllocateInfo ai{};
+        ai.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO;
+        ai.commandPool = pool_;
+        ai.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
+        ai.commandBufferCount = 1;
+        VkCommandBuffer c = VK_NULL_HANDLE;
+        LOOM_VK_CHECK(f.vkAllocateCommandBuffers(dev_.handle(), &ai, &c));
+        cmds_.push_back(c);
+    }
+    cmd_ = cmds_[used_++];
     LOOM_VK_CHECK(f.vkResetCommandBuffer(cmd_, 0));
     VkCommandBufferBeginInfo bi{};
     bi.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO;
     bi.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
     LOOM_VK_CHECK(f.vkBeginCommandBuffer(cmd_, &bi));
-    recording_ = true;
-    wrote_ = false;
-    dispatches_ = 0;
+    segment_commands_ = 0;
     return Status::ok();
+}
+
+Status Stream::cut() {
+    if (!recording_) return error(LOOM_ERR_INTERNAL, "vulkan: cut outside begin()/submit");
+    if (segment_commands_ == 0) return Status::ok();
+    LOOM_VK_CHECK(dev_.fn().vkEndCommandBuffer(cmd_));
+    return begin_buffer();
 }
 
 Status Stream::allocate_set(VkDescriptorSetLayout layout, VkDescriptorSet *out) {
@@ -121,6 +142,7 @@ Status Stream::dispatch(const Pipeline &p, const std::vector<BufferRange> &buffe
     if (push_bytes) f.vkCmdPushConstants(cmd_, p.layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, push_bytes, push);
     f.vkCmdDispatch(cmd_, gx, gy, gz);
     wrote_ = true;
+    segment_commands_++;
     dispatches_++;
     return Status::ok();
 }
@@ -131,12 +153,13 @@ void Stream::copy(const BufferRange &src, VkDeviceSize src_offset, const BufferR
     VkBufferCopy region{src.offset + src_offset, dst.offset + dst_offset, bytes};
     dev_.fn().vkCmdCopyBuffer(cmd_, src.buffer, dst.buffer, 1, &region);
     wrote_ = true;
+    segment_commands_++;
 }
 
-Status Stream::submit_and_wait() {
-    if (!recording_) return error(LOOM_ERR_INTERNAL, "vulkan: submit without begin()");
+// Ends the last segment, with a barrier making shader writes visible to the
+// host (mapped read-back).
+Status Stream::end_recording() {
     const VkFns &f = dev_.fn();
-    // Make shader writes visible to the host (mapped read-back).
     if (wrote_) {
         VkMemoryBarrier mb{};
         mb.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER;
@@ -148,11 +171,16 @@ Status Stream::submit_and_wait() {
     }
     recording_ = false;
     LOOM_VK_CHECK(f.vkEndCommandBuffer(cmd_));
+    return Status::ok();
+}
+
+Status Stream::submit(const VkCommandBuffer *cmds, uint32_t n) {
+    const VkFns &f = dev_.fn();
     LOOM_VK_CHECK(f.vkResetFences(dev_.handle(), 1, &fence_));
     VkSubmitInfo si{};
     si.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO;
-    si.commandBufferCount = 1;
-    si.pCommandBuffers = &cmd_;
+    si.commandBufferCount = n;
+    si.pCommandBuffers = cmds;
     {
         std::lock_guard<std::mutex> lock(dev_.queue_mutex());
         LOOM_VK_CHECK(f.vkQueueSubmit(dev_.queue(), 1, &si, fence_));
@@ -161,6 +189,28 @@ Status Stream::submit_and_wait() {
     LOOM_VK_CHECK(f.vkWaitForFences(dev_.handle(), 1, &fence_, VK_TRUE, UINT64_MAX));
     pending_ = false;
     return Status::ok();
+}
+
+Status Stream::submit_and_wait() {
+    if (!recording_) return error(LOOM_ERR_INTERNAL, "vulkan: submit without begin()");
+    LOOM_TRY(end_recording());
+    return submit(cmds_.data(), uint32_t(used_));
+}
+
+Status Stream::end_segments() {
+    if (!recording_) return error(LOOM_ERR_INTERNAL, "vulkan: end_segments without begin()");
+    return end_recording();
+}
+
+Status Stream::submit_segment(size_t i) {
+    if (recording_ || i >= used_) return error(LOOM_ERR_INTERNAL, "vulkan: segment %zu of %zu submitted out of order", i, used_);
+    return submit(&cmds_[i], 1);
+}
+
+void Stream::abandon() {
+    if (recording_) dev_.fn().vkEndCommandBuffer(cmd_);   // reset at the next begin()
+    recording_ = false;
+    wrote_ = false;
 }
 
 } // namespace loom::vk

@@ -1,6 +1,10 @@
-// A stream of compute work: dispatches and copies recorded into one command
-// buffer (one per graph), then submitted with a single fence. Descriptor sets
-// come from pools that are reset when the stream is reused.
+// A stream of compute work: dispatches and copies recorded into command
+// buffers (one per graph, or one per segment when a stepped graph is cut at
+// op boundaries), then submitted with a single fence: all at once, or one
+// segment at a time. Descriptor sets come from pools that are reset when the
+// stream is reused. Segments are ordered by the barriers recorded at the
+// start of the next one (a barrier's scope covers earlier submissions to the
+// queue), so cutting changes no result.
 #pragma once
 
 #include "vulkan/memory.h"
@@ -30,16 +34,32 @@ public:
               VkDeviceSize bytes);
     // Ends recording, submits and waits for completion.
     Status submit_and_wait();
+    // Ends the current segment and starts the next (nothing if it is empty).
+    Status cut();
+    // Ends recording without submitting: segments() command buffers to be
+    // given to submit_segment(0), (1), ... in order.
+    Status end_segments();
+    size_t segments() const { return used_; }
+    // Submits segment i (after end_segments) and waits for it.
+    Status submit_segment(size_t i);
+    // Drops what was recorded and not submitted (a cancelled stepped graph).
+    void abandon();
     bool recording() const { return recording_; }
     uint32_t dispatch_count() const { return dispatches_; }
 
 private:
     Status allocate_set(VkDescriptorSetLayout layout, VkDescriptorSet *out);
     void barrier();
+    Status begin_buffer();
+    Status end_recording();
+    Status submit(const VkCommandBuffer *cmds, uint32_t n);
 
     const Device &dev_;
     VkCommandPool pool_ = VK_NULL_HANDLE;
-    VkCommandBuffer cmd_ = VK_NULL_HANDLE;
+    VkCommandBuffer cmd_ = VK_NULL_HANDLE;     // the one being recorded: cmds_[used_ - 1]
+    std::vector<VkCommandBuffer> cmds_;        // segments, allocated as needed and kept
+    size_t used_ = 0;                          // segments begun since begin()
+    uint32_t segment_commands_ = 0;            // recorded into cmd_ since it began
     VkFence fence_ = VK_NULL_HANDLE;
     std::vector<VkDescriptorPool> desc_pools_;
     size_t desc_pool_ = 0;         // the pool sets are taken from now

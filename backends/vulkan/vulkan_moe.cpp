@@ -33,6 +33,7 @@ bool is_f32(const Tensor *t) { return t && t->type == LOOM_TYPE_F32; }
 } // namespace
 
 Status VulkanSession::moe_route(Tensor *ids, Tensor *weights, const Tensor *logits, int k, int64_t rows) {
+    LOOM_TRY(op_boundary());   // a stepped decode may submit here
     LOOM_TRY(need(ids->type == LOOM_TYPE_I32 && is_f32(weights) && is_f32(logits), "moe_route",
                   "ids must be I32, weights and logits F32"));
     LOOM_TRY(need(k >= 1 && k <= logits->ne[0] && ids->ne[0] == k && weights->ne[0] == k && rows > 0 &&
@@ -46,6 +47,7 @@ Status VulkanSession::moe_route(Tensor *ids, Tensor *weights, const Tensor *logi
 
 Status VulkanSession::matmul_id(Tensor *dst, const Tensor *w, const Tensor *src, const Tensor *ids, int n_expert,
                                 int k, bool src_per_slot, int64_t rows) {
+    LOOM_TRY(op_boundary());   // a stepped decode may submit here
     LOOM_TRY(need(n_expert >= 1 && k >= 1 && k <= n_expert && w->ne[1] % n_expert == 0, "matmul_id",
                   "the weight's rows are not n_expert stacked matrices"));
     const int64_t n = w->ne[1] / n_expert, slots = rows * k;
@@ -97,6 +99,7 @@ Status VulkanSession::reserve_groups(VkDeviceSize bytes) {
 }
 
 Status VulkanSession::moe_sum(Tensor *dst, const Tensor *src, const Tensor *weights, int k, int64_t rows) {
+    LOOM_TRY(op_boundary());   // a stepped decode may submit here
     LOOM_TRY(need(is_f32(dst) && is_f32(src) && is_f32(weights) && k >= 1 && src->ne[0] == dst->ne[0] &&
                       weights->ne[0] == k && rows > 0 && rows <= dst->ne[1] && rows * k <= src->ne[1] &&
                       rows <= weights->ne[1],
@@ -109,6 +112,7 @@ Status VulkanSession::moe_sum(Tensor *dst, const Tensor *src, const Tensor *weig
 }
 
 Status VulkanSession::scale_sigmoid(Tensor *x, const Tensor *g, int64_t rows) {
+    LOOM_TRY(op_boundary());   // a stepped decode may submit here
     LOOM_TRY(need(is_f32(x) && is_f32(g) && g->ne[0] == 1 && rows > 0 && rows <= x->ne[1] && rows <= g->ne[1],
                   "scale_sigmoid", "x must be F32 [rows][n] and g F32 [rows][1]"));
     const Pipeline *p = nullptr;

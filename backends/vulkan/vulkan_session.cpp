@@ -170,7 +170,40 @@ void VulkanSession::release(Tensor *t) {
 
 // --- graph --------------------------------------------------------------------
 
-Status VulkanSession::begin_graph() { return stream_.begin(); }
+Status VulkanSession::begin_graph() {
+    stepped_ = false;
+    return stream_.begin();
+}
+
+Status VulkanSession::begin_stepped_graph(int64_t shape_key) {
+    LOOM_TRY(begin_graph());
+    stepped_ = true;
+    next_segment_ = 0;
+    shape_key_ = shape_key;
+    return Status::ok();
+}
+
+// Pieces are submissions of one op's segment each; the first call ends the recording.
+Status VulkanSession::compute_step(const AbortFn &abort, int64_t budget_us, bool *done) {
+    *done = false;
+    if (!stepped_) return error(LOOM_ERR_INTERNAL, "vulkan: compute_step without begin_stepped_graph");
+    Status s;
+    if (stream_.recording()) {
+        s = stream_.end_segments();
+        pacer_.start(stream_.segments(), shape_key_);
+    }
+    if (s) s = pacer_.step(stream_.segments(), &next_segment_, abort, budget_us,
+                           [&](size_t i) { return stream_.submit_segment(i); });
+    *done = s && next_segment_ == stream_.segments();
+    if (!s || *done) cancel_graph();
+    return s;
+}
+
+void VulkanSession::cancel_graph() {
+    stream_.abandon();
+    stepped_ = false;
+    next_segment_ = 0;
+}
 
 Status VulkanSession::compute(const AbortFn &abort) {
     // One submission per graph: the abort callback is honoured before it.
@@ -189,6 +222,7 @@ Status VulkanSession::compute(const AbortFn &abort) {
 // --- ops ------------------------------------------------------------------------
 
 Status VulkanSession::get_rows(Tensor *dst, const Tensor *table, const Tensor *ids, int64_t rows) {
+    LOOM_TRY(op_boundary());
     LOOM_TRY(need(dst->type == LOOM_TYPE_F32 && ids->type == LOOM_TYPE_I32, "get_rows", "dst must be F32 and ids I32"));
     LOOM_TRY(need(dst->ne[0] == table->ne[0] && rows <= dst->ne[1] && rows <= ids->ne[0] * ids->ne[1] && rows > 0,
                   "get_rows", "shapes do not match"));
@@ -205,6 +239,7 @@ Status VulkanSession::get_rows(Tensor *dst, const Tensor *table, const Tensor *i
 }
 
 Status VulkanSession::rmsnorm(Tensor *dst, const Tensor *src, const Tensor *weight, float eps, int64_t rows) {
+    LOOM_TRY(op_boundary());
     LOOM_TRY(need(weight->type == LOOM_TYPE_F32 && weight->ne[0] == src->ne[0] && dst->ne[0] == src->ne[0] &&
                       rows > 0 && rows <= src->ne[1] && rows <= dst->ne[1],
                   "rmsnorm", "shapes or types do not match"));
@@ -215,6 +250,7 @@ Status VulkanSession::rmsnorm(Tensor *dst, const Tensor *src, const Tensor *weig
 }
 
 Status VulkanSession::matmul(Tensor *dst, const Tensor *w, const Tensor *src, const Tensor *bias, int64_t rows) {
+    LOOM_TRY(op_boundary());
     LOOM_TRY(need(src->type == LOOM_TYPE_F32 && dst->type == LOOM_TYPE_F32 && src->ne[0] == w->ne[0] &&
                       dst->ne[0] == w->ne[1] && rows > 0 && rows <= src->ne[1] && rows <= dst->ne[1],
                   "matmul", "shapes or types do not match"));
@@ -240,11 +276,16 @@ Status VulkanSession::matmul(Tensor *dst, const Tensor *w, const Tensor *src, co
     if (per_row) consts = rk.consts();
     LOOM_TRY(pipeline(shader + shader_type_suffix(w->type), sg ? 64 : per_row ? kRowsKernelWg : tiled ? 128 : 32, &p, consts));
     const int64_t rows_per_group = int64_t(kRowsKernelWg) * rk.rpi;
-    const int64_t slice = per_row ? int64_t(kMaxGroups) * rows_per_group
-                          : tiled ? int64_t(kMaxGroups) * kTileRows
-                                  : int64_t(kMaxGroups) * sg_rows;
+    int64_t slice = per_row ? int64_t(kMaxGroups) * rows_per_group
+                    : tiled ? int64_t(kMaxGroups) * kTileRows
+                            : int64_t(kMaxGroups) * sg_rows;
+    // A stepped graph's pieces stay short: dispatches over ranges of weight
+    // rows, each its own submission (op_boundary below).
+    const int64_t unit = per_row ? rows_per_group : tiled ? int64_t(kTileRows) : int64_t(sg_rows);
+    if (stepped_) slice = std::min(slice, step_piece_rows(w->ne[0], rows, unit));
     for (const VkTensor::Part &part : vt(w)->parts) {
         for (int64_t r0 = 0; r0 < part.rows; r0 += slice) {
+            LOOM_TRY(op_boundary());
             uint32_t n = uint32_t(std::min<int64_t>(slice, part.rows - r0));
             MatVecPush pc{uint32_t(w->ne[0]), n, uint32_t(rows), uint32_t(w->row_bytes), uint32_t(src->ne[0]),
                           uint32_t(dst->ne[0]), uint32_t(r0), uint32_t(part.row0 + r0), bias ? 1u : 0u};
@@ -259,6 +300,7 @@ Status VulkanSession::matmul(Tensor *dst, const Tensor *w, const Tensor *src, co
 
 Status VulkanSession::rope(Tensor *x, const Tensor *pos, RopeMode mode, int n_head, int head_dim, float freq_base,
                            int64_t rows) {
+    LOOM_TRY(op_boundary());
     LOOM_TRY(need(x->type == LOOM_TYPE_F32 && pos->type == LOOM_TYPE_I32 && head_dim % 2 == 0 &&
                       int64_t(n_head) * head_dim <= x->ne[0] && rows > 0 && rows <= x->ne[1],
                   "rope", "shapes or types do not match"));
@@ -271,6 +313,7 @@ Status VulkanSession::rope(Tensor *x, const Tensor *pos, RopeMode mode, int n_he
 }
 
 Status VulkanSession::kv_store(Tensor *cache, const Tensor *src, const Tensor *cells, int64_t rows) {
+    LOOM_TRY(op_boundary());
     LOOM_TRY(need((cache->type == LOOM_TYPE_F16 || cache->type == LOOM_TYPE_F32 || cache->type == LOOM_TYPE_Q8_0) &&
                       src->type == LOOM_TYPE_F32 && cells->type == LOOM_TYPE_I32 && cache->ne[0] == src->ne[0] &&
                       rows > 0 && rows <= src->ne[1],
@@ -291,6 +334,7 @@ Status VulkanSession::kv_store(Tensor *cache, const Tensor *src, const Tensor *c
 Status VulkanSession::attention(Tensor *out, const Tensor *q, const Tensor *k, const Tensor *v, const Tensor *ranges,
                                 const Tensor *mask, int n_head, int n_head_kv, int head_dim, float scale, int64_t width,
                                 int64_t rows) {
+    LOOM_TRY(op_boundary());
     LOOM_TRY(need(k->type == v->type && (k->type == LOOM_TYPE_F16 || k->type == LOOM_TYPE_F32 || k->type == LOOM_TYPE_Q8_0) &&
                       n_head_kv > 0 && n_head % n_head_kv == 0 && head_dim <= int(8 * kWorkgroup) &&
                       int64_t(n_head) * head_dim <= q->ne[0] && int64_t(n_head_kv) * head_dim <= k->ne[0] &&
@@ -307,6 +351,7 @@ Status VulkanSession::attention(Tensor *out, const Tensor *q, const Tensor *k, c
 }
 
 Status VulkanSession::elementwise(const char *shader, Tensor *dst, const Tensor *a, const Tensor *b, int64_t rows) {
+    LOOM_TRY(op_boundary());
     LOOM_TRY(need(dst->type == LOOM_TYPE_F32 && a->type == LOOM_TYPE_F32 && b->type == LOOM_TYPE_F32 &&
                       a->ne[0] == dst->ne[0] && b->ne[0] == dst->ne[0] && rows > 0 && rows <= dst->ne[1] &&
                       rows <= a->ne[1] && rows <= b->ne[1],

@@ -3,6 +3,7 @@
 // buffers and the command stream each graph is recorded into).
 #pragma once
 
+#include "backends/step_pacer.h"
 #include "vulkan/shader_table.h"
 #include "vulkan/stream.h"
 #include "vulkan/vulkan_backend.h"
@@ -78,6 +79,9 @@ public:
 
     Status begin_graph() override;
     Status compute(const AbortFn &abort) override;
+    Status begin_stepped_graph(int64_t shape_key) override;
+    Status compute_step(const AbortFn &abort, int64_t budget_us, bool *done) override;
+    void cancel_graph() override;
 
     Status get_rows(Tensor *dst, const Tensor *table, const Tensor *ids, int64_t rows) override;
     Status rmsnorm(Tensor *dst, const Tensor *src, const Tensor *weight, float eps, int64_t rows) override;
@@ -103,6 +107,8 @@ public:
 private:
     Status pipeline(const std::string &name, uint32_t wg, const Pipeline **out, const std::vector<uint32_t> &consts = {});
     Status transfer(const VkTensor *t, size_t offset, void *host, size_t size, bool to_device);
+    // Called as each op starts recording: a stepped graph gets a segment per op.
+    Status op_boundary() { return stepped_ ? stream_.cut() : Status::ok(); }
     Status elementwise(const char *shader, Tensor *dst, const Tensor *a, const Tensor *b, int64_t rows);
     // One value per invocation over `n` values: a 2-D grid when one dimension is not enough.
     Status dispatch_flat(const Pipeline &p, const std::vector<BufferRange> &buffers, const void *push,
@@ -119,6 +125,10 @@ private:
     Status reserve_groups(VkDeviceSize bytes);
     BufferRange groups_;
     std::vector<BufferRange> retired_;
+    bool stepped_ = false;         // recording a stepped graph
+    size_t next_segment_ = 0;      // stepped: the segment to submit next
+    int64_t shape_key_ = -1;
+    StepPacer pacer_;
 };
 
 } // namespace loom::vk

@@ -40,6 +40,16 @@ Status check_seq(const loom_context *ctx, int32_t seq, bool allow_all) {
     return Status::ok();
 }
 
+// Calls that read or change the cache, or the thread count, wait for a
+// stepped decode to finish or be cancelled.
+Status check_no_stepped_decode(const loom_context *ctx) {
+    LOOM_CHECK_ARG(ctx != nullptr, "ctx is NULL");
+    if (ctx->pending.active)
+        return error(LOOM_ERR_INVALID_ARGUMENT, "a stepped decode (loom_decode_begin) is in progress: finish it with "
+                                                "loom_decode_step or drop it with loom_decode_cancel first");
+    return Status::ok();
+}
+
 Status check_range(int32_t p0, int32_t p1) {
     if (p0 < 0 || (p1 >= 0 && p1 < p0))
         return error(LOOM_ERR_INVALID_ARGUMENT, "position range [%d, %d) is invalid", p0, p1);
@@ -97,6 +107,13 @@ LOOM_API loom_status loom_context_estimate(const loom_model *model, const loom_c
 }
 
 LOOM_API void loom_context_free(loom_context *ctx) { delete ctx; }
+
+LOOM_API loom_status loom_context_set_n_threads(loom_context *ctx, int32_t n_threads) {
+    return loom::api_call([&] {
+        LOOM_CHECK_ARG(ctx != nullptr, "ctx is NULL");
+        return loom::context_set_n_threads(*ctx, n_threads);
+    });
+}
 
 LOOM_API uint32_t loom_context_n_ctx(const loom_context *ctx) { return ctx ? ctx->params.n_ctx : 0; }
 
@@ -173,6 +190,28 @@ LOOM_API loom_status loom_decode(loom_context *ctx, const loom_batch *batch) {
     });
 }
 
+LOOM_API loom_status loom_decode_begin(loom_context *ctx, const loom_batch *batch) {
+    return loom::api_call([&] {
+        LOOM_CHECK_ARG(ctx != nullptr && batch != nullptr, "ctx or batch is NULL");
+        return loom::context_decode_begin(*ctx, *batch, true);
+    });
+}
+
+LOOM_API loom_status loom_decode_step(loom_context *ctx, int64_t budget_us, int32_t *done) {
+    return loom::api_call([&] {
+        LOOM_CHECK_ARG(ctx != nullptr && done != nullptr, "ctx or done is NULL");
+        LOOM_CHECK_ARG(budget_us >= 0, "budget_us must not be negative");
+        bool finished = false;
+        loom::Status s = loom::context_decode_step(*ctx, budget_us, &finished);
+        *done = finished ? 1 : 0;
+        return s;
+    });
+}
+
+LOOM_API void loom_decode_cancel(loom_context *ctx) {
+    if (ctx) loom::context_decode_cancel(*ctx);
+}
+
 LOOM_API loom_status loom_get_logits(loom_context *ctx, int32_t i, const float **logits) {
     return loom::api_call([&] {
         LOOM_CHECK_ARG(logits != nullptr, "logits is NULL");
@@ -212,13 +251,16 @@ LOOM_API loom_status loom_get_embeddings_seq(loom_context *ctx, int32_t seq_id, 
 }
 
 LOOM_API void loom_kv_clear(loom_context *ctx) {
-    if (ctx) ctx->kv.clear();
+    if (!ctx) return;
+    loom::context_decode_cancel(*ctx);
+    ctx->kv.clear();
 }
 
 LOOM_API loom_status loom_kv_seq_remove(loom_context *ctx, int32_t seq_id, int32_t p0, int32_t p1) {
     return loom::api_call([&] {
         LOOM_TRY(loom::check_seq(ctx, seq_id, true));
         LOOM_TRY(loom::check_range(p0, p1));
+        LOOM_TRY(loom::check_no_stepped_decode(ctx));
         ctx->kv.seq_remove(seq_id, p0, p1);
         return loom::Status::ok();
     });
@@ -229,6 +271,7 @@ LOOM_API loom_status loom_kv_seq_copy(loom_context *ctx, int32_t src, int32_t ds
         LOOM_TRY(loom::check_seq(ctx, src, false));
         LOOM_TRY(loom::check_seq(ctx, dst, false));
         LOOM_TRY(loom::check_range(p0, p1));
+        LOOM_TRY(loom::check_no_stepped_decode(ctx));
         ctx->kv.seq_copy(src, dst, p0, p1);
         return loom::Status::ok();
     });
@@ -246,6 +289,7 @@ LOOM_API loom_status loom_kv_seq_pos_max(const loom_context *ctx, int32_t seq_id
 LOOM_API loom_status loom_state_save(const loom_context *ctx, void *buf, size_t capacity, size_t *size) {
     return loom::api_call([&] {
         LOOM_CHECK_ARG(ctx != nullptr && size != nullptr, "ctx or size is NULL");
+        LOOM_TRY(loom::check_no_stepped_decode(ctx));
         std::vector<uint8_t> state;
         LOOM_TRY(loom::state_write(*ctx, &state));
         return loom::copy_out(state.data(), state.size(), buf, capacity, size);
@@ -255,6 +299,7 @@ LOOM_API loom_status loom_state_save(const loom_context *ctx, void *buf, size_t 
 LOOM_API loom_status loom_state_load(loom_context *ctx, const void *buf, size_t size) {
     return loom::api_call([&] {
         LOOM_CHECK_ARG(ctx != nullptr && (buf != nullptr || size == 0), "ctx or buf is NULL");
+        LOOM_TRY(loom::check_no_stepped_decode(ctx));
         return loom::state_read(*ctx, static_cast<const uint8_t *>(buf), size);
     });
 }
@@ -262,6 +307,7 @@ LOOM_API loom_status loom_state_load(loom_context *ctx, const void *buf, size_t 
 LOOM_API loom_status loom_state_save_file(const loom_context *ctx, const char *path) {
     return loom::api_call([&] {
         LOOM_CHECK_ARG(ctx != nullptr && path != nullptr, "ctx or path is NULL");
+        LOOM_TRY(loom::check_no_stepped_decode(ctx));
         std::vector<uint8_t> state;
         LOOM_TRY(loom::state_write(*ctx, &state));
         FILE *f = loom::platform::fopen_utf8(path, "wb");
@@ -276,6 +322,7 @@ LOOM_API loom_status loom_state_save_file(const loom_context *ctx, const char *p
 LOOM_API loom_status loom_state_load_file(loom_context *ctx, const char *path) {
     return loom::api_call([&] {
         LOOM_CHECK_ARG(ctx != nullptr && path != nullptr, "ctx or path is NULL");
+        LOOM_TRY(loom::check_no_stepped_decode(ctx));
         std::vector<uint8_t> data;
         LOOM_TRY(loom::platform::read_whole_file(path, &data));
         return loom::state_read(*ctx, data.data(), data.size());

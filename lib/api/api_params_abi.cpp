@@ -33,7 +33,8 @@ static_assert(offsetof(loom_model_params, vulkan) == 56 && offsetof(loom_model_p
 static_assert(offsetof(loom_context_params, matmul_precision) == 48 && offsetof(loom_context_params, reserved0) == 52 &&
                   offsetof(loom_context_params, pooling_type) == 56 &&
                   offsetof(loom_context_params, embd_normalize) == 60 &&
-                  offsetof(loom_context_params, memory_budget) == 64 && sizeof(loom_context_params) == 72,
+                  offsetof(loom_context_params, memory_budget) == 64 &&
+                  offsetof(loom_context_params, parallel_for_user_data) == 80 && sizeof(loom_context_params) == 88,
               "loom_context_params layout");
 static_assert(offsetof(loom_memory_plan, weights_mapped) == 16 && offsetof(loom_memory_plan, total) == 96 &&
                   sizeof(loom_memory_plan) == 104,

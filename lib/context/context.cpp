@@ -153,26 +153,52 @@ Status read_outputs(loom_context &ctx, int64_t n_out) {
     return Status::ok();
 }
 
-Status run_graph(loom_context &ctx, const loom_batch &b, const std::vector<int32_t> &cells,
-                 const std::vector<int32_t> &out_ids) {
+// Uploads the batch's inputs and records its graph (to run in steps or at once).
+Status record_graph(loom_context &ctx, const loom_batch &b, bool stepped) {
+    const PendingDecode &pd = ctx.pending;
     ForwardShape shape;
     shape.n_tokens = b.size();
-    shape.n_out = int64_t(out_ids.size());
+    shape.n_out = int64_t(pd.out_ids.size());
     std::vector<int32_t> ranges;
     shape.kv_width = visible_ranges(ctx.kv, b, &ranges);
     shape.logits = ctx.wants_logits();
     LOOM_TRY(reserve_decode_buffers(ctx, shape.n_tokens, shape.kv_width, std::max<int64_t>(1, shape.n_out)));
-    LOOM_TRY(upload_inputs(ctx, b, cells, out_ids, ranges));
-    LOOM_TRY(ctx.session->begin_graph());
-    LOOM_TRY(ctx.m->record_forward(*ctx.session, ctx.buf, shape));
-    AbortFn abort;
-    if (ctx.params.abort_callback) {
-        loom_abort_fn fn = ctx.params.abort_callback;
-        void *ud = ctx.params.abort_user_data;
-        abort = [fn, ud] { return fn(ud) != 0; };
+    LOOM_TRY(upload_inputs(ctx, b, pd.cells, pd.out_ids, ranges));
+    // A stepped graph's pieces are paced by their times in the last graph of the same shape.
+    LOOM_TRY(stepped ? ctx.session->begin_stepped_graph(shape.n_tokens << 24 | shape.n_out) : ctx.session->begin_graph());
+    return ctx.m->record_forward(*ctx.session, ctx.buf, shape);
+}
+
+AbortFn abort_fn(const loom_context &ctx) {
+    if (!ctx.params.abort_callback) return nullptr;
+    loom_abort_fn fn = ctx.params.abort_callback;
+    void *ud = ctx.params.abort_user_data;
+    return [fn, ud] { return fn(ud) != 0; };
+}
+
+// Runs f (a Status); on an error or an exception the pending decode is cancelled.
+template <class F>
+Status or_cancel(loom_context &ctx, const F &f) {
+    Status s;
+    try {
+        s = f();
+    } catch (...) {   // out of memory: the API guard reports it; the cache stays as it was
+        context_decode_cancel(ctx);
+        throw;
     }
-    LOOM_TRY(ctx.session->compute(abort));
-    return read_outputs(ctx, shape.n_out);
+    if (!s) context_decode_cancel(ctx);
+    return s;
+}
+
+Status finish_decode(loom_context &ctx) {
+    PendingDecode &pd = ctx.pending;
+    LOOM_TRY(read_outputs(ctx, int64_t(pd.out_ids.size())));
+    for (size_t r = 0; r < pd.out_ids.size(); r++) ctx.entry_row[size_t(pd.out_ids[r])] = int32_t(r);
+    if (!pd.out_ids.empty()) ctx.last_output = pd.out_ids.back();
+    if (!ctx.buf.taps.empty()) ctx.imatrix_rows += int64_t(pd.seqs.size());
+    pool_outputs(ctx, pd.seqs, pd.out_ids);
+    pd.active = false;
+    return Status::ok();
 }
 
 } // namespace
@@ -194,6 +220,8 @@ Status context_create(const Model &m, const GgufFile &gguf, const loom_context_p
     }
     SessionParams sp;
     sp.n_threads = ctx->params.n_threads;
+    sp.host_jobs.parallel_for = ctx->params.parallel_for;
+    sp.host_jobs.user_data = ctx->params.parallel_for_user_data;
     sp.fast_matmul = ctx->params.matmul_precision == LOOM_MATMUL_FAST;
     sp.max_rows = ctx->params.n_batch;
     sp.attn_group = h.n_head_kv > 0 ? h.n_head / h.n_head_kv : 0;
@@ -208,41 +236,67 @@ Status context_create(const Model &m, const GgufFile &gguf, const loom_context_p
 }
 
 Status context_decode(loom_context &ctx, const loom_batch &b) {
+    LOOM_TRY(context_decode_begin(ctx, b, false));
+    bool done = false;
+    return context_decode_step(ctx, -1, &done);
+}
+
+Status context_decode_begin(loom_context &ctx, const loom_batch &b, bool stepped) {
+    if (ctx.pending.active)
+        return error(LOOM_ERR_INVALID_ARGUMENT, "a stepped decode (loom_decode_begin) is in progress: finish it with "
+                                                "loom_decode_step or drop it with loom_decode_cancel");
     LOOM_TRY(check_batch(ctx, b));
-    std::vector<int32_t> cells;
-    LOOM_TRY(ctx.kv.find_free(b.seq, &cells));
-    std::vector<int32_t> out_ids;
+    PendingDecode &pd = ctx.pending;
+    LOOM_TRY(ctx.kv.find_free(b.seq, &pd.cells));
+    pd.out_ids.clear();
     for (int32_t i = 0; i < b.size(); i++)
-        if (b.want[size_t(i)]) out_ids.push_back(i);
+        if (b.want[size_t(i)]) pd.out_ids.push_back(i);
+    pd.seqs = b.seq;
     ctx.entry_row.assign(size_t(b.size()), -1);   // (allocates: before the cells are tagged)
     ctx.last_output = -1;
     pooling_clear(ctx);
     // Tag the cells now (the mask needs them); untag if anything fails or throws.
     for (int32_t i = 0; i < b.size(); i++) {
-        KvCell &c = ctx.kv.cell(cells[size_t(i)]);
+        KvCell &c = ctx.kv.cell(pd.cells[size_t(i)]);
         c.pos = b.pos[size_t(i)];
         c.seqs.set(size_t(b.seq[size_t(i)]));
     }
-    const auto roll_back = [&] {
-        for (int32_t c : cells) ctx.kv.cell(c) = KvCell{};
-        ctx.logits.clear();
-        ctx.embd.clear();
-    };
-    Status s;
-    try {
-        s = run_graph(ctx, b, cells, out_ids);
-    } catch (...) {   // out of memory: the API guard reports it; the cache stays as it was
-        roll_back();
-        throw;
-    }
-    if (!s) {
-        roll_back();
-        return s;
-    }
-    if (!ctx.buf.taps.empty()) ctx.imatrix_rows += b.size();
-    for (size_t r = 0; r < out_ids.size(); r++) ctx.entry_row[size_t(out_ids[r])] = int32_t(r);
-    if (!out_ids.empty()) ctx.last_output = out_ids.back();
-    pool_outputs(ctx, b, out_ids);
+    pd.active = true;
+    return or_cancel(ctx, [&] { return record_graph(ctx, b, stepped); });
+}
+
+Status context_decode_step(loom_context &ctx, int64_t budget_us, bool *done) {
+    *done = false;
+    if (!ctx.pending.active)
+        return error(LOOM_ERR_INVALID_ARGUMENT, "no stepped decode is in progress (call loom_decode_begin first)");
+    return or_cancel(ctx, [&]() -> Status {
+        if (budget_us < 0) {
+            LOOM_TRY(ctx.session->compute(abort_fn(ctx)));
+            *done = true;
+        } else {
+            LOOM_TRY(ctx.session->compute_step(abort_fn(ctx), budget_us, done));
+        }
+        return *done ? finish_decode(ctx) : Status::ok();
+    });
+}
+
+void context_decode_cancel(loom_context &ctx) {
+    PendingDecode &pd = ctx.pending;
+    if (!pd.active) return;
+    ctx.session->cancel_graph();
+    for (int32_t c : pd.cells) ctx.kv.cell(c) = KvCell{};
+    ctx.logits.clear();
+    ctx.embd.clear();
+    pd.active = false;
+}
+
+Status context_set_n_threads(loom_context &ctx, int n_threads) {
+    if (n_threads < 1 || n_threads > 256)
+        return error(LOOM_ERR_INVALID_ARGUMENT, "n_threads %d is not in [1, 256]", n_threads);
+    if (ctx.pending.active)
+        return error(LOOM_ERR_INVALID_ARGUMENT, "a stepped decode is in progress: the thread count changes between decodes");
+    LOOM_TRY(ctx.session->set_n_threads(n_threads));
+    ctx.params.n_threads = n_threads;
     return Status::ok();
 }
 

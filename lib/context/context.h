@@ -20,6 +20,15 @@ struct loom_batch {
 
 namespace loom {
 class GgufFile;
+
+// A decode whose graph is recorded and not yet finished: a stepped decode
+// between loom_decode_begin and its last step (or cancel), or a loom_decode
+// while it runs. `cells` are tagged in the cache already.
+struct PendingDecode {
+    bool active = false;
+    std::vector<int32_t> cells, out_ids;
+    std::vector<int32_t> seqs;   // the batch's sequence id per entry (pooling)
+};
 }
 
 struct loom_context {
@@ -46,6 +55,7 @@ struct loom_context {
     // Importance-matrix collection (buf.taps non-empty): rows decoded since
     // loom_imatrix_begin.
     int64_t imatrix_rows = 0;
+    loom::PendingDecode pending;
 };
 
 namespace loom {
@@ -62,10 +72,17 @@ Status resolve_context_params(const Model &m, loom_context_params *p);
 
 // Pooling (lib/context/pooling.cpp): sizes the pooled buffers at creation,
 // and fills them from the embeddings rows of a decode that succeeded
-// (out_ids[r]: the batch entry of output row r). Never allocates after creation.
+// (entry_seq: the batch's sequence ids; out_ids[r]: the batch entry of output row r). Never allocates after creation.
 void pooling_init(loom_context &ctx);
-void pool_outputs(loom_context &ctx, const loom_batch &batch, const std::vector<int32_t> &out_ids);
+void pool_outputs(loom_context &ctx, const std::vector<int32_t> &entry_seq, const std::vector<int32_t> &out_ids);
 void pooling_clear(loom_context &ctx);
+// The stepped decode (loom_decode_begin / _step / _cancel). On any error or
+// exception the decode is cancelled: its cells untagged, the graph dropped.
+Status context_decode_begin(loom_context &ctx, const loom_batch &batch, bool stepped);
+// budget_us < 0: the whole graph at once (loom_decode).
+Status context_decode_step(loom_context &ctx, int64_t budget_us, bool *done);
+void context_decode_cancel(loom_context &ctx);
+Status context_set_n_threads(loom_context &ctx, int n_threads);
 
 // State (de)serialisation: header (magic, version, model fingerprint and
 // shape), cells, K/V rows of the used cells, last outputs.

@@ -33,7 +33,7 @@ void finish_vector(const std::vector<double> &acc, double divisor, bool normaliz
 
 } // namespace
 
-void pool_outputs(loom_context &ctx, const loom_batch &b, const std::vector<int32_t> &out_ids) {
+void pool_outputs(loom_context &ctx, const std::vector<int32_t> &entry_seq, const std::vector<int32_t> &out_ids) {
     if (ctx.params.pooling_type == LOOM_POOLING_NONE) return;
     const size_t n_embd = ctx.pool_acc.size();
     const bool last = ctx.params.pooling_type == LOOM_POOLING_LAST;
@@ -41,7 +41,7 @@ void pool_outputs(loom_context &ctx, const loom_batch &b, const std::vector<int3
         std::fill(ctx.pool_acc.begin(), ctx.pool_acc.end(), 0.0);
         size_t count = 0;
         for (size_t r = 0; r < out_ids.size(); r++) {
-            if (uint32_t(b.seq[size_t(out_ids[r])]) != seq) continue;
+            if (uint32_t(entry_seq[size_t(out_ids[r])]) != seq) continue;
             const float *row = ctx.embd.data() + r * n_embd;
             if (last) std::fill(ctx.pool_acc.begin(), ctx.pool_acc.end(), 0.0);
             for (size_t k = 0; k < n_embd; k++) ctx.pool_acc[k] += double(row[k]);

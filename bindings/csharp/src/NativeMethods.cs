@@ -36,6 +36,7 @@ namespace Loom.Native
         public IntPtr log;                // loom_log_fn (not wrapped)
         public IntPtr log_user_data;
         public IntPtr vulkan;             // const loom_vulkan_params *
+        public ulong memory_budget;
     }
 
     [StructLayout(LayoutKind.Sequential)]
@@ -54,6 +55,9 @@ namespace Loom.Native
         public int reserved0;
         public int pooling_type;          // loom_pooling_type
         public int embd_normalize;
+        public ulong memory_budget;
+        public IntPtr parallel_for;       // loom_parallel_for_fn
+        public IntPtr parallel_for_user_data;
     }
 
     internal static class NativeMethods

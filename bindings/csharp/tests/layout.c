@@ -21,6 +21,7 @@ int main(void) {
     FIELD(loom_model_params, log);
     FIELD(loom_model_params, log_user_data);
     FIELD(loom_model_params, vulkan);
+    FIELD(loom_model_params, memory_budget);
 
     SIZE(loom_context_params);
     FIELD(loom_context_params, struct_size);
@@ -36,5 +37,8 @@ int main(void) {
     FIELD(loom_context_params, reserved0);
     FIELD(loom_context_params, pooling_type);
     FIELD(loom_context_params, embd_normalize);
+    FIELD(loom_context_params, memory_budget);
+    FIELD(loom_context_params, parallel_for);
+    FIELD(loom_context_params, parallel_for_user_data);
     return 0;
 }

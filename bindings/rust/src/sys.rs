@@ -232,6 +232,9 @@ pub struct loom_batch {
     _opaque: [u8; 0],
 }
 pub type loom_abort_fn = Option<unsafe extern "C" fn(user_data: *mut c_void) -> c_int>;
+pub type loom_task_fn = Option<unsafe extern "C" fn(task_ctx: *mut c_void, task: i64, worker: i32)>;
+pub type loom_parallel_for_fn =
+    Option<unsafe extern "C" fn(user_data: *mut c_void, n_tasks: i64, task: loom_task_fn, task_ctx: *mut c_void)>;
 pub const LOOM_MATMUL_EXACT: i32 = 0;
 pub const LOOM_MATMUL_FAST: i32 = 1;
 pub const LOOM_EMBEDDINGS_NONE: i32 = 0;
@@ -261,6 +264,8 @@ pub struct loom_context_params {
     pub pooling_type: i32,
     pub embd_normalize: i32,
     pub memory_budget: u64,
+    pub parallel_for: loom_parallel_for_fn,
+    pub parallel_for_user_data: *mut c_void,
 }
 
 // ---- Vulkan ------------------------------------------------------------------------
@@ -573,6 +578,7 @@ extern "C" {
         plan: *mut loom_memory_plan,
     ) -> loom_status;
     pub fn loom_context_free(ctx: *mut loom_context);
+    pub fn loom_context_set_n_threads(ctx: *mut loom_context, n_threads: i32) -> loom_status;
     pub fn loom_context_n_ctx(ctx: *const loom_context) -> u32;
     pub fn loom_batch_new(capacity: i32, out: *mut *mut loom_batch) -> loom_status;
     pub fn loom_batch_free(batch: *mut loom_batch);
@@ -588,6 +594,9 @@ extern "C" {
     ) -> loom_status;
     pub fn loom_batch_size(batch: *const loom_batch) -> i32;
     pub fn loom_decode(ctx: *mut loom_context, batch: *const loom_batch) -> loom_status;
+    pub fn loom_decode_begin(ctx: *mut loom_context, batch: *const loom_batch) -> loom_status;
+    pub fn loom_decode_step(ctx: *mut loom_context, budget_us: i64, done: *mut i32) -> loom_status;
+    pub fn loom_decode_cancel(ctx: *mut loom_context);
     pub fn loom_get_logits(ctx: *mut loom_context, i: i32, logits: *mut *const f32) -> loom_status;
     pub fn loom_get_embeddings(ctx: *mut loom_context, i: i32, embd: *mut *const f32) -> loom_status;
     pub fn loom_get_embeddings_seq(ctx: *mut loom_context, seq_id: i32, embd: *mut *const f32) -> loom_status;

@@ -1,0 +1,257 @@
+/*
+ * embed_game.c: an NPC that "thinks" inside a game loop without dropping a
+ * frame. A fixed 60 Hz loop renders a fake frame (a busy-wait standing in
+ * for the renderer), then gives the NPC at most BUDGET_US microseconds of
+ * loom_decode_step; the NPC's reply (greedy, like `loom run --temp 0`)
+ * advances a slice per frame and streams to stdout. Uses only loom.h.
+ *
+ *   embed-game MODEL.gguf "LINE OF DIALOGUE" [N_TOKENS] [BUDGET_US] [RENDER_US] [THREADS] [cpu|vulkan|auto] [HZ]
+ *
+ * stdout: the reply. stderr: one line per frame (frame and think times, in
+ * microseconds), then a summary: frames, the longest think slice and its
+ * 99th and 90th percentiles, the longest slice while the line (the prompt) was being
+ * read and while the reply was, the longest frame, tokens per second of game
+ * time. HZ (default 60) 0 runs frames back to back: with BUDGET_US 1 each
+ * frame then runs a single piece (loom_decode_step's granularity).
+ */
+#if !defined(_WIN32) && !defined(_POSIX_C_SOURCE)
+#define _POSIX_C_SOURCE 199309L /* clock_gettime, nanosleep under -std=c11 */
+#endif
+#include "loom.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(_WIN32)
+#include <windows.h>
+static double now_us(void) {
+    LARGE_INTEGER f, c;
+    QueryPerformanceFrequency(&f);
+    QueryPerformanceCounter(&c);
+    return (double)c.QuadPart * 1e6 / (double)f.QuadPart;
+}
+static void sleep_us(double us) {
+    if (us > 1000) Sleep((DWORD)(us / 1000));
+}
+#else
+#include <time.h>
+static double now_us(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e6 + (double)t.tv_nsec / 1e3;
+}
+static void sleep_us(double us) {
+    if (us <= 0) return;
+    struct timespec t;
+    t.tv_sec = (time_t)(us / 1e6);
+    t.tv_nsec = (long)((us - (double)t.tv_sec * 1e6) * 1e3);
+    nanosleep(&t, NULL);
+}
+#endif
+
+#define MAX_FRAMES 1000000
+
+/* ---- the NPC: a reply generated one decode slice at a time ---------------- */
+
+typedef struct Npc {
+    const loom_model *model;
+    loom_context *ctx;
+    loom_batch *batch;
+    loom_sampler *sampler;
+    loom_detokenizer *detok;
+    int32_t pos;          /* next position in the cache */
+    int n_left;           /* tokens still to sample */
+    int n_made;
+    int finished;
+    int reading_line;     /* the decode in progress is the line itself */
+} Npc;
+
+static int fail(const char *what, loom_status st) {
+    fprintf(stderr, "embed-game: %s: %s (%s)\n", what, loom_last_error(), loom_status_string(st));
+    return 1;
+}
+
+static void emit(Npc *npc, int32_t tok) {
+    char piece[256];
+    size_t n = 0;
+    if (loom_detokenizer_push(npc->detok, tok, piece, sizeof piece, &n) == LOOM_OK) fwrite(piece, 1, n, stdout);
+    fflush(stdout);
+}
+
+/* The decode just finished: sample the next token, print it, begin its decode. */
+static loom_status npc_next_token(Npc *npc) {
+    int32_t tok = 0;
+    loom_status st = loom_sample(npc->sampler, npc->ctx, -1, &tok);
+    if (st != LOOM_OK) return st;
+    loom_sampler_accept(npc->sampler, tok);
+    npc->n_made++;
+    npc->reading_line = 0;
+    if (loom_token_is_eog(npc->model, tok)) {
+        npc->finished = 1;
+        return LOOM_OK;
+    }
+    emit(npc, tok);
+    if (--npc->n_left <= 0) {
+        npc->finished = 1;
+        return LOOM_OK;
+    }
+    loom_batch_clear(npc->batch);
+    if ((st = loom_batch_add(npc->batch, tok, npc->pos++, 0, 1)) != LOOM_OK) return st;
+    return loom_decode_begin(npc->ctx, npc->batch);
+}
+
+/* Thinks for about budget_us: decode slices, and a new token whenever one completes. */
+static loom_status npc_think(Npc *npc, double budget_us) {
+    const double start = now_us();
+    while (!npc->finished) {
+        const double left = budget_us - (now_us() - start);
+        if (left <= 0) break;
+        int32_t done = 0;
+        loom_status st = loom_decode_step(npc->ctx, (int64_t)left, &done);
+        if (st != LOOM_OK) return st;
+        /* Not done: the next piece would not fit in what is left of this
+         * frame (stepping again would run it anyway: a step runs at least one). */
+        if (!done) break;
+        if ((st = npc_next_token(npc)) != LOOM_OK) return st;
+    }
+    return LOOM_OK;
+}
+
+static int tokenize(const loom_model *m, const char *text, int32_t **out, size_t *n) {
+    size_t len = strlen(text);
+    loom_status st = loom_tokenize(m, text, len, LOOM_TOKENIZE_PARSE_SPECIAL, NULL, 0, n);
+    if (st != LOOM_OK && st != LOOM_ERR_BUFFER_TOO_SMALL) return fail("tokenize", st);
+    *out = malloc((*n ? *n : 1) * sizeof **out);
+    if (!*out) return 1;
+    if ((st = loom_tokenize(m, text, len, LOOM_TOKENIZE_PARSE_SPECIAL, *out, *n, n)) != LOOM_OK) return fail("tokenize", st);
+    return *n ? 0 : fail("tokenize (the line has no tokens)", LOOM_ERR_INVALID_ARGUMENT);
+}
+
+static int npc_open(Npc *npc, const loom_model *m, const int32_t *tokens, size_t n_tokens, int n_predict, int threads) {
+    loom_status st;
+    loom_context_params cp;
+    loom_context_default_params(&cp);
+    cp.n_ctx = (uint32_t)(n_tokens + (size_t)n_predict + 1);
+    cp.n_batch = (uint32_t)n_tokens;
+    cp.n_threads = threads;
+    memset(npc, 0, sizeof *npc);
+    npc->model = m;
+    npc->n_left = n_predict;
+    if ((st = loom_context_new(m, &cp, &npc->ctx)) != LOOM_OK) return fail("context", st);
+    if ((st = loom_batch_new((int32_t)n_tokens, &npc->batch)) != LOOM_OK) return fail("batch", st);
+    if ((st = loom_sampler_new(&npc->sampler)) != LOOM_OK || (st = loom_sampler_add_greedy(npc->sampler)) != LOOM_OK)
+        return fail("sampler", st);
+    if ((st = loom_detokenizer_new(m, 0, &npc->detok)) != LOOM_OK) return fail("detokenizer", st);
+    /* The line is the first decode (logits for its last token only), stepped like every other. */
+    for (size_t i = 0; i < n_tokens; i++) {
+        loom_batch_add(npc->batch, tokens[i], (int32_t)i, 0, i + 1 == n_tokens);
+        loom_sampler_accept(npc->sampler, tokens[i]);
+    }
+    npc->pos = (int32_t)n_tokens;
+    npc->reading_line = 1;
+    if ((st = loom_decode_begin(npc->ctx, npc->batch)) != LOOM_OK) return fail("decode", st);
+    return 0;
+}
+
+static void npc_close(Npc *npc) {
+    char tail[8];
+    size_t n = 0;
+    if (npc->detok && loom_detokenizer_flush(npc->detok, tail, sizeof tail, &n) == LOOM_OK) fwrite(tail, 1, n, stdout);
+    loom_detokenizer_free(npc->detok);
+    loom_sampler_free(npc->sampler);
+    loom_batch_free(npc->batch);
+    loom_context_free(npc->ctx); /* also drops a decode still in progress */
+}
+
+/* ---- the game loop ---------------------------------------------------------- */
+
+static void busy_wait_us(double us) {
+    const double end = now_us() + us;
+    while (now_us() < end) {
+    }
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 3) {
+        fprintf(stderr, "usage: embed-game MODEL.gguf LINE [N_TOKENS=32] [BUDGET_US=4000] [RENDER_US=6000] [THREADS=2] "
+                        "[cpu|vulkan|auto]\n");
+        return 2;
+    }
+    const int n_predict = argc > 3 ? atoi(argv[3]) : 32;
+    const double budget_us = argc > 4 ? atof(argv[4]) : 4000;
+    const double render_us = argc > 5 ? atof(argv[5]) : 6000;
+    const int threads = argc > 6 ? atoi(argv[6]) : 2;
+    const char *backend = argc > 7 ? argv[7] : "auto";
+    const double hz = argc > 8 ? atof(argv[8]) : 60;
+    const double frame_us = hz > 0 ? 1e6 / hz : 0;
+    loom_model *model = NULL;
+    int32_t *tokens = NULL;
+    size_t n_tokens = 0;
+    Npc npc;
+    memset(&npc, 0, sizeof npc);
+    double *think = malloc(MAX_FRAMES * sizeof *think);
+    int rc = 1, frames = 0;
+    double max_frame = 0, max_line = 0, max_reply = 0;
+    loom_status st;
+
+    if (!think) return 1;
+    loom_model_params mp;
+    loom_model_default_params(&mp);
+    mp.backend = strcmp(backend, "cpu") == 0 ? LOOM_BACKEND_CPU : strcmp(backend, "vulkan") == 0 ? LOOM_BACKEND_VULKAN
+                                                                                                 : LOOM_BACKEND_AUTO;
+    if ((st = loom_model_load(argv[1], &mp, &model)) != LOOM_OK) {
+        free(think);
+        return fail("load", st);
+    }
+    if (tokenize(model, argv[2], &tokens, &n_tokens) || npc_open(&npc, model, tokens, n_tokens, n_predict, threads))
+        goto done;
+
+    const double t0 = now_us();
+    double next_frame = t0;
+    while (!npc.finished && frames < MAX_FRAMES) {
+        const double frame_start = now_us();
+        busy_wait_us(render_us); /* "rendering" */
+        const double think_start = now_us();
+        const int reading_line = npc.reading_line;
+        if ((st = npc_think(&npc, budget_us)) != LOOM_OK) {
+            fail("think", st);
+            goto done;
+        }
+        const double end = now_us();
+        think[frames] = end - think_start;
+        if (reading_line && think[frames] > max_line) max_line = think[frames];
+        if (!reading_line && think[frames] > max_reply) max_reply = think[frames];
+        if (end - frame_start > max_frame) max_frame = end - frame_start;
+        fprintf(stderr, "frame %d: %.0f us (think %.0f us)\n", frames, end - frame_start, think[frames]);
+        frames++;
+        next_frame += frame_us; /* fixed timestep: wait for the next tick */
+        sleep_us(next_frame - now_us());
+    }
+    printf("\n");
+    {
+        const double seconds = (now_us() - t0) / 1e6;
+        qsort(think, (size_t)frames, sizeof *think, cmp_double);
+        const double max_think = frames ? think[frames - 1] : 0;
+        const double p99 = frames ? think[(size_t)((frames - 1) * 0.99)] : 0;
+        const double p90 = frames ? think[(size_t)((frames - 1) * 0.90)] : 0;
+        fprintf(stderr,
+                "frames %d; think budget %.0f us: max %.0f us, p99 %.0f us, p90 %.0f us (reading the line: max %.0f us; "
+                "replying: max %.0f us); longest frame %.0f us (of %.0f); %d tokens in %.2f s of game time (%.1f tok/s)\n",
+                frames, budget_us, max_think, p99, p90, max_line, max_reply, max_frame, frame_us, npc.n_made, seconds,
+                seconds > 0 ? npc.n_made / seconds : 0.0);
+    }
+    rc = 0;
+
+done:
+    npc_close(&npc);
+    free(tokens);
+    free(think);
+    loom_model_free(model);
+    return rc;
+}
