@@ -7,6 +7,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 #include <string>
 
@@ -53,7 +54,7 @@ TEST_CASE("embed_game_reply_equals_loom_run_and_frames_keep_their_budget", "[cli
     // runs at most one piece (the machine may be loaded: it is measured, not assumed).
     const Game one_piece = play(n, 1, 0, 0);
     REQUIRE(one_piece.status == 0);
-    const double granularity = number_after(one_piece.log, "us: max ");
+    double granularity = number_after(one_piece.log, "us: max ");
     // 4 ms of thinking per 16.7 ms frame. A frame overruns its budget by at
     // most one piece mispredicted, or by the start of the next token
     // (sampling, recording its graph) when one completes: the 90th
@@ -69,6 +70,12 @@ TEST_CASE("embed_game_reply_equals_loom_run_and_frames_keep_their_budget", "[cli
     REQUIRE(want.status == 0);
     CHECK(game.out == want.out);
     CHECK(one_piece.out == want.out);
+    // The granularity again after the game, the larger of the two: the load
+    // may change between the runs (CI measured p90 9.1 ms against a 4.4 ms
+    // granularity taken while another test had just finished).
+    const Game after = play(n, 1, 0, 0);
+    REQUIRE(after.status == 0);
+    granularity = std::max(granularity, number_after(after.log, "us: max "));
     const double max_think = number_after(game.log, "us: max ");
     const double p90 = number_after(game.log, "p90 ");
     INFO("granularity " << granularity << " us");
