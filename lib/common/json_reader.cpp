@@ -1,6 +1,8 @@
 // A recursive-descent JSON reader over a bounds-checked cursor (json_reader.h).
 #include "common/json_reader.h"
 
+#include "common/utf8.h"
+
 #include <charconv>
 #include <cmath>
 #include <unordered_set>
@@ -129,24 +131,6 @@ private:
         return Status::ok();
     }
 
-    static void put_utf8(uint32_t cp, std::string *out) {
-        if (cp < 0x80) {
-            out->push_back(char(cp));
-        } else if (cp < 0x800) {
-            out->push_back(char(0xC0 | (cp >> 6)));
-            out->push_back(char(0x80 | (cp & 0x3F)));
-        } else if (cp < 0x10000) {
-            out->push_back(char(0xE0 | (cp >> 12)));
-            out->push_back(char(0x80 | ((cp >> 6) & 0x3F)));
-            out->push_back(char(0x80 | (cp & 0x3F)));
-        } else {
-            out->push_back(char(0xF0 | (cp >> 18)));
-            out->push_back(char(0x80 | ((cp >> 12) & 0x3F)));
-            out->push_back(char(0x80 | ((cp >> 6) & 0x3F)));
-            out->push_back(char(0x80 | (cp & 0x3F)));
-        }
-    }
-
     bool hex4(uint32_t *v) {
         if (s_.size() - pos_ < 4) return false;
         *v = 0;
@@ -182,7 +166,7 @@ private:
                 return fail("a high surrogate escape without its low half");
             cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
         }
-        put_utf8(cp, out);
+        append_utf8(cp, out);
         return Status::ok();
     }
 

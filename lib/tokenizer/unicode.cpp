@@ -148,24 +148,6 @@ void decode_utf8(std::string_view text, std::vector<uint32_t> *out) {
     }
 }
 
-void append_utf8(uint32_t cp, std::string *out) {
-    if (cp < 0x80) {
-        out->push_back(char(cp));
-    } else if (cp < 0x800) {
-        out->push_back(char(0xC0 | (cp >> 6)));
-        out->push_back(char(0x80 | (cp & 0x3F)));
-    } else if (cp < 0x10000) {
-        out->push_back(char(0xE0 | (cp >> 12)));
-        out->push_back(char(0x80 | ((cp >> 6) & 0x3F)));
-        out->push_back(char(0x80 | (cp & 0x3F)));
-    } else {
-        out->push_back(char(0xF0 | (cp >> 18)));
-        out->push_back(char(0x80 | ((cp >> 12) & 0x3F)));
-        out->push_back(char(0x80 | ((cp >> 6) & 0x3F)));
-        out->push_back(char(0x80 | (cp & 0x3F)));
-    }
-}
-
 bool is_nfc_quick(const std::vector<uint32_t> &cps) {
     for (uint32_t cp : cps)
         if (cp >= 0x300 && (flags(cp) & kNfcCheck)) return false;

@@ -4,6 +4,8 @@
 // gen_unicode_tables.py into unicode_tables.cpp.
 #pragma once
 
+#include "common/utf8.h"
+
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -46,8 +48,7 @@ uint8_t combining_class(uint32_t cp);
 // bytes consumed.
 uint32_t decode_utf8(const uint8_t *p, const uint8_t *end, size_t *len);
 
-// Appends cp (< 0x110000) as UTF-8.
-void append_utf8(uint32_t cp, std::string *out);
+using loom::append_utf8;   // cp as UTF-8 (common/utf8.h)
 
 // Length of a well-formed UTF-8 sequence that starts with `lead`, 0 if no
 // sequence can start with it.
