@@ -35,17 +35,23 @@ struct ProgressReporter {
 
 Status cancelled() { return error(LOOM_ERR_CANCELLED, "model load cancelled by the progress callback"); }
 
-// Backend choice (auto/cpu/vulkan, device index) lives in backends/registry.
-Status make_backend(const loom_model_params &p, const GgufFile &g, const LogSink *log, std::unique_ptr<Backend> *out) {
+// The backend request of a load of `g` with `p`; *host keeps read_vulkan_params'
+// copy of *p.vulkan->host, which the request points to.
+Status backend_request(const loom_model_params &p, const GgufFile &g, BackendRequest *req, loom_vulkan_host *host) {
     HParams h;
     LOOM_TRY(read_hparams(g, &h));
+    req->needs_experts = h.moe();
+    req->kind = p.backend;
+    req->device_index = p.device_index;
+    return read_vulkan_params(p.vulkan, req, host);
+}
+
+// Backend choice (auto/cpu/vulkan, device index) lives in backends/registry.
+Status make_backend(const loom_model_params &p, const GgufFile &g, const LogSink *log, std::unique_ptr<Backend> *out) {
     BackendRequest req;
-    req.needs_experts = h.moe();
-    req.kind = p.backend;
-    req.device_index = p.device_index;
     req.log = log;
-    loom_vulkan_host host;   // read_vulkan_params' copy of *p.vulkan->host
-    LOOM_TRY(read_vulkan_params(p.vulkan, &req, &host));
+    loom_vulkan_host host;
+    LOOM_TRY(backend_request(p, g, &req, &host));
     return create_backend(req, out);
 }
 
@@ -60,14 +66,9 @@ Status plan_load(const loom_model_params &p, const GgufFile &g, WeightSource src
         out->backend = LOOM_BACKEND_CPU;
         return Status::ok();
     }
-    HParams h;
-    LOOM_TRY(read_hparams(g, &h));
     BackendRequest req;
-    req.needs_experts = h.moe();
-    req.kind = p.backend;
-    req.device_index = p.device_index;
     loom_vulkan_host host;
-    LOOM_TRY(read_vulkan_params(p.vulkan, &req, &host));
+    LOOM_TRY(backend_request(p, g, &req, &host));
     int32_t kind = LOOM_BACKEND_CPU;
     LOOM_TRY(resolve_backend_kind(req, &kind));
     return plan_model_memory(g, kind, src, out);
