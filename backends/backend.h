@@ -256,10 +256,15 @@ public:
 
 // The cost model of the CPU backend (backends/cpu) and of the Vulkan backend
 // (backends/vulkan; nullptr when built without it).
-std::unique_ptr<BackendCost> cpu_backend_cost();
+// repack_weights: as create_cpu_backend's.
+std::unique_ptr<BackendCost> cpu_backend_cost(bool repack_weights = true);
 std::unique_ptr<BackendCost> vulkan_backend_cost();
 
-// The CPU backend (backends/cpu). Always available.
-Status create_cpu_backend(std::unique_ptr<Backend> *out);
+// The CPU backend (backends/cpu). Always available. repack_weights: weights
+// whose kernels have a load-time layout (Q4_0, IQ4_NL, IQ4_XS, Q5_0, Q5_1 on
+// x86) get a repacked heap copy, faster to multiply; false: every weight is
+// read in place from the caller's bytes (a mapped file stays evictable, so a
+// model larger than RAM still loads).
+Status create_cpu_backend(std::unique_ptr<Backend> *out, bool repack_weights = true);
 
 } // namespace loom

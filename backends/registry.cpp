@@ -41,7 +41,7 @@ static Status auto_vulkan(const BackendRequest &req, const VulkanBackendOptions 
 
 Status create_backend(const BackendRequest &req, std::unique_ptr<Backend> *out) {
     switch (req.kind) {
-    case LOOM_BACKEND_CPU: return create_cpu_backend(out);
+    case LOOM_BACKEND_CPU: return create_cpu_backend(out, req.repack_weights);
     case LOOM_BACKEND_VULKAN:
     case LOOM_BACKEND_AUTO: {
 #ifdef LOOM_HAVE_VULKAN
@@ -56,12 +56,12 @@ Status create_backend(const BackendRequest &req, std::unique_ptr<Backend> *out) 
         }
         if (s) return s;
         log(req.log, LOOM_LOG_INFO, "backend auto: using the CPU (%s)", s.message().c_str());
-        return create_cpu_backend(out);
+        return create_cpu_backend(out, req.repack_weights);
 #else
         if (req.kind == LOOM_BACKEND_VULKAN)
             return error(LOOM_ERR_UNSUPPORTED, "this loom was built without Vulkan (no Vulkan headers or glslang)");
         log(req.log, LOOM_LOG_INFO, "backend auto: using the CPU (built without Vulkan)");
-        return create_cpu_backend(out);
+        return create_cpu_backend(out, req.repack_weights);
 #endif
     }
     default: return error(LOOM_ERR_INVALID_ARGUMENT, "backend = %d is not a loom_backend_kind", int(req.kind));

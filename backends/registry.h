@@ -34,6 +34,7 @@ struct BackendRequest {
     const loom_vulkan_host *vulkan_host = nullptr; // a full-size copy, or nullptr (valid during the call)
     const LogSink *log = nullptr;            // must outlive the backend
     bool needs_experts = false;              // a mixture-of-experts model: AUTO picks a backend that runs it
+    bool repack_weights = true;              // the CPU backend's (create_cpu_backend)
 };
 
 // Errors: INVALID_ARGUMENT (unknown kind, bad vulkan params), and for

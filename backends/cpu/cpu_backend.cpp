@@ -367,6 +367,8 @@ private:
 
 class CpuBackend final : public Backend {
 public:
+    explicit CpuBackend(bool repack_weights) : repack_weights_(repack_weights) {}
+
     const char *name() const override { return "cpu"; }
     bool supports_experts() const override { return true; }
 
@@ -384,7 +386,7 @@ public:
                 return error(LOOM_ERR_FORMAT, "%s weight of %lld x %lld cannot be de-interleaved", tt->name,
                              (long long)rows, (long long)cols);
             t->holds_copy = true;
-            LOOM_TRY(repack(t.get()));
+            if (repack_weights_) LOOM_TRY(repack(t.get()));
         } else {
             t = std::make_unique<CpuTensor>();
             t->type = type;
@@ -392,7 +394,7 @@ public:
             t->ne[1] = rows;
             LOOM_TRY(row_bytes(type, cols, &t->row_bytes));
             t->data = const_cast<uint8_t *>(static_cast<const uint8_t *>(data));   // read-only use
-            LOOM_TRY(repack(t.get()));
+            if (repack_weights_) LOOM_TRY(repack(t.get()));
         }
         weights_.push_back(std::move(t));
         *out = weights_.back().get();
@@ -419,6 +421,7 @@ private:
         return Status::ok();
     }
 
+    bool repack_weights_;   // create_cpu_backend's
     std::vector<std::unique_ptr<CpuTensor>> weights_;
     int64_t max_weight_cols_ = 0;
 };
@@ -427,8 +430,8 @@ private:
 
 } // namespace cpu
 
-Status create_cpu_backend(std::unique_ptr<Backend> *out) {
-    *out = std::make_unique<cpu::CpuBackend>();
+Status create_cpu_backend(std::unique_ptr<Backend> *out, bool repack_weights) {
+    *out = std::make_unique<cpu::CpuBackend>(repack_weights);
     return Status::ok();
 }
 

@@ -68,12 +68,14 @@ uint64_t matmul_shared_bytes(const MatmulGroupShape &g, bool fast) {
 
 class CpuCost final : public BackendCost {
 public:
+    explicit CpuCost(bool repack) : repack_(repack) {}
+
     MemoryCost weight(loom_type type, int64_t cols, int64_t rows) const override {
         MemoryCost c;
         c.host = heap_block_bytes(sizeof(CpuTensor));
         if (type == LOOM_TYPE_Q4_0_4_4 || type == LOOM_TYPE_Q4_0_4_8 || type == LOOM_TYPE_Q4_0_8_8)
-            c.host = host_tensor_bytes(LOOM_TYPE_Q4_0, cols, rows) + repack_bytes(LOOM_TYPE_Q4_0, cols, rows);
-        else
+            c.host = host_tensor_bytes(LOOM_TYPE_Q4_0, cols, rows) + (repack_ ? repack_bytes(LOOM_TYPE_Q4_0, cols, rows) : 0);
+        else if (repack_)
             c.host += repack_bytes(type, cols, rows);
         c.in_place = c.host == heap_block_bytes(sizeof(CpuTensor));   // no load-time copy
         return c;
@@ -95,12 +97,17 @@ public:
         }
         return MemoryCost{uint64_t(n) * heap_block_bytes(per_worker * sizeof(float)) + heap_block_bytes(shared), 0, false};
     }
+
+private:
+    bool repack_;   // create_cpu_backend's repack_weights
 };
 
 } // namespace
 
 } // namespace cpu
 
-std::unique_ptr<BackendCost> cpu_backend_cost() { return std::make_unique<cpu::CpuCost>(); }
+std::unique_ptr<BackendCost> cpu_backend_cost(bool repack_weights) {
+    return std::make_unique<cpu::CpuCost>(repack_weights);
+}
 
 } // namespace loom

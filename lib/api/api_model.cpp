@@ -5,6 +5,7 @@
 #include "api/vulkan_params.h"
 #include "backends/backend.h"
 #include "backends/registry.h"
+#include "common/host_memory.h"
 #include "context/memory_plan.h"
 #include "gguf/gguf.h"
 #include "model/model.h"
@@ -55,6 +56,27 @@ Status make_backend(const loom_model_params &p, const GgufFile &g, const LogSink
     return create_backend(req, out);
 }
 
+// The backend of a load and its memory plan, checked against the budget and
+// the machine before any weight is allocated. A CPU backend whose repacked
+// weights would not fit in host memory reads them in place (plan_model_load).
+Status make_planned_backend(const loom_model_params &p, const GgufFile &g, WeightSource src, const LogSink *sink,
+                            std::unique_ptr<Backend> *out) {
+    std::unique_ptr<Backend> backend;
+    LOOM_TRY(make_backend(p, g, sink, &backend));
+    const int32_t kind = std::string(backend->name()) == "vulkan" ? LOOM_BACKEND_VULKAN : LOOM_BACKEND_CPU;
+    loom_memory_plan plan;
+    bool repack = true;
+    LOOM_TRY(plan_model_load(g, kind, src, host_memory_limit(), &repack, &plan));
+    LOOM_TRY(check_memory_plan(plan, p.memory_budget, "the model"));
+    if (!repack) {
+        log(sink, LOOM_LOG_INFO, "weights read in place, not repacked: the repacked copies would not fit in %llu MiB",
+            (unsigned long long)(host_memory_limit() >> 20));
+        LOOM_TRY(create_cpu_backend(&backend, false));
+    }
+    *out = std::move(backend);
+    return Status::ok();
+}
+
 bool is_vocab_only(const loom_model_params &p, const GgufFile &g);
 
 // The memory plan of a load of `g` with `p` (the backend kind resolved as
@@ -71,7 +93,8 @@ Status plan_load(const loom_model_params &p, const GgufFile &g, WeightSource src
     LOOM_TRY(backend_request(p, g, &req, &host));
     int32_t kind = LOOM_BACKEND_CPU;
     LOOM_TRY(resolve_backend_kind(req, &kind));
-    return plan_model_memory(g, kind, src, out);
+    bool repack = true;
+    return plan_model_load(g, kind, src, host_memory_limit(), &repack, out);
 }
 
 WeightSource weight_source(const loom_model_params &p, const GgufFile &g, bool from_memory) {
@@ -102,13 +125,7 @@ Status finish_load(std::shared_ptr<GgufFile> file, const loom_model_params &p, b
     if (g.find_kv("tokenizer.ggml.tokens")) LOOM_TRY(Tokenizer::create(g, &m->tokenizer));
     if (!is_vocab_only(p, g)) {
         std::unique_ptr<Backend> backend;
-        LOOM_TRY(make_backend(p, g, &m->log, &backend));
-        // Before any weight is allocated: the budget, and what the machine can give.
-        loom_memory_plan plan;
-        const bool vulkan = std::string(backend->name()) == "vulkan";
-        LOOM_TRY(plan_model_memory(g, vulkan ? LOOM_BACKEND_VULKAN : LOOM_BACKEND_CPU,
-                                   weight_source(p, g, from_memory), &plan));
-        LOOM_TRY(check_memory_plan(plan, p.memory_budget, "the model"));
+        LOOM_TRY(make_planned_backend(p, g, weight_source(p, g, from_memory), &m->log, &backend));
         ProgressReporter pr{p};
         ModelLoadOptions opts;
         opts.progress = [&pr](float f) { return pr.report(kReadShare + (1.0f - kReadShare) * f); };

@@ -20,8 +20,8 @@ namespace {
 
 constexpr uint64_t kMiB = 1 << 20;
 
-std::unique_ptr<BackendCost> backend_cost(int32_t kind) {
-    return kind == LOOM_BACKEND_VULKAN ? vulkan_backend_cost() : cpu_backend_cost();
+std::unique_ptr<BackendCost> backend_cost(int32_t kind, bool repack = true) {
+    return kind == LOOM_BACKEND_VULKAN ? vulkan_backend_cost() : cpu_backend_cost(repack);
 }
 
 void finish_sums(loom_memory_plan *p) { p->total = add_sat(add_sat(p->host, p->device), p->weights_mapped); }
@@ -115,11 +115,12 @@ void matmul_shapes(const Model &m, int64_t rows, std::vector<MatmulGroupShape> *
 
 } // namespace
 
-Status plan_model_memory(const GgufFile &g, int32_t backend_kind, WeightSource src, loom_memory_plan *out) {
+Status plan_model_memory(const GgufFile &g, int32_t backend_kind, WeightSource src, bool repack,
+                         loom_memory_plan *out) {
     loom_memory_plan p{};
     p.struct_size = sizeof p;
     p.backend = backend_kind;
-    std::unique_ptr<BackendCost> cost = backend_cost(backend_kind);
+    std::unique_ptr<BackendCost> cost = backend_cost(backend_kind, repack);
     if (!cost) return error(LOOM_ERR_UNSUPPORTED, "this loom was built without Vulkan");
     uint64_t in_place = 0, n_vectors = 0, n_weights = 0;
     for (const GgufTensor &t : g.tensors()) {
@@ -152,6 +153,19 @@ Status plan_model_memory(const GgufFile &g, int32_t backend_kind, WeightSource s
     p.device = p.weights_device;
     finish_sums(&p);
     *out = p;
+    return Status::ok();
+}
+
+Status plan_model_load(const GgufFile &g, int32_t backend_kind, WeightSource src, uint64_t host_limit, bool *repack,
+                       loom_memory_plan *out) {
+    *repack = true;
+    LOOM_TRY(plan_model_memory(g, backend_kind, src, true, out));
+    if (backend_kind != LOOM_BACKEND_CPU || !host_limit || out->host <= host_limit) return Status::ok();
+    loom_memory_plan in_place;
+    LOOM_TRY(plan_model_memory(g, backend_kind, src, false, &in_place));
+    if (in_place.host > host_limit) return Status::ok();   // too big either way: check_memory_plan says so
+    *repack = false;
+    *out = in_place;
     return Status::ok();
 }
 

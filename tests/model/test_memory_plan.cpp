@@ -8,6 +8,9 @@
 // OUT_OF_MEMORY naming the numbers, one at the plan succeeds.
 #include "api/handles.h"
 #include "context/context.h"
+#include "context/memory_plan.h"
+#include "gguf/gguf.h"
+#include "model/model.h"
 #include "testdata.h"
 
 #include <catch2/catch.hpp>
@@ -237,6 +240,54 @@ TEST_CASE("memory_budget_below_the_plan_fails_naming_the_numbers", "[memory_plan
     REQUIRE(loom_context_new(m, &cp, &c) == LOOM_OK);
     loom_context_free(c);
     loom_model_free(m);
+}
+
+// A model whose repacked copies would not fit in host memory loads with
+// its weights read in place from the mapping (which the kernel may evict):
+// plan_model_load picks that when the host limit lies between the two plans,
+// and the load without repacking takes the heap the in-place plan says.
+TEST_CASE("weights_stay_in_place_when_repacked_copies_would_not_fit", "[memory_plan]") {
+    const std::string path = model_or_skip("tiny", 2);   // Q4_0: a load-time layout on x86 and arm
+    std::unique_ptr<loom::GgufFile> g;
+    REQUIRE(loom::GgufFile::open_file(path, loom::GgufOpenOptions{}, &g).is_ok());
+    const auto src = loom::WeightSource::Mapped;
+    loom_memory_plan packed, in_place, chosen;
+    REQUIRE(loom::plan_model_memory(*g, LOOM_BACKEND_CPU, src, true, &packed).is_ok());
+    REQUIRE(loom::plan_model_memory(*g, LOOM_BACKEND_CPU, src, false, &in_place).is_ok());
+    if (packed.host == in_place.host) {
+        WARN("this CPU has no repacked layout for Q4_0: nothing to choose");
+        return;
+    }
+    // The layers' Q4_0 matrices (token_embd is Q6_K) are read from the
+    // mapping instead of from their repacked heap copies.
+    REQUIRE(in_place.weights_mapped > packed.weights_mapped);
+    CHECK(packed.host - in_place.host >= in_place.weights_mapped - packed.weights_mapped);
+    bool repack = false;
+    for (uint64_t limit : {uint64_t(0), packed.host, in_place.host - 1}) {   // no limit, fits, fits neither way
+        INFO("limit " << limit);
+        REQUIRE(loom::plan_model_load(*g, LOOM_BACKEND_CPU, src, limit, &repack, &chosen).is_ok());
+        CHECK(repack);
+        CHECK(std::memcmp(&chosen, &packed, sizeof chosen) == 0);
+    }
+    for (uint64_t limit : {in_place.host, packed.host - 1}) {
+        INFO("limit " << limit);
+        REQUIRE(loom::plan_model_load(*g, LOOM_BACKEND_CPU, src, limit, &repack, &chosen).is_ok());
+        CHECK(!repack);
+        CHECK(std::memcmp(&chosen, &in_place, sizeof chosen) == 0);
+    }
+    // Vulkan uploads every weight: no choice to make (UNSUPPORTED in a build without it).
+    const loom::Status vs = loom::plan_model_load(*g, LOOM_BACKEND_VULKAN, src, 1, &repack, &chosen);
+    if (vs) CHECK(repack);
+    else CHECK(vs.code() == LOOM_ERR_UNSUPPORTED);
+    for (bool rp : {true, false}) {
+        INFO("repack " << rp);
+        std::unique_ptr<loom::Backend> b;
+        REQUIRE(loom::create_cpu_backend(&b, rp).is_ok());
+        const int64_t before = live();
+        std::unique_ptr<loom::Model> m;
+        REQUIRE(loom::Model::load(*g, std::move(b), loom::ModelLoadOptions{}, &m).is_ok());
+        check_close("model heap", double((rp ? packed : in_place).weights_host), double(live() - before));
+    }
 }
 
 TEST_CASE("memory_plan_struct_size_and_arguments", "[memory_plan]") {
