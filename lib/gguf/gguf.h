@@ -119,6 +119,11 @@ public:
     // resident set and are read again from the file if touched. The bytes
     // keep their values; no-op when the file is not mapped.
     void release_pages(const void *p, size_t n) const;
+    // Tells the OS whether the pages around [p, p + n) (bytes of this file)
+    // will be read sparsely (random = true: a page fault reads only its
+    // page) or as usual (false: the OS reads ahead around a fault). No-op
+    // when the file is not mapped.
+    void advise_random(const void *p, size_t n, bool random) const;
 
     const std::vector<GgufKV> &kvs() const;
     const GgufKV *find_kv(std::string_view key) const;

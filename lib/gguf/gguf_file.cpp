@@ -49,6 +49,7 @@ size_t GgufFile::size() const { return impl_->storage->size(); }
 size_t GgufFile::data_offset() const { return impl_->data_offset; }
 bool GgufFile::is_mapped() const { return impl_->storage->is_mapped(); }
 void GgufFile::release_pages(const void *p, size_t n) const { impl_->storage->release_pages(p, n); }
+void GgufFile::advise_random(const void *p, size_t n, bool random) const { impl_->storage->advise_random(p, n, random); }
 const std::vector<GgufKV> &GgufFile::kvs() const { return impl_->kvs; }
 const std::vector<GgufTensor> &GgufFile::tensors() const { return impl_->tensors; }
 

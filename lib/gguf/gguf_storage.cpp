@@ -100,6 +100,16 @@ void GgufStorage::release_pages(const void *p, size_t n) const {
     if (hi > lo) platform::drop_mapped_pages(reinterpret_cast<void *>(lo), hi - lo);
 }
 
+void GgufStorage::advise_random(const void *p, size_t n, bool random) const {
+    const auto *b = static_cast<const uint8_t *>(p);
+    if (!mapping_ || b < data_ || n > size_ || size_t(b - data_) > size_ - n) return;
+    const size_t page = platform::page_size();
+    // The pages that hold any of the bytes (a hint may cover a neighbour's edge).
+    const uintptr_t lo = reinterpret_cast<uintptr_t>(b) / page * page;
+    const uintptr_t hi = (reinterpret_cast<uintptr_t>(b) + n + page - 1) / page * page;
+    if (hi > lo) platform::advise_random_access(reinterpret_cast<void *>(lo), hi - lo, random);
+}
+
 Status GgufStorage::from_memory(const void *data, size_t size, bool copy, std::unique_ptr<GgufStorage> *out) {
     if (!copy) {
         std::unique_ptr<GgufStorage> s(new GgufStorage());

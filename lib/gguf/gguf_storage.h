@@ -33,6 +33,8 @@ public:
     bool is_mapped() const { return mapping_ != nullptr; }
     // See GgufFile::release_pages.
     void release_pages(const void *p, size_t n) const;
+    // See GgufFile::advise_random.
+    void advise_random(const void *p, size_t n, bool random) const;
 
 private:
     GgufStorage() = default;

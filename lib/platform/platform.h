@@ -60,6 +60,11 @@ size_t page_size();
 // changes nothing. p and n must be page-aligned.
 void drop_mapped_pages(void *p, size_t n);
 
+// Readahead of page-aligned [p, p + n) of a file mapping: random (a fault
+// reads only its page) or the default (the OS reads around a fault, e.g.
+// read_ahead_kb = 8 MiB on a virtio disk). A hint: failure changes nothing.
+void advise_random_access(void *p, size_t n, bool random);
+
 // fopen of a UTF-8 path (_wfopen on Windows). errno is set on failure.
 FILE *fopen_utf8(const char *path, const char *mode);
 

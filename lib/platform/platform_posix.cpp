@@ -77,6 +77,8 @@ size_t page_size() {
 
 void drop_mapped_pages(void *p, size_t n) { ::madvise(p, n, MADV_DONTNEED); }
 
+void advise_random_access(void *p, size_t n, bool random) { ::madvise(p, n, random ? MADV_RANDOM : MADV_NORMAL); }
+
 FILE *fopen_utf8(const char *path, const char *mode) { return std::fopen(path, mode); }
 
 bool replace_file(const std::string &from, const std::string &to) {

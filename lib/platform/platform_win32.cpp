@@ -119,6 +119,8 @@ size_t page_size() {
 // set (it then reports ERROR_NOT_LOCKED, which is expected here).
 void drop_mapped_pages(void *p, size_t n) { VirtualUnlock(p, n); }
 
+void advise_random_access(void *, size_t, bool) {}   // no per-range readahead hint
+
 FILE *fopen_utf8(const char *path, const char *mode) {
     const std::wstring wpath = widen(path), wmode = widen(mode);
     if (wpath.empty() && path[0]) {
