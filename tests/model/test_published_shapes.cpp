@@ -8,10 +8,8 @@
 // and that a 7B file loads on the CPU without touching its weight pages.
 #include "context/memory_plan.h"
 #include "gguf/gguf.h"
-#include "gguf/gguf_writer.h"
 #include "model/hparams.h"
-#include "quantize/quant_mix.h"
-#include "quant/quant.h"
+#include "published_shapes.h"
 #include "testdata.h"
 
 #include <catch2/catch.hpp>
@@ -27,121 +25,9 @@
 
 namespace {
 
-struct Published {
-    const char *name;
-    int64_t embd, layers, heads, heads_kv, ff, vocab;
-    double params_billion;   // the model card's count, to its 0.01 B
-};
-
-constexpr Published kQwen2_7B{"qwen2-7b", 3584, 28, 28, 4, 18944, 152064, 7.62};
-constexpr Published kQwen2_72B{"qwen2-72b", 8192, 80, 64, 8, 29568, 152064, 72.71};
-
-loom::GgufKV u32(const std::string &key, uint32_t v) {
-    loom::GgufKV kv;
-    kv.key = key;
-    kv.type = loom::GgufValueType::U32;
-    kv.u64 = v;
-    kv.i64 = int64_t(v);
-    return kv;
-}
-
-loom::GgufKV f32(const std::string &key, double v) {
-    loom::GgufKV kv;
-    kv.key = key;
-    kv.type = loom::GgufValueType::F32;
-    kv.f64 = v;
-    return kv;
-}
-
-loom::GgufKV str(const std::string &key, const std::string &v) {
-    loom::GgufKV kv;
-    kv.key = key;
-    kv.type = loom::GgufValueType::String;
-    kv.str = v;
-    return kv;
-}
-
-// The tensor table of a qwen2 model of shape `p` (mkgguf.py's order), as F16/F32.
-std::vector<loom::TensorShape> qwen2_tensors(const Published &p) {
-    const int64_t kv = p.embd / p.heads * p.heads_kv;
-    std::vector<loom::TensorShape> t;
-    auto mat = [&](const std::string &n, int64_t cols, int64_t rows) { t.push_back({n, LOOM_TYPE_F16, {cols, rows, 1, 1}}); };
-    auto vec = [&](const std::string &n, int64_t len) { t.push_back({n, LOOM_TYPE_F32, {len, 1, 1, 1}}); };
-    mat("token_embd.weight", p.embd, p.vocab);
-    for (int64_t l = 0; l < p.layers; l++) {
-        const std::string b = "blk." + std::to_string(l) + ".";
-        vec(b + "attn_norm.weight", p.embd);
-        mat(b + "attn_q.weight", p.embd, p.embd);
-        vec(b + "attn_q.bias", p.embd);
-        mat(b + "attn_k.weight", p.embd, kv);
-        vec(b + "attn_k.bias", kv);
-        mat(b + "attn_v.weight", p.embd, kv);
-        vec(b + "attn_v.bias", kv);
-        mat(b + "attn_output.weight", p.embd, p.embd);
-        vec(b + "ffn_norm.weight", p.embd);
-        mat(b + "ffn_gate.weight", p.embd, p.ff);
-        mat(b + "ffn_up.weight", p.embd, p.ff);
-        mat(b + "ffn_down.weight", p.ff, p.embd);
-    }
-    vec("output_norm.weight", p.embd);
-    mat("output.weight", p.embd, p.vocab);
-    return t;
-}
-
-// Writes `p` in file type `ftype` (llama-quantize's per-tensor choices) to
-// `path`: header and tensor table, then a hole to the end of the data.
-// Returns the data section's bytes.
-uint64_t write_sparse_model(const std::string &path, const Published &p, int32_t ftype) {
-    std::vector<loom::TensorShape> shapes = qwen2_tensors(p);
-    std::vector<std::string> names;
-    for (const auto &s : shapes) names.push_back(s.name);
-    const std::vector<size_t> order = loom::llama_tensor_order(names);
-    std::vector<loom::TensorShape> ordered;
-    for (size_t i : order) ordered.push_back(shapes[i]);
-    loom::ModelShape m;
-    m.arch = "qwen2";
-    m.n_layer = p.layers;
-    m.n_gqa = p.heads / p.heads_kv;
-    m.is_70b = p.layers == 80;   // llama.cpp: qwen2 with 80 layers is LLM_TYPE_70B
-    loom::MixOptions opts;
-    opts.ftype = loom::file_type(ftype);
-    REQUIRE(opts.ftype != nullptr);
-    std::vector<loom_type> types;
-    REQUIRE(loom::choose_tensor_types(ordered, m, opts, &types).is_ok());
-    for (size_t j = 0; j < order.size(); j++) shapes[order[j]].type = types[j];
-
-    std::vector<loom::GgufTensor> tensors;
-    uint64_t off = 0;
-    for (const auto &s : shapes) {
-        loom::GgufTensor g;
-        g.name = s.name;
-        g.type = s.type;
-        g.n_dims = loom::ggml_dims(s.ne);
-        for (int d = 0; d < 4; d++) g.ne[d] = s.ne[d];
-        g.offset = off;
-        size_t rb = 0;
-        REQUIRE(loom::row_bytes(s.type, s.ne[0], &rb).is_ok());
-        off = loom::gguf_pad(off + uint64_t(rb) * uint64_t(s.ne[1]), 32);
-        tensors.push_back(g);
-    }
-    const std::string a = "qwen2.";
-    const std::vector<loom::GgufKV> kvs = {
-        str("general.architecture", "qwen2"), str("general.name", std::string("published shape ") + p.name),
-        u32("general.file_type", uint32_t(ftype)), u32(a + "block_count", uint32_t(p.layers)),
-        u32(a + "context_length", 32768), u32(a + "embedding_length", uint32_t(p.embd)),
-        u32(a + "feed_forward_length", uint32_t(p.ff)), u32(a + "attention.head_count", uint32_t(p.heads)),
-        u32(a + "attention.head_count_kv", uint32_t(p.heads_kv)), f32(a + "rope.freq_base", 1e6),
-        f32(a + "attention.layer_norm_rms_epsilon", 1e-6)};
-    std::vector<uint8_t> meta;
-    REQUIRE(loom::gguf_encode_meta(kvs, tensors, 32, &meta).is_ok());
-    FILE *f = std::fopen(path.c_str(), "wb");
-    REQUIRE(f != nullptr);
-    REQUIRE(std::fwrite(meta.data(), 1, meta.size(), f) == meta.size());
-    REQUIRE(std::fflush(f) == 0);
-    REQUIRE(ftruncate(fileno(f), off_t(meta.size() + off)) == 0);
-    std::fclose(f);
-    return off;
-}
+using shapes::kQwen2_72B;
+using shapes::kQwen2_7B;
+using shapes::Published;
 
 // A sparse file in the build's test folder, removed when the case ends.
 struct SparseModel {
@@ -151,7 +37,7 @@ struct SparseModel {
     SparseModel(const Published &p, int32_t ftype) {
         path = testdata::scratch_dir() + "/shape-" + p.name + "-t" + std::to_string(ftype) + "-" +
                std::to_string(getpid()) + ".gguf";
-        data_bytes = write_sparse_model(path, p, ftype);
+        REQUIRE(shapes::write_published_model(path, p, ftype, shapes::Fill::Hole, &data_bytes).is_ok());
         REQUIRE(loom::GgufFile::open_file(path, loom::GgufOpenOptions{}, &g).is_ok());
     }
     ~SparseModel() { std::remove(path.c_str()); }
