@@ -68,8 +68,8 @@ Status GgufStorage::from_file(const std::string &path, bool use_mmap, const Prog
     platform::ReadOnlyFile file;
     size_t size = 0;
     LOOM_TRY(open_regular(path, &file, &size));
+    std::string why;   // why the mapping failed
     if (use_mmap) {
-        std::string why;
         if (void *m = file.map_whole(&why)) {
             std::unique_ptr<GgufStorage> s(new GgufStorage());
             s->mapping_ = m;
@@ -83,7 +83,13 @@ Status GgufStorage::from_file(const std::string &path, bool use_mmap, const Prog
         log(nullptr, LOOM_LOG_DEBUG, "mmap of '%s' failed (%s); reading it into memory", path.c_str(), why.c_str());
     }
     std::unique_ptr<GgufStorage> s;
-    LOOM_TRY(allocate(size, "'" + path + "'", &s));
+    const Status st = allocate(size, "'" + path + "'", &s);
+    if (!st && use_mmap)
+        return error(LOOM_ERR_OUT_OF_MEMORY,
+                     "cannot map '%s' (%s) nor allocate its %zu bytes to read it (a limit on the address space, "
+                     "ulimit -v, below the file's size stops both)",
+                     path.c_str(), why.c_str(), size);
+    LOOM_TRY(st);
     LOOM_TRY(read_all(file, path, static_cast<uint8_t *>(s->owned_), size, progress));
     *out = std::move(s);
     return Status::ok();
