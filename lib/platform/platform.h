@@ -86,9 +86,18 @@ void aligned_free(void *p);
 // The machine's physical memory in bytes; 0 when it cannot be read.
 uint64_t physical_memory_bytes();
 // The smallest limit the OS puts on this process's memory in bytes (Linux:
-// the cgroup v1/v2 memory limit and RLIMIT_AS; Windows: none, a job object's
-// limit is not read); 0 when there is none.
+// the cgroup v1/v2 memory limits of the process's own cgroup and its
+// ancestors, from /proc/self/cgroup, and RLIMIT_AS; Windows: none, a job
+// object's limit is not read); 0 when there is none.
 uint64_t process_memory_limit();
+
+#ifndef _WIN32
+// The cgroup part of process_memory_limit: the tightest memory limit of the
+// cgroups named in `proc_cgroup` (a file in /proc/self/cgroup's format) and
+// their ancestors, under the mount `sys_root` (v2: sys_root/PATH/memory.max;
+// v1: sys_root/memory/PATH/memory.limit_in_bytes); 0 when there is none.
+uint64_t cgroup_memory_limit(const std::string &proc_cgroup, const std::string &sys_root);
+#endif
 
 // ---- shared libraries ----------------------------------------------------
 

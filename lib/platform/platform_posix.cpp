@@ -8,6 +8,7 @@
 #include <cstring>
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <string>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -29,6 +30,40 @@ uint64_t read_limit_file(const char *path) {
     const int n = std::fscanf(f, "%llu", &v);   // "max" (no limit) does not parse
     std::fclose(f);
     return n == 1 ? uint64_t(v) : 0;
+}
+
+// The smaller of two limits, 0 meaning none.
+uint64_t tighter(uint64_t a, uint64_t b) { return a && b ? std::min(a, b) : a | b; }
+
+// A process's cgroup paths (`proc_cgroup`: /proc/self/cgroup's format): the
+// v1 memory controller's and the v2 unified hierarchy's; unchanged when absent.
+void own_cgroups(const std::string &proc_cgroup, std::string *v1_memory, std::string *v2) {
+    FILE *f = std::fopen(proc_cgroup.c_str(), "r");
+    if (!f) return;
+    char buf[4096];
+    while (std::fgets(buf, sizeof buf, f)) {
+        std::string line(buf);
+        if (!line.empty() && line.back() == '\n') line.pop_back();
+        const size_t a = line.find(':'), b = a == std::string::npos ? a : line.find(':', a + 1);
+        if (b == std::string::npos) continue;
+        const std::string controllers = "," + line.substr(a + 1, b - a - 1) + ",";
+        if (line.compare(0, a, "0") == 0 && controllers == ",,") *v2 = line.substr(b + 1);
+        else if (controllers.find(",memory,") != std::string::npos) *v1_memory = line.substr(b + 1);
+    }
+    std::fclose(f);
+}
+
+// The tightest `file` limit of cgroup `path` (under the mount `root`) and of
+// its ancestors: a limit on a parent binds the children. Without a cgroup
+// namespace the path is the full one (a container's, a systemd service's).
+uint64_t cgroup_limit(const std::string &root, std::string path, const char *file) {
+    uint64_t lim = 0;
+    if (path == "/") path.clear();
+    for (;;) {
+        lim = tighter(lim, read_limit_file((root + path + "/" + file).c_str()));
+        if (path.empty()) return lim;
+        path.erase(path.rfind('/'));
+    }
 }
 
 } // namespace
@@ -109,15 +144,17 @@ uint64_t physical_memory_bytes() {
     return pages > 0 && page > 0 ? uint64_t(pages) * uint64_t(page) : 0;
 }
 
+uint64_t cgroup_memory_limit(const std::string &proc_cgroup, const std::string &sys_root) {
+    std::string v1, v2;
+    own_cgroups(proc_cgroup, &v1, &v2);
+    return tighter(cgroup_limit(sys_root, v2, "memory.max"),
+                   cgroup_limit(sys_root + "/memory", v1, "memory.limit_in_bytes"));
+}
+
 uint64_t process_memory_limit() {
-    uint64_t lim = 0;
-    auto take = [&lim](uint64_t v) {
-        if (v) lim = lim ? std::min(lim, v) : v;
-    };
-    take(read_limit_file("/sys/fs/cgroup/memory.max"));
-    take(read_limit_file("/sys/fs/cgroup/memory/memory.limit_in_bytes"));
+    uint64_t lim = cgroup_memory_limit("/proc/self/cgroup", "/sys/fs/cgroup");
     struct rlimit rl {};
-    if (getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) take(uint64_t(rl.rlim_cur));
+    if (getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) lim = tighter(lim, uint64_t(rl.rlim_cur));
     return lim;
 }
 

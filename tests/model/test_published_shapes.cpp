@@ -9,6 +9,7 @@
 #include "context/memory_plan.h"
 #include "gguf/gguf.h"
 #include "model/hparams.h"
+#include "platform/platform.h"
 #include "published_shapes.h"
 #include "testdata.h"
 
@@ -196,3 +197,38 @@ TEST_CASE("a_file_past_the_address_space_limit_fails_naming_map_and_read", "[pub
     CHECK(WEXITSTATUS(status) == 0);
 }
 #endif
+
+namespace {
+
+void put(const std::string &path, const std::string &text) {
+    std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+    std::ofstream(path) << text;
+}
+
+} // namespace
+
+// What the machine can give a process is the tightest memory limit of its
+// own cgroup and the cgroups above it (a container without a cgroup
+// namespace, a systemd scope, a nested cgroup), read through
+// /proc/self/cgroup; loom used to read only the hierarchy's root files.
+TEST_CASE("the_memory_limit_is_the_tightest_of_the_process_cgroup_and_its_ancestors", "[published_shapes]") {
+    const std::string d = testdata::scratch_dir() + "/cgroups-" + std::to_string(getpid());
+    const uint64_t gib = uint64_t(1) << 30;
+    put(d + "/sys/memory/memory.limit_in_bytes", "9223372036854771712\n");   // v1 root: no limit
+    put(d + "/sys/memory/a/memory.limit_in_bytes", std::to_string(2 * gib) + "\n");
+    put(d + "/sys/memory/a/b/memory.limit_in_bytes", std::to_string(3 * gib) + "\n");
+    put(d + "/sys/x/memory.max", "max\n");                                  // v2: no limit here
+    put(d + "/sys/x/y/memory.max", std::to_string(5 * gib) + "\n");
+    put(d + "/v1", "5:cpu,cpuacct:/other\n4:memory:/a/b\n0::/\n");
+    put(d + "/v2", "0::/x/y\n");
+    put(d + "/both", "4:memory:/a/b\n0::/x/y\n");
+    put(d + "/none", "4:memory:/elsewhere\n0::/\n");
+    using loom::platform::cgroup_memory_limit;
+    CHECK(cgroup_memory_limit(d + "/v1", d + "/sys") == 2 * gib);       // the parent's is tighter
+    CHECK(cgroup_memory_limit(d + "/v2", d + "/sys") == 5 * gib);
+    CHECK(cgroup_memory_limit(d + "/both", d + "/sys") == 2 * gib);
+    CHECK(cgroup_memory_limit(d + "/none", d + "/sys") == 9223372036854771712ull);   // only the root's number
+    CHECK(cgroup_memory_limit(d + "/missing", d + "/sys") == 9223372036854771712ull);   // no file: the root
+    CHECK(cgroup_memory_limit(d + "/v2", d + "/nothing") == 0);
+    std::filesystem::remove_all(d);
+}
