@@ -607,7 +607,12 @@ LOOM_API loom_status loom_model_default_params_sized(loom_model_params *params, 
  *  defaults. On success *out owns a new model: free it with loom_model_free.
  *  Before any weight is allocated, the model's memory plan (see
  *  loom_model_estimate) is compared with params.memory_budget and its heap
- *  copies with what the machine can give.
+ *  copies with what the machine can give (physical memory, the process's
+ *  cgroup limits, RLIMIT_AS). On the CPU, weights of the types repacked at
+ *  load (Q4_0, Q5_0, Q5_1, IQ4_NL, IQ4_XS on x86) are instead read in place
+ *  from the mapping when their copies would not fit and the mapping would
+ *  (an INFO log line says so): a mapped file larger than memory loads, and
+ *  its pages are read from the file as the decodes need them.
  *  Errors: INVALID_ARGUMENT, IO (cannot open/map/read), FORMAT (malformed GGUF,
  *  missing or misshapen tensors), UNSUPPORTED (architecture or tensor type),
  *  OUT_OF_MEMORY (also: over the budget or the machine, numbers named),
@@ -676,7 +681,8 @@ typedef struct loom_memory_plan {
  *  defaults) into *plan: the weights_* fields and the sums; the context
  *  fields are 0. Only the file's header and metadata are read: nothing of
  *  the weights is allocated or read. The backend is chosen as
- *  loom_model_load would (AUTO probes the Vulkan devices). The caller sets
+ *  loom_model_load would (AUTO probes the Vulkan devices), and so is the
+ *  CPU's choice to read repacked types in place. The caller sets
  *  plan->struct_size to its sizeof(loom_memory_plan); only that many bytes
  *  are written (whole fields), and bytes past the fields this library knows
  *  are zeroed. Errors: INVALID_ARGUMENT (NULL path or plan, bad struct_size,
