@@ -173,7 +173,14 @@ TEST_CASE("a_7b_q4_k_m_loads_on_the_cpu_without_reading_its_weights", "[publishe
 // (it used to name only the failed allocation). In a child process, whose
 // limit is its address space now plus 1 GiB. Not under a sanitizer, whose
 // shadow memory takes terabytes of address space.
-#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || __has_feature(memory_sanitizer)
+#define SANITIZED 1
+#endif
+#endif
+#ifndef SANITIZED
 TEST_CASE("a_file_past_the_address_space_limit_fails_naming_map_and_read", "[published_shapes]") {
     SparseModel f(kQwen2_7B, 15);
     const pid_t child = fork();
