@@ -7,7 +7,8 @@
 // with garbage, the logits equal those of the C heap); a hook that returns
 // NULL on its Nth call makes that step fail with OUT_OF_MEMORY and a
 // message, the step then succeeds, and the result is the clean run's; and
-// the allocator cannot change while a handle lives. Uses loom.h only.
+// the allocator cannot change while a handle lives; the vocabulary and the
+// sampler's candidates are among its blocks. Uses loom.h only.
 #include "loom.h"
 #include "testdata.h"
 
@@ -283,4 +284,45 @@ TEST_CASE("allocator_returning_null_gives_out_of_memory_at_every_call", "[alloca
         }
         check_balanced(t);
     }
+}
+
+TEST_CASE("vocabulary_tables_and_sampler_candidates_go_through_the_allocator", "[allocator]") {
+    const std::string path = tiny(0);
+    Tracker t;
+    {
+        UseTracker use(&t);
+        loom_model_params mp = model_params(1);
+        mp.vocab_only = 1;
+        loom_model *m = nullptr;
+        REQUIRE(loom_model_load(path.c_str(), &mp, &m) == LOOM_OK);
+        const int64_t n_vocab = loom_model_n_vocab(m);
+        const int64_t vocab_bytes = t.live;
+        // The pieces' and texts' arrays alone: two std::strings per token.
+        INFO("vocabulary of " << n_vocab << " tokens: " << vocab_bytes << " bytes tracked");
+        CHECK(vocab_bytes >= 2 * n_vocab * int64_t(sizeof(std::string)));
+        loom_model_free(m);
+        CHECK(t.live == 0);
+
+        mp.vocab_only = 0;
+        REQUIRE(loom_model_load(path.c_str(), &mp, &m) == LOOM_OK);
+        loom_context_params cp = context_params(8);
+        loom_context *c = nullptr;
+        REQUIRE(loom_context_new(m, &cp, &c) == LOOM_OK);
+        loom_batch *b = nullptr;
+        REQUIRE(loom_batch_new(1, &b) == LOOM_OK);
+        REQUIRE(loom_batch_add(b, 1, 0, 0, 1) == LOOM_OK);
+        REQUIRE(loom_decode(c, b) == LOOM_OK);
+        loom_sampler *s = nullptr;
+        REQUIRE(loom_sampler_new(&s) == LOOM_OK);
+        REQUIRE(loom_sampler_add_greedy(s) == LOOM_OK);
+        const int64_t before = t.live;
+        int32_t tok = -1;
+        REQUIRE(loom_sample(s, c, -1, &tok) == LOOM_OK);
+        CHECK(t.live - before >= n_vocab * 8);   // a candidate (id, logit, p) per token
+        loom_sampler_free(s);
+        loom_batch_free(b);
+        loom_context_free(c);
+        loom_model_free(m);
+    }
+    check_balanced(t);
 }
