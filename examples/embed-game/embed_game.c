@@ -33,6 +33,7 @@
 #include <string.h>
 
 #if defined(_WIN32)
+#include <malloc.h> /* _aligned_malloc */
 #include <windows.h>
 static double now_us(void) {
     LARGE_INTEGER f, c;
