@@ -158,6 +158,55 @@ typedef void (*loom_log_fn)(void *user_data, loom_log_level level, const char *m
 LOOM_API void loom_set_log_callback(loom_log_fn fn, void *user_data);
 
 /* ========================================================================= */
+/* The host's allocator                                                       */
+/* ========================================================================= */
+
+/* A host (a game with its own memory tracker or arenas) may give loom its
+ * allocation functions. Every large block loom keeps on the heap goes
+ * through them: the model's heap copies (the whole file with use_mmap = 0
+ * or loom_gguf_open_memory(copy = 1), repacked or converted weights, norms
+ * and biases widened to f32), the CPU backend's tensors (KV cache,
+ * activations, logits, mask) and scratch, the context's host copies of the
+ * logits and embeddings, the KV cells' tags, the vocabulary's tables and
+ * the sampler's candidate array: everything loom_memory_plan counts.
+ * Not through them: small bookkeeping (C++ strings, maps and lists of the
+ * parsers, the graph, the tokenizer's pieces and merges, grammars, error
+ * messages; a few MiB at most for a 150k vocabulary), what the C++ runtime,
+ * libc and the OS take (thread stacks, file mappings: mapped weights are
+ * not heap), and everything inside a Vulkan driver. loom cannot reroute
+ * operator new for its own code alone, so those stay on the C++ heap.
+ *
+ * The setting is process-wide (one allocator for every handle: a block is
+ * always returned to the allocator that gave it). */
+
+typedef struct loom_allocator {
+    size_t struct_size;   /* the caller's sizeof(loom_allocator) */
+    /* `size` bytes (> 0) aligned to `alignment` (a power of two, 16 to
+     * 4096), or NULL when out of memory: the loom call that asked then fails
+     * with LOOM_ERR_OUT_OF_MEMORY and its handles stay usable, as when
+     * malloc fails. The contents may be anything (loom zeroes what it needs,
+     * so with an allocator a KV cache is touched when its context is made
+     * rather than as it fills). Called from the thread of the loom call
+     * (never from loom's worker threads or the host's parallel_for tasks),
+     * possibly from several threads at once for different handles: it must
+     * be thread-safe. */
+    void *(*alloc)(void *user_data, size_t size, size_t alignment);
+    /* Returns a block of alloc, with the same size and alignment it was
+     * asked for. Never called with NULL. Same threads as alloc. */
+    void (*free)(void *user_data, void *ptr, size_t size, size_t alignment);
+    void *user_data;
+} loom_allocator;
+
+/** Installs `allocator` (copied; NULL: back to the C heap, the default) for
+ *  every later allocation. Call it before making any loom handle, or when
+ *  every handle has been freed, and never while another thread is inside a
+ *  loom call. Errors: INVALID_ARGUMENT (alloc or free NULL, struct_size
+ *  smaller than the three fields, or blocks from the current allocator still
+ *  allocated: a handle is alive; the count is in the message, and the
+ *  current allocator stays). */
+LOOM_API loom_status loom_set_allocator(const loom_allocator *allocator);
+
+/* ========================================================================= */
 /* Tensor types and the reference codecs                                      */
 /* ========================================================================= */
 /* SECTION quant: owned by lib/quant (exactness per type: lib/quant/quant.h). */

@@ -413,10 +413,10 @@ private:
         const MatmulKernels *k = matmul_kernels(t->type, active_isa());
         if (!k->repack || !k->matmul_packed || t->ne[1] % kPackRows != 0) return Status::ok();
         const size_t bytes = t->row_bytes * static_cast<size_t>(t->ne[1]);
-        void *p = platform::aligned_malloc(64, (bytes + 63) / 64 * 64);
-        if (!p) return error(LOOM_ERR_OUT_OF_MEMORY, "cpu: %zu bytes for a repacked weight", bytes);
-        t->packed.reset(static_cast<uint8_t *>(p));
-        k->repack(t->data, p, t->ne[1], t->ne[0]);
+        if (!t->packed_block.allocate((bytes + 63) / 64 * 64, 64, false))
+            return error(LOOM_ERR_OUT_OF_MEMORY, "cpu: %zu bytes for a repacked weight", bytes);
+        t->packed = t->packed_block.data();
+        k->repack(t->data, t->packed, t->ne[1], t->ne[0]);
         t->holds_copy = true;
         return Status::ok();
     }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "backends/backend.h"
+#include "common/host_alloc.h"
 #include "cpu/kernels/dot_f32.h"
 #include "cpu/thread_pool.h"
 #include "platform/platform.h"
@@ -16,13 +17,13 @@
 namespace loom::cpu {
 
 struct CpuTensor : Tensor {
-    uint8_t *data = nullptr;                    // borrowed (weights) or owned
-    // calloc'd (make_host_tensor), data 64-byte aligned inside it.
-    std::unique_ptr<uint8_t, decltype(&std::free)> owned{nullptr, &std::free};
+    uint8_t *data = nullptr;                    // borrowed (weights) or in `owned`
+    HostBlock owned;                            // make_host_tensor's zeroed block (data 64-byte aligned)
     // A weight also held in its kernel's load-time layout (MatmulKernels::
-    // repack; same size as data), which matmuls read instead of data;
-    // from platform::aligned_malloc.
-    std::unique_ptr<uint8_t, decltype(&platform::aligned_free)> packed{nullptr, &platform::aligned_free};
+    // repack; same size as data), which matmuls read instead of data: in
+    // packed_block, or borrowed from another tensor's (an expert's view).
+    uint8_t *packed = nullptr;
+    HostBlock packed_block;
 
     uint8_t *row(int64_t i) const { return data + static_cast<size_t>(i) * row_bytes; }
     float *f32_row(int64_t i) const { return reinterpret_cast<float *>(row(i)); }
@@ -41,8 +42,8 @@ Status make_host_tensor(loom_type type, int64_t cols, int64_t rows, std::unique_
 // inside a task would have to cross threads. `shared` grows on the calling
 // thread inside an op, before its tasks start.
 struct Scratch {
-    std::vector<std::vector<float>> per_worker;   // one f32 buffer per worker
-    std::vector<uint8_t> shared;                  // converted activations, dequantized KV
+    std::vector<HostVector<float>> per_worker;    // one f32 buffer per worker
+    HostVector<uint8_t> shared;                   // converted activations, dequantized KV
     // Every worker's buffer holds at least n floats. Errors: OUT_OF_MEMORY.
     Status reserve_workers(size_t n);
     // `shared` holds at least n bytes, taken exactly (reserve, not the

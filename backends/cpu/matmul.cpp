@@ -150,7 +150,7 @@ void op_matmul_group(ThreadPool &pool, Scratch &scratch, const MatmulJob *jobs, 
             act_bytes += stride * static_cast<size_t>(n_act);
         }
         const CpuTensor *w = jobs[i].w;
-        prep[n_prep++] = w->packed ? Prepared{&jobs[i], kern, w->packed.get(), kern->matmul_packed, nullptr, stride, a, 0, 0}
+        prep[n_prep++] = w->packed ? Prepared{&jobs[i], kern, w->packed, kern->matmul_packed, nullptr, stride, a, 0, 0}
                                    : Prepared{&jobs[i], kern, w->data, kern->matmul, nullptr, stride, a, 0, 0};
     }
     if (n_prep == 0) return;

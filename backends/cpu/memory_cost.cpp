@@ -16,7 +16,7 @@ namespace cpu {
 namespace {
 
 // A heap block as the CPU backend asks for it: make_host_tensor's calloc
-// (padded to 64 bytes, plus 64 for the alignment) and the tensor object.
+// (padded to 64 bytes, HostBlock's request without a hook) and the tensor object.
 uint64_t host_tensor_bytes(loom_type type, int64_t cols, int64_t rows) {
     size_t rb = 0;
     if (type == LOOM_TYPE_I32) rb = size_t(cols) * 4;
@@ -24,7 +24,7 @@ uint64_t host_tensor_bytes(loom_type type, int64_t cols, int64_t rows) {
     uint64_t bytes = uint64_t(rb) * uint64_t(rows);
     uint64_t padded = (bytes + 63) / 64 * 64;
     if (padded == 0) padded = 64;
-    return heap_block_bytes(padded + 64) + heap_block_bytes(sizeof(CpuTensor));
+    return heap_block_bytes(HostBlock::heap_request(padded, 64, true)) + heap_block_bytes(sizeof(CpuTensor));
 }
 
 // The load-time copy repack() makes, 0 when the type's kernels have none.

@@ -36,8 +36,6 @@ void op_moe_route(ThreadPool &pool, CpuTensor *ids, CpuTensor *weights, const Cp
 
 namespace {
 
-void keep_bytes(void *) noexcept {}   // deleter of a borrowed view
-
 // Expert e's rows of a stacked weight, as a weight tensor of its own.
 void expert_view(const CpuTensor *w, int64_t n, int64_t e, CpuTensor *out) {
     out->type = w->type;
@@ -47,7 +45,7 @@ void expert_view(const CpuTensor *w, int64_t n, int64_t e, CpuTensor *out) {
     const size_t offset = static_cast<size_t>(e * n) * w->row_bytes;
     out->data = w->data + offset;
     // Packed layouts go in groups of kPackRows rows: a slice on a group boundary is valid.
-    if (w->packed && n % kPackRows == 0) out->packed = {w->packed.get() + offset, &keep_bytes};
+    if (w->packed && n % kPackRows == 0) out->packed = w->packed + offset;
 }
 
 void f32_view(uint8_t *data, int64_t cols, int64_t rows, CpuTensor *out) {

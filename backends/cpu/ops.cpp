@@ -28,20 +28,15 @@ Status make_host_tensor(loom_type type, int64_t cols, int64_t rows, std::unique_
     size_t bytes = t->row_bytes * static_cast<size_t>(rows);
     size_t padded = (bytes + 63) / 64 * 64;
     if (padded == 0) padded = 64;
-    // calloc, not aligned_alloc + memset: a large block comes as fresh zero
-    // pages the OS maps only when touched, so a long context's KV cache takes
-    // memory as it fills, not up front.
-    void *p = padded <= SIZE_MAX - 64 ? std::calloc(1, padded + 64) : nullptr;
-    if (!p) return error(LOOM_ERR_OUT_OF_MEMORY, "cpu tensor of %zu bytes", padded);
-    t->owned.reset(static_cast<uint8_t *>(p));
-    t->data = t->owned.get() + (64 - reinterpret_cast<uintptr_t>(p) % 64) % 64;
+    if (!t->owned.allocate(padded, 64, true)) return error(LOOM_ERR_OUT_OF_MEMORY, "cpu tensor of %zu bytes", padded);
+    t->data = t->owned.data();
     *out = std::move(t);
     return Status::ok();
 }
 
 Status Scratch::reserve_workers(size_t n) {
     try {
-        for (std::vector<float> &v : per_worker)
+        for (HostVector<float> &v : per_worker)
             if (v.size() < n) {
                 v.reserve(n);   // exactly n (the memory plan counts it so)
                 v.resize(n);

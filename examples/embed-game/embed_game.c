@@ -13,17 +13,27 @@
  * read and while the reply was, the longest frame, tokens per second of game
  * time. HZ (default 60) 0 runs frames back to back: with BUDGET_US 1 each
  * frame then runs a single piece (loom_decode_step's granularity).
+ *
+ * Like a game engine, it brings its own workers and its own memory tracker:
+ * loom's CPU kernels run on the example's worker pool (THREADS workers, the
+ * calling thread one of them) through loom_context_params.parallel_for, and
+ * every large block loom allocates goes through a counting allocator
+ * (loom_set_allocator) whose totals are printed at exit, after everything
+ * is freed, beside loom's memory plan. Built against libloom.a on Linux.
  */
 #if !defined(_WIN32) && !defined(_POSIX_C_SOURCE)
 #define _POSIX_C_SOURCE 199309L /* clock_gettime, nanosleep under -std=c11 */
 #endif
 #include "loom.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #if defined(_WIN32)
+#include <malloc.h> /* _aligned_malloc */
 #include <windows.h>
 static double now_us(void) {
     LARGE_INTEGER f, c;
@@ -51,6 +61,154 @@ static void sleep_us(double us) {
 #endif
 
 #define MAX_FRAMES 1000000
+
+/* ---- the engine's memory tracker (loom_set_allocator) ----------------------- */
+
+typedef struct Tracker {
+    atomic_llong allocs, frees, failed;
+    atomic_llong live, peak;   /* bytes */
+} Tracker;
+
+static void *aligned_block(size_t size, size_t align) {
+#if defined(_WIN32)
+    return _aligned_malloc(size, align);
+#else
+    return aligned_alloc(align, (size + align - 1) / align * align);
+#endif
+}
+
+static void *track_alloc(void *user, size_t size, size_t align) {
+    Tracker *t = user;
+    void *p = aligned_block(size, align);
+    if (!p) {
+        atomic_fetch_add(&t->failed, 1);
+        return NULL;
+    }
+    atomic_fetch_add(&t->allocs, 1);
+    long long now = atomic_fetch_add(&t->live, (long long)size) + (long long)size;
+    long long peak = atomic_load(&t->peak);
+    while (now > peak && !atomic_compare_exchange_weak(&t->peak, &peak, now)) {
+    }
+    return p;
+}
+
+static void track_free(void *user, void *p, size_t size, size_t align) {
+    Tracker *t = user;
+    (void)align;
+    atomic_fetch_add(&t->frees, 1);
+    atomic_fetch_sub(&t->live, (long long)size);
+#if defined(_WIN32)
+    _aligned_free(p);
+#else
+    free(p);
+#endif
+}
+
+/* ---- the engine's worker pool (loom_context_params.parallel_for) ------------ */
+
+/* n workers: the thread calling parallel_for is worker 0, n - 1 pool threads
+ * the others. Each loop's tasks are taken from a shared counter; the caller
+ * waits only for the workers that took part (a worker the OS has not woken
+ * yet by the time the caller ran out of tasks joins no loop: on a loaded
+ * machine a frame must not wait a scheduler tick for it). */
+typedef struct Pool {
+    pthread_mutex_t mu;
+    pthread_cond_t start, finished;
+    pthread_t threads[64];
+    int n, stop;
+    long generation;        /* one per loop */
+    int active;             /* pool threads inside the current loop */
+    loom_task_fn task;
+    void *task_ctx;
+    int64_t n_tasks;
+    atomic_llong next;      /* the next task index to take */
+    long long loops;        /* parallel_for calls (for the summary) */
+} Pool;
+
+typedef struct WorkerArg {
+    Pool *pool;
+    int32_t index;
+} WorkerArg;
+
+static WorkerArg g_worker_args[64];
+
+static void run_tasks(Pool *p, int32_t worker) {
+    for (;;) {
+        const int64_t t = atomic_fetch_add(&p->next, 1);
+        if (t >= p->n_tasks) return;
+        p->task(p->task_ctx, t, worker);
+    }
+}
+
+static void *worker_main(void *arg) {
+    WorkerArg *w = arg;
+    Pool *p = w->pool;
+    long seen = 0;
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        while (!p->stop && p->generation == seen) pthread_cond_wait(&p->start, &p->mu);
+        if (p->stop) break;
+        seen = p->generation;
+        if (atomic_load(&p->next) >= p->n_tasks) continue; /* none left: the caller took them */
+        p->active++;
+        pthread_mutex_unlock(&p->mu);
+        run_tasks(p, w->index);
+        pthread_mutex_lock(&p->mu);
+        if (--p->active == 0) pthread_cond_signal(&p->finished);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+/* loom_parallel_for_fn: every task of the loop, on all workers; returns when all are done. */
+static void pool_parallel_for(void *user, int64_t n_tasks, loom_task_fn task, void *task_ctx) {
+    Pool *p = user;
+    p->loops++;
+    if (p->n == 1 || n_tasks == 1) {
+        for (int64_t t = 0; t < n_tasks; t++) task(task_ctx, t, 0);
+        return;
+    }
+    pthread_mutex_lock(&p->mu);
+    p->task = task;
+    p->task_ctx = task_ctx;
+    p->n_tasks = n_tasks;
+    atomic_store(&p->next, 0);
+    p->generation++;
+    pthread_cond_broadcast(&p->start);
+    pthread_mutex_unlock(&p->mu);
+    run_tasks(p, 0);
+    pthread_mutex_lock(&p->mu);
+    while (p->active > 0) pthread_cond_wait(&p->finished, &p->mu);
+    pthread_mutex_unlock(&p->mu);
+}
+
+static int pool_start(Pool *p, int n) {
+    memset(p, 0, sizeof *p);
+    p->n = n < 1 ? 1 : n > 64 ? 64 : n;
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->start, NULL);
+    pthread_cond_init(&p->finished, NULL);
+    for (int i = 1; i < p->n; i++) {
+        g_worker_args[i].pool = p;
+        g_worker_args[i].index = i;
+        if (pthread_create(&p->threads[i], NULL, worker_main, &g_worker_args[i]) != 0) {
+            p->n = i;   /* the threads started so far */
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void pool_stop(Pool *p) {
+    pthread_mutex_lock(&p->mu);
+    p->stop = 1;
+    pthread_cond_broadcast(&p->start);
+    pthread_mutex_unlock(&p->mu);
+    for (int i = 1; i < p->n; i++) pthread_join(p->threads[i], NULL);
+    pthread_cond_destroy(&p->start);
+    pthread_cond_destroy(&p->finished);
+    pthread_mutex_destroy(&p->mu);
+}
 
 /* ---- the NPC: a reply generated one decode slice at a time ---------------- */
 
@@ -128,16 +286,21 @@ static int tokenize(const loom_model *m, const char *text, int32_t **out, size_t
     return *n ? 0 : fail("tokenize (the line has no tokens)", LOOM_ERR_INVALID_ARGUMENT);
 }
 
-static int npc_open(Npc *npc, const loom_model *m, const int32_t *tokens, size_t n_tokens, int n_predict, int threads) {
+static int npc_open(Npc *npc, const loom_model *m, const int32_t *tokens, size_t n_tokens, int n_predict, Pool *pool,
+                    loom_memory_plan *plan) {
     loom_status st;
     loom_context_params cp;
     loom_context_default_params(&cp);
     cp.n_ctx = (uint32_t)(n_tokens + (size_t)n_predict + 1);
     cp.n_batch = (uint32_t)n_tokens;
-    cp.n_threads = threads;
+    cp.n_threads = pool->n;                 /* worker indices 0..n-1 */
+    cp.parallel_for = pool_parallel_for;    /* the engine's workers, not loom's threads */
+    cp.parallel_for_user_data = pool;
     memset(npc, 0, sizeof *npc);
     npc->model = m;
     npc->n_left = n_predict;
+    plan->struct_size = sizeof *plan;
+    if ((st = loom_context_estimate(m, &cp, plan)) != LOOM_OK) return fail("context estimate", st);
     if ((st = loom_context_new(m, &cp, &npc->ctx)) != LOOM_OK) return fail("context", st);
     if ((st = loom_batch_new((int32_t)n_tokens, &npc->batch)) != LOOM_OK) return fail("batch", st);
     if ((st = loom_sampler_new(&npc->sampler)) != LOOM_OK || (st = loom_sampler_add_greedy(npc->sampler)) != LOOM_OK)
@@ -196,20 +359,42 @@ int main(int argc, char **argv) {
     Npc npc;
     memset(&npc, 0, sizeof npc);
     double *think = malloc(MAX_FRAMES * sizeof *think);
+    double *frame_times = malloc(MAX_FRAMES * sizeof *frame_times);
     int rc = 1, frames = 0;
+    static Tracker tracker; /* zero: C11 atomics of static storage start at 0 */
+    static Pool pool;
+    loom_memory_plan model_plan, context_plan;
+    memset(&model_plan, 0, sizeof model_plan);
+    memset(&context_plan, 0, sizeof context_plan);
     double max_frame = 0, max_line = 0, max_reply = 0;
     loom_status st;
 
-    if (!think) return 1;
+    if (!think || !frame_times) return 1;
+    /* The engine's allocator first, before any loom handle exists. */
+    loom_allocator alloc;
+    memset(&alloc, 0, sizeof alloc);
+    alloc.struct_size = sizeof alloc;
+    alloc.alloc = track_alloc;
+    alloc.free = track_free;
+    alloc.user_data = &tracker;
+    if ((st = loom_set_allocator(&alloc)) != LOOM_OK) return fail("allocator", st);
+    if (pool_start(&pool, threads)) {
+        pool_stop(&pool);
+        fprintf(stderr, "embed-game: cannot start %d worker threads\n", threads);
+        return 1;
+    }
     loom_model_params mp;
     loom_model_default_params(&mp);
     mp.backend = strcmp(backend, "cpu") == 0 ? LOOM_BACKEND_CPU : strcmp(backend, "vulkan") == 0 ? LOOM_BACKEND_VULKAN
                                                                                                  : LOOM_BACKEND_AUTO;
-    if ((st = loom_model_load(argv[1], &mp, &model)) != LOOM_OK) {
-        free(think);
-        return fail("load", st);
+    model_plan.struct_size = sizeof model_plan;
+    if ((st = loom_model_estimate(argv[1], &mp, &model_plan)) != LOOM_OK ||
+        (st = loom_model_load(argv[1], &mp, &model)) != LOOM_OK) {
+        fail("load", st);
+        goto done;
     }
-    if (tokenize(model, argv[2], &tokens, &n_tokens) || npc_open(&npc, model, tokens, n_tokens, n_predict, threads))
+    if (tokenize(model, argv[2], &tokens, &n_tokens) ||
+        npc_open(&npc, model, tokens, n_tokens, n_predict, &pool, &context_plan))
         goto done;
 
     const double t0 = now_us();
@@ -225,6 +410,7 @@ int main(int argc, char **argv) {
         }
         const double end = now_us();
         think[frames] = end - think_start;
+        frame_times[frames] = end - frame_start;
         if (reading_line && think[frames] > max_line) max_line = think[frames];
         if (!reading_line && think[frames] > max_reply) max_reply = think[frames];
         if (end - frame_start > max_frame) max_frame = end - frame_start;
@@ -245,6 +431,10 @@ int main(int argc, char **argv) {
                 "replying: max %.0f us); longest frame %.0f us (of %.0f); %d tokens in %.2f s of game time (%.1f tok/s)\n",
                 frames, budget_us, max_think, p99, p90, max_line, max_reply, max_frame, frame_us, npc.n_made, seconds,
                 seconds > 0 ? npc.n_made / seconds : 0.0);
+        qsort(frame_times, (size_t)frames, sizeof *frame_times, cmp_double);
+        fprintf(stderr, "frame times (render + think): max %.0f us, p99 %.0f us, p50 %.0f us; %lld loops on %d workers\n",
+                frames ? frame_times[frames - 1] : 0, frames ? frame_times[(size_t)((frames - 1) * 0.99)] : 0,
+                frames ? frame_times[(size_t)((frames - 1) * 0.50)] : 0, pool.loops, pool.n);
     }
     rc = 0;
 
@@ -252,6 +442,17 @@ done:
     npc_close(&npc);
     free(tokens);
     free(think);
+    free(frame_times);
     loom_model_free(model);
+    pool_stop(&pool);
+    /* Everything is freed: the tracker must be back to zero. */
+    fprintf(stderr,
+            "memory: tracked peak %lld bytes (plan: model %llu + context %llu host bytes); allocations %lld, "
+            "frees %lld, refused %lld, live at exit %lld bytes\n",
+            (long long)atomic_load(&tracker.peak), (unsigned long long)model_plan.host,
+            (unsigned long long)context_plan.host, (long long)atomic_load(&tracker.allocs),
+            (long long)atomic_load(&tracker.frees), (long long)atomic_load(&tracker.failed),
+            (long long)atomic_load(&tracker.live));
+    loom_set_allocator(NULL);
     return rc;
 }

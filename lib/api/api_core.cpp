@@ -1,5 +1,6 @@
 // Version, status strings, last error, global log callback.
 #include "api/guard.h"
+#include "common/host_alloc.h"
 #include "common/log.h"
 
 #include <cstring>
@@ -70,5 +71,9 @@ LOOM_API const char *loom_status_string(loom_status status) {
 LOOM_API const char *loom_last_error(void) { return loom::t_last_error; }
 
 LOOM_API void loom_set_log_callback(loom_log_fn fn, void *user_data) { loom::set_global_log(fn, user_data); }
+
+LOOM_API loom_status loom_set_allocator(const loom_allocator *allocator) {
+    return loom::api_call([&] { return loom::set_host_allocator(allocator); });
+}
 
 } // extern "C"

@@ -131,7 +131,7 @@ Status upload_inputs(loom_context &ctx, const loom_batch &b, const std::vector<i
     LOOM_TRY(s.upload(fb.cells, 0, cells.data(), n * 4));
     LOOM_TRY(s.upload(fb.out_ids, 0, out_ids.data(), out_ids.size() * 4));
     LOOM_TRY(s.upload(fb.ranges, 0, ranges.data(), ranges.size() * 4));
-    std::vector<float> row;
+    HostVector<float> row;
     for (size_t i = 0; i < n; i++) {
         const CellRange r{ranges[2 * i], ranges[2 * i + 1]};
         row.resize(size_t(r.width()));

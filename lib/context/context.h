@@ -41,16 +41,16 @@ struct loom_context {
     loom::KvCache kv;
     // Outputs of the last decode: row r of logits/embd belongs to batch entry
     // out_entry[r]; entry_row[i] is the row of entry i or -1.
-    std::vector<float> logits;                // [n_out][n_vocab]
-    std::vector<float> embd;                  // [n_out][n_embd] when params.embeddings
-    std::vector<int32_t> entry_row;
+    loom::HostVector<float> logits;           // [n_out][n_vocab]
+    loom::HostVector<float> embd;             // [n_out][n_embd] when params.embeddings
+    loom::HostVector<int32_t> entry_row;
     int32_t last_output = -1;                 // batch entry of the last row, -1 if none
     // Pooled vectors of the last decode (params.pooling_type != NONE), sized
     // at creation so pooling never allocates: pooled[seq][n_embd], valid
     // where pooled_ok[seq]; pool_acc is the double accumulator of one seq.
-    std::vector<float> pooled;
-    std::vector<uint8_t> pooled_ok;
-    std::vector<double> pool_acc;
+    loom::HostVector<float> pooled;
+    loom::HostVector<uint8_t> pooled_ok;
+    loom::HostVector<double> pool_acc;
     bool wants_logits() const { return params.embeddings != LOOM_EMBEDDINGS_ONLY; }
     // Importance-matrix collection (buf.taps non-empty): rows decoded since
     // loom_imatrix_begin.

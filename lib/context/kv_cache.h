@@ -13,6 +13,7 @@
 // Owner: lib/context.
 #pragma once
 
+#include "common/host_alloc.h"
 #include "common/status.h"
 
 #include <bitset>
@@ -73,7 +74,7 @@ private:
     // Appends to `cells` up to `n` free cells not in `taken`, in seq's order of preference.
     void pick_for(int seq, int64_t n, std::unordered_set<int32_t> *taken, std::vector<int32_t> *cells) const;
 
-    std::vector<KvCell> cells_;
+    HostVector<KvCell> cells_;
     int64_t region_ = 0;   // cells per sequence region
 };
 

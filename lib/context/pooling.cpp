@@ -21,7 +21,7 @@ void pooling_clear(loom_context &ctx) { std::fill(ctx.pooled_ok.begin(), ctx.poo
 namespace {
 
 // acc (n values) into out, as floats, scaled to unit L2 norm if asked.
-void finish_vector(const std::vector<double> &acc, double divisor, bool normalize, float *out) {
+void finish_vector(const HostVector<double> &acc, double divisor, bool normalize, float *out) {
     double norm = 1.0;
     if (normalize) {
         double ss = 0.0;

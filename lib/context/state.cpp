@@ -157,14 +157,14 @@ Status read_cells(const loom_context &ctx, Reader &r, KvCache *kv, std::vector<u
     return Status::ok();
 }
 
-Status read_floats(Reader &r, std::vector<float> *v, size_t n, const char *what) {
+Status read_floats(Reader &r, HostVector<float> *v, size_t n, const char *what) {
     v->resize(n);
     return r.bytes(v->data(), n * sizeof(float), what);
 }
 
 // Batch entries map to output rows 0, 1, ... in entry order (as a decode
 // leaves them); the last output is the entry of the last row.
-Status check_outputs(const std::vector<int32_t> &entry_row, int32_t last, uint32_t n_out) {
+Status check_outputs(const HostVector<int32_t> &entry_row, int32_t last, uint32_t n_out) {
     int32_t next = 0, last_entry = -1;
     for (size_t i = 0; i < entry_row.size(); i++) {
         if (entry_row[i] == -1) continue;
@@ -179,9 +179,9 @@ Status check_outputs(const std::vector<int32_t> &entry_row, int32_t last, uint32
 }
 
 struct Outputs {
-    std::vector<int32_t> entry_row;
+    HostVector<int32_t> entry_row;
     int32_t last = -1;
-    std::vector<float> logits, embd;
+    HostVector<float> logits, embd;
 };
 
 Status read_outputs(const loom_context &ctx, Reader &r, Outputs *o) {

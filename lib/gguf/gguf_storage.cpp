@@ -45,7 +45,6 @@ Status read_all(const platform::ReadOnlyFile &file, const std::string &path, uin
 
 GgufStorage::~GgufStorage() {
     platform::unmap_file(mapping_, size_);
-    platform::aligned_free(owned_);
 }
 
 Status GgufStorage::allocate(size_t size, const std::string &what, std::unique_ptr<GgufStorage> *out) {
@@ -55,9 +54,9 @@ Status GgufStorage::allocate(size_t size, const std::string &what, std::unique_p
     rounded &= ~(kPageAlign - 1);
     if (rounded == 0) rounded = kPageAlign; // an aligned allocation of 0 may return NULL
     std::unique_ptr<GgufStorage> s(new GgufStorage());
-    s->owned_ = platform::aligned_malloc(kPageAlign, rounded);
-    if (!s->owned_) return error(LOOM_ERR_OUT_OF_MEMORY, "cannot allocate %zu bytes for %s", size, what.c_str());
-    s->data_ = static_cast<const uint8_t *>(s->owned_);
+    if (!s->owned_.allocate(rounded, kPageAlign, false))
+        return error(LOOM_ERR_OUT_OF_MEMORY, "cannot allocate %zu bytes for %s", size, what.c_str());
+    s->data_ = s->owned_.data();
     s->size_ = size;
     *out = std::move(s);
     return Status::ok();
@@ -90,7 +89,7 @@ Status GgufStorage::from_file(const std::string &path, bool use_mmap, const Prog
                      "ulimit -v, below the file's size stops both)",
                      path.c_str(), why.c_str(), size);
     LOOM_TRY(st);
-    LOOM_TRY(read_all(file, path, static_cast<uint8_t *>(s->owned_), size, progress));
+    LOOM_TRY(read_all(file, path, s->owned_.data(), size, progress));
     *out = std::move(s);
     return Status::ok();
 }
@@ -126,7 +125,7 @@ Status GgufStorage::from_memory(const void *data, size_t size, bool copy, std::u
     }
     std::unique_ptr<GgufStorage> s;
     LOOM_TRY(allocate(size, "a copy of the GGUF buffer", &s));
-    if (size) std::memcpy(s->owned_, data, size);
+    if (size) std::memcpy(s->owned_.data(), data, size);
     *out = std::move(s);
     return Status::ok();
 }

@@ -3,6 +3,7 @@
 // caller's buffer borrowed as is.
 #pragma once
 
+#include "common/host_alloc.h"
 #include "common/status.h"
 
 #include <cstddef>
@@ -43,7 +44,7 @@ private:
     const uint8_t *data_ = nullptr;
     size_t size_ = 0;
     void *mapping_ = nullptr;   // platform::unmap_file
-    void *owned_ = nullptr;     // platform::aligned_free
+    HostBlock owned_;           // a heap copy (host_alloc)
 };
 
 } // namespace loom

@@ -18,7 +18,7 @@ std::string layer_name(int layer, const char *suffix) { return "blk." + std::to_
 // Binds one GGUF tensor, checking it is [rows][cols] (1-D when rows == 1).
 class WeightBinder {
 public:
-    WeightBinder(const GgufFile &g, Backend &b, std::vector<std::vector<float>> &vectors, const ModelLoadOptions &opts)
+    WeightBinder(const GgufFile &g, Backend &b, std::vector<HostVector<float>> &vectors, const ModelLoadOptions &opts)
         : g_(g), b_(b), vectors_(vectors), opts_(opts) {
         for (const GgufTensor &t : g.tensors()) total_ += t.nbytes;
     }
@@ -97,7 +97,7 @@ private:
 
     const GgufFile &g_;
     Backend &b_;
-    std::vector<std::vector<float>> &vectors_;
+    std::vector<HostVector<float>> &vectors_;
     const ModelLoadOptions &opts_;
     uint64_t total_ = 0, done_ = 0;
     std::unordered_set<std::string> bound_;

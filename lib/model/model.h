@@ -7,6 +7,7 @@
 #pragma once
 
 #include "backends/backend.h"
+#include "common/host_alloc.h"
 #include "common/status.h"
 #include "model/hparams.h"
 
@@ -148,7 +149,7 @@ private:
     HParams hp_;
     std::unique_ptr<Backend> backend_;
     ModelWeights w_;
-    std::vector<std::vector<float>> f32_vectors_;       // norms / biases widened to f32
+    std::vector<HostVector<float>> f32_vectors_;        // norms / biases widened to f32
 };
 
 } // namespace loom

@@ -9,6 +9,8 @@
 // Owner: lib/sample.
 #pragma once
 
+#include "common/host_alloc.h"
+
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -26,8 +28,8 @@ class Candidates {
 public:
     void load(const float *logits, int32_t n_vocab);
 
-    std::vector<Candidate> &items() { return items_; }
-    const std::vector<Candidate> &items() const { return items_; }
+    HostVector<Candidate> &items() { return items_; }
+    const HostVector<Candidate> &items() const { return items_; }
     size_t size() const { return items_.size(); }
     int32_t n_vocab() const { return n_vocab_; }
 
@@ -54,7 +56,7 @@ public:
     size_t argmax() const;
 
 private:
-    std::vector<Candidate> items_;
+    HostVector<Candidate> items_;
     size_t sorted_ = 0;
     int32_t n_vocab_ = 0;
 };

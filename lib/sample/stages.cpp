@@ -98,7 +98,7 @@ public:
         for (const Candidate &x : c->items())
             if (x.p > 0) entropy -= x.p * std::log(static_cast<double>(x.p));
         // Sort by (|surprise - entropy|, id) with the gap computed once per token.
-        std::vector<Candidate> &v = c->items();
+        HostVector<Candidate> &v = c->items();
         std::vector<std::pair<double, size_t>> order(v.size());
         for (size_t i = 0; i < v.size(); ++i) {
             double p = v[i].p;
@@ -107,7 +107,7 @@ public:
         std::sort(order.begin(), order.end(), [&](const auto &a, const auto &b) {
             return a.first < b.first || (a.first == b.first && v[a.second].id < v[b.second].id);
         });
-        std::vector<Candidate> sorted(v.size());
+        HostVector<Candidate> sorted(v.size());
         for (size_t i = 0; i < v.size(); ++i) sorted[i] = v[order[i].second];
         v.swap(sorted);
         c->unsorted();

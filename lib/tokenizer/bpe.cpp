@@ -160,7 +160,7 @@ size_t MergeTable::slot_of(uint64_t key) const {
 
 bool MergeTable::insert(int32_t left, int32_t right, Merge m) {
     if ((count_ + 1) * 2 > slots_.size()) {
-        std::vector<Slot> old;
+        HostVector<Slot> old;
         old.swap(slots_);
         reserve(old.size() ? old.size() : 8);
         for (const Slot &s : old)

@@ -2,6 +2,8 @@
 // id, an open-addressing hash table keyed with XXH3) and the merge loop.
 #pragma once
 
+#include "common/host_alloc.h"
+
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -30,7 +32,7 @@ private:
     };
     static constexpr uint64_t kEmpty = ~uint64_t(0);
     size_t slot_of(uint64_t key) const;
-    std::vector<Slot> slots_;
+    HostVector<Slot> slots_;
     size_t mask_ = 0, count_ = 0;
 };
 

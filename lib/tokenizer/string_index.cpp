@@ -8,7 +8,7 @@ namespace {
 uint64_t hash_of(std::string_view s) { return XXH3_64bits(s.data(), s.size()); }
 } // namespace
 
-void StringIndex::reset(const std::vector<std::string> *strings, size_t expected) {
+void StringIndex::reset(const HostVector<std::string> *strings, size_t expected) {
     strings_ = strings;
     size_t cap = 16;
     while (cap < expected * 2) cap <<= 1;  // load factor <= 1/2: the table never grows

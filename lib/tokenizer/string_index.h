@@ -3,6 +3,8 @@
 // for 150k tokens is cheap.
 #pragma once
 
+#include "common/host_alloc.h"
+
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -14,7 +16,7 @@ class StringIndex {
 public:
     // Indexes into *strings (which must outlive the index and not change);
     // sized for `expected` entries.
-    void reset(const std::vector<std::string> *strings, size_t expected);
+    void reset(const HostVector<std::string> *strings, size_t expected);
     // Adds id under (*strings)[id]; the first id added for a text wins.
     void insert(int32_t id);
     // The id stored for `key`, or -1.
@@ -26,8 +28,8 @@ private:
         int32_t id;    // -1 when free
     };
     size_t probe(std::string_view key, uint64_t h) const;
-    const std::vector<std::string> *strings_ = nullptr;
-    std::vector<Slot> slots_;
+    const HostVector<std::string> *strings_ = nullptr;
+    HostVector<Slot> slots_;
     size_t mask_ = 0;
 };
 

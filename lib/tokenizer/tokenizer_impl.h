@@ -15,9 +15,9 @@ namespace loom {
 struct Tokenizer::Impl {
     std::string pre_name;
     PreTokenizer pre = PreTokenizer::Qwen2;
-    std::vector<std::string> pieces;   // as stored
-    std::vector<std::string> texts;    // bytes in text
-    std::vector<TokenType> types;
+    HostVector<std::string> pieces;    // as stored (the array: host_alloc; long strings: operator new)
+    HostVector<std::string> texts;     // bytes in text
+    HostVector<TokenType> types;
     StringIndex text_to_id;            // over texts: specials first, then the rest (first id wins)
     int32_t byte_token[256] = {};      // the id of each single byte
     MergeTable merges;

@@ -33,7 +33,7 @@ Status read_tokens(const GgufFile &g, Tokenizer::Impl *t) {
     if (!s) return error(s.code(), "tokenizer: tokenizer.ggml.tokens: %s", s.message().c_str());
     if (tokens->empty() || tokens->size() > kMaxVocab)
         return error(LOOM_ERR_FORMAT, "tokenizer: tokenizer.ggml.tokens has %zu entries (1..%zu allowed)", tokens->size(), kMaxVocab);
-    t->pieces = *tokens;
+    t->pieces.assign(tokens->begin(), tokens->end());
     std::vector<int64_t> types;
     s = g.get_int_array("tokenizer.ggml.token_type", &types);
     if (s.code() == LOOM_ERR_NOT_FOUND) types.assign(tokens->size(), int64_t(TokenType::Normal));

@@ -1,7 +1,11 @@
 // examples/embed-game on the tiny synthetic model: the NPC's reply, decoded
 // in frame-budgeted slices (loom_decode_step), must be the text of
 // `loom run --temp 0` (greedy, same threads and backend), and the frames'
-// think times must keep the budget within the slack stated below.
+// think times must keep the budget within the slack stated below. The
+// example links libloom.a (no libloom.so in ldd), runs loom's kernels on its
+// own worker pool (parallel_for) and tracks loom's memory with its own
+// allocator (loom_set_allocator): the tracker must have seen bytes, and be
+// back to zero, every allocation freed, at exit.
 #include "cli_runner.h"
 #include "testdata.h"
 
@@ -85,4 +89,22 @@ TEST_CASE("embed_game_reply_equals_loom_run_and_frames_keep_their_budget", "[cli
     CHECK(p90 >= 0);
     CHECK(p90 <= budget_us + granularity);
     CHECK(max_think <= budget_us + max_slack_us);
+    // The engine's allocator saw loom's blocks, and got every one back.
+    CHECK(number_after(game.log, "tracked peak ") > 0);
+    CHECK(number_after(game.log, "allocations ") > 0);
+    CHECK(number_after(game.log, "frees ") == number_after(game.log, "allocations "));
+    CHECK(number_after(game.log, "refused ") == 0);
+    CHECK(number_after(game.log, "live at exit ") == 0);
+    CHECK(number_after(game.log, " loops on ") > 0);
+}
+
+TEST_CASE("embed_game_links_libloom_statically", "[cli][embed_game]") {
+    const char *exe = std::getenv("EMBED_GAME_EXE");
+    REQUIRE(exe != nullptr);
+    int status = -1;
+    const std::string deps = testdata::capture("ldd " + q(exe), &status);
+    INFO(deps);
+    REQUIRE(status == 0);
+    CHECK(deps.find("libstdc++") != std::string::npos);   // ldd did list the libraries
+    CHECK(deps.find("libloom") == std::string::npos);
 }

@@ -36,6 +36,17 @@ pub const LOOM_LOG_ERROR: loom_log_level = 3;
 pub type loom_log_fn =
     Option<unsafe extern "C" fn(user_data: *mut c_void, level: loom_log_level, message: *const c_char)>;
 
+// ---- The host's allocator -----------------------------------------------------
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct loom_allocator {
+    pub struct_size: usize,
+    pub alloc: Option<unsafe extern "C" fn(user_data: *mut c_void, size: usize, alignment: usize) -> *mut c_void>,
+    pub free: Option<unsafe extern "C" fn(user_data: *mut c_void, ptr: *mut c_void, size: usize, alignment: usize)>,
+    pub user_data: *mut c_void,
+}
+
 // ---- Tensor types ------------------------------------------------------------
 pub const LOOM_TYPE_F32: i32 = 0;
 pub const LOOM_TYPE_F16: i32 = 1;
@@ -330,6 +341,9 @@ extern "C" {
 
     // Logging
     pub fn loom_set_log_callback(f: loom_log_fn, user_data: *mut c_void);
+
+    // The host's allocator
+    pub fn loom_set_allocator(allocator: *const loom_allocator) -> loom_status;
 
     // Tensor types and codecs
     pub fn loom_type_name(r#type: i32) -> *const c_char;

@@ -38,6 +38,7 @@ macro_rules! consts {
 
 fn rust_rows() -> Vec<(String, i64)> {
     let mut rows = layouts! {
+        loom_allocator { struct_size, alloc, free, user_data },
         loom_gguf_params { struct_size, use_mmap, reserved0, progress, progress_user_data },
         loom_gguf_kv_info { struct_size, key, r#type, array_type, array_count },
         loom_gguf_tensor_info { struct_size, name, r#type, n_dims, ne, offset, nbytes, data },
