@@ -570,10 +570,10 @@ typedef struct loom_model_quantize_params {
                                          its legacy .dat. Weights each blk weight's quantization error as
                                          llama-quantize --imatrix does (same bytes), changes the mixes as it
                                          does, and records quantize.imatrix.file/dataset/entries_count/
-                                         chunks_count. Encoders that use it: Q4_0, Q5_0 (F16, BF16, Q8_0,
-                                         TQ1_0, TQ2_0 ignore it, as in llama.cpp); a tensor with an entry
-                                         whose type has no weighted encoder in loom yet (the K-quants, Q4_1,
-                                         Q5_1, IQ4, IQ1-IQ3) fails with UNSUPPORTED. */
+                                         chunks_count. Encoders that use it: Q4_0, Q4_1, Q5_0, Q5_1, Q2_K..Q6_K,
+                                         IQ4_NL, IQ4_XS (F16, BF16, Q8_0, TQ1_0, TQ2_0 ignore it, as in
+                                         llama.cpp); a tensor with an entry whose type has no weighted
+                                         encoder in loom yet (IQ1-IQ3) fails with UNSUPPORTED. */
 } loom_model_quantize_params;
 
 /** Defaults into the first `size` bytes of *params, as
