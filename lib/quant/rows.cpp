@@ -84,6 +84,11 @@ WeightedRowFn weighted_encoder(int32_t type) {
     switch (type) {
     case LOOM_TYPE_Q4_0: return q4_0_from_float_weighted;
     case LOOM_TYPE_Q5_0: return q5_0_from_float_weighted;
+    case LOOM_TYPE_IQ2_XXS: return iq2_xxs_from_float_weighted;
+    case LOOM_TYPE_IQ2_XS: return iq2_xs_from_float_weighted;
+    case LOOM_TYPE_IQ2_S: return iq2_s_from_float_weighted;
+    case LOOM_TYPE_IQ3_XXS: return iq3_xxs_from_float_weighted;
+    case LOOM_TYPE_IQ3_S: return iq3_s_from_float_weighted;
     default: return nullptr;
     }
 }
