@@ -42,7 +42,8 @@ const char *const kMoeFileTypes[] = {"Q2_K", "Q3_K_S", "Q4_K_M", "Q5_K_M", "IQ4_
 
 const char *const kFileTypes[] = {"Q4_0",   "Q4_1",   "Q5_0",   "Q5_1",   "Q8_0",   "Q2_K",   "Q3_K_S",
                                   "Q3_K_M", "Q3_K_L", "Q4_K_S", "Q4_K_M", "Q5_K_S", "Q5_K_M", "Q6_K",
-                                  "IQ4_NL", "IQ4_XS", "TQ1_0",  "TQ2_0",  "F16",    "BF16",   "F32"};
+                                  "IQ4_NL", "IQ4_XS", "TQ1_0",  "TQ2_0",  "F16",    "BF16",   "F32",
+                                  "IQ3_S",  "IQ3_M"};
 
 // Options runs: --pure, the _L variants, another type for one of the two.
 const char *const kOptionRuns[][2] = {
@@ -183,13 +184,19 @@ std::string reference_imatrix(const std::string &model, const std::string &ext, 
     REQUIRE(status == 0);
     return out;
 }
+
+// llama-imatrix's GGUF matrix of the tiny model, made once per run.
+const std::string &tiny_imatrix(const std::string &model) {
+    static const std::string path = reference_imatrix(model, "gguf", "");
+    return path;
+}
 } // namespace
 
 TEST_CASE("loom quantize --imatrix matches llama-quantize --imatrix", "[quantize][tools][imatrix]") {
     require_reference();
     std::string in = testdata::synthetic_model("tiny", 1, 0);
     REQUIRE(!in.empty());
-    static const std::string gguf = reference_imatrix(in, "gguf", "");
+    const std::string gguf = tiny_imatrix(in);
     static const std::string dat = reference_imatrix(in, "dat", "--output-format dat");
     SECTION("Q4_0 --pure") { check_pair(in, "tiny-im", "Q4_0", "--pure --imatrix '" + gguf + "'"); }
     SECTION("Q5_0") { check_pair(in, "tiny-im", "Q5_0", "--imatrix '" + gguf + "'"); }
@@ -207,5 +214,18 @@ TEST_CASE("loom quantize --imatrix matches llama-quantize --imatrix", "[quantize
         CHECK(status == 1);
         CHECK(log.find("with an importance matrix yet") != std::string::npos);
         CHECK(!testdata::read_file(out).size());
+    }
+}
+
+// The IQ2/IQ3 lattice types need an imatrix (IQ3_S does not, but takes one):
+// every weight in the type (--pure), token_embd and output in Q8_0 (with no
+// imatrix entry llama-quantize's IQ2 encoders assert), byte-identical files.
+TEST_CASE("loom quantize --imatrix matches llama-quantize for the IQ2 and IQ3 types", "[quantize][tools][imatrix]") {
+    require_reference();
+    std::string in = testdata::synthetic_model("tiny", 1, 0);
+    REQUIRE(!in.empty());
+    const std::string opts = "--pure --token-embedding-type q8_0 --output-tensor-type q8_0 --imatrix '" + tiny_imatrix(in) + "'";
+    for (const char *type : {"IQ2_XXS", "IQ2_XS", "IQ2_M", "IQ3_XXS", "IQ3_S"}) {
+        SECTION(type) { check_pair(in, "tiny-im-pure", type, opts); }
     }
 }
