@@ -43,7 +43,7 @@ LOOM_DECLARE_CODEC(iq2_s);
 LOOM_DECLARE_CODEC(iq3_xxs);
 LOOM_DECLARE_CODEC(iq3_s);
 LOOM_DECLARE_DECODER(iq1_s);
-LOOM_DECLARE_DECODER(iq1_m);
+LOOM_DECLARE_CODEC(iq1_m);
 LOOM_DECLARE_CODEC(iq4_nl);
 LOOM_DECLARE_CODEC(iq4_xs);
 
@@ -54,6 +54,9 @@ void iq2_xs_from_float_weighted(const float *row, void *dst, int64_t row_len, co
 void iq2_s_from_float_weighted(const float *row, void *dst, int64_t row_len, const float *qw);
 void iq3_xxs_from_float_weighted(const float *row, void *dst, int64_t row_len, const float *qw);
 void iq3_s_from_float_weighted(const float *row, void *dst, int64_t row_len, const float *qw);
+// iq1_quant.cpp: IQ1_S needs the weights (as in llama.cpp); IQ1_M takes them.
+void iq1_s_from_float_weighted(const float *row, void *dst, int64_t row_len, const float *qw);
+void iq1_m_from_float_weighted(const float *row, void *dst, int64_t row_len, const float *qw);
 
 // ternary.cpp
 LOOM_DECLARE_CODEC(tq1_0);

@@ -67,7 +67,8 @@ void IqLattice::add_neighbours(int key, int nwant, int size) {
     neighbours_[count_at] = uint16_t(neighbours_.size() - count_at - 1);
 }
 
-int IqLattice::best_neighbour(int key, const float *x, const float *w, float scale, int8_t *L) const {
+int IqLattice::best_neighbour(int key, const float *x, const float *w, float scale, int8_t *L,
+                              const float *values) const {
     const int32_t m = map_[size_t(key)];
     int best = 0;
     if (m < 0 && m != kOutsideCube) {
@@ -76,7 +77,8 @@ int IqLattice::best_neighbour(int key, const float *x, const float *w, float sca
         for (int j = 1; j <= list[0]; ++j) {
             float d2 = 0.0f;
             for (int i = 0; i < dims_; ++i) {
-                const float diff = scale * float(2 * level(list[j], i) + 1) - x[i];
+                const int l = level(list[j], i);
+                const float diff = scale * (values ? values[l] : float(2 * l + 1)) - x[i];
                 d2 += w[i] * diff * diff;
             }
             if (d2 < best_d2) best_d2 = d2, best = list[j];

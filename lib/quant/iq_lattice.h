@@ -29,8 +29,10 @@ public:
     // Level of coordinate i of grid point g.
     int level(int g, int i) const { return level_[size_t(g) * size_t(dims_) + size_t(i)]; }
     // For an off-grid key: the neighbour minimising sum w[i] * (scale*q_i - x[i])^2
-    // with q_i = 2*level+1 (the first on ties); L gets its levels. Returns its index.
-    int best_neighbour(int key, const float *x, const float *w, float scale, int8_t *L) const;
+    // with q_i = values[level] (nullptr: 2*level+1), the first on ties; L gets
+    // its levels. Returns its index (0 when no distance compares, as for NaN input).
+    int best_neighbour(int key, const float *x, const float *w, float scale, int8_t *L,
+                       const float *values = nullptr) const;
 
     // levels: the byte values of one coordinate in level order (as int8_t).
     template <typename Entry>

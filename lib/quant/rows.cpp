@@ -89,6 +89,8 @@ WeightedRowFn weighted_encoder(int32_t type) {
     case LOOM_TYPE_IQ2_S: return iq2_s_from_float_weighted;
     case LOOM_TYPE_IQ3_XXS: return iq3_xxs_from_float_weighted;
     case LOOM_TYPE_IQ3_S: return iq3_s_from_float_weighted;
+    case LOOM_TYPE_IQ1_S: return iq1_s_from_float_weighted;
+    case LOOM_TYPE_IQ1_M: return iq1_m_from_float_weighted;
     default: return nullptr;
     }
 }

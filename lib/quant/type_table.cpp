@@ -43,7 +43,7 @@ const TypeTraits kTable[] = {
     LOOM_OPAQUE(I32, "I32", 1, 4, false),
     LOOM_OPAQUE(I64, "I64", 1, 8, false),
     LOOM_OPAQUE(F64, "F64", 1, 8, false),
-    LOOM_DECODER(IQ1_M, "IQ1_M", 256, 56, iq1_m),
+    LOOM_CODEC(IQ1_M, "IQ1_M", 256, 56, iq1_m),
     LOOM_FLOAT(BF16, "BF16", 2, bf16),
     LOOM_INTERLEAVED(Q4_0_4_4, "Q4_0_4_4", 4, q4_0_4_4),
     LOOM_INTERLEAVED(Q4_0_4_8, "Q4_0_4_8", 4, q4_0_4_8),

@@ -1,4 +1,4 @@
-// The IQ2/IQ3 lattice encoders (lib/quant/iq_grid_quant.cpp): byte-equal to
+// The IQ1/IQ2/IQ3 lattice encoders (lib/quant/iq_grid_quant.cpp, iq1_quant.cpp): byte-equal to
 // llama.cpp's (ggml_quantize_chunk through iq_encode_ref.py) on fresh random
 // rows with and without an importance matrix, and safe on rows of NaN, Inf
 // and zeros.
@@ -26,7 +26,8 @@ struct IqCase {
 
 const IqCase kCases[] = {
     {LOOM_TYPE_IQ2_XXS, "iq2_xxs", false}, {LOOM_TYPE_IQ2_XS, "iq2_xs", false}, {LOOM_TYPE_IQ2_S, "iq2_s", true},
-    {LOOM_TYPE_IQ3_XXS, "iq3_xxs", true},  {LOOM_TYPE_IQ3_S, "iq3_s", true},
+    {LOOM_TYPE_IQ3_XXS, "iq3_xxs", true},  {LOOM_TYPE_IQ3_S, "iq3_s", true},   {LOOM_TYPE_IQ1_S, "iq1_s", false},
+    {LOOM_TYPE_IQ1_M, "iq1_m", true},
 };
 
 // Rows of different character: normal at random magnitudes, uniform with
@@ -144,10 +145,11 @@ TEST_CASE("iq_lattice_encoders_round_trip_close_to_the_input") {
     std::normal_distribution<float> normal;
     std::vector<float> x(size_t(kRows * kRowLen)), ones(kRowLen, 1.0f);
     for (float &v : x) v = normal(rng);
-    // Relative RMS error bounds for Gaussian rows (measured: see the report in docs).
-    const std::pair<loom_type, double> bounds[] = {{LOOM_TYPE_IQ2_XXS, 0.45}, {LOOM_TYPE_IQ2_XS, 0.40},
-                                                   {LOOM_TYPE_IQ2_S, 0.36},   {LOOM_TYPE_IQ3_XXS, 0.26},
-                                                   {LOOM_TYPE_IQ3_S, 0.22}};
+    // Relative RMS error bounds for Gaussian rows: 1.1 x loom's (= llama.cpp's
+    // codes) on this fixed input: 0.481, 0.451, 0.342, 0.297, 0.247, 0.179, 0.135.
+    const std::pair<loom_type, double> bounds[] = {
+        {LOOM_TYPE_IQ1_S, 0.53},  {LOOM_TYPE_IQ1_M, 0.50},   {LOOM_TYPE_IQ2_XXS, 0.38}, {LOOM_TYPE_IQ2_XS, 0.33},
+        {LOOM_TYPE_IQ2_S, 0.28},  {LOOM_TYPE_IQ3_XXS, 0.20}, {LOOM_TYPE_IQ3_S, 0.15}};
     for (const auto &[t, bound] : bounds) {
         INFO("type " << loom_type_name(t));
         const std::vector<float> y = decode(t, encode(t, x, ones.data(), kRows), kRows);

@@ -217,15 +217,15 @@ TEST_CASE("loom quantize --imatrix matches llama-quantize --imatrix", "[quantize
     }
 }
 
-// The IQ2/IQ3 lattice types need an imatrix (IQ3_S does not, but takes one):
+// The IQ1/IQ2/IQ3 lattice types need an imatrix (IQ3_S does not, but takes one):
 // every weight in the type (--pure), token_embd and output in Q8_0 (with no
 // imatrix entry llama-quantize's IQ2 encoders assert), byte-identical files.
-TEST_CASE("loom quantize --imatrix matches llama-quantize for the IQ2 and IQ3 types", "[quantize][tools][imatrix]") {
+TEST_CASE("loom quantize --imatrix matches llama-quantize for the IQ1, IQ2 and IQ3 types", "[quantize][tools][imatrix]") {
     require_reference();
     std::string in = testdata::synthetic_model("tiny", 1, 0);
     REQUIRE(!in.empty());
     const std::string opts = "--pure --token-embedding-type q8_0 --output-tensor-type q8_0 --imatrix '" + tiny_imatrix(in) + "'";
-    for (const char *type : {"IQ2_XXS", "IQ2_XS", "IQ2_M", "IQ3_XXS", "IQ3_S"}) {
+    for (const char *type : {"IQ1_S", "IQ1_M", "IQ2_XXS", "IQ2_XS", "IQ2_M", "IQ3_XXS", "IQ3_S"}) {
         SECTION(type) { check_pair(in, "tiny-im-pure", type, opts); }
     }
 }
