@@ -524,11 +524,9 @@ typedef struct loom_model_quantize_params {
                                          its legacy .dat. Weights each blk weight's quantization error as
                                          llama-quantize --imatrix does (same bytes), changes the mixes as it
                                          does, and records quantize.imatrix.file/dataset/entries_count/
-                                         chunks_count. Encoders that use it: Q4_0, Q5_0, IQ1_S, IQ1_M,
-                                         IQ2_XXS, IQ2_XS, IQ2_S, IQ3_XXS, IQ3_S (F16, BF16, Q8_0, TQ1_0,
-                                         TQ2_0 ignore it, as in llama.cpp); a tensor with an entry whose
-                                         type has no weighted encoder in loom yet (the K-quants, Q4_1,
-                                         Q5_1, IQ4) fails with UNSUPPORTED. */
+                                         chunks_count. Encoders that use it: Q4_0, Q4_1, Q5_0, Q5_1, Q2_K..Q6_K,
+                                         IQ4_NL, IQ4_XS, IQ1_S, IQ1_M, IQ2_XXS, IQ2_XS, IQ2_S, IQ3_XXS,
+                                         IQ3_S (F16, BF16, Q8_0, TQ1_0, TQ2_0 ignore it, as in llama.cpp). */
 } loom_model_quantize_params;
 
 /** Defaults into the first `size` bytes of *params, as

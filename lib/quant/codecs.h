@@ -27,6 +27,8 @@ LOOM_DECLARE_CODEC(q8_1);
 // One row of row_len values with per-column importance weights qw (row_len).
 void q4_0_from_float_weighted(const float *row, void *dst, int64_t row_len, const float *qw);
 void q5_0_from_float_weighted(const float *row, void *dst, int64_t row_len, const float *qw);
+void q4_1_from_float_weighted(const float *row, void *dst, int64_t row_len, const float *qw);
+void q5_1_from_float_weighted(const float *row, void *dst, int64_t row_len, const float *qw);
 
 // kquants.cpp
 LOOM_DECLARE_CODEC(q2_k);
@@ -35,6 +37,11 @@ LOOM_DECLARE_CODEC(q4_k);
 LOOM_DECLARE_CODEC(q5_k);
 LOOM_DECLARE_CODEC(q6_k);
 LOOM_DECLARE_CODEC(q8_k);
+void q2_k_from_float_weighted(const float *row, void *dst, int64_t row_len, const float *qw);
+void q3_k_from_float_weighted(const float *row, void *dst, int64_t row_len, const float *qw);
+void q4_k_from_float_weighted(const float *row, void *dst, int64_t row_len, const float *qw);
+void q5_k_from_float_weighted(const float *row, void *dst, int64_t row_len, const float *qw);
+void q6_k_from_float_weighted(const float *row, void *dst, int64_t row_len, const float *qw);
 
 // iquants.cpp (decoders), iq4_quant.cpp (IQ4 encoders)
 LOOM_DECLARE_DECODER(iq2_xxs);
@@ -46,6 +53,8 @@ LOOM_DECLARE_DECODER(iq1_s);
 LOOM_DECLARE_CODEC(iq1_m);
 LOOM_DECLARE_CODEC(iq4_nl);
 LOOM_DECLARE_CODEC(iq4_xs);
+void iq4_nl_from_float_weighted(const float *row, void *dst, int64_t row_len, const float *qw);
+void iq4_xs_from_float_weighted(const float *row, void *dst, int64_t row_len, const float *qw);
 
 // iq_grid_quant.cpp: the lattice encoders with importance weights qw (row_len);
 // IQ2_XXS and IQ2_XS have no encoder without them (neither has llama.cpp).

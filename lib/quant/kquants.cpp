@@ -156,6 +156,16 @@ void requantize_symmetric(const float *x, int n, int nmax, float d, Code *L) {
     for (int i = 0; i < n; ++i) L[i] = Code(clamp_int(nearest_int(x[i] / d), -nmax, nmax - 1) + nmax);
 }
 
+// Q2_K's codes for the stored scales (packed in b), then the code plane.
+void q2_k_codes(const float *x, uint8_t *b, uint8_t *L) {
+    for (int j = 0; j < 16; ++j) {
+        const float d = load_fp16(b + 80) * float(b[j] & 0xf);
+        if (d == 0.0f) continue;
+        requantize_affine(x + 16 * j, 16, 3, d, load_fp16(b + 82) * float(b[j] >> 4), L + 16 * j);
+    }
+    for (int v = 0; v < kQK; ++v) put_crumb(b + 16, v, L[v]);
+}
+
 void q2_k_block(const float *x, uint8_t *b) {
     uint8_t L[kQK];
     float scales[16], mins[16], weights[16];
@@ -177,12 +187,19 @@ void q2_k_block(const float *x, uint8_t *b) {
         for (int j = 0; j < 16; ++j) b[j] |= uint8_t(uint32_t(nearest_int(iscale * mins[j])) << 4);
         store_fp16(b + 82, max_min / 15.0f);
     }
+    q2_k_codes(x, b, L);
+}
+
+// Q3_K's codes for the stored scales, then the high-bit mask and code plane.
+void q3_k_codes(const float *x, uint8_t *b, int8_t *L) {
     for (int j = 0; j < 16; ++j) {
-        const float d = load_fp16(b + 80) * float(b[j] & 0xf);
-        if (d == 0.0f) continue;
-        requantize_affine(x + 16 * j, 16, 3, d, load_fp16(b + 82) * float(b[j] >> 4), L + 16 * j);
+        const float d = load_fp16(b + 108) * float(q3_scale(b + 96, j));
+        if (d != 0.0f) requantize_symmetric(x + 16 * j, 16, 4, d, L + 16 * j);
     }
-    for (int v = 0; v < kQK; ++v) put_crumb(b + 16, v, L[v]);
+    for (int v = 0; v < kQK; ++v) {
+        put_hbit(b, v, L[v] > 3);
+        put_crumb(b + 32, v, L[v] > 3 ? L[v] - 4 : L[v]);
+    }
 }
 
 void q3_k_block(const float *x, uint8_t *b) {
@@ -196,20 +213,33 @@ void q3_k_block(const float *x, uint8_t *b) {
         for (int j = 0; j < 16; ++j) put_q3_scale(b + 96, j, clamp_int(int8_t(nearest_int(iscale * scales[j])), -32, 31) + 32);
         store_fp16(b + 108, 1.0f / iscale);
     }
-    for (int j = 0; j < 16; ++j) {
-        const float d = load_fp16(b + 108) * float(q3_scale(b + 96, j));
-        if (d != 0.0f) requantize_symmetric(x + 16 * j, 16, 4, d, L + 16 * j);
+    q3_k_codes(x, b, L);
+}
+
+template <class F>
+constexpr int q45_nmax() { return F::kBytes == Q5K::kBytes ? 31 : 15; }
+
+// Q4_K/Q5_K's codes for the stored scales and mins, then the code planes.
+template <class F>
+void q45_k_codes(const float *x, uint8_t *b, uint8_t *L) {
+    constexpr int nmax = q45_nmax<F>();
+    for (int j = 0; j < 8; ++j) {
+        int sc, m;
+        scale_min_k4(b + 4, j, &sc, &m);
+        const float d = load_fp16(b) * float(sc);
+        if (d == 0.0f) continue;
+        requantize_affine(x + 32 * j, 32, nmax, d, load_fp16(b + 2) * float(m), L + 32 * j);
     }
     for (int v = 0; v < kQK; ++v) {
-        put_hbit(b, v, L[v] > 3);
-        put_crumb(b + 32, v, L[v] > 3 ? L[v] - 4 : L[v]);
+        put_nibble(b + F::kQs, v, L[v]);
+        if (nmax == 31) put_hbit(b + 16, v, L[v] >> 4);
     }
 }
 
 // Q4_K and Q5_K: 8 sub-blocks of 32 searched with weights |x| + rms(x).
 template <class F>
 void q45_k_block(const float *x, uint8_t *b) {
-    constexpr int nmax = F::kBytes == Q5K::kBytes ? 31 : 15;
+    constexpr int nmax = q45_nmax<F>();
     constexpr float rmin = nmax == 31 ? -0.5f : -1.0f;
     constexpr int nstep = nmax == 31 ? 15 : 20;
     uint8_t L[kQK];
@@ -235,23 +265,16 @@ void q45_k_block(const float *x, uint8_t *b) {
     }
     store_fp16(b, max_scale / 63.0f);
     store_fp16(b + 2, max_min / 63.0f);
-    for (int j = 0; j < 8; ++j) {
-        int sc, m;
-        scale_min_k4(b + 4, j, &sc, &m);
-        const float d = load_fp16(b) * float(sc);
-        if (d == 0.0f) continue;
-        requantize_affine(x + 32 * j, 32, nmax, d, load_fp16(b + 2) * float(m), L + 32 * j);
-    }
-    for (int v = 0; v < kQK; ++v) {
-        put_nibble(b + F::kQs, v, L[v]);
-        if (nmax == 31) put_hbit(b + 16, v, L[v] >> 4);
-    }
+    q45_k_codes<F>(x, b, L);
 }
 
-void q6_k_block(const float *x, uint8_t *b) {
+// Q6_K; `qw` (256 importance weights, or nullptr for x^2) weighs the
+// sub-block searches.
+void q6_k_block_weighted(const float *x, uint8_t *b, const float *qw) {
     int8_t L[kQK];
     float scales[16], max_abs_scale;
-    for (int j = 0; j < 16; ++j) scales[j] = search_symmetric_scale(16, 32, x + 16 * j, L + 16 * j);
+    for (int j = 0; j < 16; ++j)
+        scales[j] = search_symmetric_scale(16, 32, x + 16 * j, L + 16 * j, qw ? qw + 16 * j : nullptr);
     const float max_scale = signed_absmax(16, scales, &max_abs_scale);
     std::memset(b, 0, Q6K::kBytes);
     if (max_abs_scale < kGroupMaxEps) return; // all zero
@@ -266,6 +289,83 @@ void q6_k_block(const float *x, uint8_t *b) {
         put_q6_nibble(b, v, L[v]);
         put_crumb(b + 128, v, L[v] >> 4);
     }
+}
+
+void q6_k_block(const float *x, uint8_t *b) { q6_k_block_weighted(x, b, nullptr); }
+
+// ---- encoders with importance weights (ggml_quantize_chunk's quant_weights) --
+//
+// Each value's weight is qw * sqrt(sigma2 + x^2), sigma2 a multiple of the
+// super-block's mean square; the sub-block scales (and mins) are then coded
+// by search_positive_scale / search_symmetric_scale weighted by each
+// sub-block's total weight instead of being scaled to the largest one.
+
+// factor * (sum of x^2) / 256 over one super-block.
+float block_sigma2(const float *x, float factor) {
+    float sum_x2 = 0.0f;
+    for (int v = 0; v < kQK; ++v) sum_x2 += x[v] * x[v];
+    return factor * sum_x2 / float(kQK);
+}
+
+// The n weights of a sub-block into w; returns their sum.
+float importance(const float *x, const float *qw, float sigma2, int n, float *w) {
+    float sum = 0.0f;
+    for (int l = 0; l < n; ++l) w[l] = qw[l] * std::sqrt(sigma2 + x[l] * x[l]);
+    for (int l = 0; l < n; ++l) sum += w[l];
+    return sum;
+}
+
+void q2_k_block_weighted(const float *x, uint8_t *b, const float *qw) {
+    uint8_t L[kQK], Ls[16], Lm[16];
+    float scales[16], mins[16], sw[16], weights[16];
+    const float sigma2 = block_sigma2(x, 1.0f);
+    for (int j = 0; j < 16; ++j) {
+        sw[j] = importance(x + 16 * j, qw + 16 * j, sigma2, 16, weights);
+        scales[j] = search_affine_scale(16, 3, x + 16 * j, weights, L + 16 * j, &mins[j], -0.9f, 0.05f, 36, false);
+    }
+    std::memset(b, 0, Q2K::kBytes);
+    store_fp16(b + 80, search_positive_scale(16, 15, scales, Ls, sw));
+    store_fp16(b + 82, search_positive_scale(16, 15, mins, Lm, sw));
+    for (int j = 0; j < 16; ++j) b[j] = uint8_t(Ls[j] | (Lm[j] << 4));
+    q2_k_codes(x, b, L);
+}
+
+void q3_k_block_weighted(const float *x, uint8_t *b, const float *qw) {
+    int8_t L[kQK], Ls[16];
+    float scales[16], sw[16], weights[16];
+    const float sigma2 = block_sigma2(x, 2.0f);
+    for (int j = 0; j < 16; ++j) {
+        sw[j] = importance(x + 16 * j, qw + 16 * j, sigma2, 16, weights);
+        scales[j] = search_symmetric_scale(16, 4, x + 16 * j, L + 16 * j, weights);
+    }
+    std::memset(b, 0, Q3K::kBytes);
+    const float d = search_symmetric_scale(16, 32, scales, Ls, sw);
+    for (int j = 0; j < 16; ++j) put_q3_scale(b + 96, j, Ls[j]);
+    store_fp16(b + 108, d);
+    q3_k_codes(x, b, L);
+}
+
+template <class F>
+void q45_k_block_weighted(const float *x, uint8_t *b, const float *qw) {
+    constexpr int nmax = q45_nmax<F>();
+    uint8_t L[kQK], Ls[8], Lm[8];
+    float scales[8], mins[8], sw[8], weights[32];
+    const float sigma2 = block_sigma2(x, 2.0f);
+    for (int j = 0; j < 8; ++j) {
+        sw[j] = importance(x + 32 * j, qw + 32 * j, sigma2, 32, weights);
+        scales[j] = search_affine_scale(32, nmax, x + 32 * j, weights, L + 32 * j, &mins[j], -0.9f, 0.05f, 36, false);
+    }
+    std::memset(b, 0, F::kBytes);
+    const float d = search_positive_scale(8, 63, scales, Ls, sw);
+    const float dmin = search_positive_scale(8, 63, mins, Lm, sw);
+    for (int j = 0; j < 8; ++j) {
+        // ggml caps Q5_K's 6-bit fields only; both are < 64 for finite input.
+        const int cap = nmax == 31 ? 63 : 255;
+        put_scale_min_k4(b + 4, j, std::min<int>(cap, Ls[j]), std::min<int>(cap, Lm[j]));
+    }
+    store_fp16(b, d);
+    store_fp16(b + 2, dmin);
+    q45_k_codes<F>(x, b, L);
 }
 
 // Q8_K: d = max / -127 with the sign of the largest magnitude, codes capped at 127.
@@ -292,7 +392,30 @@ void k_from_float(const float *src, void *dst, int64_t n) {
     for_each_block<kQK, kBytes>(src, dst, n, Block);
 }
 
+// One row; block i uses importance weights qw + 256 * i.
+template <size_t kBytes, void (*Block)(const float *, uint8_t *, const float *)>
+void k_from_float_weighted(const float *row, void *dst, int64_t row_len, const float *qw) {
+    uint8_t *b = static_cast<uint8_t *>(dst);
+    for (int64_t i = 0; i < row_len / kQK; ++i) Block(row + kQK * i, b + kBytes * size_t(i), qw + kQK * i);
+}
+
 } // namespace
+
+void q2_k_from_float_weighted(const float *row, void *dst, int64_t row_len, const float *qw) {
+    k_from_float_weighted<Q2K::kBytes, q2_k_block_weighted>(row, dst, row_len, qw);
+}
+void q3_k_from_float_weighted(const float *row, void *dst, int64_t row_len, const float *qw) {
+    k_from_float_weighted<Q3K::kBytes, q3_k_block_weighted>(row, dst, row_len, qw);
+}
+void q4_k_from_float_weighted(const float *row, void *dst, int64_t row_len, const float *qw) {
+    k_from_float_weighted<Q4K::kBytes, q45_k_block_weighted<Q4K>>(row, dst, row_len, qw);
+}
+void q5_k_from_float_weighted(const float *row, void *dst, int64_t row_len, const float *qw) {
+    k_from_float_weighted<Q5K::kBytes, q45_k_block_weighted<Q5K>>(row, dst, row_len, qw);
+}
+void q6_k_from_float_weighted(const float *row, void *dst, int64_t row_len, const float *qw) {
+    k_from_float_weighted<Q6K::kBytes, q6_k_block_weighted>(row, dst, row_len, qw);
+}
 
 void q2_k_to_float(const void *src, float *dst, int64_t n) { k_to_float<Q2K>(src, dst, n); }
 void q3_k_to_float(const void *src, float *dst, int64_t n) { k_to_float<Q3K>(src, dst, n); }

@@ -151,35 +151,59 @@ void from_float(const float *src, void *dst, int64_t n) {
     for_each_block<kQK, L.bytes()>(src, dst, n, block);
 }
 
-// Symmetric with importance weights (one row): each value's weight is
-// qw * sqrt(sigma2 + x^2), sigma2 the row's mean square; the scale is the
-// weighted least-squares search over codes in [-2^(bits-1), 2^(bits-1)-1].
-template <const Legacy &L>
-void symmetric_from_float_weighted(const float *x, void *dst, int64_t row_len, const float *qw) {
+// With importance weights (one row): each value's weight is
+// qw * sqrt(sigma2 + x^2), sigma2 the row's mean square.
+float row_sigma2(const float *x, int64_t row_len) {
     float sum_x2 = 0.0f;
     for (int64_t j = 0; j < row_len; ++j) sum_x2 += x[j] * x[j];
-    const float sigma2 = sum_x2 / float(row_len);
+    return sum_x2 / float(row_len);
+}
+
+// Symmetric: the weighted least-squares search over codes in
+// [-2^(bits-1), 2^(bits-1)-1]. Affine: the weighted search of scale and min
+// (37 tries) over codes in [0, 2^bits-1]; m = -min.
+template <const Legacy &L>
+void block_from_float_weighted(const float *xb, const float *weight, uint8_t *b) {
+    int q[kQK];
+    if (L.scheme == Scheme::kSymmetric) {
+        int8_t codes[kQK];
+        store_fp16(b, search_symmetric_scale(kQK, L.levels() / 2, xb, codes, weight));
+        for (int j = 0; j < kQK; ++j) q[j] = codes[j];
+    } else {
+        uint8_t codes[kQK];
+        float min;
+        store_fp16(b, search_affine_scale(kQK, L.levels() - 1, xb, weight, codes, &min, -0.9f, 0.05f, 36, false));
+        store_fp16(b + 2, -min);
+        for (int j = 0; j < kQK; ++j) q[j] = codes[j];
+    }
+    pack_codes<L>(q, b);
+}
+
+template <const Legacy &L>
+void from_float_weighted(const float *x, void *dst, int64_t row_len, const float *qw) {
+    const float sigma2 = row_sigma2(x, row_len);
     uint8_t *b = static_cast<uint8_t *>(dst);
     for (int64_t ib = 0; ib < row_len / kQK; ++ib, b += L.bytes()) {
         const float *xb = x + ib * kQK, *w = qw + ib * kQK;
         float weight[kQK];
         for (int j = 0; j < kQK; ++j) weight[j] = w[j] * std::sqrt(sigma2 + xb[j] * xb[j]);
-        int8_t codes[kQK];
-        const float d = search_symmetric_scale(kQK, L.levels() / 2, xb, codes, weight);
-        int q[kQK];
-        for (int j = 0; j < kQK; ++j) q[j] = codes[j];
-        store_fp16(b, d);
-        pack_codes<L>(q, b);
+        block_from_float_weighted<L>(xb, weight, b);
     }
 }
 
 } // namespace
 
 void q4_0_from_float_weighted(const float *row, void *dst, int64_t row_len, const float *qw) {
-    symmetric_from_float_weighted<kQ4_0>(row, dst, row_len, qw);
+    from_float_weighted<kQ4_0>(row, dst, row_len, qw);
 }
 void q5_0_from_float_weighted(const float *row, void *dst, int64_t row_len, const float *qw) {
-    symmetric_from_float_weighted<kQ5_0>(row, dst, row_len, qw);
+    from_float_weighted<kQ5_0>(row, dst, row_len, qw);
+}
+void q4_1_from_float_weighted(const float *row, void *dst, int64_t row_len, const float *qw) {
+    from_float_weighted<kQ4_1>(row, dst, row_len, qw);
+}
+void q5_1_from_float_weighted(const float *row, void *dst, int64_t row_len, const float *qw) {
+    from_float_weighted<kQ5_1>(row, dst, row_len, qw);
 }
 
 void q4_0_to_float(const void *src, float *dst, int64_t n) { to_float<kQ4_0>(src, dst, n); }

@@ -31,6 +31,8 @@
 //       the row are unaffected.
 //     * Q8_K of an all-zero block: ggml leaves bsums unwritten, loom zeroes
 //       them (d and qs agree).
+//   With an importance matrix (quantize_rows_weighted) the same holds for
+//   Q4_0, Q4_1, Q5_0, Q5_1, Q2_K..Q6_K, IQ4_NL and IQ4_XS.
 //   F32/F16/BF16 are exact for every input, Inf and NaN included (NaN to
 //   F16 is 0x7E00 with its sign, as ggml's software conversion; F16C
 //   hardware would keep payloads). There is no bound to state for finite
@@ -99,9 +101,10 @@ Status quantize_rows(int32_t type, const float *src, int64_t n_rows, int64_t row
 
 // quantize_rows with an importance matrix: `weights` holds row_len per-column
 // weights (llama-quantize's imatrix mean), as ggml_quantize_chunk with
-// quant_weights. Q4_0, Q5_0 and IQ1_S..IQ3_S use them; F32, F16, BF16, Q8_0, TQ1_0 and
-// TQ2_0 encode as without them (ggml ignores them there too); every other
-// type is UNSUPPORTED (loom has no weighted encoder for it yet).
+// quant_weights, byte for byte (tests/quant: live parity with libggml).
+// Q4_0, Q4_1, Q5_0, Q5_1, Q2_K..Q6_K, IQ4_NL, IQ4_XS and IQ1_S..IQ3_S use
+// them; F32, F16, BF16, Q8_0, TQ1_0 and TQ2_0 encode as without them (ggml
+// ignores them there too); every other type is UNSUPPORTED.
 Status quantize_rows_weighted(int32_t type, const float *src, int64_t n_rows, int64_t row_len, const float *weights,
                               void *dst, size_t dst_capacity, size_t *needed);
 // Whether quantize_rows_weighted encodes `type`.

@@ -84,6 +84,15 @@ WeightedRowFn weighted_encoder(int32_t type) {
     switch (type) {
     case LOOM_TYPE_Q4_0: return q4_0_from_float_weighted;
     case LOOM_TYPE_Q5_0: return q5_0_from_float_weighted;
+    case LOOM_TYPE_Q4_1: return q4_1_from_float_weighted;
+    case LOOM_TYPE_Q5_1: return q5_1_from_float_weighted;
+    case LOOM_TYPE_Q2_K: return q2_k_from_float_weighted;
+    case LOOM_TYPE_Q3_K: return q3_k_from_float_weighted;
+    case LOOM_TYPE_Q4_K: return q4_k_from_float_weighted;
+    case LOOM_TYPE_Q5_K: return q5_k_from_float_weighted;
+    case LOOM_TYPE_Q6_K: return q6_k_from_float_weighted;
+    case LOOM_TYPE_IQ4_NL: return iq4_nl_from_float_weighted;
+    case LOOM_TYPE_IQ4_XS: return iq4_xs_from_float_weighted;
     case LOOM_TYPE_IQ2_XXS: return iq2_xxs_from_float_weighted;
     case LOOM_TYPE_IQ2_XS: return iq2_xs_from_float_weighted;
     case LOOM_TYPE_IQ2_S: return iq2_s_from_float_weighted;

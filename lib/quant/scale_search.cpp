@@ -2,6 +2,7 @@
 #include "quant/fp_exact.h"
 #include "quant/scale_search.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace loom {
@@ -125,7 +126,77 @@ void affine_codes(int n, int nmax, const float *x, float iscale, float min, uint
     for (int i = 0; i < n; ++i) L[i] = uint8_t(clamp_int(nearest_int(iscale * (x[i] - min)), 0, nmax));
 }
 
+// Weighted squared error of x against scale * min(nmax, round(iscale * x)).
+float positive_error(int n, int nmax, const float *x, const float *weights, float iscale, float scale) {
+    float err = 0.0f;
+    for (int i = 0; i < n; ++i) {
+        const int l = std::min(nmax, nearest_int(iscale * x[i]));
+        const float diff = x[i] - scale * float(l);
+        err += weights[i] * diff * diff;
+    }
+    return err;
+}
+
+// The coarse search: the inverse scale of the 9 tried whose codes fit best.
+float positive_iscale(int n, int nmax, const float *x, const float *weights, float max) {
+    float iscale = float(nmax) / max;
+    const float scale = 1.0f / iscale;
+    float best = 0.0f;
+    for (int i = 0; i < n; ++i) { // the first try's codes are not capped at nmax
+        const float diff = x[i] - scale * float(uint8_t(nearest_int(iscale * x[i])));
+        best += weights[i] * diff * diff;
+    }
+    for (int step = -4; step <= 4; ++step) {
+        if (step == 0) continue;
+        const float iscale_step = (0.1f * float(step) + float(nmax)) / max;
+        const float err = positive_error(n, nmax, x, weights, iscale_step, 1.0f / iscale_step);
+        if (err < best) {
+            best = err;
+            iscale = iscale_step;
+        }
+    }
+    return iscale;
+}
+
 } // namespace
+
+float search_positive_scale(int n, int nmax, const float *x, uint8_t *L, const float *weights) {
+    float max = 0.0f;
+    for (int i = 0; i < n; ++i) max = max > x[i] ? max : x[i];
+    if (max < kGroupMaxEps) {
+        std::memset(L, 0, size_t(n));
+        return 0.0f;
+    }
+    const float iscale = positive_iscale(n, nmax, x, weights, max);
+    float sumlx = 0.0f, suml2 = 0.0f;
+    for (int i = 0; i < n; ++i) {
+        const int l = std::min(nmax, nearest_int(iscale * x[i]));
+        L[i] = uint8_t(l);
+        sumlx += weights[i] * x[i] * float(l);
+        suml2 += weights[i] * float(l) * float(l);
+    }
+    for (int pass = 0; pass < 5; ++pass) {
+        int changed = 0;
+        for (int i = 0; i < n; ++i) {
+            const float w = weights[i];
+            float slx = sumlx - w * x[i] * float(L[i]);
+            float sl2 = suml2 - w * float(L[i]) * float(L[i]);
+            if (!(slx > 0.0f && sl2 > 0.0f)) continue;
+            const int l = std::min(nmax, nearest_int(x[i] * sl2 / slx));
+            if (l == L[i]) continue;
+            slx += w * x[i] * float(l);
+            sl2 += w * float(l) * float(l);
+            if (slx * slx * suml2 > sumlx * sumlx * sl2) {
+                L[i] = uint8_t(l);
+                sumlx = slx;
+                suml2 = sl2;
+                ++changed;
+            }
+        }
+        if (!changed) break;
+    }
+    return suml2 > 0.0f ? sumlx / suml2 : 0.0f;
+}
 
 float search_affine_scale(int n, int nmax, const float *x, const float *weights, uint8_t *L, float *min_out,
                           float rmin, float rdelta, int nstep, bool use_mad) {

@@ -52,4 +52,12 @@ float search_symmetric_scale_iterative(int n, int nmax, const float *x, int8_t *
 float search_affine_scale(int n, int nmax, const float *x, const float *weights, uint8_t *L, float *min_out,
                           float rmin, float rdelta, int nstep, bool use_mad);
 
+// Codes in [0, nmax] for non-negative x (the sub-block scales or mins of a
+// K-quant super-block with an importance matrix): tries 9 scales around
+// max/nmax by weighted squared error, then moves single codes while the
+// weighted least-squares fit improves (up to 5 passes). Codes are kept
+// modulo 256 as ggml's uint8 codes are. Returns the scale (0 when max <
+// kGroupMaxEps, codes 0).
+float search_positive_scale(int n, int nmax, const float *x, uint8_t *L, const float *weights);
+
 } // namespace loom

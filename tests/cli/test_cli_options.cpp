@@ -36,6 +36,10 @@ TEST_CASE("unknown_option_names_it_and_suggests_the_nearest", "[cli]") {
     expect_usage_error("run -m x.gguf --bakend cpu", "--bakend: unknown option (did you mean --backend?)");
     expect_usage_error("bench -m x.gguf --json-output", "--json-output: unknown option");
     expect_usage_error("bench -m x.gguf --repetitons 2", "--repetitons: unknown option (did you mean --repetitions?)");
+    expect_usage_error("quantize a.gguf b.gguf Q4_K_M --imatirx m.gguf",
+                       "--imatirx: unknown option (did you mean --imatrix?)");
+    expect_usage_error("quantize a.gguf b.gguf Q4_K_M --output-tensr-type q8_0",
+                       "--output-tensr-type: unknown option (did you mean --output-tensor-type?)");
 }
 
 TEST_CASE("unknown_option_error_points_to_help", "[cli]") {
@@ -76,6 +80,11 @@ TEST_CASE("values_the_library_rejects_are_rejected_up_front", "[cli]") {
     expect_usage_error("run -m x.gguf --stop ''", "--stop : a stop string cannot be empty");
     expect_usage_error("bench -m x.gguf -r 0", "-r 0: must be 1..1000");
     expect_usage_error("run -m x.gguf --backend gpu", "--backend 'gpu': expected auto, cpu or vulkan");
+    expect_usage_error("quantize a.gguf b.gguf Q4_K_M -t 257", "-t 257: must be 0..256");
+    expect_usage_error("quantize a.gguf b.gguf Q4_K_M --output-tensor-type q9",
+                       "--output-tensor-type q9: not a tensor type (e.g. q8_0, q6_K, f16)");
+    expect_usage_error("quantize a.gguf b.gguf Q9", "Q9: not a file type (e.g. Q4_K_M, Q8_0, IQ4_XS, F16)");
+    expect_usage_error("quantize a.gguf b.gguf", "missing TYPE");
 }
 
 TEST_CASE("unknown_command_suggests_the_nearest", "[cli]") {
@@ -110,7 +119,7 @@ TEST_CASE("command_help_goes_to_stdout_with_every_default", "[cli]") {
 
 TEST_CASE("every_command_help_lists_the_global_options", "[cli]") {
     std::vector<std::string> commands = {"run", "chat", "fim", "bench", "logits", "tokenize", "detokenize", "gguf",
-                                         "chat-template", "devices", "perplexity"};
+                                         "chat-template", "devices", "perplexity", "quantize"};
     if (kHasServe) commands.push_back("serve");
     for (const std::string &cmd : commands) {
         const Run r = loom(std::string(cmd) + " --help");

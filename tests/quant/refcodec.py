@@ -19,6 +19,7 @@ Batch mode (one python start-up for a whole test):
 MANIFEST lines (paths relative to the manifest's folder):
   dequant TYPE IN.blocks OUT.f32
   quant TYPE IN.f32 OUT.q ROWLEN
+  quantw TYPE IN.f32 IN.weights OUT.q ROWLEN   (ROWLEN float32 importance weights)
   interleave TYPE IN.q4_0 OUT.blocks OUT.f32 ROWS ROWLEN
 """
 import ctypes, importlib.util, os, sys
@@ -86,6 +87,19 @@ def quant(t, x, rowlen):
     return out.tobytes()
 
 
+def quant_weighted(t, x, weights, rowlen):
+    """float32 values (rows of rowlen) -> block bytes, as ggml_quantize_chunk
+    with quant_weights (one importance weight per column)"""
+    n = quantref.type_num(t)
+    x = np.ascontiguousarray(x, dtype=np.float32)
+    weights = np.ascontiguousarray(weights, dtype=np.float32)
+    assert weights.size == rowlen
+    nrows = x.size // rowlen
+    out = np.zeros(int(ggml.ggml_row_size(n, rowlen)) * nrows, dtype=np.uint8)
+    ggml.ggml_quantize_chunk(n, x.ctypes.data, out.ctypes.data, 0, nrows, rowlen, weights.ctypes.data)
+    return out.tobytes()
+
+
 def interleave(t, q4_0, rows, rowlen):
     """Q4_0 blocks of a rows x rowlen tensor (row-major) -> the tensor in the
     row-interleaved layout of the old ggml-aarch64.c (make_block_q4_0x4/x8,
@@ -121,6 +135,10 @@ def batch(manifest):
             dequant(a[1], open(p(a[2]), "rb").read()).tofile(p(a[3]))
         elif a[0] == "quant":
             open(p(a[3]), "wb").write(quant(a[1], np.fromfile(p(a[2]), dtype=np.float32), int(a[4])))
+        elif a[0] == "quantw":
+            x = np.fromfile(p(a[2]), dtype=np.float32)
+            w = np.fromfile(p(a[3]), dtype=np.float32)
+            open(p(a[4]), "wb").write(quant_weighted(a[1], x, w, int(a[5])))
         elif a[0] == "interleave":
             raw = open(p(a[2]), "rb").read()
             open(p(a[3]), "wb").write(interleave(a[1], raw, int(a[5]), int(a[6])))

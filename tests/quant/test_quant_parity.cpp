@@ -1,6 +1,7 @@
 // Live parity with llama.cpp's codecs: fresh random blocks and inputs each
 // run (the seed is printed on failure), every type, one refcodec.py batch
 // (python start-up is the cost, so everything goes through one call).
+#include "quant/quant.h"
 #include "quant_check.h"
 #include "testdata.h"
 
@@ -21,6 +22,7 @@ struct Batch {
     std::string dir;
     std::map<std::string, std::vector<uint8_t>> blocks; // per type file name: input blocks
     std::map<std::string, std::vector<float>> inputs;   // per type file name: quantizer input
+    std::map<std::string, std::vector<float>> weights;  // per type file name: importance weights (kQuantRowLen)
     bool ran = false;
 };
 
@@ -52,6 +54,26 @@ std::vector<float> random_input(std::mt19937 &rng) {
     return x;
 }
 
+// Importance weights as llama-imatrix's means look: positive, spread over
+// orders of magnitude, a few columns near zero.
+std::vector<float> random_weights(std::mt19937 &rng) {
+    std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
+    std::vector<float> w(kQuantRowLen);
+    for (float &v : w) v = rng() % 16 == 0 ? 1e-6f * (1.0f + uniform(rng)) : std::pow(10.0f, 2.0f * uniform(rng));
+    return w;
+}
+
+// The types with an importance-weighted encoder (ggml's quantize_*_impl with
+// quant_weights).
+const std::vector<TypeCase> &weighted_types() {
+    static const std::vector<TypeCase> v = {
+        {LOOM_TYPE_Q4_0, "q4_0"}, {LOOM_TYPE_Q4_1, "q4_1"}, {LOOM_TYPE_Q5_0, "q5_0"},     {LOOM_TYPE_Q5_1, "q5_1"},
+        {LOOM_TYPE_Q2_K, "q2_k"}, {LOOM_TYPE_Q3_K, "q3_k"}, {LOOM_TYPE_Q4_K, "q4_k"},     {LOOM_TYPE_Q5_K, "q5_k"},
+        {LOOM_TYPE_Q6_K, "q6_k"}, {LOOM_TYPE_IQ4_NL, "iq4_nl"}, {LOOM_TYPE_IQ4_XS, "iq4_xs"},
+    };
+    return v;
+}
+
 void put(const std::string &path, const void *data, size_t n) { REQUIRE(testdata::write_file(path, data, n)); }
 
 Batch &batch() {
@@ -80,6 +102,15 @@ Batch &batch() {
         b.inputs[tc.file] = random_input(rng);
         put(b.dir + "/" + tc.file + ".in.f32", b.inputs[tc.file].data(), b.inputs[tc.file].size() * sizeof(float));
         manifest += std::string("quant ") + tc.file + " " + tc.file + ".in.f32 " + tc.file + ".q " +
+                    std::to_string(kQuantRowLen) + "\n";
+    }
+    for (const TypeCase &tc : weighted_types()) {
+        const std::string f = std::string(tc.file) + ".w";
+        b.inputs[f] = random_input(rng);
+        b.weights[f] = random_weights(rng);
+        put(b.dir + "/" + f + ".in.f32", b.inputs[f].data(), b.inputs[f].size() * sizeof(float));
+        put(b.dir + "/" + f + ".imatrix", b.weights[f].data(), b.weights[f].size() * sizeof(float));
+        manifest += std::string("quantw ") + tc.file + " " + f + ".in.f32 " + f + ".imatrix " + f + ".q " +
                     std::to_string(kQuantRowLen) + "\n";
     }
     put(b.dir + "/manifest", manifest.data(), manifest.size());
@@ -136,5 +167,30 @@ TEST_CASE("every_quantizable_type_matches_reference_on_fresh_random_input") {
         REQUIRE(loom_quantize(tc.type, x.data(), kQuantRows, kQuantRowLen, got.data(), got.size(), &written) == LOOM_OK);
         REQUIRE(written == want.size());
         CHECK(bytes_diff(got, want, loom_type_block_bytes(tc.type)) == "");
+    }
+}
+
+TEST_CASE("every_weighted_encoder_matches_reference_with_an_importance_matrix") {
+    REQUIRE_REF_OR_SKIP();
+    Batch &b = batch();
+    INFO("seed " << b.seed << ", files in " << b.dir);
+    for (const TypeCase &tc : weighted_types()) {
+        INFO("type " << loom_type_name(tc.type));
+        const std::string f = std::string(tc.file) + ".w";
+        const std::vector<float> &x = b.inputs[f];
+        const std::vector<uint8_t> want = testdata::read_file(path(b, f + ".q"));
+        std::vector<uint8_t> got(want.size());
+        size_t written = 0;
+        REQUIRE(loom::has_weighted_encoder(tc.type));
+        REQUIRE(loom::quantize_rows_weighted(tc.type, x.data(), kQuantRows, kQuantRowLen, b.weights[f].data(),
+                                             got.data(), got.size(), &written)
+                    .is_ok());
+        REQUIRE(written == want.size());
+        CHECK(bytes_diff(got, want, loom_type_block_bytes(tc.type)) == "");
+        // The weights are used: the same input without them encodes otherwise.
+        std::vector<uint8_t> plain(want.size());
+        REQUIRE(loom_quantize(tc.type, x.data(), kQuantRows, kQuantRowLen, plain.data(), plain.size(), &written) ==
+                LOOM_OK);
+        CHECK(plain != got);
     }
 }

@@ -17,14 +17,17 @@
 //   the n_expert == 8 rules, the router kept), 6 mixes;
 // - mkgguf.py's tiny preset (the real vocabulary size) for two mixes.
 #include "gguf_compare.h"
+#include "quantize/imatrix_file.h"
 #include "synthetic_models.h"
 #include "testdata.h"
 
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <random>
 #include <set>
 
 namespace {
@@ -167,12 +170,47 @@ TEST_CASE("loom quantize matches llama-quantize on mkgguf's tiny preset", "[quan
     check_pair(in, "tiny-L", "Q5_K_M", "--token-embedding-type q8_0 --output-tensor-type q8_0");
 }
 
-// With an importance matrix (llama-imatrix's, GGUF and legacy .dat, on the
-// tiny model): the types loom has weighted encoders for (Q4_0, Q5_0) and one
-// whose encoder ignores the matrix (Q8_0) give llama-quantize's bytes,
-// quantize.imatrix.* keys included. A type without a weighted encoder yet is
-// a clear UNSUPPORTED error, not a silently unweighted file.
+// With an importance matrix, every file type llama.cpp quantizes
+// deterministically with one (all but the IQ1-IQ3 ones) gives
+// llama-quantize's bytes, quantize.imatrix.* keys included:
+// - on deep24 and wide896 (the 896-wide rows' fallbacks Q4_K -> Q5_0,
+//   IQ4_XS -> IQ4_NL, ... are weighted too) and moe8 (one weight vector per
+//   expert), with a seeded random matrix written by loom's imatrix writer:
+//   values over four orders of magnitude, as real ones spread;
+// - on the tiny preset with llama-imatrix's own matrix, GGUF and legacy .dat.
 namespace {
+
+const char *const kImatrixFileTypes[] = {"Q4_0",   "Q4_1",   "Q5_0",   "Q5_1",   "Q8_0",   "Q2_K",   "Q3_K_S", "Q3_K_M",
+                                         "Q3_K_L", "Q4_K_S", "Q4_K_M", "Q5_K_S", "Q5_K_M", "Q6_K",   "IQ4_NL", "IQ4_XS"};
+// On wide896 and moe8, the mixes whose rules or fallbacks differ from deep24's.
+const char *const kImatrixFileTypesWide[] = {"Q2_K", "Q3_K_M", "Q4_K_M", "Q5_K_S", "Q6_K", "IQ4_XS"};
+const char *const kImatrixFileTypesMoe[] = {"Q3_K_S", "Q4_K_M", "IQ4_NL"};
+
+// Every weight a matrix multiplication reads (all but token_embd), as
+// llama-imatrix collects them: sums [n_mat][n] and counts [n_mat].
+std::string synthetic_imatrix(const std::string &model, const std::string &tag) {
+    auto f = open_gguf(model);
+    loom::Imatrix m;
+    m.datasets = {"synthetic"};
+    m.chunk_count = 4;
+    m.chunk_size = 128;
+    m.has_metadata = true;
+    std::mt19937 rng(11);
+    std::uniform_real_distribution<float> exponent(-2.0f, 2.0f);
+    for (const loom::GgufTensor &t : f->tensors()) {
+        if (t.n_dims < 2 || t.name == "token_embd.weight") continue;
+        loom::ImatrixEntry &e = m.entries[t.name];
+        e.counts.assign(size_t(t.ne[2]), 512);
+        e.sums.resize(size_t(t.ne[0] * t.ne[2]));
+        for (float &v : e.sums) v = 512.0f * std::pow(10.0f, exponent(rng));
+    }
+    const std::string path = testdata::scratch_dir() + "/quant-imatrix-" + tag + ".gguf";
+    loom::Status s = loom::imatrix_write_gguf(m, path);
+    INFO(s.message());
+    REQUIRE(s.is_ok());
+    return path;
+}
+
 std::string reference_imatrix(const std::string &model, const std::string &ext, const std::string &opts) {
     std::string out = testdata::scratch_dir() + "/quant-imatrix-llama." + ext;
     int status = -1;
@@ -192,29 +230,35 @@ const std::string &tiny_imatrix(const std::string &model) {
 }
 } // namespace
 
-TEST_CASE("loom quantize --imatrix matches llama-quantize --imatrix", "[quantize][tools][imatrix]") {
+TEST_CASE("loom quantize --imatrix matches llama-quantize --imatrix for every file type", "[quantize][tools][imatrix]") {
+    require_reference();
+    const std::string deep = model_path(kDeep), wide = model_path(kWide), moe = model_path(kMoe);
+    static const std::string im_deep = synthetic_imatrix(deep, "deep24"), im_wide = synthetic_imatrix(wide, "wide896"),
+                             im_moe = synthetic_imatrix(moe, "moe8");
+    for (const char *type : kImatrixFileTypes)
+        SECTION(std::string("deep24 ") + type) { check_pair(deep, "deep24-im", type, "--imatrix '" + im_deep + "'"); }
+    for (const char *type : kImatrixFileTypesWide)
+        SECTION(std::string("wide896 ") + type) { check_pair(wide, "wide896-im", type, "--imatrix '" + im_wide + "'"); }
+    for (const char *type : kImatrixFileTypesMoe)
+        SECTION(std::string("moe8 ") + type) { check_pair(moe, "moe8-im", type, "--imatrix '" + im_moe + "'"); }
+    SECTION("deep24 Q4_K_M --pure") { check_pair(deep, "deep24-im-pure", "Q4_K_M", "--pure --imatrix '" + im_deep + "'"); }
+    SECTION("deep24 Q3_K_L with the _L options") {
+        check_pair(deep, "deep24-im-L", "Q3_K_L",
+                   "--token-embedding-type q8_0 --output-tensor-type q8_0 --imatrix '" + im_deep + "'");
+    }
+}
+
+TEST_CASE("loom quantize --imatrix matches llama-quantize with llama-imatrix's matrix", "[quantize][tools][imatrix]") {
     require_reference();
     std::string in = testdata::synthetic_model("tiny", 1, 0);
     REQUIRE(!in.empty());
     const std::string gguf = tiny_imatrix(in);
     static const std::string dat = reference_imatrix(in, "dat", "--output-format dat");
     SECTION("Q4_0 --pure") { check_pair(in, "tiny-im", "Q4_0", "--pure --imatrix '" + gguf + "'"); }
-    SECTION("Q5_0") { check_pair(in, "tiny-im", "Q5_0", "--imatrix '" + gguf + "'"); }
     SECTION("Q8_0") { check_pair(in, "tiny-im", "Q8_0", "--imatrix '" + gguf + "'"); }
-    SECTION("Q4_0 from the legacy .dat") { check_pair(in, "tiny-imdat", "Q4_0", "--imatrix '" + dat + "'"); }
-    SECTION("Q4_K_M is not supported with an imatrix yet") {
-        const char *exe = std::getenv("LOOM_EXE");
-        REQUIRE(exe != nullptr);
-        int status = -1;
-        std::string out = testdata::scratch_dir() + "/quant-tiny-im-q4km.gguf";
-        std::string log = testdata::capture(std::string(exe) + " quantize '" + in + "' '" + out + "' Q4_K_M --imatrix '" +
-                                                gguf + "' -t 2 2>&1",
-                                            &status);
-        INFO(log);
-        CHECK(status == 1);
-        CHECK(log.find("with an importance matrix yet") != std::string::npos);
-        CHECK(!testdata::read_file(out).size());
-    }
+    SECTION("Q4_K_M") { check_pair(in, "tiny-im", "Q4_K_M", "--imatrix '" + gguf + "'"); }
+    SECTION("IQ4_XS") { check_pair(in, "tiny-im", "IQ4_XS", "--imatrix '" + gguf + "'"); }
+    SECTION("Q2_K from the legacy .dat") { check_pair(in, "tiny-imdat", "Q2_K", "--imatrix '" + dat + "'"); }
 }
 
 // The IQ1/IQ2/IQ3 lattice types need an imatrix (IQ3_S does not, but takes one):
