@@ -273,3 +273,15 @@ TEST_CASE("loom quantize --imatrix matches llama-quantize for the IQ1, IQ2 and I
         SECTION(type) { check_pair(in, "tiny-im-pure", type, opts); }
     }
 }
+
+// The whole IQ1/IQ2/IQ3 mixes with llama-imatrix's matrix (their K-quant
+// tensors through the weighted K-quant encoders), and Q2_K_S.
+TEST_CASE("loom quantize --imatrix writes llama-quantize's IQ1-IQ3 mixes", "[quantize][tools][imatrix]") {
+    require_reference();
+    std::string in = testdata::synthetic_model("tiny", 1, 0);
+    REQUIRE(!in.empty());
+    const std::string opts = "--imatrix '" + tiny_imatrix(in) + "'";
+    for (const char *type : {"IQ1_M", "IQ2_XS", "IQ2_M", "IQ3_XXS", "IQ3_XS", "Q2_K_S"}) {
+        SECTION(type) { check_pair(in, "tiny-im-mix", type, opts); }
+    }
+}
