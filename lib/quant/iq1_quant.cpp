@@ -87,6 +87,24 @@ struct Iq1Group {
     int index[4] = {};
 };
 
+// Step 2 of a group: runs onto the grid, the scale refitted if any moved.
+Iq1Group finish_group(const float *x, const float *w, float scale, int shift, const float *const *xx, int runs,
+                      int8_t *L) {
+    const IqLattice &lat = iq1s_lattice();
+    Iq1Group g;
+    if (!snap_runs(lat, x, w, scale, xx, runs, L, g.index)) scale = refit(lat, x, w, xx, runs, g.index, scale);
+    g.scale = scale;
+    g.shift = shift;
+    return g;
+}
+
+// sigma2 of a 256-value block: twice its mean square.
+float block_sigma2(const float *x) {
+    float sumx2 = 0.0f;
+    for (int i = 0; i < 256; ++i) sumx2 += x[i] * x[i];
+    return 2.0f * sumx2 / 256.0f;
+}
+
 // ---- IQ1_S: 32-value groups, one shift ----------------------------------------------------
 
 Iq1Group iq1_s_group(const float *x, const float *w) {
@@ -122,21 +140,15 @@ Iq1Group iq1_s_group(const float *x, const float *w) {
         for (int j = 0; j < n; ++j) L[j] = int8_t(2 - L[j]);
         scale = -scale, shift = -shift;
     }
-    const IqLattice &lat = iq1s_lattice();
     const float *v = shift == 1 ? kPlus : kMinus;
     const float *xx[4] = {v, v, v, v};
-    if (!snap_runs(lat, x, w, scale, xx, 4, L, g.index)) scale = refit(lat, x, w, xx, 4, g.index, scale);
-    g.scale = scale;
-    g.shift = shift;
-    return g;
+    return finish_group(x, w, scale, shift, xx, 4, L);
 }
 
 // [d fp16][qs 32: grid low bytes][qh 8 x u16: 4 x 3 grid high bits, 3-bit scale, shift sign]
 void iq1_s_block(const float *x, const float *qw, uint8_t *b) {
     std::memset(b, 0, 50);
-    float sumx2 = 0.0f;
-    for (int i = 0; i < 256; ++i) sumx2 += x[i] * x[i];
-    const float sigma2 = 2.0f * sumx2 / 256.0f;
+    const float sigma2 = block_sigma2(x);
     float scales[8], max_scale = 0.0f, w[32];
     int shifts[8];
     for (int ib = 0; ib < 8; ++ib) {
@@ -220,20 +232,14 @@ Iq1Group iq1_m_group(const float *x, const float *w) {
         for (int j = 0; j < n; ++j) L[j] = int8_t(2 - L[j]);
         scale = -scale, k = 3 - k;
     }
-    const IqLattice &lat = iq1s_lattice();
     const float *xx[2] = {iq1_m_values(k, 0), iq1_m_values(k, 1)};
-    if (!snap_runs(lat, x, w, scale, xx, 2, L, g.index)) scale = refit(lat, x, w, xx, 2, g.index, scale);
-    g.scale = scale;
-    g.shift = k;
-    return g;
+    return finish_group(x, w, scale, k, xx, 2, L);
 }
 
 // [qs 32][qh 16: 2 x (3 grid high bits, shift bit)][scales 4 x u16: 4 x 3-bit scales, fp16 d in top nibbles]
 void iq1_m_block(const float *x, const float *qw, uint8_t *b) {
     std::memset(b, 0, 56);
-    float sumx2 = 0.0f;
-    for (int i = 0; i < 256; ++i) sumx2 += x[i] * x[i];
-    const float sigma2 = 2.0f * sumx2 / 256.0f;
+    const float sigma2 = block_sigma2(x);
     float scales[16], max_scale = 0.0f, w[16];
     int shifts[16];
     for (int ib = 0; ib < 16; ++ib) {
