@@ -290,15 +290,18 @@ LOOM_API loom_status loom_dequantize(int32_t type, const void *src, size_t src_s
  *  `dst` (`dst_capacity` bytes, no alignment needed); *written receives the
  *  bytes needed, n_rows * loom_row_size(type, row_len), also when the buffer
  *  is too small. Encodes F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q8_1,
- *  Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, Q8_K, IQ4_NL, IQ4_XS, TQ1_0, TQ2_0, byte for
- *  byte as llama.cpp's quantizer without an importance matrix
- *  (ggml_quantize_chunk; Q8_1/Q8_K as quantize_row_q8_1/q8_K_ref) for finite
- *  input. Inf/NaN input gives a defined but unspecified block (only that
- *  block: rows are quantized block by block).
+ *  Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, Q8_K, IQ4_NL, IQ4_XS, TQ1_0, TQ2_0, IQ1_M,
+ *  IQ2_S, IQ3_XXS, IQ3_S, byte for byte as llama.cpp's quantizer without an
+ *  importance matrix (ggml_quantize_chunk; Q8_1/Q8_K as
+ *  quantize_row_q8_1/q8_K_ref) for finite input, except IQ3_S blocks with a
+ *  32-value group of zeros (llama.cpp stores the later groups of such a block
+ *  in the wrong slots; loom in the right ones). Inf/NaN input gives a defined
+ *  but unspecified block (only that block: rows are quantized block by block).
  *  Errors: INVALID_ARGUMENT (unknown type, NULL src, dst or written, bad
- *  sizes as loom_dequantize), BUFFER_TOO_SMALL, UNSUPPORTED (the IQ1/IQ2/IQ3
- *  types, which need an importance matrix, the Q4_0_x_x types, the integer
- *  types). Thread-safe; reentrant. */
+ *  sizes as loom_dequantize), BUFFER_TOO_SMALL, UNSUPPORTED (IQ1_S, IQ2_XXS
+ *  and IQ2_XS, which need an importance matrix: loom_model_quantize with
+ *  imatrix_path encodes them; the Q4_0_x_x types; the integer types).
+ *  Thread-safe; reentrant. */
 LOOM_API loom_status loom_quantize(int32_t type, const float *src, int64_t n_rows, int64_t row_len,
                                    void *dst, size_t dst_capacity, size_t *written);
 
@@ -571,9 +574,8 @@ typedef struct loom_model_quantize_params {
                                          llama-quantize --imatrix does (same bytes), changes the mixes as it
                                          does, and records quantize.imatrix.file/dataset/entries_count/
                                          chunks_count. Encoders that use it: Q4_0, Q4_1, Q5_0, Q5_1, Q2_K..Q6_K,
-                                         IQ4_NL, IQ4_XS (F16, BF16, Q8_0, TQ1_0, TQ2_0 ignore it, as in
-                                         llama.cpp); a tensor with an entry whose type has no weighted
-                                         encoder in loom yet (IQ1-IQ3) fails with UNSUPPORTED. */
+                                         IQ4_NL, IQ4_XS, IQ1_S, IQ1_M, IQ2_XXS, IQ2_XS, IQ2_S, IQ3_XXS,
+                                         IQ3_S (F16, BF16, Q8_0, TQ1_0, TQ2_0 ignore it, as in llama.cpp). */
 } loom_model_quantize_params;
 
 /** Defaults into the first `size` bytes of *params, as

@@ -46,15 +46,26 @@ void q6_k_from_float_weighted(const float *row, void *dst, int64_t row_len, cons
 // iquants.cpp (decoders), iq4_quant.cpp (IQ4 encoders)
 LOOM_DECLARE_DECODER(iq2_xxs);
 LOOM_DECLARE_DECODER(iq2_xs);
-LOOM_DECLARE_DECODER(iq2_s);
-LOOM_DECLARE_DECODER(iq3_xxs);
-LOOM_DECLARE_DECODER(iq3_s);
+LOOM_DECLARE_CODEC(iq2_s);
+LOOM_DECLARE_CODEC(iq3_xxs);
+LOOM_DECLARE_CODEC(iq3_s);
 LOOM_DECLARE_DECODER(iq1_s);
-LOOM_DECLARE_DECODER(iq1_m);
+LOOM_DECLARE_CODEC(iq1_m);
 LOOM_DECLARE_CODEC(iq4_nl);
 LOOM_DECLARE_CODEC(iq4_xs);
 void iq4_nl_from_float_weighted(const float *row, void *dst, int64_t row_len, const float *qw);
 void iq4_xs_from_float_weighted(const float *row, void *dst, int64_t row_len, const float *qw);
+
+// iq_grid_quant.cpp: the lattice encoders with importance weights qw (row_len);
+// IQ2_XXS and IQ2_XS have no encoder without them (neither has llama.cpp).
+void iq2_xxs_from_float_weighted(const float *row, void *dst, int64_t row_len, const float *qw);
+void iq2_xs_from_float_weighted(const float *row, void *dst, int64_t row_len, const float *qw);
+void iq2_s_from_float_weighted(const float *row, void *dst, int64_t row_len, const float *qw);
+void iq3_xxs_from_float_weighted(const float *row, void *dst, int64_t row_len, const float *qw);
+void iq3_s_from_float_weighted(const float *row, void *dst, int64_t row_len, const float *qw);
+// iq1_quant.cpp: IQ1_S needs the weights (as in llama.cpp); IQ1_M takes them.
+void iq1_s_from_float_weighted(const float *row, void *dst, int64_t row_len, const float *qw);
+void iq1_m_from_float_weighted(const float *row, void *dst, int64_t row_len, const float *qw);
 
 // ternary.cpp
 LOOM_DECLARE_CODEC(tq1_0);

@@ -7,7 +7,8 @@
 // float_types.cpp (F32/F16/BF16, fp16/bf16 conversion), legacy.cpp
 // (Q4_0..Q8_1), kquants.cpp + code_planes.h (Q2_K..Q8_K), scale_search.cpp
 // (the encoders' scale searches), iquants.cpp + iq_tables.cpp (IQ decoders),
-// iq4_quant.cpp (IQ4 encoders), ternary.cpp (TQ1_0/TQ2_0), interleaved.cpp
+// iq4_quant.cpp (IQ4 encoders), iq_lattice.cpp + iq_grid_quant.cpp +
+// iq1_quant.cpp (IQ1-IQ3 encoders), ternary.cpp (TQ1_0/TQ2_0), interleaved.cpp
 // (Q4_0_4_4/4_8/8_8). fp_exact.h keeps FMA contraction out of all of them.
 //
 // Exactness (tests/quant: golden vectors and live parity with quantref.py):
@@ -36,9 +37,17 @@
 //   F16 is 0x7E00 with its sign, as ggml's software conversion; F16C
 //   hardware would keep payloads). There is no bound to state for finite
 //   input: the bytes are equal.
-// - Not encodable (UNSUPPORTED): IQ1_S, IQ1_M, IQ2_XXS, IQ2_XS, IQ2_S,
-//   IQ3_XXS, IQ3_S (their encoders need an importance matrix and lattice
-//   searches), the Q4_0_x_x types, I8..I64, F64. No decoder: I8..I64, F64.
+// - IQ1_M, IQ2_S, IQ3_XXS, IQ3_S (iq_grid_quant.cpp, iq1_quant.cpp, with
+//   the grid neighbour tables of iq_lattice.cpp) are byte-exact with
+//   ggml_quantize_chunk too, except IQ3_S blocks that hold an all-zero
+//   32-value group: llama.cpp's encoder does not advance its code and sign
+//   pointers past such a group, so it stores the later groups in the wrong
+//   slots; loom stores each group in its own (and so decodes closer).
+//   IQ1_S, IQ2_XXS and IQ2_XS have only weighted encoders
+//   (quantize_rows_weighted), as in llama.cpp; with weights all seven are
+//   byte-exact with ggml_quantize_chunk's quant_weights path.
+// - Not encodable (UNSUPPORTED): IQ1_S, IQ2_XXS, IQ2_XS without weights,
+//   the Q4_0_x_x types, I8..I64, F64. No decoder: I8..I64, F64.
 // - Exactness needs IEEE single precision arithmetic without excess
 //   precision (SSE/NEON, not x87) and no a*b+c fusion (fp_exact.h); a build
 //   with -march=native stays exact.
@@ -93,9 +102,9 @@ Status quantize_rows(int32_t type, const float *src, int64_t n_rows, int64_t row
 // quantize_rows with an importance matrix: `weights` holds row_len per-column
 // weights (llama-quantize's imatrix mean), as ggml_quantize_chunk with
 // quant_weights, byte for byte (tests/quant: live parity with libggml).
-// Q4_0, Q4_1, Q5_0, Q5_1, Q2_K..Q6_K, IQ4_NL and IQ4_XS use them; F32, F16,
-// BF16, Q8_0, TQ1_0 and TQ2_0 encode as without them (ggml ignores them
-// there too); every other type is UNSUPPORTED (no weighted encoder yet).
+// Q4_0, Q4_1, Q5_0, Q5_1, Q2_K..Q6_K, IQ4_NL, IQ4_XS and IQ1_S..IQ3_S use
+// them; F32, F16, BF16, Q8_0, TQ1_0 and TQ2_0 encode as without them (ggml
+// ignores them there too); every other type is UNSUPPORTED.
 Status quantize_rows_weighted(int32_t type, const float *src, int64_t n_rows, int64_t row_len, const float *weights,
                               void *dst, size_t dst_capacity, size_t *needed);
 // Whether quantize_rows_weighted encodes `type`.

@@ -93,6 +93,13 @@ WeightedRowFn weighted_encoder(int32_t type) {
     case LOOM_TYPE_Q6_K: return q6_k_from_float_weighted;
     case LOOM_TYPE_IQ4_NL: return iq4_nl_from_float_weighted;
     case LOOM_TYPE_IQ4_XS: return iq4_xs_from_float_weighted;
+    case LOOM_TYPE_IQ2_XXS: return iq2_xxs_from_float_weighted;
+    case LOOM_TYPE_IQ2_XS: return iq2_xs_from_float_weighted;
+    case LOOM_TYPE_IQ2_S: return iq2_s_from_float_weighted;
+    case LOOM_TYPE_IQ3_XXS: return iq3_xxs_from_float_weighted;
+    case LOOM_TYPE_IQ3_S: return iq3_s_from_float_weighted;
+    case LOOM_TYPE_IQ1_S: return iq1_s_from_float_weighted;
+    case LOOM_TYPE_IQ1_M: return iq1_m_from_float_weighted;
     default: return nullptr;
     }
 }

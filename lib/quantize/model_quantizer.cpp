@@ -156,7 +156,7 @@ Status check_conversion(const GgufTensor &t, loom_type to, const QuantizeJob &jo
     if (weighted && !has_weighted_encoder(to))
         return error(LOOM_ERR_UNSUPPORTED, "tensor '%s': loom cannot quantize to %s with an importance matrix yet",
                      t.name.c_str(), dst->name);
-    if (!dst->from_float)
+    if (!weighted && !dst->from_float)
         return error(LOOM_ERR_UNSUPPORTED, "tensor '%s': loom cannot quantize to %s", t.name.c_str(), dst->name);
     if (from->quantized && !job.allow_requantize)
         return error(LOOM_ERR_UNSUPPORTED,

@@ -45,7 +45,8 @@ const char *const kMoeFileTypes[] = {"Q2_K", "Q3_K_S", "Q4_K_M", "Q5_K_M", "IQ4_
 
 const char *const kFileTypes[] = {"Q4_0",   "Q4_1",   "Q5_0",   "Q5_1",   "Q8_0",   "Q2_K",   "Q3_K_S",
                                   "Q3_K_M", "Q3_K_L", "Q4_K_S", "Q4_K_M", "Q5_K_S", "Q5_K_M", "Q6_K",
-                                  "IQ4_NL", "IQ4_XS", "TQ1_0",  "TQ2_0",  "F16",    "BF16",   "F32"};
+                                  "IQ4_NL", "IQ4_XS", "TQ1_0",  "TQ2_0",  "F16",    "BF16",   "F32",
+                                  "IQ3_S",  "IQ3_M"};
 
 // Options runs: --pure, the _L variants, another type for one of the two.
 const char *const kOptionRuns[][2] = {
@@ -221,6 +222,12 @@ std::string reference_imatrix(const std::string &model, const std::string &ext, 
     REQUIRE(status == 0);
     return out;
 }
+
+// llama-imatrix's GGUF matrix of the tiny model, made once per run.
+const std::string &tiny_imatrix(const std::string &model) {
+    static const std::string path = reference_imatrix(model, "gguf", "");
+    return path;
+}
 } // namespace
 
 TEST_CASE("loom quantize --imatrix matches llama-quantize --imatrix for every file type", "[quantize][tools][imatrix]") {
@@ -245,11 +252,36 @@ TEST_CASE("loom quantize --imatrix matches llama-quantize with llama-imatrix's m
     require_reference();
     std::string in = testdata::synthetic_model("tiny", 1, 0);
     REQUIRE(!in.empty());
-    static const std::string gguf = reference_imatrix(in, "gguf", "");
+    const std::string gguf = tiny_imatrix(in);
     static const std::string dat = reference_imatrix(in, "dat", "--output-format dat");
     SECTION("Q4_0 --pure") { check_pair(in, "tiny-im", "Q4_0", "--pure --imatrix '" + gguf + "'"); }
     SECTION("Q8_0") { check_pair(in, "tiny-im", "Q8_0", "--imatrix '" + gguf + "'"); }
     SECTION("Q4_K_M") { check_pair(in, "tiny-im", "Q4_K_M", "--imatrix '" + gguf + "'"); }
     SECTION("IQ4_XS") { check_pair(in, "tiny-im", "IQ4_XS", "--imatrix '" + gguf + "'"); }
     SECTION("Q2_K from the legacy .dat") { check_pair(in, "tiny-imdat", "Q2_K", "--imatrix '" + dat + "'"); }
+}
+
+// The IQ1/IQ2/IQ3 lattice types need an imatrix (IQ3_S does not, but takes one):
+// every weight in the type (--pure), token_embd and output in Q8_0 (with no
+// imatrix entry llama-quantize's IQ2 encoders assert), byte-identical files.
+TEST_CASE("loom quantize --imatrix matches llama-quantize for the IQ1, IQ2 and IQ3 types", "[quantize][tools][imatrix]") {
+    require_reference();
+    std::string in = testdata::synthetic_model("tiny", 1, 0);
+    REQUIRE(!in.empty());
+    const std::string opts = "--pure --token-embedding-type q8_0 --output-tensor-type q8_0 --imatrix '" + tiny_imatrix(in) + "'";
+    for (const char *type : {"IQ1_S", "IQ1_M", "IQ2_XXS", "IQ2_XS", "IQ2_M", "IQ3_XXS", "IQ3_S"}) {
+        SECTION(type) { check_pair(in, "tiny-im-pure", type, opts); }
+    }
+}
+
+// The whole IQ1/IQ2/IQ3 mixes with llama-imatrix's matrix (their K-quant
+// tensors through the weighted K-quant encoders), and Q2_K_S.
+TEST_CASE("loom quantize --imatrix writes llama-quantize's IQ1-IQ3 mixes", "[quantize][tools][imatrix]") {
+    require_reference();
+    std::string in = testdata::synthetic_model("tiny", 1, 0);
+    REQUIRE(!in.empty());
+    const std::string opts = "--imatrix '" + tiny_imatrix(in) + "'";
+    for (const char *type : {"IQ1_M", "IQ2_XS", "IQ2_M", "IQ3_XXS", "IQ3_XS", "Q2_K_S"}) {
+        SECTION(type) { check_pair(in, "tiny-im-mix", type, opts); }
+    }
 }
