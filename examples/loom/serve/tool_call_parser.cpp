@@ -74,8 +74,7 @@ void ToolCallParser::push(std::string_view text, std::string *content, std::vect
                 held_.erase(0, held_.size() - keep);
                 return;
             }
-            text_out(std::string_view(held_).substr(0, at), content);
-            pending_ws_.clear();   // whitespace before a call is not content
+            text_out(std::string_view(held_).substr(0, at), content);   // whitespace before it waits for the call
             held_.erase(0, at + kOpen.size());
             in_call_ = true;
         }
