@@ -887,8 +887,8 @@ LOOM_API loom_status loom_detokenizer_flush(loom_detokenizer *detok, char *buf, 
  * "You are Qwen, created by Alibaba Cloud. You are a helpful assistant.").
  * A Qwen2.5 template (one that mentions <tool_response>) also puts the system
  * turn first and groups consecutive "tool" messages into one user turn of
- * <tool_response> blocks. Tool-call fields and tool lists of the Jinja
- * templates are not supported: messages are (role, content) text only. */
+ * <tool_response> blocks. loom_chat_apply_tools adds the Jinja template's
+ * tool list and the assistant messages' tool calls (Qwen2.5 templates only). */
 
 /** What kind of chat template a model carries. */
 typedef enum loom_chat_kind {
@@ -916,6 +916,32 @@ LOOM_API loom_status loom_chat_template_kind(const loom_model *model, int32_t *k
  *  BUFFER_TOO_SMALL (*size written). Thread-safe. */
 LOOM_API loom_status loom_chat_apply(const loom_model *model, const char *const *roles, const char *const *contents,
                                      size_t n_messages, int32_t flags, char *buf, size_t capacity, size_t *size);
+
+/** loom_chat_apply with tools, as Qwen2.5's template renders them (byte for
+ *  byte as Jinja2 with Hugging Face's tojson: ", " and ": " separators, keys
+ *  in the given order, non-ASCII as it is, floats as Python writes them).
+ *  `tools`: NULL, or the JSON text of the tool list, an array (OpenAI's
+ *  [{"type": "function", "function": {"name", "description", "parameters"}}];
+ *  each item is rendered as given, one line per tool in the system turn's
+ *  "# Tools" block; [] means no tools). `tool_calls`: NULL, or n_messages
+ *  entries, each NULL or the JSON text of that message's tool calls: an array
+ *  of OpenAI's {"id", "type", "function": {"name", "arguments"}} or of
+ *  {"name", "arguments"}; arguments may be any JSON value or, as OpenAI sends
+ *  it, a string holding JSON text (rendered as that JSON; a string that is
+ *  not JSON is rendered as a JSON string). An assistant message with calls
+ *  renders each as <tool_call>\n{"name": NAME, "arguments": ARGS}\n</tool_call>
+ *  after its content (none when the content is ""); calls on other roles are
+ *  ignored, as the template ignores them. "tool" messages are the tool
+ *  results (their content), grouped into <tool_response> user turns.
+ *  Each JSON text is at most 1 MiB. Errors: those of loom_chat_apply, and
+ *  INVALID_ARGUMENT (malformed JSON, tools not an array, a call without a
+ *  string name or without arguments; the message names which), UNSUPPORTED
+ *  (tools or tool calls with a chat template that has no tool support, as
+ *  Qwen2's). Thread-safe. */
+LOOM_API loom_status loom_chat_apply_tools(const loom_model *model, const char *const *roles,
+                                           const char *const *contents, const char *const *tool_calls,
+                                           size_t n_messages, const char *tools, int32_t flags, char *buf,
+                                           size_t capacity, size_t *size);
 
 /** End of generation: 1 if `token` ends a reply, else 0 (also for NULL model
  *  or an id outside the vocabulary). The set is the metadata's eos and eot

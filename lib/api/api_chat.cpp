@@ -56,19 +56,20 @@ Status copy_text(const std::string &text, char *buf, size_t capacity, size_t *si
     return copy_out(text.data(), text.size(), buf, capacity, size);
 }
 
-Status read_messages(const char *const *roles, const char *const *contents, size_t n,
+Status read_messages(const char *const *roles, const char *const *contents, const char *const *tool_calls, size_t n,
                      std::vector<ChatMessage> *out) {
     LOOM_CHECK_ARG(n == 0 || (roles && contents), "roles or contents is NULL");
     for (size_t i = 0; i < n; ++i) {
         if (!roles[i] || !contents[i])
             return error(LOOM_ERR_INVALID_ARGUMENT, "chat message %zu has a NULL role or content", i);
-        out->push_back({roles[i], contents[i]});
+        out->push_back({roles[i], contents[i], tool_calls && tool_calls[i] ? tool_calls[i] : ""});
     }
     return Status::ok();
 }
 
-Status chat_apply(const loom_model *model, const char *const *roles, const char *const *contents, size_t n,
-                  int32_t flags, char *buf, size_t capacity, size_t *size) {
+Status chat_apply(const loom_model *model, const char *const *roles, const char *const *contents,
+                  const char *const *tool_calls, size_t n, const char *tools, int32_t flags, char *buf,
+                  size_t capacity, size_t *size) {
     const GgufFile *f = model_file(model);
     LOOM_CHECK_ARG(f && size, "model or size is NULL");
     LOOM_CHECK_ARG((flags & ~(LOOM_CHAT_ADD_GENERATION_PROMPT | LOOM_CHAT_FORCE_CHATML)) == 0, "unknown chat flags");
@@ -79,9 +80,10 @@ Status chat_apply(const loom_model *model, const char *const *roles, const char 
                                                ? "the model has no chat template (tokenizer.chat_template); pass LOOM_CHAT_FORCE_CHATML to use ChatML"
                                                : "the model's chat template is not ChatML; loom renders only ChatML (LOOM_CHAT_FORCE_CHATML forces it)");
     std::vector<ChatMessage> messages;
-    LOOM_TRY(read_messages(roles, contents, n, &messages));
+    LOOM_TRY(read_messages(roles, contents, tool_calls, n, &messages));
     std::string text;
-    LOOM_TRY(render_chatml(chatml_style(tmpl), messages, (flags & LOOM_CHAT_ADD_GENERATION_PROMPT) != 0, &text));
+    LOOM_TRY(render_chatml(chatml_style(tmpl), messages, (flags & LOOM_CHAT_ADD_GENERATION_PROMPT) != 0, &text,
+                           tools ? tools : ""));
     return copy_text(text, buf, capacity, size);
 }
 
@@ -118,7 +120,18 @@ LOOM_API loom_status loom_chat_template_kind(const loom_model *model, int32_t *k
 
 LOOM_API loom_status loom_chat_apply(const loom_model *model, const char *const *roles, const char *const *contents,
                                      size_t n_messages, int32_t flags, char *buf, size_t capacity, size_t *size) {
-    return api_call([&] { return chat_apply(model, roles, contents, n_messages, flags, buf, capacity, size); });
+    return api_call([&] {
+        return chat_apply(model, roles, contents, nullptr, n_messages, nullptr, flags, buf, capacity, size);
+    });
+}
+
+LOOM_API loom_status loom_chat_apply_tools(const loom_model *model, const char *const *roles,
+                                           const char *const *contents, const char *const *tool_calls,
+                                           size_t n_messages, const char *tools, int32_t flags, char *buf,
+                                           size_t capacity, size_t *size) {
+    return api_call([&] {
+        return chat_apply(model, roles, contents, tool_calls, n_messages, tools, flags, buf, capacity, size);
+    });
 }
 
 LOOM_API int32_t loom_token_is_eog(const loom_model *model, int32_t token) {

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""Copies a tensor-less GGUF (a vocab-only file such as llama.cpp's
-ggml-vocab-qwen2.gguf) with tokenizer.chat_template replaced, or removed when
-no template is given. Used by the chat parity test to make NONE and OTHER
-template models. Usage: gguf_set_template.py IN OUT [TEMPLATE]"""
+"""Copies a GGUF with tokenizer.chat_template replaced, or removed when no
+template is given (tensor infos and data are copied as they are, the data
+re-aligned). Used by the chat parity test to make NONE and OTHER template
+models, and by the serve tests to give the tiny model Qwen2.5's template.
+Usage: gguf_set_template.py IN OUT [TEMPLATE | @TEMPLATE_FILE]"""
 import struct
 import sys
 
@@ -17,8 +18,8 @@ def gguf_string(b):
 def main():
     data = open(sys.argv[1], "rb").read()
     version, n_tensors, n_kv = struct.unpack_from("<IQQ", data, 4)
-    assert data[:4] == b"GGUF" and n_tensors == 0, "only tensor-less GGUF files"
-    pos, kvs = 24, []
+    assert data[:4] == b"GGUF", "not a GGUF file"
+    pos, kvs, alignment = 24, [], 32
     for _ in range(n_kv):
         start = pos
         (n,) = struct.unpack_from("<Q", data, pos)
@@ -37,13 +38,25 @@ def main():
             else:
                 pos += SCALAR[et] * count
         else:
+            if key == b"general.alignment":
+                (alignment,) = struct.unpack_from("<I", data, pos)
             pos += SCALAR[typ]
         if key != KEY:
             kvs.append(data[start:pos])
+    infos_at = pos
+    for _ in range(n_tensors):   # name, n_dims, dims, type, offset
+        pos += 8 + struct.unpack_from("<Q", data, pos)[0]
+        (n_dims,) = struct.unpack_from("<I", data, pos)
+        pos += 4 + 8 * n_dims + 4 + 8
+    infos = data[infos_at:pos]
+    tensor_data = data[pos + (-pos % alignment):] if n_tensors else b""
     if len(sys.argv) > 3:
-        kvs.append(gguf_string(KEY) + struct.pack("<I", 8) + gguf_string(sys.argv[3].encode()))
-    out = b"GGUF" + struct.pack("<IQQ", version, 0, len(kvs)) + b"".join(kvs)
-    out += b"\0" * (-len(out) % 32)
+        text = sys.argv[3]
+        if text.startswith("@"):
+            text = open(text[1:], encoding="utf-8").read()
+        kvs.append(gguf_string(KEY) + struct.pack("<I", 8) + gguf_string(text.encode()))
+    out = b"GGUF" + struct.pack("<IQQ", version, n_tensors, len(kvs)) + b"".join(kvs) + infos
+    out += b"\0" * (-len(out) % alignment) + tensor_data
     open(sys.argv[2], "wb").write(out)
 
 

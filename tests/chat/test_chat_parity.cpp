@@ -159,7 +159,7 @@ TEST_CASE("chatml_matches_jinja_on_random_conversations", "[chat][parity]") {
         loom::ChatMLStyle style = loom::chatml_style(tmpl);
         for (size_t i = 0; i < convs.size(); ++i) {
             std::vector<loom::ChatMessage> msgs;
-            for (size_t k = 0; k < convs[i].roles.size(); ++k) msgs.push_back({convs[i].roles[k], convs[i].contents[k]});
+            for (size_t k = 0; k < convs[i].roles.size(); ++k) msgs.push_back({convs[i].roles[k], convs[i].contents[k], {}});
             std::string got;
             REQUIRE(loom::render_chatml(style, msgs, convs[i].add_generation_prompt, &got).is_ok());
             INFO(name << " conversation " << i << ": " << messages_json(convs[i]));

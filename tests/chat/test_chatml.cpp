@@ -20,7 +20,7 @@ std::vector<loom::ChatMessage> messages_of(const nlohmann::json &list) {
     std::vector<loom::ChatMessage> out;
     // ChatMessage holds views: point them into the document's own strings.
     for (const nlohmann::json &m : list)
-        out.push_back({m.at("role").get_ref<const std::string &>(), m.at("content").get_ref<const std::string &>()});
+        out.push_back({m.at("role").get_ref<const std::string &>(), m.at("content").get_ref<const std::string &>(), {}});
     return out;
 }
 
@@ -65,7 +65,7 @@ TEST_CASE("template_kind_tells_chatml_from_none_and_other", "[chat]") {
 
 TEST_CASE("rejects_unknown_roles", "[chat]") {
     std::string out;
-    loom::Status s = loom::render_chatml({}, {{"user", "a"}, {"narrator", "b"}}, true, &out);
+    loom::Status s = loom::render_chatml({}, {{"user", "a", {}}, {"narrator", "b", {}}}, true, &out);
     CHECK(s.code() == LOOM_ERR_INVALID_ARGUMENT);
     CHECK(s.message().find("narrator") != std::string::npos);
 }

@@ -11,9 +11,9 @@ if (!LOOM || !MODEL) throw new Error('set LOOM_EXE and LOOM_SERVE_MODEL');
 const execFileP = promisify(execFile);
 
 // Starts `loom serve -m MODEL --port 0 ...args`; resolves once it listens.
-export function startServer(args, { timeoutMs = 30000 } = {}) {
+export function startServer(args, { timeoutMs = 30000, model = MODEL } = {}) {
   return new Promise((resolve, reject) => {
-    const proc = spawn(LOOM, ['serve', '-m', MODEL, '--port', '0', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const proc = spawn(LOOM, ['serve', '-m', model, '--port', '0', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
     let log = '';
     const timer = setTimeout(() => { proc.kill('SIGKILL'); reject(new Error('server did not start:\n' + log)); }, timeoutMs);
     proc.stderr.on('data', (d) => {

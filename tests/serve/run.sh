@@ -4,7 +4,8 @@
 # (tests/serve/run.sh build-asan concurrency.test.mjs).
 # Installs the pinned npm packages (package-lock.json: the official `openai`
 # client and `playwright-core`) into BUILD_DIR/serve-tests, makes the tiny
-# synthetic model with ../shared/ref/mkgguf.py, then runs every
+# synthetic model with ../shared/ref/mkgguf.py (and a copy with Qwen2.5's
+# chat template, tests/chat/gguf_set_template.py), then runs every
 # tests/serve/*.test.mjs with node's test runner against BUILD_DIR's `loom`.
 # The chat page test drives Debian's chromium; the scale-out test runs nginx.
 # Outside CI a missing tool skips (exit 77); in CI (CI=true) it fails.
@@ -13,7 +14,7 @@ src=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$src/../.." && pwd)
 build=$(cd "${1:-$root/build}" && pwd)
 shift || true
-tests=${*:-openai_client.test.mjs concurrency.test.mjs hostile.test.mjs chat_page.test.mjs scale_out.test.mjs}
+tests=${*:-openai_client.test.mjs tools.test.mjs concurrency.test.mjs hostile.test.mjs chat_page.test.mjs scale_out.test.mjs}
 work=$build/serve-tests
 
 missing() {
@@ -41,7 +42,15 @@ if [ ! -f "$model" ]; then
   mv "$model.tmp" "$model"
 fi
 
+# The same model with Qwen2.5-Instruct's chat template (tools.test.mjs).
+tools_model=$build/testdata/serve-tiny-s7-f16-qwen25.gguf
+if [ ! -f "$tools_model" ] || [ "$root/tests/chat/templates/qwen2.5-instruct.jinja" -nt "$tools_model" ]; then
+  /usr/bin/python3 "$root/tests/chat/gguf_set_template.py" "$model" "$tools_model.tmp" "@$root/tests/chat/templates/qwen2.5-instruct.jinja"
+  mv "$tools_model.tmp" "$tools_model"
+fi
+
 export LOOM_EXE=$build/examples/loom/loom LOOM_SERVE_MODEL=$model LOOM_CHROMIUM=$chromium LOOM_SERVE_OUT=$work
+export LOOM_SERVE_TOOLS_MODEL=$tools_model LOOM_SRC=$root
 cd "$work"
 # As meson test sets them (tests/meson.build), for sanitizer builds.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}

@@ -1,4 +1,4 @@
-//! Chat templates (loom_chat_apply) and fill-in-the-middle prompts
+//! Chat templates (loom_chat_apply, loom_chat_apply_tools) and fill-in-the-middle prompts
 //! (loom_fim_prompt, loom_fim_repo_prompt): text in, prompt text out.
 use crate::error::Result;
 use crate::model::Model;
@@ -89,6 +89,51 @@ impl Model {
                 role_ptrs.as_ptr(),
                 content_ptrs.as_ptr(),
                 messages.len(),
+                flags,
+                buf.cast(),
+                cap,
+                n,
+            )
+        })?;
+        Ok(into_text(bytes))
+    }
+
+    /// `chat_apply` with tools, as Qwen2.5's template renders them:
+    /// `tools` is the JSON text of OpenAI's tool list (None: no tools);
+    /// `tool_calls[i]` the JSON text of message i's tool calls (OpenAI's
+    /// shape; None or a shorter slice: none). Unsupported for a template
+    /// without tool support (Qwen2's).
+    pub fn chat_apply_tools(
+        &self,
+        messages: &[ChatMessage],
+        tool_calls: &[Option<&str>],
+        tools: Option<&str>,
+        options: ChatOptions,
+    ) -> Result<String> {
+        let roles: Vec<&str> = messages.iter().map(|m| m.role.as_str()).collect();
+        let contents: Vec<&str> = messages.iter().map(|m| m.content.as_str()).collect();
+        let (roles, contents) = (c_strings("a role", &roles)?, c_strings("a message", &contents)?);
+        let calls: Vec<Option<CString>> = (0..messages.len())
+            .map(|i| tool_calls.get(i).copied().flatten().map(|c| cstring("tool calls", c)).transpose())
+            .collect::<Result<_>>()?;
+        let call_ptrs: Vec<*const c_char> =
+            calls.iter().map(|c| c.as_ref().map_or(std::ptr::null(), |c| c.as_ptr())).collect();
+        let tools = tools.map(|t| cstring("the tools", t)).transpose()?;
+        let (role_ptrs, content_ptrs) = (ptrs(&roles), ptrs(&contents));
+        let flags = if options.add_generation_prompt { sys::LOOM_CHAT_ADD_GENERATION_PROMPT } else { 0 }
+            | if options.force_chatml { sys::LOOM_CHAT_FORCE_CHATML } else { 0 };
+        let guess = contents.iter().map(|c| c.as_bytes().len() + 32).sum::<usize>()
+            + calls.iter().flatten().map(|c| c.as_bytes().len() + 64).sum::<usize>()
+            + tools.as_ref().map_or(0, |t| t.as_bytes().len() * 2 + 512)
+            + 128;
+        let bytes: Vec<u8> = sized_call(guess, |buf: *mut u8, cap, n| unsafe {
+            sys::loom_chat_apply_tools(
+                self.raw(),
+                role_ptrs.as_ptr(),
+                content_ptrs.as_ptr(),
+                call_ptrs.as_ptr(),
+                messages.len(),
+                tools.as_ref().map_or(std::ptr::null(), |t| t.as_ptr()),
                 flags,
                 buf.cast(),
                 cap,

@@ -526,6 +526,18 @@ extern "C" {
         capacity: usize,
         size: *mut usize,
     ) -> loom_status;
+    pub fn loom_chat_apply_tools(
+        model: *const loom_model,
+        roles: *const *const c_char,
+        contents: *const *const c_char,
+        tool_calls: *const *const c_char,
+        n_messages: usize,
+        tools: *const c_char,
+        flags: i32,
+        buf: *mut c_char,
+        capacity: usize,
+        size: *mut usize,
+    ) -> loom_status;
     pub fn loom_token_is_eog(model: *const loom_model, token: i32) -> i32;
     pub fn loom_model_eog_tokens(
         model: *const loom_model,

@@ -103,6 +103,12 @@ fn chat_and_fim_prompts_equal_the_c_api() {
     assert_eq!(text.as_bytes(), &out[..]);
     assert!(text.ends_with("<|im_start|>assistant\n"));
     assert_eq!(model.chat_template_kind().unwrap(), loom::ChatKind::ChatMl);
+    // No tools: the same prompt; tools with Qwen2's template (the tiny model's): refused.
+    let opts = ChatOptions { add_generation_prompt: true, force_chatml: false };
+    assert_eq!(model.chat_apply_tools(&messages, &[], Some("[]"), opts).unwrap(), text);
+    let tools = r#"[{"type": "function", "function": {"name": "f"}}]"#;
+    let err = model.chat_apply_tools(&messages, &[], Some(tools), opts).unwrap_err();
+    assert_eq!(err.status(), loom::Status::Unsupported, "{err}");
 
     assert_eq!(model.fim_prompt("def f(", "\n").unwrap(), "<|fim_prefix|>def f(<|fim_suffix|>\n<|fim_middle|>");
     let repo = model.fim_repo_prompt("r", &[("a.py", "x = 1\n")], "b.py", "p", "s").unwrap();

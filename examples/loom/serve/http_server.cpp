@@ -56,23 +56,45 @@ struct InFlight {
     ~InFlight() { n--; }
 };
 
-// A request's accumulated results (usage over its choices).
+// What one event adds to a choice: content to show and tool calls completed
+// (numbered from first_call within the choice).
+struct Delta {
+    std::string content;
+    std::vector<ToolCall> calls;
+    size_t first_call = 0;
+};
+
+// A request's accumulated results (usage over its choices). With tools, each
+// choice's text goes through a ToolCallParser: streamed and whole replies
+// are cut into content and calls by the same code.
 struct Collected {
     std::vector<ChoiceResult> choices;
+    std::vector<ToolCallParser> parsers;   // empty: no tool calls to read
     Usage usage;
     std::string error;
 
-    explicit Collected(int32_t n) : choices(size_t(n)) {}
-    void add(Event &e) {
+    Collected(int32_t n, bool tools) : choices(size_t(n)), parsers(tools ? size_t(n) : 0) {}
+    Delta add(Event &e) {
         ChoiceResult &c = choices[size_t(e.index)];
-        c.text += e.text;
+        Delta d;
+        d.first_call = c.tool_calls.size();
+        if (parsers.empty()) {
+            d.content = e.text;
+        } else {
+            parsers[size_t(e.index)].push(e.text, &d.content, &d.calls);
+            if (!e.finish_reason.empty()) parsers[size_t(e.index)].finish(&d.content, &d.calls);
+        }
+        c.text += d.content;
+        c.tool_calls.insert(c.tool_calls.end(), d.calls.begin(), d.calls.end());
         for (TokenLogprob &lp : e.logprobs) c.logprobs.push_back(std::move(lp));
-        if (e.finish_reason.empty()) return;
+        if (e.finish_reason.empty()) return d;
         c.finish_reason = e.finish_reason;
+        if (!c.tool_calls.empty() && e.finish_reason != "error") c.finish_reason = "tool_calls";
         if (e.finish_reason == "error") error = e.error;
         usage.prompt_tokens = e.prompt_tokens;
         usage.cached_tokens = e.cached_tokens;
         usage.completion_tokens += e.completion_tokens;
+        return d;
     }
 };
 
@@ -86,9 +108,10 @@ struct Stream {
     std::shared_ptr<InFlight> guard;
     std::chrono::steady_clock::time_point last_write = std::chrono::steady_clock::now();
 
-    Stream(std::shared_ptr<Channel> ch, ResponseMeta m, bool usage, const GenRequest &g, std::shared_ptr<InFlight> in)
+    Stream(std::shared_ptr<Channel> ch, ResponseMeta m, bool usage, const GenRequest &g, bool tools,
+           std::shared_ptr<InFlight> in)
         : channel(std::move(ch)), meta(std::move(m)), include_usage(usage), logprobs(g.top_logprobs >= 0),
-          started(size_t(g.n), false), collected(g.n), guard(std::move(in)) {}
+          started(size_t(g.n), false), collected(g.n, tools), guard(std::move(in)) {}
 
     bool write(httplib::DataSink &sink, const std::string &data) {
         last_write = std::chrono::steady_clock::now();
@@ -98,15 +121,20 @@ struct Stream {
     }
     bool send(httplib::DataSink &sink, const json &j) { return write(sink, "data: " + dump_json(j) + "\n\n"); }
 
-    bool send_event(httplib::DataSink &sink, Event &e) {
+    // `e` after collected.add gave `d`.
+    bool send_event(httplib::DataSink &sink, const Event &e, const Delta &d) {
         if (e.finish_reason == "error") return send(sink, error_json(ApiError(500, "server_error", e.error)));
         if (meta.chat && !started[size_t(e.index)]) {
             // The role goes in a chunk of its own, as OpenAI sends it.
             started[size_t(e.index)] = true;
             if (!send(sink, chunk_json(meta, e.index, "", nullptr, "", true))) return false;
         }
-        if (e.text.empty() && e.logprobs.empty() && e.finish_reason.empty()) return true;
-        return send(sink, chunk_json(meta, e.index, e.text, logprobs ? &e.logprobs : nullptr, e.finish_reason, false));
+        for (size_t k = 0; k < d.calls.size(); k++)
+            for (const json &chunk : tool_call_chunks(meta, e.index, d.first_call + k, d.calls[k]))
+                if (!send(sink, chunk)) return false;
+        const std::string finish = e.finish_reason.empty() ? "" : collected.choices[size_t(e.index)].finish_reason;
+        if (d.content.empty() && e.logprobs.empty() && finish.empty()) return true;
+        return send(sink, chunk_json(meta, e.index, d.content, logprobs ? &e.logprobs : nullptr, finish, false));
     }
 
     // One call of httplib's provider: send what arrived; end after the last choice.
@@ -114,8 +142,10 @@ struct Stream {
         std::vector<Event> events;
         const bool more = channel->pop(&events, 500);
         for (Event &e : events) {
-            if (!send_event(sink, e)) return false;
-            collected.add(e);
+            std::vector<TokenLogprob> lps = logprobs ? e.logprobs : std::vector<TokenLogprob>();
+            Delta d = collected.add(e);   // moves e.logprobs
+            e.logprobs = std::move(lps);
+            if (!send_event(sink, e, d)) return false;
         }
         if (events.empty() && std::chrono::steady_clock::now() - last_write > std::chrono::seconds(2))
             if (!write(sink, ": waiting\n\n")) return false;   // also finds clients that went away
@@ -171,7 +201,7 @@ void HttpServer::chat_or_completion(const httplib::Request &req, httplib::Respon
     // Counted from the start, so that a drain cannot miss a request between its check and its submit.
     auto guard = std::make_shared<InFlight>(in_flight_);
     check_accepting();
-    const json body = parse_body(req.body);
+    const RequestJson body = parse_body(req.body);
     ParsedRequest p = chat ? parse_chat_request(model_, body, o_.limits) : parse_completion_request(model_, body, o_.limits);
     auto request = std::make_shared<const GenRequest>(std::move(p.gen));
     auto channel = std::make_shared<Channel>(request->n);
@@ -183,7 +213,7 @@ void HttpServer::chat_or_completion(const httplib::Request &req, httplib::Respon
                        "server_overloaded");
     ResponseMeta meta = new_meta(chat, o_.model_name);
     if (p.stream) {
-        auto stream = std::make_shared<Stream>(channel, meta, p.include_usage, *request, guard);
+        auto stream = std::make_shared<Stream>(channel, meta, p.include_usage, *request, p.parse_tool_calls, guard);
         res.set_header("Cache-Control", "no-cache");
         res.set_chunked_content_provider(
             "text/event-stream", [stream](size_t, httplib::DataSink &sink) { return stream->pump(sink); },
@@ -192,7 +222,7 @@ void HttpServer::chat_or_completion(const httplib::Request &req, httplib::Respon
             });
         return;
     }
-    Collected collected(request->n);
+    Collected collected(request->n, p.parse_tool_calls);
     std::vector<Event> events;
     for (bool more = true; more;) {
         events.clear();

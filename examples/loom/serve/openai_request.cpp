@@ -5,7 +5,17 @@
 
 namespace serve {
 
-using nlohmann::json;
+using json = RequestJson;
+
+// A JSON schema as GBNF (the library's converter); its error is a 400 naming `field`.
+std::string schema_grammar(const std::string &schema, const std::string &field) {
+    size_t n = 0;
+    loom_status st = loom_json_schema_to_grammar(schema.c_str(), nullptr, 0, &n);
+    std::string gbnf(n, '\0');
+    if (st == LOOM_ERR_BUFFER_TOO_SMALL) st = loom_json_schema_to_grammar(schema.c_str(), gbnf.data(), n, &n);
+    if (st != LOOM_OK) throw bad_field(field, loom_last_error());
+    return gbnf;
+}
 
 namespace {
 
@@ -67,16 +77,6 @@ std::vector<std::string> stops_of(const json &body) {
     for (const std::string &s : out)
         if (s.empty() || s.size() > 256) throw bad_field("stop", "each stop string must have 1 to 256 bytes");
     return out;
-}
-
-// A JSON schema as GBNF (the library's converter); its error is a 400 naming `field`.
-std::string schema_grammar(const std::string &schema, const std::string &field) {
-    size_t n = 0;
-    loom_status st = loom_json_schema_to_grammar(schema.c_str(), nullptr, 0, &n);
-    std::string gbnf(n, '\0');
-    if (st == LOOM_ERR_BUFFER_TOO_SMALL) st = loom_json_schema_to_grammar(schema.c_str(), gbnf.data(), n, &n);
-    if (st != LOOM_OK) throw bad_field(field, loom_last_error());
-    return gbnf;
 }
 
 // response_format (OpenAI): {"type": "text"}, {"type": "json_object"} (any
@@ -195,10 +195,10 @@ std::string content_of(const json &msg, size_t i) {
     return text;
 }
 
-std::string render_chat(const loom_model *model, const json &messages, int32_t flags) {
+std::string render_chat(const loom_model *model, const json &messages, const std::string &tools, int32_t flags) {
     if (!messages.is_array() || messages.empty()) throw bad_field("messages", "must be a non-empty array");
     if (messages.size() > 4096) throw bad_field("messages", "at most 4096 messages");
-    std::vector<std::string> roles, contents;
+    std::vector<std::string> roles, contents, calls;
     for (size_t i = 0; i < messages.size(); i++) {
         const json &m = messages[i];
         const std::string field = "messages[" + std::to_string(i) + "]";
@@ -211,16 +211,22 @@ std::string render_chat(const loom_model *model, const json &messages, int32_t f
             throw bad_field(field + ".role", "must be system, developer, user, assistant or tool");
         roles.push_back(r);
         contents.push_back(content_of(m, i));
+        calls.push_back(message_tool_calls(m, i));
     }
-    std::vector<const char *> r, c;
-    for (size_t i = 0; i < roles.size(); i++) r.push_back(roles[i].c_str()), c.push_back(contents[i].c_str());
+    std::vector<const char *> r, c, tc;
+    for (size_t i = 0; i < roles.size(); i++)
+        r.push_back(roles[i].c_str()), c.push_back(contents[i].c_str()), tc.push_back(calls[i].c_str());
+    const char *t = tools.empty() ? nullptr : tools.c_str();
     flags |= LOOM_CHAT_ADD_GENERATION_PROMPT;
     size_t n = 0;
-    loom_status st = loom_chat_apply(model, r.data(), c.data(), r.size(), flags, nullptr, 0, &n);
+    loom_status st = loom_chat_apply_tools(model, r.data(), c.data(), tc.data(), r.size(), t, flags, nullptr, 0, &n);
     std::string out(n, '\0');
     if (st == LOOM_ERR_BUFFER_TOO_SMALL || st == LOOM_OK)
-        st = loom_chat_apply(model, r.data(), c.data(), r.size(), flags, &out[0], n, &n);
-    if (st != LOOM_OK) throw ApiError(400, "invalid_request_error", std::string("messages: ") + loom_last_error(), "messages");
+        st = loom_chat_apply_tools(model, r.data(), c.data(), tc.data(), r.size(), t, flags, &out[0], n, &n);
+    if (st != LOOM_OK) {
+        const std::string field = t && st == LOOM_ERR_UNSUPPORTED ? "tools" : "messages";
+        throw ApiError(400, "invalid_request_error", field + ": " + loom_last_error(), field);
+    }
     return out;
 }
 
@@ -254,7 +260,10 @@ ParsedRequest parse_chat_request(const loom_model *model, const json &body, cons
     if (!messages) throw bad_field("messages", "is required");
     if (bool_of(body, "logprobs", false)) out.gen.top_logprobs = int32_t(int_in(body, "top_logprobs", 0, 20, 0));
     else if (member(body, "top_logprobs")) throw bad_field("top_logprobs", "needs \"logprobs\": true");
-    out.gen.prompt = tokenize(model, render_chat(model, *messages, limits.chat_flags));
+    ToolsRequest tools = parse_tools(body, !out.gen.sampling.grammar.empty());
+    if (!tools.grammar.empty()) out.gen.sampling.grammar = tools.grammar;
+    out.parse_tool_calls = tools.parse_calls;
+    out.gen.prompt = tokenize(model, render_chat(model, *messages, tools.tools_json, limits.chat_flags));
     check_prompt_size(out.gen.prompt, limits, "messages");
     return out;
 }

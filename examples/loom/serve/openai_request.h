@@ -1,11 +1,14 @@
 // OpenAI request bodies -> validated GenRequest / embedding inputs. Every
 // wrong type or out-of-range value throws ApiError 400 naming the field;
 // unknown fields are ignored, as the OpenAI API does. Chat messages are
-// rendered with loom_chat_apply (ChatML) and tokenized with special tokens.
+// rendered with loom_chat_apply_tools (ChatML, with the request's tools) and
+// tokenized with special tokens. Bodies are read keeping their key order
+// (ordered_json): the tools are printed into the prompt as written.
 #pragma once
 
 #include "api_error.h"
 #include "task.h"
+#include "tools_request.h"
 
 #include "loom.h"
 
@@ -29,11 +32,12 @@ struct RequestLimits {
 struct ParsedRequest {
     GenRequest gen;
     bool stream = false, include_usage = false;
+    bool parse_tool_calls = false;   // chat with tools: <tool_call> blocks of the reply become tool_calls
     std::string model;
 };
 
-ParsedRequest parse_chat_request(const loom_model *model, const nlohmann::json &body, const RequestLimits &limits);
-ParsedRequest parse_completion_request(const loom_model *model, const nlohmann::json &body,
+ParsedRequest parse_chat_request(const loom_model *model, const RequestJson &body, const RequestLimits &limits);
+ParsedRequest parse_completion_request(const loom_model *model, const RequestJson &body,
                                        const RequestLimits &limits);
 
 struct EmbeddingsRequest {
@@ -41,10 +45,13 @@ struct EmbeddingsRequest {
     std::string model;
     bool base64 = false;                        // encoding_format "base64": little-endian float32 bytes
 };
-EmbeddingsRequest parse_embeddings_request(const loom_model *model, const nlohmann::json &body,
+EmbeddingsRequest parse_embeddings_request(const loom_model *model, const RequestJson &body,
                                            const RequestLimits &limits);
 
 // Parses a request body; malformed JSON or a non-object is ApiError 400.
-nlohmann::json parse_body(const std::string &body);
+RequestJson parse_body(const std::string &body);
+
+// A JSON schema as GBNF (the library's converter); its error is a 400 naming `field`.
+std::string schema_grammar(const std::string &schema, const std::string &field);
 
 } // namespace serve

@@ -71,6 +71,23 @@ std::string base64_floats(const std::vector<float> &v) {
 
 json finish_of(const std::string &reason) { return reason.empty() ? json(nullptr) : json(reason); }
 
+json chat_message(const ChoiceResult &c) {
+    json m = {{"role", "assistant"}, {"content", c.text}, {"refusal", nullptr}};
+    if (c.tool_calls.empty()) return m;
+    if (c.text.empty()) m["content"] = nullptr;
+    json calls = json::array();
+    for (const ToolCall &t : c.tool_calls)
+        calls.push_back({{"id", t.id}, {"type", "function"}, {"function", {{"name", t.name}, {"arguments", t.arguments}}}});
+    m["tool_calls"] = calls;
+    return m;
+}
+
+json chunk_of(const ResponseMeta &meta, json choice) {
+    return {{"id", meta.id}, {"object", meta.chat ? "chat.completion.chunk" : "text_completion"},
+            {"created", meta.created}, {"model", meta.model}, {"system_fingerprint", "loom"},
+            {"choices", json::array({std::move(choice)})}};
+}
+
 } // namespace
 
 ResponseMeta new_meta(bool chat, const std::string &model) {
@@ -101,7 +118,7 @@ json completion_json(const ResponseMeta &meta, const std::vector<ChoiceResult> &
         const ChoiceResult &c = choices[i];
         json choice = {{"index", i}, {"finish_reason", finish_of(c.finish_reason)},
                        {"logprobs", logprobs_of(meta.chat, logprobs ? &c.logprobs : nullptr)}};
-        if (meta.chat) choice["message"] = {{"role", "assistant"}, {"content", c.text}, {"refusal", nullptr}};
+        if (meta.chat) choice["message"] = chat_message(c);
         else choice["text"] = c.text;
         list.push_back(choice);
     }
@@ -122,9 +139,18 @@ json chunk_json(const ResponseMeta &meta, int32_t index, const std::string &text
     } else {
         choice["text"] = text;
     }
-    return {{"id", meta.id}, {"object", meta.chat ? "chat.completion.chunk" : "text_completion"},
-            {"created", meta.created}, {"model", meta.model}, {"system_fingerprint", "loom"},
-            {"choices", json::array({choice})}};
+    return chunk_of(meta, std::move(choice));
+}
+
+std::vector<json> tool_call_chunks(const ResponseMeta &meta, int32_t index, size_t k, const ToolCall &call) {
+    json head = {{"index", k}, {"id", call.id}, {"type", "function"},
+                 {"function", {{"name", call.name}, {"arguments", ""}}}};
+    json args = {{"index", k}, {"function", {{"arguments", call.arguments}}}};
+    std::vector<json> out;
+    for (json *t : {&head, &args})
+        out.push_back(chunk_of(meta, {{"index", index}, {"finish_reason", nullptr}, {"logprobs", nullptr},
+                                      {"delta", {{"tool_calls", json::array({*t})}}}}));
+    return out;
 }
 
 json usage_chunk_json(const ResponseMeta &meta, const Usage &usage) {

@@ -6,6 +6,7 @@
 
 #include "api_error.h"
 #include "task.h"
+#include "tool_call_parser.h"
 
 #include <nlohmann/json.hpp>
 
@@ -26,6 +27,7 @@ struct ChoiceResult {
     std::string text;
     std::vector<TokenLogprob> logprobs;
     std::string finish_reason;
+    std::vector<ToolCall> tool_calls;   // chat with tools: message.tool_calls (content null when text is empty)
 };
 
 struct Usage {
@@ -40,6 +42,10 @@ nlohmann::json completion_json(const ResponseMeta &meta, const std::vector<Choic
 // finish_reason empty means null.
 nlohmann::json chunk_json(const ResponseMeta &meta, int32_t index, const std::string &text,
                           const std::vector<TokenLogprob> *logprobs, const std::string &finish_reason, bool first);
+// The chunks announcing tool call `call` as number `k` of choice `index`:
+// id, type and name with empty arguments, then the arguments (what the
+// openai clients' stream helpers accumulate).
+std::vector<nlohmann::json> tool_call_chunks(const ResponseMeta &meta, int32_t index, size_t k, const ToolCall &call);
 // The last chunk of stream_options.include_usage: no choices, the usage.
 nlohmann::json usage_chunk_json(const ResponseMeta &meta, const Usage &usage);
 nlohmann::json error_json(const ApiError &e);
