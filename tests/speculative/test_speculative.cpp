@@ -114,13 +114,19 @@ Run speculative(loom_context *target, loom_context *draft, const std::vector<int
 
 const std::vector<int32_t> kPrompt = {3, 17, 42, 5, 60, 11, 29, 8};
 
+// The greedy text of model_a after kPrompt, plain and with `draft` as the draft model.
+Run greedy_with_draft(fixture::Model &draft_model, int32_t draft_max, std::vector<int32_t> *want) {
+    Sampler a, b;
+    *want = plain(model_a(), kPrompt, 40, a);
+    auto target = fixture::context(model_a(), 128), draft = fixture::context(draft_model, 128);
+    return speculative(target->c, draft->c, kPrompt, 40, b, draft_max);
+}
+
 } // namespace
 
 TEST_CASE("speculative_self_draft_keeps_every_proposal_and_the_greedy_text", "[speculative]") {
-    Sampler a, b;
-    std::vector<int32_t> want = plain(model_a(), kPrompt, 40, a);
-    auto target = fixture::context(model_a(), 128), draft = fixture::context(model_a(), 128);
-    Run r = speculative(target->c, draft->c, kPrompt, 40, b, 4);
+    std::vector<int32_t> want;
+    Run r = greedy_with_draft(model_a(), 4, &want);
     CHECK(r.tokens == want);
     CHECK(r.drafted > 0);
     CHECK(r.accepted == r.drafted);
@@ -128,10 +134,8 @@ TEST_CASE("speculative_self_draft_keeps_every_proposal_and_the_greedy_text", "[s
 }
 
 TEST_CASE("speculative_other_draft_model_gives_the_greedy_text", "[speculative]") {
-    Sampler a, b;
-    std::vector<int32_t> want = plain(model_a(), kPrompt, 40, a);
-    auto target = fixture::context(model_a(), 128), draft = fixture::context(model_b(), 128);
-    Run r = speculative(target->c, draft->c, kPrompt, 40, b, 3);
+    std::vector<int32_t> want;
+    Run r = greedy_with_draft(model_b(), 3, &want);
     CHECK(r.tokens == want);
     CHECK(r.drafted > 0);
     CHECK(r.accepted < r.drafted); // unrelated weights: not everything agrees
