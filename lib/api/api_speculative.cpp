@@ -135,6 +135,27 @@ Status dense_distribution(SamplerChain &chain, const float *logits, int32_t n, s
     return Status::ok();
 }
 
+// The draft's next token from its logits `row`: a greedy chain's pick (no
+// softmax needed unless draft_p_min asks for the top probability), or a draw
+// from the chain's distribution q, kept in s->q for the acceptance rule.
+// False ends the proposal: the top probability is under draft_p_min, or a
+// chain stage fails on the draft's logits.
+bool draft_token(loom_speculative *s, SamplerChain &chain, const float *row, int32_t *token) {
+    if (!chain.draws() && s->params.draft_p_min == 0.0f) return chain.sample(row, s->n_tokens, token).is_ok();
+    std::vector<float> q;
+    if (!dense_distribution(chain, row, s->n_tokens, &q).is_ok()) return false;
+    const Candidates &cand = chain.candidates();
+    const Candidate &top = cand.items()[cand.argmax()];
+    if (top.p < s->params.draft_p_min) return false;
+    if (!chain.draws()) {
+        *token = top.id;
+        return true;
+    }
+    *token = draw_dense(q, &s->rng);
+    s->q.push_back(std::move(q));
+    return true;
+}
+
 // The draft model's proposal of up to k tokens after `text` (its cache
 // catches up first). q rows are kept when the chain draws. A chain stage
 // that fails on the draft's logits (a grammar the draft left) ends the
@@ -146,14 +167,9 @@ Status propose_with_model(loom_speculative *s, SamplerChain &chain, int32_t k) {
     for (int32_t j = 0; j < k; ++j) {
         const float *row = nullptr;
         LOOM_TRY(c_status(loom_get_logits(s->draft, -1, &row)));
-        std::vector<float> q;
-        if (!dense_distribution(chain, row, s->n_tokens, &q).is_ok()) break;
-        const Candidates &cand = chain.candidates();
-        const Candidate &top = cand.items()[cand.argmax()];
-        if (top.p < s->params.draft_p_min) break;
-        const int32_t token = chain.draws() ? draw_dense(q, &s->rng) : top.id;
+        int32_t token = -1;
+        if (!draft_token(s, chain, row, &token)) break;
         s->proposal.push_back(token);
-        if (chain.draws()) s->q.push_back(std::move(q));
         if (j + 1 == k || loom_token_is_eog(s->target->model, token)) break;
         batch_reset(s->batch.get(), 1);
         batch_add(s->batch.get(), token, n + j, true);

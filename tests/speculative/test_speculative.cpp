@@ -92,10 +92,11 @@ struct Run {
 
 // Speculative decoding of `n` tokens (a round never gives more than asked).
 Run speculative(loom_context *target, loom_context *draft, const std::vector<int32_t> &prompt, int n, Sampler &smp,
-                int32_t draft_max = 4) {
+                int32_t draft_max = 4, float p_min = 0.0f) {
     loom_speculative_params p;
     REQUIRE(loom_speculative_default_params(&p) == LOOM_OK);
     p.draft_max = draft_max;
+    p.draft_p_min = p_min;
     Spec spec;
     REQUIRE(loom_speculative_new(target, draft, &p, &spec.s) == LOOM_OK);
     REQUIRE(loom_speculative_prompt(spec.s, prompt.data(), int32_t(prompt.size())) == LOOM_OK);
@@ -139,6 +140,20 @@ TEST_CASE("speculative_other_draft_model_gives_the_greedy_text", "[speculative]"
     CHECK(r.tokens == want);
     CHECK(r.drafted > 0);
     CHECK(r.accepted < r.drafted); // unrelated weights: not everything agrees
+}
+
+TEST_CASE("speculative_draft_p_min_stops_an_unsure_draft", "[speculative]") {
+    Sampler a, b, c;
+    std::vector<int32_t> want = plain(model_a(), kPrompt, 20, a);
+    auto target = fixture::context(model_a(), 128), draft = fixture::context(model_b(), 128);
+    // No token of a random model is that sure: nothing is proposed, the text is the same.
+    Run none = speculative(target->c, draft->c, kPrompt, 20, b, 4, 0.999f);
+    CHECK(none.tokens == want);
+    CHECK(none.drafted == 0);
+    CHECK(none.rounds == 20);
+    Run some = speculative(target->c, draft->c, kPrompt, 20, c, 4, 0.01f);
+    CHECK(some.tokens == want);
+    CHECK(some.drafted > 0);
 }
 
 TEST_CASE("speculative_prompt_lookup_gives_the_greedy_text", "[speculative]") {
