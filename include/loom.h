@@ -1566,8 +1566,14 @@ LOOM_API loom_status loom_get_logprobs(loom_context *ctx, int32_t i, int32_t tok
  * What comes out, with the caller's sampler chain (loom_sampler_*):
  *  - a greedy chain (no dist stage), or any chain with prompt lookup: each
  *    position's token is what loom_sample of the chain picks there, so the
- *    tokens are exactly those of plain decoding with the same chain and seed
- *    (a proposal is kept while it equals those picks);
+ *    tokens are those of plain decoding with the same chain and seed (a
+ *    proposal is kept while it equals those picks), as far as the target's
+ *    logits for a position do not depend on how many tokens its decode
+ *    carried. They do on the CPU backend with quantized weights and
+ *    LOOM_MATMUL_FAST (a verify row can differ from the single-token row by
+ *    ~1% of the logits' range; about 1e-4 relative with LOOM_MATMUL_EXACT or
+ *    F16 weights), so where two tokens nearly tie the text can take the
+ *    other one, as plain decoding with another prompt batch size can;
  *  - a draft model and a chain ending in dist: the speculative sampling rule
  *    (Leviathan et al. 2023, Chen et al. 2023): the chain's stages before its
  *    pick give the target's distribution p at each position and, run on the

@@ -77,15 +77,16 @@ int bench_speculative(loom_context *target, const SpeculativeOptions &so,
     SpeculativeHandle spec;
     if (!make_speculative(target, so, co, &spec)) return 1;
     std::vector<double> plain_tok_s, spec_tok_s, ratios;
-    int64_t rounds = 0, drafted = 0, accepted = 0;
+    int64_t rounds = 0, drafted = 0, accepted = 0, first_difference = -1;
     for (long long r = 0; r < b.reps; ++r) {
         Timed plain, fast;
         int64_t stats[3] = {0, 0, 0};
         loom_status st = run_plain(target, b, co.n_batch, &plain);
         if (st != LOOM_OK) return fail_status(st, "plain decoding");
         if ((st = run_speculative(spec.s, b, &fast, stats)) != LOOM_OK) return fail_status(st, "speculative decoding");
-        if (plain.tokens != fast.tokens)
-            return fail("run %lld: the speculative text differs from plain greedy decoding's", r + 1);
+        if (first_difference < 0 && plain.tokens != fast.tokens)
+            first_difference = int64_t(std::mismatch(plain.tokens.begin(), plain.tokens.end(), fast.tokens.begin()).first -
+                                       plain.tokens.begin());
         plain_tok_s.push_back(double(b.n_gen) / plain.seconds);
         spec_tok_s.push_back(double(b.n_gen) / fast.seconds);
         ratios.push_back(plain.seconds / fast.seconds);
@@ -100,7 +101,8 @@ int bench_speculative(loom_context *target, const SpeculativeOptions &so,
                             {"n_gen", b.n_gen}, {"repetitions", b.reps},
                             {"plain_tok_s", plain_tok_s}, {"speculative_tok_s", spec_tok_s},
                             {"speedup_median", median(ratios)}, {"acceptance", acceptance},
-                            {"tokens_per_target_decode", per_decode}, {"drafted", drafted}, {"accepted", accepted}};
+                            {"tokens_per_target_decode", per_decode}, {"drafted", drafted}, {"accepted", accepted},
+                            {"identical_text", first_difference < 0}, {"first_difference", first_difference}};
         std::printf("%s\n", j.dump(2).c_str());
         return 0;
     }
@@ -109,6 +111,11 @@ int bench_speculative(loom_context *target, const SpeculativeOptions &so,
     std::printf("speedup %.3fx (median of the %lld interleaved run pairs)\n", median(ratios), b.reps);
     std::printf("acceptance %.1f%% (%lld of %lld proposed), %.2f tokens per target decode\n", 100.0 * acceptance,
                 (long long)accepted, (long long)drafted, per_decode);
+    if (first_difference < 0) std::printf("text identical to plain greedy decoding\n");
+    else
+        std::printf("text differs from plain greedy decoding from token %lld (the batched verify rows' logits are "
+                    "not bit-equal to single-token decoding's: docs/speculative.md)\n",
+                    (long long)first_difference);
     return 0;
 }
 

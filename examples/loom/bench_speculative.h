@@ -20,8 +20,10 @@ struct SpeculativeBench {
 };
 
 // Runs the comparison on `target` (a context of n_ctx >= prompt + n_gen +
-// draft_max + 1) and prints the report; returns the exit status (1 when a
-// call fails or the two texts differ, which greedy decoding must never give).
+// draft_max + 1) and prints the report, which says whether the two texts
+// are identical (where the backend's logits depend on the batch size, a
+// near-tie can go the other way: docs/speculative.md); returns the exit
+// status (1 when a call fails).
 int bench_speculative(loom_context *target, const SpeculativeOptions &so,
                       const ContextOptions &co, const SpeculativeBench &b);
 

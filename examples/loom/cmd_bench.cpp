@@ -52,7 +52,7 @@ void declare(cli::Options *opts, BenchOptions *o) {
     cli::add_speculative_options(opts, &o->speculative);
     opts->footer("\nWith --draft-model or --lookup: plain and speculative greedy decoding of the same -n tokens\n"
                  "after the same prompt, interleaved R times; prints both speeds, the median speedup, the\n"
-                 "acceptance rate and the tokens per target decode, and fails if the two texts differ.\n");
+                 "acceptance rate and the tokens per target decode, and whether the two texts are identical.\n");
     o->common.threads = 2;   // llref bench's default, so the two compare as run
     cli::add_common_options(opts, &o->common, "S * (depth + pp + tg) + 8");
 }

@@ -61,4 +61,5 @@ TEST_CASE("bench_speculative_reports_speedup_and_acceptance", "[cli][speculative
     CHECK(j["acceptance"].get<double>() == 1.0);   // its own draft
     CHECK(j["speedup_median"].get<double>() > 0.0);
     CHECK(j["tokens_per_target_decode"].get<double>() > 1.0);
+    CHECK(j["identical_text"] == true);
 }
