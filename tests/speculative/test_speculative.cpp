@@ -66,7 +66,6 @@ struct Spec {
 std::vector<int32_t> plain(const fixture::Model &m, const std::vector<int32_t> &prompt, int n, Sampler &smp,
                            uint32_t n_ctx = 128) {
     auto c = fixture::context(m, n_ctx);
-    REQUIRE(loom_batch_new(int32_t(n_ctx), &c->b) == LOOM_OK);
     REQUIRE(loom_batch_add_tokens(c->b, prompt.data(), int32_t(prompt.size()), 0, 0, LOOM_BATCH_OUTPUTS_LAST) ==
             LOOM_OK);
     REQUIRE(loom_decode(c->c, c->b) == LOOM_OK);
