@@ -7,6 +7,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <cmath>
 #include <memory>
 #include <string>
 #include <vector>
@@ -285,4 +287,74 @@ TEST_CASE("speculative_checks_the_draft_vocabulary", "[speculative]") {
     CHECK(loom_speculative_new(c256->c, cother->c, nullptr, &bad_tok.s) == LOOM_ERR_TYPE_MISMATCH);
     CHECK(std::string(loom_last_error()).find("token 65") != std::string::npos);
     CHECK(loom_speculative_new(target->c, c256->c, nullptr, &no_tok.s) == LOOM_ERR_TYPE_MISMATCH);
+}
+
+namespace {
+
+// The chain's distribution for one logits row: top-k 20, then softmax(logits / 1.5)
+// (the penalties stage has nothing in its window at the first position).
+std::vector<double> top20_t15(const float *logits, int32_t n) {
+    std::vector<int32_t> ids(static_cast<size_t>(n));
+    for (int32_t i = 0; i < n; ++i) ids[size_t(i)] = i;
+    std::stable_sort(ids.begin(), ids.end(), [&](int32_t a, int32_t b) { return logits[a] > logits[b]; });
+    std::vector<double> p(static_cast<size_t>(n), 0.0);
+    double sum = 0;
+    for (size_t k = 0; k < 20; ++k) {
+        const int32_t id = ids[k];
+        p[size_t(id)] = std::exp(double(logits[id] - logits[ids[0]]) / 1.5);
+        sum += p[size_t(id)];
+    }
+    for (double &x : p) x /= sum;
+    return p;
+}
+
+} // namespace
+
+TEST_CASE("speculative_sampling_with_another_draft_emits_the_target_distribution", "[speculative]") {
+    // The first token of a round goes through the acceptance rule (model_b
+    // proposes from its own distribution). Over many seeds its frequencies
+    // must match the target's chain distribution, computed from the target's
+    // own logits here.
+    auto ref = fixture::context(model_a(), 64);
+    std::vector<float> rows = fixture::decode(*ref, model_a(), kPrompt);
+    const int32_t nv = model_a().n_vocab();
+    REQUIRE(rows.size() == kPrompt.size() * size_t(nv));
+    const std::vector<double> p = top20_t15(rows.data() + (kPrompt.size() - 1) * size_t(nv), nv);
+
+    auto target = fixture::context(model_a(), 64), draft = fixture::context(model_b(), 64);
+    const int trials = 1500;
+    std::vector<int> counts(size_t(nv), 0);
+    int64_t drafted = 0, accepted = 0;
+    for (int t = 0; t < trials; ++t) {
+        loom_speculative_params sp;
+        loom_speculative_default_params(&sp);
+        sp.draft_max = 2;
+        sp.seed = uint64_t(t) * 7919u + 1;
+        Spec spec;
+        REQUIRE(loom_speculative_new(target->c, draft->c, &sp, &spec.s) == LOOM_OK);
+        REQUIRE(loom_speculative_prompt(spec.s, kPrompt.data(), int32_t(kPrompt.size())) == LOOM_OK);
+        Sampler smp(uint64_t(t), true);
+        int32_t out[3], n = 0;
+        REQUIRE(loom_speculative_next(spec.s, smp.s, out, 3, &n) == LOOM_OK);
+        REQUIRE(n >= 1);
+        counts[size_t(out[0])]++;
+        int64_t d = 0, a = 0;
+        loom_speculative_stats(spec.s, nullptr, &d, &a);
+        drafted += d, accepted += a;
+    }
+    double chi = 0;
+    int df = -1;
+    for (int32_t i = 0; i < nv; ++i) {
+        const double expected = p[size_t(i)] * trials;
+        if (expected == 0) {
+            CHECK(counts[size_t(i)] == 0);   // outside the target's top 20: never emitted
+            continue;
+        }
+        chi += (counts[size_t(i)] - expected) * (counts[size_t(i)] - expected) / expected;
+        df++;
+    }
+    CHECK(df == 19);
+    CHECK(chi < 43.82);                      // the 0.999 quantile of chi-square with 19 degrees of freedom
+    CHECK(accepted > 0);                     // the rule kept some of model_b's proposals...
+    CHECK(accepted < drafted);               // ...and refused some
 }
