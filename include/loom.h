@@ -1624,6 +1624,124 @@ LOOM_API loom_status loom_get_logprobs(loom_context *ctx, int32_t i, int32_t tok
                                        int32_t top_n, int32_t *top_tokens, float *top_logprobs);
 /* END SECTION sample */
 
+/* ========================================================================= */
+/* Speculative decoding                                                       */
+/* ========================================================================= */
+/* SECTION speculative: owned by lib/speculative (the loop: lib/api/api_speculative.cpp). */
+
+/* A draft proposes up to draft_max tokens; the target context runs them all
+ * in ONE decode (draft_max + 1 positions with logits) and keeps the longest
+ * prefix its own sampling agrees with, plus one token of its own: every
+ * round emits between 1 and draft_max + 1 tokens for one target decode.
+ * Rejected tokens are removed from both caches (loom_kv_seq_remove).
+ *
+ * Two draft sources:
+ *  - a draft model: a second context (its own loom_model, usually a smaller
+ *    one) whose tokenizer has the same tokens as the target's, token by
+ *    token (logits rows past the tokenizer, the embedding padding of e.g.
+ *    152,064 against 151,936 rows, are ignored); it decodes its proposal one
+ *    token at a time.
+ *  - prompt lookup (draft = NULL): the last n tokens of the text so far
+ *    (n from ngram_max down to ngram_min) are searched for in the prompt and
+ *    the output so far; the tokens that followed their latest earlier
+ *    occurrence are the proposal. No second model.
+ *
+ * What comes out, with the caller's sampler chain (loom_sampler_*):
+ *  - a greedy chain (no dist stage), or any chain with prompt lookup: each
+ *    position's token is what loom_sample of the chain picks there, so the
+ *    tokens are those of plain decoding with the same chain and seed (a
+ *    proposal is kept while it equals those picks), as far as the target's
+ *    logits for a position do not depend on how many tokens its decode
+ *    carried. They do on the CPU backend with quantized weights and
+ *    LOOM_MATMUL_FAST (a verify row can differ from the single-token row by
+ *    ~1% of the logits' range; about 1e-4 relative with LOOM_MATMUL_EXACT or
+ *    F16 weights), so where two tokens nearly tie the text can take the
+ *    other one, as plain decoding with another prompt batch size can;
+ *  - a draft model and a chain ending in dist: the speculative sampling rule
+ *    (Leviathan et al. 2023, Chen et al. 2023): the chain's stages before its
+ *    pick give the target's distribution p at each position and, run on the
+ *    draft's logits, the draft's distribution q; a drafted token x (drawn
+ *    from q) is kept with probability min(1, p(x) / q(x)), else the round
+ *    ends with a token drawn from max(0, p - q) normalised. Every token is
+ *    then distributed exactly as the chain's sampling would draw it, but the
+ *    draws use the params' seed, not the dist stage's: the text differs
+ *    from plain decoding with the same seed.
+ * Stages that depend on the text (penalties, grammars) see the tokens
+ * accepted so far at each target position; the draft's q is computed with
+ * the chain as it stood at the start of the round (it only changes how many
+ * tokens are kept, never what comes out).
+ *
+ * Threads: a loom_speculative drives both contexts; use them and the
+ * sampler on one thread at a time, and nothing else on sequence 0 of them
+ * while it lives. */
+
+typedef struct loom_speculative loom_speculative;
+
+typedef struct loom_speculative_params {
+    size_t struct_size;   /* the caller's sizeof, set by loom_speculative_default_params */
+    int32_t draft_max;    /* most tokens proposed per round, 1..256; default 8 (also bounded by the
+                             room left in the caches and the contexts' n_batch - 1) */
+    int32_t ngram_min;    /* prompt lookup: shortest suffix matched, >= 1; default 2 */
+    int32_t ngram_max;    /* prompt lookup: longest suffix matched, ngram_min..64; default 4 */
+    float draft_p_min;    /* a draft model stops proposing when its most probable token has a
+                             probability below this, in [0, 1]; default 0 (always draft_max) */
+    uint64_t seed;        /* the acceptance draws of the sampling rule (see above); default 0 */
+} loom_speculative_params;
+
+/** Defaults into the first `size` bytes of *params, as
+ *  loom_gguf_default_params_sized. Use the macro below. */
+LOOM_API loom_status loom_speculative_default_params_sized(loom_speculative_params *params, size_t size);
+/** loom_speculative_default_params(&p): defaults for a p of this header's size. */
+#define loom_speculative_default_params(params) \
+    loom_speculative_default_params_sized((params), sizeof *(params))
+
+/** A speculative decoder over `target` with `draft` (a context of another
+ *  model, or NULL for prompt lookup); `params` NULL for defaults. Both
+ *  contexts are borrowed and must outlive it; it uses their sequence 0.
+ *  Errors: INVALID_ARGUMENT (NULL target or out, draft == target, bad
+ *  params: the message names the field), UNSUPPORTED (a context without
+ *  logits: LOOM_EMBEDDINGS_ONLY), TYPE_MISMATCH (the draft's vocabulary is
+ *  not the target's: the message gives the first token that differs, or the
+ *  sizes), OUT_OF_MEMORY. */
+LOOM_API loom_status loom_speculative_new(loom_context *target, loom_context *draft,
+                                          const loom_speculative_params *params, loom_speculative **out);
+/** Frees it (not the contexts). NULL is ignored. */
+LOOM_API void loom_speculative_free(loom_speculative *spec);
+
+/** Starts a text: clears sequence 0 of both contexts and decodes
+ *  tokens[0..n-2] into the target (in pieces of its n_batch); the last
+ *  token is decoded by the first loom_speculative_next. The draft model
+ *  catches up in its first round. `tokens` is copied. Counters restart.
+ *  Errors: INVALID_ARGUMENT (NULL spec or tokens, n < 1, a token out of the
+ *  vocabulary), CONTEXT_FULL (n past the target's n_ctx), and those of
+ *  loom_decode. On error nothing is started (next fails until a prompt
+ *  succeeds). */
+LOOM_API loom_status loom_speculative_prompt(loom_speculative *spec, const int32_t *tokens, int32_t n);
+
+/** One round: drafts, verifies with one target decode, and writes the
+ *  1..min(capacity, draft_max + 1) tokens it keeps to tokens[0..*n-1]. Each
+ *  is accepted into `sampler` (loom_sampler_accept; do not accept them
+ *  again) and appended to the text. The round stops after an
+ *  end-of-generation token of the target model (loom_token_is_eog), so
+ *  nothing follows one in `tokens`; capacity 1 makes a round a plain
+ *  decoding step. Errors: INVALID_ARGUMENT (NULL spec, sampler, tokens or
+ *  n, capacity < 1, no successful loom_speculative_prompt), CONTEXT_FULL
+ *  (no room in the target's cache for another token: *n = 0), those of
+ *  loom_decode and of sampling. After an error the text so far is kept and
+ *  both caches are consistent with it, but the sampler may have accepted
+ *  the tokens of the failed round: start again with a prompt. */
+LOOM_API loom_status loom_speculative_next(loom_speculative *spec, loom_sampler *sampler, int32_t *tokens,
+                                           int32_t capacity, int32_t *n);
+
+/** Counters since the last loom_speculative_prompt (each pointer may be
+ *  NULL): rounds run (= target decodes after the prompt), tokens proposed,
+ *  proposed tokens kept. Acceptance rate = accepted / drafted; tokens per
+ *  target decode = (accepted + rounds) / rounds, less the tokens cut by
+ *  capacity or an end of generation. Errors: INVALID_ARGUMENT (NULL spec). */
+LOOM_API loom_status loom_speculative_stats(const loom_speculative *spec, int64_t *rounds, int64_t *drafted,
+                                            int64_t *accepted);
+/* END SECTION speculative */
+
 #ifdef __cplusplus
 }
 #endif

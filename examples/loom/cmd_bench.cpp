@@ -13,6 +13,8 @@
 // `step <ms> ms cpu <ms> ms`.
 #include "cli.h"
 #include "common_options.h"
+#include "bench_speculative.h"
+#include "generate.h"
 #include "infer_common.h"
 #include "model_facts.h"
 
@@ -31,6 +33,8 @@ struct BenchOptions {
     std::string model;
     long long pp = 512, tg = 128, reps = 3, depth = 0, seqs = 0;
     bool json = false, seqs_given = false;
+    std::string prompt_file;            // speculative mode's prompt text
+    cli::SpeculativeOptions speculative;
     cli::CommonOptions common;
 };
 
@@ -43,6 +47,12 @@ void declare(cli::Options *opts, BenchOptions *o) {
     opts->integer("--sequences", "S", &o->seqs, 1, 256,
                   "sequences each tg step advances by one token (one decode); adds the line `step <ms> ms cpu <ms> ms`");
     opts->flag("--json", &o->json, "one JSON object: model, size, threads, best, mean and ± spread per test");
+    opts->text("-f, --file", "FILE", &o->prompt_file,
+               "with --draft-model or --lookup: the prompt text (else -p token ids as for pp)", "none");
+    cli::add_speculative_options(opts, &o->speculative);
+    opts->footer("\nWith --draft-model or --lookup: plain and speculative greedy decoding of the same -n tokens\n"
+                 "after the same prompt, interleaved R times; prints both speeds, the median speedup, the\n"
+                 "acceptance rate and the tokens per target decode, and whether the two texts are identical.\n");
     o->common.threads = 2;   // llref bench's default, so the two compare as run
     cli::add_common_options(opts, &o->common, "S * (depth + pp + tg) + 8");
 }
@@ -144,6 +154,36 @@ void print_json(const BenchOptions &o, const loom_model *m, const Speeds &pp, co
     std::printf("%s\n", j.dump(2).c_str());
 }
 
+// Speculative mode: the prompt (a text file, or pp ids as run_once makes
+// them), a context with room for it, then bench_speculative.
+int speculative_mode(const BenchOptions &o) {
+    if (std::string c = cli::speculative_conflict(o.speculative); !c.empty()) return cli::fail("%s", c.c_str());
+    if (o.tg < 1) return cli::fail("-n must be at least 1 with --draft-model or --lookup");
+    cli::ModelHandle model;
+    loom_status st = cli::load_model(o.model, false, &model);
+    if (st != LOOM_OK) return cli::fail_status(st, o.model.c_str());
+    cli::SpeculativeBench b;
+    b.model = o.model;
+    b.n_gen = o.tg;
+    b.reps = o.reps;
+    b.json = o.json;
+    if (!o.prompt_file.empty()) {
+        std::string text, why;
+        if (!cli::read_file(o.prompt_file, &text, &why)) return cli::fail("%s", why.c_str());
+        if ((st = cli::tokenize(model.m, text, &b.prompt)) != LOOM_OK) return cli::fail_status(st, "tokenize");
+    } else {
+        for (long long i = 0; i < o.pp; i++) b.prompt.push_back(int32_t((i * 7919) % loom_model_n_vocab(model.m)));
+    }
+    if (b.prompt.empty()) return cli::fail("the prompt is empty: give -f FILE or -p N > 0");
+    cli::ContextOptions co;
+    co.n_threads = static_cast<int32_t>(o.common.threads);
+    const long long need = (long long)b.prompt.size() + o.tg + o.speculative.draft_max + 8;
+    co.n_ctx = static_cast<uint32_t>(o.common.n_ctx ? o.common.n_ctx : need);
+    cli::ContextHandle ctx;
+    if ((st = cli::new_context(model.m, co, nullptr, nullptr, &ctx)) != LOOM_OK) return cli::fail_status(st, "context");
+    return cli::bench_speculative(ctx.c, o.speculative, co, b);
+}
+
 int cmd_bench(int argc, char **argv) {
     BenchOptions o;
     cli::Options opts("loom bench -m MODEL [options]",
@@ -154,6 +194,7 @@ int cmd_bench(int argc, char **argv) {
     o.seqs_given = o.seqs > 0;
     o.seqs = std::max(o.seqs, 1LL);
     if (o.model.empty()) return opts.usage_error("-m MODEL is required");
+    if (o.speculative.active()) return speculative_mode(o);
     if (o.pp + o.tg == 0) return cli::fail("-p and -n are both 0: nothing to time");
     const long long need = o.seqs * (o.depth + o.pp + o.tg) + 8;
     if (o.common.n_ctx && o.common.n_ctx < need)

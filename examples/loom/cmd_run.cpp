@@ -10,6 +10,7 @@
 #include "constrain_args.h"
 #include "generate.h"
 #include "prompt_input.h"
+#include "speculative_args.h"
 
 #include <nlohmann/json.hpp>
 
@@ -26,6 +27,7 @@ struct RunOptions {
     std::vector<std::string> stops;
     cli::SamplingOptions sampling;
     cli::ConstrainOptions constrain;
+    cli::SpeculativeOptions speculative;
     cli::CommonOptions common;
 };
 
@@ -50,6 +52,7 @@ void declare(cli::Options *opts, RunOptions *o) {
     opts->flag("--json-report", &o->json, "print one JSON object: text, token counts, stop reason, timings");
     cli::add_constrain_options(opts, &o->constrain);
     cli::add_sampling_options(opts, &o->sampling);
+    cli::add_speculative_options(opts, &o->speculative);
     cli::add_common_options(opts, &o->common);
 }
 
@@ -74,6 +77,7 @@ loom_status prompt_text(const loom_model *m, const RunOptions &o, const std::str
 struct Timings {
     double load_s = 0, prompt_s = 0;
     size_t n_prompt = 0;
+    int64_t rounds = 0, drafted = 0, accepted = 0;   // speculative decoding
 };
 
 const char *stop_reason(const cli::GenerateResult &r) {
@@ -96,6 +100,9 @@ void print_json(const RunOptions &o, const std::string &prompt, const cli::Gener
           {"generate_s", r.seconds},
           {"generate_tok_s", r.seconds > 0 ? r.n_tokens / r.seconds : 0.0}}},
     };
+    if (o.speculative.active())
+        j["speculative"] = {{"rounds", t.rounds}, {"drafted", t.drafted}, {"accepted", t.accepted},
+                            {"acceptance", t.drafted > 0 ? double(t.accepted) / double(t.drafted) : 0.0}};
     std::printf("%s\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
 }
 
@@ -106,6 +113,10 @@ void print_timings(const cli::GenerateResult &r, const Timings &t, const loom_mo
     std::fprintf(stderr, "generate: %d tokens in %.2f s (%.1f tok/s)%s\n", r.n_tokens, r.seconds,
                  r.seconds > 0 ? r.n_tokens / r.seconds : 0.0,
                  r.hit_eog ? ", stopped at end-of-generation" : r.hit_stop ? ", stopped at a stop string" : "");
+    if (t.rounds > 0)
+        std::fprintf(stderr, "speculative: %lld target decodes, %lld of %lld proposed tokens kept (%.1f%%)\n",
+                     (long long)t.rounds, (long long)t.accepted, (long long)t.drafted,
+                     t.drafted > 0 ? 100.0 * double(t.accepted) / double(t.drafted) : 0.0);
 }
 
 int cmd_run(int argc, char **argv) {
@@ -116,6 +127,7 @@ int cmd_run(int argc, char **argv) {
     if (int rc = opts.parse(argc, argv); rc >= 0) return rc;
     if (int rc = cli::resolve_model(opts, &o.model, o.hf); rc >= 0) return rc;
     if (!o.system.empty()) o.chat = true;
+    if (std::string c = cli::speculative_conflict(o.speculative); !c.empty()) return opts.usage_error(c);
     std::string prompt, why;
     if (!cli::read_prompt(o.prompt, &prompt, &why)) return cli::fail("%s", why.c_str());
 
@@ -150,9 +162,15 @@ int cmd_run(int argc, char **argv) {
     if (!o.constrain.active())
         for (int32_t tok : tokens) loom_sampler_accept(sampler.s, tok);
 
+    cli::SpeculativeHandle spec;
+    if (o.speculative.active() && !cli::make_speculative(ctx.c, o.speculative, co, &spec)) return 1;
+
     const double t_prompt = cli::now_seconds();
-    if ((st = cli::decode_tokens(ctx.c, batch.b, tokens, 0, co.n_batch, false)) != LOOM_OK)
-        return cli::fail_status(st, "prompt");
+    // A speculative decoder decodes all but the last prompt token (its first
+    // round decodes that one with the proposal).
+    st = spec.s ? loom_speculative_prompt(spec.s, tokens.data(), int32_t(tokens.size()))
+                : cli::decode_tokens(ctx.c, batch.b, tokens, 0, co.n_batch, false);
+    if (st != LOOM_OK) return cli::fail_status(st, "prompt");
     t.prompt_s = cli::now_seconds() - t_prompt;
     t.n_prompt = tokens.size();
     if (!o.chat && !o.json && !o.no_display_prompt) std::fwrite(prompt.data(), 1, prompt.size(), stdout);
@@ -163,7 +181,9 @@ int cmd_run(int argc, char **argv) {
     go.stops = o.stops;
     go.print = !o.json;
     cli::GenerateResult r;
-    st = cli::generate(model.m, ctx.c, batch.b, sampler.s, go, &n_past, &r);
+    st = spec.s ? cli::generate_speculative(model.m, spec.s, sampler.s, go, &r)
+                : cli::generate(model.m, ctx.c, batch.b, sampler.s, go, &n_past, &r);
+    if (spec.s) loom_speculative_stats(spec.s, &t.rounds, &t.drafted, &t.accepted);
     if (!o.json) std::fputc('\n', stdout);
     if (st != LOOM_OK) return cli::fail_status(st, "generate");
     if (o.json) print_json(o, prompt, r, t, model.m);

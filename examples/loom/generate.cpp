@@ -5,6 +5,7 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <algorithm>
 
 namespace cli {
 
@@ -73,6 +74,18 @@ struct Printer {
         return st == LOOM_OK ? release(buf, n) : st;
     }
 
+    // Counts a sampled token and prints it; false when the reply ends with
+    // it (an end of generation, a stop string, an error in *st).
+    bool take(const loom_model *m, const GenerateOptions &o, int32_t token, loom_status *st) {
+        out->n_tokens++;
+        if (o.stop_at_eog && loom_token_is_eog(m, token)) {
+            out->hit_eog = true;
+            return false;
+        }
+        *st = this->token(token);
+        return *st == LOOM_OK && !out->hit_stop;
+    }
+
     void finish() {
         char tail[8];
         size_t n = 0;
@@ -97,12 +110,7 @@ loom_status generate(const loom_model *m, loom_context *ctx, loom_batch *batch, 
         int32_t token = 0;
         if ((st = loom_sample(sampler, ctx, -1, &token)) != LOOM_OK) break;
         loom_sampler_accept(sampler, token);
-        out->n_tokens++;
-        if (o.stop_at_eog && loom_token_is_eog(m, token)) {
-            out->hit_eog = true;
-            break;
-        }
-        if ((st = printer.token(token)) != LOOM_OK || out->hit_stop) break;
+        if (!printer.take(m, o, token, &st)) break;
         if (uint32_t(*n_past) >= n_ctx) {   // the cache is full: stop here
             out->hit_full = true;
             break;
@@ -111,6 +119,32 @@ loom_status generate(const loom_model *m, loom_context *ctx, loom_batch *batch, 
         if ((st = loom_batch_add(batch, token, *n_past, 0, 1)) != LOOM_OK) break;
         if ((st = loom_decode(ctx, batch)) != LOOM_OK) break;
         ++*n_past;
+    }
+    printer.finish();
+    out->seconds = now_seconds() - t0;
+    return st;
+}
+
+loom_status generate_speculative(const loom_model *m, loom_speculative *spec, loom_sampler *sampler,
+                                 const GenerateOptions &o, GenerateResult *out) {
+    Printer printer;
+    loom_status st = printer.open(m, o, out);
+    if (st != LOOM_OK) return st;
+    const double t0 = now_seconds();
+    std::vector<int32_t> round(kMaxRoundTokens);
+    bool more = true;
+    while (more && (o.n_predict < 0 || out->n_tokens < o.n_predict)) {
+        if (o.interrupt && o.interrupt->load()) break;
+        long long left = o.n_predict < 0 ? kMaxRoundTokens : std::min<long long>(kMaxRoundTokens, o.n_predict - out->n_tokens);
+        int32_t n = 0;
+        st = loom_speculative_next(spec, sampler, round.data(), int32_t(left), &n);
+        if (st == LOOM_ERR_CONTEXT_FULL) {
+            out->hit_full = true;
+            st = LOOM_OK;
+            break;
+        }
+        if (st != LOOM_OK) break;
+        for (int32_t i = 0; i < n && more; ++i) more = printer.take(m, o, round[size_t(i)], &st);
     }
     printer.finish();
     out->seconds = now_seconds() - t0;

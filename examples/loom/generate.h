@@ -41,4 +41,12 @@ loom_status generate(const loom_model *m, loom_context *ctx, loom_batch *batch, 
                      const GenerateOptions &o, int32_t *n_past, GenerateResult *out);
 
 
+// The same loop over a speculative decoder whose prompt is set
+// (loom_speculative_prompt): each round gives up to draft_max + 1 tokens
+// (never more than n_predict asks), which are counted and printed one by one
+// as above. A full cache ends the text (hit_full).
+constexpr int32_t kMaxRoundTokens = 257;
+loom_status generate_speculative(const loom_model *m, loom_speculative *spec, loom_sampler *sampler,
+                                 const GenerateOptions &o, GenerateResult *out);
+
 } // namespace cli

@@ -47,6 +47,9 @@ static_assert(offsetof(loom_vulkan_params, reserved0) == 28 && sizeof(loom_vulka
 static_assert(offsetof(loom_model_quantize_params, progress_user_data) == 40 &&
                   offsetof(loom_model_quantize_params, imatrix_path) == 48 && sizeof(loom_model_quantize_params) == 56,
               "loom_model_quantize_params layout");
+static_assert(offsetof(loom_speculative_params, draft_p_min) == 20 && offsetof(loom_speculative_params, seed) == 24 &&
+                  sizeof(loom_speculative_params) == 32,
+              "loom_speculative_params layout");
 static_assert(sizeof(loom_gguf_params) >= kGgufParams010 && sizeof(loom_model_params) >= kModelParams010 &&
                   sizeof(loom_context_params) >= kContextParams010 && sizeof(loom_vulkan_params) >= kVulkanParams010,
               "structs only grow");

@@ -1,6 +1,7 @@
 // The C ABI of lib/sample: the sampler chain (SECTION sample of include/loom.h).
 #include "api/guard.h"
 #include "api/handles.h"
+#include "api/sampler_handle.h"
 #include "context/context.h"
 #include "grammar/json_schema.h"
 #include "sample/logprobs.h"
@@ -9,9 +10,6 @@
 
 #include <algorithm>
 
-struct loom_sampler {
-    loom::SamplerChain chain;
-};
 
 namespace loom {
 

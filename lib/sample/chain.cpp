@@ -28,6 +28,19 @@ Status SamplerChain::sample(const float *logits, int32_t n_vocab, int32_t *token
     return Status::ok();
 }
 
+Status SamplerChain::distribution(const float *logits, int32_t n_vocab) {
+    if (n_vocab <= 0) return error(LOOM_ERR_INVALID_ARGUMENT, "n_vocab %d must be > 0", n_vocab);
+    cand_.load(logits, n_vocab);
+    size_t picked = SIZE_MAX;
+    for (auto &stage : stages_) {
+        if (stage->picks()) break;
+        LOOM_TRY(stage->apply(&cand_, &picked));
+        if (cand_.size() == 0) return error(LOOM_ERR_INTERNAL, "a sampler stage removed every candidate");
+    }
+    cand_.softmax();
+    return Status::ok();
+}
+
 Status SamplerChain::accept(int32_t token) {
     for (auto &stage : stages_) LOOM_TRY(stage->can_accept(token));
     for (auto &stage : stages_) stage->accept(token);

@@ -47,6 +47,8 @@ public:
     virtual void accept(int32_t /*token*/) {}
     virtual void reset() {}
     virtual bool picks() const { return false; }
+    // A pick by a random draw from the candidates' softmax (dist).
+    virtual bool draws() const { return false; }
 };
 
 // Stage constructors; arguments are validated (INVALID_ARGUMENT with the reason).
@@ -90,6 +92,12 @@ public:
     // stage that refuses it, e.g. a grammar the token cannot continue).
     Status accept(int32_t token);
     void reset();
+    // Runs the stages before the pick stage over `logits`, leaving the
+    // survivors with their softmax p in candidates(): the distribution the
+    // chain draws from (speculative decoding's p and q). Accepts nothing.
+    Status distribution(const float *logits, int32_t n_vocab);
+    // True when the chain ends in a draw (dist), false when it picks greedily.
+    bool draws() const { return !stages_.empty() && stages_.back()->draws(); }
     // The candidates as the last sample() left them (for tests).
     const Candidates &candidates() const { return cand_; }
 

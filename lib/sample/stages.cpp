@@ -213,6 +213,7 @@ public:
     }
     void reset() override { rng_.reseed(seed_); }
     bool picks() const override { return true; }
+    bool draws() const override { return true; }
 
 private:
     uint64_t seed_;

@@ -132,6 +132,20 @@ static void unknown_field_checks(loom_model *model) {
 }
 #endif
 
+/* Speculative decoding's params: defaults, then a prompt-lookup decoder built with them. */
+static void speculative_checks(loom_context *ctx) {
+    BOX(loom_speculative_params) sp;
+    loom_speculative *spec = NULL;
+    memset(&sp, 0x5A, sizeof sp);
+    GUARDED(sp);
+    CHECK(loom_speculative_default_params(&sp.v) == LOOM_OK, "speculative defaults");
+    CHECK(sp.v.struct_size == sizeof sp.v && sp.v.draft_max == 8 && sp.v.ngram_min == 2, "speculative default values");
+    CHECK_GUARDS("loom_speculative_params", sp);
+    CHECK(loom_speculative_new(ctx, NULL, &sp.v, &spec) == LOOM_OK, "speculative new");
+    CHECK_GUARDS("loom_speculative_params after speculative_new", sp);
+    loom_speculative_free(spec);
+}
+
 int main(int argc, char **argv) {
     BOX(loom_model_params) mp;
     BOX(loom_context_params) cp;
@@ -169,6 +183,7 @@ int main(int argc, char **argv) {
 #ifdef NEWER_HEADER
     unknown_field_checks(model);
 #endif
+    if (ctx) speculative_checks(ctx);
 
     if (ctx && loom_batch_new(64, &batch) == LOOM_OK && loom_sampler_new(&smp) == LOOM_OK) {
         for (i = 0; i < 8; i++) loom_batch_add(batch, 1 + 7 * i, i, 0, i == 7);

@@ -14,7 +14,7 @@ import sys
 
 STRUCTS = ["loom_gguf_params", "loom_gguf_kv_info", "loom_gguf_tensor_info", "loom_model_params",
            "loom_context_params", "loom_vulkan_device_info", "loom_vulkan_host", "loom_vulkan_params",
-           "loom_memory_plan"]
+           "loom_memory_plan", "loom_speculative_params"]
 FIELD = re.compile(r"^\s+[A-Za-z_][^;/]*;")
 
 

@@ -330,6 +330,23 @@ pub struct loom_sampler {
 }
 pub type loom_token_mask_fn = Option<unsafe extern "C" fn(user_data: *mut c_void, allowed: *mut u8, n_vocab: i32) -> c_int>;
 
+// ---- Speculative decoding ------------------------------------------------------------
+#[repr(C)]
+pub struct loom_speculative {
+    _opaque: [u8; 0],
+}
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct loom_speculative_params {
+    pub struct_size: usize,
+    pub draft_max: i32,
+    pub ngram_min: i32,
+    pub ngram_max: i32,
+    pub draft_p_min: f32,
+    pub seed: u64,
+}
+
 extern "C" {
     // Version
     pub fn loom_version() -> u32;
@@ -727,5 +744,29 @@ extern "C" {
         top_n: i32,
         top_tokens: *mut i32,
         top_logprobs: *mut f32,
+    ) -> loom_status;
+
+    // Speculative decoding
+    pub fn loom_speculative_default_params_sized(params: *mut loom_speculative_params, size: usize) -> loom_status;
+    pub fn loom_speculative_new(
+        target: *mut loom_context,
+        draft: *mut loom_context,
+        params: *const loom_speculative_params,
+        out: *mut *mut loom_speculative,
+    ) -> loom_status;
+    pub fn loom_speculative_free(spec: *mut loom_speculative);
+    pub fn loom_speculative_prompt(spec: *mut loom_speculative, tokens: *const i32, n: i32) -> loom_status;
+    pub fn loom_speculative_next(
+        spec: *mut loom_speculative,
+        sampler: *mut loom_sampler,
+        tokens: *mut i32,
+        capacity: i32,
+        n: *mut i32,
+    ) -> loom_status;
+    pub fn loom_speculative_stats(
+        spec: *const loom_speculative,
+        rounds: *mut i64,
+        drafted: *mut i64,
+        accepted: *mut i64,
     ) -> loom_status;
 }

@@ -49,6 +49,7 @@ fn rust_rows() -> Vec<(String, i64)> {
         loom_vulkan_host { struct_size, get_instance_proc_addr, instance, physical_device, device, queue, queue_family_index, reserved0 },
         loom_vulkan_params { struct_size, host, pipeline_cache_path, validation, reserved0 },
         loom_model_quantize_params { struct_size, file_type, token_embedding_type, output_tensor_type, pure, allow_requantize, n_threads, progress, progress_user_data, imatrix_path },
+        loom_speculative_params { struct_size, draft_max, ngram_min, ngram_max, draft_p_min, seed },
     };
     rows.extend(consts! {
         LOOM_VERSION_MAJOR, LOOM_VERSION_MINOR, LOOM_VERSION_PATCH, LOOM_VERSION,
