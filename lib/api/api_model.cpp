@@ -38,9 +38,15 @@ Status cancelled() { return error(LOOM_ERR_CANCELLED, "model load cancelled by t
 // The backend request of a load of `g` with `p`; *host keeps read_vulkan_params'
 // copy of *p.vulkan->host, which the request points to.
 Status backend_request(const loom_model_params &p, const GgufFile &g, BackendRequest *req, loom_vulkan_host *host) {
+    if (p.n_gpu_layers < -1)
+        return error(LOOM_ERR_INVALID_ARGUMENT,
+                     "n_gpu_layers = %d: use -1 (every layer on the device), 0 (none: the CPU) or a count of layers",
+                     int(p.n_gpu_layers));
     HParams h;
     LOOM_TRY(read_hparams(g, &h));
     req->needs_experts = h.moe();
+    req->n_gpu_layers = p.n_gpu_layers;
+    req->n_layer = h.n_layer;
     req->kind = p.backend;
     req->device_index = p.device_index;
     return read_vulkan_params(p.vulkan, req, host);
@@ -71,7 +77,8 @@ Status plan_load(const loom_model_params &p, const GgufFile &g, WeightSource src
     LOOM_TRY(backend_request(p, g, &req, &host));
     int32_t kind = LOOM_BACKEND_CPU;
     LOOM_TRY(resolve_backend_kind(req, &kind));
-    return plan_model_memory(g, kind, src, out);
+    const int split = kind == LOOM_BACKEND_VULKAN ? offload_split_layer(req.n_gpu_layers, req.n_layer) : -1;
+    return plan_model_memory(g, kind, split, src, out);
 }
 
 WeightSource weight_source(const loom_model_params &p, const GgufFile &g, bool from_memory) {
@@ -105,8 +112,7 @@ Status finish_load(std::shared_ptr<GgufFile> file, const loom_model_params &p, b
         LOOM_TRY(make_backend(p, g, &m->log, &backend));
         // Before any weight is allocated: the budget, and what the machine can give.
         loom_memory_plan plan;
-        const bool vulkan = std::string(backend->name()) == "vulkan";
-        LOOM_TRY(plan_model_memory(g, vulkan ? LOOM_BACKEND_VULKAN : LOOM_BACKEND_CPU,
+        LOOM_TRY(plan_model_memory(g, backend_kind_of(*backend), backend->split_layer(),
                                    weight_source(p, g, from_memory), &plan));
         LOOM_TRY(check_memory_plan(plan, p.memory_budget, "the model"));
         ProgressReporter pr{p};
@@ -144,6 +150,7 @@ LOOM_API loom_status loom_model_default_params_sized(loom_model_params *params, 
         d.use_mmap = 1;
         d.backend = LOOM_BACKEND_AUTO;
         d.device_index = -1;
+        d.n_gpu_layers = -1;
         return loom::write_default_params(params, size, d, "model params");
     });
 }

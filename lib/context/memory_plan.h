@@ -16,14 +16,21 @@ namespace loom {
 class GgufFile;
 class Model;
 class BackendCost;
+class Backend;
 
 // Where a model's file bytes live: a mapping, a heap copy of the whole file
 // (use_mmap = 0), or the caller's buffer (loom_model_load_from_memory).
 enum class WeightSource { Mapped, Heap, Borrowed };
 
+// The backend kind a model's backend is (VULKAN for a split one).
+int32_t backend_kind_of(const Backend &b);
+
 // The weights_* fields and sums of loading `g` on `backend_kind`
-// (LOOM_BACKEND_CPU or LOOM_BACKEND_VULKAN). Errors: FORMAT, UNSUPPORTED.
-Status plan_model_memory(const GgufFile &g, int32_t backend_kind, WeightSource src, loom_memory_plan *out);
+// (LOOM_BACKEND_CPU or LOOM_BACKEND_VULKAN); split_layer >= 0 (Vulkan only):
+// layers from it on on the device, the rest on the CPU (Backend::split_layer).
+// Errors: FORMAT, UNSUPPORTED.
+Status plan_model_memory(const GgufFile &g, int32_t backend_kind, int split_layer, WeightSource src,
+                         loom_memory_plan *out);
 
 // The context fields and sums of a context over `m` with resolved params,
 // its mask at [mask_rows][mask_cols] and logit_rows logits rows (the worst
