@@ -117,11 +117,13 @@ int64_t held_by_load(const std::string &path, const loom_model_params &p, loom_m
     return live() - before - vocab;
 }
 
-// Loads `path` on `backend`, creates a context of n_ctx cells and decodes a
-// full batch with every logit (the plan's worst case); compares each part.
-void check_plan(const std::string &path, int32_t backend, uint32_t n_ctx) {
+// Loads `path` on `backend` (Vulkan: with n_gpu_layers), creates a context
+// of n_ctx cells and decodes a full batch with every logit (the plan's worst
+// case); compares each part.
+void check_plan(const std::string &path, int32_t backend, uint32_t n_ctx, int32_t n_gpu_layers = -1) {
     const bool vulkan = backend == LOOM_BACKEND_VULKAN;
     loom_model_params mp = model_params(backend);
+    mp.n_gpu_layers = n_gpu_layers;
     loom_memory_plan mplan;
     mplan.struct_size = sizeof mplan;
     REQUIRE(loom_model_estimate(path.c_str(), &mp, &mplan) == LOOM_OK);
@@ -189,6 +191,8 @@ TEST_CASE("memory_plan_tiny_vulkan_within_5_percent", "[memory_plan][vulkan]") {
     }
     check_plan(model_or_skip("tiny", 0), LOOM_BACKEND_VULKAN, 64);
     check_plan(model_or_skip("tiny", 15), LOOM_BACKEND_VULKAN, 64);
+    // Partial offload: the device holds the last layer's weights and cache only.
+    check_plan(model_or_skip("tiny", 15), LOOM_BACKEND_VULKAN, 64, 1);
 }
 #endif
 
