@@ -210,6 +210,35 @@ TEST_CASE("offload_stepped_decode_matches_whole_decode") {
     REQUIRE(worst_row_error(whole, stepped, size_t(r.n_vocab())) <= 1e-6);
 }
 
+// The state of a split context carries the KV cache of both sides: restored
+// into the same context it continues identically, restored into an all-CPU
+// context of the same file it continues within the F16 bound.
+TEST_CASE("offload_state_restores_both_sides_of_the_cache") {
+    const std::vector<uint8_t> file = tiny_file(LOOM_TYPE_F16);
+    Run split(file, LOOM_BACKEND_VULKAN, kLayers / 2), cpu(file, LOOM_BACKEND_CPU, -1);
+    const std::vector<int32_t> ids = prompt_ids(6);
+    split.logits(ids, 0);
+    size_t size = 0;
+    REQUIRE(loom_state_save(split.ctx, nullptr, 0, &size) == LOOM_ERR_BUFFER_TOO_SMALL);
+    std::vector<uint8_t> state(size);
+    REQUIRE(loom_state_save(split.ctx, state.data(), state.size(), &size) == LOOM_OK);
+    const auto next = [&](Run &r) {
+        loom_batch_clear(r.batch);
+        REQUIRE(loom_batch_add(r.batch, 11, int32_t(ids.size()), 0, 1) == LOOM_OK);
+        REQUIRE(loom_decode(r.ctx, r.batch) == LOOM_OK);
+        const float *l = nullptr;
+        REQUIRE(loom_get_logits(r.ctx, -1, &l) == LOOM_OK);
+        return std::vector<float>(l, l + r.n_vocab());
+    };
+    const std::vector<float> first = next(split);
+    loom_kv_clear(split.ctx);
+    REQUIRE(loom_state_load(split.ctx, state.data(), state.size()) == LOOM_OK);
+    REQUIRE(next(split) == first);
+    INFO(loom_last_error());
+    REQUIRE(loom_state_load(cpu.ctx, state.data(), state.size()) == LOOM_OK);
+    REQUIRE(worst_row_error(next(cpu), first, size_t(split.n_vocab())) <= 1e-3);
+}
+
 // The memory plans: each layer moved to the device takes its weights and KV
 // cache off the host; the ends stay on the host until N = n_layer + 1.
 TEST_CASE("offload_memory_plans_split_the_weights_and_the_cache") {
