@@ -666,7 +666,10 @@ LOOM_API const char *loom_model_backend_name(const loom_model *model);
  * the Vulkan driver's own memory and the rounding of device memory into
  * 64 MiB blocks. Mixture-of-experts models' expert scratch is approximate.
  * The estimate is checked against measured peaks (tests/model/test_memory_plan.cpp:
- * within 5% on CPU and lavapipe). */
+ * within 5% on CPU and lavapipe). With a partial offload
+ * (loom_model_params.n_gpu_layers) each layer's weights and KV cache count
+ * where the layer runs (device or host), the activations on both sides, and
+ * `backend` is LOOM_BACKEND_VULKAN. */
 typedef struct loom_memory_plan {
     size_t struct_size;          /* the caller's sizeof(loom_memory_plan), set by the caller */
     int32_t backend;             /* loom_backend_kind the plan is for (CPU or VULKAN; never AUTO) */
