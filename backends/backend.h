@@ -67,6 +67,14 @@ struct SessionParams {
 
 enum class RopeMode { Neox, Normal };
 
+// The part of a model a weight or a session tensor belongs to, for a backend
+// that spreads a model's layers over two backends (partial offload,
+// backends/split). The model names the part (Backend::set_part,
+// Session::set_part) before create_weight or alloc; a backend on one device
+// ignores it. Parts are a repeating layer's index (>= 0), or:
+constexpr int kPartShared = -1;   // activations and graph inputs: every layer's ops read and write them
+constexpr int kPartEnds = -2;     // token embeddings, output norm and matrix, the final hidden rows and logits
+
 // Returns true to stop a running graph (loom_abort_fn adapter).
 using AbortFn = std::function<bool()>;
 using Clock = std::chrono::steady_clock;
@@ -111,6 +119,10 @@ public:
         return compute(abort);
     }
     virtual void cancel_graph() {}
+
+    // The part of the model the next alloc() calls belong to (kPartShared
+    // until set). Ignored by a session on one device.
+    virtual void set_part(int part) { (void)part; }
 
     // Changes the worker count between graphs (loom_context_set_n_threads).
     // A backend without CPU workers ignores it. Errors: BACKEND, OUT_OF_MEMORY.
@@ -197,6 +209,14 @@ public:
     // copies the bytes sets the tensor's holds_copy; the bytes must still stay
     // readable (a host backend may read a few rows of them, e.g. get_rows).
     virtual Status create_weight(loom_type type, int64_t cols, int64_t rows, const void *data, Tensor **out) = 0;
+
+    // The part of the model the next create_weight() calls belong to (load
+    // time only; kPartEnds until set). Ignored by a backend on one device.
+    virtual void set_part(int part) { (void)part; }
+    // A split backend (backends/split): layers from this index on run on its
+    // device backend, the layers before it and kPartEnds on its host (CPU)
+    // backend. -1: a backend on one device (every part on it).
+    virtual int split_layer() const { return -1; }
 
     // A new session (thread-safe; the Backend must outlive it).
     virtual Status new_session(const SessionParams &params, std::unique_ptr<Session> *out) const = 0;

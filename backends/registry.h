@@ -13,6 +13,13 @@
 //           needs the mixture-of-experts ops gets a backend whose
 //           supports_experts() is true (CPU and Vulkan both are).
 //
+// Partial offload (n_gpu_layers, counted as llama.cpp does: the repeating
+// layers from the last one back, then the output head as one more) applies
+// where the choice is a Vulkan device: 0 takes the CPU backend instead, 1 ..
+// n_layer a split backend (backends/split) with the last n_gpu_layers layers
+// on the device and the rest, the token embeddings and the output head on
+// the CPU; -1 or more than n_layer the whole model on the device.
+//
 // Owner: backends/vulkan (selection logic); the model loader calls it.
 #pragma once
 
@@ -35,7 +42,13 @@ struct BackendRequest {
     const LogSink *log = nullptr;            // must outlive the backend
     bool needs_experts = false;              // a mixture-of-experts model: AUTO picks a backend that runs it
     bool repack_weights = true;              // the CPU backend's (create_cpu_backend)
+    int32_t n_gpu_layers = -1;               // loom_model_params.n_gpu_layers (checked >= -1 by lib/api)
+    int32_t n_layer = 0;                     // the model's repeating layers
 };
+
+// The first layer a Vulkan choice puts on the device: 0 .. n_layer - 1 for a
+// split, -1 for the whole model on the device, n_layer for none (the CPU).
+int offload_split_layer(int32_t n_gpu_layers, int32_t n_layer);
 
 // Errors: INVALID_ARGUMENT (unknown kind, bad vulkan params), and for
 // VULKAN: UNSUPPORTED (built without Vulkan, no loader/driver), NOT_FOUND

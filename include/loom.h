@@ -645,6 +645,23 @@ typedef struct loom_model_params {
        more fails with LOOM_ERR_OUT_OF_MEMORY naming the numbers, before any
        weight is allocated. */
     uint64_t memory_budget;
+    /* Partial offload (llama.cpp's n_gpu_layers / -ngl), where the backend
+       chosen is a Vulkan device: how many layers run on it, counted from the
+       last repeating layer back, with the output head (output norm and
+       matrix) as layer n_layer + 1. -1 (default) or more than n_layer: the
+       whole model on the device (the token embeddings too). 0: the CPU
+       backend (nothing on the device). 1 .. n_layer: the last n_gpu_layers
+       layers on the device, the other layers, the token embeddings and the
+       output head on the CPU; loom_model_backend_name says "vulkan+cpu".
+       Each layer's weights and KV cache live only where it runs (the memory
+       plans count them there); the activations cross between the two once
+       per boundary per decode (n_tokens rows of n_embd floats into the
+       device, the rows that want outputs back; docs/performance.md). A
+       stepped decode (loom_decode_step) steps through both sides. Ignored
+       by the CPU backend, and where AUTO finds no GPU. Below -1:
+       LOOM_ERR_INVALID_ARGUMENT. */
+    int32_t n_gpu_layers;
+    int32_t reserved1;           /* 0; ignored */
 } loom_model_params;
 
 /** Fills the first `size` bytes of *params (the caller's sizeof) with the
@@ -690,7 +707,8 @@ LOOM_API int32_t loom_model_n_ctx_train(const loom_model *model);
 /** The GGUF file behind the model (borrowed; lives as long as the model), for
  *  metadata access with the loom_gguf_* functions. NULL for NULL. */
 LOOM_API const struct loom_gguf *loom_model_gguf(const loom_model *model);
-/** Name of the backend the model runs on ("cpu", "vulkan"); "none" for NULL
+/** Name of the backend the model runs on ("cpu", "vulkan", "vulkan+cpu" for a
+ *  partial offload, see loom_model_params.n_gpu_layers); "none" for NULL
  *  or a vocab-only model. Static storage. Thread-safe. */
 LOOM_API const char *loom_model_backend_name(const loom_model *model);
 
@@ -704,7 +722,10 @@ LOOM_API const char *loom_model_backend_name(const loom_model *model);
  * the Vulkan driver's own memory and the rounding of device memory into
  * 64 MiB blocks. Mixture-of-experts models' expert scratch is approximate.
  * The estimate is checked against measured peaks (tests/model/test_memory_plan.cpp:
- * within 5% on CPU and lavapipe). */
+ * within 5% on CPU and lavapipe). With a partial offload
+ * (loom_model_params.n_gpu_layers) each layer's weights and KV cache count
+ * where the layer runs (device or host), the activations on both sides, and
+ * `backend` is LOOM_BACKEND_VULKAN. */
 typedef struct loom_memory_plan {
     size_t struct_size;          /* the caller's sizeof(loom_memory_plan), set by the caller */
     int32_t backend;             /* loom_backend_kind the plan is for (CPU or VULKAN; never AUTO) */

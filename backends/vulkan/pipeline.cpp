@@ -108,6 +108,13 @@ Status PipelineSet::create(const std::string &name, uint32_t workgroup_size, con
     if (!code) return error(LOOM_ERR_NOT_FOUND, "vulkan: no embedded shader '%s'", name.c_str());
     LOOM_TRY(spirv_binding_count(code->words, code->n_words, &p->n_buffers));
     p->workgroup_size = workgroup_size;
+    std::vector<uint32_t> values{workgroup_size};
+    values.insert(values.end(), consts.begin(), consts.end());
+    uint64_t shared = 0;
+    bool known = true;
+    LOOM_TRY(spirv_shared_bytes(code->words, code->n_words, values, &shared, &known));
+    LOOM_TRY(check_shared_memory(name.c_str(), workgroup_size, shared,
+                                 dev_.properties().limits.maxComputeSharedMemorySize));
 
     std::vector<VkDescriptorSetLayoutBinding> bindings(p->n_buffers);
     for (uint32_t i = 0; i < p->n_buffers; i++) {
@@ -132,8 +139,6 @@ Status PipelineSet::create(const std::string &name, uint32_t workgroup_size, con
     pli.pPushConstantRanges = &pc;
     LOOM_VK_CHECK(f.vkCreatePipelineLayout(d, &pli, nullptr, &p->layout));
 
-    std::vector<uint32_t> values{workgroup_size};
-    values.insert(values.end(), consts.begin(), consts.end());
     std::vector<VkSpecializationMapEntry> entries(values.size());
     for (uint32_t i = 0; i < values.size(); i++) entries[i] = {i, uint32_t(i * sizeof(uint32_t)), sizeof(uint32_t)};
     VkSpecializationInfo spec{uint32_t(entries.size()), entries.data(), values.size() * sizeof(uint32_t), values.data()};

@@ -30,6 +30,18 @@ struct Pipeline {
 // Errors: FORMAT (not SPIR-V).
 Status spirv_binding_count(const uint32_t *words, size_t n_words, uint32_t *out);
 
+// Bytes of workgroup (shared) memory a SPIR-V module declares with the
+// specialization constants `spec` (SpecId 0, 1, ...; others at their
+// defaults): element sizes times array lengths, without padding, so never
+// more than the driver needs. *known is false when an array length is a
+// spec-constant expression this reader does not evaluate (the sum then
+// leaves that array out). Errors: FORMAT (not SPIR-V). spirv_shared.cpp.
+Status spirv_shared_bytes(const uint32_t *words, size_t n_words, const std::vector<uint32_t> &spec, uint64_t *out,
+                          bool *known);
+// UNSUPPORTED naming the shader and the numbers when bytes > limit
+// (VkPhysicalDeviceLimits::maxComputeSharedMemorySize).
+Status check_shared_memory(const char *shader, uint32_t workgroup_size, uint64_t bytes, uint32_t limit);
+
 class PipelineSet {
 public:
     // cache_path: a file to load the pipeline cache from and save it to ("" = memory only).

@@ -176,7 +176,7 @@ func (m *Model) NCtxTrain() int {
 	return m.readInt(func(p *C.loom_model) C.int32_t { return C.loom_model_n_ctx_train(p) })
 }
 
-// BackendName is "cpu" or "vulkan" ("none" for a vocabulary-only or closed model).
+// BackendName is "cpu", "vulkan" or "vulkan+cpu" (a partial offload; "none" for a vocabulary-only or closed model).
 func (m *Model) BackendName() string {
 	name := "none"
 	_ = m.read(func(p *C.loom_model) error { name = C.GoString(C.loom_model_backend_name(p)); return nil })

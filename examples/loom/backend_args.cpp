@@ -14,6 +14,7 @@ struct BackendArgs {
     int32_t backend = LOOM_BACKEND_AUTO;
     int32_t device = -1;
     int32_t precision = -1;   // -1: the library's default
+    int32_t gpu_layers = -1;  // -1: every layer on the device
 } g_args; // the CLI's own settings (the library keeps no such state)
 
 bool parse_backend(const char *v, int32_t *out) {
@@ -40,20 +41,39 @@ bool parse_precision(const char *v, int32_t *out) {
     return true;
 }
 
+// -1 (all), 0 (none) or a count of layers from the last one back.
+bool parse_gpu_layers(const char *v, int32_t *out) {
+    char *end = nullptr;
+    errno = 0;
+    long n = std::strtol(v, &end, 10);
+    if (!*v || *end || errno || n < -1 || n > 1000000) return false;
+    *out = int32_t(n);
+    return true;
+}
+
 struct Option {
-    const char *name, *usage, *bad_value;
+    const char *names[3];     // the option and its aliases (nullptr-padded)
+    const char *usage, *bad_value;
     bool (*parse)(const char *, int32_t *);
     int32_t *value;
 };
 
 const Option kOptions[] = {
-    {"--backend", "--backend auto|cpu|vulkan", "--backend '%s': expected auto, cpu or vulkan", parse_backend,
+    {{"--backend"}, "--backend auto|cpu|vulkan", "--backend '%s': expected auto, cpu or vulkan", parse_backend,
      &g_args.backend},
-    {"--device", "--device N (see 'loom devices')", "--device '%s': expected a device index (see 'loom devices')",
+    {{"--device"}, "--device N (see 'loom devices')", "--device '%s': expected a device index (see 'loom devices')",
      parse_device, &g_args.device},
-    {"--precision", "--precision exact|fast", "--precision '%s': expected exact or fast", parse_precision,
+    {{"--precision"}, "--precision exact|fast", "--precision '%s': expected exact or fast", parse_precision,
      &g_args.precision},
+    {{"--gpu-layers", "-ngl", "--n-gpu-layers"}, "--gpu-layers N",
+     "--gpu-layers '%s': expected -1 (all), 0 (none) or a number of layers", parse_gpu_layers, &g_args.gpu_layers},
 };
+
+bool named(const Option &o, const char *arg) {
+    for (const char *n : o.names)
+        if (n && !std::strcmp(arg, n)) return true;
+    return false;
+}
 
 } // namespace
 
@@ -62,7 +82,7 @@ bool take_backend_args(int *argc, char **argv) {
     for (int i = 0; i < *argc; i++) {
         const Option *o = nullptr;
         for (const Option &c : kOptions)
-            if (!std::strcmp(argv[i], c.name)) o = &c;
+            if (named(c, argv[i])) o = &c;
         if (!o) {
             argv[out++] = argv[i];
             continue;
@@ -85,6 +105,7 @@ bool take_backend_args(int *argc, char **argv) {
 void apply_backend_args(loom_model_params *params) {
     params->backend = g_args.backend;
     params->device_index = g_args.device;
+    params->n_gpu_layers = g_args.gpu_layers;
 }
 
 void apply_precision_arg(loom_context_params *params) {

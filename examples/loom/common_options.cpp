@@ -13,6 +13,8 @@ bool g_verbose = false;   // the CLI's own setting (the library keeps no such st
 const char kBackendHelp[] =
     "  --backend auto|cpu|vulkan    where the model runs (default: auto: the first Vulkan GPU, else cpu)\n"
     "  --device N                   Vulkan device index, see 'loom devices' (default: the one auto picks)\n"
+    "  --gpu-layers N, -ngl N       layers on the Vulkan device, from the last back (the output head counts as\n"
+    "                               one more); the rest run on the CPU. -1: all (default), 0: none\n"
     "  --precision exact|fast       matmul precision: exact f32, or 8-bit activations as llama.cpp (default: fast)\n";
 
 void log_line(void *, loom_log_level level, const char *message) {
@@ -30,7 +32,7 @@ void add_common_options(Options *opts, CommonOptions *c, const char *ctx_default
                   ctx_default);
     opts->flag("--verbose", &g_verbose, "timings, and the library's log lines, on stderr");
     opts->footer(kBackendHelp);
-    for (const char *n : {"--backend", "--device", "--precision"}) opts->known_name(n);
+    for (const char *n : {"--backend", "--device", "--precision", "--gpu-layers", "-ngl", "--n-gpu-layers"}) opts->known_name(n);
 }
 
 bool verbose() { return g_verbose; }

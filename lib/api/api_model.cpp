@@ -39,18 +39,26 @@ Status cancelled() { return error(LOOM_ERR_CANCELLED, "model load cancelled by t
 // The backend request of a load of `g` with `p`; *host keeps read_vulkan_params'
 // copy of *p.vulkan->host, which the request points to.
 Status backend_request(const loom_model_params &p, const GgufFile &g, BackendRequest *req, loom_vulkan_host *host) {
+    if (p.n_gpu_layers < -1)
+        return error(LOOM_ERR_INVALID_ARGUMENT,
+                     "n_gpu_layers = %d: use -1 (every layer on the device), 0 (none: the CPU) or a count of layers",
+                     int(p.n_gpu_layers));
     HParams h;
     LOOM_TRY(read_hparams(g, &h));
     req->needs_experts = h.moe();
+    req->n_gpu_layers = p.n_gpu_layers;
+    req->n_layer = h.n_layer;
     req->kind = p.backend;
     req->device_index = p.device_index;
     return read_vulkan_params(p.vulkan, req, host);
 }
 
 // Backend choice (auto/cpu/vulkan, device index) lives in backends/registry.
-Status make_backend(const loom_model_params &p, const GgufFile &g, const LogSink *log, std::unique_ptr<Backend> *out) {
+Status make_backend(const loom_model_params &p, const GgufFile &g, const LogSink *log, bool repack,
+                    std::unique_ptr<Backend> *out) {
     BackendRequest req;
     req.log = log;
+    req.repack_weights = repack;
     loom_vulkan_host host;
     LOOM_TRY(backend_request(p, g, &req, &host));
     return create_backend(req, out);
@@ -62,16 +70,17 @@ Status make_backend(const loom_model_params &p, const GgufFile &g, const LogSink
 Status make_planned_backend(const loom_model_params &p, const GgufFile &g, WeightSource src, const LogSink *sink,
                             std::unique_ptr<Backend> *out) {
     std::unique_ptr<Backend> backend;
-    LOOM_TRY(make_backend(p, g, sink, &backend));
-    const int32_t kind = std::string(backend->name()) == "vulkan" ? LOOM_BACKEND_VULKAN : LOOM_BACKEND_CPU;
+    LOOM_TRY(make_backend(p, g, sink, true, &backend));
     loom_memory_plan plan;
     bool repack = true;
-    LOOM_TRY(plan_model_load(g, kind, src, host_memory_limit(), &repack, &plan));
+    LOOM_TRY(plan_model_load(g, backend_kind_of(*backend), backend->split_layer(), src, host_memory_limit(), &repack,
+                             &plan));
     LOOM_TRY(check_memory_plan(plan, p.memory_budget, "the model"));
     if (!repack) {
         log(sink, LOOM_LOG_INFO, "weights read in place, not repacked: the repacked copies would not fit in %llu MiB",
             (unsigned long long)(host_memory_limit() >> 20));
-        LOOM_TRY(create_cpu_backend(&backend, false));
+        backend.reset();
+        LOOM_TRY(make_backend(p, g, sink, false, &backend));
     }
     *out = std::move(backend);
     return Status::ok();
@@ -93,8 +102,9 @@ Status plan_load(const loom_model_params &p, const GgufFile &g, WeightSource src
     LOOM_TRY(backend_request(p, g, &req, &host));
     int32_t kind = LOOM_BACKEND_CPU;
     LOOM_TRY(resolve_backend_kind(req, &kind));
+    const int split = kind == LOOM_BACKEND_VULKAN ? offload_split_layer(req.n_gpu_layers, req.n_layer) : -1;
     bool repack = true;
-    return plan_model_load(g, kind, src, host_memory_limit(), &repack, out);
+    return plan_model_load(g, kind, split, src, host_memory_limit(), &repack, out);
 }
 
 WeightSource weight_source(const loom_model_params &p, const GgufFile &g, bool from_memory) {
@@ -161,6 +171,7 @@ LOOM_API loom_status loom_model_default_params_sized(loom_model_params *params, 
         d.use_mmap = 1;
         d.backend = LOOM_BACKEND_AUTO;
         d.device_index = -1;
+        d.n_gpu_layers = -1;
         return loom::write_default_params(params, size, d, "model params");
     });
 }

@@ -28,7 +28,8 @@ static_assert(offsetof(loom_gguf_kv_info, array_count) == 24 && sizeof(loom_gguf
 static_assert(offsetof(loom_gguf_tensor_info, data) == 72 && sizeof(loom_gguf_tensor_info) == 80,
               "loom_gguf_tensor_info layout");
 static_assert(offsetof(loom_model_params, vulkan) == 56 && offsetof(loom_model_params, memory_budget) == 64 &&
-                  sizeof(loom_model_params) == 72,
+                  offsetof(loom_model_params, n_gpu_layers) == 72 && offsetof(loom_model_params, reserved1) == 76 &&
+                  sizeof(loom_model_params) == 80,
               "loom_model_params layout");
 static_assert(offsetof(loom_context_params, matmul_precision) == 48 && offsetof(loom_context_params, reserved0) == 52 &&
                   offsetof(loom_context_params, pooling_type) == 56 &&

@@ -10,6 +10,7 @@
 #include "model/model.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -24,20 +25,60 @@ std::unique_ptr<BackendCost> backend_cost(int32_t kind, bool repack = true) {
     return kind == LOOM_BACKEND_VULKAN ? vulkan_backend_cost() : cpu_backend_cost(repack);
 }
 
+// The cost models of a plan: one backend's, or a split backend's two
+// (backends/split: layers from `split` on on the device, the rest and the
+// ends on the CPU, shared tensors on both).
+struct PlanCosts {
+    std::unique_ptr<BackendCost> main, device;   // device: a split's only
+    int split = -1;
+
+    Status init(int32_t kind, int split_layer, bool repack = true) {
+        split = kind == LOOM_BACKEND_VULKAN ? split_layer : -1;
+        main = backend_cost(split >= 0 ? LOOM_BACKEND_CPU : kind, repack);
+        if (split >= 0) device = vulkan_backend_cost();
+        if (!main || (split >= 0 && !device)) return error(LOOM_ERR_UNSUPPORTED, "this loom was built without Vulkan");
+        return Status::ok();
+    }
+    const BackendCost &of(int part) const { return split >= 0 && part >= split ? *device : *main; }
+    static MemoryCost sum(MemoryCost a, const MemoryCost &b) {
+        a.host += b.host;
+        a.device += b.device;
+        return a;
+    }
+    MemoryCost tensor(int part, loom_type type, int64_t cols, int64_t rows) const {
+        MemoryCost c = of(part).tensor(type, cols, rows);
+        if (split >= 0 && part == kPartShared) c = sum(c, device->tensor(type, cols, rows));
+        return c;
+    }
+    MemoryCost session(const SessionShape &shape) const {
+        MemoryCost c = main->session(shape);
+        return split >= 0 ? sum(c, device->session(shape)) : c;
+    }
+};
+
+// The part (backend.h) a GGUF tensor belongs to: blk.N.* is layer N.
+int tensor_part(const std::string &name) {
+    int layer = -1, end = 0;
+    if (std::sscanf(name.c_str(), "blk.%d.%n", &layer, &end) == 1 && end > 0 && layer >= 0) return layer;
+    return kPartEnds;
+}
+
 void finish_sums(loom_memory_plan *p) { p->total = add_sat(add_sat(p->host, p->device), p->weights_mapped); }
 
 // A Session that allocates nothing: alloc() records what the backend would
 // take. Ops are never recorded on it.
 class CostSession final : public Session {
 public:
-    explicit CostSession(const BackendCost &cost) : cost_(cost) {}
+    explicit CostSession(const PlanCosts &cost) : cost_(cost) {}
 
+    void set_part(int part) override { part_ = part; }
     Status alloc(loom_type type, int64_t cols, int64_t rows, Tensor **out) override {
-        auto t = std::make_unique<Tensor>();
+        auto t = std::make_unique<PartTensor>();
         t->type = type;
         t->ne[0] = cols;
         t->ne[1] = rows;
-        add(cost_.tensor(type, cols, rows), +1);
+        t->part = part_;
+        add(cost_.tensor(part_, type, cols, rows), +1);
         tensors_.push_back(std::move(t));
         *out = tensors_.back().get();
         return Status::ok();
@@ -45,7 +86,7 @@ public:
     void release(Tensor *t) override {
         auto it = std::find_if(tensors_.begin(), tensors_.end(), [&](const auto &p) { return p.get() == t; });
         if (it == tensors_.end()) return;
-        add(cost_.tensor(t->type, t->ne[0], t->ne[1]), -1);
+        add(cost_.tensor((*it)->part, t->type, t->ne[0], t->ne[1]), -1);
         tensors_.erase(it);
     }
     MemoryCost total() const { return total_; }
@@ -67,20 +108,20 @@ public:
     Status add(Tensor *, const Tensor *, const Tensor *, int64_t) override { return no(); }
 
 private:
+    struct PartTensor : Tensor {
+        int part = kPartShared;
+    };
     static Status no() { return error(LOOM_ERR_INTERNAL, "the memory plan's session runs no graph"); }
     void add(const MemoryCost &c, int sign) {
         total_.host += sign > 0 ? c.host : -c.host;
         total_.device += sign > 0 ? c.device : -c.device;
     }
 
-    const BackendCost &cost_;
+    const PlanCosts &cost_;
+    int part_ = kPartShared;
     MemoryCost total_;
-    std::vector<std::unique_ptr<Tensor>> tensors_;
+    std::vector<std::unique_ptr<PartTensor>> tensors_;
 };
-
-int32_t model_backend_kind(const Model &m) {
-    return std::strcmp(m.backend().name(), "vulkan") == 0 ? LOOM_BACKEND_VULKAN : LOOM_BACKEND_CPU;
-}
 
 // The matmul groups of the forward graph (record_forward: q/k/v over xn,
 // the output projection, gate/up over xn, down, the output matrix), every
@@ -115,16 +156,21 @@ void matmul_shapes(const Model &m, int64_t rows, std::vector<MatmulGroupShape> *
 
 } // namespace
 
-Status plan_model_memory(const GgufFile &g, int32_t backend_kind, WeightSource src, bool repack,
+int32_t backend_kind_of(const Backend &b) {
+    return std::strncmp(b.name(), "vulkan", 6) == 0 ? LOOM_BACKEND_VULKAN : LOOM_BACKEND_CPU;
+}
+
+Status plan_model_memory(const GgufFile &g, int32_t backend_kind, int split_layer, WeightSource src, bool repack,
                          loom_memory_plan *out) {
     loom_memory_plan p{};
     p.struct_size = sizeof p;
     p.backend = backend_kind;
-    std::unique_ptr<BackendCost> cost = backend_cost(backend_kind, repack);
-    if (!cost) return error(LOOM_ERR_UNSUPPORTED, "this loom was built without Vulkan");
+    PlanCosts costs;
+    LOOM_TRY(costs.init(backend_kind, split_layer, repack));
     uint64_t in_place = 0, n_vectors = 0, n_weights = 0;
     for (const GgufTensor &t : g.tensors()) {
         n_weights++;
+        const BackendCost *cost = &costs.of(tensor_part(t.name));
         const bool vector = t.ne[1] == 1 && t.ne[2] == 1 && t.ne[3] == 1;
         MemoryCost c;
         if (vector) {
@@ -156,13 +202,13 @@ Status plan_model_memory(const GgufFile &g, int32_t backend_kind, WeightSource s
     return Status::ok();
 }
 
-Status plan_model_load(const GgufFile &g, int32_t backend_kind, WeightSource src, uint64_t host_limit, bool *repack,
-                       loom_memory_plan *out) {
+Status plan_model_load(const GgufFile &g, int32_t backend_kind, int split_layer, WeightSource src, uint64_t host_limit,
+                       bool *repack, loom_memory_plan *out) {
     *repack = true;
-    LOOM_TRY(plan_model_memory(g, backend_kind, src, true, out));
+    LOOM_TRY(plan_model_memory(g, backend_kind, split_layer, src, true, out));
     if (backend_kind != LOOM_BACKEND_CPU || !host_limit || out->host <= host_limit) return Status::ok();
     loom_memory_plan in_place;
-    LOOM_TRY(plan_model_memory(g, backend_kind, src, false, &in_place));
+    LOOM_TRY(plan_model_memory(g, backend_kind, split_layer, src, false, &in_place));
     if (in_place.host > host_limit) return Status::ok();   // too big either way: check_memory_plan says so
     *repack = false;
     *out = in_place;
@@ -172,25 +218,28 @@ Status plan_model_load(const GgufFile &g, int32_t backend_kind, WeightSource src
 Status plan_context_memory(const Model &m, const loom_context_params &prm, int64_t mask_rows, int64_t mask_cols,
                            int64_t logit_rows, loom_memory_plan *out) {
     const HParams &h = m.hparams();
-    const int32_t kind = model_backend_kind(m);
-    std::unique_ptr<BackendCost> cost = backend_cost(kind);
-    if (!cost) return error(LOOM_ERR_INTERNAL, "no cost model for the model's backend");
+    const int32_t kind = backend_kind_of(m.backend());
+    PlanCosts cost;
+    LOOM_TRY(cost.init(kind, m.backend().split_layer()));
     const auto kv_type = static_cast<loom_type>(prm.kv_type);
     loom_memory_plan p{};
     p.struct_size = sizeof p;
     p.backend = kind;
 
     // The session's tensors, as context_create and the decodes allocate them.
-    CostSession s(*cost);
+    CostSession s(cost);
     ForwardBuffers b;
     LOOM_TRY(m.alloc_buffers(s, prm.n_ctx, prm.n_batch, kv_type, &b));
     LOOM_TRY(m.reserve_mask(s, b, mask_rows, mask_cols));
     LOOM_TRY(m.reserve_logits(s, b, logit_rows));
     const MemoryCost all = s.total();
-    const MemoryCost kv1 = cost->tensor(kv_type, h.kv_dim(), prm.n_ctx);
-    const MemoryCost mask = cost->tensor(LOOM_TYPE_F32, mask_cols, mask_rows);
-    const MemoryCost logits = cost->tensor(LOOM_TYPE_F32, h.n_vocab, logit_rows);
-    const uint64_t kv_tensors = 2 * uint64_t(h.n_layer) * (kv1.host + kv1.device);
+    uint64_t kv_tensors = 0;
+    for (int il = 0; il < h.n_layer; il++) {
+        const MemoryCost kv1 = cost.tensor(il, kv_type, h.kv_dim(), prm.n_ctx);
+        kv_tensors += 2 * (kv1.host + kv1.device);
+    }
+    const MemoryCost mask = cost.tensor(kPartShared, LOOM_TYPE_F32, mask_cols, mask_rows);
+    const MemoryCost logits = cost.tensor(kPartEnds, LOOM_TYPE_F32, h.n_vocab, logit_rows);
     // Host side of the context: the cells' tags, the logits (and embeddings)
     // copied out, the entry -> row map, one mask row built for upload.
     const uint64_t tags = heap_block_bytes(mul_sat(prm.n_ctx, sizeof(KvCell)));
@@ -223,7 +272,7 @@ Status plan_context_memory(const Model &m, const loom_context_params &prm, int64
     shape.kv_type = kv_type;
     shape.groups = groups.data();
     shape.n_groups = int(groups.size());
-    const MemoryCost scratch = cost->session(shape);
+    const MemoryCost scratch = cost.session(shape);
     p.scratch = scratch.host + scratch.device;
 
     p.device = all.device + scratch.device;

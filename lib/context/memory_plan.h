@@ -16,24 +16,31 @@ namespace loom {
 class GgufFile;
 class Model;
 class BackendCost;
+class Backend;
 
 // Where a model's file bytes live: a mapping, a heap copy of the whole file
 // (use_mmap = 0), or the caller's buffer (loom_model_load_from_memory).
 enum class WeightSource { Mapped, Heap, Borrowed };
 
+// The backend kind a model's backend is (VULKAN for a split one).
+int32_t backend_kind_of(const Backend &b);
+
 // The weights_* fields and sums of loading `g` on `backend_kind`
-// (LOOM_BACKEND_CPU or LOOM_BACKEND_VULKAN); repack: the CPU backend's
-// repack_weights. Errors: FORMAT, UNSUPPORTED.
-Status plan_model_memory(const GgufFile &g, int32_t backend_kind, WeightSource src, bool repack,
+// (LOOM_BACKEND_CPU or LOOM_BACKEND_VULKAN); split_layer >= 0 (Vulkan only):
+// layers from it on on the device, the rest on the CPU (Backend::split_layer);
+// repack: the CPU backend's repack_weights. Errors: FORMAT, UNSUPPORTED.
+Status plan_model_memory(const GgufFile &g, int32_t backend_kind, int split_layer, WeightSource src, bool repack,
                          loom_memory_plan *out);
 
 // The plan of the load loom makes, and whether the CPU backend repacks:
 // it does unless the repacked copies would push the host bytes past
 // `host_limit` (host_memory_limit(); 0: none) while reading the weights in
 // place would not. A model larger than RAM then loads from its mapping
-// (pages the kernel may evict) instead of failing. Errors: as plan_model_memory.
-Status plan_model_load(const GgufFile &g, int32_t backend_kind, WeightSource src, uint64_t host_limit, bool *repack,
-                       loom_memory_plan *out);
+// (pages the kernel may evict) instead of failing. Only a whole-CPU load
+// chooses; a Vulkan or split one always repacks its CPU part. Errors: as
+// plan_model_memory.
+Status plan_model_load(const GgufFile &g, int32_t backend_kind, int split_layer, WeightSource src, uint64_t host_limit,
+                       bool *repack, loom_memory_plan *out);
 
 // The context fields and sums of a context over `m` with resolved params,
 // its mask at [mask_rows][mask_cols] and logit_rows logits rows (the worst

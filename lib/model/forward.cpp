@@ -21,6 +21,10 @@ Status Model::alloc_buffers(Session &s, int64_t n_ctx, int64_t n_batch, loom_typ
     ForwardBuffers b;
     b.n_ctx = n_ctx;
     b.n_batch = n_batch;
+    // Parts (backend.h): a split backend keeps each layer's cache on its
+    // layer's side, the final rows and logits with the output matrix, and
+    // inputs and activations on both sides.
+    s.set_part(kPartShared);
     LOOM_TRY(s.alloc(LOOM_TYPE_I32, n_batch, 1, &b.tokens));
     LOOM_TRY(s.alloc(LOOM_TYPE_I32, n_batch, 1, &b.pos));
     LOOM_TRY(s.alloc(LOOM_TYPE_I32, n_batch, 1, &b.cells));
@@ -29,11 +33,13 @@ Status Model::alloc_buffers(Session &s, int64_t n_ctx, int64_t n_batch, loom_typ
     LOOM_TRY(reserve_mask(s, b, 1, std::min<int64_t>(n_ctx, kMaskMinCols)));
     for (int i = 0; i < h.n_layer; i++) {
         Tensor *k = nullptr, *v = nullptr;
+        s.set_part(i);
         LOOM_TRY(s.alloc(kv_type, h.kv_dim(), n_ctx, &k));
         b.k_cache.push_back(k);
         LOOM_TRY(s.alloc(kv_type, h.kv_dim(), n_ctx, &v));
         b.v_cache.push_back(v);
     }
+    s.set_part(kPartShared);
     LOOM_TRY(s.alloc(LOOM_TYPE_F32, h.n_embd, n_batch, &b.x));
     LOOM_TRY(s.alloc(LOOM_TYPE_F32, h.n_embd, n_batch, &b.xn));
     LOOM_TRY(s.alloc(LOOM_TYPE_F32, h.q_dim(), n_batch, &b.q));
@@ -43,8 +49,9 @@ Status Model::alloc_buffers(Session &s, int64_t n_ctx, int64_t n_batch, loom_typ
     const int n_ff = h.moe() ? h.n_ff_shexp : h.n_ff;
     LOOM_TRY(s.alloc(LOOM_TYPE_F32, n_ff, n_batch, &b.gate));
     LOOM_TRY(s.alloc(LOOM_TYPE_F32, n_ff, n_batch, &b.up));
-    LOOM_TRY(s.alloc(LOOM_TYPE_F32, h.n_embd, n_batch, &b.hidden));
     if (h.moe()) LOOM_TRY(alloc_moe_buffers(s, n_batch, &b));
+    s.set_part(kPartEnds);
+    LOOM_TRY(s.alloc(LOOM_TYPE_F32, h.n_embd, n_batch, &b.hidden));
     LOOM_TRY(reserve_logits(s, b, 1));
     *out = std::move(b);
     return Status::ok();
@@ -93,6 +100,7 @@ Status Model::reserve_mask(Session &s, ForwardBuffers &b, int64_t rows, int64_t 
     s.release(b.mask);
     b.mask = nullptr;
     b.mask_rows = b.mask_cols = 0;
+    s.set_part(kPartShared);
     LOOM_TRY(s.alloc(LOOM_TYPE_F32, cols, rows, &b.mask));
     b.mask_rows = rows;
     b.mask_cols = cols;
@@ -106,11 +114,13 @@ Status Model::alloc_taps(Session &s, ForwardBuffers &b) const {
     for (size_t il = 0; il < taps.size(); il++) {
         const LayerWeights &l = w_.layers[il];
         ActivationTaps &t = taps[il];
+        s.set_part(int(il));
         LOOM_TRY(s.alloc(LOOM_TYPE_F32, l.wq->ne[0], 1, &t.attn_in));
         LOOM_TRY(s.alloc(LOOM_TYPE_F32, l.wo->ne[0], 1, &t.attn_out));
         LOOM_TRY(s.alloc(LOOM_TYPE_F32, l.ffn_gate->ne[0], 1, &t.ffn_in));
         LOOM_TRY(s.alloc(LOOM_TYPE_F32, l.ffn_down->ne[0], 1, &t.ffn_down));
     }
+    s.set_part(kPartShared);
     b.taps = std::move(taps);
     return Status::ok();
 }
@@ -120,6 +130,7 @@ Status Model::reserve_logits(Session &s, ForwardBuffers &b, int64_t rows) const 
     s.release(b.logits);
     b.logits = nullptr;
     b.n_logits_rows = 0;
+    s.set_part(kPartEnds);
     LOOM_TRY(s.alloc(LOOM_TYPE_F32, hp_.n_vocab, rows, &b.logits));
     b.n_logits_rows = rows;
     return Status::ok();

@@ -138,6 +138,7 @@ Status Model::load(const GgufFile &gguf, std::unique_ptr<Backend> backend, const
 Status Model::bind_weights(const GgufFile &g, const ModelLoadOptions &opts) {
     const HParams &h = hp_;
     WeightBinder bind(g, *backend_, f32_vectors_, opts);
+    backend_->set_part(kPartEnds);   // parts (backend.h): where a split backend puts each weight
     LOOM_TRY(bind.matrix("token_embd.weight", h.n_embd, h.n_vocab, &w_.token_embd));
     LOOM_TRY(bind.vector("output_norm.weight", h.n_embd, true, &w_.output_norm));
     if (g.find_tensor("output.weight"))
@@ -147,6 +148,7 @@ Status Model::bind_weights(const GgufFile &g, const ModelLoadOptions &opts) {
     w_.layers.resize(static_cast<size_t>(h.n_layer));
     for (int i = 0; i < h.n_layer; i++) {
         LayerWeights &l = w_.layers[static_cast<size_t>(i)];
+        backend_->set_part(i);
         LOOM_TRY(bind.vector(layer_name(i, "attn_norm.weight"), h.n_embd, true, &l.attn_norm));
         LOOM_TRY(bind.matrix(layer_name(i, "attn_q.weight"), h.n_embd, h.q_dim(), &l.wq));
         LOOM_TRY(bind.matrix(layer_name(i, "attn_k.weight"), h.n_embd, h.kv_dim(), &l.wk));
@@ -165,6 +167,7 @@ Status Model::bind_weights(const GgufFile &g, const ModelLoadOptions &opts) {
         LOOM_TRY(bind.matrix(layer_name(i, "ffn_up.weight"), h.n_embd, h.n_ff, &l.ffn_up));
         LOOM_TRY(bind.matrix(layer_name(i, "ffn_down.weight"), h.n_ff, h.n_embd, &l.ffn_down));
     }
+    backend_->set_part(kPartEnds);
     return bind.check_all_bound();
 }
 

@@ -120,11 +120,13 @@ int64_t held_by_load(const std::string &path, const loom_model_params &p, loom_m
     return live() - before - vocab;
 }
 
-// Loads `path` on `backend`, creates a context of n_ctx cells and decodes a
-// full batch with every logit (the plan's worst case); compares each part.
-void check_plan(const std::string &path, int32_t backend, uint32_t n_ctx) {
+// Loads `path` on `backend` (Vulkan: with n_gpu_layers), creates a context
+// of n_ctx cells and decodes a full batch with every logit (the plan's worst
+// case); compares each part.
+void check_plan(const std::string &path, int32_t backend, uint32_t n_ctx, int32_t n_gpu_layers = -1) {
     const bool vulkan = backend == LOOM_BACKEND_VULKAN;
     loom_model_params mp = model_params(backend);
+    mp.n_gpu_layers = n_gpu_layers;
     loom_memory_plan mplan;
     mplan.struct_size = sizeof mplan;
     REQUIRE(loom_model_estimate(path.c_str(), &mp, &mplan) == LOOM_OK);
@@ -192,6 +194,8 @@ TEST_CASE("memory_plan_tiny_vulkan_within_5_percent", "[memory_plan][vulkan]") {
     }
     check_plan(model_or_skip("tiny", 0), LOOM_BACKEND_VULKAN, 64);
     check_plan(model_or_skip("tiny", 15), LOOM_BACKEND_VULKAN, 64);
+    // Partial offload: the device holds the last layer's weights and cache only.
+    check_plan(model_or_skip("tiny", 15), LOOM_BACKEND_VULKAN, 64, 1);
 }
 #endif
 
@@ -252,8 +256,8 @@ TEST_CASE("weights_stay_in_place_when_repacked_copies_would_not_fit", "[memory_p
     REQUIRE(loom::GgufFile::open_file(path, loom::GgufOpenOptions{}, &g).is_ok());
     const auto src = loom::WeightSource::Mapped;
     loom_memory_plan packed, in_place, chosen;
-    REQUIRE(loom::plan_model_memory(*g, LOOM_BACKEND_CPU, src, true, &packed).is_ok());
-    REQUIRE(loom::plan_model_memory(*g, LOOM_BACKEND_CPU, src, false, &in_place).is_ok());
+    REQUIRE(loom::plan_model_memory(*g, LOOM_BACKEND_CPU, -1, src, true, &packed).is_ok());
+    REQUIRE(loom::plan_model_memory(*g, LOOM_BACKEND_CPU, -1, src, false, &in_place).is_ok());
     if (packed.host == in_place.host) {
         WARN("this CPU has no repacked layout for Q4_0: nothing to choose");
         return;
@@ -265,18 +269,18 @@ TEST_CASE("weights_stay_in_place_when_repacked_copies_would_not_fit", "[memory_p
     bool repack = false;
     for (uint64_t limit : {uint64_t(0), packed.host, in_place.host - 1}) {   // no limit, fits, fits neither way
         INFO("limit " << limit);
-        REQUIRE(loom::plan_model_load(*g, LOOM_BACKEND_CPU, src, limit, &repack, &chosen).is_ok());
+        REQUIRE(loom::plan_model_load(*g, LOOM_BACKEND_CPU, -1, src, limit, &repack, &chosen).is_ok());
         CHECK(repack);
         CHECK(std::memcmp(&chosen, &packed, sizeof chosen) == 0);
     }
     for (uint64_t limit : {in_place.host, packed.host - 1}) {
         INFO("limit " << limit);
-        REQUIRE(loom::plan_model_load(*g, LOOM_BACKEND_CPU, src, limit, &repack, &chosen).is_ok());
+        REQUIRE(loom::plan_model_load(*g, LOOM_BACKEND_CPU, -1, src, limit, &repack, &chosen).is_ok());
         CHECK(!repack);
         CHECK(std::memcmp(&chosen, &in_place, sizeof chosen) == 0);
     }
     // Vulkan uploads every weight: no choice to make (UNSUPPORTED in a build without it).
-    const loom::Status vs = loom::plan_model_load(*g, LOOM_BACKEND_VULKAN, src, 1, &repack, &chosen);
+    const loom::Status vs = loom::plan_model_load(*g, LOOM_BACKEND_VULKAN, -1, src, 1, &repack, &chosen);
     if (vs) CHECK(repack);
     else CHECK(vs.code() == LOOM_ERR_UNSUPPORTED);
     for (bool rp : {true, false}) {

@@ -127,9 +127,9 @@ TEST_CASE("a_72b_q4_0_plan_reads_weights_in_place_on_a_24_gib_host", "[published
     SparseModel f(kQwen2_72B, 2);
     const uint64_t limit = uint64_t(24) << 30;
     loom_memory_plan packed, chosen;
-    REQUIRE(loom::plan_model_memory(*f.g, LOOM_BACKEND_CPU, loom::WeightSource::Mapped, true, &packed).is_ok());
+    REQUIRE(loom::plan_model_memory(*f.g, LOOM_BACKEND_CPU, -1, loom::WeightSource::Mapped, true, &packed).is_ok());
     bool repack = true;
-    REQUIRE(loom::plan_model_load(*f.g, LOOM_BACKEND_CPU, loom::WeightSource::Mapped, limit, &repack, &chosen).is_ok());
+    REQUIRE(loom::plan_model_load(*f.g, LOOM_BACKEND_CPU, -1, loom::WeightSource::Mapped, limit, &repack, &chosen).is_ok());
     if (packed.host < limit) {
         WARN("this CPU has no repacked layout for Q4_0: nothing to choose");
         CHECK(repack);
@@ -141,7 +141,7 @@ TEST_CASE("a_72b_q4_0_plan_reads_weights_in_place_on_a_24_gib_host", "[published
     CHECK(chosen.weights_mapped > uint64_t(38) << 30);
     CHECK(loom::check_memory_plan(chosen, 0, "the model").is_ok());
     // Reading the file into the heap (use_mmap = 0) cannot fit either way.
-    REQUIRE(loom::plan_model_load(*f.g, LOOM_BACKEND_CPU, loom::WeightSource::Heap, limit, &repack, &chosen).is_ok());
+    REQUIRE(loom::plan_model_load(*f.g, LOOM_BACKEND_CPU, -1, loom::WeightSource::Heap, limit, &repack, &chosen).is_ok());
     CHECK(chosen.host > limit);
 }
 

@@ -129,7 +129,7 @@ namespace Loom
         public int NLayer => NativeMethods.loom_model_n_layer(Handle);
         /// <summary>Training context length from the metadata; 0 if unknown.</summary>
         public int NCtxTrain => NativeMethods.loom_model_n_ctx_train(Handle);
-        /// <summary>"cpu", "vulkan", or "none" for a vocab-only model.</summary>
+        /// <summary>"cpu", "vulkan", "vulkan+cpu" (a partial offload), or "none" for a vocab-only model.</summary>
         public string BackendName => Utf8.FromNative(NativeMethods.loom_model_backend_name(Handle));
     }
 }

@@ -37,6 +37,8 @@ namespace Loom.Native
         public IntPtr log_user_data;
         public IntPtr vulkan;             // const loom_vulkan_params *
         public ulong memory_budget;
+        public int n_gpu_layers;
+        public int reserved1;
     }
 
     [StructLayout(LayoutKind.Sequential)]

@@ -22,6 +22,8 @@ int main(void) {
     FIELD(loom_model_params, log_user_data);
     FIELD(loom_model_params, vulkan);
     FIELD(loom_model_params, memory_budget);
+    FIELD(loom_model_params, n_gpu_layers);
+    FIELD(loom_model_params, reserved1);
 
     SIZE(loom_context_params);
     FIELD(loom_context_params, struct_size);

@@ -248,7 +248,7 @@ impl Model {
     pub fn n_ctx_train(&self) -> i32 {
         unsafe { sys::loom_model_n_ctx_train(self.raw()) }
     }
-    /// "cpu", "vulkan", or "none" for a vocab-only model.
+    /// "cpu", "vulkan", "vulkan+cpu" (a partial offload), or "none" for a vocab-only model.
     pub fn backend_name(&self) -> String {
         unsafe { CStr::from_ptr(sys::loom_model_backend_name(self.raw())) }.to_string_lossy().into_owned()
     }

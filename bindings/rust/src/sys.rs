@@ -187,6 +187,8 @@ pub struct loom_model_params {
     pub log_user_data: *mut c_void,
     pub vulkan: *const loom_vulkan_params,
     pub memory_budget: u64,
+    pub n_gpu_layers: i32,
+    pub reserved1: i32,
 }
 
 #[repr(C)]

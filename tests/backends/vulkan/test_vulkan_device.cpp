@@ -96,6 +96,48 @@ TEST_CASE("spirv_reflection_counts_bindings_of_every_embedded_shader") {
     REQUIRE(loom::vk::find_shader("no_such_shader") == nullptr);
 }
 
+// The shared-memory sizes against the shaders' own declarations (shaders/*.comp):
+// attention: float sc[TILE = 256], red[WG], qs[8 * WG]; mul_mm: float
+// As[BK * BM], Bs[BN * (BK + 1)] with BM 64, BN 32, BK 32; rms_norm: float partial[WG].
+TEST_CASE("spirv_shared_bytes_follow_the_shaders_declarations") {
+    const auto shared = [](const char *name, uint32_t wg) {
+        const loom::vk::ShaderCode *c = loom::vk::find_shader(name);
+        REQUIRE(c);
+        uint64_t bytes = 0;
+        bool known = false;
+        REQUIRE(loom::vk::spirv_shared_bytes(c->words, c->n_words, {wg}, &bytes, &known).is_ok());
+        REQUIRE(known);
+        return bytes;
+    };
+    CHECK(shared("attention_f16", 64) == (256 + 64 + 8 * 64) * 4);
+    CHECK(shared("attention_f16", 128) == (256 + 128 + 8 * 128) * 4);
+    CHECK(shared("mul_mm_f32", 128) == (32 * 64 + 32 * 33) * 4);
+    CHECK(shared("rms_norm", 256) == 256 * 4);
+    // Every embedded shader is read, at the workgroup size 64, with every length known.
+    size_t n = 0;
+    const loom::vk::ShaderCode *table = loom::vk::shader_table(&n);
+    for (size_t i = 0; i < n; i++) {
+        INFO(table[i].name);
+        uint64_t bytes = 0;
+        bool known = false;
+        REQUIRE(loom::vk::spirv_shared_bytes(table[i].words, table[i].n_words, {64}, &bytes, &known).is_ok());
+        CHECK(known);
+    }
+    const uint32_t junk[6] = {1, 2, 3, 4, 5, 6};
+    uint64_t bytes = 0;
+    bool known = false;
+    REQUIRE(loom::vk::spirv_shared_bytes(junk, 6, {64}, &bytes, &known).code() == LOOM_ERR_FORMAT);
+}
+
+TEST_CASE("pipelines_past_the_shared_memory_limit_are_refused_naming_the_numbers") {
+    REQUIRE(loom::vk::check_shared_memory("mul_mm_iq1_s", 128, 16384, 16384).is_ok());
+    const loom::Status s = loom::vk::check_shared_memory("mul_mm_iq1_s", 128, 16385, 16384);
+    REQUIRE(s.code() == LOOM_ERR_UNSUPPORTED);
+    REQUIRE(s.message().find("mul_mm_iq1_s") != std::string::npos);
+    REQUIRE(s.message().find("16385") != std::string::npos);
+    REQUIRE(s.message().find("maxComputeSharedMemorySize") != std::string::npos);
+}
+
 TEST_CASE("pipeline_cache_persists_to_disk_and_survives_garbage") {
     std::string path = temp_path("pipelines.bin");
     std::remove(path.c_str());

@@ -5,7 +5,6 @@
 // The tiny model is built in memory (tests/model/tiny_model), so no reference
 // is needed; without a Vulkan device the executable exits 77 (1 under CI=true).
 // The TSan build (.ci/sanitizers.sh) runs this test.
-#define CATCH_CONFIG_RUNNER
 #include <catch2/catch.hpp>
 
 #include "loom.h"
@@ -115,14 +114,4 @@ TEST_CASE("contexts_on_one_vulkan_model_decode_concurrently_on_threads") {
         }
         loom_model_free(m);
     }
-}
-
-int main(int argc, char **argv) {
-    size_t n = 0;
-    loom_vulkan_devices(nullptr, 0, &n);   // BUFFER_TOO_SMALL with the count when there are devices
-    if (n == 0) {
-        std::fprintf(stderr, "no Vulkan device: %s\n", loom_last_error());
-        return testdata::missing("a Vulkan device");
-    }
-    return Catch::Session().run(argc, argv);
 }
