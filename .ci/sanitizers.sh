@@ -7,7 +7,8 @@
 #      tests/faults/run.sh and the ABI gate (.ci/run) then reuse this build.
 #   2. build-tsan (ThreadSanitizer): only the tests that run loom on several
 #      threads at once: contexts on one model on N threads (CPU: `context`,
-#      Vulkan on lavapipe: `vulkan_threads`), the CPU thread pool, and one
+#      Vulkan on lavapipe: `vulkan_threads`; two models on one host queue
+#      beside a render thread: `vulkan_sharing`), the CPU thread pool, and one
 #      tokenizer shared by threads (`tokenizer_vocab`). `loom serve`'s
 #      concurrency test runs under ASan (step 1); under TSan its 16-client case
 #      got "Connection error" from the openai client (no TSan report) on a
@@ -52,8 +53,8 @@ tsan_targets="test_context test_cpu_thread_pool test_tokenizer_vocab"
 meson setup build-tsan -Db_sanitize=thread -Db_lundef=false -Dbuildtype=debugoptimized >/dev/null 2>&1 \
   || meson setup build-tsan --reconfigure >/dev/null
 if meson introspect build-tsan --tests | grep -q '"name": "vulkan_threads"'; then
-  tsan_tests="$tsan_tests vulkan_threads"
-  tsan_targets="$tsan_targets test_vulkan_threads"
+  tsan_tests="$tsan_tests vulkan_threads vulkan_sharing"
+  tsan_targets="$tsan_targets test_vulkan_threads test_vulkan_sharing"
 elif [ "${CI:-}" = true ]; then
   echo "sanitizers: the TSan build has no Vulkan backend (vulkan_threads not registered)" >&2
   exit 1
