@@ -11,7 +11,8 @@
 
 #include "loom.h"
 #include "testdata.h"
-#include "tiny_model.h"
+#include "vk_main.h"
+#include "vk_tiny_model.h"
 #include "vulkan/loader.h"
 #include "vulkan/vulkan_backend.h"
 
@@ -102,14 +103,7 @@ struct Model {
 };
 
 loom_status load(loom_type wt, const loom_vulkan_params *vp, Model *out) {
-    tinymodel::Spec spec;
-    spec.weight_type = wt;
-    out->bytes = tinymodel::build(spec);
-    loom_model_params mp;
-    loom_model_default_params(&mp);
-    mp.backend = LOOM_BACKEND_VULKAN;
-    mp.vulkan = vp;
-    return loom_model_load_from_memory(out->bytes.data(), out->bytes.size(), &mp, &out->m);
+    return vktest::load_tiny_model(wt, &out->bytes, &out->m, vp);
 }
 
 struct Context {
@@ -362,12 +356,4 @@ TEST_CASE("a_fence_wait_that_runs_out_returns_backend_and_the_session_recovers")
     REQUIRE(dev.validation_messages() == 0);
 }
 
-int main(int argc, char **argv) {
-    size_t n = 0;
-    loom_vulkan_devices(nullptr, 0, &n);   // BUFFER_TOO_SMALL with the count when there are devices
-    if (n == 0) {
-        std::fprintf(stderr, "no Vulkan device: %s\n", loom_last_error());
-        return testdata::missing("a Vulkan device");
-    }
-    return Catch::Session().run(argc, argv);
-}
+int main(int argc, char **argv) { return vktest::run_with_a_device(argc, argv); }

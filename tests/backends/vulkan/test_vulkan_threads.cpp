@@ -10,6 +10,7 @@
 
 #include "loom.h"
 #include "testdata.h"
+#include "vk_main.h"
 #include "vk_tiny_model.h"
 
 #include <cstring>
@@ -117,12 +118,4 @@ TEST_CASE("contexts_on_one_vulkan_model_decode_concurrently_on_threads") {
     }
 }
 
-int main(int argc, char **argv) {
-    size_t n = 0;
-    loom_vulkan_devices(nullptr, 0, &n);   // BUFFER_TOO_SMALL with the count when there are devices
-    if (n == 0) {
-        std::fprintf(stderr, "no Vulkan device: %s\n", loom_last_error());
-        return testdata::missing("a Vulkan device");
-    }
-    return Catch::Session().run(argc, argv);
-}
+int main(int argc, char **argv) { return vktest::run_with_a_device(argc, argv); }
