@@ -935,9 +935,11 @@ LOOM_API loom_status loom_fim_repo_prompt(const loom_model *model, const char *r
 typedef struct loom_context loom_context;
 typedef struct loom_batch loom_batch;
 
-/** Abort callback, checked between ops during loom_decode: return nonzero to
- *  stop (loom_decode then fails with LOOM_ERR_CANCELLED; the KV cache keeps
- *  only what was complete before the batch). Called on the decoding thread. */
+/** Abort callback, checked between ops during loom_decode (on the CPU; on
+ *  Vulkan before each submission of the graph: loom_vulkan_params
+ *  ops_per_submission): return nonzero to stop (loom_decode then fails with
+ *  LOOM_ERR_CANCELLED; the KV cache keeps only what was complete before the
+ *  batch). Called on the decoding thread. */
 typedef int (*loom_abort_fn)(void *user_data);
 
 /** One task of a loop loom hands to the host's job system: run it once for
