@@ -7,8 +7,7 @@
 #      tests/faults/run.sh and the ABI gate (.ci/run) then reuse this build.
 #   2. build-tsan (ThreadSanitizer): only the tests that run loom on several
 #      threads at once: contexts on one model on N threads (CPU: `context`,
-#      Vulkan on lavapipe: `vulkan_threads`; two models on one host queue
-#      beside a render thread: `vulkan_sharing`), the CPU thread pool, and one
+#      Vulkan on lavapipe: `vulkan_threads`), the CPU thread pool, and one
 #      tokenizer shared by threads (`tokenizer_vocab`). `loom serve`'s
 #      concurrency test runs under ASan (step 1); under TSan its 16-client case
 #      got "Connection error" from the openai client (no TSan report) on a
@@ -45,7 +44,7 @@ slice vulkan_model_parity vulkan_greedy_generation_equals_cpu_for_f16_and_q8_0
 # vulkan_sharing: its two cases that destroy a validation-layer device after
 # threads or an event used it leave indirect leaks from an unloaded module
 # (no loom frame, LSan cannot name it: not understood yet, issue 17); the
-# other three run here, all five in the plain build and under TSan.
+# other three run here, all five in the plain build.
 slice vulkan_sharing "models_share_one_device_per_host_queue_and_per_physical_device,rejects_half_a_queue_lock_and_negative_vulkan_limits,the_abort_callback_cancels_a_decode_between_its_submissions"
 mark "asan tests (all suites; heavy parity tests sliced)"
 # `loom serve` under ASan: 16 clients x 4 requests on 4 slots, aborted streams, queue full, drain.
@@ -58,8 +57,8 @@ tsan_targets="test_context test_cpu_thread_pool test_tokenizer_vocab"
 meson setup build-tsan -Db_sanitize=thread -Db_lundef=false -Dbuildtype=debugoptimized >/dev/null 2>&1 \
   || meson setup build-tsan --reconfigure >/dev/null
 if meson introspect build-tsan --tests | grep -q '"name": "vulkan_threads"'; then
-  tsan_tests="$tsan_tests vulkan_threads vulkan_sharing"
-  tsan_targets="$tsan_targets test_vulkan_threads test_vulkan_sharing"
+  tsan_tests="$tsan_tests vulkan_threads"
+  tsan_targets="$tsan_targets test_vulkan_threads"
 elif [ "${CI:-}" = true ]; then
   echo "sanitizers: the TSan build has no Vulkan backend (vulkan_threads not registered)" >&2
   exit 1

@@ -5,7 +5,7 @@
 // device loom creates; the abort callback acts between the submissions of
 // a graph; a fence wait that runs out returns BACKEND instead of hanging.
 // The tiny model is built in memory; without a Vulkan device the executable
-// exits 77 (1 under CI=true). The TSan build (.ci/sanitizers.sh) runs it too.
+// exits 77 (1 under CI=true).
 #define CATCH_CONFIG_RUNNER
 #include <catch2/catch.hpp>
 
