@@ -32,7 +32,7 @@ mark "asan build"
 # The four heaviest parity tests (every quant type on three forwards, 17 types on
 # lavapipe, the benchmark tools) run whole in the release build; under ASan they
 # run one representative slice each, so this step stays within CI's time.
-heavy="parity_inference parity_greedy vulkan_model_parity bench_smoke"
+heavy="parity_inference parity_greedy vulkan_model_parity bench_smoke vulkan_sharing"
 # shellcheck disable=SC2046
 meson test -C build-asan --no-rebuild --print-errorlogs $(meson introspect build-asan --tests |
   python3 -c 'import json, sys; h = set(sys.argv[1:]); print(" ".join(t["name"] for t in json.load(sys.stdin) if t["name"] not in h))' $heavy)
@@ -41,6 +41,11 @@ slice parity_inference "logits_match_llama_cpp_for_every_quant_type -c Q4_K_M"
 slice parity_inference "moe_logits_match_llama_cpp_for_every_quant_type -c Q8_0"
 slice parity_greedy greedy_64_tokens_equal_llama_cpp_q8_0
 slice vulkan_model_parity vulkan_greedy_generation_equals_cpu_for_f16_and_q8_0
+# vulkan_sharing: its two cases that destroy a validation-layer device after
+# threads or an event used it leave indirect leaks from an unloaded module
+# (no loom frame, LSan cannot name it: not understood yet, issue 17); the
+# other three run here, all five in the plain build.
+slice vulkan_sharing "models_share_one_device_per_host_queue_and_per_physical_device,rejects_half_a_queue_lock_and_negative_vulkan_limits,the_abort_callback_cancels_a_decode_between_its_submissions"
 mark "asan tests (all suites; heavy parity tests sliced)"
 # `loom serve` under ASan: 16 clients x 4 requests on 4 slots, aborted streams, queue full, drain.
 tests/serve/run.sh build-asan concurrency.test.mjs

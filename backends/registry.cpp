@@ -17,6 +17,8 @@ static void vulkan_options(const BackendRequest &req, VulkanBackendOptions *opts
     opts->device.validation = req.vulkan_validation;
     opts->device.log = req.log;
     opts->pipeline_cache_path = req.pipeline_cache_path;
+    if (req.vulkan_wait_timeout_us > 0) opts->wait_timeout_us = req.vulkan_wait_timeout_us;
+    if (req.vulkan_ops_per_submission > 0) opts->ops_per_submission = uint32_t(req.vulkan_ops_per_submission);
     if (const loom_vulkan_host *h = req.vulkan_host) {
         host->get_instance_proc_addr = reinterpret_cast<PFN_vkGetInstanceProcAddr>(h->get_instance_proc_addr);
         host->instance = static_cast<VkInstance>(h->instance);
@@ -24,6 +26,9 @@ static void vulkan_options(const BackendRequest &req, VulkanBackendOptions *opts
         host->device = static_cast<VkDevice>(h->device);
         host->queue = static_cast<VkQueue>(h->queue);
         host->queue_family = h->queue_family_index;
+        host->queue_lock = h->queue_lock;
+        host->queue_unlock = h->queue_unlock;
+        host->queue_lock_user_data = h->queue_lock_user_data;
         opts->device.host = host;
     }
 }

@@ -39,6 +39,8 @@ struct BackendRequest {
     bool vulkan_validation = false;
     std::string pipeline_cache_path;         // "" = no persistent cache
     const loom_vulkan_host *vulkan_host = nullptr; // a full-size copy, or nullptr (valid during the call)
+    int64_t vulkan_wait_timeout_us = 0;      // 0: the default
+    int32_t vulkan_ops_per_submission = 0;   // 0: the default
     const LogSink *log = nullptr;            // must outlive the backend
     bool needs_experts = false;              // a mixture-of-experts model: AUTO picks a backend that runs it
     bool repack_weights = true;              // the CPU backend's (create_cpu_backend)

@@ -1039,9 +1039,11 @@ LOOM_API loom_status loom_fim_repo_prompt(const loom_model *model, const char *r
 typedef struct loom_context loom_context;
 typedef struct loom_batch loom_batch;
 
-/** Abort callback, checked between ops during loom_decode: return nonzero to
- *  stop (loom_decode then fails with LOOM_ERR_CANCELLED; the KV cache keeps
- *  only what was complete before the batch). Called on the decoding thread. */
+/** Abort callback, checked between ops during loom_decode (on the CPU; on
+ *  Vulkan before each submission of the graph: loom_vulkan_params
+ *  ops_per_submission): return nonzero to stop (loom_decode then fails with
+ *  LOOM_ERR_CANCELLED; the KV cache keeps only what was complete before the
+ *  batch). Called on the decoding thread. */
 typedef int (*loom_abort_fn)(void *user_data);
 
 /** One task of a loop loom hands to the host's job system: run it once for
@@ -1422,13 +1424,39 @@ typedef struct loom_vulkan_device_info {
  *  Thread-safe. */
 LOOM_API loom_status loom_vulkan_devices(loom_vulkan_device_info *out, size_t capacity, size_t *count);
 
+/** A lock the host holds while it submits to a queue (loom_vulkan_host). */
+typedef void (*loom_queue_lock_fn)(void *user_data);
+
 /** A host application's own Vulkan objects, for running loom on the device
  *  and queue a game already renders with. All handles are borrowed: loom
  *  never destroys them, and they must outlive every model using them. The
  *  device must have been created with a queue of `queue_family_index`
- *  supporting compute; loom submits to `queue` under its own lock, so the
- *  host must not submit to the same queue concurrently with loom_decode.
- *  Pointers are typed void* so this header needs no Vulkan header. */
+ *  supporting compute. Pointers are typed void* so this header needs no
+ *  Vulkan header.
+ *
+ *  Sharing: every model loaded with the same device and queue shares one
+ *  loom device object (its queue lock, its validation messenger), whatever
+ *  loom_vulkan_host struct each load was given; a model loaded without a
+ *  host shares loom's own VkDevice with every other model on the same
+ *  physical device (same device_index, or the same default, and the same
+ *  `validation`). The shared device lives until its last model is freed.
+ *
+ *  The queue's lock: Vulkan requires a queue to be externally synchronized
+ *  (no two vkQueueSubmit on it at once). loom calls vkQueueSubmit, and
+ *  nothing else on the queue (no vkQueueWaitIdle, vkQueueBindSparse or
+ *  present), once per submission of a graph (loom_vulkan_params:
+ *  ops_per_submission). With queue_lock and queue_unlock set, loom calls
+ *  queue_lock(queue_lock_user_data) just before each vkQueueSubmit and
+ *  queue_unlock(queue_lock_user_data) right after it, from whichever thread
+ *  decodes (several at once when several contexts or models decode), and
+ *  takes no lock of its own: the host guards its own submissions to the
+ *  queue with the same lock, and may then render while loom decodes. The
+ *  callbacks must not call loom. Without them, loom serializes its own
+ *  submissions (all models and contexts on the device) with a mutex, and
+ *  the host must not use the queue while any loom call that decodes runs.
+ *  Set both callbacks or neither (INVALID_ARGUMENT). Models sharing a
+ *  device and queue must give the same callbacks and user data
+ *  (INVALID_ARGUMENT otherwise: the second load names the difference). */
 typedef struct loom_vulkan_host {
     size_t struct_size;              /* the caller's sizeof(loom_vulkan_host), set by the caller */
     void *get_instance_proc_addr;    /* PFN_vkGetInstanceProcAddr */
@@ -1438,19 +1466,38 @@ typedef struct loom_vulkan_host {
     void *queue;                     /* VkQueue */
     uint32_t queue_family_index;
     uint32_t reserved0;              /* 0; ignored */
+    loom_queue_lock_fn queue_lock;   /* NULL: loom's own mutex (see above) */
+    loom_queue_lock_fn queue_unlock; /* NULL exactly when queue_lock is */
+    void *queue_lock_user_data;      /* passed to both; may be NULL */
 } loom_vulkan_host;
 
 /** Options of the Vulkan backend, given to a model load through
  *  loom_model_params.vulkan (NULL: defaults). Borrowed during the load call;
- *  `host` (if set) must outlive the model. */
+ *  `host` (if set) must outlive the model.
+ *
+ *  Submissions and waits: a graph (one loom_decode) is recorded into
+ *  command buffers of at most ops_per_submission ops each, submitted one
+ *  after the other; the context's abort callback is checked before each
+ *  (CANCELLED, the KV cache as before the call), and each is waited for
+ *  with a fence for at most wait_timeout_us. A wait that runs out fails
+ *  the call with BACKEND ("did not finish within ... us"): the cache is as
+ *  before, the submission may still be running on the device, and the
+ *  context's next call waits for it again (BACKEND again while it has not
+ *  finished) before touching its buffers, so nothing is overwritten under
+ *  the device. A stepped decode (loom_decode_step) submits one op (or part
+ *  of a large matmul) at a time whatever ops_per_submission says. */
 typedef struct loom_vulkan_params {
     size_t struct_size;              /* the caller's sizeof(loom_vulkan_params), set by loom_vulkan_default_params */
     const loom_vulkan_host *host;    /* NULL: loom creates its own instance and device */
     const char *pipeline_cache_path; /* NULL: no persistent cache; else a file loom reads at
                                         load and rewrites when the model is freed (a failure
                                         to write it is logged as a warning) */
-    int32_t validation;              /* 1: enable VK_LAYER_KHRONOS_validation (errors if absent) */
+    int32_t validation;              /* 1: enable VK_LAYER_KHRONOS_validation, with its
+                                        synchronization validation (errors if absent) */
     int32_t reserved0;               /* 0; ignored */
+    int64_t wait_timeout_us;         /* longest wait for one submission; 0: 60 s; < 0: INVALID_ARGUMENT */
+    int32_t ops_per_submission;      /* ops per submission of a graph; 0: 64; < 0: INVALID_ARGUMENT */
+    int32_t reserved1;               /* 0; ignored */
 } loom_vulkan_params;
 
 /** Fills the first `size` bytes of *params (the caller's sizeof) with the

@@ -2,6 +2,7 @@
 
 #include "vulkan/loader.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
@@ -82,6 +83,13 @@ static DeviceInfo describe(const VkFns &fns, VkPhysicalDevice pd, int index) {
 }
 
 static Status make_instance(const VkFns &fns, bool validation, bool debug_utils, VkInstance *out) {
+    // Synchronization validation too: hazards between dispatches, segments
+    // and the sessions of several models on one queue.
+    const VkValidationFeatureEnableEXT sync = VK_VALIDATION_FEATURE_ENABLE_SYNCHRONIZATION_VALIDATION_EXT;
+    VkValidationFeaturesEXT features{};
+    features.sType = VK_STRUCTURE_TYPE_VALIDATION_FEATURES_EXT;
+    features.enabledValidationFeatureCount = 1;
+    features.pEnabledValidationFeatures = &sync;
     VkApplicationInfo app{};
     app.sType = VK_STRUCTURE_TYPE_APPLICATION_INFO;
     app.pApplicationName = "loom";
@@ -89,9 +97,11 @@ static Status make_instance(const VkFns &fns, bool validation, bool debug_utils,
     app.apiVersion = VK_API_VERSION_1_1;
     std::vector<const char *> layers, exts;
     if (validation) layers.push_back(kValidationLayer);
+    if (validation) exts.push_back(VK_EXT_VALIDATION_FEATURES_EXTENSION_NAME); // provided by the layer
     if (debug_utils) exts.push_back(VK_EXT_DEBUG_UTILS_EXTENSION_NAME);
     VkInstanceCreateInfo ci{};
     ci.sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO;
+    ci.pNext = validation ? &features : nullptr;
     ci.pApplicationInfo = &app;
     ci.enabledLayerCount = uint32_t(layers.size());
     ci.ppEnabledLayerNames = layers.data();
@@ -131,12 +141,15 @@ Status list_devices(std::vector<DeviceInfo> *out) {
 
 Status Device::create(const DeviceOptions &opts, std::unique_ptr<Device> *out) {
     std::unique_ptr<Device> d(new Device());
-    d->log_ = opts.log;
+    d->attach_log(opts.log);
     if (opts.host) {
         const HostHandles &h = *opts.host;
         if (!h.get_instance_proc_addr || !h.instance || !h.physical_device || !h.device || !h.queue)
             return error(LOOM_ERR_INVALID_ARGUMENT, "vulkan: host handles need get_instance_proc_addr, instance, physical device, device and queue");
+        if (!h.queue_lock != !h.queue_unlock)
+            return error(LOOM_ERR_INVALID_ARGUMENT, "vulkan: the host's queue_lock and queue_unlock must be set together");
         d->owns_ = false;
+        d->host_ = h;
         d->fns_.vkGetInstanceProcAddr = h.get_instance_proc_addr;
         d->instance_ = h.instance;
         LOOM_TRY(load_instance_fns(&d->fns_, d->instance_));
@@ -154,7 +167,7 @@ Status Device::create(const DeviceOptions &opts, std::unique_ptr<Device> *out) {
     }
     d->fns_.vkGetPhysicalDeviceProperties(d->physical_, &d->props_);
     d->fns_.vkGetPhysicalDeviceMemoryProperties(d->physical_, &d->mem_props_);
-    loom::log(d->log_, LOOM_LOG_INFO, "vulkan: using device %d '%s' (%s)%s", d->info_.index, d->info_.name.c_str(),
+    loom::log(opts.log, LOOM_LOG_INFO, "vulkan: using device %d '%s' (%s)%s", d->info_.index, d->info_.name.c_str(),
         device_type_name(d->info_.type), d->owns_ ? "" : " from the host application");
     *out = std::move(d);
     return Status::ok();
@@ -185,8 +198,34 @@ VKAPI_ATTR VkBool32 VKAPI_CALL Device::on_message(VkDebugUtilsMessageSeverityFla
     auto *d = static_cast<Device *>(self);
     d->messages_++;
     loom_log_level level = (severity & VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT) ? LOOM_LOG_ERROR : LOOM_LOG_WARN;
-    loom::log(d->log_, level, "vulkan validation: %s", data && data->pMessage ? data->pMessage : "(no message)");
+    const char *text = data && data->pMessage ? data->pMessage : "(no message)";
+    std::lock_guard<std::mutex> lock(d->log_mutex_);
+    if (d->sinks_.empty()) loom::log(nullptr, level, "vulkan validation: %s", text);
+    for (const LogSink *sink : d->sinks_) loom::log(sink, level, "vulkan validation: %s", text);
     return VK_FALSE;
+}
+
+void Device::attach_log(const LogSink *sink) const {
+    if (!sink) return;
+    std::lock_guard<std::mutex> lock(log_mutex_);
+    sinks_.push_back(sink);
+}
+
+void Device::detach_log(const LogSink *sink) const {
+    std::lock_guard<std::mutex> lock(log_mutex_);
+    auto it = std::find(sinks_.begin(), sinks_.end(), sink);
+    if (it != sinks_.end()) sinks_.erase(it);
+}
+
+VkResult Device::submit(const VkSubmitInfo &info, VkFence fence) const {
+    if (host_.queue_lock) {
+        host_.queue_lock(host_.queue_lock_user_data);
+        VkResult r = fns_.vkQueueSubmit(queue_, 1, &info, fence);
+        host_.queue_unlock(host_.queue_lock_user_data);
+        return r;
+    }
+    std::lock_guard<std::mutex> lock(queue_mutex_);
+    return fns_.vkQueueSubmit(queue_, 1, &info, fence);
 }
 
 Status Device::pick_physical(const DeviceOptions &opts) {

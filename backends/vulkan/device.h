@@ -1,6 +1,9 @@
 // A Vulkan device for compute: the instance (or the host application's),
 // one physical device chosen by index or name, a logical device with one
 // compute queue, and an optional validation messenger that counts messages.
+// Models share one Device per physical device or host queue
+// (device_registry.h); every submission to its queue goes through submit(),
+// which holds the queue's lock (the host's callbacks, else a mutex).
 #pragma once
 
 #include "common/log.h"
@@ -33,13 +36,18 @@ struct HostHandles {
     VkDevice device = VK_NULL_HANDLE;
     VkQueue queue = VK_NULL_HANDLE;
     uint32_t queue_family = 0;
+    // Both or neither: taken around every vkQueueSubmit (loom_vulkan_host.queue_lock).
+    void (*queue_lock)(void *user_data) = nullptr;
+    void (*queue_unlock)(void *user_data) = nullptr;
+    void *queue_lock_user_data = nullptr;
 };
 
 struct DeviceOptions {
     int device_index = -1;         // -1: by name if set, else the preferred device
     std::string device_name;       // substring of the device name (case-sensitive)
-    bool validation = false;       // enable VK_LAYER_KHRONOS_validation (error if absent)
-    const LogSink *log = nullptr;
+    bool validation = false;       // enable VK_LAYER_KHRONOS_validation with synchronization
+                                   // validation (error if the layer is absent)
+    const LogSink *log = nullptr;  // creation messages; attached (attach_log) for the device's life
     const HostHandles *host = nullptr; // use these instead of creating our own
 };
 
@@ -67,9 +75,24 @@ public:
     const DeviceInfo &info() const { return info_; }
     const VkPhysicalDeviceProperties &properties() const { return props_; }
     const VkPhysicalDeviceMemoryProperties &memory_properties() const { return mem_props_; }
-    const LogSink *log() const { return log_; }
-    // vkQueueSubmit needs the queue externally synchronized (sessions share it).
-    std::mutex &queue_mutex() const { return queue_mutex_; }
+    const HostHandles *host() const { return owns_ ? nullptr : &host_; }
+
+    // vkQueueSubmit under the queue's lock: Vulkan requires the queue to be
+    // externally synchronized, and every session of every model on this
+    // device (and the host, through its callbacks) submits to it.
+    VkResult submit(const VkSubmitInfo &info, VkFence fence) const;
+
+    // Where validation messages are logged: every attached sink (the global
+    // log when none; each attached sink once). A sink must stay valid until
+    // detached; each attach_log needs its own detach_log.
+    void attach_log(const LogSink *sink) const;
+    void detach_log(const LogSink *sink) const;
+
+    // Test hook: while set, every command buffer begun (Stream) first waits
+    // for this event to be set from the host, so a test can hold a
+    // submission on the device and make a fence wait time out.
+    void set_test_gate(VkEvent event) const { test_gate_.store(event); }
+    VkEvent test_gate() const { return test_gate_.load(); }
 
     // Validation/debug messages of severity warning or error seen so far.
     uint64_t validation_messages() const { return messages_.load(); }
@@ -97,9 +120,12 @@ private:
     DeviceInfo info_;
     VkPhysicalDeviceProperties props_{};
     VkPhysicalDeviceMemoryProperties mem_props_{};
-    const LogSink *log_ = nullptr;
+    HostHandles host_;             // with host handles: the host's, lock callbacks included
     std::atomic<uint64_t> messages_{0};
-    mutable std::mutex queue_mutex_;
+    mutable std::mutex queue_mutex_;  // the queue's lock when the host gives none
+    mutable std::mutex log_mutex_;
+    mutable std::vector<const LogSink *> sinks_;
+    mutable std::atomic<VkEvent> test_gate_{VK_NULL_HANDLE};
 };
 
 } // namespace loom::vk

@@ -6,12 +6,19 @@ namespace loom::vk {
 
 static const uint32_t kSetsPerPool = 512, kBuffersPerSet = 8;
 
-Stream::Stream(const Device &dev) : dev_(dev) {}
+static uint64_t timeout_ns(int64_t us) {
+    if (us <= 0) us = kDefaultWaitTimeoutUs;
+    return uint64_t(us) > UINT64_MAX / 1000 ? UINT64_MAX - 1 : uint64_t(us) * 1000;
+}
+
+Stream::Stream(const Device &dev, int64_t wait_timeout_us) : dev_(dev), wait_timeout_ns_(timeout_ns(wait_timeout_us)) {}
 
 Stream::~Stream() {
     const VkFns &f = dev_.fn();
     VkDevice d = dev_.handle();
-    if (pending_) f.vkWaitForFences(d, 1, &fence_, VK_TRUE, UINT64_MAX);
+    // Objects the device may still use are leaked rather than destroyed
+    // under it (a submission that never finished: a hung or lost device).
+    if (pending_ && !wait()) return;
     for (VkDescriptorPool p : desc_pools_) f.vkDestroyDescriptorPool(d, p, nullptr);
     if (fence_) f.vkDestroyFence(d, fence_, nullptr);
     if (pool_) f.vkDestroyCommandPool(d, pool_, nullptr); // frees cmd_
@@ -32,10 +39,7 @@ Status Stream::init() {
 
 Status Stream::begin() {
     const VkFns &f = dev_.fn();
-    if (pending_) {
-        LOOM_VK_CHECK(f.vkWaitForFences(dev_.handle(), 1, &fence_, VK_TRUE, UINT64_MAX));
-        pending_ = false;
-    }
+    LOOM_TRY(wait());
     for (VkDescriptorPool p : desc_pools_) LOOM_VK_CHECK(f.vkResetDescriptorPool(dev_.handle(), p, 0));
     desc_pool_ = 0;
     used_ = 0;
@@ -66,6 +70,9 @@ Status Stream::begin_buffer() {
     bi.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
     LOOM_VK_CHECK(f.vkBeginCommandBuffer(cmd_, &bi));
     segment_commands_ = 0;
+    if (VkEvent gate = dev_.test_gate()) // Device::set_test_gate: held until the host sets it
+        f.vkCmdWaitEvents(cmd_, 1, &gate, VK_PIPELINE_STAGE_HOST_BIT, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0, nullptr,
+                          0, nullptr, 0, nullptr);
     return Status::ok();
 }
 
@@ -181,12 +188,21 @@ Status Stream::submit(const VkCommandBuffer *cmds, uint32_t n) {
     si.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO;
     si.commandBufferCount = n;
     si.pCommandBuffers = cmds;
-    {
-        std::lock_guard<std::mutex> lock(dev_.queue_mutex());
-        LOOM_VK_CHECK(f.vkQueueSubmit(dev_.queue(), 1, &si, fence_));
-    }
+    VkResult r = dev_.submit(si, fence_);
+    if (r != VK_SUCCESS) return error(LOOM_ERR_BACKEND, "vulkan: vkQueueSubmit failed: %s", result_name(r));
     pending_ = true;
-    LOOM_VK_CHECK(f.vkWaitForFences(dev_.handle(), 1, &fence_, VK_TRUE, UINT64_MAX));
+    return wait();
+}
+
+Status Stream::wait() {
+    if (!pending_) return Status::ok();
+    VkResult r = dev_.fn().vkWaitForFences(dev_.handle(), 1, &fence_, VK_TRUE, wait_timeout_ns_);
+    if (r == VK_TIMEOUT)
+        return error(LOOM_ERR_BACKEND,
+                     "vulkan: a submission did not finish within %llu us (loom_vulkan_params.wait_timeout_us); "
+                     "the device may be hung or overloaded",
+                     (unsigned long long)(wait_timeout_ns_ / 1000));
+    if (r != VK_SUCCESS) return error(LOOM_ERR_BACKEND, "vulkan: vkWaitForFences failed: %s", result_name(r));
     pending_ = false;
     return Status::ok();
 }

@@ -4,7 +4,10 @@
 // segment at a time. Descriptor sets come from pools that are reset when the
 // stream is reused. Segments are ordered by the barriers recorded at the
 // start of the next one (a barrier's scope covers earlier submissions to the
-// queue), so cutting changes no result.
+// queue), so cutting changes no result. Every fence wait is bounded
+// (wait_timeout_us): a submission that does not finish in time fails the
+// call with BACKEND and stays pending; the next begin() or wait() waits
+// for it again before anything it may still touch is reused.
 #pragma once
 
 #include "vulkan/memory.h"
@@ -14,9 +17,14 @@
 
 namespace loom::vk {
 
+// loom_vulkan_params defaults: the longest fence wait, and the ops of a
+// whole graph recorded into one submission (the abort callback runs between them).
+constexpr int64_t kDefaultWaitTimeoutUs = 60 * 1000 * 1000;
+constexpr uint32_t kDefaultOpsPerSubmission = 64;
+
 class Stream {
 public:
-    explicit Stream(const Device &dev);
+    explicit Stream(const Device &dev, int64_t wait_timeout_us = kDefaultWaitTimeoutUs);
     ~Stream();
     Stream(const Stream &) = delete;
     Stream &operator=(const Stream &) = delete;
@@ -42,8 +50,12 @@ public:
     size_t segments() const { return used_; }
     // Submits segment i (after end_segments) and waits for it.
     Status submit_segment(size_t i);
-    // Drops what was recorded and not submitted (a cancelled stepped graph).
+    // Drops what was recorded and not submitted (a cancelled graph).
     void abandon();
+    // Waits for the last submission if it has not finished (a wait that
+    // timed out before). Errors: BACKEND (timed out again, device lost).
+    Status wait();
+    bool pending() const { return pending_; }
     bool recording() const { return recording_; }
     uint32_t dispatch_count() const { return dispatches_; }
 
@@ -55,6 +67,7 @@ private:
     Status submit(const VkCommandBuffer *cmds, uint32_t n);
 
     const Device &dev_;
+    uint64_t wait_timeout_ns_;
     VkCommandPool pool_ = VK_NULL_HANDLE;
     VkCommandBuffer cmd_ = VK_NULL_HANDLE;     // the one being recorded: cmds_[used_ - 1]
     std::vector<VkCommandBuffer> cmds_;        // segments, allocated as needed and kept

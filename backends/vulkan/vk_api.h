@@ -73,6 +73,7 @@
     X(vkCmdPipelineBarrier)                                                                        \
     X(vkCmdCopyBuffer)                                                                             \
     X(vkCmdFillBuffer)                                                                             \
+    X(vkCmdWaitEvents)                                                                             \
     X(vkCreateFence)                                                                               \
     X(vkDestroyFence)                                                                              \
     X(vkResetFences)                                                                               \

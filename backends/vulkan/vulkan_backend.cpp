@@ -1,6 +1,7 @@
 #include "vulkan/vulkan_backend.h"
 
 #include "quant/quant.h"
+#include "vulkan/device_registry.h"
 #include "vulkan/vulkan_session.h"
 
 #include <algorithm>
@@ -24,9 +25,9 @@ void VulkanBackend::save_pipeline_cache() noexcept {
     if (!pipelines_) return;
     try {
         Status s = pipelines_->save_cache();
-        if (!s) log(dev_->log(), LOOM_LOG_WARN, "%s", s.message().c_str());
+        if (!s) log(log_, LOOM_LOG_WARN, "%s", s.message().c_str());
     } catch (...) {
-        log(dev_->log(), LOOM_LOG_WARN, "vulkan: cannot save the pipeline cache: out of memory");
+        log(log_, LOOM_LOG_WARN, "vulkan: cannot save the pipeline cache: out of memory");
     }
 }
 
@@ -34,10 +35,14 @@ VulkanBackend::~VulkanBackend() {
     save_pipeline_cache();
     for (auto &w : weights_)
         for (auto &part : w->parts) alloc_->free(&part.buf);
+    if (dev_) dev_->detach_log(log_);
 }
 
 Status VulkanBackend::init(const VulkanBackendOptions &opts) {
-    LOOM_TRY(Device::create(opts.device, &dev_));
+    LOOM_TRY(acquire_device(opts.device, &dev_));
+    log_ = opts.device.log;
+    wait_timeout_us_ = opts.wait_timeout_us > 0 ? opts.wait_timeout_us : kDefaultWaitTimeoutUs;
+    ops_per_submission_ = opts.ops_per_submission > 0 ? opts.ops_per_submission : kDefaultOpsPerSubmission;
     max_buffer_bytes_ = opts.max_buffer_bytes;
     subgroups_ = opts.subgroups;
     // Lavapipe runs a workgroup's invocations as SIMD lanes on one core and a
@@ -64,7 +69,7 @@ Status VulkanBackend::upload(const BufferRange &dst, const void *src, size_t siz
     const VkDeviceSize kStaging = VkDeviceSize(16) << 20;
     BufferRange staging;
     LOOM_TRY(alloc_->alloc(MemKind::Host, std::min<VkDeviceSize>(kStaging, size), &staging));
-    Stream stream(*dev_);
+    Stream stream(*dev_, wait_timeout_us_);
     Status s = stream.init();
     for (size_t done = 0; s && done < size;) {
         size_t n = std::min<size_t>(size - done, size_t(staging.size));

@@ -8,6 +8,7 @@
 #include "vulkan/device.h"
 #include "vulkan/memory.h"
 #include "vulkan/pipeline.h"
+#include "vulkan/stream.h"
 
 #include <memory>
 #include <string>
@@ -25,6 +26,8 @@ struct VulkanBackendOptions {
     VkMatmulKernels matmul = VkMatmulKernels::Auto; // Auto: PerRow on CPU-type devices (lavapipe), else Gpu
     bool subgroups = true;             // false: no subgroup-reduction shaders even where supported
     uint64_t max_buffer_bytes = 0;     // cap on one weight part (0: the device's storage-buffer range); tests
+    int64_t wait_timeout_us = vk::kDefaultWaitTimeoutUs;   // longest fence wait (loom_vulkan_params)
+    uint32_t ops_per_submission = vk::kDefaultOpsPerSubmission; // ops per submission of a whole graph
 };
 
 // Errors: UNSUPPORTED (no loader, no device), NOT_FOUND (device index/name), BACKEND.

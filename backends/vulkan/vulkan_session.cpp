@@ -77,9 +77,11 @@ Status warm_rows_kernel(const Device &dev, Allocator &alloc, PipelineSet &pipeli
 }
 
 VulkanSession::VulkanSession(const VulkanBackend &backend)
-    : backend_(backend), dev_(backend.device()), alloc_(backend.device(), VkDeviceSize(16) << 20), stream_(backend.device()) {}
+    : backend_(backend), dev_(backend.device()), alloc_(backend.device(), VkDeviceSize(16) << 20),
+      stream_(backend.device(), backend.wait_timeout_us()) {}
 
 VulkanSession::~VulkanSession() {
+    (void)stream_.wait();   // a submission that timed out: give it its time again before freeing under it
     for (auto &t : tensors_) alloc_.free(&t->parts.front().buf);
     alloc_.free(&dummy_);
     alloc_.free(&groups_);
@@ -132,6 +134,7 @@ Status VulkanSession::transfer(const VkTensor *t, size_t offset, void *host, siz
     if (t->parts.size() != 1 || offset > limit || size > limit - offset)
         return error(LOOM_ERR_INVALID_ARGUMENT, "vulkan: transfer of %zu bytes at %zu outside the tensor", size, offset);
     if (r.mapped) {
+        LOOM_TRY(stream_.wait());   // a submission that timed out may still use the tensor
         if (to_device) std::memcpy(r.mapped + offset, host, size);
         else std::memcpy(host, r.mapped + offset, size);
         return Status::ok();
@@ -172,7 +175,22 @@ void VulkanSession::release(Tensor *t) {
 
 Status VulkanSession::begin_graph() {
     stepped_ = false;
+    segment_ops_ = 0;
     return stream_.begin();
+}
+
+Status VulkanSession::op_boundary() {
+    if (stepped_) return stream_.cut();
+    if (++segment_ops_ <= backend_.ops_per_submission()) return Status::ok();
+    segment_ops_ = 1;
+    return stream_.cut();
+}
+
+// Buffers replaced while recording, once no submission can use them.
+void VulkanSession::free_retired() {
+    if (stream_.pending()) return;
+    for (BufferRange &b : retired_) alloc_.free(&b);
+    retired_.clear();
 }
 
 Status VulkanSession::begin_stepped_graph(int64_t shape_key) {
@@ -205,17 +223,20 @@ void VulkanSession::cancel_graph() {
     next_segment_ = 0;
 }
 
+// The graph's submissions one after the other, each waited for: the abort
+// callback is honoured before each (what ran wrote only this graph's cells).
 Status VulkanSession::compute(const AbortFn &abort) {
-    // One submission per graph: the abort callback is honoured before it.
-    if (abort && abort()) {
-        if (stream_.recording()) {
-            LOOM_TRY(stream_.submit_and_wait()); // leaves the stream reusable
+    Status s = stream_.end_segments();
+    const size_t n = stream_.segments();
+    for (size_t i = 0; s && i < n; i++) {
+        if (abort && abort()) {
+            s = error(LOOM_ERR_CANCELLED, "vulkan: graph cancelled by the abort callback before submission %zu of %zu",
+                      i + 1, n);
+            break;
         }
-        return error(LOOM_ERR_CANCELLED, "vulkan: graph cancelled by the abort callback");
+        s = stream_.submit_segment(i);
     }
-    Status s = stream_.submit_and_wait();
-    for (BufferRange &b : retired_) alloc_.free(&b);
-    retired_.clear();
+    free_retired();
     return s;
 }
 

@@ -48,6 +48,8 @@ public:
     uint64_t device_bytes_in_use() const override { return alloc_ ? alloc_->device_bytes_in_use() : 0; }
 
     const Device &device() const { return *dev_; }
+    int64_t wait_timeout_us() const { return wait_timeout_us_; }
+    uint32_t ops_per_submission() const { return ops_per_submission_; }
     VkMatmulKernels matmul_kernels() const { return matmul_; }
     bool subgroups() const { return subgroups_; }
     PipelineSet &pipelines() const { return *pipelines_; }
@@ -56,7 +58,10 @@ private:
     Status upload(const BufferRange &dst, const void *src, size_t size);
     void save_pipeline_cache() noexcept;   // logs a failure; never throws
 
-    std::unique_ptr<Device> dev_;
+    std::shared_ptr<const Device> dev_;          // shared with the other models on it (device_registry.h)
+    const LogSink *log_ = nullptr;               // attached to dev_ while this backend lives
+    int64_t wait_timeout_us_ = kDefaultWaitTimeoutUs;
+    uint32_t ops_per_submission_ = kDefaultOpsPerSubmission;
     uint64_t max_buffer_bytes_ = 0;
     VkMatmulKernels matmul_ = VkMatmulKernels::Gpu;
     bool subgroups_ = true;
@@ -107,8 +112,10 @@ public:
 private:
     Status pipeline(const std::string &name, uint32_t wg, const Pipeline **out, const std::vector<uint32_t> &consts = {});
     Status transfer(const VkTensor *t, size_t offset, void *host, size_t size, bool to_device);
-    // Called as each op starts recording: a stepped graph gets a segment per op.
-    Status op_boundary() { return stepped_ ? stream_.cut() : Status::ok(); }
+    // Called as each op (or matmul slice) starts recording: a stepped graph
+    // gets a segment per op, a whole graph one per ops_per_submission ops.
+    Status op_boundary();
+    void free_retired();
     Status elementwise(const char *shader, Tensor *dst, const Tensor *a, const Tensor *b, int64_t rows);
     // One value per invocation over `n` values: a 2-D grid when one dimension is not enough.
     Status dispatch_flat(const Pipeline &p, const std::vector<BufferRange> &buffers, const void *push,
@@ -126,6 +133,7 @@ private:
     BufferRange groups_;
     std::vector<BufferRange> retired_;
     bool stepped_ = false;         // recording a stepped graph
+    uint32_t segment_ops_ = 0;     // whole graph: ops recorded into the current submission
     size_t next_segment_ = 0;      // stepped: the segment to submit next
     int64_t shape_key_ = -1;
     StepPacer pacer_;

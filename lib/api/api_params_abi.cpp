@@ -42,8 +42,11 @@ static_assert(offsetof(loom_memory_plan, weights_mapped) == 16 && offsetof(loom_
               "loom_memory_plan layout");
 static_assert(offsetof(loom_vulkan_device_info, name) == 40 && sizeof(loom_vulkan_device_info) == 296,
               "loom_vulkan_device_info layout");
-static_assert(offsetof(loom_vulkan_host, reserved0) == 52 && sizeof(loom_vulkan_host) == 56, "loom_vulkan_host layout");
-static_assert(offsetof(loom_vulkan_params, reserved0) == 28 && sizeof(loom_vulkan_params) == 32,
+static_assert(offsetof(loom_vulkan_host, reserved0) == 52 && offsetof(loom_vulkan_host, queue_lock) == 56 &&
+                  offsetof(loom_vulkan_host, queue_lock_user_data) == 72 && sizeof(loom_vulkan_host) == 80,
+              "loom_vulkan_host layout");
+static_assert(offsetof(loom_vulkan_params, reserved0) == 28 && offsetof(loom_vulkan_params, wait_timeout_us) == 32 &&
+                  offsetof(loom_vulkan_params, reserved1) == 44 && sizeof(loom_vulkan_params) == 48,
               "loom_vulkan_params layout");
 static_assert(offsetof(loom_model_quantize_params, progress_user_data) == 40 &&
                   offsetof(loom_model_quantize_params, imatrix_path) == 48 && sizeof(loom_model_quantize_params) == 56,

@@ -32,7 +32,15 @@ Status read_vulkan_params(const loom_vulkan_params *in, BackendRequest *req, loo
     loom_vulkan_params vp;
     loom_vulkan_default_params(&vp);
     LOOM_TRY(read_params(in, &vp, "vulkan params"));
+    if (vp.wait_timeout_us < 0)
+        return error(LOOM_ERR_INVALID_ARGUMENT, "vulkan params: wait_timeout_us = %lld is negative (0: the default)",
+                     (long long)vp.wait_timeout_us);
+    if (vp.ops_per_submission < 0)
+        return error(LOOM_ERR_INVALID_ARGUMENT, "vulkan params: ops_per_submission = %d is negative (0: the default)",
+                     vp.ops_per_submission);
     req->vulkan_validation = vp.validation != 0;
+    req->vulkan_wait_timeout_us = vp.wait_timeout_us;
+    req->vulkan_ops_per_submission = vp.ops_per_submission;
     if (vp.pipeline_cache_path) req->pipeline_cache_path = vp.pipeline_cache_path;
     if (vp.host) {
         *host = loom_vulkan_host{};

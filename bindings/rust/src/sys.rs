@@ -302,6 +302,8 @@ pub struct loom_vulkan_device_info {
     pub name: [c_char; 256],
 }
 
+pub type loom_queue_lock_fn = Option<unsafe extern "C" fn(user_data: *mut c_void)>;
+
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct loom_vulkan_host {
@@ -313,6 +315,9 @@ pub struct loom_vulkan_host {
     pub queue: *mut c_void,
     pub queue_family_index: u32,
     pub reserved0: u32,
+    pub queue_lock: loom_queue_lock_fn,
+    pub queue_unlock: loom_queue_lock_fn,
+    pub queue_lock_user_data: *mut c_void,
 }
 
 #[repr(C)]
@@ -323,6 +328,9 @@ pub struct loom_vulkan_params {
     pub pipeline_cache_path: *const c_char,
     pub validation: i32,
     pub reserved0: i32,
+    pub wait_timeout_us: i64,
+    pub ops_per_submission: i32,
+    pub reserved1: i32,
 }
 
 // ---- Sampling ------------------------------------------------------------------------

@@ -46,8 +46,8 @@ fn rust_rows() -> Vec<(String, i64)> {
         loom_memory_plan { struct_size, backend, reserved0, weights_mapped, weights_host, weights_device, kv_cache, activations, scratch, logits, mask, host, device, total },
         loom_context_params { struct_size, n_ctx, n_batch, n_seq_max, n_threads, kv_type, embeddings, abort_callback, abort_user_data, matmul_precision, reserved0, pooling_type, embd_normalize, memory_budget, parallel_for, parallel_for_user_data },
         loom_vulkan_device_info { struct_size, index, r#type, vendor_id, device_id, api_version, subgroup_size, device_local_bytes, name },
-        loom_vulkan_host { struct_size, get_instance_proc_addr, instance, physical_device, device, queue, queue_family_index, reserved0 },
-        loom_vulkan_params { struct_size, host, pipeline_cache_path, validation, reserved0 },
+        loom_vulkan_host { struct_size, get_instance_proc_addr, instance, physical_device, device, queue, queue_family_index, reserved0, queue_lock, queue_unlock, queue_lock_user_data },
+        loom_vulkan_params { struct_size, host, pipeline_cache_path, validation, reserved0, wait_timeout_us, ops_per_submission, reserved1 },
         loom_model_quantize_params { struct_size, file_type, token_embedding_type, output_tensor_type, pure, allow_requantize, n_threads, progress, progress_user_data, imatrix_path },
         loom_speculative_params { struct_size, draft_max, ngram_min, ngram_max, draft_p_min, seed },
     };

@@ -9,8 +9,9 @@
 
 namespace vktest {
 
-// *bytes holds the file and must outlive *out.
-inline loom_status load_tiny_model(loom_type weight_type, std::vector<uint8_t> *bytes, loom_model **out) {
+// *bytes holds the file and must outlive *out; `vulkan`: loom_model_params.vulkan.
+inline loom_status load_tiny_model(loom_type weight_type, std::vector<uint8_t> *bytes, loom_model **out,
+                                   const loom_vulkan_params *vulkan = nullptr) {
     tinymodel::Spec spec;
     spec.weight_type = weight_type;
     *bytes = tinymodel::build(spec);
@@ -18,6 +19,7 @@ inline loom_status load_tiny_model(loom_type weight_type, std::vector<uint8_t> *
     loom_model_params mp;
     loom_model_default_params(&mp);
     mp.backend = LOOM_BACKEND_VULKAN;
+    mp.vulkan = vulkan;
     return loom_model_load_from_memory(bytes->data(), bytes->size(), &mp, out);
 }
 
