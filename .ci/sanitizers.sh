@@ -8,10 +8,9 @@
 #   2. build-tsan (ThreadSanitizer): only the tests that run loom on several
 #      threads at once: contexts on one model on N threads (CPU: `context`,
 #      Vulkan on lavapipe: `vulkan_threads`), the CPU thread pool, and one
-#      tokenizer shared by threads (`tokenizer_vocab`). `loom serve`'s
-#      concurrency test runs under ASan (step 1); under TSan its 16-client case
-#      got "Connection error" from the openai client (no TSan report) on a
-#      loaded machine, so it is not in CI yet (issue 12).
+#      tokenizer shared by threads (`tokenizer_vocab`), and `loom serve`'s
+#      concurrency test (16 clients on 4 slots, abort, queue full, drain),
+#      which also runs under ASan (step 1).
 #   3. valgrind memcheck on one end-to-end `loom run` (CPU backend, tiny
 #      synthetic model, a few tokens) of PLAIN_BUILD (default: build, the
 #      unsanitized release build .ci/run makes first; configured here if absent).
@@ -64,11 +63,15 @@ elif [ "${CI:-}" = true ]; then
   exit 1
 fi
 # shellcheck disable=SC2086
-meson compile -C build-tsan $tsan_targets
+meson compile -C build-tsan $tsan_targets examples/loom/loom:executable
 mark "tsan build"
 # shellcheck disable=SC2086
 meson test -C build-tsan --no-rebuild --print-errorlogs $tsan_tests
 mark "tsan tests"
+# `loom serve` under TSan: its HTTP workers, the scheduler thread and the
+# drain (Debian's uninstrumented httplib is ignored: tests/support/tsan.supp).
+tests/serve/run.sh build-tsan concurrency.test.mjs
+mark "tsan loom serve concurrency"
 
 # 3. valgrind memcheck on `loom run`, CPU backend, 8 tokens of the tiny model.
 [ -f "$plain/build.ninja" ] || meson setup "$plain" >/dev/null

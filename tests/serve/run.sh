@@ -55,7 +55,7 @@ cd "$work"
 # As meson test sets them (tests/meson.build), for sanitizer builds.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$root/tests/support/lsan.supp:print_suppressions=0}
-export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1}
+export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:suppressions=$root/tests/support/tsan.supp:print_suppressions=0}
 # shellcheck disable=SC2086
 node --test --test-concurrency=1 $tests
 [ ! -f "$work/chat_page.png" ] || echo "serve tests: the chat page screenshot is $work/chat_page.png"
