@@ -30,6 +30,9 @@
 #     the build machine's ldd, pkg-config and meson install on what they link.
 #   - tests/faults (an LD_PRELOAD shim): qemu-user's own allocations would
 #     go through it; CI runs it natively under ASan.
+#   - published_shapes' [host_kernel] cases (tests/model/meson.build): they
+#     measure the page cache after madvise and RLIMIT_AS accounting, which
+#     under qemu-user are the emulator's, not the target's.
 # Needs g++-aarch64-linux-gnu, qemu-user, catch2, nlohmann-json3-dev,
 # python3-numpy (for /usr/bin/python3) and the reference (../shared/ref or LOOM_REF_DIR, for the
 # tiny model). Exits 77 (skipped) when one is missing, except in CI

@@ -82,7 +82,8 @@ int parse_args(int argc, char **argv, Args *a, loom_model_quantize_params *p) {
               "                               error as llama-quantize --imatrix does");
     opts.flag("--allow-requantize", &a->allow_requantize, "accept an already quantized input (quality suffers)");
     opts.flag("-q, --quiet", &a->quiet, "no progress line");
-    cli::add_common_options(&opts, &common, "not used");
+    cli::add_common_options(&opts, &common, "not used",
+                            "threads quantizing each tensor; 0: the machine's cores, at most 64");
     int rc = opts.parse(argc, argv);
     if (rc >= 0) return rc;
     if (!parse_file_type(a->type.c_str(), &p->file_type))

@@ -25,9 +25,9 @@ void log_line(void *, loom_log_level level, const char *message) {
 
 } // namespace
 
-void add_common_options(Options *opts, CommonOptions *c, const char *ctx_default) {
+void add_common_options(Options *opts, CommonOptions *c, const char *ctx_default, const char *threads_help) {
     opts->section("global options");
-    opts->integer("-t, --threads", "N", &c->threads, 0, 256, "CPU threads; 0: the number of cores, at most 8");
+    opts->integer("-t, --threads", "N", &c->threads, 0, 256, threads_help);
     opts->integer("-c, --ctx-size", "N", &c->n_ctx, 0, 1 << 24, "context size in tokens; 0: the default",
                   ctx_default);
     opts->flag("--verbose", &g_verbose, "timings, and the library's log lines, on stderr");

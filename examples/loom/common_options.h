@@ -14,8 +14,9 @@ struct CommonOptions {
 
 // Adds -t/--threads, -c/--ctx-size and --verbose under "global options",
 // and the backend options' lines to the help's end. `ctx_default`: the text
-// shown as -c's default.
-void add_common_options(Options *opts, CommonOptions *c, const char *ctx_default = "the model's, at most 4096");
+// shown as -c's default; `threads_help`: -t's line (quantize's threads differ).
+void add_common_options(Options *opts, CommonOptions *c, const char *ctx_default = "the model's, at most 4096",
+                        const char *threads_help = "CPU threads; 0: the number of cores, at most 8");
 
 // --verbose was given: library log lines go to stderr (set up by load_model).
 bool verbose();

@@ -30,7 +30,10 @@ Status check_job(const QuantizeJob &job, const FileType **ftype) {
         if (t == -1) continue;
         const TypeTraits *tt = type_traits(t);
         if (!tt) return error(LOOM_ERR_INVALID_ARGUMENT, "tensor type %d is not a known type", t);
-        if (!tt->from_float) return error(LOOM_ERR_UNSUPPORTED, "loom cannot quantize to tensor type %s", tt->name);
+        if (tt->from_float || (has_weighted_encoder(t) && !job.imatrix_path.empty())) continue;
+        if (has_weighted_encoder(t))
+            return error(LOOM_ERR_UNSUPPORTED, "tensor type %s needs an importance matrix (--imatrix FILE)", tt->name);
+        return error(LOOM_ERR_UNSUPPORTED, "loom cannot quantize to tensor type %s", tt->name);
     }
     if (job.n_threads < 0 || job.n_threads > 256)
         return error(LOOM_ERR_INVALID_ARGUMENT, "n_threads %d is outside 0..256", job.n_threads);
@@ -155,6 +158,9 @@ Status check_conversion(const GgufTensor &t, loom_type to, const QuantizeJob &jo
         return error(LOOM_ERR_UNSUPPORTED, "tensor '%s': type %s needs an importance matrix", t.name.c_str(), dst->name);
     if (weighted && !has_weighted_encoder(to))
         return error(LOOM_ERR_UNSUPPORTED, "tensor '%s': loom cannot quantize to %s with an importance matrix yet",
+                     t.name.c_str(), dst->name);
+    if (!weighted && !dst->from_float && has_weighted_encoder(to))
+        return error(LOOM_ERR_UNSUPPORTED, "tensor '%s': type %s needs importance weights, and the matrix has none for it",
                      t.name.c_str(), dst->name);
     if (!weighted && !dst->from_float)
         return error(LOOM_ERR_UNSUPPORTED, "tensor '%s': loom cannot quantize to %s", t.name.c_str(), dst->name);

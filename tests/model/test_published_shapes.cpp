@@ -150,7 +150,7 @@ TEST_CASE("a_72b_q4_0_plan_reads_weights_in_place_on_a_24_gib_host", "[published
 // the file into the page cache, the pages of the norms and biases it widens
 // (read without readahead: with the 8 MiB read_ahead_kb of this machine's
 // disk, 680 MB, 15% of the file, came in around them).
-TEST_CASE("a_7b_q4_k_m_loads_on_the_cpu_without_reading_its_weights", "[published_shapes]") {
+TEST_CASE("a_7b_q4_k_m_loads_on_the_cpu_without_reading_its_weights", "[published_shapes][host_kernel]") {
     SparseModel f(kQwen2_7B, 15);
     loom_model_params mp;
     loom_model_default_params(&mp);
@@ -181,7 +181,7 @@ TEST_CASE("a_7b_q4_k_m_loads_on_the_cpu_without_reading_its_weights", "[publishe
 #endif
 #endif
 #ifndef SANITIZED
-TEST_CASE("a_file_past_the_address_space_limit_fails_naming_map_and_read", "[published_shapes]") {
+TEST_CASE("a_file_past_the_address_space_limit_fails_naming_map_and_read", "[published_shapes][host_kernel]") {
     SparseModel f(kQwen2_7B, 15);
     const pid_t child = fork();
     REQUIRE(child >= 0);

@@ -144,6 +144,11 @@ TEST_CASE("a cancelled or failed quantization leaves the output path as it was",
     CHECK(loom_model_quantize(in.c_str(), out.c_str(), &p) == LOOM_ERR_UNSUPPORTED);
     CHECK(std::string(loom_last_error()).find("importance matrix") != std::string::npos);
     CHECK(testdata::read_file(out) == std::vector<uint8_t>{'O', 'L', 'D'});
+    p = params(15);
+    p.output_tensor_type = LOOM_TYPE_IQ2_XXS; // an IQ2 output tensor, without a matrix
+    CHECK(loom_model_quantize(in.c_str(), out.c_str(), &p) == LOOM_ERR_UNSUPPORTED);
+    CHECK(std::string(loom_last_error()).find("needs an importance matrix (--imatrix FILE)") != std::string::npos);
+    CHECK(testdata::read_file(out) == std::vector<uint8_t>{'O', 'L', 'D'});
 }
 
 TEST_CASE("bad inputs and parameters are errors that say what is wrong", "[quantize]") {

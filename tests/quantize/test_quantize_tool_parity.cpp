@@ -26,6 +26,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 #include <random>
 #include <set>
@@ -271,6 +272,23 @@ TEST_CASE("loom quantize --imatrix matches llama-quantize for the IQ1, IQ2 and I
     const std::string opts = "--pure --token-embedding-type q8_0 --output-tensor-type q8_0 --imatrix '" + tiny_imatrix(in) + "'";
     for (const char *type : {"IQ1_S", "IQ1_M", "IQ2_XXS", "IQ2_XS", "IQ2_M", "IQ3_XXS", "IQ3_S"}) {
         SECTION(type) { check_pair(in, "tiny-im-pure", type, opts); }
+    }
+    // An IQ2 output tensor: the tiny model's is token_embd (tied), which no
+    // imatrix covers; llama-quantize aborts there (GGML_ASSERT imatrix != NULL),
+    // loom refuses with a message and leaves no output file.
+    SECTION("Q4_K_M with an IQ2_XXS output tensor and no matrix entry for it") {
+        const std::string out = testdata::scratch_dir() + "/quant-tiny-im-out-loom.gguf";
+        std::filesystem::remove(out);
+        int status = -1;
+        const std::string log = testdata::capture(std::string(std::getenv("LOOM_EXE")) + " quantize '" + in + "' '" +
+                                                      out + "' Q4_K_M --output-tensor-type iq2_xxs --imatrix '" +
+                                                      tiny_imatrix(in) + "' 2>&1",
+                                                  &status);
+        INFO(log);
+        CHECK(status != 0);
+        CHECK(log.find("tensor 'token_embd.weight': type IQ2_XXS needs importance weights, and the matrix has none") !=
+              std::string::npos);
+        CHECK(!std::filesystem::exists(out));
     }
 }
 
