@@ -47,6 +47,11 @@ int usage(const char *text);
 bool read_stdin(std::string *out, std::string *why);
 bool read_file(const std::string &path, std::string *out, std::string *why);
 
+// Whether stdin / stderr is a terminal (progress lines only on one; a prompt
+// read from stdin only when it is not). POSIX isatty, _isatty on Windows.
+bool stdin_is_terminal();
+bool stderr_is_terminal();
+
 } // namespace cli
 
 #define LOOM_CLI_CAT_(a, b) a##b

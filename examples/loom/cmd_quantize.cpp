@@ -8,7 +8,6 @@
 #include <cctype>
 #include <cstdio>
 #include <string>
-#include <unistd.h>
 
 namespace {
 
@@ -103,7 +102,7 @@ int run(int argc, char **argv) {
     if (rc >= 0) return rc;
     if (cli::verbose()) cli::log_to_stderr();
     Progress progress;
-    progress.quiet = a.quiet || !isatty(STDERR_FILENO); // a progress line only on a terminal
+    progress.quiet = a.quiet || !cli::stderr_is_terminal(); // a progress line only on a terminal
     p.progress = on_progress;
     p.progress_user_data = &progress;
     loom_status st = loom_model_quantize(a.in.c_str(), a.out.c_str(), &p);

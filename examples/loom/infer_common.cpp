@@ -1,6 +1,7 @@
 #include "infer_common.h"
 
 #include "backend_args.h"
+#include "cli.h"
 #include "common_options.h"
 #include "options.h"
 
@@ -9,13 +10,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#ifdef _WIN32
-#include <io.h>
-#define isatty _isatty
-#define STDERR_FILENO 2
-#else
-#include <unistd.h>
-#endif
 
 namespace cli {
 
@@ -58,7 +52,7 @@ loom_status load_model(const std::string &path, bool vocab_only, ModelHandle *ou
     loom_model_default_params(&mp);
     mp.vocab_only = vocab_only ? 1 : 0;
     apply_backend_args(&mp);
-    const bool bar = isatty(STDERR_FILENO);
+    const bool bar = stderr_is_terminal();
     int last_percent = -1;
     if (bar) mp.progress = progress_bar, mp.progress_user_data = &last_percent;
     if (verbose()) {

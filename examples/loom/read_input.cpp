@@ -7,6 +7,11 @@
 #include <cstdio>
 #include <cstring>
 #include <sys/stat.h>
+#ifdef _WIN32
+#include <io.h>
+#else
+#include <unistd.h>
+#endif
 
 namespace cli {
 
@@ -51,6 +56,22 @@ bool read_file(const std::string &path, std::string *out, std::string *why) {
     const bool ok = read_all(f, out, why);
     std::fclose(f);
     return ok;
+}
+
+bool stdin_is_terminal() {
+#ifdef _WIN32
+    return _isatty(0) != 0;
+#else
+    return isatty(STDIN_FILENO) != 0;
+#endif
+}
+
+bool stderr_is_terminal() {
+#ifdef _WIN32
+    return _isatty(2) != 0;
+#else
+    return isatty(STDERR_FILENO) != 0;
+#endif
 }
 
 } // namespace cli

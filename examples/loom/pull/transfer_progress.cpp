@@ -1,13 +1,8 @@
 #include "transfer_progress.h"
 
+#include "cli.h"
+
 #include <cstdio>
-#ifdef _WIN32
-#include <io.h>
-#define isatty _isatty
-#define STDERR_FILENO 2
-#else
-#include <unistd.h>
-#endif
 
 namespace cli {
 
@@ -21,7 +16,7 @@ std::string byte_text(double bytes) {
 }
 
 TransferProgress::TransferProgress(std::string label, long long total, long long start)
-    : label_(std::move(label)), total_(total), start_(start), tty_(isatty(STDERR_FILENO)),
+    : label_(std::move(label)), total_(total), start_(start), tty_(stderr_is_terminal()),
       t0_(std::chrono::steady_clock::now()), last_draw_(t0_) {
     if (start > 0) std::fprintf(stderr, "loom: resuming %s at %s\n", label_.c_str(), byte_text(double(start)).c_str());
 }
