@@ -7,18 +7,32 @@ Runs: "hello", a ~12,000-token message cancelled with Ctrl-C, "hello again",
 then /save OUT.json and /exit. Exit 0 when every expected line was seen.
 -b 1 makes reading the long message in take many seconds (one decode per
 token), (13 s on a loaded 2-core machine), so the Ctrl-C sent a second after it lands mid-way."""
-import os, pty, select, sys, time
+import fcntl, os, select, struct, sys, termios, time
 
 exe, model, out = sys.argv[1:4]
-pid, fd = pty.fork()
+# pty.fork() would close the terminal's slave side here; keeping it open lets
+# the script see how much of its input loom has not read yet (FIONREAD).
+fd, slave = os.openpty()
+pid = os.fork()
 if pid == 0:
+    os.close(fd)
+    os.setsid()
+    fcntl.ioctl(slave, termios.TIOCSCTTY, 0)
+    for i in range(3):
+        os.dup2(slave, i)
+    os.close(slave)
     os.execv(exe, [exe, "chat", "-m", model, "--temp", "0", "-n", "6", "-c", "16384", "-b", "1", "-t", "1",
                    "--backend", "cpu"])
+
+
+def unread():
+    """Bytes written to loom's terminal that loom has not read yet."""
+    return struct.unpack("i", fcntl.ioctl(slave, termios.FIONREAD, b"\0\0\0\0"))[0]
 
 seen = b""
 
 
-def read_until(marker, timeout=120):
+def read_until(marker, timeout=60):   # under meson's 120 s, so a failure shows what was seen
     global seen
     end = time.time() + timeout
     while marker not in seen:
@@ -68,6 +82,15 @@ read_until(b"\n> ")
 for i in range(600):
     say("apple banana cherry apple banana cherry apple banana cherry " + ("\\" if i < 599 else ""))
 read_until(b"apple banana cherry \r\n")   # the last line's echo: the message is being read in
+# A Ctrl-C before loom has read every line would flush the unread ones (the
+# terminal discards its input on an interrupt) and leave loom waiting for the
+# rest of a message that never comes: wait until it has read them all.
+end = time.time() + 60
+while unread() > 0:
+    if time.time() > end:
+        sys.exit("loom did not read its input; %d bytes left" % unread())
+    drain()
+    time.sleep(0.01)
 time.sleep(1.0)
 os.write(fd, b"\x03")
 read_until(b"[cancelled: the message was taken back]")
