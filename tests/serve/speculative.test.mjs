@@ -2,7 +2,8 @@
 // through the official `openai` client, against a plain server on the same
 // f16 tiny model: greedy replies equal (prompt lookup and the model as its
 // own draft), streamed and whole replies equal, usage, max_tokens inside a
-// round, n with seeds, stop strings, response_format, a full slot,
+// round, n with seeds, stop strings, response_format and tool_choice (the
+// grammar in the sampler chain), a full slot,
 // concurrent requests, logprobs refused with a 400, the /metrics counters,
 // /health's "speculative" block, and bad flags that stop the server.
 import { test, before, after } from 'node:test';
@@ -165,6 +166,31 @@ test('response_format_json_schema_works_speculatively', async () => {
       assert.ok(Number.isInteger(v.n) && v.n >= 1 && v.n <= 9);
       if (s === lookup) assert.equal(got.text, want.text, 'lookup: plain sampling\'s text');
     }
+  }
+});
+
+test('tool_choice_required_gives_the_plain_servers_calls_with_lookup', async () => {
+  // The tiny model with Qwen2.5-Instruct's template (tools.test.mjs): the tool-call grammar in the sampler chain.
+  const model = process.env.LOOM_SERVE_TOOLS_MODEL;
+  const args = ['-np', '1', '-c', '1024', '-t', '2'];
+  const [p, l] = await Promise.all([startServer(args, { model }), startServer([...args, '--lookup'], { model })]);
+  try {
+    const tools = [{ type: 'function', function: { name: 'get_weather', parameters: {
+      type: 'object', properties: { city: { type: 'string', maxLength: 12 } }, required: ['city'], additionalProperties: false } } }];
+    const body = { model: 'm', messages: chat('Weather in Zürich?'), tools, tool_choice: 'required', max_tokens: 120,
+                   temperature: 1, seed: 4 };
+    const want = (await clientOf(p).chat.completions.create(body)).choices[0];
+    const got = (await clientOf(l).chat.completions.create(body)).choices[0];
+    assert.equal(got.finish_reason, 'tool_calls', JSON.stringify(got));
+    assert.ok(got.message.tool_calls.length >= 1);
+    for (const c of got.message.tool_calls) {
+      assert.equal(c.function.name, 'get_weather');
+      assert.equal(typeof JSON.parse(c.function.arguments).city, 'string');
+    }
+    assert.deepEqual(got.message.tool_calls.map((c) => c.function), want.message.tool_calls.map((c) => c.function));
+  } finally {
+    await stopServer(p);
+    await stopServer(l);
   }
 });
 
