@@ -5,7 +5,8 @@
 // round, n with seeds, stop strings, response_format and tool_choice (the
 // grammar in the sampler chain), a full slot,
 // concurrent requests, logprobs refused with a 400, the /metrics counters,
-// /health's "speculative" block, and bad flags that stop the server.
+// /health's "speculative" block, --precision honoured by the server's
+// contexts, and bad flags that stop the server.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -277,6 +278,29 @@ test('a_full_slot_ends_with_length_as_in_plain_decoding', async () => {
   } finally {
     await stopServer(p);
     await stopServer(s);
+  }
+});
+
+test('precision_applies_to_the_servers_contexts', async () => {
+  // Q8_0 weights: --precision fast (8-bit activations) and exact give other
+  // greedy text here, so a server that ignored the flag would fail this.
+  const q8 = path.join(OUT, 'serve-tiny-q8_0.gguf');
+  await execFileP(LOOM, ['quantize', MODEL, q8, 'Q8_0']);
+  const prompt = 'The capital of France is';
+  const run = async (precision) => (await execFileP(LOOM, ['run', '-m', q8, '--temp', '0', '-n', '40', '-t', '2',
+    '--precision', precision, '-p', prompt])).stdout.slice(prompt.length).replace(/\n$/, '');
+  const exact = await run('exact');
+  assert.notEqual(exact, await run('fast'), 'the control: the two precisions differ on this model');
+  const args = ['-np', '1', '-c', '512', '-t', '2', '--precision', 'exact'];
+  const [p, l] = await Promise.all([startServer(args, { model: q8 }), startServer([...args, '--lookup'], { model: q8 })]);
+  try {
+    for (const s of [p, l]) {
+      const r = await clientOf(s).completions.create({ model: 'm', prompt, max_tokens: 40, temperature: 0 });
+      assert.equal(r.choices[0].text, exact, s === p ? 'plain' : 'lookup');
+    }
+  } finally {
+    await stopServer(p);
+    await stopServer(l);
   }
 });
 
