@@ -41,6 +41,23 @@ loom_status SpeculativeLanes::open(int32_t lane, uint64_t seed, loom_speculative
     return loom_speculative_new(l.target, l.draft, &p, out);
 }
 
+namespace {
+
+// The draft's vocabulary and the params, checked by making a decoder over
+// lane 0 (at start, not at the first request). False after printing why.
+bool check_decoder(const SpeculativeLanes &lanes, const cli::SpeculativeOptions &o) {
+    loom_speculative *probe = nullptr;
+    const loom_status st = lanes.open(0, 0, &probe);
+    loom_speculative_free(probe);
+    if (st == LOOM_ERR_TYPE_MISMATCH)
+        return cli::fail("draft model %s: %s (the draft model needs the same vocabulary as -m: a smaller model of "
+                         "the same family)", o.draft_model.c_str(), loom_last_error()), false;
+    if (st != LOOM_OK) return cli::fail_status(st, "speculative decoding"), false;
+    return true;
+}
+
+} // namespace
+
 std::unique_ptr<SpeculativeLanes> make_speculative_lanes(const loom_model *target, const cli::SpeculativeOptions &o,
                                                          const cli::ContextOptions &co, int32_t n_lanes) {
     auto lanes = std::make_unique<SpeculativeLanes>(cli::speculative_params(o), info_of(o));
@@ -56,21 +73,13 @@ std::unique_ptr<SpeculativeLanes> make_speculative_lanes(const loom_model *targe
     for (int32_t i = 0; i < n_lanes; i++) {
         cli::ContextHandle t, d;
         if ((st = cli::new_context(target, co, nullptr, nullptr, &t)) != LOOM_OK)
-            return cli::fail_status(st, "slot context"), nullptr;
+            return cli::fail_status(st, "a slot's context (lower -c or -np)"), nullptr;
         if (draft_model && (st = cli::new_context(draft_model, co, nullptr, nullptr, &d)) != LOOM_OK)
-            return cli::fail_status(st, "draft context"), nullptr;
+            return cli::fail_status(st, "a slot's draft context (lower -c or -np)"), nullptr;
         lanes->add(t.c, d.c);
         t.c = d.c = nullptr;
+        if (i == 0 && !check_decoder(*lanes, o)) return nullptr;
     }
-    // The draft's vocabulary and the params are checked once here, not at the first request.
-    loom_speculative *probe = nullptr;
-    if ((st = lanes->open(0, 0, &probe)) == LOOM_ERR_TYPE_MISMATCH) {
-        cli::fail("draft model %s: %s (the draft model needs the same vocabulary as -m: a smaller model of the "
-                  "same family)", o.draft_model.c_str(), loom_last_error());
-        return nullptr;
-    }
-    if (st != LOOM_OK) return cli::fail_status(st, "speculative decoding"), nullptr;
-    loom_speculative_free(probe);
     return lanes;
 }
 
