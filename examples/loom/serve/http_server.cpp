@@ -2,6 +2,7 @@
 
 #include "http_pool.h"
 #include "openai_response.h"
+#include "speculative_lanes.h"
 #include "web_page.h"
 
 #include <httplib.h>

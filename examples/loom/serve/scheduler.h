@@ -14,7 +14,6 @@
 // turn. No shared batch and no prefix reuse there.
 #pragma once
 
-#include "speculative_lanes.h"
 #include "task.h"
 
 #include "loom.h"
@@ -46,6 +45,7 @@ struct SchedulerStats {
 };
 
 class Slot;
+class SpeculativeLanes;
 
 class Scheduler {
 public:

@@ -1,5 +1,7 @@
 #include "slot.h"
 
+#include "speculative_lanes.h"
+
 #include <algorithm>
 #include <array>
 #include <random>

@@ -6,7 +6,6 @@
 // task's loom_speculative, which decodes for it (speculate()).
 #pragma once
 
-#include "speculative_lanes.h"
 #include "task.h"
 
 #include "loom.h"
@@ -16,6 +15,8 @@
 #include <vector>
 
 namespace serve {
+
+class SpeculativeLanes;
 
 class Slot {
 public:
