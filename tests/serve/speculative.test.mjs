@@ -190,8 +190,8 @@ test('tool_choice_required_gives_the_plain_servers_calls_with_lookup', async () 
     }
     assert.deepEqual(got.message.tool_calls.map((c) => c.function), want.message.tool_calls.map((c) => c.function));
   } finally {
-    await stopServer(p);
-    await stopServer(l);
+    assert.equal(await stopServer(p), 0);
+    assert.equal(await stopServer(l), 0);
   }
 });
 
@@ -276,8 +276,8 @@ test('a_full_slot_ends_with_length_as_in_plain_decoding', async () => {
     assert.equal(u.completion_tokens, want.body.usage.completion_tokens);
     assert.equal(got.body.choices[0].message.content, want.body.choices[0].message.content);
   } finally {
-    await stopServer(p);
-    await stopServer(s);
+    assert.equal(await stopServer(p), 0);
+    assert.equal(await stopServer(s), 0);
   }
 });
 
@@ -299,8 +299,8 @@ test('precision_applies_to_the_servers_contexts', async () => {
       assert.equal(r.choices[0].text, exact, s === p ? 'plain' : 'lookup');
     }
   } finally {
-    await stopServer(p);
-    await stopServer(l);
+    assert.equal(await stopServer(p), 0);
+    assert.equal(await stopServer(l), 0);
   }
 });
 
