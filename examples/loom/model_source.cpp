@@ -30,4 +30,9 @@ int resolve_model(const Options &opts, std::string *model, const std::string &hf
 #endif
 }
 
+std::string model_file_name(const std::string &path) {
+    size_t slash = path.find_last_of('/');
+    return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
 } // namespace cli

@@ -16,4 +16,7 @@ void add_model_options(Options *opts, std::string *model, std::string *hf);
 // otherwise the exit status (2: neither or both given, 1: the download failed).
 int resolve_model(const Options &opts, std::string *model, const std::string &hf);
 
+// A model's name as shown to users: its path's last component.
+std::string model_file_name(const std::string &path);
+
 } // namespace cli

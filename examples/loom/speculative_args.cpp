@@ -6,7 +6,7 @@ namespace cli {
 
 void add_speculative_options(Options *opts, SpeculativeOptions *o) {
     opts->section("speculative decoding");
-    opts->text("-md, --draft-model", "FILE", &o->draft_model,
+    opts->text("-md, --draft-model, --model-draft", "FILE", &o->draft_model,
                "a smaller model with the same vocabulary proposes tokens the model checks in one batch", "none");
     opts->flag("--lookup", &o->lookup, "propose tokens by n-gram lookup in the prompt and the text so far (no draft model)");
     opts->integer("--draft-max, --draft, --draft-n", "N", &o->draft_max, 1, 256, "most tokens proposed per round");
@@ -22,6 +22,16 @@ std::string speculative_conflict(const SpeculativeOptions &o) {
     return "";
 }
 
+loom_speculative_params speculative_params(const SpeculativeOptions &o) {
+    loom_speculative_params p;
+    loom_speculative_default_params(&p);
+    p.draft_max = int32_t(o.draft_max);
+    p.ngram_min = int32_t(o.ngram_min);
+    p.ngram_max = int32_t(o.ngram_max);
+    p.draft_p_min = float(o.draft_p_min);
+    return p;
+}
+
 bool make_speculative(loom_context *target, const SpeculativeOptions &o, const ContextOptions &co,
                       SpeculativeHandle *out) {
     loom_status st = LOOM_OK;
@@ -33,12 +43,7 @@ bool make_speculative(loom_context *target, const SpeculativeOptions &o, const C
         if ((st = new_context(out->draft_model.m, dco, nullptr, nullptr, &out->draft_ctx)) != LOOM_OK)
             return fail_status(st, "draft context"), false;
     }
-    loom_speculative_params p;
-    loom_speculative_default_params(&p);
-    p.draft_max = int32_t(o.draft_max);
-    p.ngram_min = int32_t(o.ngram_min);
-    p.ngram_max = int32_t(o.ngram_max);
-    p.draft_p_min = float(o.draft_p_min);
+    const loom_speculative_params p = speculative_params(o);
     if ((st = loom_speculative_new(target, out->draft_ctx.c, &p, &out->s)) != LOOM_OK)
         return fail_status(st, "speculative decoding"), false;
     return true;

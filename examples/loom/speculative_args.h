@@ -1,5 +1,5 @@
-// Speculative decoding options shared by `loom run` and `loom bench`
-// (--draft-model / -md, --draft-max / --draft, --draft-p-min, --lookup and
+// Speculative decoding options shared by `loom run`, `loom bench` and
+// `loom serve` (--draft-model / --model-draft / -md, --draft-max / --draft, --draft-p-min, --lookup and
 // its n-gram sizes, llama.cpp's names where it has them) and the draft they
 // set up: a second model and context, or prompt lookup. Public API only.
 #pragma once
@@ -22,6 +22,9 @@ struct SpeculativeOptions {
 void add_speculative_options(Options *opts, SpeculativeOptions *o);
 // "" or why the options cannot go together.
 std::string speculative_conflict(const SpeculativeOptions &o);
+
+// The decoder's params from the options (seed: the default).
+loom_speculative_params speculative_params(const SpeculativeOptions &o);
 
 // The draft (its model and context, none for --lookup) and the speculative
 // decoder over `target`. Frees in reverse order of creation.

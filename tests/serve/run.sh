@@ -14,7 +14,7 @@ src=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$src/../.." && pwd)
 build=$(cd "${1:-$root/build}" && pwd)
 shift || true
-tests=${*:-openai_client.test.mjs tools.test.mjs concurrency.test.mjs hostile.test.mjs chat_page.test.mjs scale_out.test.mjs}
+tests=${*:-openai_client.test.mjs tools.test.mjs concurrency.test.mjs hostile.test.mjs speculative.test.mjs chat_page.test.mjs scale_out.test.mjs}
 work=$build/serve-tests
 
 missing() {

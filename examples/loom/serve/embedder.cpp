@@ -12,15 +12,12 @@ Embedder::~Embedder() {
 
 loom_status Embedder::ensure_context() {
     if (ctx_) return LOOM_OK;
-    loom_context_params p;
-    loom_context_default_params(&p);
-    p.n_ctx = n_ctx_;
-    p.n_batch = n_batch_;
-    p.n_threads = n_threads_;
+    loom_context_params p = params_;
+    p.n_seq_max = 1;
     p.embeddings = LOOM_EMBEDDINGS_ONLY;   // no output matmul: the logits are never read here
     p.pooling_type = LOOM_POOLING_MEAN;
     loom_status st = loom_context_new(model_, &p, &ctx_);
-    if (st == LOOM_OK) st = loom_batch_new(int32_t(n_batch_), &batch_);
+    if (st == LOOM_OK) st = loom_batch_new(int32_t(p.n_batch), &batch_);
     return st;
 }
 
@@ -33,8 +30,8 @@ loom_status Embedder::embed(const std::vector<int32_t> &tokens, std::vector<floa
     // Each chunk of n_batch tokens is one decode whose mean the context
     // pools; the input's mean weights each chunk's mean by its length.
     std::vector<double> sum(size_t(n_embd), 0.0);
-    for (size_t i = 0; i < tokens.size(); i += n_batch_) {
-        const int32_t n = int32_t(std::min<size_t>(n_batch_, tokens.size() - i));
+    for (size_t i = 0; i < tokens.size(); i += params_.n_batch) {
+        const int32_t n = int32_t(std::min<size_t>(params_.n_batch, tokens.size() - i));
         loom_batch_clear(batch_);
         if ((st = loom_batch_add_tokens(batch_, tokens.data() + i, n, int32_t(i), 0, LOOM_BATCH_OUTPUTS_ALL)) != LOOM_OK ||
             (st = loom_decode(ctx_, batch_)) != LOOM_OK)

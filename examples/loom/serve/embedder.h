@@ -14,8 +14,9 @@ namespace serve {
 
 class Embedder {
 public:
-    Embedder(const loom_model *model, uint32_t n_ctx, uint32_t n_batch, int32_t n_threads)
-        : model_(model), n_ctx_(n_ctx), n_batch_(n_batch), n_threads_(n_threads) {}
+    // `params`: the server's context settings (n_ctx, n_batch, threads,
+    // precision); embeddings and pooling are set here.
+    Embedder(const loom_model *model, const loom_context_params &params) : model_(model), params_(params) {}
     ~Embedder();
 
     // The pooled vector of `tokens` (1..n_ctx tokens). Errors as loom_decode's.
@@ -25,8 +26,7 @@ private:
     loom_status ensure_context();
 
     const loom_model *model_;
-    uint32_t n_ctx_, n_batch_;
-    int32_t n_threads_;
+    loom_context_params params_;
     std::mutex mu_;
     loom_context *ctx_ = nullptr;
     loom_batch *batch_ = nullptr;

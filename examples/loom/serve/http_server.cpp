@@ -2,6 +2,7 @@
 
 #include "http_pool.h"
 #include "openai_response.h"
+#include "speculative_lanes.h"
 #include "web_page.h"
 
 #include <httplib.h>
@@ -34,6 +35,19 @@ ApiError error_for_status(int status) {
     case 414: return ApiError(414, "invalid_request_error", "the request URI is too long");
     default: return ApiError(status, status >= 500 ? "server_error" : "invalid_request_error", "HTTP error " + std::to_string(status));
     }
+}
+
+// /health's "speculative" block.
+json speculative_json(const SpeculativeInfo &i) {
+    json j = {{"source", i.source}, {"draft_max", i.draft_max}};
+    if (i.source == "lookup") {
+        j["ngram_min"] = i.ngram_min;
+        j["ngram_max"] = i.ngram_max;
+    } else {
+        j["draft_model"] = i.draft_model;
+        j["draft_p_min"] = i.draft_p_min;
+    }
+    return j;
 }
 
 // Runs a handler, turning exceptions into OpenAI error responses.
@@ -273,9 +287,10 @@ void HttpServer::routes() {
     });
     s.Get("/health", [this](const httplib::Request &, httplib::Response &res) {
         const SchedulerStats st = scheduler_.stats();
-        send_json(res, draining_.load() ? 503 : 200,
-                  {{"status", draining_.load() ? "shutting down" : "ok"}, {"slots_idle", n_slots_ - st.slots_busy},
-                   {"slots_processing", st.slots_busy}, {"queued", st.queued}});
+        json body = {{"status", draining_.load() ? "shutting down" : "ok"}, {"slots_idle", n_slots_ - st.slots_busy},
+                     {"slots_processing", st.slots_busy}, {"queued", st.queued}};
+        if (const SpeculativeLanes *lanes = scheduler_.speculative()) body["speculative"] = speculative_json(lanes->info());
+        send_json(res, draining_.load() ? 503 : 200, body);
     });
     s.Get("/metrics", [this](const httplib::Request &, httplib::Response &res) {
         res.set_content(metrics_.prometheus(scheduler_.stats(), n_slots_), "text/plain; version=0.0.4");

@@ -38,7 +38,12 @@ std::string Metrics::prometheus(const SchedulerStats &s, int32_t n_slots) const 
     metric(out, "loom_prompt_tokens_cached_total", "counter", "Prompt tokens reused from the KV cache.",
            s.cached_prompt_tokens);
     metric(out, "loom_generated_tokens_total", "counter", "Tokens sampled.", s.generated_tokens);
-    metric(out, "loom_decode_steps_total", "counter", "loom_decode calls of the scheduler.", s.decode_steps);
+    metric(out, "loom_decode_steps_total", "counter",
+           "Decode steps of the scheduler (speculative mode: prompts and draft-and-verify rounds).", s.decode_steps);
+    metric(out, "loom_speculative_drafted_tokens_total", "counter",
+           "Tokens proposed by the draft (speculative mode; 0 otherwise).", s.drafted_tokens);
+    metric(out, "loom_speculative_accepted_tokens_total", "counter",
+           "Proposed tokens the model kept (speculative mode; 0 otherwise).", s.accepted_tokens);
     metric(out, "loom_tasks_done_total", "counter", "Choices generated to the end.", s.tasks_done);
     metric(out, "loom_tasks_cancelled_total", "counter", "Choices whose client went away.", s.tasks_cancelled);
     metric(out, "loom_slots", "gauge", "Slots (sequences decoded together).", uint64_t(n_slots));

@@ -167,6 +167,15 @@ std::vector<int32_t> tokenize(const loom_model *model, const std::string &text) 
     return out;
 }
 
+// Speculative decoding keeps no logits of the tokens it emits.
+void check_logprobs_allowed(const GenRequest &g, const RequestLimits &limits) {
+    if (limits.speculative && g.top_logprobs >= 0)
+        throw ApiError(400, "invalid_request_error",
+                       "'logprobs': not available on this server: it decodes speculatively (--lookup or "
+                       "--model-draft), which keeps no log-probabilities; ask without logprobs, or use a "
+                       "server started without those flags", "logprobs", "logprobs_unsupported");
+}
+
 void check_prompt_size(const std::vector<int32_t> &prompt, const RequestLimits &limits, const char *field) {
     const int32_t cap = limits.max_prompt_tokens > 0 ? std::min(limits.max_prompt_tokens, limits.slot_ctx - 1)
                                                      : limits.slot_ctx - 1;
@@ -260,6 +269,7 @@ ParsedRequest parse_chat_request(const loom_model *model, const json &body, cons
     if (!messages) throw bad_field("messages", "is required");
     if (bool_of(body, "logprobs", false)) out.gen.top_logprobs = int32_t(int_in(body, "top_logprobs", 0, 20, 0));
     else if (member(body, "top_logprobs")) throw bad_field("top_logprobs", "needs \"logprobs\": true");
+    check_logprobs_allowed(out.gen, limits);
     ToolsRequest tools = parse_tools(body, !out.gen.sampling.grammar.empty());
     if (!tools.grammar.empty()) out.gen.sampling.grammar = tools.grammar;
     out.parse_tool_calls = tools.parse_calls;
@@ -274,6 +284,7 @@ ParsedRequest parse_completion_request(const loom_model *model, const json &body
     if (l.default_max_tokens < 0) l.default_max_tokens = 16;   // the OpenAI default for completions
     common_fields(model, body, l, &out);
     if (member(body, "logprobs")) out.gen.top_logprobs = int32_t(int_in(body, "logprobs", 0, 5, 0));
+    check_logprobs_allowed(out.gen, limits);
     const json *p = member(body, "prompt");
     if (!p) throw bad_field("prompt", "is required");
     if (p->is_array() && p->size() == 1 && (*p)[0].is_string()) p = &(*p)[0];

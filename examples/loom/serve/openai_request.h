@@ -27,6 +27,7 @@ struct RequestLimits {
     int32_t default_max_tokens = -1; // when the request names none (< 0: until the slot is full)
     int32_t max_n = 8;               // choices per request
     int32_t chat_flags = 0;          // extra loom_chat_apply flags (LOOM_CHAT_FORCE_CHATML)
+    bool speculative = false;        // speculative decoding: no logprobs (a 400 naming them)
 };
 
 struct ParsedRequest {

@@ -16,9 +16,10 @@ size_t common_prefix(const std::vector<int32_t> &a, const std::vector<int32_t> &
 
 } // namespace
 
-Scheduler::Scheduler(const loom_model *model, loom_context *ctx, const SchedulerOptions &o)
-    : model_(model), ctx_(ctx), o_(o) {
-    for (int32_t i = 0; i < o_.n_slots; i++) slots_.push_back(std::make_unique<Slot>(model, i));
+Scheduler::Scheduler(const loom_model *model, loom_context *ctx, const SchedulerOptions &o,
+                     const SpeculativeLanes *lanes)
+    : model_(model), ctx_(ctx), o_(o), lanes_(lanes) {
+    for (int32_t i = 0; i < o_.n_slots; i++) slots_.push_back(std::make_unique<Slot>(model, i, lanes));
 }
 
 Scheduler::~Scheduler() {
@@ -27,7 +28,7 @@ Scheduler::~Scheduler() {
 }
 
 void Scheduler::start() {
-    if (!batch_) loom_batch_new(o_.step_tokens, &batch_);
+    if (!batch_ && !lanes_) loom_batch_new(o_.step_tokens, &batch_);
     thread_ = std::thread([this] { loop(); });
 }
 
@@ -95,7 +96,7 @@ void Scheduler::assign(Slot &slot, Task task) {
         task.channel->push(std::move(e));
         return;
     }
-    const int32_t reused = reuse_prefix(slot, prompt);
+    const int32_t reused = lanes_ ? 0 : reuse_prefix(slot, prompt);
     {
         std::lock_guard<std::mutex> lock(mu_);
         stats_.prompt_tokens += prompt.size();
@@ -139,15 +140,20 @@ void Scheduler::fail_all(const char *what) {
     loom_kv_clear(ctx_);
 }
 
-// One decode: the pending token of every generating slot, then prompt chunks
-// while the step's token budget lasts. False when there was nothing to do.
-bool Scheduler::step() {
+// Frees the slots whose client went away.
+void Scheduler::reap_cancelled() {
     for (auto &s : slots_)
         if (s->cancelled()) {
             s->finish("");
             std::lock_guard<std::mutex> lock(mu_);
             stats_.tasks_cancelled++;
         }
+}
+
+// One decode: the pending token of every generating slot, then prompt chunks
+// while the step's token budget lasts. False when there was nothing to do.
+bool Scheduler::step() {
+    reap_cancelled();
     loom_batch_clear(batch_);
     std::vector<std::pair<Slot *, int32_t>> outputs;   // slot, batch entry with its logits
     std::vector<std::pair<Slot *, size_t>> chunks;     // slot, prompt tokens in this step
@@ -193,6 +199,27 @@ bool Scheduler::step() {
     return true;
 }
 
+// Speculative mode: one action of every busy slot in turn (its prompt, or one
+// round). False when there was nothing to do.
+bool Scheduler::step_speculative() {
+    reap_cancelled();
+    uint64_t drafted = 0, accepted = 0, generated = 0, done = 0, rounds = 0;
+    for (auto &s : slots_) {
+        if (!s->busy()) continue;
+        s->speculate(&drafted, &accepted, &generated);
+        rounds++;
+        done += s->busy() ? 0 : 1;
+    }
+    if (!rounds) return false;
+    std::lock_guard<std::mutex> lock(mu_);
+    stats_.tasks_done += done;
+    stats_.decode_steps += rounds;
+    stats_.generated_tokens += generated;
+    stats_.drafted_tokens += drafted;
+    stats_.accepted_tokens += accepted;
+    return true;
+}
+
 void Scheduler::loop() {
     for (;;) {
         admit();
@@ -202,7 +229,7 @@ void Scheduler::loop() {
             std::lock_guard<std::mutex> lock(mu_);
             stats_.slots_busy = busy;
         }
-        if (step()) continue;
+        if (lanes_ ? step_speculative() : step()) continue;
         std::unique_lock<std::mutex> lock(mu_);
         stats_.slots_busy = 0;
         for (auto &s : slots_) stats_.slots_busy += s->busy() ? 1 : 0;
