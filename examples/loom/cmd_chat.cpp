@@ -3,8 +3,9 @@
 // decodes only the new text. When the next turn does not fit the context, the
 // oldest turns are dropped (the system message stays) and one line says so.
 // Ctrl-C stops the current reply; Ctrl-C while the message is being read in
-// takes the message back out of the conversation. Ctrl-C at the prompt or
-// end of input (Ctrl-D) quits. A line ending in '\' continues on the next.
+// takes the message back out of the conversation; Ctrl-C in the middle of a
+// multi-line message drops its lines. Ctrl-C at an empty prompt or end of
+// input (Ctrl-D) quits. A line ending in '\' continues on the next.
 #include "chat_session.h"
 #include "cli.h"
 #include "common_options.h"
@@ -70,24 +71,34 @@ const char kChatHelp[] =
     "  /save FILE      write the conversation as JSON ([{\"role\", \"content\"}, ...])\n"
     "  /load FILE      replace the conversation with one saved by /save\n"
     "  /exit           quit (also Ctrl-D, or Ctrl-C at the prompt)\n"
-    "  a line ending in '\\' continues on the next line; Ctrl-C stops a reply\n";
+    "  a line ending in '\\' continues on the next line (Ctrl-C there drops the message); Ctrl-C stops a reply\n";
 
 // One message from stdin: lines ending in '\' are joined with newlines.
+// Ctrl-C with lines of a message already given drops them and prompts
+// afresh; at an empty prompt it quits, as Ctrl-D does. False: quit.
 bool read_message(std::string *msg) {
-    msg->clear();
-    std::fputs("\n> ", stdout);
-    std::fflush(stdout);
-    g_interrupt.store(false);
-    std::string line;
-    while (std::getline(std::cin, line)) {
-        if (g_interrupt.load()) return false;
-        if (line.empty() || line.back() != '\\') return *msg += line, true;
-        line.pop_back();
-        *msg += line + "\n";
-        std::fputs("... ", stdout);
+    for (;;) {
+        msg->clear();
+        std::fputs("\n> ", stdout);
         std::fflush(stdout);
+        g_interrupt.store(false);
+        std::string line;
+        bool more = true;
+        while (more && std::getline(std::cin, line)) {
+            if (g_interrupt.load()) break;   // between reads: the terminal dropped what followed
+            more = !line.empty() && line.back() == '\\';
+            if (more) line.pop_back();
+            *msg += line;
+            if (!more) return true;
+            *msg += "\n";
+            std::fputs("... ", stdout);
+            std::fflush(stdout);
+        }
+        if (!g_interrupt.load() || msg->empty()) return false;
+        std::cin.clear();   // the interrupted read left the stream failed
+        std::clearerr(stdin);
+        std::printf("\n[message discarded]");
     }
-    return false;
 }
 
 void set_system(cli::ChatSession *s, const std::string &text) {
