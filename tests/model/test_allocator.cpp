@@ -15,6 +15,9 @@
 #include <catch2/catch.hpp>
 
 #include <cstdlib>
+#ifdef _WIN32
+#include <malloc.h>
+#endif
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -35,6 +38,23 @@ struct Tracker {
     void reset_peak() { peak = live; }
 };
 
+// The C heap's aligned blocks: msvcrt (mingw-w64) has no aligned_alloc.
+void *aligned_block(size_t size, size_t align) {
+#ifdef _WIN32
+    return _aligned_malloc(size, align);
+#else
+    return std::aligned_alloc(align, size);
+#endif
+}
+
+void free_aligned_block(void *p) {
+#ifdef _WIN32
+    _aligned_free(p);
+#else
+    std::free(p);
+#endif
+}
+
 void *tracked_alloc(void *user, size_t size, size_t align) {
     Tracker &t = *static_cast<Tracker *>(user);
     std::lock_guard<std::mutex> lock(t.mu);
@@ -43,7 +63,7 @@ void *tracked_alloc(void *user, size_t size, size_t align) {
         return nullptr;
     }
     if (align < 16 || (align & (align - 1)) != 0 || size == 0) t.misaligned++;
-    void *p = std::aligned_alloc(align, (size + align - 1) / align * align);
+    void *p = aligned_block((size + align - 1) / align * align, align);
     if (!p) return nullptr;
     std::memset(p, 0xA5, size);   // garbage: loom must zero what it needs
     if (reinterpret_cast<uintptr_t>(p) % align != 0) t.misaligned++;
@@ -65,7 +85,7 @@ void tracked_free(void *user, void *p, size_t size, size_t align) {
     t.blocks.erase(it);
     t.frees++;
     t.live -= int64_t(size);
-    std::free(p);
+    free_aligned_block(p);
 }
 
 // Installs `t` for one test; the C heap again at the end.
