@@ -10,9 +10,7 @@
 #include "infer_common.h"
 #include "text_corpus.h"
 
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
 
 namespace {
 
@@ -65,17 +63,11 @@ int cmd_imatrix(int argc, char **argv) {
     cli::ModelHandle model;
     loom_status st = cli::load_model(o.model_path, false, &model);
     if (st != LOOM_OK) return cli::fail_status(st, o.model_path.c_str());
-    std::string text;
-    if (!cli::read_corpus_text(o.text_path, &text))
-        return cli::fail("cannot read %s: %s", o.text_path.c_str(), std::strerror(errno));
-    std::vector<int32_t> tokens;
-    if ((st = cli::tokenize_corpus(model.m, text, &tokens)) != LOOM_OK) return cli::fail_status(st, "tokenize");
     const int32_t n_ctx = int32_t(o.n_ctx);
-    if (tokens.size() < size_t(2 * o.n_ctx))
-        return cli::fail("%s is %zu tokens; an importance matrix with -c %d needs at least %lld (two chunks)",
-                         o.text_path.c_str(), tokens.size(), n_ctx, 2 * o.n_ctx);
-    const long long n_chunk_max = static_cast<long long>(tokens.size() / size_t(n_ctx));
-    const long long n_chunk = o.n_chunks < 0 || o.n_chunks > n_chunk_max ? n_chunk_max : o.n_chunks;
+    std::vector<int32_t> tokens;
+    long long n_chunk = 0;
+    if ((rc = cli::corpus_chunks(model.m, o.text_path, n_ctx, o.n_chunks, "an importance matrix", &tokens, &n_chunk)))
+        return rc;
     const bool bos_wanted = cli::model_wants_bos(model.m);
     const int32_t bos = bos_wanted ? loom_token_bos(model.m) : -1;
     if (bos_wanted && bos < 0) return cli::fail("%s asks for a BOS token but has none", o.model_path.c_str());

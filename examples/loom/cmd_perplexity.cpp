@@ -171,17 +171,8 @@ struct Plan {
 };
 
 int plan_from_text(const Options &o, const loom_model *m, Plan *plan) {
-    std::string text;
-    if (!cli::read_corpus_text(o.text_path, &text)) return cli::fail("cannot read %s: %s", o.text_path.c_str(), std::strerror(errno));
-    loom_status st = cli::tokenize_corpus(m, text, &plan->tokens);
-    if (st != LOOM_OK) return cli::fail_status(st, "tokenize");
     plan->n_ctx = int32_t(o.n_ctx);
-    if (plan->tokens.size() < size_t(2 * o.n_ctx))
-        return cli::fail("%s is %zu tokens; perplexity with -c %d needs at least %lld (two chunks)",
-                         o.text_path.c_str(), plan->tokens.size(), plan->n_ctx, 2 * o.n_ctx);
-    const long long n_chunk_max = static_cast<long long>(plan->tokens.size() / size_t(plan->n_ctx));
-    plan->n_chunk = o.n_chunks < 0 || o.n_chunks > n_chunk_max ? n_chunk_max : o.n_chunks;
-    return 0;
+    return cli::corpus_chunks(m, o.text_path, plan->n_ctx, o.n_chunks, "perplexity", &plan->tokens, &plan->n_chunk);
 }
 
 int plan_from_base(const Options &o, const loom_model *m, FILE *base, Plan *plan) {

@@ -22,4 +22,11 @@ bool model_wants_bos(const loom_model *m);
 // The text's tokens as llama.cpp's corpus tools get them.
 loom_status tokenize_corpus(const loom_model *m, const std::string &text, std::vector<int32_t> *out);
 
+// The file at `path` read and tokenized as above and cut into chunks of
+// n_ctx tokens: at least two, at most `n_chunks` (< 0: all). 0 with `tokens`
+// and `n_chunk` set; else the exit status, after an error naming `what`
+// ("perplexity", "an importance matrix") and the tokens it would need.
+int corpus_chunks(const loom_model *m, const std::string &path, int32_t n_ctx, long long n_chunks, const char *what,
+                  std::vector<int32_t> *tokens, long long *n_chunk);
+
 } // namespace cli
