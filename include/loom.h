@@ -61,6 +61,25 @@
  * outputs (e.g. a newer tensor type) and unknown negative status codes.
  * The exported symbols carry the version node LOOM_<major> (LOOM_0), and
  * every release is checked against the previous one's ABI (tests/abi).
+ *
+ * ---------------------------------------------------------------------------
+ * Contents: the sections below (their ===== banners), in this order
+ * ---------------------------------------------------------------------------
+ *   Version                          loom_version, LOOM_VERSION_*
+ *   Status codes and errors          loom_status, loom_last_error
+ *   Logging                          loom_set_log_callback
+ *   The host's allocator             loom_set_allocator
+ *   Tensor types and codecs          loom_type_name, loom_quantize, loom_dequantize
+ *   GGUF files                       loom_gguf_*: metadata and tensors of a file
+ *   Quantizing model files           loom_model_quantize
+ *   Models                           loom_model_load, loom_model_estimate, facts
+ *   Tokenizer, detokenizer, chat     loom_tokenize, loom_detokenizer_*, loom_chat_*
+ *   Contexts, decoding, KV cache     loom_context_new, loom_batch_*, loom_decode,
+ *                                    loom_decode_begin/step, loom_kv_*, state
+ *   Importance matrices              loom_imatrix_*
+ *   Vulkan devices and host interop  loom_vulkan_*
+ *   Sampling                         loom_sampler_* (grammar, JSON schema, logprobs)
+ *   Speculative decoding             loom_speculative_*
  */
 #ifndef LOOM_H
 #define LOOM_H

@@ -324,7 +324,7 @@ TEST_CASE("long_word_merge_equals_naive_bpe") {
                                       std::string(1500, '\n')};
     for (int i = 0; i < 6; ++i) {
         std::string w;
-        const char *alphabet[] = {"ab", "aeiou", "xyzq", "th", "\xC3\xA9\xC3\xA8e", "\xE4\xB8\xAD\xE6\x96\x87"};
+        const char *alphabet[] = {"ab", "aeiou", "xyzq", "th", "\xC3\xA9\xC3\xA8" "e", "\xE4\xB8\xAD\xE6\x96\x87"};
         std::string al = alphabet[i];
         while (w.size() < 2500) w += al[rng() % al.size()];
         words.push_back(w);
