@@ -28,18 +28,25 @@ loom_status add_stage(loom_sampler *s, Make make) {
 
 // The model's vocabulary as a grammar stage sees it: special tokens have no
 // text (only the end-of-generation ones pass, where the grammar may end).
-Status grammar_vocab(const loom_model *model, GrammarVocab *v) {
+// Made once per model, at its first grammar stage, then shared.
+Status grammar_tables(const loom_model *model, std::shared_ptr<const GrammarTables> *out) {
     LOOM_CHECK_ARG(model != nullptr, "model is NULL");
     if (!model->tokenizer) return error(LOOM_ERR_NOT_FOUND, "the model has no vocabulary for a grammar to mask");
-    const Tokenizer &tok = *model->tokenizer;
-    v->pieces.resize(size_t(tok.n_vocab()));
-    for (int32_t id = 0; id < tok.n_vocab(); id++)
-        if (!tok.is_special(id)) v->pieces[size_t(id)] = tok.token_text(id);
-    int32_t eog[64];
-    size_t n = 0;
-    if (loom_model_eog_tokens(model, eog, 64, &n) != LOOM_OK)
-        return error(LOOM_ERR_INTERNAL, "the model's end-of-generation tokens could not be listed");
-    v->eog.assign(eog, eog + n);
+    std::lock_guard<std::mutex> lock(model->grammar_mu);
+    if (!model->grammar_tables) {
+        const Tokenizer &tok = *model->tokenizer;
+        GrammarVocab v;
+        v.pieces.resize(size_t(tok.n_vocab()));
+        for (int32_t id = 0; id < tok.n_vocab(); id++)
+            if (!tok.is_special(id)) v.pieces[size_t(id)] = tok.token_text(id);
+        int32_t eog[64];
+        size_t n = 0;
+        if (loom_model_eog_tokens(model, eog, 64, &n) != LOOM_OK)
+            return error(LOOM_ERR_INTERNAL, "the model's end-of-generation tokens could not be listed");
+        v.eog.assign(eog, eog + n);
+        LOOM_TRY(make_grammar_tables(std::move(v), &model->grammar_tables));
+    }
+    *out = model->grammar_tables;
     return Status::ok();
 }
 
@@ -124,9 +131,9 @@ LOOM_API loom_status loom_sampler_add_grammar(loom_sampler *s, const loom_model 
                                               const char *root) {
     return add_stage(s, [&](std::unique_ptr<SamplerStage> *st) {
         LOOM_CHECK_ARG(gbnf != nullptr, "gbnf is NULL");
-        GrammarVocab vocab;
-        LOOM_TRY(grammar_vocab(model, &vocab));
-        return make_grammar(gbnf, root ? root : "root", std::move(vocab), st);
+        std::shared_ptr<const GrammarTables> tables;
+        LOOM_TRY(grammar_tables(model, &tables));
+        return make_grammar(gbnf, root ? root : "root", std::move(tables), st);
     });
 }
 
@@ -145,9 +152,9 @@ LOOM_API loom_status loom_sampler_add_json_schema(loom_sampler *s, const loom_mo
         LOOM_CHECK_ARG(schema != nullptr, "schema is NULL");
         std::string gbnf;
         LOOM_TRY(json_schema_to_gbnf(schema, &gbnf));
-        GrammarVocab vocab;
-        LOOM_TRY(grammar_vocab(model, &vocab));
-        return make_grammar(gbnf, "root", std::move(vocab), st);
+        std::shared_ptr<const GrammarTables> tables;
+        LOOM_TRY(grammar_tables(model, &tables));
+        return make_grammar(gbnf, "root", std::move(tables), st);
     });
 }
 

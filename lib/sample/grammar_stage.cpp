@@ -16,16 +16,23 @@
 
 namespace loom {
 
+struct GrammarTables {
+    explicit GrammarTables(GrammarVocab v) : pieces(std::move(v.pieces)), trie(pieces), is_eog(pieces.size(), 0) {
+        for (int32_t id : v.eog)
+            if (id >= 0 && size_t(id) < is_eog.size()) is_eog[size_t(id)] = 1;
+    }
+    std::vector<std::string> pieces;
+    TokenTrie trie;
+    std::vector<uint8_t> is_eog;
+};
+
 namespace {
 
 class GrammarStage : public SamplerStage {
 public:
-    GrammarStage(Grammar g, GrammarVocab v)
-        : matcher_(std::move(g)), pieces_(std::move(v.pieces)), trie_(pieces_), is_eog_(pieces_.size(), 0),
-          direct_(pieces_.size(), 0) {
-        for (int32_t id : v.eog)
-            if (id >= 0 && size_t(id) < is_eog_.size()) is_eog_[size_t(id)] = 1;
-    }
+    GrammarStage(Grammar g, std::shared_ptr<const GrammarTables> t)
+        : matcher_(std::move(g)), tables_(std::move(t)), pieces_(tables_->pieces), trie_(tables_->trie),
+          is_eog_(tables_->is_eog), direct_(pieces_.size(), 0) {}
 
     Status start() {
         state_ = matcher_.start();
@@ -118,9 +125,10 @@ private:
     }
 
     GrammarMatcher matcher_;
-    std::vector<std::string> pieces_;
-    TokenTrie trie_;
-    std::vector<uint8_t> is_eog_;
+    std::shared_ptr<const GrammarTables> tables_;   // shared with the model's other grammar stages
+    const std::vector<std::string> &pieces_;
+    const TokenTrie &trie_;
+    const std::vector<uint8_t> &is_eog_;
     std::unordered_map<GrammarMatcher::State, std::vector<uint64_t>> masks_;
     std::vector<uint8_t> direct_;   // per token, set only while apply() checks candidates one by one
     GrammarMatcher::State state_ = GrammarMatcher::kDead;
@@ -128,14 +136,26 @@ private:
 
 } // namespace
 
-Status make_grammar(std::string_view gbnf, std::string_view root, GrammarVocab vocab,
+Status make_grammar_tables(GrammarVocab vocab, std::shared_ptr<const GrammarTables> *out) {
+    *out = std::make_shared<const GrammarTables>(std::move(vocab));
+    return Status::ok();
+}
+
+Status make_grammar(std::string_view gbnf, std::string_view root, std::shared_ptr<const GrammarTables> tables,
                     std::unique_ptr<SamplerStage> *out) {
     Grammar g;
     LOOM_TRY(parse_gbnf(gbnf, root, &g));
-    auto stage = std::make_unique<GrammarStage>(std::move(g), std::move(vocab));
+    auto stage = std::make_unique<GrammarStage>(std::move(g), std::move(tables));
     LOOM_TRY(stage->start());
     *out = std::move(stage);
     return Status::ok();
+}
+
+Status make_grammar(std::string_view gbnf, std::string_view root, GrammarVocab vocab,
+                    std::unique_ptr<SamplerStage> *out) {
+    std::shared_ptr<const GrammarTables> tables;
+    LOOM_TRY(make_grammar_tables(std::move(vocab), &tables));
+    return make_grammar(gbnf, root, std::move(tables), out);
 }
 
 } // namespace loom

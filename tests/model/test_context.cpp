@@ -422,3 +422,41 @@ TEST_CASE("seeded_generation_is_deterministic", "[context]") {
     CHECK(a == b);
     for (int32_t t : a) CHECK((t >= 0 && t < m.n_vocab()));
 }
+
+// Grammar samplers share their model's vocabulary tables (made by the first
+// one): samplers made at once on several threads all mask alike (the TSan
+// build runs this test).
+TEST_CASE("grammar_samplers_made_on_threads_at_once_mask_alike", "[context][grammar]") {
+    tinymodel::Spec s;
+    tinymodel::add_byte_vocab(&s);   // byte b is token b
+    s.n_vocab = 256;
+    loom_status st = LOOM_OK;
+    auto m = fixture::load(s, &st);
+    REQUIRE(st == LOOM_OK);
+    const int kThreads = 4;
+    std::vector<float> logits(256, 0.0f);
+    logits['z'] = 5.0f, logits['b'] = 3.0f, logits['a'] = 1.0f;   // greedy alone would pick 'z'
+    std::vector<std::vector<int32_t>> got(kThreads);
+    std::vector<loom_status> status(kThreads, LOOM_OK);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kThreads; i++)
+        threads.emplace_back([&, i] {
+            loom_sampler *smp = nullptr;
+            loom_status r = loom_sampler_new(&smp);
+            if (r == LOOM_OK) r = loom_sampler_add_grammar(smp, m->m, "root ::= \"a\" [ab]*", "root");
+            if (r == LOOM_OK) r = loom_sampler_add_greedy(smp);
+            for (int k = 0; k < 3 && r == LOOM_OK; k++) {
+                int32_t tok = -1;
+                r = loom_sampler_sample_logits(smp, logits.data(), 256, &tok);
+                if (r == LOOM_OK) r = loom_sampler_accept(smp, tok);
+                got[size_t(i)].push_back(tok);
+            }
+            status[size_t(i)] = r;
+            loom_sampler_free(smp);
+        });
+    for (std::thread &t : threads) t.join();
+    for (int i = 0; i < kThreads; i++) {
+        CHECK(status[size_t(i)] == LOOM_OK);
+        CHECK(got[size_t(i)] == std::vector<int32_t>{'a', 'b', 'b'});   // the grammar's first byte, then its best
+    }
+}
