@@ -11,8 +11,8 @@
 # failure), and, in a sanitizer build, report no leak and no error.
 #
 # Stride: 1 (every call) while the count stays under MAX_RUNS (the tiny
-# model's path makes ~510 allocations: ~27 s plain, ~70 s under ASan on a
-# loaded 2-core machine); beyond that the stride grows to keep the runs near
+# model's path makes ~810 allocations: 814 runs, 55 s under ASan on a
+# 2-core machine); beyond that the stride grows to keep the runs near
 # MAX_RUNS, and the script says so.
 #
 #   tests/faults/run.sh BUILD_DIR [cpu|vulkan]
@@ -21,7 +21,7 @@ set -euo pipefail
 
 build=${1:?usage: run.sh BUILD_DIR [cpu|vulkan]}
 backend=${2:-cpu}
-max_runs=${LOOM_FAULT_MAX_RUNS:-800}
+max_runs=${LOOM_FAULT_MAX_RUNS:-1200}
 dir="$build/tests/faults"
 shim="$(cd "$dir" && pwd)/fault_shim.so"
 driver="$dir/fault_driver"
