@@ -37,6 +37,14 @@ bool read_all(FILE *f, std::string *out, std::string *why) {
     return true;
 }
 
+bool is_terminal(int fd) {
+#ifdef _WIN32
+    return _isatty(fd) != 0;
+#else
+    return isatty(fd) != 0;
+#endif
+}
+
 } // namespace
 
 bool read_stdin(std::string *out, std::string *why) { return read_all(stdin, out, why); }
@@ -58,20 +66,7 @@ bool read_file(const std::string &path, std::string *out, std::string *why) {
     return ok;
 }
 
-bool stdin_is_terminal() {
-#ifdef _WIN32
-    return _isatty(0) != 0;
-#else
-    return isatty(STDIN_FILENO) != 0;
-#endif
-}
-
-bool stderr_is_terminal() {
-#ifdef _WIN32
-    return _isatty(2) != 0;
-#else
-    return isatty(STDERR_FILENO) != 0;
-#endif
-}
+bool stdin_is_terminal() { return is_terminal(0); }
+bool stderr_is_terminal() { return is_terminal(2); }
 
 } // namespace cli

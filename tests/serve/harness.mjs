@@ -1,5 +1,6 @@
 // Test harness for `loom serve`: starts servers on a free loopback port,
 // runs the loom CLI for references, raw HTTP helpers for hostile clients.
+import assert from 'node:assert/strict';
 import { spawn, execFile } from 'node:child_process';
 import net from 'node:net';
 import { promisify } from 'node:util';
@@ -95,4 +96,21 @@ export async function until(fn, timeoutMs = 5000, stepMs = 50) {
   let v;
   while (!(v = await fn()) && Date.now() < end) await sleep(stepMs);
   return v;
+}
+
+// Reads a streamed chat completion (one choice) to its end: the text, how
+// many deltas carried the role, the finish_reason, the usage chunk (which
+// must have no choices) and the number of chunks.
+export async function readChatStream(stream) {
+  let text = '', roles = 0, finish = null, usage = null, chunks = 0;
+  for await (const c of stream) {
+    chunks++;
+    assert.equal(c.object, 'chat.completion.chunk');
+    if (c.usage) { usage = c.usage; assert.equal(c.choices.length, 0); continue; }
+    const d = c.choices[0].delta;
+    if (d.role) roles++;
+    if (d.content) text += d.content;
+    if (c.choices[0].finish_reason) finish = c.choices[0].finish_reason;
+  }
+  return { text, roles, finish, usage, chunks };
 }

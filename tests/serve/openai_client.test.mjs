@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
-import { startServer, stopServer, runChatGreedy, chatPromptTokens, loom, MODEL, getJson, postJson } from './harness.mjs';
+import { startServer, stopServer, runChatGreedy, chatPromptTokens, loom, MODEL, getJson, postJson, readChatStream } from './harness.mjs';
 
 const KEY = 'test-key-123';
 let server, client;
@@ -41,16 +41,7 @@ test('chat_stream_equals_non_stream_with_usage_chunk', async () => {
   const args = { model: 'm', messages: hello, max_tokens: 10, temperature: 0 };
   const whole = await client.chat.completions.create(args);
   const stream = await client.chat.completions.create({ ...args, stream: true, stream_options: { include_usage: true } });
-  let text = '', roles = 0, finish = null, usage = null, chunks = 0;
-  for await (const c of stream) {
-    chunks++;
-    assert.equal(c.object, 'chat.completion.chunk');
-    if (c.usage) { usage = c.usage; assert.equal(c.choices.length, 0); continue; }
-    const d = c.choices[0].delta;
-    if (d.role) roles++;
-    if (d.content) text += d.content;
-    if (c.choices[0].finish_reason) finish = c.choices[0].finish_reason;
-  }
+  const { text, roles, finish, usage, chunks } = await readChatStream(stream);
   assert.equal(roles, 1);
   assert.ok(chunks >= 3);
   assert.equal(text, whole.choices[0].message.content);

@@ -13,7 +13,7 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import OpenAI from 'openai';
-import { startServer, stopServer, LOOM, MODEL, getJson, postJson, until } from './harness.mjs';
+import { startServer, stopServer, LOOM, MODEL, getJson, postJson, until, readChatStream } from './harness.mjs';
 
 const execFileP = promisify(execFile);
 const OUT = process.env.LOOM_SERVE_OUT;
@@ -93,14 +93,7 @@ test('stream_equals_non_stream_with_usage_chunk', async () => {
     const args = { model: 'm', messages: chat(prompts[0]), max_tokens: 15, temperature: 0 };
     const whole = await s.client.chat.completions.create(args);
     const stream = await s.client.chat.completions.create({ ...args, stream: true, stream_options: { include_usage: true } });
-    let text = '', roles = 0, finish = null, usage = null;
-    for await (const c of stream) {
-      if (c.usage) { usage = c.usage; assert.equal(c.choices.length, 0); continue; }
-      const d = c.choices[0].delta;
-      if (d.role) roles++;
-      if (d.content) text += d.content;
-      if (c.choices[0].finish_reason) finish = c.choices[0].finish_reason;
-    }
+    const { text, roles, finish, usage } = await readChatStream(stream);
     assert.equal(roles, 1);
     assert.equal(text, whole.choices[0].message.content);
     assert.equal(finish, 'length');
