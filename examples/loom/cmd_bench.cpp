@@ -1,4 +1,4 @@
-// loom bench -m MODEL [-p 512] [-n 128] [-t 2] [-r 3] [--depth D] [--sequences S] [--json]
+// loom bench -m MODEL [-p 512] [-n 128] [-t 2] [-r 3] [--depth D] [--parallel S] [--json]
 // The method of ../shared/ref/llref bench, so the two run side by side
 // (tests/bench/compare.sh): per run, clear the cache, (untimed) fill it with
 // D tokens, decode a prompt of P tokens in one batch (timed: pp), then N
@@ -44,8 +44,9 @@ void declare(cli::Options *opts, BenchOptions *o) {
     opts->integer("-n, --n-gen", "N", &o->tg, 0, 1 << 20, "single-token decode steps (tg)");
     opts->integer("-r, --repetitions", "N", &o->reps, 1, 1000, "runs; the best is printed");
     opts->integer("--depth", "D", &o->depth, 0, 1 << 23, "tokens in the cache before the timed part (per sequence)");
-    opts->integer("--sequences", "S", &o->seqs, 1, 256,
-                  "sequences each tg step advances by one token (one decode); adds the line `step <ms> ms cpu <ms> ms`");
+    opts->integer("-np, --parallel, --sequences", "S", &o->seqs, 1, 256,
+                  "sequences each tg step advances by one token (one decode; llama-batched-bench's -npl); adds the "
+                  "line `step <ms> ms cpu <ms> ms`");
     opts->flag("--json", &o->json, "one JSON object: model, size, threads, best, mean and ± spread per test");
     opts->text("-f, --file", "FILE", &o->prompt_file,
                "with --draft-model or --lookup: the prompt text (else -p token ids as for pp)", "none");

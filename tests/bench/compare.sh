@@ -42,33 +42,12 @@ loom=$build/examples/loom/loom
 models=${LOOM_BENCH_DIR:-$build/bench-models}
 mkdir -p "$models"
 
-ftype_of() {
-    case $1 in
-        F16) echo 1 ;; Q4_0) echo 2 ;; Q8_0) echo 7 ;; Q4_K_M) echo 15 ;; Q5_K_M) echo 17 ;;
-        IQ4_XS) echo 30 ;; BF16) echo 32 ;; *) echo "compare.sh: unknown type $1" >&2; exit 1 ;;
-    esac
-}
-
-# The f16 source once, then one llama.cpp-quantized file per type.
-model_for() {
-    local src=$models/$preset-f16-src.gguf out=$models/$preset-$1.gguf
-    if [ ! -s "$src" ]; then
-        /usr/bin/python3 "$ref/mkgguf.py" "$src.tmp" --preset "$preset" --seed 1 >&2 && mv "$src.tmp" "$src"
-    fi
-    if [ ! -s "$out" ]; then
-        "$ref/llref" quantize "$src" "$out.tmp" "$(ftype_of "$1")" >&2 && mv "$out.tmp" "$out"
-    fi
-    echo "$out"
-}
+. "$here/models.sh"
 
 # "pp<P> X tok/s" / "tg<N> Y tok/s" -> "X Y"
 speeds() { awk '/^pp/ {p=$2} /^tg/ {t=$2} END {print p+0, t+0}'; }
 
-max() { awk -v a="$1" -v b="$2" 'BEGIN {print (a > b ? a : b)}'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.2f", a / b; else print "n/a"}'; }
-
-echo "# $(date -u +%Y-%m-%dT%H:%MZ) $(uname -m) $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)," \
-     "$(nproc) cpus; preset=$preset pp=$pp tg=$tg threads=$threads reps=$reps rounds=$rounds depth=$depth"
+echo "$(machine_line); preset=$preset pp=$pp tg=$tg threads=$threads reps=$reps rounds=$rounds depth=$depth"
 printf '%-8s %10s %10s %10s %10s %8s %8s\n' type loom_pp llama_pp loom_tg llama_tg pp_ratio tg_ratio
 for type in "${types[@]}"; do
     m=$(model_for "$type")

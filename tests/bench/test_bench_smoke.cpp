@@ -1,6 +1,7 @@
 // The benchmark tools run and print what they promise (never a timing
 // check): `loom bench` on the tiny preset prints exactly the two llref-style
-// lines, and tests/bench/compare.sh runs both tools and prints a ratio row.
+// lines, and tests/bench/compare.sh and batched.sh run both tools and print
+// ratio rows.
 #include "testdata.h"
 
 #include <catch2/catch.hpp>
@@ -35,6 +36,13 @@ TEST_CASE("loom_bench_prints_pp_and_tg_lines", "[bench]") {
     CAPTURE(depth);
     REQUIRE(status == 0);
     REQUIRE(std::regex_match(depth, std::regex(R"(pp8 [0-9.]+ tok/s\ntg2 [0-9.]+ tok/s\n)")));
+
+    // --parallel (llama-server's name; --sequences, -np): the step line too.
+    const std::string par = testdata::capture(
+        env("LOOM_EXE") + " bench -m '" + model + "' -p 0 -n 2 -r 1 --depth 8 --parallel 3 2>/dev/null", &status);
+    CAPTURE(par);
+    REQUIRE(status == 0);
+    REQUIRE(std::regex_match(par, std::regex(R"(pp0 0\.00 tok/s\ntg2 [0-9.]+ tok/s\nstep [0-9.]+ ms cpu [0-9.]+ ms\n)")));
 }
 
 TEST_CASE("loom_bench_rejects_bad_usage", "[bench]") {
@@ -56,4 +64,18 @@ TEST_CASE("compare_script_prints_a_ratio_row", "[bench]") {
     CAPTURE(out);
     REQUIRE(status == 0);
     REQUIRE(std::regex_search(out, std::regex(R"(\nQ4_0 +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+\n)")));
+}
+
+TEST_CASE("batched_script_prints_a_ratio_row_per_sequence_count", "[bench]") {
+    REQUIRE_REF_OR_SKIP();
+    int status = -1;
+    const std::string dir = testdata::scratch_dir() + "/bench-compare";
+    const std::string out = testdata::capture("LOOM_BENCH_DIR='" + dir + "' '" +
+                                                  testdata::source_path("bench/batched.sh") + "' -b '" +
+                                                  env("LOOM_BUILD_ROOT") + "' -P tiny -p 8 -n 2 -R 1 -N '2 3' Q4_0 2>/dev/null",
+                                              &status);
+    CAPTURE(out);
+    REQUIRE(status == 0);
+    for (const char *n : {"2", "3"})
+        REQUIRE(std::regex_search(out, std::regex(std::string(R"(\nQ4_0 +)") + n + R"( +[0-9.]+ +[0-9.]+ +[0-9.]+\n)")));
 }
