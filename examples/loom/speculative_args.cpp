@@ -32,12 +32,25 @@ loom_speculative_params speculative_params(const SpeculativeOptions &o) {
     return p;
 }
 
+bool load_draft_model(const SpeculativeOptions &o, ModelHandle *out) {
+    if (o.draft_model.empty()) return true;
+    const loom_status st = load_model(o.draft_model, false, out);
+    if (st != LOOM_OK) return fail_status(st, ("draft model " + o.draft_model).c_str()), false;
+    return true;
+}
+
+bool speculative_failed(loom_status st, const SpeculativeOptions &o) {
+    if (st == LOOM_ERR_TYPE_MISMATCH)
+        return fail("draft model %s: %s (the draft model needs the same vocabulary as -m: a smaller model of the "
+                    "same family)", o.draft_model.c_str(), loom_last_error()), false;
+    return fail_status(st, "speculative decoding"), false;
+}
+
 bool make_speculative(loom_context *target, const SpeculativeOptions &o, const ContextOptions &co,
                       SpeculativeHandle *out) {
+    if (!load_draft_model(o, &out->draft_model)) return false;
     loom_status st = LOOM_OK;
-    if (!o.draft_model.empty()) {
-        if ((st = load_model(o.draft_model, false, &out->draft_model)) != LOOM_OK)
-            return fail_status(st, o.draft_model.c_str()), false;
+    if (out->draft_model.m) {
         ContextOptions dco = co;
         dco.n_ctx = loom_context_n_ctx(target);
         if ((st = new_context(out->draft_model.m, dco, nullptr, nullptr, &out->draft_ctx)) != LOOM_OK)
@@ -45,7 +58,7 @@ bool make_speculative(loom_context *target, const SpeculativeOptions &o, const C
     }
     const loom_speculative_params p = speculative_params(o);
     if ((st = loom_speculative_new(target, out->draft_ctx.c, &p, &out->s)) != LOOM_OK)
-        return fail_status(st, "speculative decoding"), false;
+        return speculative_failed(st, o);
     return true;
 }
 

@@ -37,6 +37,15 @@ struct SpeculativeHandle {
     ~SpeculativeHandle() { loom_speculative_free(s); }
 };
 
+// Loads --draft-model into `out` (nothing for --lookup). On failure prints
+// the error naming the file and returns false.
+bool load_draft_model(const SpeculativeOptions &o, ModelHandle *out);
+
+// Prints why loom_speculative_new failed with `st` (a draft with another
+// vocabulary gets a hint: use a smaller model of the same family); returns
+// false.
+bool speculative_failed(loom_status st, const SpeculativeOptions &o);
+
 // Loads the draft model (if any) with a context shaped like `co`, and
 // creates the decoder. On failure prints the error (naming what failed) and
 // returns false.

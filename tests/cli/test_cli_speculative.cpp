@@ -53,6 +53,15 @@ TEST_CASE("run_refuses_two_draft_sources", "[cli][speculative]") {
     CHECK(r.err.find("--lookup and --draft-model") != std::string::npos);
 }
 
+TEST_CASE("run_names_a_draft_model_it_cannot_load", "[cli][speculative]") {
+    const std::string missing = testdata::scratch_dir() + "/no-such-draft.gguf";
+    const Run r = greedy("--draft-model " + q(missing));
+    CHECK(r.status == 1);
+    CAPTURE(r.err);
+    CHECK(r.err.find("draft model " + missing) != std::string::npos);
+    CHECK(r.out.empty());
+}
+
 TEST_CASE("bench_speculative_reports_speedup_and_acceptance", "[cli][speculative]") {
     const Run r = loom("bench " + m() + " --draft-model " + q(tiny_model()) + " -p 16 -n 12 -r 1 --json");
     INFO(r.err);

@@ -49,11 +49,7 @@ bool check_decoder(const SpeculativeLanes &lanes, const cli::SpeculativeOptions 
     loom_speculative *probe = nullptr;
     const loom_status st = lanes.open(0, 0, &probe);
     loom_speculative_free(probe);
-    if (st == LOOM_ERR_TYPE_MISMATCH)
-        return cli::fail("draft model %s: %s (the draft model needs the same vocabulary as -m: a smaller model of "
-                         "the same family)", o.draft_model.c_str(), loom_last_error()), false;
-    if (st != LOOM_OK) return cli::fail_status(st, "speculative decoding"), false;
-    return true;
+    return st == LOOM_OK || cli::speculative_failed(st, o);
 }
 
 } // namespace
@@ -61,15 +57,12 @@ bool check_decoder(const SpeculativeLanes &lanes, const cli::SpeculativeOptions 
 std::unique_ptr<SpeculativeLanes> make_speculative_lanes(const loom_model *target, const cli::SpeculativeOptions &o,
                                                          const cli::ContextOptions &co, int32_t n_lanes) {
     auto lanes = std::make_unique<SpeculativeLanes>(cli::speculative_params(o), info_of(o));
-    loom_status st = LOOM_OK;
+    cli::ModelHandle m;
+    if (!cli::load_draft_model(o, &m)) return nullptr;
     loom_model *draft_model = nullptr;
-    if (!o.draft_model.empty()) {
-        cli::ModelHandle m;
-        if ((st = cli::load_model(o.draft_model, false, &m)) != LOOM_OK)
-            return cli::fail_status(st, ("draft model " + o.draft_model).c_str()), nullptr;
-        std::swap(draft_model, m.m);
-        lanes->own_draft_model(draft_model);
-    }
+    std::swap(draft_model, m.m);
+    if (draft_model) lanes->own_draft_model(draft_model);
+    loom_status st = LOOM_OK;
     for (int32_t i = 0; i < n_lanes; i++) {
         cli::ContextHandle t, d;
         if ((st = cli::new_context(target, co, nullptr, nullptr, &t)) != LOOM_OK)
