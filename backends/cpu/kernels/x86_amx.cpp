@@ -46,7 +46,17 @@ LOOM_ISA_BEGIN("avx2,fma,f16c,avx512f,avx512bw,avx512dq,avx512vl,avx512vnni,amx-
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC diagnostic ignored "-Wuninitialized"
 
+// Linux only: it alone grants tile state (cpuid.cpp), and GCC's tile
+// load/store intrinsics pass the stride as `long`, 32 bits on Windows
+// (mingw: an invalid address operand). Elsewhere amx_kernels has none.
+#if defined(__linux__)
+#define LOOM_AMX_KERNELS 1
+#else
+#define LOOM_AMX_KERNELS 0
+#endif
+
 namespace loom::cpu {
+#if LOOM_AMX_KERNELS
 namespace {
 
 #include "cpu/kernels/x86_common.h"
@@ -188,6 +198,8 @@ void amx_matmul(int64_t nb, int64_t n_rows, const uint8_t *a, size_t as, int64_t
             for (int64_t g = 0; g < n_rows; g += kPackRows) {
                 const int nr = n_rows - g < kPackRows ? int(n_rows - g) : int(kPackRows);
                 decode(g, b0, nbc, dec);
+                // tileloadd's asm (GCC's intrinsic) reads dec without telling the compiler
+                __asm__ volatile("" ::: "memory");
                 for (int64_t j = j0; j < j1; j += 16) {
                     const ActTile t = act_tile(j, n_act);
                     amx_tile(dec, nbc, a + t.s * as, as, b0, da + (j - j0) * nbc, out + t.s * os + g, os,
@@ -280,6 +292,9 @@ const MatmulKernels *amx_kernels(loom_type t) {
     default: return nullptr;
     }
 }
+#else
+const MatmulKernels *amx_kernels(loom_type) { return nullptr; }
+#endif
 
 } // namespace loom::cpu
 
