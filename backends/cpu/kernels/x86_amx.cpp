@@ -19,15 +19,18 @@
 // the same operations, in the same order, as the AVX-512 kernels, so the
 // results are bit-identical to theirs (tests/backends/cpu/test_kernels_amx.cpp).
 // Two C tiles (blocks b, b+1) let tdpbssd of one block run while the
-// previous block's epilogue does (a software pipeline: 1.3-1.5x over
-// product-then-epilogue per pair of blocks). Measured on the project's
-// Sapphire Rapids VM (kernel_bench, one thread, CPU time): the tile work and
-// the epilogue hardly overlap (each tile load / store / tdpbssd adds 5-9
-// cycles to a ~37-cycle epilogue of 16 cvt + 16 mul + 16 fma), so a block
-// of 16 x 16 costs ~60 cycles against ~115 for the AVX-512 kernel's 128
-// vpdpbusd: about 2x at best. Epilogues two blocks behind, the C store after
-// the epilogue, and prefetching the A rows a few blocks ahead all measured
-// slower (prefetches: 0.75x).
+// previous block's epilogue does (a software pipeline).
+//
+// Measured (kernel_bench --packed 1 --call 256, one thread, CPU time, on the
+// project's Sapphire Rapids VM; the machine is shared, so best of runs):
+// this schedule -- each block's C stored right after its tdpbssd, the
+// epilogue one block behind, C / A / B tiles alternating between two of
+// each, six tiles configured -- runs ~2x the AVX-512 kernel. Each of these
+// ran ~2x slower than it (no faster than the AVX-512 kernel): configuring
+// a 7th or 8th tile (even unused), one A and one B tile shared by
+// consecutive blocks, storing a C tile only after the next block's
+// tdpbssd, four C tiles issued before their stores; and prefetching the A
+// rows a few blocks ahead cost 0.75x.
 #include "cpu/kernels/blocks.h"
 #include "cpu/kernels/packed.h"
 #include "cpu/kernels/simd_tables.h"
@@ -75,7 +78,8 @@ constexpr int kAmxChunk = 32;
 // kAmxScales / (16 * nbc) tiles.
 constexpr int64_t kAmxScales = 4096;
 
-// Tiles: 0, 1 = C (16 x 16 int32), 2, 3 = A (16 rows x 32 bytes), 4, 5 = B (8 rows x 64 bytes).
+// Tiles: 0, 1 = C (16 x 16 int32), 2, 3 = A (16 rows x 32 bytes), 4, 5 = B (8 rows x 64 bytes);
+// no more (see the top of the file).
 struct alignas(64) TileConfig {
     uint8_t palette = 1, start_row = 0, reserved[14] = {};
     uint16_t colsb[16] = {64, 64, 32, 32, 64, 64};
