@@ -21,16 +21,15 @@
 // Two C tiles (blocks b, b+1) let tdpbssd of one block run while the
 // previous block's epilogue does (a software pipeline).
 //
-// Measured (kernel_bench --packed 1 --call 256, one thread, CPU time, on the
-// project's Sapphire Rapids VM; the machine is shared, so best of runs):
-// this schedule -- each block's C stored right after its tdpbssd, the
-// epilogue one block behind, C / A / B tiles alternating between two of
-// each, six tiles configured -- runs ~2x the AVX-512 kernel. Each of these
-// ran ~2x slower than it (no faster than the AVX-512 kernel): configuring
-// a 7th or 8th tile (even unused), one A and one B tile shared by
-// consecutive blocks, storing a C tile only after the next block's
-// tdpbssd, four C tiles issued before their stores; and prefetching the A
-// rows a few blocks ahead cost 0.75x.
+// Measured (kernel_bench --isa amx --packed 1 --call 256, one thread, CPU
+// time, on the project's shared Sapphire Rapids VM, best of runs): ~2x the
+// AVX-512 kernel (Q4_0, k = 896, 512 activation rows). The epilogue (16
+// cvt + 16 mul + 16 fma a block) and the tile loads / stores share the
+// core's ports, so the tile schedule hardly matters: four C tiles
+// ping-ponged (stores two blocks after their tdpbssd), one A / B tile pair
+// for all blocks, and eight tiles configured all ran within noise of this
+// one; epilogues two blocks behind ran 0.85x, prefetching the A rows a few
+// blocks ahead 0.75x.
 #include "cpu/kernels/blocks.h"
 #include "cpu/kernels/packed.h"
 #include "cpu/kernels/simd_tables.h"
@@ -78,8 +77,7 @@ constexpr int kAmxChunk = 32;
 // kAmxScales / (16 * nbc) tiles.
 constexpr int64_t kAmxScales = 4096;
 
-// Tiles: 0, 1 = C (16 x 16 int32), 2, 3 = A (16 rows x 32 bytes), 4, 5 = B (8 rows x 64 bytes);
-// no more (see the top of the file).
+// Tiles: 0, 1 = C (16 x 16 int32), 2, 3 = A (16 rows x 32 bytes), 4, 5 = B (8 rows x 64 bytes).
 struct alignas(64) TileConfig {
     uint8_t palette = 1, start_row = 0, reserved[14] = {};
     uint16_t colsb[16] = {64, 64, 32, 32, 64, 64};
