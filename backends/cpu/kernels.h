@@ -91,7 +91,7 @@ size_t act_row_bytes(loom_type act_type, int64_t k);
 // where those sum the same blocks in one pass (GGUF rows: always; packed:
 // up to 64 blocks, or up to 1024 in calls of >= 128 rows); fewer rows go
 // to the Avx512 kernels. Each call configures and releases its thread's
-// tiles; any n_rows (packed: multiples of 16). Stack per call ~42 KiB.
+// tiles; any n_rows (packed: multiples of 16). Stack per call ~44 KiB.
 // Threads: every function here is reentrant; the backend splits n_rows.
 // For speed, give each call >= 8 rows (the prompt path keeps 8 weight rows
 // in the SIMD lanes) and give each thread consecutive row ranges (the

@@ -180,9 +180,11 @@ void amx_tile(const DecBlock *dec, int nbc, const uint8_t *a, size_t as, int64_t
 // The tile loop of both layouts. Decode(g, b0, nbc, dec) fills dec with
 // blocks [b0, b0 + nbc) of the group of 16 rows at row g (rows past n_rows
 // zero); pass(b0) says how that pass meets out. n_act >= 16.
-// Stack: dec 24 KiB + scales 16 KiB + 2 KiB of C tiles.
+// Stack: dec 24 KiB + scales 16 KiB + 2 KiB of C tiles (~44 KiB with
+// amx_tile's frame); noinline so that the fallback calls to the AVX-512
+// kernels (up to ~40 KiB) do not sit on top of it.
 template <class Decode, class PassOf>
-void amx_matmul(int64_t nb, int64_t n_rows, const uint8_t *a, size_t as, int64_t n_act, float *out, size_t os,
+__attribute__((noinline)) void amx_matmul(int64_t nb, int64_t n_rows, const uint8_t *a, size_t as, int64_t n_act, float *out, size_t os,
                 const Decode &decode, const PassOf &pass) {
     alignas(64) DecBlock dec[kAmxChunk];
     alignas(64) float da[kAmxScales];
