@@ -147,21 +147,25 @@ void amx_tile(const DecBlock *dec, int nbc, const uint8_t *a, size_t as, int64_t
     // b - 1's stored C goes through the epilogue while the tile unit works.
     alignas(64) int32_t cbuf[2][256];
     const uint8_t *q = a + b0 * sizeof(BlockQ8_0) + offsetof(BlockQ8_0, qs);
+    // A rows come from L2 and the tile unit works in order: block b + 1's A
+    // tile is loaded before block b's tdpbssd so that its latency overlaps.
     const auto product = [&](int b) {
+        const bool next = b + 1 < nbc;
         if (b & 1) {
             _tile_zero(1);
-            _tile_loadd(3, q + b * sizeof(BlockQ8_0), as);
             _tile_loadd(5, dec[b].w, 64);
+            if (next) _tile_loadd(2, q + (b + 1) * sizeof(BlockQ8_0), as);
             _tile_dpbssd(1, 3, 5);
             _tile_stored(1, cbuf[1], 64);
         } else {
             _tile_zero(0);
-            _tile_loadd(2, q + b * sizeof(BlockQ8_0), as);
             _tile_loadd(4, dec[b].w, 64);
+            if (next) _tile_loadd(3, q + (b + 1) * sizeof(BlockQ8_0), as);
             _tile_dpbssd(0, 2, 4);
             _tile_stored(0, cbuf[0], 64);
         }
     };
+    _tile_loadd(2, q, as);
     product(0);
     for (int b = 1; b < nbc; ++b) {
         product(b);
