@@ -2,7 +2,7 @@
 // are converted before a matmul and the matmul itself. The scalar level is
 // the reference every SIMD level is tested against (tests/backends/cpu).
 //
-// Owner: backends/cpu/kernels (scalar, avx2, avx512, neon files + dispatch).
+// Owner: backends/cpu/kernels (scalar, avx2, avx512, amx, neon files + dispatch).
 // The CPU backend (backends/cpu) calls only this interface.
 #pragma once
 
@@ -51,6 +51,11 @@ constexpr int64_t kPackRows = 16;
 // if set (for tests and benchmarks). Decided once per process.
 //   Avx2:   AVX2 + FMA + F16C, with the OS saving YMM state (XCR0).
 //   Avx512: Avx2 + AVX-512 F/BW/DQ/VL + VNNI, with the OS saving ZMM/opmask state.
+// Within the Avx512 level, CPUs with AMX-TILE + AMX-INT8 (and, on Linux, the
+// process's permission for tile data) run the prompt matmuls of Q4_0,
+// IQ4_NL and Q8_0 on int8 tiles; LOOM_CPU_AMX=0 turns that off (for tests
+// and benchmarks), and so does LOOM_CPU_ISA below avx512. Decided once per
+// process (amx_allowed below; kernels/cpuid.h's x86_has_amx_int8).
 Isa active_isa();
 const char *isa_name(Isa isa);
 
@@ -79,6 +84,20 @@ size_t act_row_bytes(loom_type act_type, int64_t k);
 // rounding where the act_type differs (bf16: 2^-9 relative per value).
 // Load-time layouts (repack/matmul_packed, kernels/packed.h): Q4_0, IQ4_NL,
 // Q5_0, Q5_1 and IQ4_XS at the Scalar (reference) and Avx512 levels.
+// AMX (x86_amx.cpp; at the Avx512 level where x86_has_amx_int8()): Q4_0 and
+// IQ4_NL (GGUF rows and the same repack) and Q8_0 calls with >= 16
+// activation rows run on int8 tiles (tdpbssd per block of 32 values, 16
+// activation rows x 16 weight rows), bit-identical to the Avx512 kernels
+// where those sum the same blocks in one pass (GGUF rows: always; packed:
+// up to 64 blocks, or up to 1024 in calls of >= 128 rows); fewer rows go
+// to the Avx512 kernels. Each call configures and releases its thread's
+// tiles; any n_rows (packed: multiples of 16). Stack per call ~44 KiB.
+// Linux only (Windows builds compile no tile code). For speed, give calls
+// activation rows in multiples of 16 (a tail of r rows costs a whole tile)
+// and many weight rows: each call scales and streams every activation row
+// once per 128-row panel and decodes each group of 16 weight rows once per
+// panel (kernel_bench: ~2x the Avx512 kernels at 256 rows a call, ~1.2-1.8x
+// at 16).
 // Threads: every function here is reentrant; the backend splits n_rows.
 // For speed, give each call >= 8 rows (the prompt path keeps 8 weight rows
 // in the SIMD lanes) and give each thread consecutive row ranges (the
@@ -110,6 +129,11 @@ Isa detected_isa();
 // family ("scalar" is below everything); unknown names, nullptr and higher
 // levels leave `detected`.
 Isa capped_isa(const char *value, Isa detected);
+
+// Whether LOOM_CPU_AMX=`amx` and LOOM_CPU_ISA=`isa` (either nullptr when
+// unset) leave the AMX kernels on: amx "0" turns them off, and so does an
+// isa that caps the Avx512 level (capped_isa). Anything else leaves them on.
+bool amx_allowed(const char *amx, const char *isa);
 
 // Interleaved Q4_0_4_4 / Q4_0_4_8 / Q4_0_8_8 tensors (rows stored in groups of
 // 4 or 8) have no matmul: the backend converts them once at load with this

@@ -3,14 +3,19 @@
 // over a weight matrix bigger than the caches, in GB/s of weight bytes, and
 // the prompt matmul (n activation rows) in weight-row x activation-row dots
 // per second. Threads split the weight rows like the backend does. Times
-// are thread CPU times (best of reps, busiest thread).
+// are thread CPU times (best of reps, busiest thread). On CPUs with AMX-INT8
+// the avx512 rows show the AVX-512 kernels and an extra amx row the tile
+// kernels of Q4_0, IQ4_NL and Q8_0 (kernels/x86_amx.cpp; --isa amx for
+// only those).
 //
-//   kernel_bench [--type Q4_K] [--isa avx2] [--k 896] [--rows 151936] [--acts 64] [--threads 2] [--reps 5]
+//   kernel_bench [--type Q4_K] [--isa avx2|amx] [--k 896] [--rows 151936] [--acts 64] [--threads 2] [--reps 5]
 //                [--file 1]   (decode only, weights in a read-only file mapping)
 //                [--sweep N]  (N decode tokens over Qwen2-0.5B shapes, mean CPU ms per token)
 //                [--packed 1] (types with a load-time layout: repack, then time matmul_packed)
 //                [--call N]   (weight rows per matmul call, default 16; a multiple of 16 with --packed)
 #include "cpu/kernels.h"
+#include "cpu/kernels/cpuid.h"
+#include "cpu/kernels/simd_tables.h"
 #include "quant/quant.h"
 
 #include <algorithm>
@@ -78,9 +83,8 @@ double time_matmul(const MatmulKernels *mk, const Options &o, const std::vector<
     return time_matmul_ptr(mk, o, w.data(), ws, act, as, n_act, out);
 }
 
-void bench_type(loom_type t, Isa isa, const Options &o) {
+void bench_type(loom_type t, const MatmulKernels *mk, const char *level, const Options &o) {
     const loom::TypeTraits *tt = loom::type_traits(t);
-    const MatmulKernels *mk = loom::cpu::matmul_kernels(t, isa);
     if (!mk || !tt->from_float || o.k % tt->block_size) return;
     if (o.packed && (!mk->repack || o.rows % loom::cpu::kPackRows || o.call % loom::cpu::kPackRows)) return;
     std::mt19937 rng(1);
@@ -106,7 +110,7 @@ void bench_type(loom_type t, Isa isa, const Options &o) {
         const double t0 = cpu_now();
         mk->repack(w.data(), p.data(), o.rows, o.k);
         const double t1 = cpu_now();
-        std::printf("%-8s %-7s repack %.1f MB in %.2f ms (%.2f GB/s)\n", tt->name, loom::cpu::isa_name(isa),
+        std::printf("%-8s %-7s repack %.1f MB in %.2f ms (%.2f GB/s)\n", tt->name, level,
                     w.size() * 1e-6, (t1 - t0) * 1e3, w.size() / (t1 - t0) * 1e-9);
         w.swap(p);
     }
@@ -123,14 +127,14 @@ void bench_type(loom_type t, Isa isa, const Options &o) {
         std::memcpy(&out[0], m, 4); // touch
         const double tv = time_matmul_ptr(mk, o, static_cast<const uint8_t *>(m), ws, act, as, 1, out);
         std::printf("%-8s %-7s decode %7.2f GB/s (%6.2f ms) from a file mapping\n", tt->name,
-                    loom::cpu::isa_name(isa), double(w.size()) / tv * 1e-9, tv * 1e3);
+                    level, double(w.size()) / tv * 1e-9, tv * 1e3);
         munmap(m, w.size());
         return;
     }
     const double tv = time_matmul(mk, o, w, ws, act, as, 1, out);
     const double tm = time_matmul(mk, o, w, ws, act, as, o.acts, out);
     std::printf("%-8s %-7s %sdecode %7.2f GB/s (%6.2f ms)   prompt x%-3lld %8.2f Gdot/s (%7.2f ms)\n", tt->name,
-                loom::cpu::isa_name(isa), o.packed ? "packed " : "", double(w.size()) / tv * 1e-9, tv * 1e3,
+                level, o.packed ? "packed " : "", double(w.size()) / tv * 1e-9, tv * 1e3,
                 (long long)o.acts,
                 double(o.rows) * o.acts * o.k / tm * 1e-9, tm * 1e3);
 }
@@ -138,9 +142,8 @@ void bench_type(loom_type t, Isa isa, const Options &o) {
 // One decode token of a Qwen2-0.5B-shaped model (24 layers of q,k,v,o,gate,
 // up,down + the 151936-row output), all weights of one type, one thread,
 // mean CPU ms per token over `reps` tokens (not the best: a token's cost).
-void sweep_qwen2_0_5b(loom_type t, Isa isa, int reps, bool packed) {
+void sweep_qwen2_0_5b(loom_type t, const MatmulKernels *mk, const char *level, int reps, bool packed) {
     const loom::TypeTraits *tt = loom::type_traits(t);
-    const MatmulKernels *mk = loom::cpu::matmul_kernels(t, isa);
     if (packed && !mk->repack) return;
     struct Shape { int64_t k, n; };
     std::vector<Shape> shapes;
@@ -174,7 +177,29 @@ void sweep_qwen2_0_5b(loom_type t, Isa isa, int reps, bool packed) {
         }
     const double ms = (cpu_now() - t0) * 1e3 / reps;
     std::printf("%-8s %-7s %sqwen2-0.5b token sweep: %.1f MB, %.2f ms/token CPU, %.2f GB/s\n", tt->name,
-                loom::cpu::isa_name(isa), packed ? "packed " : "", total * 1e-6, ms, total / ms * 1e-6);
+                level, packed ? "packed " : "", total * 1e-6, ms, total / ms * 1e-6);
+}
+
+// The levels this machine has for type t: scalar, avx2, avx512 (without
+// AMX), and amx where x86_has_amx_int8() gives t tile kernels.
+struct Level {
+    const char *name;
+    const MatmulKernels *mk;
+};
+std::vector<Level> levels(loom_type t) {
+    std::vector<Level> out;
+    for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512}) {
+        if (int(isa) > int(loom::cpu::detected_isa())) continue;
+        out.push_back({loom::cpu::isa_name(isa), loom::cpu::matmul_kernels(t, isa)});
+    }
+#if LOOM_KERNELS_X86
+    const MatmulKernels *amx = loom::cpu::x86_has_amx_int8() ? loom::cpu::amx_kernels(t) : nullptr;
+    if (amx) {
+        out.back().mk = loom::cpu::avx512_kernels(t); // the same kernels without tiles
+        out.push_back({"amx", amx});
+    }
+#endif
+    return out;
 }
 
 } // namespace
@@ -207,11 +232,10 @@ int main(int argc, char **argv) {
                                           LOOM_TYPE_F16,  LOOM_TYPE_BF16,  LOOM_TYPE_F32};
     for (loom_type t : types) {
         if (!o.type.empty() && o.type != loom::type_traits(t)->name) continue;
-        for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512}) {
-            if (int(isa) > int(loom::cpu::detected_isa())) continue;
-            if (!o.isa.empty() && o.isa != loom::cpu::isa_name(isa)) continue;
-            if (o.sweep > 0) sweep_qwen2_0_5b(t, isa, o.sweep, o.packed);
-            else bench_type(t, isa, o);
+        for (const Level &l : levels(t)) {
+            if (!o.isa.empty() && o.isa != l.name) continue;
+            if (o.sweep > 0) sweep_qwen2_0_5b(t, l.mk, l.name, o.sweep, o.packed);
+            else bench_type(t, l.mk, l.name, o);
         }
     }
     return 0;

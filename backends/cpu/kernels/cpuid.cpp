@@ -1,11 +1,18 @@
 // ISA detection: cpuid for what the CPU has, xgetbv for what the OS saves on
 // a context switch (a CPU with AVX-512 under an OS that does not enable ZMM
-// state must not run AVX-512 code).
+// state must not run AVX-512 code), and for AMX the process's permission to
+// use tile data (Linux asks each process to request it).
 #include "cpu/kernels/cpuid.h"
+
+#include <cstdlib>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
 #include <cstdint>
+#endif
+#if defined(__x86_64__) && defined(__linux__)
+#include <sys/syscall.h>
+#include <unistd.h>
 #endif
 #if defined(__aarch64__) && defined(__linux__)
 #include <asm/hwcap.h>
@@ -56,6 +63,34 @@ bool x86_has_avx512_bf16() {
     return probe_isa() == Isa::Avx512 && bit(cpuid(7, 1).a, 5) /* AVX512_BF16 */;
 }
 
+namespace {
+
+// AMX-TILE + AMX-INT8 on top of the Avx512 level, tile state enabled by the
+// OS (XCR0 bits 17 XTILECFG, 18 XTILEDATA) and, on Linux (5.16+), granted to
+// this process by arch_prctl(ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA); the
+// first tile instruction without it gets SIGILL. Elsewhere (Windows): off.
+bool probe_amx_int8() {
+#if defined(__x86_64__) && defined(__linux__)
+    if (probe_isa() != Isa::Avx512) return false;
+    const Regs l7 = cpuid(7, 0);
+    if (!bit(l7.d, 24) /* AMX-TILE */ || !bit(l7.d, 25) /* AMX-INT8 */) return false;
+    constexpr uint64_t kTileState = uint64_t(3) << 17;
+    if ((xcr0() & kTileState) != kTileState) return false;
+    constexpr long kArchReqXcompPerm = 0x1023, kXfeatureXtiledata = 18;
+    return syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) == 0;
+#else
+    return false;
+#endif
+}
+
+} // namespace
+
+bool x86_has_amx_int8() {
+    static const bool usable = amx_allowed(std::getenv("LOOM_CPU_AMX"), std::getenv("LOOM_CPU_ISA")) &&
+                               probe_amx_int8();
+    return usable;
+}
+
 #else
 
 // aarch64: Advanced SIMD is part of the base architecture.
@@ -68,6 +103,7 @@ Isa probe_isa() {
 }
 
 bool x86_has_avx512_bf16() { return false; }
+bool x86_has_amx_int8() { return false; }
 
 #endif
 

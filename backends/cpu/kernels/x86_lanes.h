@@ -8,25 +8,6 @@
 // accumulators hold 8 finished row sums (no horizontal reduction). The
 // decode and transpose are shared by the C activation rows of the tile.
 
-// out[j] lane r = in[r] dword j.
-inline void transpose8x8(__m256i v[8]) {
-    __m256i t[8], u[8];
-    for (int i = 0; i < 8; i += 2) {
-        t[i] = _mm256_unpacklo_epi32(v[i], v[i + 1]);
-        t[i + 1] = _mm256_unpackhi_epi32(v[i], v[i + 1]);
-    }
-    for (int i = 0; i < 8; i += 4) {
-        u[i] = _mm256_unpacklo_epi64(t[i], t[i + 2]);
-        u[i + 1] = _mm256_unpackhi_epi64(t[i], t[i + 2]);
-        u[i + 2] = _mm256_unpacklo_epi64(t[i + 1], t[i + 3]);
-        u[i + 3] = _mm256_unpackhi_epi64(t[i + 1], t[i + 3]);
-    }
-    for (int j = 0; j < 4; ++j) {
-        v[j] = _mm256_permute2x128_si256(u[j], u[j + 4], 0x20);
-        v[j + 4] = _mm256_permute2x128_si256(u[j], u[j + 4], 0x31);
-    }
-}
-
 inline __m256i bcast_dword(const int8_t *p) {
     int32_t v;
     __builtin_memcpy(&v, p, 4);
