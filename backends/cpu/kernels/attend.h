@@ -2,12 +2,17 @@
 // are read once, straight from the cache (f32, f16 or q8_0 rows), in blocks
 // of kAttendBlock widened to f32 in L1; every query head of the group (GQA)
 // is scored against the block's keys, and a running max / sum /
-// unnormalised output per head (online softmax) absorbs the block's values. Chunks of the same head merge
-// with attend_merge, so threads can split long caches (decode) as well as
-// heads and query rows (prompts).
+// unnormalised output per head (online softmax) absorbs the block's values.
+// Chunks of the same head merge with attend_merge, so threads can split long
+// caches (decode) as well as heads and query rows (prompts).
 //
-// The scalar level is the reference; the x86 level (AVX2 + FMA + F16C)
-// widens and dots with SIMD. Both differ only by f32 rounding.
+// Levels (attend_kernel): the scalar level is the reference; the AVX2 level
+// (AVX2 + FMA + F16C, attend_x86.cpp) widens and dots with 8-lane vectors,
+// one head at a time; the AVX-512 level (attend_avx512.cpp) works on all the
+// group's heads per load of a block: it transposes the block's keys once so
+// each head's 32 scores are two 16-lane accumulators, and adds every head's
+// weighted values per load of a value row. All differ only by f32 rounding.
+// The SIMD levels need d % 8 == 0 (the op falls back to scalar otherwise).
 //
 // Owner: backends/cpu (the attention op).
 #pragma once
@@ -34,9 +39,13 @@ struct AttendChunk {
     float *work;             // attend_work_floats(group, d) floats
 };
 
-// Scratch floats one AttendChunk needs.
+// Scratch floats one AttendChunk needs: scores [group][kAttendBlock], each
+// head's block max [group], widened keys and values [kAttendBlock][d] each,
+// and the AVX-512 level's transposed keys [d][kAttendBlock] (+16 to align
+// them to 64 bytes).
 inline size_t attend_work_floats(int group, int d) {
-    return static_cast<size_t>(kAttendBlock) * (static_cast<size_t>(group) + 2 * static_cast<size_t>(d));
+    return static_cast<size_t>(kAttendBlock) * (static_cast<size_t>(group) + 3 * static_cast<size_t>(d)) +
+           static_cast<size_t>(group) + 16;
 }
 
 // Starts a chunk's state: m = -inf, l = 0, acc = 0.
@@ -44,7 +53,7 @@ void attend_reset(int group, int d, float *m, float *l, float *acc);
 
 using AttendFn = void (*)(const AttendChunk &);
 
-// The chunk kernel for `isa` (x86 levels share one AVX2 build).
+// The chunk kernel for `isa` (Neon: the scalar level).
 AttendFn attend_kernel(Isa isa);
 
 // out = the softmax output of one head from `n` chunk states: chunk i has

@@ -1,0 +1,261 @@
+// The attention chunk kernel (attend.h) at the AVX-512 level: 16-lane
+// vectors, 32 registers, and the heads of a GQA group (6-7 for Qwen2) served
+// by one load of each key and value row instead of one load per head.
+//
+// Scores: the block's keys are transposed once into kt [d][kAttendBlock]
+// (16x16 in-register transposes), so a head's 32 scores are two 16-lane
+// accumulators fed by a broadcast of q[h][i] per key column: no horizontal
+// sums, and masking, scaling and the max work on whole vectors. Up to 8
+// heads at a time (16 accumulators + 2 key vectors) share each kt row; the
+// transpose (about 4 shuffles per 16 values) pays for itself from 2 heads up.
+// Values: every head's output slice of up to 64 floats (4 registers) for up
+// to 4 heads (16 accumulators) stays in registers across the block's cells,
+// each value row loaded once for those heads.
+// d % 16 == 8 (d is a multiple of 8 here) is a masked last vector.
+// Every system header comes before the target pragma.
+#include "cpu/kernels/attend.h"
+#include "cpu/kernels/blocks.h"
+
+#include "cpu/kernels/isa_target.h"
+
+#include <immintrin.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+
+LOOM_ISA_BEGIN("avx2,fma,f16c,avx512f,avx512bw,avx512dq,avx512vl")
+// GCC 12 warns inside its own AVX-512 intrinsics (_mm512_undefined_*, GCC bug 105593).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+
+namespace loom::cpu {
+namespace {
+
+#include "cpu/kernels/x86_common.h"
+
+#include "cpu/kernels/x86_exp.h"
+#include "cpu/kernels/x86_exp512.h"
+
+#include "cpu/kernels/attend_impl.h"
+
+constexpr int kScoreHeads = 8;   // heads per pass over kt: 2 x 8 accumulators
+constexpr int kValueHeads = 4;   // heads per pass over the values: 4 x 4 accumulators
+constexpr int kValueVecs = 4;    // 16-lane vectors per output slice
+
+// The first n lanes.
+inline __mmask16 lanes(int n) {
+    return n >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << (n > 0 ? n : 0)) - 1u);
+}
+
+// In place: r[i] lane j <- r[j] lane i. Unpacks of floats then of pairs
+// leave r[4b + j] lane-quarter L holding column 4L + j of rows 4b..4b+3; two
+// rounds of 128-bit shuffles then gather each column's four quarters.
+inline void transpose16(__m512 r[16]) {
+    __m512 t[16];
+    for (int i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 16; i += 4) {
+        const __m512d a = _mm512_castps_pd(t[i]), b = _mm512_castps_pd(t[i + 1]);
+        const __m512d c = _mm512_castps_pd(t[i + 2]), e = _mm512_castps_pd(t[i + 3]);
+        r[i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
+        r[i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
+        r[i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, e));
+        r[i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, e));
+    }
+    for (int j = 0; j < 4; j++) {
+        const __m512 p = _mm512_shuffle_f32x4(r[j], r[4 + j], 0x88), q = _mm512_shuffle_f32x4(r[j], r[4 + j], 0xDD);
+        const __m512 s = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0x88), u = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0xDD);
+        t[j] = _mm512_shuffle_f32x4(p, s, 0x88);        // column j
+        t[4 + j] = _mm512_shuffle_f32x4(q, u, 0x88);    // column 4 + j
+        t[8 + j] = _mm512_shuffle_f32x4(p, s, 0xDD);    // column 8 + j
+        t[12 + j] = _mm512_shuffle_f32x4(q, u, 0xDD);   // column 12 + j
+    }
+    for (int i = 0; i < 16; i++) r[i] = t[i];
+}
+
+// kt[i][c] = k[c][i] for the block's cells c < n that are not masked; 0 in
+// the lanes of the others (their rows are never read: a masked-off load
+// does not touch memory).
+void transpose_keys(const float *k, int n, int d, size_t ld, const float *mask, float *kt) {
+    for (int c0 = 0; c0 < kAttendBlock; c0 += 16) {
+        __mmask16 live = 0;
+        for (int r = 0; r < 16 && c0 + r < n; r++)
+            if (mask[c0 + r] != -INFINITY) live = static_cast<__mmask16>(live | (1u << r));
+        for (int i0 = 0; i0 < d; i0 += 16) {
+            const int w = d - i0 < 16 ? d - i0 : 16;
+            const __mmask16 cols = lanes(w);
+            __m512 r[16];
+            for (int j = 0; j < 16; j++)
+                r[j] = _mm512_maskz_loadu_ps((live >> j) & 1 ? cols : 0, k + static_cast<size_t>(c0 + j) * ld + i0);
+            transpose16(r);
+            for (int j = 0; j < w; j++) _mm512_store_ps(kt + static_cast<size_t>(i0 + j) * kAttendBlock + c0, r[j]);
+        }
+    }
+}
+
+// Scores of H heads against the 32 cells of kt, then mask / scale / max.
+template <int H>
+void score_heads(const float *q, int d, const float *kt, float scale, const __m512 m[2], float *s, float *best) {
+    __m512 acc[H][2];
+    for (int h = 0; h < H; h++) acc[h][0] = acc[h][1] = _mm512_setzero_ps();
+    for (int i = 0; i < d; i++) {
+        const __m512 k0 = _mm512_load_ps(kt + static_cast<size_t>(i) * kAttendBlock);
+        const __m512 k1 = _mm512_load_ps(kt + static_cast<size_t>(i) * kAttendBlock + 16);
+        for (int h = 0; h < H; h++) {
+            const __m512 qv = _mm512_set1_ps(q[static_cast<size_t>(h) * d + i]);
+            acc[h][0] = _mm512_fmadd_ps(qv, k0, acc[h][0]);
+            acc[h][1] = _mm512_fmadd_ps(qv, k1, acc[h][1]);
+        }
+    }
+    const __m512 neg_inf = _mm512_set1_ps(-INFINITY), sv = _mm512_set1_ps(scale);
+    for (int h = 0; h < H; h++) {
+        __m512 mx = neg_inf;
+        for (int x = 0; x < 2; x++) {
+            const __mmask16 dead = _mm512_cmp_ps_mask(m[x], neg_inf, _CMP_EQ_OQ);
+            const __m512 v = _mm512_mask_blend_ps(dead, _mm512_fmadd_ps(acc[h][x], sv, m[x]), neg_inf);
+            _mm512_storeu_ps(s + h * kAttendBlock + 16 * x, v);
+            mx = _mm512_max_ps(mx, v);
+        }
+        best[h] = _mm512_reduce_max_ps(mx);
+    }
+}
+
+// out[h] (+)= the H heads' weighted rows of v over the block's live cells,
+// for R vectors of output (the last one `last` lanes).
+template <int H, int R>
+void sum_values(const float *p, const float *v, int n, size_t ld, const float *mask, float *y, int d,
+                __mmask16 last) {
+    __m512 acc[H][R];
+    for (int h = 0; h < H; h++) {
+        for (int r = 0; r + 1 < R; r++) acc[h][r] = _mm512_loadu_ps(y + static_cast<size_t>(h) * d + 16 * r);
+        acc[h][R - 1] = _mm512_maskz_loadu_ps(last, y + static_cast<size_t>(h) * d + 16 * (R - 1));
+    }
+    for (int c = 0; c < n; c++) {
+        if (mask[c] == -INFINITY) continue;
+        const float *vc = v + static_cast<size_t>(c) * ld;
+        __m512 x[R];
+        for (int r = 0; r + 1 < R; r++) x[r] = _mm512_loadu_ps(vc + 16 * r);
+        x[R - 1] = _mm512_maskz_loadu_ps(last, vc + 16 * (R - 1));
+        for (int h = 0; h < H; h++) {
+            const __m512 pv = _mm512_set1_ps(p[h * kAttendBlock + c]);
+            for (int r = 0; r < R; r++) acc[h][r] = _mm512_fmadd_ps(pv, x[r], acc[h][r]);
+        }
+    }
+    for (int h = 0; h < H; h++) {
+        for (int r = 0; r + 1 < R; r++) _mm512_storeu_ps(y + static_cast<size_t>(h) * d + 16 * r, acc[h][r]);
+        _mm512_mask_storeu_ps(y + static_cast<size_t>(h) * d + 16 * (R - 1), last, acc[h][R - 1]);
+    }
+}
+
+template <int H>
+void sum_values_slice(const float *p, const float *v, int n, size_t ld, const float *mask, float *y, int d, int w) {
+    const __mmask16 last = lanes(w - 16 * ((w - 1) / 16));
+    switch ((w + 15) / 16) {
+    case 1: sum_values<H, 1>(p, v, n, ld, mask, y, d, last); break;
+    case 2: sum_values<H, 2>(p, v, n, ld, mask, y, d, last); break;
+    case 3: sum_values<H, 3>(p, v, n, ld, mask, y, d, last); break;
+    default: sum_values<H, 4>(p, v, n, ld, mask, y, d, last); break;
+    }
+}
+
+// Splits g heads into the fewest tiles of at most `most`, sizes as even as
+// possible (at most 4: 7 -> 3 + 4, 6 -> 3 + 3 rather than 4 + 2).
+template <class F>
+void head_tiles(int g, int most, F &&f) {
+    const int tiles = (g + most - 1) / most;
+    for (int t = 0, h = 0; t < tiles; t++) {
+        const int size = (g - h) / (tiles - t);
+        f(h, size);
+        h += size;
+    }
+}
+
+// d is a multiple of 8 (the op checks head_dim % 8 == 0 before choosing
+// this level; kv_type Q8_0 implies d % 32 == 0).
+struct Avx512Ops {
+    static void widen(loom_type type, const uint8_t *src, float *dst, int d) {
+        if (type == LOOM_TYPE_F32) {
+            std::memcpy(dst, src, sizeof(float) * static_cast<size_t>(d));
+        } else if (type == LOOM_TYPE_F16) {
+            int i = 0;
+            for (; i + 16 <= d; i += 16)
+                _mm512_storeu_ps(dst + i, _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(src + 2 * i))));
+            if (i < d)
+                _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i *>(src + 2 * i))));
+        } else {   // Q8_0
+            const auto *b = reinterpret_cast<const BlockQ8_0 *>(src);
+            for (int i = 0; i < d; i += kQK, ++b) {
+                const __m512 s = _mm512_set1_ps(half(b->d));
+                for (int j = 0; j < kQK; j += 16) {
+                    const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i *>(b->qs + j));
+                    _mm512_storeu_ps(dst + i + j, _mm512_mul_ps(s, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(q))));
+                }
+            }
+        }
+    }
+    static void scores(const float *q, int g, const float *k, int n, int d, size_t ld, float scale, const float *mask,
+                       float *s, float *best, float *spare) {
+        float *kt = reinterpret_cast<float *>((reinterpret_cast<uintptr_t>(spare) + 63) & ~uintptr_t(63));
+        transpose_keys(k, n, d, ld, mask, kt);
+        const __m512 neg_inf = _mm512_set1_ps(-INFINITY);
+        const __m512 m[2] = {_mm512_mask_loadu_ps(neg_inf, lanes(n), mask),
+                             _mm512_mask_loadu_ps(neg_inf, lanes(n - 16), mask + 16)};
+        head_tiles(g, kScoreHeads, [&](int h, int size) {
+            const float *qh = q + static_cast<size_t>(h) * d;
+            float *sh = s + h * kAttendBlock;
+            switch (size) {
+            case 1: score_heads<1>(qh, d, kt, scale, m, sh, best + h); break;
+            case 2: score_heads<2>(qh, d, kt, scale, m, sh, best + h); break;
+            case 3: score_heads<3>(qh, d, kt, scale, m, sh, best + h); break;
+            case 4: score_heads<4>(qh, d, kt, scale, m, sh, best + h); break;
+            case 5: score_heads<5>(qh, d, kt, scale, m, sh, best + h); break;
+            case 6: score_heads<6>(qh, d, kt, scale, m, sh, best + h); break;
+            case 7: score_heads<7>(qh, d, kt, scale, m, sh, best + h); break;
+            default: score_heads<8>(qh, d, kt, scale, m, sh, best + h); break;
+            }
+        });
+    }
+    // All kAttendBlock lanes: the scores past n are -inf, so their weights are 0.
+    static float exp_sum(float *s, int /*n*/, float m) {
+        const __m512 mv = _mm512_set1_ps(m);
+        const __m512 e0 = exp_nonpositive(_mm512_sub_ps(_mm512_loadu_ps(s), mv));
+        const __m512 e1 = exp_nonpositive(_mm512_sub_ps(_mm512_loadu_ps(s + 16), mv));
+        _mm512_storeu_ps(s, e0);
+        _mm512_storeu_ps(s + 16, e1);
+        return _mm512_reduce_add_ps(_mm512_add_ps(e0, e1));
+    }
+    static void scale(float *y, float f, int d) {
+        const __m512 fv = _mm512_set1_ps(f);
+        int i = 0;
+        for (; i + 16 <= d; i += 16) _mm512_storeu_ps(y + i, _mm512_mul_ps(fv, _mm512_loadu_ps(y + i)));
+        if (i < d) _mm512_mask_storeu_ps(y + i, lanes(d - i), _mm512_mul_ps(fv, _mm512_maskz_loadu_ps(lanes(d - i), y + i)));
+    }
+    static void weighted_sum(const float *p, int g, const float *v, int n, int d, size_t ld, const float *mask, float *y) {
+        head_tiles(g, kValueHeads, [&](int h, int size) {
+            for (int j = 0; j < d; j += 16 * kValueVecs) {
+                const int w = d - j < 16 * kValueVecs ? d - j : 16 * kValueVecs;
+                const float *ph = p + h * kAttendBlock;
+                float *yh = y + static_cast<size_t>(h) * d + j;
+                switch (size) {
+                case 1: sum_values_slice<1>(ph, v + j, n, ld, mask, yh, d, w); break;
+                case 2: sum_values_slice<2>(ph, v + j, n, ld, mask, yh, d, w); break;
+                case 3: sum_values_slice<3>(ph, v + j, n, ld, mask, yh, d, w); break;
+                default: sum_values_slice<4>(ph, v + j, n, ld, mask, yh, d, w); break;
+                }
+            }
+        });
+    }
+};
+
+} // namespace
+
+void attend_chunk_avx512(const AttendChunk &a) { attend_chunk<Avx512Ops>(a); }
+
+} // namespace loom::cpu
+
+#pragma GCC diagnostic pop
+LOOM_ISA_END
