@@ -2,7 +2,8 @@
 // not a test: never run by meson test). One thread, one chunk of n cells of
 // one KV head's group, per level and shape: Qwen2 0.5B (group 7, d 64),
 // 1.5B (6, 128) and 7B (7, 128); an f32 cache read in place (a prompt's
-// widened copy) and an f16 cache (decode). Prints thread CPU ns per cell
+// widened copy; "F32p": its keys packed, at a level with a packer) and an
+// f16 cache (decode). Prints thread CPU ns per cell
 // (best of reps) and the heads x cells x d multiply-adds per ns of the
 // scores and the weighted sum together.
 //
@@ -36,7 +37,7 @@ struct Shape {
 };
 
 // Best CPU seconds of `reps` runs of one chunk of n cells.
-double time_chunk(AttendFn fn, loom_type type, Shape s, int n, int reps) {
+double time_chunk(Isa isa, loom_type type, bool packed, Shape s, int n, int reps) {
     std::mt19937 rng(1);
     std::normal_distribution<float> nd(0.0f, 1.0f);
     const int row = 2 * s.d;   // two KV heads per cache row, like a model's
@@ -52,14 +53,22 @@ double time_chunk(AttendFn fn, loom_type type, Shape s, int n, int reps) {
         loom::type_traits(type)->from_float(kf.data(), k.data(), int64_t(kf.size()));
         loom::type_traits(type)->from_float(vf.data(), v.data(), int64_t(vf.size()));
     }
+    std::vector<float> kt;
+    if (packed) {
+        kt.resize(kf.size());
+        for (int c0 = 0; c0 < n; c0 += 16)
+            attend_key_packer(isa)(kf.data() + size_t(c0) * row, std::min(16, n - c0), row, size_t(row), kt.data() + c0,
+                                   size_t(n));
+    }
     std::vector<float> m(size_t(s.group)), l(m.size()), acc(size_t(s.group * s.d)), work(attend_work_floats(s.group, s.d));
     double best = 1e30;
     for (int r = 0; r < reps; r++) {
         attend_reset(s.group, s.d, m.data(), l.data(), acc.data());
-        AttendChunk job{q.data(), k.data(), v.data(), row_bytes, type, mask.data(), n, s.group, s.d,
+        AttendChunk job{q.data(), k.data(), v.data(), row_bytes, type, packed ? kt.data() : nullptr, size_t(n),
+                        mask.data(), n, s.group, s.d,
                         1.0f / std::sqrt(float(s.d)), m.data(), l.data(), acc.data(), work.data()};
         const double t0 = thread_seconds();
-        fn(job);
+        attend_kernel(isa)(job);
         best = std::min(best, thread_seconds() - t0);
     }
     return best;
@@ -78,12 +87,15 @@ int main(int argc, char **argv) {
     if (detected_isa() == Isa::Avx2 || detected_isa() == Isa::Avx512) levels.push_back(Isa::Avx2);
     if (detected_isa() == Isa::Avx512) levels.push_back(Isa::Avx512);
     std::printf("%-8s %-5s %-13s %12s %12s\n", "level", "cache", "shape", "ns/cell", "madd/ns");
-    for (loom_type type : {LOOM_TYPE_F32, LOOM_TYPE_F16})
+    for (int mode = 0; mode < 3; mode++)   // f32, f32 packed, f16
         for (const Shape &s : shapes)
             for (Isa isa : levels) {
-                const double t = time_chunk(attend_kernel(isa), type, s, cells, reps);
-                std::printf("%-8s %-5s %-13s %12.2f %12.2f\n", isa_name(isa), loom::type_traits(type)->name, s.name,
-                            1e9 * t / cells, 2.0 * s.group * s.d * cells / (1e9 * t));
+                const bool packed = mode == 1;
+                if (packed && !attend_key_packer(isa)) continue;
+                const loom_type type = mode == 2 ? LOOM_TYPE_F16 : LOOM_TYPE_F32;
+                const double t = time_chunk(isa, type, packed, s, cells, reps);
+                std::printf("%-8s %-5s %-13s %12.2f %12.2f\n", isa_name(isa), packed ? "F32p" : loom::type_traits(type)->name,
+                            s.name, 1e9 * t / cells, 2.0 * s.group * s.d * cells / (1e9 * t));
             }
     return 0;
 }

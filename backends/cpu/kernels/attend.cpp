@@ -13,6 +13,7 @@ namespace loom::cpu {
 #if LOOM_KERNELS_X86
 void attend_chunk_avx2(const AttendChunk &a);     // attend_x86.cpp
 void attend_chunk_avx512(const AttendChunk &a);   // attend_avx512.cpp
+void attend_pack_keys_avx512(const float *k, int n, int w, size_t ld, float *kt, size_t ldt);
 #endif
 
 namespace {
@@ -67,6 +68,14 @@ AttendFn attend_kernel(Isa isa) {
 #endif
     (void)isa;
     return attend_chunk<ScalarOps>;
+}
+
+AttendPackFn attend_key_packer(Isa isa) {
+#if LOOM_KERNELS_X86
+    if (isa == Isa::Avx512) return attend_pack_keys_avx512;
+#endif
+    (void)isa;
+    return nullptr;
 }
 
 void attend_merge(int n, const float *m, const float *l, size_t stride, const float *acc, size_t acc_stride, int d,

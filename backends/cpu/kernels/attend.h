@@ -31,6 +31,8 @@ struct AttendChunk {
     const uint8_t *k, *v;    // this KV head's slice of the chunk's first cell
     size_t kv_stride;        // bytes from one cell to the next
     loom_type kv_type;       // F32, F16 or Q8_0 (then d is a multiple of 32)
+    const float *kt;         // nullptr, or (kv_type F32 only) the keys packed by attend_key_packer:
+    size_t kt_ld;            //   value i of cell c at kt[i*kt_ld + c]; then k is not read
     const float *mask;       // [n]: 0 or -INFINITY per cell
     int64_t n;               // cells in the chunk
     int group, d;
@@ -55,6 +57,16 @@ using AttendFn = void (*)(const AttendChunk &);
 
 // The chunk kernel for `isa` (Neon: the scalar level).
 AttendFn attend_kernel(Isa isa);
+
+// Packs n <= 16 cells of f32 keys (rows of w floats, ld apart; w a multiple
+// of 8) into columns: kt[j*ldt + c] = k[c*ld + j] for c < n, j < w; writes
+// nothing else.
+using AttendPackFn = void (*)(const float *k, int n, int w, size_t ld, float *kt, size_t ldt);
+
+// The packer of the level whose kernel reads packed keys (AttendChunk::kt),
+// nullptr for the others. A prompt's rows share one widened copy of the
+// cells; packing it once saves each row's chunk transposing every block.
+AttendPackFn attend_key_packer(Isa isa);
 
 // out = the softmax output of one head from `n` chunk states: chunk i has
 // max m[i*stride], sum l[i*stride] and output acc[i*acc_stride .. +d].

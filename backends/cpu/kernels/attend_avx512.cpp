@@ -97,14 +97,16 @@ void transpose_keys(const float *k, int n, int d, size_t ld, const float *mask, 
     }
 }
 
-// Scores of H heads against the 32 cells of kt, then mask / scale / max.
+// Scores of H heads against the 32 cells of kt (row i at kt + i*ldt; lanes
+// outside `live` read as 0), then mask / scale / max.
 template <int H>
-void score_heads(const float *q, int d, const float *kt, float scale, const __m512 m[2], float *s, float *best) {
+void score_heads(const float *q, int d, const float *kt, size_t ldt, const __mmask16 live[2], float scale,
+                 const __m512 m[2], float *s, float *best) {
     __m512 acc[H][2];
     for (int h = 0; h < H; h++) acc[h][0] = acc[h][1] = _mm512_setzero_ps();
     for (int i = 0; i < d; i++) {
-        const __m512 k0 = _mm512_load_ps(kt + static_cast<size_t>(i) * kAttendBlock);
-        const __m512 k1 = _mm512_load_ps(kt + static_cast<size_t>(i) * kAttendBlock + 16);
+        const __m512 k0 = _mm512_maskz_loadu_ps(live[0], kt + static_cast<size_t>(i) * ldt);
+        const __m512 k1 = _mm512_maskz_loadu_ps(live[1], kt + static_cast<size_t>(i) * ldt + 16);
         for (int h = 0; h < H; h++) {
             const __m512 qv = _mm512_set1_ps(q[static_cast<size_t>(h) * d + i]);
             acc[h][0] = _mm512_fmadd_ps(qv, k0, acc[h][0]);
@@ -197,25 +199,31 @@ struct Avx512Ops {
             }
         }
     }
-    static void scores(const float *q, int g, const float *k, int n, int d, size_t ld, float scale, const float *mask,
-                       float *s, float *best, float *spare) {
-        float *kt = reinterpret_cast<float *>((reinterpret_cast<uintptr_t>(spare) + 63) & ~uintptr_t(63));
-        transpose_keys(k, n, d, ld, mask, kt);
+    // Keys packed by the op (a prompt's widened copy) are read as they lie;
+    // others are transposed into `spare` first.
+    static void scores(const float *q, int g, const float *k, const float *kt, int n, int d, size_t ld, size_t kt_ld,
+                       float scale, const float *mask, float *s, float *best, float *spare) {
+        const __mmask16 live[2] = {lanes(n), lanes(n - 16)};
+        if (!kt) {
+            float *t = reinterpret_cast<float *>((reinterpret_cast<uintptr_t>(spare) + 63) & ~uintptr_t(63));
+            transpose_keys(k, n, d, ld, mask, t);
+            kt = t;
+            kt_ld = kAttendBlock;
+        }
         const __m512 neg_inf = _mm512_set1_ps(-INFINITY);
-        const __m512 m[2] = {_mm512_mask_loadu_ps(neg_inf, lanes(n), mask),
-                             _mm512_mask_loadu_ps(neg_inf, lanes(n - 16), mask + 16)};
+        const __m512 m[2] = {_mm512_mask_loadu_ps(neg_inf, live[0], mask), _mm512_mask_loadu_ps(neg_inf, live[1], mask + 16)};
         head_tiles(g, kScoreHeads, [&](int h, int size) {
             const float *qh = q + static_cast<size_t>(h) * d;
             float *sh = s + h * kAttendBlock;
             switch (size) {
-            case 1: score_heads<1>(qh, d, kt, scale, m, sh, best + h); break;
-            case 2: score_heads<2>(qh, d, kt, scale, m, sh, best + h); break;
-            case 3: score_heads<3>(qh, d, kt, scale, m, sh, best + h); break;
-            case 4: score_heads<4>(qh, d, kt, scale, m, sh, best + h); break;
-            case 5: score_heads<5>(qh, d, kt, scale, m, sh, best + h); break;
-            case 6: score_heads<6>(qh, d, kt, scale, m, sh, best + h); break;
-            case 7: score_heads<7>(qh, d, kt, scale, m, sh, best + h); break;
-            default: score_heads<8>(qh, d, kt, scale, m, sh, best + h); break;
+            case 1: score_heads<1>(qh, d, kt, kt_ld, live, scale, m, sh, best + h); break;
+            case 2: score_heads<2>(qh, d, kt, kt_ld, live, scale, m, sh, best + h); break;
+            case 3: score_heads<3>(qh, d, kt, kt_ld, live, scale, m, sh, best + h); break;
+            case 4: score_heads<4>(qh, d, kt, kt_ld, live, scale, m, sh, best + h); break;
+            case 5: score_heads<5>(qh, d, kt, kt_ld, live, scale, m, sh, best + h); break;
+            case 6: score_heads<6>(qh, d, kt, kt_ld, live, scale, m, sh, best + h); break;
+            case 7: score_heads<7>(qh, d, kt, kt_ld, live, scale, m, sh, best + h); break;
+            default: score_heads<8>(qh, d, kt, kt_ld, live, scale, m, sh, best + h); break;
             }
         });
     }
@@ -254,6 +262,18 @@ struct Avx512Ops {
 } // namespace
 
 void attend_chunk_avx512(const AttendChunk &a) { attend_chunk<Avx512Ops>(a); }
+
+void attend_pack_keys_avx512(const float *k, int n, int w, size_t ld, float *kt, size_t ldt) {
+    const __mmask16 cells = lanes(n);
+    for (int j0 = 0; j0 < w; j0 += 16) {
+        const int cols = w - j0 < 16 ? w - j0 : 16;
+        __m512 r[16];
+        for (int c = 0; c < 16; c++)
+            r[c] = _mm512_maskz_loadu_ps(c < n ? lanes(cols) : 0, k + static_cast<size_t>(c) * ld + j0);
+        transpose16(r);
+        for (int j = 0; j < cols; j++) _mm512_mask_storeu_ps(kt + static_cast<size_t>(j0 + j) * ldt, cells, r[j]);
+    }
+}
 
 } // namespace loom::cpu
 

@@ -2,9 +2,11 @@
 // that widens a cache slice to f32 and does the f32 vector work for all the
 // heads of the group against one block of cells (s, p: [g][kAttendBlock]):
 //   widen(type, src, dst, d)   scale(y, f, d): y *= f
-//   scores(q, g, k, n, d, ld, scale, mask, s, best, spare): for each head h and c < n,
-//     s[h][c] = scale * dot(q[h], k[c*ld ..]) + mask[c] (-inf where mask[c] is -inf,
-//     whatever k[c] holds), best[h] = the max of s[h][0..n); spare: attend_spare_floats(d)
+//   scores(q, g, k, kt, n, d, ld, kt_ld, scale, mask, s, best, spare): for each head h
+//     and c < n, s[h][c] = scale * dot(q[h], k[c*ld ..]) + mask[c] (-inf where mask[c]
+//     is -inf, whatever k[c] holds), best[h] = the max of s[h][0..n); kt: nullptr, or
+//     the keys packed (value i of cell c at kt[i*kt_ld + c]; k is then nullptr);
+//     spare: kAttendBlock * d + 16 floats
 //   exp_sum(s, n, m): s[i] = exp(s[i] - m) for i < n, exp(-inf) = 0; returns their sum
 //   weighted_sum(p, g, v, n, d, ld, mask, y): y[h] += sum over c < n of p[h][c] * v[c*ld ..]
 //     (rows with mask[c] == -inf, where p is 0, are never read)
@@ -18,8 +20,8 @@
 
 template <class Ops>
 struct PerHead {
-    static void scores(const float *q, int g, const float *k, int n, int d, size_t ld, float scale, const float *mask,
-                       float *s, float *best, float * /*spare*/) {
+    static void scores(const float *q, int g, const float *k, const float * /*kt*/, int n, int d, size_t ld,
+                       size_t /*kt_ld*/, float scale, const float *mask, float *s, float *best, float * /*spare*/) {
         for (int h = 0; h < g; h++)
             best[h] = Ops::head_scores(q + static_cast<size_t>(h) * d, k, n, d, ld, scale, mask, s + h * kAttendBlock);
     }
@@ -42,10 +44,10 @@ void attend_chunk(const AttendChunk &a) {
     for (int64_t c0 = 0; c0 < a.n; c0 += kAttendBlock) {
         const int nb = static_cast<int>(a.n - c0 < kAttendBlock ? a.n - c0 : kAttendBlock);
         const float *mask = a.mask + c0;
-        const float *kb = kblk, *vb = vblk;
+        const float *kb = kblk, *vb = vblk, *ktb = a.kt ? a.kt + c0 : nullptr;
         bool any = false;
         if (direct) {
-            kb = reinterpret_cast<const float *>(a.k + static_cast<size_t>(c0) * a.kv_stride);
+            kb = ktb ? nullptr : reinterpret_cast<const float *>(a.k + static_cast<size_t>(c0) * a.kv_stride);
             vb = reinterpret_cast<const float *>(a.v + static_cast<size_t>(c0) * a.kv_stride);
             for (int c = 0; c < nb && !any; c++) any = mask[c] != -INFINITY;
         } else {
@@ -57,7 +59,7 @@ void attend_chunk(const AttendChunk &a) {
             }
         }
         if (!any) continue;
-        Ops::scores(a.q, g, kb, nb, d, ld, a.scale, mask, scores, best, spare);
+        Ops::scores(a.q, g, kb, ktb, nb, d, ld, a.kt_ld, a.scale, mask, scores, best, spare);
         for (int h = 0; h < g; h++) {
             // New running max; rescale what was absorbed before; weights
             // exp(score - max) (0 for masked cells).

@@ -5,7 +5,7 @@
 // spread over [-80, 0] below the max (the whole range of the x86 levels'
 // vector exp); masked cells, whole masked blocks and a whole masked chunk;
 // 300 cells (not a multiple of 32 or 8) in 1, 3 or 7 chunks merged with
-// attend_merge.
+// attend_merge; and f32 keys packed by the level's attend_key_packer.
 #include "cpu/kernels/attend.h"
 #include "kernel_fixture.h"
 #include "quant/quant.h"
@@ -97,9 +97,21 @@ std::vector<double> reference(const Case &c, float scale) {
     return out;
 }
 
-// The kernel over `n_chunks` chunks of the cells, merged. The scratch
-// starts as NaN: a kernel that reads what it did not write shows.
-std::vector<float> run(AttendFn fn, const Case &c, float scale, int n_chunks) {
+// The f32 cache's keys packed [kHeadsKv * d][kCells], 16 cells per call as
+// the op does; NaN where the packer should not write.
+std::vector<float> pack_keys(AttendPackFn pack, const Case &c) {
+    const int w = kHeadsKv * c.shape.d;
+    std::vector<float> kt(size_t(w) * kCells, std::numeric_limits<float>::quiet_NaN());
+    const auto *rows = reinterpret_cast<const float *>(c.kraw.data());
+    for (int c0 = 0; c0 < kCells; c0 += 16)
+        pack(rows + size_t(c0) * size_t(w), std::min(16, kCells - c0), w, size_t(w), kt.data() + c0, kCells);
+    return kt;
+}
+
+// The kernel over `n_chunks` chunks of the cells, merged; `kt`: nullptr or
+// the packed keys. The scratch starts as NaN: a kernel that reads what it
+// did not write shows.
+std::vector<float> run(AttendFn fn, const Case &c, float scale, int n_chunks, const float *kt = nullptr) {
     const int g = c.shape.group, d = c.shape.d;
     const int per = (kCells + n_chunks - 1) / n_chunks;
     std::vector<float> m(size_t(n_chunks * g)), l(m.size()), acc(size_t(n_chunks * g * d));
@@ -111,8 +123,9 @@ std::vector<float> run(AttendFn fn, const Case &c, float scale, int n_chunks) {
         float *cm = &m[size_t(ch * g)], *cl = &l[size_t(ch * g)], *ca = &acc[size_t(ch * g * d)];
         attend_reset(g, d, cm, cl, ca);
         const size_t off = size_t(c0) * c.row_bytes + slice;
-        AttendChunk job{c.q.data(), c.kraw.data() + off, c.vraw.data() + off, c.row_bytes, c.shape.type,
-                        c.mask.data() + c0, n, g, d, scale, cm, cl, ca, work.data()};
+        const float *ktc = kt ? kt + size_t(kHead * d) * kCells + size_t(c0) : nullptr;
+        AttendChunk job{c.q.data(), c.kraw.data() + off, c.vraw.data() + off, c.row_bytes, c.shape.type, ktc,
+                        size_t(kCells), c.mask.data() + c0, n, g, d, scale, cm, cl, ca, work.data()};
         fn(job);
     }
     std::vector<float> out(size_t(g * d));
@@ -151,6 +164,13 @@ TEST_CASE("attend_chunks_match_softmax_math_and_the_scalar_level_at_every_level"
                                            << vs_scalar << " from the scalar level (magnitude " << mag << ")");
                         CHECK(err < 1e-5 * mag);
                         CHECK(vs_scalar < 1e-5 * mag);
+                        const AttendPackFn pack = attend_key_packer(isa);
+                        if (type != LOOM_TYPE_F32 || !pack) continue;
+                        const std::vector<float> kt = pack_keys(pack, c);
+                        const std::vector<float> packed = run(attend_kernel(isa), c, scale, n_chunks, kt.data());
+                        INFO("packed keys: " << max_abs_diff(packed, got) << " from unpacked");
+                        CHECK(max_abs_diff(packed, want) < 1e-5 * mag);
+                        CHECK(max_abs_diff(packed, scalar) < 1e-5 * mag);
                     }
                 }
             }
