@@ -3,11 +3,12 @@
 // by one load of each key and value row instead of one load per head.
 //
 // Scores: the block's keys are transposed once into kt [d][kAttendBlock]
-// (16x16 in-register transposes), so a head's 32 scores are two 16-lane
-// accumulators fed by a broadcast of q[h][i] per key column: no horizontal
-// sums, and masking, scaling and the max work on whole vectors. Up to 8
-// heads at a time (16 accumulators + 2 key vectors) share each kt row; the
-// transpose (about 4 shuffles per 16 values) pays for itself from 2 heads up.
+// (16x16 in-register transposes, about 4 shuffles per 16 values, widening
+// f16 / q8_0 on the way; a prompt's widened copy comes packed by the op,
+// attend_key_packer), so a head's 32 scores are two 16-lane accumulators fed
+// by a broadcast of q[h][i] per key column: no horizontal sums, and masking,
+// scaling and the max work on whole vectors. Up to 8 heads at a time (16
+// accumulators + 2 key vectors) share each kt row.
 // Values: every head's output slice of up to 64 floats (4 registers) for up
 // to 4 heads (16 accumulators) stays in registers across the block's cells,
 // each value row loaded once for those heads.
@@ -78,23 +79,35 @@ inline void transpose16(__m512 r[16]) {
 }
 
 // kt[i][c] = k[c][i] for the block's cells c < n that are not masked; 0 in
-// the lanes of the others (their rows are never read: a masked-off load
-// does not touch memory).
-void transpose_keys(const float *k, int n, int d, size_t ld, const float *mask, float *kt) {
+// the lanes of the others (their rows are never read). load(row, j0, cols)
+// widens values j0 .. j0 + cols of a cache row (cols <= 16; zeros beyond).
+template <class Load>
+void pack_block(Load load, const uint8_t *k, size_t stride, int n, const float *mask, int d, float *kt) {
     for (int c0 = 0; c0 < kAttendBlock; c0 += 16) {
-        __mmask16 live = 0;
+        unsigned live = 0;
         for (int r = 0; r < 16 && c0 + r < n; r++)
-            if (mask[c0 + r] != -INFINITY) live = static_cast<__mmask16>(live | (1u << r));
+            if (mask[c0 + r] != -INFINITY) live |= 1u << r;
         for (int i0 = 0; i0 < d; i0 += 16) {
             const int w = d - i0 < 16 ? d - i0 : 16;
-            const __mmask16 cols = lanes(w);
             __m512 r[16];
             for (int j = 0; j < 16; j++)
-                r[j] = _mm512_maskz_loadu_ps((live >> j) & 1 ? cols : 0, k + static_cast<size_t>(c0 + j) * ld + i0);
+                r[j] = (live >> j) & 1 ? load(k + static_cast<size_t>(c0 + j) * stride, i0, w) : _mm512_setzero_ps();
             transpose16(r);
             for (int j = 0; j < w; j++) _mm512_store_ps(kt + static_cast<size_t>(i0 + j) * kAttendBlock + c0, r[j]);
         }
     }
+}
+
+inline __m512 load_f32(const uint8_t *row, int j0, int cols) {
+    return _mm512_maskz_loadu_ps(lanes(cols), reinterpret_cast<const float *>(row) + j0);
+}
+inline __m512 load_f16(const uint8_t *row, int j0, int cols) {
+    return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(lanes(cols), reinterpret_cast<const uint16_t *>(row) + j0));
+}
+inline __m512 load_q8_0(const uint8_t *row, int j0, int /*cols: 16, d % 32 == 0*/) {
+    const auto *b = reinterpret_cast<const BlockQ8_0 *>(row) + j0 / kQK;
+    const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i *>(b->qs + j0 % kQK));
+    return _mm512_mul_ps(_mm512_set1_ps(half(b->d)), _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(q)));
 }
 
 // Scores of H heads against the 32 cells of kt (row i at kt + i*ldt; lanes
@@ -179,6 +192,15 @@ void head_tiles(int g, int most, F &&f) {
 // d is a multiple of 8 (the op checks head_dim % 8 == 0 before choosing
 // this level; kv_type Q8_0 implies d % 32 == 0).
 struct Avx512Ops {
+    static constexpr bool kPacksKeys = true;
+    static const float *pack_keys(loom_type type, const uint8_t *k, size_t stride, int n, const float *mask, int d,
+                                  float *spare) {
+        float *kt = reinterpret_cast<float *>((reinterpret_cast<uintptr_t>(spare) + 63) & ~uintptr_t(63));
+        if (type == LOOM_TYPE_F32) pack_block(load_f32, k, stride, n, mask, d, kt);
+        else if (type == LOOM_TYPE_F16) pack_block(load_f16, k, stride, n, mask, d, kt);
+        else pack_block(load_q8_0, k, stride, n, mask, d, kt);
+        return kt;
+    }
     static void widen(loom_type type, const uint8_t *src, float *dst, int d) {
         if (type == LOOM_TYPE_F32) {
             std::memcpy(dst, src, sizeof(float) * static_cast<size_t>(d));
@@ -199,17 +221,11 @@ struct Avx512Ops {
             }
         }
     }
-    // Keys packed by the op (a prompt's widened copy) are read as they lie;
-    // others are transposed into `spare` first.
-    static void scores(const float *q, int g, const float *k, const float *kt, int n, int d, size_t ld, size_t kt_ld,
-                       float scale, const float *mask, float *s, float *best, float *spare) {
+    // kt: packed by the op once for all its rows (a prompt's widened copy),
+    // or by pack_keys for this block.
+    static void scores(const float *q, int g, const float * /*k*/, const float *kt, int n, int d, size_t /*ld*/,
+                       size_t kt_ld, float scale, const float *mask, float *s, float *best, float * /*spare*/) {
         const __mmask16 live[2] = {lanes(n), lanes(n - 16)};
-        if (!kt) {
-            float *t = reinterpret_cast<float *>((reinterpret_cast<uintptr_t>(spare) + 63) & ~uintptr_t(63));
-            transpose_keys(k, n, d, ld, mask, t);
-            kt = t;
-            kt_ld = kAttendBlock;
-        }
         const __m512 neg_inf = _mm512_set1_ps(-INFINITY);
         const __m512 m[2] = {_mm512_mask_loadu_ps(neg_inf, live[0], mask), _mm512_mask_loadu_ps(neg_inf, live[1], mask + 16)};
         head_tiles(g, kScoreHeads, [&](int h, int size) {

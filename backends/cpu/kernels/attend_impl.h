@@ -6,13 +6,17 @@
 //     and c < n, s[h][c] = scale * dot(q[h], k[c*ld ..]) + mask[c] (-inf where mask[c]
 //     is -inf, whatever k[c] holds), best[h] = the max of s[h][0..n); kt: nullptr, or
 //     the keys packed (value i of cell c at kt[i*kt_ld + c]; k is then nullptr);
-//     spare: kAttendBlock * d + 16 floats
+//     spare: kAttendBlock * d + 16 floats (pack_keys' output, if it packed)
 //   exp_sum(s, n, m): s[i] = exp(s[i] - m) for i < n, exp(-inf) = 0; returns their sum
 //   weighted_sum(p, g, v, n, d, ld, mask, y): y[h] += sum over c < n of p[h][c] * v[c*ld ..]
 //     (rows with mask[c] == -inf, where p is 0, are never read)
+//   kPacksKeys: scores wants packed keys (kt) always; then, for a block the op did
+//   not pack, pack_keys(type, k, stride, n, mask, d, spare) packs the cache rows
+//   (live cells only) into spare and returns them (kt_ld kAttendBlock), and the
+//   keys are never widened as rows.
 // Ops that work one head at a time derive from PerHead, which loops over the
 // heads with head_scores (returns best) and head_weighted_sum (rows with
-// p[c] == 0 unread).
+// p[c] == 0 unread), and reads keys as rows.
 // An f32 cache (a prompt's widened copy) is read where it lies; other types
 // are widened a block of cells at a time into L1.
 // Included by attend.cpp (scalar), attend_x86.cpp and attend_avx512.cpp
@@ -20,6 +24,8 @@
 
 template <class Ops>
 struct PerHead {
+    static constexpr bool kPacksKeys = false;
+    static const float *pack_keys(loom_type, const uint8_t *, size_t, int, const float *, int, float *) { return nullptr; }
     static void scores(const float *q, int g, const float *k, const float * /*kt*/, int n, int d, size_t ld,
                        size_t /*kt_ld*/, float scale, const float *mask, float *s, float *best, float * /*spare*/) {
         for (int h = 0; h < g; h++)
@@ -54,12 +60,18 @@ void attend_chunk(const AttendChunk &a) {
             for (int c = 0; c < nb; c++) {
                 if (mask[c] == -INFINITY) continue;
                 any = true;
-                Ops::widen(a.kv_type, a.k + static_cast<size_t>(c0 + c) * a.kv_stride, kblk + static_cast<size_t>(c) * d, d);
+                if (!Ops::kPacksKeys)
+                    Ops::widen(a.kv_type, a.k + static_cast<size_t>(c0 + c) * a.kv_stride, kblk + static_cast<size_t>(c) * d, d);
                 Ops::widen(a.kv_type, a.v + static_cast<size_t>(c0 + c) * a.kv_stride, vblk + static_cast<size_t>(c) * d, d);
             }
         }
         if (!any) continue;
-        Ops::scores(a.q, g, kb, ktb, nb, d, ld, a.kt_ld, a.scale, mask, scores, best, spare);
+        size_t kt_ld = a.kt_ld;
+        if (Ops::kPacksKeys && !ktb) {
+            ktb = Ops::pack_keys(a.kv_type, a.k + static_cast<size_t>(c0) * a.kv_stride, a.kv_stride, nb, mask, d, spare);
+            kt_ld = kAttendBlock;
+        }
+        Ops::scores(a.q, g, kb, ktb, nb, d, ld, kt_ld, a.scale, mask, scores, best, spare);
         for (int h = 0; h < g; h++) {
             // New running max; rescale what was absorbed before; weights
             // exp(score - max) (0 for masked cells).
