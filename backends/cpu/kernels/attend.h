@@ -42,11 +42,11 @@ struct AttendChunk {
 };
 
 // Scratch floats one AttendChunk needs: scores [group][kAttendBlock], each
-// head's block max [group], widened keys and values [kAttendBlock][d] each,
-// and the AVX-512 level's transposed keys [d][kAttendBlock] (+16 to align
-// them to 64 bytes).
+// head's block max [group], widened keys (or, at the AVX-512 level,
+// transposed keys [d][kAttendBlock] with 16 floats to align them to 64
+// bytes) and values [kAttendBlock][d].
 inline size_t attend_work_floats(int group, int d) {
-    return static_cast<size_t>(kAttendBlock) * (static_cast<size_t>(group) + 3 * static_cast<size_t>(d)) +
+    return static_cast<size_t>(kAttendBlock) * (static_cast<size_t>(group) + 2 * static_cast<size_t>(d)) +
            static_cast<size_t>(group) + 16;
 }
 

@@ -79,11 +79,13 @@ inline void transpose16(__m512 r[16]) {
 }
 
 // kt[i][c] = k[c][i] for the block's cells c < n that are not masked; 0 in
-// the lanes of the others (their rows are never read). load(row, j0, cols)
-// widens values j0 .. j0 + cols of a cache row (cols <= 16; zeros beyond).
+// the lanes of the others below 16 * ceil(n / 16) (their rows are never
+// read), nothing written above (score_heads reads no lane past n).
+// load(row, j0, cols) widens values j0 .. j0 + cols of a cache row (cols <=
+// 16; zeros beyond).
 template <class Load>
 void pack_block(Load load, const uint8_t *k, size_t stride, int n, const float *mask, int d, float *kt) {
-    for (int c0 = 0; c0 < kAttendBlock; c0 += 16) {
+    for (int c0 = 0; c0 < n; c0 += 16) {
         unsigned live = 0;
         for (int r = 0; r < 16 && c0 + r < n; r++)
             if (mask[c0 + r] != -INFINITY) live |= 1u << r;
@@ -98,17 +100,24 @@ void pack_block(Load load, const uint8_t *k, size_t stride, int n, const float *
     }
 }
 
-inline __m512 load_f32(const uint8_t *row, int j0, int cols) {
-    return _mm512_maskz_loadu_ps(lanes(cols), reinterpret_cast<const float *>(row) + j0);
-}
-inline __m512 load_f16(const uint8_t *row, int j0, int cols) {
-    return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(lanes(cols), reinterpret_cast<const uint16_t *>(row) + j0));
-}
-inline __m512 load_q8_0(const uint8_t *row, int j0, int /*cols: 16, d % 32 == 0*/) {
-    const auto *b = reinterpret_cast<const BlockQ8_0 *>(row) + j0 / kQK;
-    const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i *>(b->qs + j0 % kQK));
-    return _mm512_mul_ps(_mm512_set1_ps(half(b->d)), _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(q)));
-}
+// pack_block's loads per cache type (types, not functions, so they inline).
+struct LoadF32 {
+    __m512 operator()(const uint8_t *row, int j0, int cols) const {
+        return _mm512_maskz_loadu_ps(lanes(cols), reinterpret_cast<const float *>(row) + j0);
+    }
+};
+struct LoadF16 {
+    __m512 operator()(const uint8_t *row, int j0, int cols) const {
+        return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(lanes(cols), reinterpret_cast<const uint16_t *>(row) + j0));
+    }
+};
+struct LoadQ8_0 {   // cols is 16: d % 32 == 0
+    __m512 operator()(const uint8_t *row, int j0, int /*cols*/) const {
+        const auto *b = reinterpret_cast<const BlockQ8_0 *>(row) + j0 / kQK;
+        const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i *>(b->qs + j0 % kQK));
+        return _mm512_mul_ps(_mm512_set1_ps(half(b->d)), _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(q)));
+    }
+};
 
 // Scores of H heads against the 32 cells of kt (row i at kt + i*ldt; lanes
 // outside `live` read as 0), then mask / scale / max.
@@ -196,9 +205,9 @@ struct Avx512Ops {
     static const float *pack_keys(loom_type type, const uint8_t *k, size_t stride, int n, const float *mask, int d,
                                   float *spare) {
         float *kt = reinterpret_cast<float *>((reinterpret_cast<uintptr_t>(spare) + 63) & ~uintptr_t(63));
-        if (type == LOOM_TYPE_F32) pack_block(load_f32, k, stride, n, mask, d, kt);
-        else if (type == LOOM_TYPE_F16) pack_block(load_f16, k, stride, n, mask, d, kt);
-        else pack_block(load_q8_0, k, stride, n, mask, d, kt);
+        if (type == LOOM_TYPE_F32) pack_block(LoadF32{}, k, stride, n, mask, d, kt);
+        else if (type == LOOM_TYPE_F16) pack_block(LoadF16{}, k, stride, n, mask, d, kt);
+        else pack_block(LoadQ8_0{}, k, stride, n, mask, d, kt);
         return kt;
     }
     static void widen(loom_type type, const uint8_t *src, float *dst, int d) {
@@ -224,7 +233,7 @@ struct Avx512Ops {
     // kt: packed by the op once for all its rows (a prompt's widened copy),
     // or by pack_keys for this block.
     static void scores(const float *q, int g, const float * /*k*/, const float *kt, int n, int d, size_t /*ld*/,
-                       size_t kt_ld, float scale, const float *mask, float *s, float *best, float * /*spare*/) {
+                       size_t kt_ld, float scale, const float *mask, float *s, float *best) {
         const __mmask16 live[2] = {lanes(n), lanes(n - 16)};
         const __m512 neg_inf = _mm512_set1_ps(-INFINITY);
         const __m512 m[2] = {_mm512_mask_loadu_ps(neg_inf, live[0], mask), _mm512_mask_loadu_ps(neg_inf, live[1], mask + 16)};

@@ -2,18 +2,18 @@
 // that widens a cache slice to f32 and does the f32 vector work for all the
 // heads of the group against one block of cells (s, p: [g][kAttendBlock]):
 //   widen(type, src, dst, d)   scale(y, f, d): y *= f
-//   scores(q, g, k, kt, n, d, ld, kt_ld, scale, mask, s, best, spare): for each head h
+//   scores(q, g, k, kt, n, d, ld, kt_ld, scale, mask, s, best): for each head h
 //     and c < n, s[h][c] = scale * dot(q[h], k[c*ld ..]) + mask[c] (-inf where mask[c]
 //     is -inf, whatever k[c] holds), best[h] = the max of s[h][0..n); kt: nullptr, or
-//     the keys packed (value i of cell c at kt[i*kt_ld + c]; k is then nullptr);
-//     spare: kAttendBlock * d + 16 floats (pack_keys' output, if it packed)
+//     the keys packed (value i of cell c at kt[i*kt_ld + c]; k is then nullptr)
 //   exp_sum(s, n, m): s[i] = exp(s[i] - m) for i < n, exp(-inf) = 0; returns their sum
 //   weighted_sum(p, g, v, n, d, ld, mask, y): y[h] += sum over c < n of p[h][c] * v[c*ld ..]
 //     (rows with mask[c] == -inf, where p is 0, are never read)
 //   kPacksKeys: scores wants packed keys (kt) always; then, for a block the op did
 //   not pack, pack_keys(type, k, stride, n, mask, d, spare) packs the cache rows
-//   (live cells only) into spare and returns them (kt_ld kAttendBlock), and the
-//   keys are never widened as rows.
+//   (live cells only) into spare (kAttendBlock * d + 16 floats, the keys' rows
+//   otherwise) and returns them (kt_ld kAttendBlock), and the keys are never
+//   widened as rows.
 // Ops that work one head at a time derive from PerHead, which loops over the
 // heads with head_scores (returns best) and head_weighted_sum (rows with
 // p[c] == 0 unread), and reads keys as rows.
@@ -27,7 +27,7 @@ struct PerHead {
     static constexpr bool kPacksKeys = false;
     static const float *pack_keys(loom_type, const uint8_t *, size_t, int, const float *, int, float *) { return nullptr; }
     static void scores(const float *q, int g, const float *k, const float * /*kt*/, int n, int d, size_t ld,
-                       size_t /*kt_ld*/, float scale, const float *mask, float *s, float *best, float * /*spare*/) {
+                       size_t /*kt_ld*/, float scale, const float *mask, float *s, float *best) {
         for (int h = 0; h < g; h++)
             best[h] = Ops::head_scores(q + static_cast<size_t>(h) * d, k, n, d, ld, scale, mask, s + h * kAttendBlock);
     }
@@ -43,8 +43,7 @@ void attend_chunk(const AttendChunk &a) {
     float *scores = a.work;                                         // [group][kAttendBlock]
     float *best = scores + static_cast<size_t>(kAttendBlock) * g;   // [group]
     float *kblk = best + g;                                         // [kAttendBlock][d]
-    float *vblk = kblk + static_cast<size_t>(kAttendBlock) * d;     // [kAttendBlock][d]
-    float *spare = vblk + static_cast<size_t>(kAttendBlock) * d;    // Ops::scores' own
+    float *vblk = kblk + static_cast<size_t>(kAttendBlock) * d + 16;   // [kAttendBlock][d]
     const bool direct = a.kv_type == LOOM_TYPE_F32 && a.kv_stride % sizeof(float) == 0;
     const size_t ld = direct ? a.kv_stride / sizeof(float) : static_cast<size_t>(d);
     for (int64_t c0 = 0; c0 < a.n; c0 += kAttendBlock) {
@@ -68,10 +67,10 @@ void attend_chunk(const AttendChunk &a) {
         if (!any) continue;
         size_t kt_ld = a.kt_ld;
         if (Ops::kPacksKeys && !ktb) {
-            ktb = Ops::pack_keys(a.kv_type, a.k + static_cast<size_t>(c0) * a.kv_stride, a.kv_stride, nb, mask, d, spare);
+            ktb = Ops::pack_keys(a.kv_type, a.k + static_cast<size_t>(c0) * a.kv_stride, a.kv_stride, nb, mask, d, kblk);
             kt_ld = kAttendBlock;
         }
-        Ops::scores(a.q, g, kb, ktb, nb, d, ld, kt_ld, a.scale, mask, scores, best, spare);
+        Ops::scores(a.q, g, kb, ktb, nb, d, ld, kt_ld, a.scale, mask, scores, best);
         for (int h = 0; h < g; h++) {
             // New running max; rescale what was absorbed before; weights
             // exp(score - max) (0 for masked cells).
