@@ -13,7 +13,10 @@
 // Where a row's cells come from: a row alone reads the cache in place (f16 /
 // q8_0 widened slice by slice in L1); consecutive rows starting at the same
 // cell (a prompt of one sequence) share one f32 copy of their cells, widened
-// once per op, when they read them often enough to pay for it.
+// once per op, when they read them often enough to pay for it. At a level
+// that reads packed keys (attend_key_packer: AVX-512), that copy's keys are
+// also transposed once per op (then an f32 cache is copied too), instead of
+// once per block by every row's chunk.
 #include "cpu/cpu_tensor.h"
 #include "cpu/kernels/attend.h"
 
@@ -50,6 +53,7 @@ struct RowPlan {
     bool wide = false;            // read from the widened f32 copy (else in place)
     int64_t group_rows = 1;       // rows sharing that copy
     size_t widened_at = 0;        // floats into the widened K (and V) copy
+    int64_t span = 0;             // cells in that copy
     int64_t n_chunks = 1, chunk = 0, first_task = 0;
 };
 
@@ -89,11 +93,20 @@ std::vector<WidenedSpan> plan_widening(std::vector<RowPlan> &rows, bool always, 
             rows[r].wide = true;
             rows[r].group_rows = int64_t(j - i);
             rows[r].widened_at = floats;
+            rows[r].span = span;
         }
         spans.push_back({rows[i].lo, span, floats});
         floats += static_cast<size_t>(span * kv_w);
     }
     return spans;
+}
+
+// Packs n cells of f32 rows (w floats each) into kt [w][n], 16 cells a task.
+void pack_keys(ThreadPool &pool, AttendPackFn pack, const float *rows, int64_t n, int64_t w, float *kt) {
+    pool.parallel_for((n + 15) / 16, [&](int64_t t, int) {
+        pack(rows + 16 * t * w, static_cast<int>(std::min<int64_t>(16, n - 16 * t)), static_cast<int>(w),
+             static_cast<size_t>(w), kt + 16 * t, static_cast<size_t>(n));
+    });
 }
 
 // Chunks per row: enough tasks for every thread when its group is small;
@@ -117,12 +130,15 @@ size_t attention_worker_floats(int group, int head_dim) { return attend_work_flo
 void op_attention(ThreadPool &pool, Scratch &scratch, CpuTensor *out, const CpuTensor *q, const CpuTensor *k,
                   const CpuTensor *v, const CpuTensor *ranges, const CpuTensor *mask, const AttentionArgs &a) {
     const int group = a.n_head / a.n_head_kv, d = a.head_dim;
-    const AttendFn attend = attend_kernel(d % 8 == 0 ? active_isa() : Isa::Scalar);
+    const Isa isa = d % 8 == 0 ? active_isa() : Isa::Scalar;
+    const AttendFn attend = attend_kernel(isa);
+    const AttendPackFn pack = attend_key_packer(isa);
     const int64_t kv_w = k->ne[0];
 
     std::vector<RowPlan> rows = read_ranges(ranges, k->ne[1], a);
     const bool always_widen = k->type != v->type || !readable_in_place(k->type, d);
-    const bool may_widen = k->type != LOOM_TYPE_F32 || always_widen;   // an f32 cache is read where it lies
+    // An f32 cache is read where it lies, unless its keys are worth packing.
+    const bool may_widen = k->type != LOOM_TYPE_F32 || always_widen || pack;
     const std::vector<WidenedSpan> spans = may_widen ? plan_widening(rows, always_widen, kv_w) : std::vector<WidenedSpan>{};
     const size_t widened = spans.empty() ? 0 : spans.back().at + static_cast<size_t>(spans.back().n * kv_w);
     const int64_t n_tasks = plan_chunks(rows, a.n_head_kv, 4 * int64_t(pool.size()));
@@ -134,7 +150,12 @@ void op_attention(ThreadPool &pool, Scratch &scratch, CpuTensor *out, const CpuT
     float *vf = kf + widened;
     float *ms = vf + widened, *ls = ms + state, *accs = ls + state;
     for (const WidenedSpan &w : spans) {
-        widen_cache(pool, k, w.lo, w.n, kf + w.at);
+        if (pack) {   // K widened where V goes next, packed into its place
+            widen_cache(pool, k, w.lo, w.n, vf + w.at);
+            pack_keys(pool, pack, vf + w.at, w.n, kv_w, kf + w.at);
+        } else {
+            widen_cache(pool, k, w.lo, w.n, kf + w.at);
+        }
         widen_cache(pool, v, w.lo, w.n, vf + w.at);
     }
     const size_t wide_stride = sizeof(float) * static_cast<size_t>(kv_w);
@@ -155,8 +176,10 @@ void op_attention(ThreadPool &pool, Scratch &scratch, CpuTensor *out, const CpuT
             const size_t off = slice_offset(type, g, d) + static_cast<size_t>(c0) * stride;
             const uint8_t *kb = wide ? reinterpret_cast<const uint8_t *>(kf + r.widened_at) : k->row(r.lo);
             const uint8_t *vb = wide ? reinterpret_cast<const uint8_t *>(vf + r.widened_at) : v->row(r.lo);
-            AttendChunk job{q->f32_row(i) + static_cast<size_t>(g) * group * d, kb + off, vb + off, stride, type,
-                            mask->f32_row(i) + c0, n, group, d, a.scale, m, l, acc, scratch.worker(worker)};
+            const float *kt = wide && pack ? kf + r.widened_at + static_cast<size_t>(g * d * r.span + c0) : nullptr;
+            AttendChunk job{q->f32_row(i) + static_cast<size_t>(g) * group * d, kb + off, vb + off, stride, type, kt,
+                            static_cast<size_t>(r.span), mask->f32_row(i) + c0, n, group, d, a.scale, m, l, acc,
+                            scratch.worker(worker)};
             attend(job);
         }
         if (r.n_chunks == 1)

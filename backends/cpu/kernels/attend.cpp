@@ -11,18 +11,22 @@
 namespace loom::cpu {
 
 #if LOOM_KERNELS_X86
-void attend_chunk_avx2(const AttendChunk &a);   // attend_x86.cpp
+void attend_chunk_avx2(const AttendChunk &a);     // attend_x86.cpp
+void attend_chunk_avx512(const AttendChunk &a);   // attend_avx512.cpp
+void attend_pack_keys_avx512(const float *k, int n, int w, size_t ld, float *kt, size_t ldt);
 #endif
 
 namespace {
 
-struct ScalarOps {
+#include "cpu/kernels/attend_impl.h"
+
+struct ScalarOps : PerHead<ScalarOps> {
     static void widen(loom_type type, const uint8_t *src, float *dst, int d) {
         if (type == LOOM_TYPE_F32) std::memcpy(dst, src, sizeof(float) * static_cast<size_t>(d));
         else type_traits(type)->to_float(src, dst, d);
     }
-    static float scores(const float *q, const float *k, int n, int d, size_t ld, float scale, const float *mask,
-                        float *s) {
+    static float head_scores(const float *q, const float *k, int n, int d, size_t ld, float scale, const float *mask,
+                             float *s) {
         float best = -INFINITY;
         for (int c = 0; c < n; c++) {
             s[c] = mask[c] == -INFINITY ? -INFINITY : scale * dot_f32(q, k + static_cast<size_t>(c) * ld, d) + mask[c];
@@ -36,16 +40,16 @@ struct ScalarOps {
     static void scale(float *y, float f, int d) {
         for (int i = 0; i < d; i++) y[i] *= f;
     }
-    static void exp_shifted(float *s, int n, float m) {
-        for (int i = 0; i < n; i++) s[i] = std::exp(s[i] - m);
+    static float exp_sum(float *s, int n, float m) {
+        float sum = 0.0f;
+        for (int i = 0; i < n; i++) sum += s[i] = std::exp(s[i] - m);
+        return sum;
     }
-    static void weighted_sum(const float *p, const float *v, int n, int d, size_t ld, float *y) {
+    static void head_weighted_sum(const float *p, const float *v, int n, int d, size_t ld, float *y) {
         for (int c = 0; c < n; c++)
             if (p[c] != 0.0f) axpy(p[c], v + static_cast<size_t>(c) * ld, y, d);
     }
 };
-
-#include "cpu/kernels/attend_impl.h"
 
 } // namespace
 
@@ -59,10 +63,19 @@ void attend_reset(int group, int d, float *m, float *l, float *acc) {
 
 AttendFn attend_kernel(Isa isa) {
 #if LOOM_KERNELS_X86
-    if (isa == Isa::Avx2 || isa == Isa::Avx512) return attend_chunk_avx2;
+    if (isa == Isa::Avx512) return attend_chunk_avx512;
+    if (isa == Isa::Avx2) return attend_chunk_avx2;
 #endif
     (void)isa;
     return attend_chunk<ScalarOps>;
+}
+
+AttendPackFn attend_key_packer(Isa isa) {
+#if LOOM_KERNELS_X86
+    if (isa == Isa::Avx512) return attend_pack_keys_avx512;
+#endif
+    (void)isa;
+    return nullptr;
 }
 
 void attend_merge(int n, const float *m, const float *l, size_t stride, const float *acc, size_t acc_stride, int d,

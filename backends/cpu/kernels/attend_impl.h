@@ -1,58 +1,89 @@
 // The attention chunk kernel (attend.h), written once over an Ops policy
-// that widens a cache slice to f32 and does the f32 vector work:
-//   widen(type, src, dst, d)   axpy(p, x, y, d): y += p*x
-//   scale(y, f, d): y *= f        exp_shifted(s, n, m): s[i] = exp(s[i] - m), exp(-inf) = 0
-//   weighted_sum(p, v, n, d, ld, y): y += sum over c < n with p[c] != 0 of p[c] * v[c*ld ..]
-//     (rows with p[c] == 0, the masked cells, are never read)
-//   scores(q, k, n, d, ld, scale, mask, s): s[c] = scale * dot(q, k[c*ld ..]) + mask[c] for c < n
-//     (-inf where mask[c] is -inf, whatever k[c] holds); returns the max of s
+// that widens a cache slice to f32 and does the f32 vector work for all the
+// heads of the group against one block of cells (s, p: [g][kAttendBlock]):
+//   widen(type, src, dst, d)   scale(y, f, d): y *= f
+//   scores(q, g, k, kt, n, d, ld, kt_ld, scale, mask, s, best): for each head h
+//     and c < n, s[h][c] = scale * dot(q[h], k[c*ld ..]) + mask[c] (-inf where mask[c]
+//     is -inf, whatever k[c] holds), best[h] = the max of s[h][0..n); kt: nullptr, or
+//     the keys packed (value i of cell c at kt[i*kt_ld + c]; k is then nullptr)
+//   exp_sum(s, n, m): s[i] = exp(s[i] - m) for i < n, exp(-inf) = 0; returns their sum
+//   weighted_sum(p, g, v, n, d, ld, mask, y): y[h] += sum over c < n of p[h][c] * v[c*ld ..]
+//     (rows with mask[c] == -inf, where p is 0, are never read)
+//   kPacksKeys: scores wants packed keys (kt) always; then, for a block the op did
+//   not pack, pack_keys(type, k, stride, n, mask, d, spare) packs the cache rows
+//   (live cells only) into spare (kAttendBlock * d + 16 floats, the keys' rows
+//   otherwise) and returns them (kt_ld kAttendBlock), and the keys are never
+//   widened as rows.
+// Ops that work one head at a time derive from PerHead, which loops over the
+// heads with head_scores (returns best) and head_weighted_sum (rows with
+// p[c] == 0 unread), and reads keys as rows.
 // An f32 cache (a prompt's widened copy) is read where it lies; other types
 // are widened a block of cells at a time into L1.
-// Included by attend.cpp (scalar) and attend_x86.cpp (inside its target
-// pragma and an anonymous namespace).
+// Included by attend.cpp (scalar), attend_x86.cpp and attend_avx512.cpp
+// (inside their target pragma and an anonymous namespace).
+
+template <class Ops>
+struct PerHead {
+    static constexpr bool kPacksKeys = false;
+    static const float *pack_keys(loom_type, const uint8_t *, size_t, int, const float *, int, float *) { return nullptr; }
+    static void scores(const float *q, int g, const float *k, const float * /*kt*/, int n, int d, size_t ld,
+                       size_t /*kt_ld*/, float scale, const float *mask, float *s, float *best) {
+        for (int h = 0; h < g; h++)
+            best[h] = Ops::head_scores(q + static_cast<size_t>(h) * d, k, n, d, ld, scale, mask, s + h * kAttendBlock);
+    }
+    static void weighted_sum(const float *p, int g, const float *v, int n, int d, size_t ld, const float * /*mask*/,
+                             float *y) {
+        for (int h = 0; h < g; h++) Ops::head_weighted_sum(p + h * kAttendBlock, v, n, d, ld, y + static_cast<size_t>(h) * d);
+    }
+};
 
 template <class Ops>
 void attend_chunk(const AttendChunk &a) {
     const int g = a.group, d = a.d;
-    float *scores = a.work;                                  // [group][kAttendBlock]
-    float *kblk = scores + static_cast<size_t>(kAttendBlock) * g;   // [kAttendBlock][d]
-    float *vblk = kblk + static_cast<size_t>(kAttendBlock) * d;     // [kAttendBlock][d]
+    float *scores = a.work;                                         // [group][kAttendBlock]
+    float *best = scores + static_cast<size_t>(kAttendBlock) * g;   // [group]
+    float *kblk = best + g;                                         // [kAttendBlock][d]
+    float *vblk = kblk + static_cast<size_t>(kAttendBlock) * d + 16;   // [kAttendBlock][d]
     const bool direct = a.kv_type == LOOM_TYPE_F32 && a.kv_stride % sizeof(float) == 0;
     const size_t ld = direct ? a.kv_stride / sizeof(float) : static_cast<size_t>(d);
     for (int64_t c0 = 0; c0 < a.n; c0 += kAttendBlock) {
         const int nb = static_cast<int>(a.n - c0 < kAttendBlock ? a.n - c0 : kAttendBlock);
         const float *mask = a.mask + c0;
-        const float *kb = kblk, *vb = vblk;
+        const float *kb = kblk, *vb = vblk, *ktb = a.kt ? a.kt + c0 : nullptr;
         bool any = false;
         if (direct) {
-            kb = reinterpret_cast<const float *>(a.k + static_cast<size_t>(c0) * a.kv_stride);
+            kb = ktb ? nullptr : reinterpret_cast<const float *>(a.k + static_cast<size_t>(c0) * a.kv_stride);
             vb = reinterpret_cast<const float *>(a.v + static_cast<size_t>(c0) * a.kv_stride);
             for (int c = 0; c < nb && !any; c++) any = mask[c] != -INFINITY;
         } else {
             for (int c = 0; c < nb; c++) {
                 if (mask[c] == -INFINITY) continue;
                 any = true;
-                Ops::widen(a.kv_type, a.k + static_cast<size_t>(c0 + c) * a.kv_stride, kblk + static_cast<size_t>(c) * d, d);
+                if (!Ops::kPacksKeys)
+                    Ops::widen(a.kv_type, a.k + static_cast<size_t>(c0 + c) * a.kv_stride, kblk + static_cast<size_t>(c) * d, d);
                 Ops::widen(a.kv_type, a.v + static_cast<size_t>(c0 + c) * a.kv_stride, vblk + static_cast<size_t>(c) * d, d);
             }
         }
         if (!any) continue;
+        size_t kt_ld = a.kt_ld;
+        if (Ops::kPacksKeys && !ktb) {
+            ktb = Ops::pack_keys(a.kv_type, a.k + static_cast<size_t>(c0) * a.kv_stride, a.kv_stride, nb, mask, d, kblk);
+            kt_ld = kAttendBlock;
+        }
+        Ops::scores(a.q, g, kb, ktb, nb, d, ld, kt_ld, a.scale, mask, scores, best);
         for (int h = 0; h < g; h++) {
-            float *sh = scores + h * kAttendBlock;
-            const float *qh = a.q + static_cast<size_t>(h) * d;
-            const float bm = Ops::scores(qh, kb, nb, d, ld, a.scale, mask, sh);
             // New running max; rescale what was absorbed before; weights
-            // exp(score - max) (0 for masked cells), then the block's values.
+            // exp(score - max) (0 for masked cells).
             float *acc = a.acc + static_cast<size_t>(h) * d;
-            if (bm > a.m[h]) {
-                const float f = a.m[h] == -INFINITY ? 0.0f : std::exp(a.m[h] - bm);
+            if (best[h] > a.m[h]) {
+                const float f = a.m[h] == -INFINITY ? 0.0f : std::exp(a.m[h] - best[h]);
                 a.l[h] *= f;
                 Ops::scale(acc, f, d);
-                a.m[h] = bm;
+                a.m[h] = best[h];
             }
-            Ops::exp_shifted(sh, nb, a.m[h]);
-            for (int c = 0; c < nb; c++) a.l[h] += sh[c];
-            Ops::weighted_sum(sh, vb, nb, d, ld, acc);
+            a.l[h] += Ops::exp_sum(scores + h * kAttendBlock, nb, a.m[h]);
         }
+        // Then the block's values, into every head's output.
+        Ops::weighted_sum(scores, g, vb, nb, d, ld, mask, a.acc);
     }
 }

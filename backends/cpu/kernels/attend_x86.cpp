@@ -1,6 +1,5 @@
-// The attention chunk kernel (attend.h) at the x86 levels: AVX2 + FMA +
-// F16C, shared by the AVX2 and AVX-512 levels (head_dim slices are 64-128
-// values, so 256-bit vectors already cover a slice in a few registers).
+// The attention chunk kernel (attend.h) at the AVX2 level (AVX2 + FMA +
+// F16C), one head at a time; the AVX-512 level has its own, attend_avx512.cpp.
 // Every system header comes before the target pragma.
 #include "cpu/kernels/attend.h"
 #include "cpu/kernels/blocks.h"
@@ -21,9 +20,11 @@ namespace {
 
 #include "cpu/kernels/x86_exp.h"
 
+#include "cpu/kernels/attend_impl.h"
+
 // d is a multiple of 8 (the op checks head_dim % 8 == 0 before choosing
 // this level; kv_type Q8_0 implies d % 32 == 0).
-struct X86Ops {
+struct X86Ops : PerHead<X86Ops> {
     static void widen(loom_type type, const uint8_t *src, float *dst, int d) {
         if (type == LOOM_TYPE_F32) {
             std::memcpy(dst, src, sizeof(float) * static_cast<size_t>(d));
@@ -44,8 +45,8 @@ struct X86Ops {
     // Eight cells at a time: one accumulator per cell over d, then one
     // transpose-and-add of the eight into a vector of their sums (instead
     // of a horizontal sum per cell).
-    static float scores(const float *q, const float *k, int n, int d, size_t ld, float scale, const float *mask,
-                        float *s) {
+    static float head_scores(const float *q, const float *k, int n, int d, size_t ld, float scale, const float *mask,
+                             float *s) {
         const __m256 neg_inf = _mm256_set1_ps(-INFINITY), sv = _mm256_set1_ps(scale);
         __m256 mx = neg_inf;
         int c = 0;
@@ -99,7 +100,7 @@ struct X86Ops {
         for (int i = 0; i < d; i += 8) _mm256_storeu_ps(y + i, _mm256_mul_ps(fv, _mm256_loadu_ps(y + i)));
     }
     // 64 outputs at a time held in 8 registers across the block's cells.
-    static void weighted_sum(const float *p, const float *v, int n, int d, size_t ld, float *y) {
+    static void head_weighted_sum(const float *p, const float *v, int n, int d, size_t ld, float *y) {
         int j = 0;
         for (; j + 64 <= d; j += 64) {
             __m256 acc[8];
@@ -116,15 +117,20 @@ struct X86Ops {
             for (int c = 0; c < n; c++)
                 if (p[c] != 0.0f) axpy(p[c], v + static_cast<size_t>(c) * ld + j, y + j, d - j);
     }
-    static void exp_shifted(float *s, int n, float m) {
+    static float exp_sum(float *s, int n, float m) {
         const __m256 mv = _mm256_set1_ps(m);
+        __m256 sum = _mm256_setzero_ps();
         int i = 0;
-        for (; i + 8 <= n; i += 8) _mm256_storeu_ps(s + i, exp_nonpositive(_mm256_sub_ps(_mm256_loadu_ps(s + i), mv)));
-        for (; i < n; i++) s[i] = std::exp(s[i] - m);
+        for (; i + 8 <= n; i += 8) {
+            const __m256 e = exp_nonpositive(_mm256_sub_ps(_mm256_loadu_ps(s + i), mv));
+            _mm256_storeu_ps(s + i, e);
+            sum = _mm256_add_ps(sum, e);
+        }
+        float total = hsum(sum);
+        for (; i < n; i++) total += s[i] = std::exp(s[i] - m);
+        return total;
     }
 };
-
-#include "cpu/kernels/attend_impl.h"
 
 } // namespace
 

@@ -368,6 +368,13 @@ TEST_CASE("decode_attention_over_a_long_cache_splits_and_merges_chunks", "[cpu_b
     for (loom_type kv : {LOOM_TYPE_F32, LOOM_TYPE_F16, LOOM_TYPE_Q8_0}) check_prefix_attention(kv, 1, 1600, 1500);
 }
 
+TEST_CASE("prompt_attention_over_a_long_cache_splits_its_shared_copy_into_chunks", "[cpu_backend]") {
+    // Two rows of a prompt share the widened copy (at the AVX-512 level its
+    // keys packed once) and, being too few for the 3 threads, split it into
+    // chunks of 500 cells (not whole blocks of 32), merged after.
+    for (loom_type kv : {LOOM_TYPE_F32, LOOM_TYPE_F16, LOOM_TYPE_Q8_0}) check_prefix_attention(kv, 2, 1600, 1500);
+}
+
 TEST_CASE("attention_rows_read_only_their_own_ranges_of_cells", "[cpu_backend]") {
     // A server's mixed batch: three sequences' decode rows (one long enough to
     // be split into chunks), then a prompt of four rows of a fourth sequence
