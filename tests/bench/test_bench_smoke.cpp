@@ -17,6 +17,15 @@ std::string env(const char *name) {
     return v ? v : "";
 }
 
+// tests/bench/SCRIPT -b BUILD ARGS on the tiny preset, its models cached in
+// the shared scratch folder; what it printed on stdout.
+std::string run_script(const char *script, const std::string &args, int *status) {
+    const std::string dir = testdata::scratch_dir() + "/bench-compare";
+    return testdata::capture("LOOM_BENCH_DIR='" + dir + "' '" + testdata::source_path(std::string("bench/") + script) +
+                                 "' -b '" + env("LOOM_BUILD_ROOT") + "' -P tiny " + args + " 2>/dev/null",
+                             status);
+}
+
 } // namespace
 
 TEST_CASE("loom_bench_prints_pp_and_tg_lines", "[bench]") {
@@ -56,11 +65,7 @@ TEST_CASE("loom_bench_rejects_bad_usage", "[bench]") {
 TEST_CASE("compare_script_prints_a_ratio_row", "[bench]") {
     REQUIRE_REF_OR_SKIP();
     int status = -1;
-    const std::string dir = testdata::scratch_dir() + "/bench-compare";
-    const std::string out = testdata::capture("LOOM_BENCH_DIR='" + dir + "' '" +
-                                                  testdata::source_path("bench/compare.sh") + "' -b '" +
-                                                  env("LOOM_BUILD_ROOT") + "' -P tiny -p 16 -n 4 -r 1 -R 1 Q4_0 2>/dev/null",
-                                              &status);
+    const std::string out = run_script("compare.sh", "-p 16 -n 4 -r 1 -R 1 Q4_0", &status);
     CAPTURE(out);
     REQUIRE(status == 0);
     REQUIRE(std::regex_search(out, std::regex(R"(\nQ4_0 +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+\n)")));
@@ -69,11 +74,7 @@ TEST_CASE("compare_script_prints_a_ratio_row", "[bench]") {
 TEST_CASE("batched_script_prints_a_ratio_row_per_sequence_count", "[bench]") {
     REQUIRE_REF_OR_SKIP();
     int status = -1;
-    const std::string dir = testdata::scratch_dir() + "/bench-compare";
-    const std::string out = testdata::capture("LOOM_BENCH_DIR='" + dir + "' '" +
-                                                  testdata::source_path("bench/batched.sh") + "' -b '" +
-                                                  env("LOOM_BUILD_ROOT") + "' -P tiny -p 8 -n 2 -R 1 -N '2 3' Q4_0 2>/dev/null",
-                                              &status);
+    const std::string out = run_script("batched.sh", "-p 8 -n 2 -R 1 -N '2 3' Q4_0", &status);
     CAPTURE(out);
     REQUIRE(status == 0);
     for (const char *n : {"2", "3"})

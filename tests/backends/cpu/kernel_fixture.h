@@ -130,6 +130,21 @@ inline std::vector<float> decode_act(loom_type act_type, const uint8_t *a, int64
     return f;
 }
 
+// sum over the k values of |w * a| per (activation row j, weight row r), at
+// [j * n_rows + r]: the scale of a dot's rounding error.
+inline std::vector<double> magnitudes(loom_type t, const std::vector<uint8_t> &w, int64_t n_rows, int64_t k,
+                                      loom_type act_type, const std::vector<uint8_t> &a, size_t act_stride,
+                                      int64_t n_act) {
+    const auto wf = decode_weights(t, w, n_rows, k);
+    std::vector<double> mag(static_cast<size_t>(n_rows * n_act), 0.0);
+    for (int64_t j = 0; j < n_act; ++j) {
+        const auto af = decode_act(act_type, &a[j * act_stride], k);
+        for (int64_t r = 0; r < n_rows; ++r)
+            for (int64_t i = 0; i < k; ++i) mag[j * n_rows + r] += std::fabs(double(wf[r * k + i]) * af[i]);
+    }
+    return mag;
+}
+
 // Activation block size (1 for f32 activations).
 inline int64_t act_block(loom_type act_type) {
     return act_type == LOOM_TYPE_Q8_K ? 256 : act_type == LOOM_TYPE_F32 ? 1 : 32;

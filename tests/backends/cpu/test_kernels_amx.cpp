@@ -45,19 +45,6 @@ std::vector<Shape> amx_shapes() {
     return out;
 }
 
-// sum over blocks of |w * a| per (activation row, weight row).
-std::vector<double> magnitudes(loom_type t, const std::vector<uint8_t> &w, const std::vector<uint8_t> &a,
-                               size_t as, const Shape &s) {
-    const auto wf = decode_weights(t, w, s.n_rows, s.k);
-    std::vector<double> mag(static_cast<size_t>(s.n_rows * s.n_act), 0.0);
-    for (int64_t j = 0; j < s.n_act; ++j) {
-        const auto af = decode_act(LOOM_TYPE_Q8_0, &a[j * as], s.k);
-        for (int64_t r = 0; r < s.n_rows; ++r)
-            for (int64_t i = 0; i < s.k; ++i) mag[j * s.n_rows + r] += std::fabs(double(wf[r * s.k + i]) * af[i]);
-    }
-    return mag;
-}
-
 // out = fn(...) in a guard-filled buffer with a row stride wider than n_rows.
 template <class Fn>
 std::vector<float> run(const Fn &fn, const Shape &s, const uint8_t *w, size_t ws, const std::vector<uint8_t> &a,
@@ -153,7 +140,7 @@ TEST_CASE("amx_matmuls_match_scalar_and_avx512", "[kernels_amx]") {
             }
             const size_t os = s.n_rows + 3;
             const auto want = run(scalar->matmul, s, w.data(), ws, a, as, os);
-            const auto mag = magnitudes(t, w, a, as, s);
+            const auto mag = magnitudes(t, w, s.n_rows, s.k, LOOM_TYPE_Q8_0, a, as, s.n_act);
             const auto got = run(amx->matmul, s, w.data(), ws, a, as, os);
             require_near(got, want, mag, s, os);
             require_same(got, run(avx->matmul, s, w.data(), ws, a, as, os)); // gemm16's passes

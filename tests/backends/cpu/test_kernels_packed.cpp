@@ -85,19 +85,6 @@ std::vector<uint8_t> make_acts(const MatmulKernels *mk, const Shape &s, size_t a
     return a;
 }
 
-// sum over blocks of |w * a| per (activation row, weight row).
-std::vector<double> magnitudes(loom_type t, const std::vector<uint8_t> &w, const std::vector<uint8_t> &a,
-                               size_t act_stride, const Shape &s, loom_type act_type) {
-    const auto wf = decode_weights(t, w, s.n_rows, s.k);
-    std::vector<double> mag(static_cast<size_t>(s.n_rows * s.n_act), 0.0);
-    for (int64_t j = 0; j < s.n_act; ++j) {
-        const auto af = decode_act(act_type, &a[j * act_stride], s.k);
-        for (int64_t r = 0; r < s.n_rows; ++r)
-            for (int64_t i = 0; i < s.k; ++i) mag[j * s.n_rows + r] += std::fabs(double(wf[r * s.k + i]) * af[i]);
-    }
-    return mag;
-}
-
 } // namespace
 
 TEST_CASE("packed_types_repack_at_the_scalar_level", "[kernels_packed]") {
@@ -164,7 +151,7 @@ TEST_CASE("matmul_packed_matches_scalar_matmul_on_the_original_rows", "[kernels_
             std::vector<float> want(out_stride * s.n_act);
             scalar->matmul(s.k, w.data(), w_stride, s.n_rows, a.data(), act_stride, s.n_act, want.data(),
                            out_stride);
-            const auto mag = magnitudes(t, w, a, act_stride, s, scalar->act_type);
+            const auto mag = magnitudes(t, w, s.n_rows, s.k, scalar->act_type, a, act_stride, s.n_act);
             for (Isa isa : isa_levels()) {
                 const MatmulKernels *mk = loom::cpu::matmul_kernels(t, isa);
                 if (!mk->repack) continue;
