@@ -276,15 +276,19 @@ public:
 
 // The cost model of the CPU backend (backends/cpu) and of the Vulkan backend
 // (backends/vulkan; nullptr when built without it).
-// repack_weights: as create_cpu_backend's.
-std::unique_ptr<BackendCost> cpu_backend_cost(bool repack_weights = true);
+// repack_weights, copy_weights: as create_cpu_backend's.
+std::unique_ptr<BackendCost> cpu_backend_cost(bool repack_weights = true, bool copy_weights = false);
 std::unique_ptr<BackendCost> vulkan_backend_cost();
 
 // The CPU backend (backends/cpu). Always available. repack_weights: weights
 // whose kernels have a load-time layout (Q4_0, IQ4_NL, IQ4_XS, Q5_0, Q5_1 on
-// x86) get a repacked heap copy, faster to multiply; false: every weight is
-// read in place from the caller's bytes (a mapped file stays evictable, so a
-// model larger than RAM still loads).
-Status create_cpu_backend(std::unique_ptr<Backend> *out, bool repack_weights = true);
+// x86) get a repacked copy, faster to multiply; copy_weights (with
+// repack_weights; for weights read from a file mapping): every other matrix
+// weight gets a plain copy. The copies are in HostBlock::allocate_streamed
+// memory (huge pages on Linux: decode streams them up to 1.6x faster than
+// 4 KiB pages of a file mapping, docs/performance.md). repack_weights
+// false: every weight is read in place from the caller's bytes (a mapped
+// file stays evictable, so a model larger than RAM still loads).
+Status create_cpu_backend(std::unique_ptr<Backend> *out, bool repack_weights = true, bool copy_weights = false);
 
 } // namespace loom

@@ -681,6 +681,20 @@ typedef struct loom_model_params {
        LOOM_ERR_INVALID_ARGUMENT. */
     int32_t n_gpu_layers;
     int32_t reserved1;           /* 0; ignored */
+    /* CPU weights (llama.cpp's --no-repack): 0 (default): where the copies
+       fit in memory (loom_model_estimate counts them), the CPU backend
+       copies the weights it streams every decode out of the file mapping
+       into its own memory, in its kernels' load-time layouts (Q4_0, IQ4_NL,
+       IQ4_XS, Q5_0, Q5_1 on x86) and on Linux in transparent huge pages,
+       and releases the file's pages: decode runs faster, and each process
+       holds its own copy (RSS about the file's size). With use_mmap = 0 or
+       loom_model_load_from_memory only the repacked types are copied.
+       1: every weight is read in place from the mapping (or buffer): pages
+       shared with other processes mapping the file and evictable under
+       memory pressure, slower to decode. The Vulkan device's weights are
+       unaffected. */
+    int32_t weights_in_place;
+    int32_t reserved2;           /* 0; ignored */
 } loom_model_params;
 
 /** Fills the first `size` bytes of *params (the caller's sizeof) with the
@@ -696,8 +710,9 @@ LOOM_API loom_status loom_model_default_params_sized(loom_model_params *params, 
  *  loom_model_estimate) is compared with params.memory_budget and its heap
  *  copies with what the machine can give (physical memory, the process's
  *  cgroup limits, RLIMIT_AS). On the CPU, weights of the types repacked at
- *  load (Q4_0, Q5_0, Q5_1, IQ4_NL, IQ4_XS on x86) are instead read in place
- *  from the mapping when their copies would not fit and the mapping would
+ *  load (Q4_0, Q5_0, Q5_1, IQ4_NL, IQ4_XS on x86) and the other weights
+ *  copied out of a file mapping (params.weights_in_place) are instead read
+ *  in place when their copies would not fit and the mapping would
  *  (an INFO log line says so): a mapped file larger than memory loads, and
  *  its pages are read from the file as the decodes need them.
  *  Errors: INVALID_ARGUMENT, IO (cannot open/map/read), FORMAT (malformed GGUF,

@@ -367,7 +367,8 @@ private:
 
 class CpuBackend final : public Backend {
 public:
-    explicit CpuBackend(bool repack_weights) : repack_weights_(repack_weights) {}
+    CpuBackend(bool repack_weights, bool copy_weights)
+        : repack_weights_(repack_weights), copy_weights_(repack_weights && copy_weights) {}
 
     const char *name() const override { return "cpu"; }
     bool supports_experts() const override { return true; }
@@ -395,6 +396,7 @@ public:
             LOOM_TRY(row_bytes(type, cols, &t->row_bytes));
             t->data = const_cast<uint8_t *>(static_cast<const uint8_t *>(data));   // read-only use
             if (repack_weights_) LOOM_TRY(repack(t.get()));
+            if (copy_weights_ && !t->packed && rows > 1) LOOM_TRY(copy(t.get()));
         }
         weights_.push_back(std::move(t));
         *out = weights_.back().get();
@@ -413,7 +415,7 @@ private:
         const MatmulKernels *k = matmul_kernels(t->type, active_isa());
         if (!k->repack || !k->matmul_packed || t->ne[1] % kPackRows != 0) return Status::ok();
         const size_t bytes = t->row_bytes * static_cast<size_t>(t->ne[1]);
-        if (!t->packed_block.allocate((bytes + 63) / 64 * 64, 64, false))
+        if (!t->packed_block.allocate_streamed(weight_copy_bytes(bytes)))
             return error(LOOM_ERR_OUT_OF_MEMORY, "cpu: %zu bytes for a repacked weight", bytes);
         t->packed = t->packed_block.data();
         k->repack(t->data, t->packed, t->ne[1], t->ne[0]);
@@ -421,7 +423,20 @@ private:
         return Status::ok();
     }
 
+    // Any other matrix weight (copy_weights_): a plain copy, which every
+    // use (matmul, get_rows) reads instead of the source bytes.
+    static Status copy(CpuTensor *t) {
+        const size_t bytes = t->row_bytes * static_cast<size_t>(t->ne[1]);
+        if (!t->owned.allocate_streamed(weight_copy_bytes(bytes)))
+            return error(LOOM_ERR_OUT_OF_MEMORY, "cpu: %zu bytes for a copy of a weight", bytes);
+        std::memcpy(t->owned.data(), t->data, bytes);
+        t->data = t->owned.data();
+        t->holds_copy = true;
+        return Status::ok();
+    }
+
     bool repack_weights_;   // create_cpu_backend's
+    bool copy_weights_;     // create_cpu_backend's (only with repack_weights_)
     std::vector<std::unique_ptr<CpuTensor>> weights_;
     int64_t max_weight_cols_ = 0;
 };
@@ -430,8 +445,8 @@ private:
 
 } // namespace cpu
 
-Status create_cpu_backend(std::unique_ptr<Backend> *out, bool repack_weights) {
-    *out = std::make_unique<cpu::CpuBackend>(repack_weights);
+Status create_cpu_backend(std::unique_ptr<Backend> *out, bool repack_weights, bool copy_weights) {
+    *out = std::make_unique<cpu::CpuBackend>(repack_weights, copy_weights);
     return Status::ok();
 }
 

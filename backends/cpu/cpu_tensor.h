@@ -30,6 +30,16 @@ struct CpuTensor : Tensor {
     const int32_t *i32() const { return reinterpret_cast<const int32_t *>(data); }
 };
 
+// The block a load-time weight copy of `bytes` takes (repacked or plain,
+// HostBlock::allocate_streamed), padded to whole 64-byte vectors.
+inline size_t weight_copy_bytes(size_t bytes) { return (bytes + 63) / 64 * 64; }
+// What the memory plan counts for it.
+inline uint64_t weight_copy_cost(size_t bytes) {
+    bool heap = false;
+    const uint64_t b = HostBlock::streamed_bytes(weight_copy_bytes(bytes), &heap);
+    return heap ? heap_block_bytes(b) : b;
+}
+
 inline CpuTensor *cpu(Tensor *t) { return static_cast<CpuTensor *>(t); }
 inline const CpuTensor *cpu(const Tensor *t) { return static_cast<const CpuTensor *>(t); }
 

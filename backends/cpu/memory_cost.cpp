@@ -32,7 +32,14 @@ uint64_t repack_bytes(loom_type type, int64_t cols, int64_t rows) {
     const MatmulKernels *k = matmul_kernels(type, active_isa());
     size_t rb = 0;
     if (!k || !k->repack || !k->matmul_packed || rows % kPackRows != 0 || !row_bytes(type, cols, &rb)) return 0;
-    return heap_block_bytes((uint64_t(rb) * uint64_t(rows) + 63) / 64 * 64);
+    return weight_copy_cost(rb * size_t(rows));
+}
+
+// The plain copy copy() makes of a matrix weight with no repacked layout.
+uint64_t copy_bytes(loom_type type, int64_t cols, int64_t rows) {
+    size_t rb = 0;
+    if (rows <= 1 || !row_bytes(type, cols, &rb)) return 0;
+    return weight_copy_cost(rb * size_t(rows));
 }
 
 // The shared scratch attention takes for `rows` queries over n_kv cells
@@ -68,15 +75,17 @@ uint64_t matmul_shared_bytes(const MatmulGroupShape &g, bool fast) {
 
 class CpuCost final : public BackendCost {
 public:
-    explicit CpuCost(bool repack) : repack_(repack) {}
+    CpuCost(bool repack, bool copy) : repack_(repack), copy_(repack && copy) {}
 
     MemoryCost weight(loom_type type, int64_t cols, int64_t rows) const override {
         MemoryCost c;
         c.host = heap_block_bytes(sizeof(CpuTensor));
         if (type == LOOM_TYPE_Q4_0_4_4 || type == LOOM_TYPE_Q4_0_4_8 || type == LOOM_TYPE_Q4_0_8_8)
             c.host = host_tensor_bytes(LOOM_TYPE_Q4_0, cols, rows) + (repack_ ? repack_bytes(LOOM_TYPE_Q4_0, cols, rows) : 0);
-        else if (repack_)
-            c.host += repack_bytes(type, cols, rows);
+        else if (const uint64_t r = repack_ ? repack_bytes(type, cols, rows) : 0)
+            c.host += r;
+        else if (copy_)
+            c.host += copy_bytes(type, cols, rows);
         c.in_place = c.host == heap_block_bytes(sizeof(CpuTensor));   // no load-time copy
         return c;
     }
@@ -100,14 +109,15 @@ public:
 
 private:
     bool repack_;   // create_cpu_backend's repack_weights
+    bool copy_;     // create_cpu_backend's copy_weights (only with repack_weights)
 };
 
 } // namespace
 
 } // namespace cpu
 
-std::unique_ptr<BackendCost> cpu_backend_cost(bool repack_weights) {
-    return std::make_unique<cpu::CpuCost>(repack_weights);
+std::unique_ptr<BackendCost> cpu_backend_cost(bool repack_weights, bool copy_weights) {
+    return std::make_unique<cpu::CpuCost>(repack_weights, copy_weights);
 }
 
 } // namespace loom

@@ -40,6 +40,14 @@ func WithDevice(index int) ModelOption {
 	return func(c *modelConfig) { c.p.device_index = C.int32_t(index) }
 }
 
+// WithWeightsInPlace reads every CPU weight in place from the file mapping
+// (llama.cpp's --no-repack): pages shared with other processes, slower
+// decode. By default the CPU copies the weights into its own (huge-page)
+// memory where they fit.
+func WithWeightsInPlace(on bool) ModelOption {
+	return func(c *modelConfig) { c.p.weights_in_place = boolInt(on) }
+}
+
 // WithVocabOnly loads the metadata and the tokenizer only, no weights.
 func WithVocabOnly() ModelOption { return func(c *modelConfig) { c.p.vocab_only = 1 } }
 

@@ -15,6 +15,7 @@ struct BackendArgs {
     int32_t device = -1;
     int32_t precision = -1;   // -1: the library's default
     int32_t gpu_layers = -1;  // -1: every layer on the device
+    int32_t no_repack = 0;    // 1: loom_model_params.weights_in_place
 } g_args; // the CLI's own settings (the library keeps no such state)
 
 bool parse_backend(const char *v, int32_t *out) {
@@ -54,7 +55,7 @@ bool parse_gpu_layers(const char *v, int32_t *out) {
 struct Option {
     const char *names[3];     // the option and its aliases (nullptr-padded)
     const char *usage, *bad_value;
-    bool (*parse)(const char *, int32_t *);
+    bool (*parse)(const char *, int32_t *);   // nullptr: a flag, which sets *value = 1
     int32_t *value;
 };
 
@@ -67,6 +68,7 @@ const Option kOptions[] = {
      &g_args.precision},
     {{"--gpu-layers", "-ngl", "--n-gpu-layers"}, "--gpu-layers N",
      "--gpu-layers '%s': expected -1 (all), 0 (none) or a number of layers", parse_gpu_layers, &g_args.gpu_layers},
+    {{"--no-repack", "-nr"}, "--no-repack", nullptr, nullptr, &g_args.no_repack},
 };
 
 bool named(const Option &o, const char *arg) {
@@ -85,6 +87,10 @@ bool take_backend_args(int *argc, char **argv) {
             if (named(c, argv[i])) o = &c;
         if (!o) {
             argv[out++] = argv[i];
+            continue;
+        }
+        if (!o->parse) {
+            *o->value = 1;
             continue;
         }
         if (i + 1 >= *argc) {
@@ -106,6 +112,7 @@ void apply_backend_args(loom_model_params *params) {
     params->backend = g_args.backend;
     params->device_index = g_args.device;
     params->n_gpu_layers = g_args.gpu_layers;
+    params->weights_in_place = g_args.no_repack;
 }
 
 void apply_precision_arg(loom_context_params *params) {

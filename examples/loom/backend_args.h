@@ -1,8 +1,8 @@
-// --backend auto|cpu|vulkan, --device N, --gpu-layers N (-ngl, --n-gpu-layers)
-// and --precision exact|fast: accepted by every subcommand that loads a
-// model. main() takes them out of argv before dispatching; load_model()
-// applies the first three to loom_model_params, new_context() the last to
-// loom_context_params.
+// --backend auto|cpu|vulkan, --device N, --gpu-layers N (-ngl, --n-gpu-layers),
+// --no-repack (-nr) and --precision exact|fast: accepted by every subcommand
+// that loads a model. main() takes them out of argv before dispatching;
+// load_model() applies the first four to loom_model_params, new_context()
+// the last to loom_context_params.
 #pragma once
 
 #include "loom.h"
@@ -13,7 +13,7 @@ namespace cli {
 // them. False (after printing a usage error) for a bad value.
 bool take_backend_args(int *argc, char **argv);
 
-// Sets params->backend / device_index / n_gpu_layers from what take_backend_args saw.
+// Sets params->backend / device_index / n_gpu_layers / weights_in_place from what take_backend_args saw.
 void apply_backend_args(loom_model_params *params);
 
 // Sets params->matmul_precision if --precision was given.

@@ -15,7 +15,9 @@ const char kBackendHelp[] =
     "  --device N                   Vulkan device index, see 'loom devices' (default: the one auto picks)\n"
     "  --gpu-layers N, -ngl N       layers on the Vulkan device, from the last back (the output head counts as\n"
     "                               one more); the rest run on the CPU. -1: all (default), 0: none\n"
-    "  --precision exact|fast       matmul precision: exact f32, or 8-bit activations as llama.cpp (default: fast)\n";
+    "  --precision exact|fast       matmul precision: exact f32, or 8-bit activations as llama.cpp (default: fast)\n"
+    "  --no-repack, -nr             CPU: read the weights in place from the file mapping (shared with other\n"
+    "                               processes, slower decode) instead of copying them into huge pages\n";
 
 void log_line(void *, loom_log_level level, const char *message) {
     static const char *const kNames[] = {"debug", "info", "warn", "error"};
@@ -32,7 +34,8 @@ void add_common_options(Options *opts, CommonOptions *c, const char *ctx_default
                   ctx_default);
     opts->flag("--verbose", &g_verbose, "timings, and the library's log lines, on stderr");
     opts->footer(kBackendHelp);
-    for (const char *n : {"--backend", "--device", "--precision", "--gpu-layers", "-ngl", "--n-gpu-layers"}) opts->known_name(n);
+    for (const char *n : {"--backend", "--device", "--precision", "--gpu-layers", "-ngl", "--n-gpu-layers",
+                          "--no-repack", "-nr"}) opts->known_name(n);
 }
 
 bool verbose() { return g_verbose; }

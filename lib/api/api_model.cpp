@@ -54,33 +54,45 @@ Status backend_request(const loom_model_params &p, const GgufFile &g, BackendReq
 }
 
 // Backend choice (auto/cpu/vulkan, device index) lives in backends/registry.
-Status make_backend(const loom_model_params &p, const GgufFile &g, const LogSink *log, bool repack,
+Status make_backend(const loom_model_params &p, const GgufFile &g, WeightSource src, const LogSink *log, bool repack,
                     std::unique_ptr<Backend> *out) {
     BackendRequest req;
     req.log = log;
     req.repack_weights = repack;
+    req.copy_weights = copies_plain_weights(src);
     loom_vulkan_host host;
     LOOM_TRY(backend_request(p, g, &req, &host));
     return create_backend(req, out);
 }
 
+// The plan of a load on a backend of `kind` (split: its split_layer) and
+// whether the CPU part makes load-time copies: plan_model_load's choice, or
+// none when the caller asked for the weights in place.
+Status plan_weights(const loom_model_params &p, const GgufFile &g, int32_t kind, int split, WeightSource src,
+                    bool *repack, loom_memory_plan *out) {
+    *repack = !p.weights_in_place;
+    if (p.weights_in_place) return plan_model_memory(g, kind, split, src, false, out);
+    return plan_model_load(g, kind, split, src, host_memory_limit(), repack, out);
+}
+
 // The backend of a load and its memory plan, checked against the budget and
-// the machine before any weight is allocated. A CPU backend whose repacked
-// weights would not fit in host memory reads them in place (plan_model_load).
+// the machine before any weight is allocated. A CPU backend whose copies
+// (repacked or plain) would not fit in host memory reads the weights in
+// place (plan_model_load), as it does with params.weights_in_place.
 Status make_planned_backend(const loom_model_params &p, const GgufFile &g, WeightSource src, const LogSink *sink,
                             std::unique_ptr<Backend> *out) {
     std::unique_ptr<Backend> backend;
-    LOOM_TRY(make_backend(p, g, sink, true, &backend));
+    LOOM_TRY(make_backend(p, g, src, sink, true, &backend));
     loom_memory_plan plan;
     bool repack = true;
-    LOOM_TRY(plan_model_load(g, backend_kind_of(*backend), backend->split_layer(), src, host_memory_limit(), &repack,
-                             &plan));
+    LOOM_TRY(plan_weights(p, g, backend_kind_of(*backend), backend->split_layer(), src, &repack, &plan));
     LOOM_TRY(check_memory_plan(plan, p.memory_budget, "the model"));
     if (!repack) {
-        log(sink, LOOM_LOG_INFO, "weights read in place, not repacked: the repacked copies would not fit in %llu MiB",
-            (unsigned long long)(host_memory_limit() >> 20));
+        if (!p.weights_in_place)
+            log(sink, LOOM_LOG_INFO, "weights read in place, not copied: the copies would not fit in %llu MiB",
+                (unsigned long long)(host_memory_limit() >> 20));
         backend.reset();
-        LOOM_TRY(make_backend(p, g, sink, false, &backend));
+        LOOM_TRY(make_backend(p, g, src, sink, false, &backend));
     }
     *out = std::move(backend);
     return Status::ok();
@@ -104,7 +116,7 @@ Status plan_load(const loom_model_params &p, const GgufFile &g, WeightSource src
     LOOM_TRY(resolve_backend_kind(req, &kind));
     const int split = kind == LOOM_BACKEND_VULKAN ? offload_split_layer(req.n_gpu_layers, req.n_layer) : -1;
     bool repack = true;
-    return plan_model_load(g, kind, split, src, host_memory_limit(), &repack, out);
+    return plan_weights(p, g, kind, split, src, &repack, out);
 }
 
 WeightSource weight_source(const loom_model_params &p, const GgufFile &g, bool from_memory) {

@@ -109,10 +109,32 @@ bool HostBlock::allocate(size_t size, size_t align, bool zeroed) noexcept {
     return true;
 }
 
+bool HostBlock::allocate_streamed(size_t size) noexcept {
+    if (hook()) return allocate(size, 64, false);
+    reset();
+    if (size == 0) return false;
+    base_ = platform::alloc_pages(size);
+    if (!base_) return false;
+    g_live.fetch_add(1, std::memory_order_relaxed);
+    from_ = From::Pages;
+    data_ = static_cast<uint8_t *>(base_);
+    size_ = size;
+    align_ = 64;
+    return true;
+}
+
+uint64_t HostBlock::streamed_bytes(size_t size, bool *heap) {
+    *heap = hook() != nullptr;
+    return *heap ? heap_request(size, 64, false) : platform::pages_bytes(size);
+}
+
 void HostBlock::reset() noexcept {
     if (from_ == From::Calloc) {
         g_live.fetch_sub(1, std::memory_order_relaxed);
         std::free(base_);
+    } else if (from_ == From::Pages) {
+        g_live.fetch_sub(1, std::memory_order_relaxed);
+        platform::free_pages(base_, size_);
     } else if (from_ != From::None) {
         host_free(base_, size_, align_);
     }

@@ -52,6 +52,11 @@ public:
 
     // False (and an empty block) when the allocator says no.
     bool allocate(size_t size, size_t align, bool zeroed) noexcept;
+    // A block for data every decode streams (weight copies), 64-byte aligned,
+    // not zeroed: from the hook when one is installed (exactly as allocate),
+    // else whole pages from the OS (platform::alloc_pages: transparent huge
+    // pages on Linux where the block spans them).
+    bool allocate_streamed(size_t size) noexcept;
     void reset() noexcept;
     uint8_t *data() const { return data_; }
     size_t size() const { return size_; }
@@ -61,9 +66,12 @@ public:
     static size_t heap_request(size_t size, size_t align, bool zeroed) {
         return zeroed && align > 16 ? size + align : size;
     }
+    // What allocate_streamed(size) takes (the memory plan counts it):
+    // the heap block's request with a hook (heap: true), else whole pages.
+    static uint64_t streamed_bytes(size_t size, bool *heap);
 
 private:
-    enum class From : uint8_t { None, Hook, Heap, Calloc };
+    enum class From : uint8_t { None, Hook, Heap, Calloc, Pages };
     void *base_ = nullptr;
     uint8_t *data_ = nullptr;
     size_t size_ = 0, align_ = 0;

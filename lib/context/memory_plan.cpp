@@ -21,8 +21,8 @@ namespace {
 
 constexpr uint64_t kMiB = 1 << 20;
 
-std::unique_ptr<BackendCost> backend_cost(int32_t kind, bool repack = true) {
-    return kind == LOOM_BACKEND_VULKAN ? vulkan_backend_cost() : cpu_backend_cost(repack);
+std::unique_ptr<BackendCost> backend_cost(int32_t kind, bool repack = true, bool copy = false) {
+    return kind == LOOM_BACKEND_VULKAN ? vulkan_backend_cost() : cpu_backend_cost(repack, copy);
 }
 
 // The cost models of a plan: one backend's, or a split backend's two
@@ -32,9 +32,9 @@ struct PlanCosts {
     std::unique_ptr<BackendCost> main, device;   // device: a split's only
     int split = -1;
 
-    Status init(int32_t kind, int split_layer, bool repack = true) {
+    Status init(int32_t kind, int split_layer, bool repack = true, bool copy = false) {
         split = kind == LOOM_BACKEND_VULKAN ? split_layer : -1;
-        main = backend_cost(split >= 0 ? LOOM_BACKEND_CPU : kind, repack);
+        main = backend_cost(split >= 0 ? LOOM_BACKEND_CPU : kind, repack, copy);
         if (split >= 0) device = vulkan_backend_cost();
         if (!main || (split >= 0 && !device)) return error(LOOM_ERR_UNSUPPORTED, "this loom was built without Vulkan");
         return Status::ok();
@@ -156,6 +156,8 @@ void matmul_shapes(const Model &m, int64_t rows, std::vector<MatmulGroupShape> *
 
 } // namespace
 
+bool copies_plain_weights(WeightSource src) { return src == WeightSource::Mapped; }
+
 int32_t backend_kind_of(const Backend &b) {
     return std::strncmp(b.name(), "vulkan", 6) == 0 ? LOOM_BACKEND_VULKAN : LOOM_BACKEND_CPU;
 }
@@ -166,7 +168,7 @@ Status plan_model_memory(const GgufFile &g, int32_t backend_kind, int split_laye
     p.struct_size = sizeof p;
     p.backend = backend_kind;
     PlanCosts costs;
-    LOOM_TRY(costs.init(backend_kind, split_layer, repack));
+    LOOM_TRY(costs.init(backend_kind, split_layer, repack, copies_plain_weights(src)));
     uint64_t in_place = 0, n_vectors = 0, n_weights = 0;
     for (const GgufTensor &t : g.tensors()) {
         n_weights++;

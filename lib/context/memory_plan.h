@@ -22,13 +22,20 @@ class Backend;
 // (use_mmap = 0), or the caller's buffer (loom_model_load_from_memory).
 enum class WeightSource { Mapped, Heap, Borrowed };
 
+// Whether a CPU backend that repacks also copies its other matrix weights
+// (create_cpu_backend's copy_weights): only out of a file mapping, whose
+// 4 KiB pages stream slower than the copies' huge pages; a heap copy of the
+// file or the caller's buffer is read in place.
+bool copies_plain_weights(WeightSource src);
+
 // The backend kind a model's backend is (VULKAN for a split one).
 int32_t backend_kind_of(const Backend &b);
 
 // The weights_* fields and sums of loading `g` on `backend_kind`
 // (LOOM_BACKEND_CPU or LOOM_BACKEND_VULKAN); split_layer >= 0 (Vulkan only):
 // layers from it on on the device, the rest on the CPU (Backend::split_layer);
-// repack: the CPU backend's repack_weights. Errors: FORMAT, UNSUPPORTED.
+// repack: the CPU backend's repack_weights (copy_weights as
+// copies_plain_weights(src)). Errors: FORMAT, UNSUPPORTED.
 Status plan_model_memory(const GgufFile &g, int32_t backend_kind, int split_layer, WeightSource src, bool repack,
                          loom_memory_plan *out);
 

@@ -60,6 +60,18 @@ size_t page_size();
 // changes nothing. p and n must be page-aligned.
 void drop_mapped_pages(void *p, size_t n);
 
+// Zero-filled anonymous memory of `size` bytes (> 0) for data every decode
+// streams (the CPU backend's weight copies): page-aligned, and on Linux
+// 2 MiB-aligned when at least 2 MiB, with its whole 2 MiB parts advised
+// for transparent huge pages (madvise MADV_HUGEPAGE; a TLB entry then
+// covers 2 MiB instead of 4 KiB). Pages take memory when first written.
+// nullptr when refused. Free with free_pages(p, size).
+void *alloc_pages(size_t size);
+void free_pages(void *p, size_t size);
+// The memory alloc_pages(size) takes once every byte is written: size
+// rounded up to page_size().
+size_t pages_bytes(size_t size);
+
 // Readahead of page-aligned [p, p + n) of a file mapping: random (a fault
 // reads only its page) or the default (the OS reads around a fault, e.g.
 // read_ahead_kb = 8 MiB on a virtio disk). A hint: failure changes nothing.

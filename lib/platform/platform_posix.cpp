@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -113,6 +114,38 @@ size_t page_size() {
 void drop_mapped_pages(void *p, size_t n) { ::madvise(p, n, MADV_DONTNEED); }
 
 void advise_random_access(void *p, size_t n, bool random) { ::madvise(p, n, random ? MADV_RANDOM : MADV_NORMAL); }
+
+size_t pages_bytes(size_t size) {
+    const size_t page = page_size();
+    return size > SIZE_MAX - page ? SIZE_MAX : (size + page - 1) / page * page;
+}
+
+void *alloc_pages(size_t size) {
+    const size_t bytes = pages_bytes(size);
+    if (size == 0 || bytes == SIZE_MAX) return nullptr;
+#if defined(MADV_HUGEPAGE)
+    constexpr size_t kHuge = size_t(2) << 20;
+    if (bytes >= kHuge && bytes <= SIZE_MAX - kHuge) {
+        // Reserve 2 MiB more, keep the 2 MiB-aligned part: huge pages need
+        // an aligned range of the mapping.
+        void *r = ::mmap(nullptr, bytes + kHuge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (r == MAP_FAILED) return nullptr;
+        const uintptr_t base = reinterpret_cast<uintptr_t>(r);
+        const uintptr_t at = (base + kHuge - 1) / kHuge * kHuge;
+        if (at > base) ::munmap(r, at - base);
+        const uintptr_t end = base + bytes + kHuge;
+        if (end > at + bytes) ::munmap(reinterpret_cast<void *>(at + bytes), end - (at + bytes));
+        ::madvise(reinterpret_cast<void *>(at), bytes / kHuge * kHuge, MADV_HUGEPAGE);   // a hint: failure changes nothing
+        return reinterpret_cast<void *>(at);
+    }
+#endif
+    void *p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? nullptr : p;
+}
+
+void free_pages(void *p, size_t size) {
+    if (p) ::munmap(p, pages_bytes(size));
+}
 
 FILE *fopen_utf8(const char *path, const char *mode) { return std::fopen(path, mode); }
 

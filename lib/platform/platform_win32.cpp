@@ -121,6 +121,21 @@ void drop_mapped_pages(void *p, size_t n) { VirtualUnlock(p, n); }
 
 void advise_random_access(void *, size_t, bool) {}   // no per-range readahead hint
 
+size_t pages_bytes(size_t size) {
+    const size_t page = page_size();
+    return size > SIZE_MAX - page ? SIZE_MAX : (size + page - 1) / page * page;
+}
+
+// Large pages on Windows need SeLockMemoryPrivilege: plain committed pages.
+void *alloc_pages(size_t size) {
+    if (size == 0 || pages_bytes(size) == SIZE_MAX) return nullptr;
+    return VirtualAlloc(nullptr, pages_bytes(size), MEM_RESERVE | MEM_COMMIT, PAGE_READWRITE);
+}
+
+void free_pages(void *p, size_t) {
+    if (p) VirtualFree(p, 0, MEM_RELEASE);
+}
+
 FILE *fopen_utf8(const char *path, const char *mode) {
     const std::wstring wpath = widen(path), wmode = widen(mode);
     if (wpath.empty() && path[0]) {

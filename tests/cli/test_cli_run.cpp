@@ -169,6 +169,21 @@ TEST_CASE("logits_rejects_narrowing_ids_and_writes_stdout_for_dash", "[cli][logi
     CHECK(out.out == std::string(want.begin(), want.end()));
 }
 
+TEST_CASE("no_repack_reads_the_weights_in_place_with_the_same_logits", "[cli][logits]") {
+    // The tiny model's matrices have no repacked layout: in place (--no-repack,
+    // -nr) or copied into huge pages, the same kernels read the same bytes.
+    const std::string ids = "9707 11 1879 264 882";
+    const Run copied = loom("logits " + m() + " -o -", ids);
+    REQUIRE(copied.status == 0);
+    CHECK(copied.out.size() == 5 * 151936 * 4);
+    for (const char *flag : {"--no-repack", "-nr"}) {
+        INFO(flag);
+        const Run in_place = loom("logits " + m() + " -o - " + flag, ids);
+        CHECK(in_place.status == 0);
+        CHECK(in_place.out == copied.out);
+    }
+}
+
 TEST_CASE("gguf_info_names_file_type_parameters_size_and_template", "[cli][gguf]") {
     const Run r = loom("gguf info " + q(tiny_model()));
     REQUIRE(r.status == 0);

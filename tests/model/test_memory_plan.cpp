@@ -1,6 +1,8 @@
 // Memory plans (loom_model_estimate, loom_context_estimate) against what loom
 // really takes: every heap block counted by this executable's own malloc
-// (it interposes glibc's, so loom's allocations come here too), and on
+// (it interposes glibc's, so loom's allocations come here too) and every
+// anonymous mapping by its own mmap / munmap (the CPU backend's weight
+// copies: platform::alloc_pages), and on
 // Vulkan (lavapipe) the device ranges the backend's allocators hand out. The
 // estimate must be within 5% of the measured peak, for the tiny shape and,
 // with LOOM_MEMORY_PLAN_05B=1 (or in the slow suite), the 0.5B shape, as
@@ -15,11 +17,18 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <atomic>
+#include <cerrno>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <malloc.h>
+#include <mutex>
 #include <string>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 // --- the counting allocator --------------------------------------------------
 extern "C" {
@@ -33,16 +42,70 @@ void __libc_free(void *);
 namespace {
 std::atomic<int64_t> g_live{0}, g_peak{0};
 
+void counted_bytes(int64_t n) {
+    const int64_t now = g_live += n;
+    int64_t peak = g_peak.load();
+    while (now > peak && !g_peak.compare_exchange_weak(peak, now)) {}
+}
 void *counted(void *p) {
-    if (p) {
-        const int64_t now = g_live += int64_t(malloc_usable_size(p));
-        int64_t peak = g_peak.load();
-        while (now > peak && !g_peak.compare_exchange_weak(peak, now)) {}
-    }
+    if (p) counted_bytes(int64_t(malloc_usable_size(p)));
     return p;
 }
 void uncount(void *p) {
     if (p) g_live -= int64_t(malloc_usable_size(p));
+}
+
+// The live anonymous mappings made through mmap below (glibc's malloc and
+// thread stacks map through its internal __mmap and are not seen here).
+struct Range {
+    uintptr_t lo, hi;
+};
+std::mutex g_maps_mu;
+Range g_maps[8192];
+int g_n_maps = 0;
+
+void *count_mmap(void *addr, size_t n, int prot, int flags, int fd, off_t off) {
+    const long r = syscall(SYS_mmap, addr, n, prot, flags, fd, off);
+    if (r < 0 && r > -4096) {
+        errno = int(-r);
+        return MAP_FAILED;
+    }
+    void *p = reinterpret_cast<void *>(r);
+    if (flags & MAP_ANONYMOUS) {
+        const uintptr_t page = uintptr_t(sysconf(_SC_PAGESIZE));
+        const uintptr_t lo = uintptr_t(p), hi = (lo + n + page - 1) / page * page;
+        std::lock_guard<std::mutex> lock(g_maps_mu);
+        if (g_n_maps < int(sizeof g_maps / sizeof g_maps[0])) g_maps[g_n_maps++] = Range{lo, hi};
+        counted_bytes(int64_t(hi - lo));
+    }
+    return p;
+}
+
+// Uncounts the parts of tracked mappings that [addr, addr + n) covers (a
+// range cut in the middle keeps both ends).
+int count_munmap(void *addr, size_t n) {
+    const uintptr_t lo = uintptr_t(addr), hi = lo + n;
+    {
+        std::lock_guard<std::mutex> lock(g_maps_mu);
+        for (int i = 0; i < g_n_maps; i++) {
+            Range &m = g_maps[i];
+            const uintptr_t a = std::max(m.lo, lo), b = std::min(m.hi, hi);
+            if (a >= b) continue;
+            g_live -= int64_t(b - a);
+            if (m.lo < a && b < m.hi && g_n_maps < int(sizeof g_maps / sizeof g_maps[0])) {
+                g_maps[g_n_maps++] = Range{b, m.hi};
+                m.hi = a;
+            } else if (m.lo < a) {
+                m.hi = a;
+            } else if (b < m.hi) {
+                m.lo = b;
+            } else {
+                m = g_maps[--g_n_maps];
+                i--;
+            }
+        }
+    }
+    return int(syscall(SYS_munmap, addr, n));
 }
 } // namespace
 
@@ -60,6 +123,12 @@ void *realloc(void *p, size_t n) {
     return counted(q);
 }
 void *memalign(size_t a, size_t n) { return counted(__libc_memalign(a, n)); }
+// With _FILE_OFFSET_BITS=64 (meson's default) <sys/mman.h> names this mmap64,
+// the symbol loom's calls bind to.
+void *mmap(void *addr, size_t n, int prot, int flags, int fd, off_t off) {
+    return count_mmap(addr, n, prot, flags, fd, off);
+}
+int munmap(void *addr, size_t n) { return count_munmap(addr, n); }
 void *aligned_alloc(size_t a, size_t n) { return counted(__libc_memalign(a, n)); }
 int posix_memalign(void **out, size_t a, size_t n) {
     void *p = __libc_memalign(a, n);
@@ -262,8 +331,8 @@ TEST_CASE("weights_stay_in_place_when_repacked_copies_would_not_fit", "[memory_p
         WARN("this CPU has no repacked layout for Q4_0: nothing to choose");
         return;
     }
-    // The layers' Q4_0 matrices (token_embd is Q6_K) are read from the
-    // mapping instead of from their repacked heap copies.
+    // Every matrix (the layers' Q4_0 and token_embd's Q6_K) is read from the
+    // mapping instead of from its repacked or plain copy.
     REQUIRE(in_place.weights_mapped > packed.weights_mapped);
     CHECK(packed.host - in_place.host >= in_place.weights_mapped - packed.weights_mapped);
     bool repack = false;
@@ -286,7 +355,7 @@ TEST_CASE("weights_stay_in_place_when_repacked_copies_would_not_fit", "[memory_p
     for (bool rp : {true, false}) {
         INFO("repack " << rp);
         std::unique_ptr<loom::Backend> b;
-        REQUIRE(loom::create_cpu_backend(&b, rp).is_ok());
+        REQUIRE(loom::create_cpu_backend(&b, rp, loom::copies_plain_weights(src)).is_ok());
         const int64_t before = live();
         std::unique_ptr<loom::Model> m;
         REQUIRE(loom::Model::load(*g, std::move(b), loom::ModelLoadOptions{}, &m).is_ok());
@@ -300,14 +369,23 @@ TEST_CASE("memory_plan_struct_size_and_arguments", "[memory_plan]") {
     loom_memory_plan full;
     full.struct_size = sizeof full;
     REQUIRE(loom_model_estimate(path.c_str(), &mp, &full) == LOOM_OK);
-    CHECK(full.weights_mapped > 0);
+    CHECK(full.weights_mapped == 0);   // every matrix copied out of the mapping (an F32 file: plain copies)
     CHECK(full.total == full.host + full.device + full.weights_mapped);
-    // From memory: the same plan (the caller's bytes are read in place).
+    // weights_in_place: the matrices stay in the mapping, the copies leave the heap.
+    loom_model_params ip = mp;
+    ip.weights_in_place = 1;
+    loom_memory_plan in_place;
+    in_place.struct_size = sizeof in_place;
+    REQUIRE(loom_model_estimate(path.c_str(), &ip, &in_place) == LOOM_OK);
+    CHECK(in_place.weights_mapped > 0);
+    CHECK(full.weights_host - in_place.weights_host >= in_place.weights_mapped);
+    CHECK(in_place.total == in_place.host + in_place.device + in_place.weights_mapped);
+    // From memory: the in-place plan (the caller's bytes are read in place).
     const std::vector<uint8_t> bytes = testdata::read_file(path);
     loom_memory_plan mem;
     mem.struct_size = sizeof mem;
     REQUIRE(loom_model_estimate_from_memory(bytes.data(), bytes.size(), &mp, &mem) == LOOM_OK);
-    CHECK(std::memcmp(&mem, &full, sizeof mem) == 0);
+    CHECK(std::memcmp(&mem, &in_place, sizeof mem) == 0);
     // An older caller's struct (up to weights_host): only those bytes are written.
     unsigned char buf[64];
     std::memset(buf, 0xAB, sizeof buf);
@@ -322,11 +400,11 @@ TEST_CASE("memory_plan_struct_size_and_arguments", "[memory_plan]") {
     CHECK(loom_model_estimate(nullptr, &mp, &full) == LOOM_ERR_INVALID_ARGUMENT);
     CHECK(loom_model_estimate("/nonexistent.gguf", &mp, &full) == LOOM_ERR_IO);
     CHECK(loom_context_estimate(nullptr, nullptr, &full) == LOOM_ERR_INVALID_ARGUMENT);
-    // use_mmap = 0: the file moves from mapped to the heap.
+    // use_mmap = 0: the file moves from mapped to the heap, read in place there.
     mp.use_mmap = 0;
     loom_memory_plan heap;
     heap.struct_size = sizeof heap;
     REQUIRE(loom_model_estimate(path.c_str(), &mp, &heap) == LOOM_OK);
     CHECK(heap.weights_mapped == 0);
-    CHECK(heap.weights_host == full.weights_host + loom::heap_block_bytes(bytes.size()));
+    CHECK(heap.weights_host == in_place.weights_host + loom::heap_block_bytes(bytes.size()));
 }

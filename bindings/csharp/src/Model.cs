@@ -20,6 +20,10 @@ namespace Loom
         public int DeviceIndex { get; set; } = -1;
         /// <summary>Load only metadata and tokenizer (no weights; no Context possible).</summary>
         public bool VocabOnly { get; set; }
+        /// <summary>Read every CPU weight in place from the file mapping (llama.cpp's
+        /// --no-repack): pages shared with other processes, slower decode. Default
+        /// false: the CPU copies the weights into its own (huge-page) memory where they fit.</summary>
+        public bool WeightsInPlace { get; set; }
         /// <summary>Called on the loading thread with the fraction loaded, 0 to 1.</summary>
         public Action<float> Progress { get; set; }
     }
@@ -57,6 +61,7 @@ namespace Loom
             p.backend = (int)options.Backend;
             p.device_index = options.DeviceIndex;
             p.vocab_only = options.VocabOnly ? 1 : 0;
+            p.weights_in_place = options.WeightsInPlace ? 1 : 0;
 
             var load = new LoadState { Progress = options.Progress, Token = cancellationToken };
             GCHandle state = GCHandle.Alloc(load);

@@ -39,6 +39,8 @@ namespace Loom.Native
         public ulong memory_budget;
         public int n_gpu_layers;
         public int reserved1;
+        public int weights_in_place;
+        public int reserved2;
     }
 
     [StructLayout(LayoutKind.Sequential)]

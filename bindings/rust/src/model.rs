@@ -26,6 +26,7 @@ pub struct ModelBuilder<'a> {
     backend: Backend,
     device_index: i32,
     vocab_only: bool,
+    weights_in_place: bool,
     progress: Option<Box<dyn FnMut(f32) -> bool + 'a>>,
     log: Option<Box<Box<LogFn>>>,
 }
@@ -40,6 +41,11 @@ impl<'a> ModelBuilder<'a> {
         device_index(index: i32) => index;
         /// Load only the metadata and the tokenizer (no weights, no contexts).
         vocab_only(on: bool) => on;
+        /// Read every CPU weight in place from the file mapping (llama.cpp's
+        /// `--no-repack`): pages shared with other processes, slower decode.
+        /// Default `false`: the CPU copies the weights into its own
+        /// (huge-page) memory where they fit.
+        weights_in_place(on: bool) => on;
     }
     /// Called on the loading thread with the fraction done (0..=1); return
     /// `false` to cancel the load (it then fails with `Status::Cancelled`).
@@ -87,6 +93,7 @@ impl<'a> ModelBuilder<'a> {
         };
         params.device_index = self.device_index;
         params.vocab_only = self.vocab_only as i32;
+        params.weights_in_place = self.weights_in_place as i32;
         let mut guard = self.progress.map(Guarded::new);
         if let Some(g) = guard.as_mut() {
             params.progress = Some(progress_trampoline);
@@ -222,6 +229,7 @@ impl Model {
             backend: Backend::Auto,
             device_index: -1,
             vocab_only: false,
+            weights_in_place: false,
             progress: None,
             log: None,
         }

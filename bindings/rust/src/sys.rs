@@ -189,6 +189,8 @@ pub struct loom_model_params {
     pub memory_budget: u64,
     pub n_gpu_layers: i32,
     pub reserved1: i32,
+    pub weights_in_place: i32,
+    pub reserved2: i32,
 }
 
 #[repr(C)]

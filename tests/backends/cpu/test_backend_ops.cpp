@@ -3,16 +3,21 @@
 // interface's semantics for every backend: a Vulkan session must give the
 // same answers to the same calls.
 #include "backends/backend.h"
+#include "cpu/cpu_tensor.h"
 #include "cpu/kernels.h"
 #include "quant/quant.h"
 
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstdint>
+#include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <functional>
 #include <memory>
 #include <random>
+#include <string>
 #include <vector>
 
 namespace {
@@ -24,8 +29,8 @@ struct Fixture {
     std::unique_ptr<loom::Session> s;
     std::mt19937 rng{42};
 
-    explicit Fixture(int threads = 3, bool repack = true) {
-        REQUIRE(loom::create_cpu_backend(&backend, repack).is_ok());
+    explicit Fixture(int threads = 3, bool repack = true, bool copy = false) {
+        REQUIRE(loom::create_cpu_backend(&backend, repack, copy).is_ok());
         loom::SessionParams p;
         p.n_threads = threads;
         REQUIRE(backend->new_session(p, &s).is_ok());
@@ -147,15 +152,17 @@ TEST_CASE("repacked_or_in_place_weights_match_dequantized_math_and_get_rows_read
     // weights in place (repack_weights = false, for models larger than RAM),
     // and every matmul path (decode, the two-part exact activations, a
     // prompt) reads the packed or the original bytes while get_rows still
-    // decodes the original rows.
+    // decodes the original rows. With copy_weights the other types get a
+    // plain copy, which every path reads: the source bytes are overwritten
+    // after create_weight.
     for (loom_type type : {LOOM_TYPE_Q4_0, LOOM_TYPE_IQ4_NL, LOOM_TYPE_IQ4_XS, LOOM_TYPE_Q5_0, LOOM_TYPE_Q5_1,
-                           LOOM_TYPE_Q8_0, LOOM_TYPE_Q4_K}) {
+                           LOOM_TYPE_Q8_0, LOOM_TYPE_Q4_K, LOOM_TYPE_F16}) {
         INFO(loom_type_name(type));
         const int64_t k = 512, n_out = 3 * loom::cpu::kPackRows;
-        for (int mode = 0; mode < 4; mode++) {
-            const bool fast = mode & 1, repack = !(mode & 2);
-            INFO("fast " << fast << " repack " << repack);
-            Fixture f(3, repack);
+        for (int mode = 0; mode < 8; mode++) {
+            const bool fast = mode & 1, repack = !(mode & 2), copy = mode & 4;
+            INFO("fast " << fast << " repack " << repack << " copy " << copy);
+            Fixture f(3, repack, copy);
             loom::SessionParams p;
             p.n_threads = 3;
             p.fast_matmul = fast;
@@ -165,7 +172,9 @@ TEST_CASE("repacked_or_in_place_weights_match_dequantized_math_and_get_rows_read
             Tensor *w = nullptr;
             REQUIRE(f.backend->create_weight(type, k, n_out, wq.data(), &w).is_ok());
             const loom::cpu::MatmulKernels *mk = loom::cpu::matmul_kernels(type, loom::cpu::active_isa());
-            CHECK(w->holds_copy == (repack && mk->repack != nullptr));
+            CHECK(w->holds_copy == (repack && (mk->repack != nullptr || copy)));
+            const bool plain_copy = repack && copy && !mk->repack;
+            if (plain_copy) std::fill(wq.begin(), wq.end(), uint8_t(0x55));   // only the copy may be read
             for (int64_t rows : {1, 2, 7}) {
                 INFO("rows " << rows);
                 std::vector<float> x = f.random(size_t(k * rows));
@@ -213,6 +222,47 @@ TEST_CASE("repacked_or_in_place_weights_match_dequantized_math_and_get_rows_read
         }
     }
 }
+
+#if defined(__linux__)
+// The VmFlags of the mapping of /proc/self/smaps that holds `p` ("" if none).
+std::string vm_flags_at(const void *p) {
+    std::ifstream smaps("/proc/self/smaps");
+    const auto at = reinterpret_cast<uintptr_t>(p);
+    std::string line;
+    bool inside = false;
+    while (std::getline(smaps, line)) {
+        unsigned long lo = 0, hi = 0;
+        if (std::sscanf(line.c_str(), "%lx-%lx ", &lo, &hi) == 2 && line.find(':') > line.find(' ')) {
+            inside = at >= lo && at < hi;
+        } else if (inside && line.rfind("VmFlags:", 0) == 0) {
+            return line;
+        }
+    }
+    return "";
+}
+
+// Copies of weights of 2 MiB or more (load-time copies of a mapped file's
+// weights) start on a 2 MiB boundary in a mapping advised for transparent
+// huge pages ("hg": madvise MADV_HUGEPAGE), hold the source bytes, and are
+// what the tensor reads.
+TEST_CASE("weight_copies_are_2_mib_aligned_and_advised_for_huge_pages", "[cpu_backend]") {
+    std::unique_ptr<loom::Backend> backend;
+    REQUIRE(loom::create_cpu_backend(&backend, true, true).is_ok());
+    const int64_t k = 2048, n = 1040;   // 4.06 MiB of F16
+    std::vector<uint8_t> src(size_t(k * n * 2));
+    for (size_t i = 0; i < src.size(); i++) src[i] = uint8_t(i * 2654435761u >> 13) & 0x3B;   // finite halves
+    Tensor *w = nullptr;
+    REQUIRE(backend->create_weight(LOOM_TYPE_F16, k, n, src.data(), &w).is_ok());
+    CHECK(w->holds_copy);
+    const uint8_t *data = loom::cpu::cpu(w)->data;
+    CHECK(data != src.data());
+    CHECK(reinterpret_cast<uintptr_t>(data) % (uintptr_t(2) << 20) == 0);
+    CHECK(std::memcmp(data, src.data(), src.size()) == 0);
+    const std::string flags = vm_flags_at(data);
+    INFO(flags);
+    CHECK(flags.find(" hg") != std::string::npos);
+}
+#endif
 
 TEST_CASE("get_rows_decodes_the_selected_rows", "[cpu_backend]") {
     Fixture f;
