@@ -10,12 +10,15 @@
 //
 //   kernel_bench [--type Q4_K] [--isa avx2|amx] [--k 896] [--rows 151936] [--acts 64] [--threads 2] [--reps 5]
 //                [--file 1]   (decode only, weights in a read-only file mapping)
+//                [--pages 1]  (decode only, weights in platform::alloc_pages memory, as the CPU
+//                              backend's load-time copies: huge pages on Linux)
 //                [--sweep N]  (N decode tokens over Qwen2-0.5B shapes, mean CPU ms per token)
 //                [--packed 1] (types with a load-time layout: repack, then time matmul_packed)
 //                [--call N]   (weight rows per matmul call, default 16; a multiple of 16 with --packed)
 #include "cpu/kernels.h"
 #include "cpu/kernels/cpuid.h"
 #include "cpu/kernels/simd_tables.h"
+#include "platform/platform.h"
 #include "quant/quant.h"
 
 #include <algorithm>
@@ -41,7 +44,7 @@ struct Options {
     std::string type, isa;
     int64_t k = 896, rows = 151936, acts = 64;
     int threads = 2, reps = 5;
-    bool file_backed = false, packed = false;
+    bool file_backed = false, packed = false, pages = false;
     int64_t call = 16; // weight rows per kernel call
     int sweep = 0; // > 0: that many Qwen2-0.5B-shaped decode tokens instead
 };
@@ -113,6 +116,17 @@ void bench_type(loom_type t, const MatmulKernels *mk, const char *level, const O
         std::printf("%-8s %-7s repack %.1f MB in %.2f ms (%.2f GB/s)\n", tt->name, level,
                     w.size() * 1e-6, (t1 - t0) * 1e3, w.size() / (t1 - t0) * 1e-9);
         w.swap(p);
+    }
+    if (o.pages) { // the CPU backend's load-time copies (platform::alloc_pages)
+        void *m = loom::platform::alloc_pages(w.size());
+        if (!m) return;
+        std::memcpy(m, w.data(), w.size());
+        const auto *wp = static_cast<const uint8_t *>(m);
+        const double tv = time_matmul_ptr(mk, o, wp, ws, act, as, 1, out);
+        std::printf("%-8s %-7s %sdecode %7.2f GB/s (%6.2f ms) from alloc_pages memory\n", tt->name, level,
+                    o.packed ? "packed " : "", double(w.size()) / tv * 1e-9, tv * 1e3);
+        loom::platform::free_pages(m, w.size());
+        return;
     }
     if (o.file_backed) { // weights read from a mapped file, as the backend reads a GGUF
         const std::string path = "/tmp/kernel_bench_weights.bin";
@@ -218,6 +232,7 @@ int main(int argc, char **argv) {
         else if (a == "--file") o.file_backed = v == "1";
         else if (a == "--sweep") o.sweep = std::atoi(v.c_str());
         else if (a == "--packed") o.packed = v == "1";
+        else if (a == "--pages") o.pages = v == "1";
         else if (a == "--call") o.call = std::max<int64_t>(1, std::atoll(v.c_str()));
         else {
             std::fprintf(stderr, "unknown option %s\n", a.c_str());
