@@ -75,8 +75,10 @@ void *count_mmap(void *addr, size_t n, int prot, int flags, int fd, off_t off) {
         const uintptr_t page = uintptr_t(sysconf(_SC_PAGESIZE));
         const uintptr_t lo = uintptr_t(p), hi = (lo + n + page - 1) / page * page;
         std::lock_guard<std::mutex> lock(g_maps_mu);
-        if (g_n_maps < int(sizeof g_maps / sizeof g_maps[0])) g_maps[g_n_maps++] = Range{lo, hi};
-        counted_bytes(int64_t(hi - lo));
+        if (g_n_maps < int(sizeof g_maps / sizeof g_maps[0])) {   // else neither counted nor uncounted
+            g_maps[g_n_maps++] = Range{lo, hi};
+            counted_bytes(int64_t(hi - lo));
+        }
     }
     return p;
 }

@@ -24,6 +24,8 @@ int main(void) {
     FIELD(loom_model_params, memory_budget);
     FIELD(loom_model_params, n_gpu_layers);
     FIELD(loom_model_params, reserved1);
+    FIELD(loom_model_params, weights_in_place);
+    FIELD(loom_model_params, reserved2);
 
     SIZE(loom_context_params);
     FIELD(loom_context_params, struct_size);
