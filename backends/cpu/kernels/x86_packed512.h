@@ -156,6 +156,49 @@ void pack_tile(const uint8_t *group, int64_t nb, int64_t b0, int64_t nbc, const 
     store_acc<C>(acc, out, os, add);
 }
 
+// Decode (one activation row), two groups of 16 rows at once: each block's
+// activation dwords are broadcast once for 32 rows, and the two groups'
+// chains are independent work for the out-of-order core. Measured on the
+// AMX Xeon, weights in huge pages (kernel_bench --type Q4_0 --packed 1
+// --acts 1 --rows 303872 --pages 1 --call 4096, 3 interleaved runs):
+// 24.8-25.5 -> 29.3-29.4 GB/s; 0.5B Q4_0 tg128 66.3-67.0 -> 72.7-74.1 tok/s.
+template <bool kTable>
+void pack_tile_decode2(const uint8_t *g0, const uint8_t *g1, int64_t nb, int64_t b0, int64_t nbc, const PackAct &pre,
+                       const uint8_t *a, float *out, bool add, const __m512i &table) {
+    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+    const auto *x = reinterpret_cast<const BlockQ8_0 *>(a);
+    for (int64_t b = b0; b < b0 + nbc; ++b) {
+        const size_t nib = pack_nib_offset(b), sc = pack_scale_offset(b, nb);
+        const char *pf0 = reinterpret_cast<const char *>(g0 + nib) + kPrefetchBytes;
+        const char *pf1 = reinterpret_cast<const char *>(g1 + nib) + kPrefetchBytes;
+        for (int l = 0; l < 5; ++l) {
+            _mm_prefetch(pf0 + 64 * l, _MM_HINT_T0);
+            _mm_prefetch(pf1 + 64 * l, _MM_HINT_T0);
+        }
+        __m512i u0[8], u1[8];
+        pack_decode<kTable>(g0 + nib, table, u0);
+        pack_decode<kTable>(g1 + nib, table, u1);
+        const int8_t *q = x[b].qs;
+        const __m512i base = _mm512_set1_epi32(pre.base[b - b0]);
+        __m512i lo0 = base, hi0 = _mm512_setzero_si512(), lo1 = base, hi1 = _mm512_setzero_si512();
+#pragma GCC unroll 4
+        for (int t = 0; t < 4; ++t) {
+            const __m512i al = bcast_dword512(q + 4 * t), ah = bcast_dword512(q + 16 + 4 * t);
+            lo0 = _mm512_dpbusd_epi32(lo0, u0[t], al);
+            hi0 = _mm512_dpbusd_epi32(hi0, u0[t + 4], ah);
+            lo1 = _mm512_dpbusd_epi32(lo1, u1[t], al);
+            hi1 = _mm512_dpbusd_epi32(hi1, u1[t + 4], ah);
+        }
+        const __m512 da = _mm512_set1_ps(pre.d[b - b0]);
+        const __m512 dw0 = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(g0 + sc)));
+        const __m512 dw1 = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(g1 + sc)));
+        acc0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(lo0, hi0)), _mm512_mul_ps(dw0, da), acc0);
+        acc1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(lo1, hi1)), _mm512_mul_ps(dw1, da), acc1);
+    }
+    _mm512_storeu_ps(out, add ? _mm512_add_ps(acc0, _mm512_loadu_ps(out)) : acc0);
+    _mm512_storeu_ps(out + 16, add ? _mm512_add_ps(acc1, _mm512_loadu_ps(out + 16)) : acc1);
+}
+
 // Calls of few groups (the per-call activation prep would cost as much as
 // the dots) with >= 3 activation rows take the signed form instead: the
 // weights as signed bytes (Q4_0: 16 * (nibble - 8) = ((nibble << 4) & 0xF0)
@@ -266,7 +309,12 @@ void matmul_packed512(int64_t k, const void *w, size_t w_stride, int64_t n_rows,
             const int64_t np = n_act - j0 < panel ? n_act - j0 : panel;
             const uint8_t *a = ab + j0 * act_stride;
             pack_prep<kOffset>(a, act_stride, np, b0, nbc, PackAct{base, d});
-            for (int64_t g = 0; g < n_rows; g += kPackRows) {
+            int64_t g = 0;
+            if (np == 1) // decode: two groups at a time, then a last odd one below
+                for (; g + 2 * kPackRows <= n_rows; g += 2 * kPackRows)
+                    pack_tile_decode2<kTable>(wb + g * w_stride, wb + (g + kPackRows) * w_stride, nb, b0, nbc,
+                                              PackAct{base, d}, a, out + j0 * out_stride + g, b0 > 0, table);
+            for (; g < n_rows; g += kPackRows) {
                 const uint8_t *group = wb + g * w_stride;
                 for_each_act_tile(np, [&](int64_t j, auto c) {
                     pack_tile<kTable, decltype(c)::value>(group, nb, b0, nbc, PackAct{base + j * nbc, d + j * nbc},
