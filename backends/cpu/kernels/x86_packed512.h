@@ -156,17 +156,19 @@ void pack_tile(const uint8_t *group, int64_t nb, int64_t b0, int64_t nbc, const 
     store_acc<C>(acc, out, os, add);
 }
 
-// Decode (one activation row), two groups of 16 rows at once: each block's
-// activation dwords are broadcast once for 32 rows, and the two groups'
-// chains are independent work for the out-of-order core. Measured on the
+// Decode (one activation row, or the exact precision's two), two groups of
+// 16 rows at once: each block's activation dwords are broadcast once for 32
+// rows, and the two groups' chains are independent work for the
+// out-of-order core. Measured (one activation row) on the
 // AMX Xeon, weights in huge pages (kernel_bench --type Q4_0 --packed 1
 // --acts 1 --rows 303872 --pages 1 --call 4096, 3 interleaved runs):
 // 24.8-25.5 -> 29.3-29.4 GB/s; 0.5B Q4_0 tg128 66.3-67.0 -> 72.7-74.1 tok/s.
-template <bool kTable>
+template <bool kTable, int C>
 void pack_tile_decode2(const uint8_t *g0, const uint8_t *g1, int64_t nb, int64_t b0, int64_t nbc, const PackAct &pre,
-                       const uint8_t *a, float *out, bool add, const __m512i &table) {
-    __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
-    const auto *x = reinterpret_cast<const BlockQ8_0 *>(a);
+                       const uint8_t *a, size_t as, float *out, size_t os, bool add, const __m512i &table) {
+    static_assert(C == 1 || C == 2, "decode: one activation row, or the two parts of the exact precision");
+    __m512 acc0[C], acc1[C];
+    for (int c = 0; c < C; ++c) acc0[c] = acc1[c] = _mm512_setzero_ps();
     for (int64_t b = b0; b < b0 + nbc; ++b) {
         const size_t nib = pack_nib_offset(b), sc = pack_scale_offset(b, nb);
         const char *pf0 = reinterpret_cast<const char *>(g0 + nib) + kPrefetchBytes;
@@ -178,25 +180,41 @@ void pack_tile_decode2(const uint8_t *g0, const uint8_t *g1, int64_t nb, int64_t
         __m512i u0[8], u1[8];
         pack_decode<kTable>(g0 + nib, table, u0);
         pack_decode<kTable>(g1 + nib, table, u1);
-        const int8_t *q = x[b].qs;
-        const __m512i base = _mm512_set1_epi32(pre.base[b - b0]);
-        __m512i lo0 = base, hi0 = _mm512_setzero_si512(), lo1 = base, hi1 = _mm512_setzero_si512();
-#pragma GCC unroll 4
-        for (int t = 0; t < 4; ++t) {
-            const __m512i al = bcast_dword512(q + 4 * t), ah = bcast_dword512(q + 16 + 4 * t);
-            lo0 = _mm512_dpbusd_epi32(lo0, u0[t], al);
-            hi0 = _mm512_dpbusd_epi32(hi0, u0[t + 4], ah);
-            lo1 = _mm512_dpbusd_epi32(lo1, u1[t], al);
-            hi1 = _mm512_dpbusd_epi32(hi1, u1[t + 4], ah);
-        }
-        const __m512 da = _mm512_set1_ps(pre.d[b - b0]);
         const __m512 dw0 = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(g0 + sc)));
         const __m512 dw1 = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(g1 + sc)));
-        acc0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(lo0, hi0)), _mm512_mul_ps(dw0, da), acc0);
-        acc1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(lo1, hi1)), _mm512_mul_ps(dw1, da), acc1);
+        for (int c = 0; c < C; ++c) {
+            const int64_t pi = c * nbc + (b - b0);
+            const int8_t *q = reinterpret_cast<const BlockQ8_0 *>(a + c * as)[b].qs;
+            const __m512i base = _mm512_set1_epi32(pre.base[pi]);
+            // One row: two chains per group (values 0..15, 16..31); two rows: one each.
+            __m512i lo0 = base, lo1 = base, hi0 = _mm512_setzero_si512(), hi1 = _mm512_setzero_si512();
+#pragma GCC unroll 4
+            for (int t = 0; t < 4; ++t) {
+                const __m512i al = bcast_dword512(q + 4 * t), ah = bcast_dword512(q + 16 + 4 * t);
+                lo0 = _mm512_dpbusd_epi32(lo0, u0[t], al);
+                lo1 = _mm512_dpbusd_epi32(lo1, u1[t], al);
+                if (C == 1) {
+                    hi0 = _mm512_dpbusd_epi32(hi0, u0[t + 4], ah);
+                    hi1 = _mm512_dpbusd_epi32(hi1, u1[t + 4], ah);
+                } else {
+                    lo0 = _mm512_dpbusd_epi32(lo0, u0[t + 4], ah);
+                    lo1 = _mm512_dpbusd_epi32(lo1, u1[t + 4], ah);
+                }
+            }
+            if (C == 1) {
+                lo0 = _mm512_add_epi32(lo0, hi0);
+                lo1 = _mm512_add_epi32(lo1, hi1);
+            }
+            const __m512 da = _mm512_set1_ps(pre.d[pi]);
+            acc0[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(lo0), _mm512_mul_ps(dw0, da), acc0[c]);
+            acc1[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(lo1), _mm512_mul_ps(dw1, da), acc1[c]);
+        }
     }
-    _mm512_storeu_ps(out, add ? _mm512_add_ps(acc0, _mm512_loadu_ps(out)) : acc0);
-    _mm512_storeu_ps(out + 16, add ? _mm512_add_ps(acc1, _mm512_loadu_ps(out + 16)) : acc1);
+    for (int c = 0; c < C; ++c) {
+        float *o = out + c * os;
+        _mm512_storeu_ps(o, add ? _mm512_add_ps(acc0[c], _mm512_loadu_ps(o)) : acc0[c]);
+        _mm512_storeu_ps(o + 16, add ? _mm512_add_ps(acc1[c], _mm512_loadu_ps(o + 16)) : acc1[c]);
+    }
 }
 
 // Calls of few groups (the per-call activation prep would cost as much as
@@ -310,10 +328,13 @@ void matmul_packed512(int64_t k, const void *w, size_t w_stride, int64_t n_rows,
             const uint8_t *a = ab + j0 * act_stride;
             pack_prep<kOffset>(a, act_stride, np, b0, nbc, PackAct{base, d});
             int64_t g = 0;
-            if (np == 1) // decode: two groups at a time, then a last odd one below
-                for (; g + 2 * kPackRows <= n_rows; g += 2 * kPackRows)
-                    pack_tile_decode2<kTable>(wb + g * w_stride, wb + (g + kPackRows) * w_stride, nb, b0, nbc,
-                                              PackAct{base, d}, a, out + j0 * out_stride + g, b0 > 0, table);
+            for (; np <= 2 && g + 2 * kPackRows <= n_rows; g += 2 * kPackRows) { // decode: groups in pairs
+                const uint8_t *g0 = wb + g * w_stride, *g1 = g0 + kPackRows * w_stride;
+                float *o = out + j0 * out_stride + g;
+                if (np == 1) pack_tile_decode2<kTable, 1>(g0, g1, nb, b0, nbc, PackAct{base, d}, a, 0, o, 0, b0 > 0, table);
+                else pack_tile_decode2<kTable, 2>(g0, g1, nb, b0, nbc, PackAct{base, d}, a, act_stride, o, out_stride,
+                                                  b0 > 0, table);
+            }
             for (; g < n_rows; g += kPackRows) {
                 const uint8_t *group = wb + g * w_stride;
                 for_each_act_tile(np, [&](int64_t j, auto c) {
