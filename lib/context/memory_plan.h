@@ -39,8 +39,9 @@ int32_t backend_kind_of(const Backend &b);
 Status plan_model_memory(const GgufFile &g, int32_t backend_kind, int split_layer, WeightSource src, bool repack,
                          loom_memory_plan *out);
 
-// The plan of the load loom makes, and whether the CPU backend repacks:
-// it does unless the repacked copies would push the host bytes past
+// The plan of the load loom makes, and whether the CPU backend repacks
+// (and, out of a mapping, copies its other matrices: copies_plain_weights):
+// it does unless those copies would push the host bytes past
 // `host_limit` (host_memory_limit(); 0: none) while reading the weights in
 // place would not. A model larger than RAM then loads from its mapping
 // (pages the kernel may evict) instead of failing. Only a whole-CPU load
