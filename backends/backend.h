@@ -218,6 +218,10 @@ public:
     // backend. -1: a backend on one device (every part on it).
     virtual int split_layer() const { return -1; }
 
+    // The model has created every weight: a backend may let go of what it
+    // held only to load them (the CPU backend's copy threads).
+    virtual void finish_load() {}
+
     // A new session (thread-safe; the Backend must outlive it).
     virtual Status new_session(const SessionParams &params, std::unique_ptr<Session> *out) const = 0;
 
@@ -289,6 +293,9 @@ std::unique_ptr<BackendCost> vulkan_backend_cost();
 // 4 KiB pages of a file mapping, docs/performance.md). repack_weights
 // false: every weight is read in place from the caller's bytes (a mapped
 // file stays evictable, so a model larger than RAM still loads).
-Status create_cpu_backend(std::unique_ptr<Backend> *out, bool repack_weights = true, bool copy_weights = false);
+// load_threads: threads that make the copies (the caller's included), from
+// the first copy until finish_load(); fewer if the OS refuses threads.
+Status create_cpu_backend(std::unique_ptr<Backend> *out, bool repack_weights = true, bool copy_weights = false,
+                          int load_threads = 1);
 
 } // namespace loom

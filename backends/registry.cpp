@@ -59,7 +59,7 @@ Status apply_offload(const BackendRequest &req, std::unique_ptr<Backend> *out) {
     const int split = offload_split_layer(req.n_gpu_layers, req.n_layer);
     if (split < 0 || std::string((*out)->name()) != "vulkan") return Status::ok();
     std::unique_ptr<Backend> cpu;
-    LOOM_TRY(create_cpu_backend(&cpu, req.repack_weights, req.copy_weights));
+    LOOM_TRY(create_cpu_backend(&cpu, req.repack_weights, req.copy_weights, req.load_threads));
     log(req.log, LOOM_LOG_INFO, "partial offload: layers %d..%d on the Vulkan device, the rest on the CPU", split,
         req.n_layer - 1);
     return create_split_backend(std::move(cpu), std::move(*out), split, "vulkan+cpu", out);
@@ -72,7 +72,7 @@ Status create_whole_backend(const BackendRequest &req, std::unique_ptr<Backend> 
 Status create_backend(const BackendRequest &req, std::unique_ptr<Backend> *out) {
     if ((req.kind == LOOM_BACKEND_VULKAN || req.kind == LOOM_BACKEND_AUTO) && req.n_gpu_layers == 0) {
         log(req.log, LOOM_LOG_INFO, "n_gpu_layers = 0: using the CPU");
-        return create_cpu_backend(out, req.repack_weights, req.copy_weights);
+        return create_cpu_backend(out, req.repack_weights, req.copy_weights, req.load_threads);
     }
     LOOM_TRY(create_whole_backend(req, out));
     return apply_offload(req, out);
@@ -82,7 +82,7 @@ namespace {
 
 Status create_whole_backend(const BackendRequest &req, std::unique_ptr<Backend> *out) {
     switch (req.kind) {
-    case LOOM_BACKEND_CPU: return create_cpu_backend(out, req.repack_weights, req.copy_weights);
+    case LOOM_BACKEND_CPU: return create_cpu_backend(out, req.repack_weights, req.copy_weights, req.load_threads);
     case LOOM_BACKEND_VULKAN:
     case LOOM_BACKEND_AUTO: {
 #ifdef LOOM_HAVE_VULKAN
@@ -97,12 +97,12 @@ Status create_whole_backend(const BackendRequest &req, std::unique_ptr<Backend> 
         }
         if (s) return s;
         log(req.log, LOOM_LOG_INFO, "backend auto: using the CPU (%s)", s.message().c_str());
-        return create_cpu_backend(out, req.repack_weights, req.copy_weights);
+        return create_cpu_backend(out, req.repack_weights, req.copy_weights, req.load_threads);
 #else
         if (req.kind == LOOM_BACKEND_VULKAN)
             return error(LOOM_ERR_UNSUPPORTED, "this loom was built without Vulkan (no Vulkan headers or glslang)");
         log(req.log, LOOM_LOG_INFO, "backend auto: using the CPU (built without Vulkan)");
-        return create_cpu_backend(out, req.repack_weights, req.copy_weights);
+        return create_cpu_backend(out, req.repack_weights, req.copy_weights, req.load_threads);
 #endif
     }
     default: return error(LOOM_ERR_INVALID_ARGUMENT, "backend = %d is not a loom_backend_kind", int(req.kind));

@@ -45,6 +45,7 @@ struct BackendRequest {
     bool needs_experts = false;              // a mixture-of-experts model: AUTO picks a backend that runs it
     bool repack_weights = true;              // the CPU backend's (create_cpu_backend)
     bool copy_weights = false;               // the CPU backend's (create_cpu_backend)
+    int32_t load_threads = 1;                // the CPU backend's (create_cpu_backend)
     int32_t n_gpu_layers = -1;               // loom_model_params.n_gpu_layers (checked >= -1 by lib/api)
     int32_t n_layer = 0;                     // the model's repeating layers
 };

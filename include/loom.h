@@ -695,6 +695,16 @@ typedef struct loom_model_params {
        unaffected. */
     int32_t weights_in_place;
     int32_t reserved2;           /* 0; ignored */
+    /* Threads that make the CPU weight copies at load, the loading thread
+       included (started for the load and stopped before it returns); 0 or
+       less (default): the number of cores, at most 8; 1: the loading thread
+       alone. Most of a copy's time is the OS zeroing fresh pages on the
+       thread that first writes them, so a 7B load takes several times longer
+       on one thread (docs/large-models.md). Where the OS refuses a thread,
+       the load goes on with the threads it has. Above 256:
+       LOOM_ERR_INVALID_ARGUMENT. */
+    int32_t n_threads;
+    int32_t reserved3;           /* 0; ignored */
 } loom_model_params;
 
 /** Fills the first `size` bytes of *params (the caller's sizeof) with the

@@ -367,8 +367,9 @@ private:
 
 class CpuBackend final : public Backend {
 public:
-    CpuBackend(bool repack_weights, bool copy_weights)
-        : repack_weights_(repack_weights), copy_weights_(repack_weights && copy_weights) {}
+    CpuBackend(bool repack_weights, bool copy_weights, int load_threads)
+        : repack_weights_(repack_weights), copy_weights_(repack_weights && copy_weights),
+          load_threads_(std::max(1, std::min(load_threads, 256))) {}
 
     const char *name() const override { return "cpu"; }
     bool supports_experts() const override { return true; }
@@ -408,35 +409,78 @@ public:
         return CpuSession::create(params, max_weight_cols_, out);
     }
 
+    void finish_load() override { load_pool_.reset(); }
+
 private:
     // Weights whose kernels have a load-time layout get a repacked copy
     // (kept beside the source bytes, which get_rows may still read).
-    static Status repack(CpuTensor *t) {
+    Status repack(CpuTensor *t) {
         const MatmulKernels *k = matmul_kernels(t->type, active_isa());
         if (!k->repack || !k->matmul_packed || t->ne[1] % kPackRows != 0) return Status::ok();
         const size_t bytes = t->row_bytes * static_cast<size_t>(t->ne[1]);
         if (!t->packed_block.allocate_streamed(weight_copy_bytes(bytes)))
             return error(LOOM_ERR_OUT_OF_MEMORY, "cpu: %zu bytes for a repacked weight", bytes);
         t->packed = t->packed_block.data();
-        k->repack(t->data, t->packed, t->ne[1], t->ne[0]);
+        // Groups of kPackRows rows repack independently, each to the offset
+        // its rows have in the source (kernels.h): a task takes whole groups,
+        // about kLoadTaskBytes of them.
+        const size_t group_bytes = t->row_bytes * static_cast<size_t>(kPackRows);
+        const int64_t groups = t->ne[1] / kPackRows;
+        const int64_t per_task = std::max<int64_t>(1, static_cast<int64_t>(kLoadTaskBytes / group_bytes));
+        const uint8_t *src = t->data;
+        uint8_t *dst = t->packed;
+        const int64_t cols = t->ne[0];
+        for_load_tasks(bytes, (groups + per_task - 1) / per_task, [=](int64_t task) {
+            const int64_t g0 = task * per_task, n = std::min(per_task, groups - g0);
+            const size_t at = static_cast<size_t>(g0) * group_bytes;
+            k->repack(src + at, dst + at, n * kPackRows, cols);
+        });
         t->holds_copy = true;
         return Status::ok();
     }
 
     // Any other matrix weight (copy_weights_): a plain copy, which every
     // use (matmul, get_rows) reads instead of the source bytes.
-    static Status copy(CpuTensor *t) {
+    Status copy(CpuTensor *t) {
         const size_t bytes = t->row_bytes * static_cast<size_t>(t->ne[1]);
         if (!t->owned.allocate_streamed(weight_copy_bytes(bytes)))
             return error(LOOM_ERR_OUT_OF_MEMORY, "cpu: %zu bytes for a copy of a weight", bytes);
-        std::memcpy(t->owned.data(), t->data, bytes);
+        const uint8_t *src = t->data;
+        uint8_t *dst = t->owned.data();
+        for_load_tasks(bytes, static_cast<int64_t>((bytes + kLoadTaskBytes - 1) / kLoadTaskBytes), [=](int64_t task) {
+            const size_t at = static_cast<size_t>(task) * kLoadTaskBytes;
+            std::memcpy(dst + at, src + at, std::min(kLoadTaskBytes, bytes - at));
+        });
         t->data = t->owned.data();
         t->holds_copy = true;
         return Status::ok();
     }
 
+    // Load-time copies and repacks run on load_threads_ threads: the first
+    // write to a fresh page faults it in, and the kernel zeroes it on the
+    // faulting thread (most of a 7B load on one thread; docs/large-models.md).
+    // A task writes kLoadTaskBytes, one 2 MiB huge page of an aligned copy
+    // (platform::alloc_pages), so no two threads fault the same page. The
+    // pool starts with the first copy large enough to split and stops at
+    // finish_load(); where the OS refuses a thread the work runs on the
+    // loading thread alone (slower, same bytes).
+    static constexpr size_t kLoadTaskBytes = size_t(2) << 20;
+
+    template <class Fn> void for_load_tasks(size_t bytes, int64_t n_tasks, const Fn &fn) {
+        if (n_tasks > 1 && load_threads_ > 1 && !load_pool_ && !load_pool_failed_)
+            load_pool_failed_ = !ThreadPool::create(load_threads_, &load_pool_).is_ok();
+        if (n_tasks <= 1 || !load_pool_ || bytes < 2 * kLoadTaskBytes) {
+            for (int64_t i = 0; i < n_tasks; ++i) fn(i);
+            return;
+        }
+        load_pool_->parallel_for(n_tasks, [&](int64_t task, int) { fn(task); });   // fn does not throw
+    }
+
     bool repack_weights_;   // create_cpu_backend's
     bool copy_weights_;     // create_cpu_backend's (only with repack_weights_)
+    int load_threads_;      // create_cpu_backend's
+    std::unique_ptr<ThreadPool> load_pool_;   // during load only (finish_load)
+    bool load_pool_failed_ = false;
     std::vector<std::unique_ptr<CpuTensor>> weights_;
     int64_t max_weight_cols_ = 0;
 };
@@ -445,8 +489,8 @@ private:
 
 } // namespace cpu
 
-Status create_cpu_backend(std::unique_ptr<Backend> *out, bool repack_weights, bool copy_weights) {
-    *out = std::make_unique<cpu::CpuBackend>(repack_weights, copy_weights);
+Status create_cpu_backend(std::unique_ptr<Backend> *out, bool repack_weights, bool copy_weights, int load_threads) {
+    *out = std::make_unique<cpu::CpuBackend>(repack_weights, copy_weights, load_threads);
     return Status::ok();
 }
 

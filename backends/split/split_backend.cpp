@@ -39,6 +39,11 @@ public:
         return Status::ok();
     }
 
+    void finish_load() override {
+        side_[split::kHost]->finish_load();
+        side_[split::kDevice]->finish_load();
+    }
+
     Status new_session(const SessionParams &params, std::unique_ptr<Session> *out) const override {
         std::unique_ptr<Session> host, device;
         LOOM_TRY(side_[split::kHost]->new_session(params, &host));

@@ -73,6 +73,10 @@ func TestInvalidArgumentCarriesLoomMessage(t *testing.T) {
 	if !strings.Contains(e.Message, "seq_id 5") || !strings.Contains(e.Message, "n_seq_max = 1") {
 		t.Errorf("message %q does not name the bad seq_id", e.Message)
 	}
+	if _, err := LoadModel(testModelPath, WithLoadThreads(257)); !errors.Is(err, ErrInvalidArgument) ||
+		!strings.Contains(err.Error(), "n_threads = 257") {
+		t.Errorf("WithLoadThreads(257): %v", err)
+	}
 	if _, err := NewBatch(-3); !errors.Is(err, ErrInvalidArgument) || asError(t, err).Message == "" {
 		t.Errorf("NewBatch(-3): %v", err)
 	}

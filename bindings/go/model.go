@@ -48,6 +48,13 @@ func WithWeightsInPlace(on bool) ModelOption {
 	return func(c *modelConfig) { c.p.weights_in_place = boolInt(on) }
 }
 
+// WithLoadThreads sets the threads that copy the CPU weights at load, the
+// loading thread included (started and stopped within the load). Default 0:
+// the cores, at most 8; 1: the loading thread alone.
+func WithLoadThreads(n int) ModelOption {
+	return func(c *modelConfig) { c.p.n_threads = C.int32_t(n) }
+}
+
 // WithVocabOnly loads the metadata and the tokenizer only, no weights.
 func WithVocabOnly() ModelOption { return func(c *modelConfig) { c.p.vocab_only = 1 } }
 

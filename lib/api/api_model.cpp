@@ -11,7 +11,9 @@
 #include "model/model.h"
 #include "tokenizer/tokenizer.h"
 
+#include <algorithm>
 #include <memory>
+#include <thread>
 
 loom_model::~loom_model() = default;
 
@@ -39,6 +41,8 @@ Status cancelled() { return error(LOOM_ERR_CANCELLED, "model load cancelled by t
 // The backend request of a load of `g` with `p`; *host keeps read_vulkan_params'
 // copy of *p.vulkan->host, which the request points to.
 Status backend_request(const loom_model_params &p, const GgufFile &g, BackendRequest *req, loom_vulkan_host *host) {
+    if (p.n_threads > 256)
+        return error(LOOM_ERR_INVALID_ARGUMENT, "n_threads = %d exceeds 256 (0: the number of cores)", int(p.n_threads));
     if (p.n_gpu_layers < -1)
         return error(LOOM_ERR_INVALID_ARGUMENT,
                      "n_gpu_layers = %d: use -1 (every layer on the device), 0 (none: the CPU) or a count of layers",
@@ -53,6 +57,13 @@ Status backend_request(const loom_model_params &p, const GgufFile &g, BackendReq
     return read_vulkan_params(p.vulkan, req, host);
 }
 
+// params.n_threads, or the default: the cores, at most 8 (as a context's).
+int32_t load_threads(const loom_model_params &p) {
+    if (p.n_threads > 0) return p.n_threads;
+    const unsigned hw = std::thread::hardware_concurrency();
+    return static_cast<int32_t>(std::min(8u, hw ? hw : 1u));
+}
+
 // Backend choice (auto/cpu/vulkan, device index) lives in backends/registry.
 Status make_backend(const loom_model_params &p, const GgufFile &g, WeightSource src, const LogSink *log, bool repack,
                     std::unique_ptr<Backend> *out) {
@@ -60,6 +71,7 @@ Status make_backend(const loom_model_params &p, const GgufFile &g, WeightSource 
     req.log = log;
     req.repack_weights = repack;
     req.copy_weights = copies_plain_weights(src);
+    req.load_threads = load_threads(p);
     loom_vulkan_host host;
     LOOM_TRY(backend_request(p, g, &req, &host));
     return create_backend(req, out);

@@ -29,7 +29,8 @@ static_assert(offsetof(loom_gguf_tensor_info, data) == 72 && sizeof(loom_gguf_te
               "loom_gguf_tensor_info layout");
 static_assert(offsetof(loom_model_params, vulkan) == 56 && offsetof(loom_model_params, memory_budget) == 64 &&
                   offsetof(loom_model_params, n_gpu_layers) == 72 && offsetof(loom_model_params, reserved1) == 76 &&
-                  offsetof(loom_model_params, weights_in_place) == 80 && sizeof(loom_model_params) == 88,
+                  offsetof(loom_model_params, weights_in_place) == 80 &&
+                  offsetof(loom_model_params, n_threads) == 88 && sizeof(loom_model_params) == 96,
               "loom_model_params layout");
 static_assert(offsetof(loom_context_params, matmul_precision) == 48 && offsetof(loom_context_params, reserved0) == 52 &&
                   offsetof(loom_context_params, pooling_type) == 56 &&

@@ -131,6 +131,7 @@ Status Model::load(const GgufFile &gguf, std::unique_ptr<Backend> backend, const
                      m->hp_.arch.c_str(), backend->name());
     m->backend_ = std::move(backend);
     LOOM_TRY(m->bind_weights(gguf, opts));
+    m->backend_->finish_load();
     *out = std::move(m);
     return Status::ok();
 }

@@ -4,7 +4,10 @@
 // mapping) and anonymous memory (heap copies), and its peak.
 //
 //   large_model_bench write OUT.gguf SHAPE FTYPE [hole]   (SHAPE: qwen2-7b, qwen2-72b; FTYPE: 15 = Q4_K_M)
-//   large_model_bench run MODEL.gguf [N_DECODE] [N_THREADS] [mmap|read]
+//   large_model_bench run MODEL.gguf [N_DECODE] [N_THREADS] [mmap|read|in-place] [LOAD_THREADS]
+//
+// run: in-place asks for the weights read in place (weights_in_place);
+// LOAD_THREADS is loom_model_params.n_threads (default 0: the cores, at most 8).
 //   large_model_bench touch MODEL.gguf [N_TOKENS]
 //
 // touch: the file's pages each decode of one token brings in, per tensor and
@@ -78,7 +81,10 @@ int run(int argc, char **argv) {
     loom_model_params mp;
     loom_model_default_params(&mp);
     mp.backend = LOOM_BACKEND_CPU;
-    mp.use_mmap = !(argc > 5 && std::strcmp(argv[5], "read") == 0);
+    const char *mode = argc > 5 ? argv[5] : "mmap";
+    mp.use_mmap = std::strcmp(mode, "read") != 0;
+    mp.weights_in_place = std::strcmp(mode, "in-place") == 0;
+    mp.n_threads = argc > 6 ? std::atoi(argv[6]) : 0;
     loom_memory_plan plan;
     plan.struct_size = sizeof plan;
     if (loom_model_estimate(path, &mp, &plan) != LOOM_OK) return fail("estimate");

@@ -151,6 +151,27 @@ TEST_CASE("vocab_only_model_has_no_weights_and_no_context", "[model]") {
     loom_model_free(m);
 }
 
+TEST_CASE("load_threads_default_to_the_cores_and_reject_more_than_256", "[model]") {
+    std::vector<uint8_t> bytes = tinymodel::build(tinymodel::Spec{});
+    loom_model_params p;
+    loom_model_default_params(&p);
+    CHECK(p.n_threads == 0);
+    p.backend = LOOM_BACKEND_CPU;
+    p.n_threads = 257;
+    loom_model *m = nullptr;
+    CHECK(loom_model_load_from_memory(bytes.data(), bytes.size(), &p, &m) == LOOM_ERR_INVALID_ARGUMENT);
+    CHECK(m == nullptr);
+    CHECK(contains(loom_last_error(), "n_threads = 257"));
+    loom_memory_plan plan;
+    plan.struct_size = sizeof plan;
+    CHECK(loom_model_estimate_from_memory(bytes.data(), bytes.size(), &p, &plan) == LOOM_ERR_INVALID_ARGUMENT);
+    for (int32_t n : {-1, 1, 256}) {
+        p.n_threads = n;
+        REQUIRE(loom_model_load_from_memory(bytes.data(), bytes.size(), &p, &m) == LOOM_OK);
+        loom_model_free(m);
+    }
+}
+
 namespace {
 struct ProgressLog {
     std::vector<float> seen;

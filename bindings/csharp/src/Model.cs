@@ -24,6 +24,10 @@ namespace Loom
         /// --no-repack): pages shared with other processes, slower decode. Default
         /// false: the CPU copies the weights into its own (huge-page) memory where they fit.</summary>
         public bool WeightsInPlace { get; set; }
+        /// <summary>Threads that copy the CPU weights at load (the loading thread
+        /// included; started and stopped within the load). Default 0: the cores,
+        /// at most 8; 1: the loading thread alone.</summary>
+        public int LoadThreads { get; set; }
         /// <summary>Called on the loading thread with the fraction loaded, 0 to 1.</summary>
         public Action<float> Progress { get; set; }
     }
@@ -62,6 +66,7 @@ namespace Loom
             p.device_index = options.DeviceIndex;
             p.vocab_only = options.VocabOnly ? 1 : 0;
             p.weights_in_place = options.WeightsInPlace ? 1 : 0;
+            p.n_threads = options.LoadThreads;
 
             var load = new LoadState { Progress = options.Progress, Token = cancellationToken };
             GCHandle state = GCHandle.Alloc(load);

@@ -41,6 +41,8 @@ namespace Loom.Native
         public int reserved1;
         public int weights_in_place;
         public int reserved2;
+        public int n_threads;
+        public int reserved3;
     }
 
     [StructLayout(LayoutKind.Sequential)]

@@ -56,6 +56,10 @@ namespace Loom.Tests
             Assert.Equal(LoomStatus.InvalidArgument, e.Status, "n_seq_max status");
             Assert.True(e.Message.Contains("n_seq_max"), "the message names n_seq_max: " + e.Message);
 
+            e = Assert.Throws<LoomException>(() => Model.Load(Fixture.ModelPath, new ModelOptions { LoadThreads = 257 }), "257 load threads");
+            Assert.Equal(LoomStatus.InvalidArgument, e.Status, "load threads status");
+            Assert.True(e.Message.Contains("n_threads = 257"), "the message names n_threads: " + e.Message);
+
             e = Assert.Throws<LoomException>(() => new SamplerBuilder().Greedy().TopK(5).Build(), "stage after a pick stage");
             Assert.Equal(LoomStatus.InvalidArgument, e.Status, "stage order status");
 

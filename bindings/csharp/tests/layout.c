@@ -26,6 +26,8 @@ int main(void) {
     FIELD(loom_model_params, reserved1);
     FIELD(loom_model_params, weights_in_place);
     FIELD(loom_model_params, reserved2);
+    FIELD(loom_model_params, n_threads);
+    FIELD(loom_model_params, reserved3);
 
     SIZE(loom_context_params);
     FIELD(loom_context_params, struct_size);

@@ -27,6 +27,7 @@ pub struct ModelBuilder<'a> {
     device_index: i32,
     vocab_only: bool,
     weights_in_place: bool,
+    load_threads: i32,
     progress: Option<Box<dyn FnMut(f32) -> bool + 'a>>,
     log: Option<Box<Box<LogFn>>>,
 }
@@ -46,6 +47,10 @@ impl<'a> ModelBuilder<'a> {
         /// Default `false`: the CPU copies the weights into its own
         /// (huge-page) memory where they fit.
         weights_in_place(on: bool) => on;
+        /// Threads that copy the CPU weights at load, the loading thread
+        /// included (started and stopped within the load). Default 0: the
+        /// cores, at most 8; 1: the loading thread alone.
+        load_threads(n: i32) => n;
     }
     /// Called on the loading thread with the fraction done (0..=1); return
     /// `false` to cancel the load (it then fails with `Status::Cancelled`).
@@ -94,6 +99,7 @@ impl<'a> ModelBuilder<'a> {
         params.device_index = self.device_index;
         params.vocab_only = self.vocab_only as i32;
         params.weights_in_place = self.weights_in_place as i32;
+        params.n_threads = self.load_threads;
         let mut guard = self.progress.map(Guarded::new);
         if let Some(g) = guard.as_mut() {
             params.progress = Some(progress_trampoline);
@@ -230,6 +236,7 @@ impl Model {
             device_index: -1,
             vocab_only: false,
             weights_in_place: false,
+            load_threads: 0,
             progress: None,
             log: None,
         }

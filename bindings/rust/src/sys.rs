@@ -191,6 +191,8 @@ pub struct loom_model_params {
     pub reserved1: i32,
     pub weights_in_place: i32,
     pub reserved2: i32,
+    pub n_threads: i32,
+    pub reserved3: i32,
 }
 
 #[repr(C)]

@@ -42,7 +42,7 @@ fn rust_rows() -> Vec<(String, i64)> {
         loom_gguf_params { struct_size, use_mmap, reserved0, progress, progress_user_data },
         loom_gguf_kv_info { struct_size, key, r#type, array_type, array_count },
         loom_gguf_tensor_info { struct_size, name, r#type, n_dims, ne, offset, nbytes, data },
-        loom_model_params { struct_size, use_mmap, backend, device_index, vocab_only, progress, progress_user_data, log, log_user_data, vulkan, memory_budget, n_gpu_layers, reserved1, weights_in_place, reserved2 },
+        loom_model_params { struct_size, use_mmap, backend, device_index, vocab_only, progress, progress_user_data, log, log_user_data, vulkan, memory_budget, n_gpu_layers, reserved1, weights_in_place, reserved2, n_threads, reserved3 },
         loom_memory_plan { struct_size, backend, reserved0, weights_mapped, weights_host, weights_device, kv_cache, activations, scratch, logits, mask, host, device, total },
         loom_context_params { struct_size, n_ctx, n_batch, n_seq_max, n_threads, kv_type, embeddings, abort_callback, abort_user_data, matmul_precision, reserved0, pooling_type, embd_normalize, memory_budget, parallel_for, parallel_for_user_data },
         loom_vulkan_device_info { struct_size, index, r#type, vendor_id, device_id, api_version, subgroup_size, device_local_bytes, name },

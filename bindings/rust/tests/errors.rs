@@ -48,6 +48,10 @@ fn invalid_arguments_are_invalid_argument_errors() {
     assert_eq!(e.status(), Status::InvalidArgument);
     assert!(!e.message().is_empty());
 
+    let e = Model::builder().load_threads(257).load(model_path()).expect_err("257 load threads are refused");
+    assert_eq!(e.status(), Status::InvalidArgument);
+    assert!(e.message().contains("n_threads = 257"), "{e}");
+
     let e = Batch::new(-1).expect_err("a negative capacity is refused");
     assert_eq!(e.status(), Status::InvalidArgument);
 

@@ -277,6 +277,65 @@ TEST_CASE("weight_copies_are_2_mib_aligned_and_advised_for_huge_pages", "[cpu_ba
 }
 #endif
 
+#if defined(__linux__)
+// Threads of this process (/proc/self/task).
+int thread_count() {
+    std::ifstream f("/proc/self/status");
+    std::string line;
+    while (std::getline(f, line))
+        if (line.rfind("Threads:", 0) == 0) return std::atoi(line.c_str() + 8);
+    return -1;
+}
+#endif
+
+// Load-time copies split into 2 MiB tasks over load_threads threads (the
+// last task short, a repack's tasks whole groups of 16 rows) hold exactly
+// the bytes one thread makes; the threads run from the first copy until
+// finish_load().
+TEST_CASE("load_threads_make_the_same_copies_as_one_thread", "[cpu_backend]") {
+    Fixture f;
+    const int64_t k = 4096, n = 2000;   // Q4_0: 4.4 MiB, 125 groups; F16 at k = 2048, n = 1100: 4.3 MiB
+    std::vector<float> decoded;
+    std::vector<uint8_t> q4 = quantize(LOOM_TYPE_Q4_0, f.random(size_t(k * n)), n, k, &decoded);
+    std::vector<uint8_t> h(size_t(2048 * 1100 * 2));
+    for (size_t i = 0; i < h.size(); i++) h[i] = uint8_t(i * 2654435761u >> 13) & 0x3B;
+    struct Made {
+        std::unique_ptr<loom::Backend> backend;
+        Tensor *q4 = nullptr, *h = nullptr;
+    } made[2];
+    const int load_threads[2] = {1, 4};
+    for (int i = 0; i < 2; i++) {
+#if defined(__linux__)
+        const int before = thread_count();
+#endif
+        REQUIRE(loom::create_cpu_backend(&made[i].backend, true, true, load_threads[i]).is_ok());
+        REQUIRE(made[i].backend->create_weight(LOOM_TYPE_Q4_0, k, n, q4.data(), &made[i].q4).is_ok());
+        REQUIRE(made[i].backend->create_weight(LOOM_TYPE_F16, 2048, 1100, h.data(), &made[i].h).is_ok());
+#if defined(__linux__)
+        CHECK(thread_count() == before + load_threads[i] - 1);
+        made[i].backend->finish_load();
+        CHECK(thread_count() == before);
+#else
+        made[i].backend->finish_load();
+#endif
+    }
+    const loom::cpu::CpuTensor *a = loom::cpu::cpu(made[0].q4), *b = loom::cpu::cpu(made[1].q4);
+    REQUIRE((a->packed != nullptr) == (b->packed != nullptr));
+    const uint8_t *qa = a->packed ? a->packed : a->data, *qb = b->packed ? b->packed : b->data;
+    CHECK((qa != q4.data() && qb != q4.data()));
+    // What one repack of the whole tensor makes (or, without a load-time
+    // layout on this ISA, the source bytes).
+    std::vector<uint8_t> want = q4;
+    const loom::cpu::MatmulKernels *kq = loom::cpu::matmul_kernels(LOOM_TYPE_Q4_0, loom::cpu::active_isa());
+    if (a->packed) kq->repack(q4.data(), want.data(), n, k);
+    CHECK(std::memcmp(qa, want.data(), q4.size()) == 0);
+    CHECK(std::memcmp(qb, want.data(), q4.size()) == 0);
+    const uint8_t *ha = loom::cpu::cpu(made[0].h)->data, *hb = loom::cpu::cpu(made[1].h)->data;
+    CHECK((ha != h.data() && hb != h.data()));
+    CHECK(std::memcmp(hb, h.data(), h.size()) == 0);
+    CHECK(std::memcmp(ha, hb, h.size()) == 0);
+}
+
 TEST_CASE("get_rows_decodes_the_selected_rows", "[cpu_backend]") {
     Fixture f;
     const int64_t cols = 64, rows = 10;
