@@ -261,11 +261,15 @@ void dequant16(uint rb, uint c, uint k, out float v[16]) {
 // block is 8 groups of 32 values = 4 runs of 8; run r has a scale, 8 grid
 // coordinates (a lattice point), an 8-bit sign mask and (IQ1 only) a shift
 // delta:  x_j = scale * (grid_j + delta), negated where sign bit j is set.
-// A 16-value chunk is two runs. The grids (iq_grids.glsl, generated from
-// lib/quant/iq_tables.cpp) sit in shared memory as 16-bit entries of
-// 2- or 3-bit coordinate codes; iq_coord maps a code back to its value.
+// A 16-value chunk is two runs. The grids (generated from
+// lib/quant/iq_tables.cpp by gen_iq_grids.py) are 16-bit entries of 2- or
+// 3-bit coordinate codes in one storage buffer, uploaded once by the
+// backend and bound at set 1 (every IQ pipeline's second descriptor set);
+// this type's grid starts at uvec4 IQ_GRID_BASE. iq_coord maps a code back
+// to its value.
 #define QK 256
 #include "iq_grids.glsl"
+layout(std430, set = 1, binding = 0) readonly buffer IqGrids { uvec4 iq_grid4[]; };
 #if defined(TYPE_IQ2_XXS)
 #define BLOCK_BYTES 66
 #elif defined(TYPE_IQ2_XS)
@@ -287,17 +291,6 @@ void dequant16(uint rb, uint c, uint k, out float v[16]) {
 #define IQ_CODE_BITS 2u
 #endif
 
-// The grid table is filled once per workgroup, before the shader's own main
-// runs (so every op family gets it without a line of its own): main below
-// fills and waits, then calls the including shader's main, renamed.
-void iq_shader_main();
-void main() {
-    if (gl_LocalInvocationIndex == 0u) iq_grid_fill();
-    barrier();
-    iq_shader_main();
-}
-#define main iq_shader_main
-
 struct IqRun {
     float scale;
     float delta;
@@ -306,7 +299,7 @@ struct IqRun {
 };
 
 // Grid entry i: 16 bits of codes.
-uint iq_entry(uint i) { return (iq_grid4[i >> 3][(i >> 1) & 3u] >> (16u * (i & 1u))) & 0xFFFFu; }
+uint iq_entry(uint i) { return (iq_grid4[IQ_GRID_BASE + (i >> 3)][(i >> 1) & 3u] >> (16u * (i & 1u))) & 0xFFFFu; }
 // ksigns_iq2xs: a 7-bit sign index gets bit 7 set to make the parity even.
 uint iq_signs7(uint i) { return i | ((bitCount(i) & 1u) << 7); }
 // 4-bit group scale of IQ2/IQ3: d * (0.5 + s) * f

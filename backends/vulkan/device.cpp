@@ -57,13 +57,35 @@ static bool env_requests_validation() {
     return env && std::strstr(env, kValidationLayer);
 }
 
+static bool has_device_extension(const VkFns &fns, VkPhysicalDevice pd, const char *name) {
+    uint32_t n = 0;
+    if (fns.vkEnumerateDeviceExtensionProperties(pd, nullptr, &n, nullptr) != VK_SUCCESS) return false;
+    std::vector<VkExtensionProperties> exts(n);
+    if (fns.vkEnumerateDeviceExtensionProperties(pd, nullptr, &n, exts.data()) != VK_SUCCESS) return false;
+    for (uint32_t i = 0; i < n; i++)
+        if (!std::strcmp(exts[i].extensionName, name)) return true;
+    return false;
+}
+
 static DeviceInfo describe(const VkFns &fns, VkPhysicalDevice pd, int index) {
     VkPhysicalDeviceSubgroupProperties sub{};
     sub.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES;
+    VkPhysicalDeviceSubgroupSizeControlPropertiesEXT size_props{};
+    size_props.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_SIZE_CONTROL_PROPERTIES_EXT;
+    VkPhysicalDeviceSubgroupSizeControlFeaturesEXT size_features{};
+    size_features.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_SIZE_CONTROL_FEATURES_EXT;
+    const bool size_ext = has_device_extension(fns, pd, VK_EXT_SUBGROUP_SIZE_CONTROL_EXTENSION_NAME);
+    if (size_ext) sub.pNext = &size_props;
     VkPhysicalDeviceProperties2 p2{};
     p2.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2;
     p2.pNext = &sub;
     fns.vkGetPhysicalDeviceProperties2(pd, &p2);
+    if (size_ext) {
+        VkPhysicalDeviceFeatures2 f2{};
+        f2.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2;
+        f2.pNext = &size_features;
+        fns.vkGetPhysicalDeviceFeatures2(pd, &f2);
+    }
     VkPhysicalDeviceMemoryProperties mem{};
     fns.vkGetPhysicalDeviceMemoryProperties(pd, &mem);
     DeviceInfo info;
@@ -77,6 +99,10 @@ static DeviceInfo describe(const VkFns &fns, VkPhysicalDevice pd, int index) {
     info.subgroup_arithmetic = (sub.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) &&
                                (sub.supportedOperations & VK_SUBGROUP_FEATURE_ARITHMETIC_BIT) &&
                                (sub.supportedOperations & VK_SUBGROUP_FEATURE_BASIC_BIT);
+    info.subgroup_size_control = size_ext && size_features.subgroupSizeControl && size_features.computeFullSubgroups &&
+                                 (size_props.requiredSubgroupSizeStages & VK_SHADER_STAGE_COMPUTE_BIT);
+    info.min_subgroup_size = info.subgroup_size_control ? size_props.minSubgroupSize : 0;
+    info.max_subgroup_size = info.subgroup_size_control ? size_props.maxSubgroupSize : 0;
     for (uint32_t i = 0; i < mem.memoryHeapCount; i++)
         if (mem.memoryHeaps[i].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT) info.device_local_bytes += mem.memoryHeaps[i].size;
     return info;
@@ -273,7 +299,24 @@ Status Device::create_logical() {
     di.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO;
     di.queueCreateInfoCount = 1;
     di.pQueueCreateInfos = &qi;
+    // Subgroup-size control: the subgroup shaders (mul_mat_vec_sg_*) are
+    // dispatched for the reported subgroup size; pinning it keeps a driver
+    // that may compile another width (wave32 / wave64, SIMD8 / 16 / 32) from
+    // leaving part of each workgroup's rows to a loop.
+    const char *size_ext = VK_EXT_SUBGROUP_SIZE_CONTROL_EXTENSION_NAME;
+    VkPhysicalDeviceSubgroupSizeControlFeaturesEXT size_features{};
+    size_features.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_SIZE_CONTROL_FEATURES_EXT;
+    const bool pin = info_.subgroup_size_control && info_.subgroup_size >= info_.min_subgroup_size &&
+                     info_.subgroup_size <= info_.max_subgroup_size;
+    if (pin) {
+        size_features.subgroupSizeControl = VK_TRUE;
+        size_features.computeFullSubgroups = VK_TRUE;
+        di.pNext = &size_features;
+        di.enabledExtensionCount = 1;
+        di.ppEnabledExtensionNames = &size_ext;
+    }
     LOOM_VK_CHECK(fns_.vkCreateDevice(physical_, &di, nullptr, &device_));
+    required_subgroup_size_ = pin ? info_.subgroup_size : 0;
     LOOM_TRY(load_device_fns(&fns_, device_));
     queue_family_ = uint32_t(family);
     fns_.vkGetDeviceQueue(device_, queue_family_, 0, &queue_);

@@ -26,6 +26,11 @@ struct DeviceInfo {
     uint64_t device_local_bytes = 0;
     uint32_t subgroup_size = 0;
     bool subgroup_arithmetic = false; // subgroupAdd & co. in compute shaders
+    // VK_EXT_subgroup_size_control (subgroupSizeControl and
+    // computeFullSubgroups, compute among its stages): a pipeline may
+    // require a subgroup size in [min_subgroup_size, max_subgroup_size].
+    bool subgroup_size_control = false;
+    uint32_t min_subgroup_size = 0, max_subgroup_size = 0;
 };
 
 // Handles of a host application's own Vulkan objects (not owned by loom).
@@ -76,6 +81,12 @@ public:
     const VkPhysicalDeviceProperties &properties() const { return props_; }
     const VkPhysicalDeviceMemoryProperties &memory_properties() const { return mem_props_; }
     const HostHandles *host() const { return owns_ ? nullptr : &host_; }
+    // The subgroup size every pipeline whose shader uses subgroup operations
+    // is created with (full subgroups required): the device's reported
+    // subgroup_size, which the session sizes such dispatches by, where loom
+    // created the device with VK_EXT_subgroup_size_control enabled; 0 (the
+    // driver picks) otherwise, a host application's device included.
+    uint32_t required_subgroup_size() const { return required_subgroup_size_; }
 
     // vkQueueSubmit under the queue's lock: Vulkan requires the queue to be
     // externally synchronized, and every session of every model on this
@@ -121,6 +132,7 @@ private:
     VkPhysicalDeviceProperties props_{};
     VkPhysicalDeviceMemoryProperties mem_props_{};
     HostHandles host_;             // with host handles: the host's, lock callbacks included
+    uint32_t required_subgroup_size_ = 0;
     std::atomic<uint64_t> messages_{0};
     mutable std::mutex queue_mutex_;  // the queue's lock when the host gives none
     mutable std::mutex log_mutex_;

@@ -4,7 +4,9 @@
 #include "vulkan/shader_table.h"
 #include "platform/platform.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <map>
 
 namespace loom::vk {
 
@@ -22,19 +24,40 @@ bool write_whole(const std::string &path, const std::vector<char> &data) {
 
 } // namespace
 
-Status spirv_binding_count(const uint32_t *words, size_t n_words, uint32_t *out) {
-    const uint32_t kMagic = 0x07230203, kOpDecorate = 71, kDecorationBinding = 33;
+Status spirv_binding_count(const uint32_t *words, size_t n_words, uint32_t *out, bool *reads_iq_grids) {
+    const uint32_t kMagic = 0x07230203, kOpDecorate = 71, kDecorationBinding = 33, kDecorationDescriptorSet = 34;
     if (n_words < 5 || words[0] != kMagic) return error(LOOM_ERR_FORMAT, "vulkan: shader is not SPIR-V");
-    uint32_t count = 0;
+    std::map<uint32_t, uint32_t> set_of, binding_of;   // variable id -> decoration
     for (size_t i = 5; i < n_words;) {
         uint32_t len = words[i] >> 16, op = words[i] & 0xffff;
         if (len == 0 || i + len > n_words) return error(LOOM_ERR_FORMAT, "vulkan: SPIR-V instruction at word %zu overruns", i);
-        if (op == kOpDecorate && len >= 4 && words[i + 2] == kDecorationBinding && words[i + 3] + 1 > count)
-            count = words[i + 3] + 1;
+        if (op == kOpDecorate && len >= 4 && words[i + 2] == kDecorationBinding) binding_of[words[i + 1]] = words[i + 3];
+        if (op == kOpDecorate && len >= 4 && words[i + 2] == kDecorationDescriptorSet) set_of[words[i + 1]] = words[i + 3];
         i += len;
     }
+    uint32_t count = 0;
+    bool grids = false;
+    for (const auto &b : binding_of) {
+        const auto s = set_of.find(b.first);
+        const uint32_t set = s == set_of.end() ? 0 : s->second;
+        if (set == 0) count = std::max(count, b.second + 1);
+        if (set == 1) grids = true;
+    }
     *out = count;
+    if (reads_iq_grids) *reads_iq_grids = grids;
     return Status::ok();
+}
+
+bool spirv_uses_subgroups(const uint32_t *words, size_t n_words) {
+    const uint32_t kMagic = 0x07230203, kOpCapability = 17, kCapabilityGroupNonUniform = 61;
+    if (n_words < 5 || words[0] != kMagic) return false;
+    for (size_t i = 5; i < n_words;) {
+        const uint32_t len = words[i] >> 16, op = words[i] & 0xffff;
+        if (len == 0 || i + len > n_words) return false;
+        if (op == kOpCapability && len >= 2 && words[i + 1] == kCapabilityGroupNonUniform) return true;
+        i += len;
+    }
+    return false;
 }
 
 PipelineSet::PipelineSet(const Device &dev, std::string cache_path) : dev_(dev), cache_path_(std::move(cache_path)) {}
@@ -47,6 +70,8 @@ PipelineSet::~PipelineSet() {
         f.vkDestroyPipelineLayout(d, kv.second->layout, nullptr);
         f.vkDestroyDescriptorSetLayout(d, kv.second->set_layout, nullptr);
     }
+    if (iq_pool_) f.vkDestroyDescriptorPool(d, iq_pool_, nullptr);   // frees iq_grids_
+    if (iq_layout_) f.vkDestroyDescriptorSetLayout(d, iq_layout_, nullptr);
     if (cache_) f.vkDestroyPipelineCache(d, cache_, nullptr);
 }
 
@@ -64,6 +89,50 @@ Status PipelineSet::init() {
         ci.pInitialData = nullptr;
         LOOM_VK_CHECK(dev_.fn().vkCreatePipelineCache(dev_.handle(), &ci, nullptr, &cache_));
     }
+    VkDescriptorSetLayoutBinding b{};
+    b.binding = 0;
+    b.descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
+    b.descriptorCount = 1;
+    b.stageFlags = VK_SHADER_STAGE_COMPUTE_BIT;
+    VkDescriptorSetLayoutCreateInfo li{};
+    li.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO;
+    li.bindingCount = 1;
+    li.pBindings = &b;
+    LOOM_VK_CHECK(dev_.fn().vkCreateDescriptorSetLayout(dev_.handle(), &li, nullptr, &iq_layout_));
+    return Status::ok();
+}
+
+Status PipelineSet::bind_iq_grids(const BufferRange &range) {
+    const VkFns &f = dev_.fn();
+    VkDevice d = dev_.handle();
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (iq_grids_) return error(LOOM_ERR_INTERNAL, "vulkan: the IQ grids are already bound");
+    if (!iq_pool_) {
+        VkDescriptorPoolSize size{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1};
+        VkDescriptorPoolCreateInfo ci{};
+        ci.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO;
+        ci.maxSets = 1;
+        ci.poolSizeCount = 1;
+        ci.pPoolSizes = &size;
+        LOOM_VK_CHECK(f.vkCreateDescriptorPool(d, &ci, nullptr, &iq_pool_));
+    }
+    VkDescriptorSetAllocateInfo ai{};
+    ai.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO;
+    ai.descriptorPool = iq_pool_;
+    ai.descriptorSetCount = 1;
+    ai.pSetLayouts = &iq_layout_;
+    VkDescriptorSet set = VK_NULL_HANDLE;
+    LOOM_VK_CHECK(f.vkAllocateDescriptorSets(d, &ai, &set));
+    VkDescriptorBufferInfo info{range.buffer, range.offset, range.size};
+    VkWriteDescriptorSet w{};
+    w.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET;
+    w.dstSet = set;
+    w.dstBinding = 0;
+    w.descriptorCount = 1;
+    w.descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
+    w.pBufferInfo = &info;
+    f.vkUpdateDescriptorSets(d, 1, &w, 0, nullptr);
+    iq_grids_ = set;
     return Status::ok();
 }
 
@@ -106,7 +175,11 @@ Status PipelineSet::create(const std::string &name, uint32_t workgroup_size, con
     VkDevice d = dev_.handle();
     const ShaderCode *code = find_shader(name.c_str());
     if (!code) return error(LOOM_ERR_NOT_FOUND, "vulkan: no embedded shader '%s'", name.c_str());
-    LOOM_TRY(spirv_binding_count(code->words, code->n_words, &p->n_buffers));
+    bool reads_iq_grids = false;
+    LOOM_TRY(spirv_binding_count(code->words, code->n_words, &p->n_buffers, &reads_iq_grids));
+    if (reads_iq_grids && !iq_grids_)
+        return error(LOOM_ERR_INTERNAL, "vulkan: shader '%s' reads the IQ grids, which are not uploaded yet", name.c_str());
+    p->iq_grids = reads_iq_grids ? iq_grids_ : VK_NULL_HANDLE;
     p->workgroup_size = workgroup_size;
     std::vector<uint32_t> values{workgroup_size};
     values.insert(values.end(), consts.begin(), consts.end());
@@ -133,8 +206,9 @@ Status PipelineSet::create(const std::string &name, uint32_t workgroup_size, con
     VkPushConstantRange pc{VK_SHADER_STAGE_COMPUTE_BIT, 0, kPushConstantBytes};
     VkPipelineLayoutCreateInfo pli{};
     pli.sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO;
-    pli.setLayoutCount = 1;
-    pli.pSetLayouts = &p->set_layout;
+    const VkDescriptorSetLayout layouts[2] = {p->set_layout, iq_layout_};
+    pli.setLayoutCount = reads_iq_grids ? 2 : 1;
+    pli.pSetLayouts = layouts;
     pli.pushConstantRangeCount = 1;
     pli.pPushConstantRanges = &pc;
     LOOM_VK_CHECK(f.vkCreatePipelineLayout(d, &pli, nullptr, &p->layout));
@@ -157,6 +231,18 @@ Status PipelineSet::create(const std::string &name, uint32_t workgroup_size, con
     ci.stage.module = module;
     ci.stage.pName = "main";
     ci.stage.pSpecializationInfo = &spec;
+    // Shaders with subgroup operations run at the subgroup size the session
+    // sized their dispatch for (Device::required_subgroup_size), in full
+    // subgroups where the workgroup is a whole number of them.
+    VkPipelineShaderStageRequiredSubgroupSizeCreateInfoEXT size{};
+    size.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_REQUIRED_SUBGROUP_SIZE_CREATE_INFO_EXT;
+    const uint32_t sg = dev_.required_subgroup_size();
+    if (sg && spirv_uses_subgroups(code->words, code->n_words)) {
+        size.requiredSubgroupSize = sg;
+        ci.stage.pNext = &size;
+        if (workgroup_size % sg == 0) ci.stage.flags |= VK_PIPELINE_SHADER_STAGE_CREATE_REQUIRE_FULL_SUBGROUPS_BIT_EXT;
+        p->subgroup_size = sg;
+    }
     ci.layout = p->layout;
     VkResult r = f.vkCreateComputePipelines(d, cache_, 1, &ci, nullptr, &p->pipeline);
     f.vkDestroyShaderModule(d, module, nullptr);

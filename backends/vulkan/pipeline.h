@@ -6,6 +6,7 @@
 #pragma once
 
 #include "vulkan/device.h"
+#include "vulkan/memory.h"
 
 #include <map>
 #include <memory>
@@ -24,11 +25,22 @@ struct Pipeline {
     VkDescriptorSetLayout set_layout = VK_NULL_HANDLE;
     uint32_t n_buffers = 0;        // storage buffers at bindings 0..n_buffers-1 of set 0
     uint32_t workgroup_size = 0;
+    // The subgroup size the pipeline was created to require (full subgroups):
+    // Device::required_subgroup_size for shaders with subgroup operations, else 0.
+    uint32_t subgroup_size = 0;
+    // Set 1 of the shaders of IQ1/IQ2/IQ3 types: the IQ grid table
+    // (PipelineSet::bind_iq_grids), bound by every dispatch. Null otherwise.
+    VkDescriptorSet iq_grids = VK_NULL_HANDLE;
 };
 
-// Number of descriptor bindings a SPIR-V module uses (highest Binding + 1).
-// Errors: FORMAT (not SPIR-V).
-Status spirv_binding_count(const uint32_t *words, size_t n_words, uint32_t *out);
+// Number of descriptor bindings a SPIR-V module uses in set 0 (highest
+// Binding + 1), and in *reads_iq_grids (optional) whether it declares set 1
+// (the IQ grid table). Errors: FORMAT (not SPIR-V).
+Status spirv_binding_count(const uint32_t *words, size_t n_words, uint32_t *out, bool *reads_iq_grids = nullptr);
+
+// Whether a SPIR-V module declares the GroupNonUniform capability (subgroup
+// operations). False for a module that is not SPIR-V.
+bool spirv_uses_subgroups(const uint32_t *words, size_t n_words);
 
 // Bytes of workgroup (shared) memory a SPIR-V module declares with the
 // specialization constants `spec` (SpecId 0, 1, ...; others at their
@@ -57,6 +69,12 @@ public:
                const Pipeline **out);
     // Writes the pipeline cache to cache_path (no-op without a path). Errors: IO.
     Status save_cache() const;
+    // The IQ grid table (shader_table.h's iq_grid_words, uploaded by the
+    // backend into `range`), bound as set 1 of every pipeline whose shader
+    // reads it; once, before the first such pipeline (get() refuses one
+    // before). The range must outlive the set. Errors: BACKEND.
+    Status bind_iq_grids(const BufferRange &range);
+    bool has_iq_grids() const { return iq_grids_ != VK_NULL_HANDLE; }
 
 private:
     Status create(const std::string &name, uint32_t workgroup_size, const std::vector<uint32_t> &consts,
@@ -67,6 +85,9 @@ private:
     VkPipelineCache cache_ = VK_NULL_HANDLE;
     std::mutex mutex_;             // sessions on several threads share the set
     std::map<std::string, std::unique_ptr<Pipeline>> pipelines_;
+    VkDescriptorSetLayout iq_layout_ = VK_NULL_HANDLE;   // set 1: one storage buffer
+    VkDescriptorPool iq_pool_ = VK_NULL_HANDLE;
+    VkDescriptorSet iq_grids_ = VK_NULL_HANDLE;
 };
 
 } // namespace loom::vk

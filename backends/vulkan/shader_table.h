@@ -20,4 +20,9 @@ const ShaderCode *find_shader(const char *name);
 // Every embedded shader (for tests and `loom devices -v`).
 const ShaderCode *shader_table(size_t *count);
 
+// The IQ1/IQ2/IQ3 lattice grids (shaders/gen_iq_grids.py), which every
+// shader variant of an IQ type reads as a storage buffer at set 1, binding 0
+// (Pipeline::reads_iq_grids): *count 32-bit words.
+const uint32_t *iq_grid_words(size_t *count);
+
 } // namespace loom::vk

@@ -145,7 +145,8 @@ Status Stream::dispatch(const Pipeline &p, const std::vector<BufferRange> &buffe
     f.vkUpdateDescriptorSets(dev_.handle(), uint32_t(buffers.size()), writes, 0, nullptr);
     barrier();
     f.vkCmdBindPipeline(cmd_, VK_PIPELINE_BIND_POINT_COMPUTE, p.pipeline);
-    f.vkCmdBindDescriptorSets(cmd_, VK_PIPELINE_BIND_POINT_COMPUTE, p.layout, 0, 1, &set, 0, nullptr);
+    const VkDescriptorSet sets[2] = {set, p.iq_grids};
+    f.vkCmdBindDescriptorSets(cmd_, VK_PIPELINE_BIND_POINT_COMPUTE, p.layout, 0, p.iq_grids ? 2 : 1, sets, 0, nullptr);
     if (push_bytes) f.vkCmdPushConstants(cmd_, p.layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, push_bytes, push);
     f.vkCmdDispatch(cmd_, gx, gy, gz);
     wrote_ = true;

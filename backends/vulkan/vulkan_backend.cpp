@@ -35,6 +35,7 @@ VulkanBackend::~VulkanBackend() {
     save_pipeline_cache();
     for (auto &w : weights_)
         for (auto &part : w->parts) alloc_->free(&part.buf);
+    if (alloc_) alloc_->free(&iq_grids_);
     if (dev_) dev_->detach_log(log_);
 }
 
@@ -83,10 +84,28 @@ Status VulkanBackend::upload(const BufferRange &dst, const void *src, size_t siz
     return s;
 }
 
+// The shaders of the IQ1/IQ2/IQ3 types read their lattice grids from one
+// storage buffer (shaders/gen_iq_grids.py): uploaded with the first weight
+// whose shaders read it, about 9 KiB, and bound once as their set 1.
+Status VulkanBackend::upload_iq_grids_for(loom_type type) {
+    if (pipelines_->has_iq_grids()) return Status::ok();
+    const ShaderCode *code = find_shader(("get_rows_" + shader_type_suffix(type)).c_str());
+    uint32_t n_buffers = 0;
+    bool reads = false;
+    LOOM_TRY(spirv_binding_count(code->words, code->n_words, &n_buffers, &reads));
+    if (!reads) return Status::ok();
+    size_t n_words = 0;
+    const uint32_t *words = iq_grid_words(&n_words);
+    if (!iq_grids_.buffer) LOOM_TRY(alloc_->alloc(MemKind::Device, n_words * sizeof(uint32_t), &iq_grids_));
+    LOOM_TRY(upload(iq_grids_, words, n_words * sizeof(uint32_t)));
+    return pipelines_->bind_iq_grids(iq_grids_);
+}
+
 Status VulkanBackend::create_weight(loom_type type, int64_t cols, int64_t rows, const void *data, Tensor **out) {
     if (cols <= 0 || rows <= 0) return error(LOOM_ERR_INVALID_ARGUMENT, "vulkan: weight of %lld x %lld", (long long)rows, (long long)cols);
     if (!find_shader(("get_rows_" + shader_type_suffix(type)).c_str()))
         return error(LOOM_ERR_UNSUPPORTED, "vulkan: no shaders for weight type %s", type_traits(type) ? type_traits(type)->name : "?");
+    LOOM_TRY(upload_iq_grids_for(type));
     auto t = std::make_unique<VkTensor>();
     t->type = type;
     t->ne[0] = cols;

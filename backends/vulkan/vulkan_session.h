@@ -56,6 +56,7 @@ public:
 
 private:
     Status upload(const BufferRange &dst, const void *src, size_t size);
+    Status upload_iq_grids_for(loom_type type);
     void save_pipeline_cache() noexcept;   // logs a failure; never throws
 
     std::shared_ptr<const Device> dev_;          // shared with the other models on it (device_registry.h)
@@ -68,6 +69,7 @@ private:
     std::unique_ptr<Allocator> alloc_;           // weights
     std::unique_ptr<PipelineSet> pipelines_;
     std::vector<std::unique_ptr<VkTensor>> weights_;
+    BufferRange iq_grids_;                       // the IQ grid table, with the first IQ1/IQ2/IQ3 weight
     std::set<std::string> warmed_;               // mul_mat_rows variants run once (warm_rows_kernel)
 };
 

@@ -9,6 +9,7 @@
 #include "vulkan/pipeline.h"
 #include "vulkan/shader_table.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -91,6 +92,23 @@ TEST_CASE("spirv_reflection_counts_bindings_of_every_embedded_shader") {
     REQUIRE(mmv);
     REQUIRE(loom::vk::spirv_binding_count(mmv->words, mmv->n_words, &count).is_ok());
     REQUIRE(count == 4); // weights, x, y, bias
+    bool grids = true;
+    REQUIRE(loom::vk::spirv_binding_count(mmv->words, mmv->n_words, &count, &grids).is_ok());
+    CHECK(!grids);
+    // The IQ1/IQ2/IQ3 variants read their grid table at set 1, which set 0's count leaves out.
+    const char *pairs[][2] = {{"mul_mat_vec_iq2_xxs", "mul_mat_vec_q4_k"}, {"mul_mm_iq3_s", "mul_mm_q4_k"},
+                              {"get_rows_iq1_m", "get_rows_q4_k"}, {"mul_mat_id_iq2_s", "mul_mat_id_q4_k"}};
+    for (const auto &pair : pairs) {
+        INFO(pair[0]);
+        const loom::vk::ShaderCode *iq = loom::vk::find_shader(pair[0]), *plain = loom::vk::find_shader(pair[1]);
+        REQUIRE((iq && plain));
+        grids = false;
+        REQUIRE(loom::vk::spirv_binding_count(iq->words, iq->n_words, &count, &grids).is_ok());
+        CHECK(grids);
+        uint32_t plain_count = 0;
+        REQUIRE(loom::vk::spirv_binding_count(plain->words, plain->n_words, &plain_count).is_ok());
+        CHECK(count == plain_count);
+    }
     const uint32_t junk[6] = {1, 2, 3, 4, 5, 6};
     REQUIRE(loom::vk::spirv_binding_count(junk, 6, &count).code() == LOOM_ERR_FORMAT);
     REQUIRE(loom::vk::find_shader("no_such_shader") == nullptr);
@@ -136,6 +154,61 @@ TEST_CASE("pipelines_past_the_shared_memory_limit_are_refused_naming_the_numbers
     REQUIRE(s.message().find("mul_mm_iq1_s") != std::string::npos);
     REQUIRE(s.message().find("16385") != std::string::npos);
     REQUIRE(s.message().find("maxComputeSharedMemorySize") != std::string::npos);
+}
+
+// Where the device offers VK_EXT_subgroup_size_control (lavapipe does: 8 to
+// 8), loom enables it and creates the subgroup shaders (and only those) to
+// require the reported subgroup size, which the session sizes their
+// dispatches by; the validation layer checks the create infos.
+TEST_CASE("subgroup_shaders_require_the_reported_subgroup_size_where_the_device_allows") {
+    const loom::vk::Device &dev = vktest::device();
+    const loom::vk::DeviceInfo &info = dev.info();
+    INFO(info.name << ": subgroup size " << info.subgroup_size << ", control " << info.subgroup_size_control << " ["
+                   << info.min_subgroup_size << ", " << info.max_subgroup_size << "]");
+    if (std::getenv("CI")) CHECK(info.subgroup_size_control);   // CI's lavapipe has it
+    const bool pinned = info.subgroup_size_control && info.subgroup_size >= info.min_subgroup_size &&
+                        info.subgroup_size <= info.max_subgroup_size;
+    CHECK(dev.required_subgroup_size() == (pinned ? info.subgroup_size : 0u));
+    const loom::vk::ShaderCode *sg = loom::vk::find_shader("mul_mat_vec_sg_q4_0");
+    const loom::vk::ShaderCode *plain = loom::vk::find_shader("mul_mat_vec_q4_0");
+    REQUIRE((sg && plain));
+    CHECK(loom::vk::spirv_uses_subgroups(sg->words, sg->n_words));
+    CHECK(!loom::vk::spirv_uses_subgroups(plain->words, plain->n_words));
+    loom::vk::PipelineSet set(dev, "");
+    REQUIRE(set.init().is_ok());
+    const loom::vk::Pipeline *p = nullptr;
+    if (info.subgroup_arithmetic) {
+        REQUIRE(set.get("mul_mat_vec_sg_q4_0", 64, {64 / std::max(1u, info.subgroup_size)}, &p).is_ok());
+        CHECK(p->subgroup_size == dev.required_subgroup_size());
+    }
+    REQUIRE(set.get("mul_mat_vec_q4_0", 32, {}, &p).is_ok());
+    CHECK(p->subgroup_size == 0);
+    REQUIRE(vktest::validation_messages() == 0);
+}
+
+// An IQ pipeline gets the grid table as its set 1, and none before the table is bound.
+TEST_CASE("iq_pipelines_bind_the_grid_table_once_uploaded") {
+    loom::vk::PipelineSet set(vktest::device(), "");
+    REQUIRE(set.init().is_ok());
+    const loom::vk::Pipeline *p = nullptr;
+    const loom::Status early = set.get("get_rows_iq2_xs", 64, {}, &p);
+    CHECK(early.code() == LOOM_ERR_INTERNAL);
+    CHECK(early.message().find("get_rows_iq2_xs") != std::string::npos);
+    loom::vk::Allocator alloc(vktest::device());
+    loom::vk::BufferRange grids;
+    size_t n_words = 0;
+    loom::vk::iq_grid_words(&n_words);
+    CHECK(n_words == 576 * 4);   // IQ2_XXS 32 + IQ2_XS 64 + IQ2_S 128 + IQ3_XXS 32 + IQ3_S 64 + IQ1_S 256 uvec4s
+    REQUIRE(alloc.alloc(loom::vk::MemKind::Host, n_words * 4, &grids).is_ok());
+    REQUIRE(set.bind_iq_grids(grids).is_ok());
+    CHECK(set.bind_iq_grids(grids).code() == LOOM_ERR_INTERNAL);
+    REQUIRE(set.get("get_rows_iq2_xs", 64, {}, &p).is_ok());
+    CHECK(p->iq_grids != VK_NULL_HANDLE);
+    CHECK(p->n_buffers == 3);
+    REQUIRE(set.get("get_rows_q4_0", 64, {}, &p).is_ok());
+    CHECK(p->iq_grids == VK_NULL_HANDLE);
+    alloc.free(&grids);
+    REQUIRE(vktest::validation_messages() == 0);
 }
 
 TEST_CASE("pipeline_cache_persists_to_disk_and_survives_garbage") {
