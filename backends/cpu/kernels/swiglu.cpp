@@ -7,7 +7,8 @@
 namespace loom::cpu {
 
 #if LOOM_KERNELS_X86
-void swiglu_avx2(const float *g, const float *u, float *y, int64_t n);   // swiglu_x86.cpp
+void swiglu_avx2(const float *g, const float *u, float *y, int64_t n);     // swiglu_x86.cpp
+void swiglu_avx512(const float *g, const float *u, float *y, int64_t n);   // swiglu_avx512.cpp
 #endif
 
 namespace {
@@ -20,7 +21,8 @@ void swiglu_scalar(const float *g, const float *u, float *y, int64_t n) {
 
 SwigluFn swiglu_kernel(Isa isa) {
 #if LOOM_KERNELS_X86
-    if (isa == Isa::Avx2 || isa == Isa::Avx512) return swiglu_avx2;
+    if (isa == Isa::Avx512) return swiglu_avx512;
+    if (isa == Isa::Avx2) return swiglu_avx2;
 #endif
     (void)isa;
     return swiglu_scalar;

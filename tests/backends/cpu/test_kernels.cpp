@@ -23,6 +23,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cstring>
 
 using namespace kt;
 using loom::cpu::MatmulKernels;
@@ -309,5 +310,15 @@ TEST_CASE("swiglu_matches_double_math_at_every_level", "[kernels]") {
             }
             for (size_t i = size_t(len); i < y.size(); ++i) REQUIRE(is_guard(y[i]));
         }
+    }
+    // The AVX-512 level takes the AVX2 level's steps over 16 lanes: the same floats.
+    bool avx2 = false, avx512 = false;
+    for (Isa isa : isa_levels()) avx2 |= isa == Isa::Avx2, avx512 |= isa == Isa::Avx512;
+    if (avx2 && avx512) {
+        const int64_t len = int64_t(g.size());
+        std::vector<float> y2(g.size()), y16(g.size());
+        loom::cpu::swiglu_kernel(Isa::Avx2)(g.data(), u.data(), y2.data(), len);
+        loom::cpu::swiglu_kernel(Isa::Avx512)(g.data(), u.data(), y16.data(), len);
+        CHECK(std::memcmp(y2.data(), y16.data(), y2.size() * sizeof(float)) == 0);
     }
 }
