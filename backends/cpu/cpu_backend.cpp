@@ -456,20 +456,21 @@ private:
         return Status::ok();
     }
 
-    // Load-time copies and repacks run on load_threads_ threads: the first
-    // write to a fresh page faults it in, and the kernel zeroes it on the
-    // faulting thread (most of a 7B load on one thread; docs/large-models.md).
-    // A task writes kLoadTaskBytes, one 2 MiB huge page of an aligned copy
-    // (platform::alloc_pages), so no two threads fault the same page. The
-    // pool starts with the first copy large enough to split and stops at
-    // finish_load(); where the OS refuses a thread the work runs on the
-    // loading thread alone (slower, same bytes).
+    // Load-time copies and repacks of 2 * kLoadTaskBytes or more run on
+    // load_threads_ threads: the first write to a fresh page faults it in,
+    // and the kernel zeroes it on the faulting thread (most of a 7B load on
+    // one thread; docs/large-models.md). A copy's task is one 2 MiB huge
+    // page of the aligned destination (platform::alloc_pages); a repack's,
+    // whole groups of about that size. The pool starts with the first such
+    // copy and stops at finish_load(); where the OS refuses a thread the
+    // work runs on the loading thread alone (slower, the same bytes).
     static constexpr size_t kLoadTaskBytes = size_t(2) << 20;
 
     template <class Fn> void for_load_tasks(size_t bytes, int64_t n_tasks, const Fn &fn) {
-        if (n_tasks > 1 && load_threads_ > 1 && !load_pool_ && !load_pool_failed_)
+        const bool split = n_tasks > 1 && bytes >= 2 * kLoadTaskBytes && load_threads_ > 1;
+        if (split && !load_pool_ && !load_pool_failed_)
             load_pool_failed_ = !ThreadPool::create(load_threads_, &load_pool_).is_ok();
-        if (n_tasks <= 1 || !load_pool_ || bytes < 2 * kLoadTaskBytes) {
+        if (!split || !load_pool_) {
             for (int64_t i = 0; i < n_tasks; ++i) fn(i);
             return;
         }
