@@ -9,6 +9,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -18,6 +19,7 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <thread>
 #if defined(__linux__)
 #include <sys/mman.h>
 #endif
@@ -314,6 +316,11 @@ TEST_CASE("load_threads_make_the_same_copies_as_one_thread", "[cpu_backend]") {
 #if defined(__linux__)
         CHECK(thread_count() == before + load_threads[i] - 1);
         made[i].backend->finish_load();
+        // A joined thread leaves the count a moment after pthread_join
+        // returns (the kernel wakes the joiner before it releases the task;
+        // under qemu-user, later still): wait up to 5 s for it.
+        for (int waited = 0; thread_count() != before && waited < 500; waited++)
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
         CHECK(thread_count() == before);
 #else
         made[i].backend->finish_load();
