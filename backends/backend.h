@@ -294,7 +294,7 @@ std::unique_ptr<BackendCost> vulkan_backend_cost();
 // false: every weight is read in place from the caller's bytes (a mapped
 // file stays evictable, so a model larger than RAM still loads).
 // load_threads: threads that make the copies (the caller's included), from
-// the first copy until finish_load(); fewer if the OS refuses threads.
+// the first copy until finish_load(); the caller's alone if the OS refuses one.
 Status create_cpu_backend(std::unique_ptr<Backend> *out, bool repack_weights = true, bool copy_weights = false,
                           int load_threads = 1);
 

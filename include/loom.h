@@ -701,7 +701,7 @@ typedef struct loom_model_params {
        alone. Most of a copy's time is the OS zeroing fresh pages on the
        thread that first writes them, so a 7B load takes several times longer
        on one thread (docs/large-models.md). Where the OS refuses a thread,
-       the load goes on with the threads it has. Above 256:
+       the load goes on on the loading thread alone. Above 256:
        LOOM_ERR_INVALID_ARGUMENT. */
     int32_t n_threads;
     int32_t reserved3;           /* 0; ignored */
