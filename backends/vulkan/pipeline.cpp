@@ -24,40 +24,28 @@ bool write_whole(const std::string &path, const std::vector<char> &data) {
 
 } // namespace
 
-Status spirv_binding_count(const uint32_t *words, size_t n_words, uint32_t *out, bool *reads_iq_grids) {
-    const uint32_t kMagic = 0x07230203, kOpDecorate = 71, kDecorationBinding = 33, kDecorationDescriptorSet = 34;
+Status spirv_layout(const uint32_t *words, size_t n_words, SpirvLayout *out) {
+    const uint32_t kMagic = 0x07230203, kOpCapability = 17, kOpDecorate = 71, kCapabilityGroupNonUniform = 61,
+                   kDecorationBinding = 33, kDecorationDescriptorSet = 34;
     if (n_words < 5 || words[0] != kMagic) return error(LOOM_ERR_FORMAT, "vulkan: shader is not SPIR-V");
+    SpirvLayout layout;
     std::map<uint32_t, uint32_t> set_of, binding_of;   // variable id -> decoration
     for (size_t i = 5; i < n_words;) {
         uint32_t len = words[i] >> 16, op = words[i] & 0xffff;
         if (len == 0 || i + len > n_words) return error(LOOM_ERR_FORMAT, "vulkan: SPIR-V instruction at word %zu overruns", i);
+        if (op == kOpCapability && len >= 2 && words[i + 1] == kCapabilityGroupNonUniform) layout.uses_subgroups = true;
         if (op == kOpDecorate && len >= 4 && words[i + 2] == kDecorationBinding) binding_of[words[i + 1]] = words[i + 3];
         if (op == kOpDecorate && len >= 4 && words[i + 2] == kDecorationDescriptorSet) set_of[words[i + 1]] = words[i + 3];
         i += len;
     }
-    uint32_t count = 0;
-    bool grids = false;
     for (const auto &b : binding_of) {
         const auto s = set_of.find(b.first);
         const uint32_t set = s == set_of.end() ? 0 : s->second;
-        if (set == 0) count = std::max(count, b.second + 1);
-        if (set == 1) grids = true;
+        if (set == 0) layout.n_buffers = std::max(layout.n_buffers, b.second + 1);
+        if (set == 1) layout.reads_iq_grids = true;
     }
-    *out = count;
-    if (reads_iq_grids) *reads_iq_grids = grids;
+    *out = layout;
     return Status::ok();
-}
-
-bool spirv_uses_subgroups(const uint32_t *words, size_t n_words) {
-    const uint32_t kMagic = 0x07230203, kOpCapability = 17, kCapabilityGroupNonUniform = 61;
-    if (n_words < 5 || words[0] != kMagic) return false;
-    for (size_t i = 5; i < n_words;) {
-        const uint32_t len = words[i] >> 16, op = words[i] & 0xffff;
-        if (len == 0 || i + len > n_words) return false;
-        if (op == kOpCapability && len >= 2 && words[i + 1] == kCapabilityGroupNonUniform) return true;
-        i += len;
-    }
-    return false;
 }
 
 PipelineSet::PipelineSet(const Device &dev, std::string cache_path) : dev_(dev), cache_path_(std::move(cache_path)) {}
@@ -175,8 +163,10 @@ Status PipelineSet::create(const std::string &name, uint32_t workgroup_size, con
     VkDevice d = dev_.handle();
     const ShaderCode *code = find_shader(name.c_str());
     if (!code) return error(LOOM_ERR_NOT_FOUND, "vulkan: no embedded shader '%s'", name.c_str());
-    bool reads_iq_grids = false;
-    LOOM_TRY(spirv_binding_count(code->words, code->n_words, &p->n_buffers, &reads_iq_grids));
+    SpirvLayout layout;
+    LOOM_TRY(spirv_layout(code->words, code->n_words, &layout));
+    const bool reads_iq_grids = layout.reads_iq_grids;
+    p->n_buffers = layout.n_buffers;
     if (reads_iq_grids && !iq_grids_)
         return error(LOOM_ERR_INTERNAL, "vulkan: shader '%s' reads the IQ grids, which are not uploaded yet", name.c_str());
     p->iq_grids = reads_iq_grids ? iq_grids_ : VK_NULL_HANDLE;
@@ -237,7 +227,7 @@ Status PipelineSet::create(const std::string &name, uint32_t workgroup_size, con
     VkPipelineShaderStageRequiredSubgroupSizeCreateInfoEXT size{};
     size.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_REQUIRED_SUBGROUP_SIZE_CREATE_INFO_EXT;
     const uint32_t sg = dev_.required_subgroup_size();
-    if (sg && spirv_uses_subgroups(code->words, code->n_words)) {
+    if (sg && layout.uses_subgroups) {
         size.requiredSubgroupSize = sg;
         ci.stage.pNext = &size;
         if (workgroup_size % sg == 0) ci.stage.flags |= VK_PIPELINE_SHADER_STAGE_CREATE_REQUIRE_FULL_SUBGROUPS_BIT_EXT;

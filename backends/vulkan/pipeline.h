@@ -33,14 +33,14 @@ struct Pipeline {
     VkDescriptorSet iq_grids = VK_NULL_HANDLE;
 };
 
-// Number of descriptor bindings a SPIR-V module uses in set 0 (highest
-// Binding + 1), and in *reads_iq_grids (optional) whether it declares set 1
-// (the IQ grid table). Errors: FORMAT (not SPIR-V).
-Status spirv_binding_count(const uint32_t *words, size_t n_words, uint32_t *out, bool *reads_iq_grids = nullptr);
-
-// Whether a SPIR-V module declares the GroupNonUniform capability (subgroup
-// operations). False for a module that is not SPIR-V.
-bool spirv_uses_subgroups(const uint32_t *words, size_t n_words);
+// What a pipeline needs to know of its SPIR-V module, read in one pass.
+struct SpirvLayout {
+    uint32_t n_buffers = 0;        // descriptor bindings of set 0 (highest Binding + 1)
+    bool reads_iq_grids = false;   // declares set 1 (the IQ grid table)
+    bool uses_subgroups = false;   // declares the GroupNonUniform capability
+};
+// Errors: FORMAT (not SPIR-V, or an instruction overruns the module).
+Status spirv_layout(const uint32_t *words, size_t n_words, SpirvLayout *out);
 
 // Bytes of workgroup (shared) memory a SPIR-V module declares with the
 // specialization constants `spec` (SpecId 0, 1, ...; others at their

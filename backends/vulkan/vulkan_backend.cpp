@@ -90,10 +90,9 @@ Status VulkanBackend::upload(const BufferRange &dst, const void *src, size_t siz
 Status VulkanBackend::upload_iq_grids_for(loom_type type) {
     if (pipelines_->has_iq_grids()) return Status::ok();
     const ShaderCode *code = find_shader(("get_rows_" + shader_type_suffix(type)).c_str());
-    uint32_t n_buffers = 0;
-    bool reads = false;
-    LOOM_TRY(spirv_binding_count(code->words, code->n_words, &n_buffers, &reads));
-    if (!reads) return Status::ok();
+    SpirvLayout layout;
+    LOOM_TRY(spirv_layout(code->words, code->n_words, &layout));
+    if (!layout.reads_iq_grids) return Status::ok();
     size_t n_words = 0;
     const uint32_t *words = iq_grid_words(&n_words);
     if (!iq_grids_.buffer) LOOM_TRY(alloc_->alloc(MemKind::Device, n_words * sizeof(uint32_t), &iq_grids_));

@@ -81,20 +81,17 @@ TEST_CASE("spirv_reflection_counts_bindings_of_every_embedded_shader") {
     size_t n = 0;
     const loom::vk::ShaderCode *table = loom::vk::shader_table(&n);
     REQUIRE(n > 0);
+    loom::vk::SpirvLayout layout;
     for (size_t i = 0; i < n; i++) {
-        uint32_t count = 0;
         INFO(table[i].name);
-        REQUIRE(loom::vk::spirv_binding_count(table[i].words, table[i].n_words, &count).is_ok());
-        REQUIRE(count >= 2);
+        REQUIRE(loom::vk::spirv_layout(table[i].words, table[i].n_words, &layout).is_ok());
+        REQUIRE(layout.n_buffers >= 2);
     }
-    uint32_t count = 0;
     const loom::vk::ShaderCode *mmv = loom::vk::find_shader("mul_mat_vec_q4_0");
     REQUIRE(mmv);
-    REQUIRE(loom::vk::spirv_binding_count(mmv->words, mmv->n_words, &count).is_ok());
-    REQUIRE(count == 4); // weights, x, y, bias
-    bool grids = true;
-    REQUIRE(loom::vk::spirv_binding_count(mmv->words, mmv->n_words, &count, &grids).is_ok());
-    CHECK(!grids);
+    REQUIRE(loom::vk::spirv_layout(mmv->words, mmv->n_words, &layout).is_ok());
+    REQUIRE(layout.n_buffers == 4); // weights, x, y, bias
+    CHECK(!layout.reads_iq_grids);
     // The IQ1/IQ2/IQ3 variants read their grid table at set 1, which set 0's count leaves out.
     const char *pairs[][2] = {{"mul_mat_vec_iq2_xxs", "mul_mat_vec_q4_k"}, {"mul_mm_iq3_s", "mul_mm_q4_k"},
                               {"get_rows_iq1_m", "get_rows_q4_k"}, {"mul_mat_id_iq2_s", "mul_mat_id_q4_k"}};
@@ -102,15 +99,14 @@ TEST_CASE("spirv_reflection_counts_bindings_of_every_embedded_shader") {
         INFO(pair[0]);
         const loom::vk::ShaderCode *iq = loom::vk::find_shader(pair[0]), *plain = loom::vk::find_shader(pair[1]);
         REQUIRE((iq && plain));
-        grids = false;
-        REQUIRE(loom::vk::spirv_binding_count(iq->words, iq->n_words, &count, &grids).is_ok());
-        CHECK(grids);
-        uint32_t plain_count = 0;
-        REQUIRE(loom::vk::spirv_binding_count(plain->words, plain->n_words, &plain_count).is_ok());
-        CHECK(count == plain_count);
+        loom::vk::SpirvLayout iq_layout, plain_layout;
+        REQUIRE(loom::vk::spirv_layout(iq->words, iq->n_words, &iq_layout).is_ok());
+        CHECK(iq_layout.reads_iq_grids);
+        REQUIRE(loom::vk::spirv_layout(plain->words, plain->n_words, &plain_layout).is_ok());
+        CHECK(iq_layout.n_buffers == plain_layout.n_buffers);
     }
     const uint32_t junk[6] = {1, 2, 3, 4, 5, 6};
-    REQUIRE(loom::vk::spirv_binding_count(junk, 6, &count).code() == LOOM_ERR_FORMAT);
+    REQUIRE(loom::vk::spirv_layout(junk, 6, &layout).code() == LOOM_ERR_FORMAT);
     REQUIRE(loom::vk::find_shader("no_such_shader") == nullptr);
 }
 
@@ -172,8 +168,11 @@ TEST_CASE("subgroup_shaders_require_the_reported_subgroup_size_where_the_device_
     const loom::vk::ShaderCode *sg = loom::vk::find_shader("mul_mat_vec_sg_q4_0");
     const loom::vk::ShaderCode *plain = loom::vk::find_shader("mul_mat_vec_q4_0");
     REQUIRE((sg && plain));
-    CHECK(loom::vk::spirv_uses_subgroups(sg->words, sg->n_words));
-    CHECK(!loom::vk::spirv_uses_subgroups(plain->words, plain->n_words));
+    loom::vk::SpirvLayout sg_layout, plain_layout;
+    REQUIRE(loom::vk::spirv_layout(sg->words, sg->n_words, &sg_layout).is_ok());
+    REQUIRE(loom::vk::spirv_layout(plain->words, plain->n_words, &plain_layout).is_ok());
+    CHECK(sg_layout.uses_subgroups);
+    CHECK(!plain_layout.uses_subgroups);
     loom::vk::PipelineSet set(dev, "");
     REQUIRE(set.init().is_ok());
     const loom::vk::Pipeline *p = nullptr;
