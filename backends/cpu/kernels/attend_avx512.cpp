@@ -27,11 +27,7 @@
 #include <cstdint>
 #include <cstring>
 
-LOOM_ISA_BEGIN("avx2,fma,f16c,avx512f,avx512bw,avx512dq,avx512vl")
-// GCC 12 warns inside its own AVX-512 intrinsics (_mm512_undefined_*, GCC bug 105593).
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
+LOOM_AVX512_BEGIN("avx2,fma,f16c,avx512f,avx512bw,avx512dq,avx512vl")
 
 namespace loom::cpu {
 namespace {
@@ -307,5 +303,4 @@ void attend_pack_keys_avx512(const float *k, int n, int w, size_t ld, float *kt,
 
 } // namespace loom::cpu
 
-#pragma GCC diagnostic pop
-LOOM_ISA_END
+LOOM_AVX512_END

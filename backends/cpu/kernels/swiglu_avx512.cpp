@@ -10,11 +10,7 @@
 
 #include <cmath>
 
-LOOM_ISA_BEGIN("avx2,fma,f16c,avx512f,avx512bw,avx512dq,avx512vl")
-// GCC 12 warns inside its own AVX-512 intrinsics (_mm512_undefined_*, GCC bug 105593).
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
+LOOM_AVX512_BEGIN("avx2,fma,f16c,avx512f,avx512bw,avx512dq,avx512vl")
 
 namespace loom::cpu {
 namespace {
@@ -40,5 +36,4 @@ void swiglu_avx512(const float *g, const float *u, float *y, int64_t n) {
 
 } // namespace loom::cpu
 
-#pragma GCC diagnostic pop
-LOOM_ISA_END
+LOOM_AVX512_END

@@ -43,12 +43,8 @@
 #include <cstddef>
 #include <cstdint>
 
-LOOM_ISA_BEGIN("avx2,fma,f16c,avx512f,avx512bw,avx512dq,avx512vl,avx512vnni,amx-tile,amx-int8")
+LOOM_AVX512_BEGIN("avx2,fma,f16c,avx512f,avx512bw,avx512dq,avx512vl,avx512vnni,amx-tile,amx-int8")
 #define LOOM_X86_VNNI 1
-// GCC 12 warns inside its own AVX-512 intrinsics (_mm512_undefined_*, GCC bug 105593).
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
 
 // Linux only: it alone grants tile state (cpuid.cpp), and GCC's tile
 // load/store intrinsics pass the stride as `long`, 32 bits on Windows
@@ -308,5 +304,4 @@ const MatmulKernels *amx_kernels(loom_type) { return nullptr; }
 
 } // namespace loom::cpu
 
-#pragma GCC diagnostic pop
-LOOM_ISA_END
+LOOM_AVX512_END

@@ -12,12 +12,8 @@
 #include <cstddef>
 #include <cstdint>
 
-LOOM_ISA_BEGIN("avx2,fma,f16c,avx512f,avx512bw,avx512dq,avx512vl,avx512vnni")
+LOOM_AVX512_BEGIN("avx2,fma,f16c,avx512f,avx512bw,avx512dq,avx512vl,avx512vnni")
 #define LOOM_X86_VNNI 1
-// GCC 12 warns inside its own AVX-512 intrinsics (_mm512_undefined_*, GCC bug 105593).
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
 
 namespace loom::cpu {
 namespace {
@@ -49,5 +45,4 @@ const MatmulKernels *avx512_kernels(loom_type t) { return x86_table(t); }
 
 } // namespace loom::cpu
 
-#pragma GCC diagnostic pop
-LOOM_ISA_END
+LOOM_AVX512_END
