@@ -10,9 +10,9 @@
 // NaN kept and made quiet: bit-identical to lib/quant's fp32_to_bf16), so
 // the weights are never widened: 32 values per 64-byte load, one vdpbf16ps.
 //   1-2 activation rows (decode): one weight row at a time (one sequential
-//     stream), two accumulator sets, software prefetch kDecodePrefetch bytes
-//     ahead. 4 rows per pass (interleaved streams, 24 KiB ahead) measured
-//     0.85-0.9x of it on 896x151936 (tests/bench/README.md).
+//     stream), one cache line per step, software prefetch kDecodePrefetch
+//     bytes ahead (bf16_gemv). 4 rows per pass (interleaved streams, 24 KiB
+//     ahead) measured 0.85-0.9x of it on 896x151936 (tests/bench/README.md).
 //   more (prompt): weight rows in chunks of kChunkRows (kept in L1/L2), and
 //     per chunk register tiles of 4 weight rows x 6 activation rows (24
 //     accumulators) whose sums are reduced with shuffles, 4 or 2 columns
@@ -113,7 +113,7 @@ inline void store_sums(__m512 (&acc)[R][C], float *out, size_t os) {
 
 // One R x C tile over all k. H accumulator sets take alternate steps (the
 // dot product latency when R*C chains are too few to hide it).
-template <int R, int C, int H, bool Prefetch>
+template <int R, int C, int H>
 void bf16_tile(int64_t k, const uint8_t *w, size_t ws, const uint8_t *a, size_t as, float *out, size_t os) {
     __m512 acc[H][R][C];
     for (int h = 0; h < H; ++h)
@@ -121,13 +121,7 @@ void bf16_tile(int64_t k, const uint8_t *w, size_t ws, const uint8_t *a, size_t 
             for (int c = 0; c < C; ++c) acc[h][r][c] = _mm512_setzero_ps();
     int64_t i = 0;
     for (; i + 32 * H <= k; i += 32 * H)
-        for (int h = 0; h < H; ++h) {
-            if (Prefetch)
-                for (int r = 0; r < R; ++r)
-                    _mm_prefetch(reinterpret_cast<const char *>(w + r * ws + 2 * (i + 32 * h)) + kDecodePrefetch,
-                                 _MM_HINT_T0);
-            dp_step<R, C, false>(acc[h], w, ws, a, as, i + 32 * h, 0);
-        }
+        for (int h = 0; h < H; ++h) dp_step<R, C, false>(acc[h], w, ws, a, as, i + 32 * h, 0);
     for (; i + 32 <= k; i += 32) dp_step<R, C, false>(acc[0], w, ws, a, as, i, 0);
     if (i < k) dp_step<R, C, true>(acc[H - 1], w, ws, a, as, i, static_cast<__mmask32>((1ull << (k - i)) - 1));
     for (int h = 1; h < H; ++h)
@@ -136,11 +130,31 @@ void bf16_tile(int64_t k, const uint8_t *w, size_t ws, const uint8_t *a, size_t 
     store_sums<R, C>(acc[0], out, os);
 }
 
-// Decode: C (1 or 2) activation rows against every weight row, one row at a time.
+// Decode: C (1 or 2) activation rows against every weight row, one row at a
+// time, one cache line per loop step: its prefetch kDecodePrefetch bytes
+// ahead, one load, one vdpbf16ps per activation row, one accumulator each.
+// The loop is kept rolled on purpose: from huge pages, 2 threads, 896 x
+// 151936, it streams 39-40 GB/s (F16's kernel: 38-39), where the same steps
+// unrolled by two into two accumulator sets streamed 30-31 GB/s (the
+// kernel's instructions run faster than memory either way; the unrolled
+// loop issues its prefetches and loads in bursts). kernel_bench --pages 1,
+// docs/performance.md "2026-12-05 (2)".
 template <int C>
 void bf16_gemv(int64_t k, const uint8_t *w, size_t ws, int64_t n_rows, const uint8_t *a, size_t as, float *out,
                size_t os) {
-    for (int64_t r = 0; r < n_rows; ++r) bf16_tile<1, C, 2, true>(k, w + r * ws, ws, a, as, out + r, os);
+    const int64_t k32 = k & ~int64_t(31);
+    const auto tail = static_cast<__mmask32>((1ull << (k - k32)) - 1);
+    for (int64_t r = 0; r < n_rows; ++r, w += ws) {
+        __m512 acc[1][C];
+        for (int c = 0; c < C; ++c) acc[0][c] = _mm512_setzero_ps();
+#pragma GCC unroll 1
+        for (int64_t i = 0; i < k32; i += 32) {
+            _mm_prefetch(reinterpret_cast<const char *>(w + 2 * i) + kDecodePrefetch, _MM_HINT_T0);
+            dp_step<1, C, false>(acc, w, ws, a, as, i, 0);
+        }
+        if (tail) dp_step<1, C, true>(acc, w, ws, a, as, k32, tail);
+        store_sums<1, C>(acc, out + r, os);
+    }
 }
 
 // Prompt: per chunk of weight rows, every activation row in tiles of C.
@@ -148,8 +162,8 @@ template <int C>
 void bf16_rows(int64_t k, const uint8_t *w, size_t ws, int64_t nr, const uint8_t *a, size_t as, float *out,
                size_t os) {
     int64_t r = 0;
-    for (; r + 4 <= nr; r += 4) bf16_tile<4, C, C < 4 ? 2 : 1, false>(k, w + r * ws, ws, a, as, out + r, os);
-    for (; r < nr; ++r) bf16_tile<1, C, 2, false>(k, w + r * ws, ws, a, as, out + r, os);
+    for (; r + 4 <= nr; r += 4) bf16_tile<4, C, C < 4 ? 2 : 1>(k, w + r * ws, ws, a, as, out + r, os);
+    for (; r < nr; ++r) bf16_tile<1, C, 2>(k, w + r * ws, ws, a, as, out + r, os);
 }
 
 void bf16_gemm(int64_t k, const uint8_t *w, size_t ws, int64_t n_rows, const uint8_t *a, size_t as,
