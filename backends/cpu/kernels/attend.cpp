@@ -1,5 +1,6 @@
 // The scalar attention chunk kernel, the merge, and the per-ISA choice.
 #include "cpu/kernels/attend.h"
+#include "cpu/kernels/blocks.h"
 #include "cpu/kernels/dot_f32.h"
 #include "cpu/kernels/simd_tables.h"
 
