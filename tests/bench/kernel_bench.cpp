@@ -195,7 +195,8 @@ void sweep_qwen2_0_5b(loom_type t, const MatmulKernels *mk, const char *level, i
 }
 
 // The levels this machine has for type t: scalar, avx2, avx512 (without
-// AMX), and amx where x86_has_amx_int8() gives t tile kernels.
+// AMX), and amx where amx_kernels gives t tile kernels (AMX-INT8: Q4_0,
+// IQ4_NL, Q8_0; AMX-BF16: BF16).
 struct Level {
     const char *name;
     const MatmulKernels *mk;
@@ -207,9 +208,10 @@ std::vector<Level> levels(loom_type t) {
         out.push_back({loom::cpu::isa_name(isa), loom::cpu::matmul_kernels(t, isa)});
     }
 #if LOOM_KERNELS_X86
-    const MatmulKernels *amx = loom::cpu::x86_has_amx_int8() ? loom::cpu::amx_kernels(t) : nullptr;
-    if (amx) {
-        out.back().mk = loom::cpu::avx512_kernels(t); // the same kernels without tiles
+    const MatmulKernels *amx = loom::cpu::amx_kernels(t);
+    if (amx) { // the same kernels without tiles
+        const MatmulKernels *bf16 = loom::cpu::avx512bf16_kernels(t);
+        out.back().mk = bf16 ? bf16 : loom::cpu::avx512_kernels(t);
         out.push_back({"amx", amx});
     }
 #endif

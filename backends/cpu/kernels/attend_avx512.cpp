@@ -38,6 +38,7 @@ namespace {
 #include "cpu/kernels/x86_exp512.h"
 
 #include "cpu/kernels/attend_impl.h"
+#include "cpu/kernels/x86_transpose16.h"
 
 constexpr int kScoreHeads = 8;   // heads per pass over kt: 2 x 8 accumulators
 constexpr int kValueHeads = 8;   // heads per pass over the values: 8 x 2 accumulators
@@ -46,34 +47,6 @@ constexpr int kValueVecs = 2;    // 16-lane vectors per output slice
 // The first n lanes.
 inline __mmask16 lanes(int n) {
     return n >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << (n > 0 ? n : 0)) - 1u);
-}
-
-// In place: r[i] lane j <- r[j] lane i. Unpacks of floats then of pairs
-// leave r[4b + j] lane-quarter L holding column 4L + j of rows 4b..4b+3; two
-// rounds of 128-bit shuffles then gather each column's four quarters.
-inline void transpose16(__m512 r[16]) {
-    __m512 t[16];
-    for (int i = 0; i < 16; i += 2) {
-        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
-        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
-    }
-    for (int i = 0; i < 16; i += 4) {
-        const __m512d a = _mm512_castps_pd(t[i]), b = _mm512_castps_pd(t[i + 1]);
-        const __m512d c = _mm512_castps_pd(t[i + 2]), e = _mm512_castps_pd(t[i + 3]);
-        r[i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
-        r[i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
-        r[i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, e));
-        r[i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, e));
-    }
-    for (int j = 0; j < 4; j++) {
-        const __m512 p = _mm512_shuffle_f32x4(r[j], r[4 + j], 0x88), q = _mm512_shuffle_f32x4(r[j], r[4 + j], 0xDD);
-        const __m512 s = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0x88), u = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0xDD);
-        t[j] = _mm512_shuffle_f32x4(p, s, 0x88);        // column j
-        t[4 + j] = _mm512_shuffle_f32x4(q, u, 0x88);    // column 4 + j
-        t[8 + j] = _mm512_shuffle_f32x4(p, s, 0xDD);    // column 8 + j
-        t[12 + j] = _mm512_shuffle_f32x4(q, u, 0xDD);   // column 12 + j
-    }
-    for (int i = 0; i < 16; i++) r[i] = t[i];
 }
 
 // kt[i][c] = k[c][i] for the block's cells c < n that are not masked; 0 in

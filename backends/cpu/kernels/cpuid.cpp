@@ -65,29 +65,37 @@ bool x86_has_avx512_bf16() {
 
 namespace {
 
-// AMX-TILE + AMX-INT8 on top of the Avx512 level, tile state enabled by the
-// OS (XCR0 bits 17 XTILECFG, 18 XTILEDATA) and, on Linux (5.16+), granted to
-// this process by arch_prctl(ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA); the
-// first tile instruction without it gets SIGILL. Elsewhere (Windows): off.
-bool probe_amx_int8() {
+// AMX-TILE + the tile product of `kind` (CPUID.7.0:EDX bit 25 AMX-INT8,
+// bit 22 AMX-BF16) on top of the Avx512 level, tile state enabled by the
+// OS (XCR0 bits 17 XTILECFG, 18 XTILEDATA) and, on Linux (5.16+), granted
+// to this process by arch_prctl(ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA);
+// the first tile instruction without it gets SIGILL. Elsewhere (Windows): off.
+bool probe_amx(int kind_bit) {
 #if defined(__x86_64__) && defined(__linux__)
     if (probe_isa() != Isa::Avx512) return false;
     const Regs l7 = cpuid(7, 0);
-    if (!bit(l7.d, 24) /* AMX-TILE */ || !bit(l7.d, 25) /* AMX-INT8 */) return false;
+    if (!bit(l7.d, 24) /* AMX-TILE */ || !bit(l7.d, kind_bit)) return false;
     constexpr uint64_t kTileState = uint64_t(3) << 17;
     if ((xcr0() & kTileState) != kTileState) return false;
     constexpr long kArchReqXcompPerm = 0x1023, kXfeatureXtiledata = 18;
     return syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) == 0;
 #else
+    (void)kind_bit;
     return false;
 #endif
 }
 
+bool amx_env_allows() { return amx_allowed(std::getenv("LOOM_CPU_AMX"), std::getenv("LOOM_CPU_ISA")); }
+
 } // namespace
 
 bool x86_has_amx_int8() {
-    static const bool usable = amx_allowed(std::getenv("LOOM_CPU_AMX"), std::getenv("LOOM_CPU_ISA")) &&
-                               probe_amx_int8();
+    static const bool usable = amx_env_allows() && probe_amx(25);
+    return usable;
+}
+
+bool x86_has_amx_bf16() {
+    static const bool usable = amx_env_allows() && x86_has_avx512_bf16() && probe_amx(22);
     return usable;
 }
 
@@ -104,6 +112,7 @@ Isa probe_isa() {
 
 bool x86_has_avx512_bf16() { return false; }
 bool x86_has_amx_int8() { return false; }
+bool x86_has_amx_bf16() { return false; }
 
 #endif
 

@@ -21,16 +21,13 @@ bool x86_has_avx512_bf16();
 // kernel for the permission then); false elsewhere. Never prints or aborts.
 bool x86_has_amx_int8();
 
+// x86: the same for AMX-BF16 (CPUID.7.0:EDX bit 22) with AVX512_BF16: the
+// AVX-512 level's prompt matmuls of BF16 weights take bf16 tiles.
+bool x86_has_amx_bf16();
+
 // aarch64 Linux: whether the CPU has the dotprod extension (HWCAP_ASIMDDP);
 // false elsewhere. Picks the Neon level's build (arm_neon.cpp).
 bool arm_has_dotprod();
-// x86: whether the AVX-512 level's prompt matmuls of Q4_0, IQ4_NL and Q8_0
-// take AMX int8 tiles (x86_amx.cpp): the CPU has AMX-TILE + AMX-INT8 on top
-// of the Avx512 level, the OS saves tile state and (Linux) granted this
-// process its use, and neither LOOM_CPU_AMX=0 nor a LOOM_CPU_ISA cap below
-// avx512 turned it off (amx_allowed). Decided once per process (it asks the
-// kernel for the permission then); false elsewhere. Never prints or aborts.
-bool x86_has_amx_int8();
 
 // aarch64 Linux: whether the CPU has the i8mm extension (HWCAP2_I8MM).
 bool arm_has_i8mm();

@@ -1,7 +1,8 @@
 // The kernel table: picks the ISA once per process and hands out per-type
 // kernels, falling back level by level (Avx512 -> Avx2 -> Scalar); at the
 // Avx512 level, CPUs with AVX512_BF16 take BF16 weights through vdpbf16ps
-// and CPUs with AMX-INT8 take Q4_0, IQ4_NL and Q8_0 prompts through tiles.
+// and CPUs with AMX-INT8 take Q4_0, IQ4_NL and Q8_0 prompts through tiles
+// (AMX-BF16 with AVX512_BF16: BF16 prompts; amx_kernels says which types).
 #include "cpu/kernels.h"
 #include "cpu/kernels/blocks.h"
 #include "cpu/kernels/cpuid.h"
@@ -63,9 +64,9 @@ const char *isa_name(Isa isa) {
 const MatmulKernels *matmul_kernels(loom_type weight_type, Isa isa) {
     const MatmulKernels *k = nullptr;
 #if LOOM_KERNELS_X86
-    static const bool bf16 = x86_has_avx512_bf16(), amx = x86_has_amx_int8();
-    if (isa == Isa::Avx512 && bf16) k = avx512bf16_kernels(weight_type);
-    if (!k && isa == Isa::Avx512 && amx) k = amx_kernels(weight_type);
+    static const bool bf16 = x86_has_avx512_bf16(), amx = x86_has_amx_int8() || x86_has_amx_bf16();
+    if (isa == Isa::Avx512 && amx) k = amx_kernels(weight_type);
+    if (!k && isa == Isa::Avx512 && bf16) k = avx512bf16_kernels(weight_type);
     if (!k && isa == Isa::Avx512) k = avx512_kernels(weight_type);
     if (!k && (isa == Isa::Avx512 || isa == Isa::Avx2)) k = avx2_kernels(weight_type);
 #endif

@@ -1,10 +1,11 @@
-// The AVX-512 level on CPUs with AMX-INT8 (Sapphire Rapids and later): the
+// The AVX-512 level on CPUs with AMX (Sapphire Rapids and later): the
 // prompt matmuls (>= kAmxMinActs activation rows) of Q4_0, IQ4_NL (plain
-// and repacked rows) and Q8_0 through int8 tile products; every other call
-// and type keeps the AVX-512 level's kernels. Only called where cpuid.cpp
-// found AMX-TILE + AMX-INT8 usable (x86_has_amx_int8). Every system header
-// comes before the target pragma; the kernel headers after it hold only
-// intrinsics code in an anonymous namespace.
+// and repacked rows) and Q8_0 through int8 tile products where cpuid.cpp
+// found AMX-INT8 usable (x86_has_amx_int8), and of BF16 through bf16 tile
+// products where it found AMX-BF16 (x86_has_amx_bf16; matmul_bf16_amx
+// below); every other call and type keeps the AVX-512 level's kernels.
+// Every system header comes before the target pragma; the kernel headers
+// after it hold only intrinsics code in an anonymous namespace.
 //
 // Per block of 32 values, 16 activation rows x 16 weight rows:
 //   A (16 x 32 bytes)  the activation rows' Q8_0 qs, loaded in place (stride act_stride);
@@ -33,6 +34,7 @@
 // tdpbssd (below) gained 1.1-1.3x; two blocks ahead (a third A tile) gained
 // nothing more.
 #include "cpu/kernels/blocks.h"
+#include "cpu/kernels/cpuid.h"
 #include "cpu/kernels/packed.h"
 #include "cpu/kernels/simd_tables.h"
 
@@ -43,7 +45,7 @@
 #include <cstddef>
 #include <cstdint>
 
-LOOM_AVX512_BEGIN("avx2,fma,f16c,avx512f,avx512bw,avx512dq,avx512vl,avx512vnni,amx-tile,amx-int8")
+LOOM_AVX512_BEGIN("avx2,fma,f16c,avx512f,avx512bw,avx512dq,avx512vl,avx512vnni,avx512bf16,amx-tile,amx-int8,amx-bf16")
 #define LOOM_X86_VNNI 1
 
 // Linux only: it alone grants tile state (cpuid.cpp), and GCC's tile
@@ -63,6 +65,7 @@ namespace {
 #include "cpu/kernels/x86_skeleton.h"
 #include "cpu/kernels/x86_legacy.h"
 #include "cpu/kernels/x86_gemm512.h"
+#include "cpu/kernels/x86_transpose16.h"
 
 // Calls with fewer activation rows take the AVX-512 kernels: below one
 // full A tile the tile unit would multiply zero rows, and the decode
@@ -75,19 +78,27 @@ constexpr int kAmxChunk = 32;
 // kAmxScales / (16 * nbc) tiles.
 constexpr int64_t kAmxScales = 4096;
 
-// Tiles: 0, 1 = C (16 x 16 int32), 2, 3 = A (16 rows x 32 bytes), 4, 5 = B (8 rows x 64 bytes).
+// The int8 kernels' tiles: 0, 1 = C (16 x 16 int32), 2, 3 = A (16 rows x
+// 32 bytes), 4, 5 = B (8 rows x 64 bytes).
 struct alignas(64) TileConfig {
     uint8_t palette = 1, start_row = 0, reserved[14] = {};
     uint16_t colsb[16] = {64, 64, 32, 32, 64, 64};
     uint8_t rows[16] = {16, 16, 16, 16, 8, 8};
+};
+// The bf16 kernel's tiles: 0-3 = C (16 x 16 f32), 4, 5 = A (16 rows x 32
+// bf16), 6, 7 = B (16 rows of 16 bf16 pairs).
+struct alignas(64) TileConfigBf16 {
+    uint8_t palette = 1, start_row = 0, reserved[14] = {};
+    uint16_t colsb[16] = {64, 64, 64, 64, 64, 64, 64, 64};
+    uint8_t rows[16] = {16, 16, 16, 16, 16, 16, 16, 16};
 };
 
 // Configures the calling thread's tiles for the duration of one kernel call
 // and releases them at the end, so pool threads do not carry 8 KiB of tile
 // state across context switches.
 struct TileScope {
-    TileScope() {
-        static const TileConfig cfg;
+    template <class Config = TileConfig>
+    explicit TileScope(const Config &cfg = Config{}) {
         _tile_loadconfig(&cfg);
     }
     ~TileScope() { _tile_release(); }
@@ -276,6 +287,118 @@ void matmul_rows_amx(int64_t k, const void *w, size_t w_stride, int64_t n_rows, 
         [](int64_t b0) { return b0 == 0 ? Pass::kStore : Pass::kAdd; });
 }
 
+// BF16 weights x bf16 activations (the act rows of x86_avx512bf16.cpp) on
+// bf16 tiles, for 16-row multiples of both activation and weight rows, k a
+// multiple of 32; the rest of a call (its last n_act % 16 activation rows,
+// its last n_rows % 16 weight rows, or all of it) takes the AVX512_BF16
+// kernel. Per 32 values of k:
+//   A (16 x 64 bytes)  16 activation rows' 32 bf16, loaded in place;
+//   B (16 x 64 bytes)  row p = the pair p (values 2p, 2p+1) of each of 16
+//                      weight rows: the 16 x 16 dword transpose of the rows'
+//                      64 bytes (bf16_b_tiles), made once per group of 16
+//                      rows and chunk of kBf16Chunk blocks and shared by
+//                      every activation tile;
+//   C (16 x 16 f32)    tdpbf16ps adds each pair's two products (exact in
+//                      f32) to C in f32, so C sums the whole chunk in the
+//                      tile: no per-block epilogue (unlike the int8 tiles).
+// 2 x 2 C tiles (32 activation rows x 32 weight rows) per pass over a
+// chunk; C goes to `out` after each chunk and comes back for the next.
+// The sums differ from the AVX512_BF16 kernel's only by f32 summation order
+// (tdpbf16ps also rounds to nearest even and flushes denormals to zero).
+constexpr int kBf16Chunk = 16;   // blocks per chunk: B tiles of 2 groups = 32 KiB (L1)
+
+// B tiles of blocks [b0, b0 + nbc) of the 16 weight rows at w (row stride ws).
+void bf16_b_tiles(const uint8_t *w, size_t ws, int64_t b0, int nbc, uint8_t *bt) {
+    for (int b = 0; b < nbc; ++b) {
+        __m512 r[16];
+        for (int n = 0; n < 16; ++n) r[n] = _mm512_loadu_ps(reinterpret_cast<const float *>(w + n * ws + (b0 + b) * 64));
+        transpose16(r);
+        for (int p = 0; p < 16; ++p) _mm512_store_ps(reinterpret_cast<float *>(bt + b * 1024 + p * 64), r[p]);
+    }
+}
+
+// NA (1-2) activation tiles at a (row stride as; at the chunk's first
+// value) x NG (1-2) groups of B tiles (bt0, bt1) over nbc blocks, into C at
+// o (out + first activation row * os + first weight row): zero first, or
+// resumed from o.
+template <int NA, int NG>
+void bf16_tile_pass(const uint8_t *a, size_t as, const uint8_t *bt0, const uint8_t *bt1, int nbc, float *o,
+                    size_t os, bool first) {
+    const size_t cs = os * sizeof(float);
+    float *o1 = o + 16 * os;
+    if (first) {
+        _tile_zero(0);
+        if (NG == 2) _tile_zero(1);
+        if (NA == 2) _tile_zero(2);
+        if (NA == 2 && NG == 2) _tile_zero(3);
+    } else {
+        _tile_loadd(0, o, cs);
+        if (NG == 2) _tile_loadd(1, o + 16, cs);
+        if (NA == 2) _tile_loadd(2, o1, cs);
+        if (NA == 2 && NG == 2) _tile_loadd(3, o1 + 16, cs);
+    }
+    for (int b = 0; b < nbc; ++b) {
+        _tile_loadd(4, a + b * 64, as);
+        if (NA == 2) _tile_loadd(5, a + 16 * as + b * 64, as);
+        _tile_loadd(6, bt0 + b * 1024, 64);
+        if (NG == 2) _tile_loadd(7, bt1 + b * 1024, 64);
+        _tile_dpbf16ps(0, 4, 6);
+        if (NG == 2) _tile_dpbf16ps(1, 4, 7);
+        if (NA == 2) _tile_dpbf16ps(2, 5, 6);
+        if (NA == 2 && NG == 2) _tile_dpbf16ps(3, 5, 7);
+    }
+    _tile_stored(0, o, cs);
+    if (NG == 2) _tile_stored(1, o + 16, cs);
+    if (NA == 2) _tile_stored(2, o1, cs);
+    if (NA == 2 && NG == 2) _tile_stored(3, o1 + 16, cs);
+}
+
+// The tile part: n_rows and n_act multiples of 16, k of 32.
+__attribute__((noinline)) void bf16_amx_tiles(int64_t k, const uint8_t *w, size_t ws, int64_t n_rows,
+                                              const uint8_t *a, size_t as, int64_t n_act, float *out, size_t os) {
+    static const TileConfigBf16 cfg;
+    alignas(64) uint8_t bt[2][kBf16Chunk * 1024];
+    TileScope tiles(cfg);
+    const int64_t nb = k / 32, groups = n_rows / 16, act_tiles = n_act / 16;
+    for (int64_t b0 = 0; b0 < nb; b0 += kBf16Chunk) {
+        const int nbc = nb - b0 < kBf16Chunk ? int(nb - b0) : kBf16Chunk;
+        for (int64_t g = 0; g < groups; g += 2) {
+            const bool two = g + 1 < groups;
+            bf16_b_tiles(w + 16 * g * ws, ws, b0, nbc, bt[0]);
+            if (two) bf16_b_tiles(w + 16 * (g + 1) * ws, ws, b0, nbc, bt[1]);
+            // tileloadd's asm (GCC's intrinsic) reads bt without telling the compiler
+            __asm__ volatile("" ::: "memory");
+            for (int64_t t = 0; t < act_tiles; t += 2) {
+                const uint8_t *at = a + 16 * t * as + b0 * 64;
+                float *o = out + 16 * t * os + 16 * g;
+                const bool pair = t + 1 < act_tiles;
+                if (pair && two) bf16_tile_pass<2, 2>(at, as, bt[0], bt[1], nbc, o, os, b0 == 0);
+                else if (pair) bf16_tile_pass<2, 1>(at, as, bt[0], nullptr, nbc, o, os, b0 == 0);
+                else if (two) bf16_tile_pass<1, 2>(at, as, bt[0], bt[1], nbc, o, os, b0 == 0);
+                else bf16_tile_pass<1, 1>(at, as, bt[0], nullptr, nbc, o, os, b0 == 0);
+            }
+        }
+    }
+}
+
+void matmul_bf16_amx(int64_t k, const void *w, size_t w_stride, int64_t n_rows, const void *act, size_t act_stride,
+                     int64_t n_act, float *out, size_t out_stride) {
+    const MatmulKernels *fb = avx512bf16_kernels(LOOM_TYPE_BF16);
+    const int64_t n16 = k % 32 == 0 ? n_rows / 16 * 16 : 0, a16 = n_act / 16 * 16;
+    if (n16 == 0 || a16 == 0) {
+        fb->matmul(k, w, w_stride, n_rows, act, act_stride, n_act, out, out_stride);
+        return;
+    }
+    const auto *wb = static_cast<const uint8_t *>(w);
+    const auto *ab = static_cast<const uint8_t *>(act);
+    bf16_amx_tiles(k, wb, w_stride, n16, ab, act_stride, a16, out, out_stride);
+    if (a16 < n_act)
+        fb->matmul(k, wb, w_stride, n16, ab + a16 * act_stride, act_stride, n_act - a16, out + a16 * out_stride,
+                   out_stride);
+    if (n16 < n_rows)
+        fb->matmul(k, wb + n16 * w_stride, w_stride, n_rows - n16, ab, act_stride, n_act, out + n16, out_stride);
+}
+
 // The tables: the AVX-512 level's entries with the AMX matmuls.
 MatmulKernels with_amx(loom_type t, decltype(MatmulKernels::matmul) plain, decltype(MatmulKernels::matmul) packed) {
     MatmulKernels k = *avx512_kernels(t);
@@ -291,10 +414,20 @@ const MatmulKernels *amx_kernels(loom_type t) {
     static const MatmulKernels iq4_nl =
         with_amx(LOOM_TYPE_IQ4_NL, matmul_rows_amx<KIQ4_NL, LOOM_TYPE_IQ4_NL>, matmul_packed_amx<true>);
     static const MatmulKernels q8_0 = with_amx(LOOM_TYPE_Q8_0, matmul_rows_amx<KQ8_0, LOOM_TYPE_Q8_0>, nullptr);
+    static const bool int8 = x86_has_amx_int8(), bf16 = x86_has_amx_bf16();
     switch (t) {
-    case LOOM_TYPE_Q4_0: return &q4_0;
-    case LOOM_TYPE_IQ4_NL: return &iq4_nl;
-    case LOOM_TYPE_Q8_0: return &q8_0;
+    case LOOM_TYPE_Q4_0: return int8 ? &q4_0 : nullptr;
+    case LOOM_TYPE_IQ4_NL: return int8 ? &iq4_nl : nullptr;
+    case LOOM_TYPE_Q8_0: return int8 ? &q8_0 : nullptr;
+    case LOOM_TYPE_BF16: {
+        if (!bf16) return nullptr;
+        static const MatmulKernels bf16_table = [] {
+            MatmulKernels k = *avx512bf16_kernels(LOOM_TYPE_BF16);   // its bf16 activation rows
+            k.matmul = matmul_bf16_amx;
+            return k;
+        }();
+        return &bf16_table;
+    }
     default: return nullptr;
     }
 }
