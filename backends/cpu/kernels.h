@@ -92,11 +92,17 @@ size_t act_row_bytes(loom_type act_type, int64_t k);
 // up to 64 blocks, or up to 1024 in calls of >= 128 rows); fewer rows go
 // to the Avx512 kernels. Each call configures and releases its thread's
 // tiles; any n_rows (packed: multiples of 16). Stack per call ~44 KiB.
-// AMX-BF16 (where x86_has_amx_bf16(), with AVX512_BF16): BF16 calls run
-// their 16-row multiples of activation and weight rows (k a multiple of 32)
-// on bf16 tiles (tdpbf16ps, f32 sums held in the tiles across chunks of 512
-// values), the rest on the AVX512_BF16 kernel; the results differ from it
-// by f32 summation order only. Stack per call ~34 KiB.
+// AMX-BF16 (where x86_has_amx_bf16(), with AVX512_BF16): BF16 and F16
+// calls run their 16-row multiples of activation and weight rows (k a
+// multiple of 32) on bf16 tiles (tdpbf16ps, f32 sums held in the tiles
+// across chunks of k), the rest on the Avx512 level's kernel. BF16 differs
+// from it by f32 summation order only; F16 splits weights (exactly) and f32
+// activations into two bf16 parts each, three tile products a block, each
+// product within 2^-17 of exact (the Avx512 F16 kernel: f32 rounding;
+// llama.cpp's, with f16 activations: 2^-11). F16 keeps a per-thread buffer
+// of the activations' parts (2 KiB per activation row, kept between calls;
+// where it cannot be allocated the call takes the Avx512 kernel). Stack per
+// call ~34 KiB.
 // Linux only (Windows builds compile no tile code). For speed, give calls
 // activation rows in multiples of 16 (a tail of r rows costs a whole tile)
 // and many weight rows: each call scales and streams every activation row

@@ -44,6 +44,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 
 LOOM_AVX512_BEGIN("avx2,fma,f16c,avx512f,avx512bw,avx512dq,avx512vl,avx512vnni,avx512bf16,amx-tile,amx-int8,amx-bf16")
 #define LOOM_X86_VNNI 1
@@ -399,6 +400,166 @@ void matmul_bf16_amx(int64_t k, const void *w, size_t w_stride, int64_t n_rows, 
         fb->matmul(k, wb + n16 * w_stride, w_stride, n_rows - n16, ab, act_stride, n_act, out + n16, out_stride);
 }
 
+// F16 weights x f32 activations on the same bf16 tiles, each operand split
+// into two bf16 parts: w = wh + wl exactly (wh = w rounded to bf16; w - wh
+// has at most 3 significant bits), x = xh + xl + e (xh, xl rounded to
+// nearest even, |e| <= 2^-18 |x|), and w.x ~ wh.xh + wl.xh + wh.xl, which
+// leaves out wl.xl (<= 2^-18 |w x|): each product within 2^-17 of exact,
+// against 2^-11 for f16 activations (llama.cpp's) and 2^-24 for the
+// AVX-512 F16 kernel (f32 activations). Three tile products per block.
+// Tiles: 0, 1 = C (one activation tile x two groups), 2, 3 = A (xh, xl),
+// 4, 5 = B of the first group (wh, wl), 6, 7 = B of the second.
+// The activations' parts go to a per-thread buffer once per chunk of k and
+// call (16 activation rows x 2 KiB per chunk of 256 values); where it
+// cannot be had (allocation refused) the whole call takes the AVX-512 F16
+// kernel.
+constexpr int kF16Chunk = 8;   // blocks per chunk: B tiles of 2 groups x 2 parts = 32 KiB
+
+// Two bf16 parts of 32 f32 (RNE): hi, and the rest rounded.
+inline void split_bf16(__m512 x0, __m512 x1, __m512i &hi, __m512i &lo) {
+    const __m512bh h = _mm512_cvtne2ps_pbh(x1, x0);   // x0 -> the low 16 values
+    const __m512i hb = (__m512i)h;
+    const __m512 h0 = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm512_castsi512_si256(hb)), 16));
+    const __m512 h1 = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm512_extracti64x4_epi64(hb, 1)), 16));
+    hi = hb;
+    lo = (__m512i)_mm512_cvtne2ps_pbh(_mm512_sub_ps(x1, h1), _mm512_sub_ps(x0, h0));
+}
+
+// B tiles (wh, wl) of blocks [b0, b0 + nbc) of the 16 f16 weight rows at w:
+// bt + (2b + part) * 1024.
+void f16_b_tiles(const uint8_t *w, size_t ws, int64_t b0, int nbc, uint8_t *bt) {
+    for (int b = 0; b < nbc; ++b) {
+        __m512 rh[16], rl[16];
+        for (int n = 0; n < 16; ++n) {
+            const uint8_t *p = w + n * ws + (b0 + b) * 64;
+            const __m512 x0 = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(p)));
+            const __m512 x1 = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(p + 32)));
+            __m512i hi, lo;
+            split_bf16(x0, x1, hi, lo);
+            rh[n] = _mm512_castsi512_ps(hi);
+            rl[n] = _mm512_castsi512_ps(lo);
+        }
+        transpose16(rh);
+        transpose16(rl);
+        for (int p = 0; p < 16; ++p) {
+            _mm512_store_ps(reinterpret_cast<float *>(bt + (2 * b) * 1024 + p * 64), rh[p]);
+            _mm512_store_ps(reinterpret_cast<float *>(bt + (2 * b + 1) * 1024 + p * 64), rl[p]);
+        }
+    }
+}
+
+// A tiles (xh, xl) of blocks [b0, b0 + nbc) of n16 f32 activation rows:
+// tile (b, part, t) at buf + ((2b + part) * n16 + 16t) * 64, stride 64.
+void f16_a_tiles(const uint8_t *a, size_t as, int64_t n16, int64_t b0, int nbc, uint8_t *buf) {
+    for (int64_t j = 0; j < n16; ++j) {
+        const float *x = reinterpret_cast<const float *>(a + j * as) + b0 * 32;
+        for (int b = 0; b < nbc; ++b) {
+            __m512i hi, lo;
+            split_bf16(_mm512_loadu_ps(x + 32 * b), _mm512_loadu_ps(x + 32 * b + 16), hi, lo);
+            _mm512_store_si512(buf + ((2 * b) * n16 + j) * 64, hi);
+            _mm512_store_si512(buf + ((2 * b + 1) * n16 + j) * 64, lo);
+        }
+    }
+}
+
+// One activation tile (parts at a0 / a1, stride 64) x NG (1-2) groups of B
+// parts over nbc blocks into C at o: zero first, or resumed from o.
+template <int NG>
+void f16_tile_pass(const uint8_t *ah, size_t a_step, const uint8_t *bt0, const uint8_t *bt1, int nbc, float *o,
+                   size_t os, bool first) {
+    const size_t cs = os * sizeof(float);
+    if (first) {
+        _tile_zero(0);
+        if (NG == 2) _tile_zero(1);
+    } else {
+        _tile_loadd(0, o, cs);
+        if (NG == 2) _tile_loadd(1, o + 16, cs);
+    }
+    for (int b = 0; b < nbc; ++b) {
+        _tile_loadd(2, ah + 2 * b * a_step, 64);
+        _tile_loadd(3, ah + (2 * b + 1) * a_step, 64);
+        _tile_loadd(4, bt0 + (2 * b) * 1024, 64);
+        _tile_loadd(5, bt0 + (2 * b + 1) * 1024, 64);
+        _tile_dpbf16ps(0, 2, 4);
+        _tile_dpbf16ps(0, 2, 5);
+        _tile_dpbf16ps(0, 3, 4);
+        if (NG == 2) {
+            _tile_loadd(6, bt1 + (2 * b) * 1024, 64);
+            _tile_loadd(7, bt1 + (2 * b + 1) * 1024, 64);
+            _tile_dpbf16ps(1, 2, 6);
+            _tile_dpbf16ps(1, 2, 7);
+            _tile_dpbf16ps(1, 3, 6);
+        }
+    }
+    _tile_stored(0, o, cs);
+    if (NG == 2) _tile_stored(1, o + 16, cs);
+}
+
+// A thread's buffer of activation parts, kept between calls.
+struct PartBuffer {
+    uint8_t *p = nullptr;
+    size_t n = 0;
+    ~PartBuffer() { std::free(p); }
+    uint8_t *get(size_t bytes) {
+        if (bytes <= n) return p;
+        void *q = std::aligned_alloc(64, (bytes + 63) / 64 * 64);
+        if (!q) return nullptr;
+        std::free(p);
+        p = static_cast<uint8_t *>(q);
+        n = bytes;
+        return p;
+    }
+};
+
+// The tile part: n_rows and n_act multiples of 16, k of 32; false (nothing
+// written) without the activation buffer.
+__attribute__((noinline)) bool f16_amx_tiles(int64_t k, const uint8_t *w, size_t ws, int64_t n_rows,
+                                             const uint8_t *a, size_t as, int64_t n_act, float *out, size_t os) {
+    static thread_local PartBuffer parts;
+    const int64_t nb = k / 32, groups = n_rows / 16;
+    uint8_t *abuf = parts.get(static_cast<size_t>(n_act) * kF16Chunk * 2 * 64);
+    if (!abuf) return false;
+    static const TileConfigBf16 cfg;
+    alignas(64) uint8_t bt[2][kF16Chunk * 2 * 1024];
+    TileScope tiles(cfg);
+    const size_t a_step = static_cast<size_t>(n_act) * 64;
+    for (int64_t b0 = 0; b0 < nb; b0 += kF16Chunk) {
+        const int nbc = nb - b0 < kF16Chunk ? int(nb - b0) : kF16Chunk;
+        f16_a_tiles(a, as, n_act, b0, nbc, abuf);
+        for (int64_t g = 0; g < groups; g += 2) {
+            const bool two = g + 1 < groups;
+            f16_b_tiles(w + 16 * g * ws, ws, b0, nbc, bt[0]);
+            if (two) f16_b_tiles(w + 16 * (g + 1) * ws, ws, b0, nbc, bt[1]);
+            // tileloadd's asm (GCC's intrinsic) reads bt and abuf without telling the compiler
+            __asm__ volatile("" ::: "memory");
+            for (int64_t t = 0; t < n_act / 16; ++t) {
+                const uint8_t *at = abuf + 16 * t * 64;
+                float *o = out + 16 * t * os + 16 * g;
+                if (two) f16_tile_pass<2>(at, a_step, bt[0], bt[1], nbc, o, os, b0 == 0);
+                else f16_tile_pass<1>(at, a_step, bt[0], nullptr, nbc, o, os, b0 == 0);
+            }
+        }
+    }
+    return true;
+}
+
+void matmul_f16_amx(int64_t k, const void *w, size_t w_stride, int64_t n_rows, const void *act, size_t act_stride,
+                    int64_t n_act, float *out, size_t out_stride) {
+    const MatmulKernels *fb = avx512_kernels(LOOM_TYPE_F16);
+    const int64_t n16 = k % 32 == 0 ? n_rows / 16 * 16 : 0, a16 = n_act / 16 * 16;
+    const auto *wb = static_cast<const uint8_t *>(w);
+    const auto *ab = static_cast<const uint8_t *>(act);
+    if (n16 == 0 || a16 == 0 || !f16_amx_tiles(k, wb, w_stride, n16, ab, act_stride, a16, out, out_stride)) {
+        fb->matmul(k, w, w_stride, n_rows, act, act_stride, n_act, out, out_stride);
+        return;
+    }
+    if (a16 < n_act)
+        fb->matmul(k, wb, w_stride, n16, ab + a16 * act_stride, act_stride, n_act - a16, out + a16 * out_stride,
+                   out_stride);
+    if (n16 < n_rows)
+        fb->matmul(k, wb + n16 * w_stride, w_stride, n_rows - n16, ab, act_stride, n_act, out + n16, out_stride);
+}
+
 // The tables: the AVX-512 level's entries with the AMX matmuls.
 MatmulKernels with_amx(loom_type t, decltype(MatmulKernels::matmul) plain, decltype(MatmulKernels::matmul) packed) {
     MatmulKernels k = *avx512_kernels(t);
@@ -427,6 +588,11 @@ const MatmulKernels *amx_kernels(loom_type t) {
             return k;
         }();
         return &bf16_table;
+    }
+    case LOOM_TYPE_F16: {
+        if (!bf16) return nullptr;
+        static const MatmulKernels f16_table = with_amx(LOOM_TYPE_F16, matmul_f16_amx, nullptr);
+        return &f16_table;
     }
     default: return nullptr;
     }
