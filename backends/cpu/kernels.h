@@ -42,10 +42,23 @@ struct MatmulKernels {
     void (*matmul_packed)(int64_t k, const void *w, size_t w_stride, int64_t n_rows,
                           const void *act, size_t act_stride, int64_t n_act,
                           float *out, size_t out_stride) = nullptr;
+    // Optional (nullptr: none): matmul with the caller's scratch, at least
+    // kMatmulScratchPerActRow * n_act + 64 bytes (any alignment: the kernel
+    // aligns it to 64; contents not kept), which the caller uses instead of matmul where it has one (the
+    // backend: its worker buffer, for GGUF rows). Same contract as matmul;
+    // the results may differ from matmul's by the rounding its kernel states
+    // (the AMX F16 kernel, x86_amx.cpp).
+    void (*matmul_scratch)(int64_t k, const void *w, size_t w_stride, int64_t n_rows,
+                           const void *act, size_t act_stride, int64_t n_act,
+                           float *out, size_t out_stride, void *scratch) = nullptr;
 };
 
 // Rows per group of a repacked weight (MatmulKernels::repack).
 constexpr int64_t kPackRows = 16;
+
+// Scratch bytes per activation row a MatmulKernels::matmul_scratch call
+// gets, plus 64 (the backend's worker buffers hold it: matmul.cpp).
+constexpr size_t kMatmulScratchPerActRow = 1024;
 
 // The best ISA this CPU and OS support, capped by LOOM_CPU_ISA=scalar|avx2|avx512
 // if set (for tests and benchmarks). Decided once per process.
@@ -99,10 +112,9 @@ size_t act_row_bytes(loom_type act_type, int64_t k);
 // from it by f32 summation order only; F16 splits weights (exactly) and f32
 // activations into two bf16 parts each, three tile products a block, each
 // product within 2^-17 of exact (the Avx512 F16 kernel: f32 rounding;
-// llama.cpp's, with f16 activations: 2^-11). F16 keeps a per-thread buffer
-// of the activations' parts (2 KiB per activation row, kept between calls;
-// where it cannot be allocated the call takes the Avx512 kernel). Stack per
-// call ~34 KiB.
+// llama.cpp's, with f16 activations: 2^-11); it is the table's
+// matmul_scratch (the activations' parts go to the scratch), its matmul the
+// Avx512 kernel. Stack per call ~34 KiB.
 // Linux only (Windows builds compile no tile code). For speed, give calls
 // activation rows in multiples of 16 (a tail of r rows costs a whole tile)
 // and many weight rows: each call scales and streams every activation row

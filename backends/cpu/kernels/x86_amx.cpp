@@ -44,7 +44,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
 
 LOOM_AVX512_BEGIN("avx2,fma,f16c,avx512f,avx512bw,avx512dq,avx512vl,avx512vnni,avx512bf16,amx-tile,amx-int8,amx-bf16")
 #define LOOM_X86_VNNI 1
@@ -409,10 +408,9 @@ void matmul_bf16_amx(int64_t k, const void *w, size_t w_stride, int64_t n_rows, 
 // AVX-512 F16 kernel (f32 activations). Three tile products per block.
 // Tiles: 0, 1 = C (one activation tile x two groups), 2, 3 = A (xh, xl),
 // 4, 5 = B of the first group (wh, wl), 6, 7 = B of the second.
-// The activations' parts go to a per-thread buffer once per chunk of k and
-// call (16 activation rows x 2 KiB per chunk of 256 values); where it
-// cannot be had (allocation refused) the whole call takes the AVX-512 F16
-// kernel.
+// The activations' parts go to the caller's scratch (matmul_scratch: 1 KiB
+// per activation row) once per chunk of k and call; the table's plain
+// matmul stays the AVX-512 F16 kernel.
 constexpr int kF16Chunk = 8;   // blocks per chunk: B tiles of 2 groups x 2 parts = 32 KiB
 
 // Two bf16 parts of 32 f32 (RNE): hi, and the rest rounded.
@@ -495,30 +493,13 @@ void f16_tile_pass(const uint8_t *ah, size_t a_step, const uint8_t *bt0, const u
     if (NG == 2) _tile_stored(1, o + 16, cs);
 }
 
-// A thread's buffer of activation parts, kept between calls.
-struct PartBuffer {
-    uint8_t *p = nullptr;
-    size_t n = 0;
-    ~PartBuffer() { std::free(p); }
-    uint8_t *get(size_t bytes) {
-        if (bytes <= n) return p;
-        void *q = std::aligned_alloc(64, (bytes + 63) / 64 * 64);
-        if (!q) return nullptr;
-        std::free(p);
-        p = static_cast<uint8_t *>(q);
-        n = bytes;
-        return p;
-    }
-};
-
-// The tile part: n_rows and n_act multiples of 16, k of 32; false (nothing
-// written) without the activation buffer.
-__attribute__((noinline)) bool f16_amx_tiles(int64_t k, const uint8_t *w, size_t ws, int64_t n_rows,
-                                             const uint8_t *a, size_t as, int64_t n_act, float *out, size_t os) {
-    static thread_local PartBuffer parts;
+// The tile part: n_rows and n_act multiples of 16, k of 32; abuf: the
+// activations' parts of one chunk (n_act x 1 KiB).
+__attribute__((noinline)) void f16_amx_tiles(int64_t k, const uint8_t *w, size_t ws, int64_t n_rows,
+                                             const uint8_t *a, size_t as, int64_t n_act, float *out, size_t os,
+                                             uint8_t *abuf) {
+    static_assert(kF16Chunk * 2 * 64 <= kMatmulScratchPerActRow, "the parts of a chunk fit the scratch");
     const int64_t nb = k / 32, groups = n_rows / 16;
-    uint8_t *abuf = parts.get(static_cast<size_t>(n_act) * kF16Chunk * 2 * 64);
-    if (!abuf) return false;
     static const TileConfigBf16 cfg;
     alignas(64) uint8_t bt[2][kF16Chunk * 2 * 1024];
     TileScope tiles(cfg);
@@ -540,19 +521,21 @@ __attribute__((noinline)) bool f16_amx_tiles(int64_t k, const uint8_t *w, size_t
             }
         }
     }
-    return true;
 }
 
 void matmul_f16_amx(int64_t k, const void *w, size_t w_stride, int64_t n_rows, const void *act, size_t act_stride,
-                    int64_t n_act, float *out, size_t out_stride) {
+                    int64_t n_act, float *out, size_t out_stride, void *scratch) {
     const MatmulKernels *fb = avx512_kernels(LOOM_TYPE_F16);
     const int64_t n16 = k % 32 == 0 ? n_rows / 16 * 16 : 0, a16 = n_act / 16 * 16;
-    const auto *wb = static_cast<const uint8_t *>(w);
-    const auto *ab = static_cast<const uint8_t *>(act);
-    if (n16 == 0 || a16 == 0 || !f16_amx_tiles(k, wb, w_stride, n16, ab, act_stride, a16, out, out_stride)) {
+    if (n16 == 0 || a16 == 0) {
         fb->matmul(k, w, w_stride, n_rows, act, act_stride, n_act, out, out_stride);
         return;
     }
+    const auto *wb = static_cast<const uint8_t *>(w);
+    const auto *ab = static_cast<const uint8_t *>(act);
+    // 64-byte aligned: a tile row that straddles two cache lines loads at about 0.7x
+    auto *parts = reinterpret_cast<uint8_t *>((reinterpret_cast<uintptr_t>(scratch) + 63) & ~uintptr_t(63));
+    f16_amx_tiles(k, wb, w_stride, n16, ab, act_stride, a16, out, out_stride, parts);
     if (a16 < n_act)
         fb->matmul(k, wb, w_stride, n16, ab + a16 * act_stride, act_stride, n_act - a16, out + a16 * out_stride,
                    out_stride);
@@ -591,7 +574,11 @@ const MatmulKernels *amx_kernels(loom_type t) {
     }
     case LOOM_TYPE_F16: {
         if (!bf16) return nullptr;
-        static const MatmulKernels f16_table = with_amx(LOOM_TYPE_F16, matmul_f16_amx, nullptr);
+        static const MatmulKernels f16_table = [] {
+            MatmulKernels k = *avx512_kernels(LOOM_TYPE_F16);
+            k.matmul_scratch = matmul_f16_amx;
+            return k;
+        }();
         return &f16_table;
     }
     default: return nullptr;

@@ -162,8 +162,9 @@ TEST_CASE("amx_matmuls_match_scalar_and_avx512", "[kernels_amx]") {
     }
 }
 
-// BF16 and F16 on bf16 tiles (x86_amx.cpp: matmul_bf16_amx,
-// matmul_f16_amx) against the dot products of the same weights and
+// BF16 and F16 on bf16 tiles (x86_amx.cpp: matmul_bf16_amx, and
+// matmul_f16_amx as the F16 table's matmul_scratch, given an unaligned
+// scratch of kMatmulScratchPerActRow per activation row) against the dot products of the same weights and
 // activations (as the kernel table converts them: bf16 rows for BF16, f32
 // for F16) in double, and against the AVX-512 kernel they fall back to.
 // Bounds, relative to sum|w*a|: BF16 2e-5 (exact products, f32 sums); F16
@@ -225,7 +226,16 @@ void check_bf16_tiles(loom_type t, double bound) {
                 mag[j * s.n_rows + r] = m;
             }
         const size_t os = s.n_rows + 3;
-        const auto got = run(amx->matmul, s, w.data(), ws, a, as, os);
+        // F16's tiles take the caller's scratch (matmul_scratch; its matmul is the base kernel)
+        std::vector<uint8_t> scratch(loom::cpu::kMatmulScratchPerActRow * size_t(s.n_act) + 65, kGuardByte);
+        const auto amx_call = [&](int64_t k, const void *wp, size_t wst, int64_t nr, const void *ap, size_t ast,
+                                  int64_t na, float *o, size_t ost) {
+            if (amx->matmul_scratch) amx->matmul_scratch(k, wp, wst, nr, ap, ast, na, o, ost, scratch.data() + 1);
+            else amx->matmul(k, wp, wst, nr, ap, ast, na, o, ost);
+        };
+        REQUIRE((amx->matmul_scratch != nullptr) == (t == LOOM_TYPE_F16));
+        if (t == LOOM_TYPE_F16) REQUIRE(amx->matmul == base->matmul);
+        const auto got = run(amx_call, s, w.data(), ws, a, as, os);
         const auto ref = run(base->matmul, s, w.data(), ws, a, as, os);
         for (int64_t j = 0; j < s.n_act; ++j)
             for (int64_t r = 0; r < s.n_rows; ++r) {
