@@ -1,13 +1,14 @@
 // The AVX-512 level on CPUs with AMX (Sapphire Rapids and later): the
 // prompt matmuls (>= kAmxMinActs activation rows) of Q4_0, IQ4_NL (plain
 // and repacked rows) and Q8_0 through int8 tile products where cpuid.cpp
-// found AMX-INT8 usable (x86_has_amx_int8), and of BF16 through bf16 tile
-// products where it found AMX-BF16 (x86_has_amx_bf16; matmul_bf16_amx
-// below); every other call and type keeps the AVX-512 level's kernels.
+// found AMX-INT8 usable (x86_has_amx_int8), and of BF16 and F16 through
+// bf16 tile products where it found AMX-BF16 (x86_has_amx_bf16;
+// matmul_bf16_amx and matmul_f16_amx below); every other call and type
+// keeps the AVX-512 level's kernels.
 // Every system header comes before the target pragma; the kernel headers
 // after it hold only intrinsics code in an anonymous namespace.
 //
-// Per block of 32 values, 16 activation rows x 16 weight rows:
+// The int8 kernels, per block of 32 values, 16 activation rows x 16 weight rows:
 //   A (16 x 32 bytes)  the activation rows' Q8_0 qs, loaded in place (stride act_stride);
 //   B (8 x 64 bytes)   row p = dword p of the 16 weight rows' signed values,
 //                      i.e. the DecBlock::w of x86_gemm512.h (decoded once
@@ -460,8 +461,9 @@ void f16_a_tiles(const uint8_t *a, size_t as, int64_t n16, int64_t b0, int nbc, 
     }
 }
 
-// One activation tile (parts at a0 / a1, stride 64) x NG (1-2) groups of B
-// parts over nbc blocks into C at o: zero first, or resumed from o.
+// One activation tile (its parts of block b at ah + (2b + part) * a_step,
+// stride 64) x NG (1-2) groups of B parts over nbc blocks into C at o: zero
+// first, or resumed from o.
 template <int NG>
 void f16_tile_pass(const uint8_t *ah, size_t a_step, const uint8_t *bt0, const uint8_t *bt1, int nbc, float *o,
                    size_t os, bool first) {
