@@ -382,22 +382,30 @@ __attribute__((noinline)) void bf16_amx_tiles(int64_t k, const uint8_t *w, size_
     }
 }
 
-void matmul_bf16_amx(int64_t k, const void *w, size_t w_stride, int64_t n_rows, const void *act, size_t act_stride,
-                     int64_t n_act, float *out, size_t out_stride) {
-    const MatmulKernels *fb = avx512bf16_kernels(LOOM_TYPE_BF16);
+// Runs tiles(n16, a16) on the call's first n16 weight rows x a16
+// activation rows (16-row multiples; none where k is not a multiple of 32)
+// and the fallback kernel fb on the rest of the call.
+template <class Tiles>
+void tiles_and_rest(const MatmulKernels *fb, int64_t k, const uint8_t *w, size_t ws, int64_t n_rows,
+                    const uint8_t *a, size_t as, int64_t n_act, float *out, size_t os, const Tiles &tiles) {
     const int64_t n16 = k % 32 == 0 ? n_rows / 16 * 16 : 0, a16 = n_act / 16 * 16;
     if (n16 == 0 || a16 == 0) {
-        fb->matmul(k, w, w_stride, n_rows, act, act_stride, n_act, out, out_stride);
+        fb->matmul(k, w, ws, n_rows, a, as, n_act, out, os);
         return;
     }
+    tiles(n16, a16);
+    if (a16 < n_act) fb->matmul(k, w, ws, n16, a + a16 * as, as, n_act - a16, out + a16 * os, os);
+    if (n16 < n_rows) fb->matmul(k, w + n16 * ws, ws, n_rows - n16, a, as, n_act, out + n16, os);
+}
+
+void matmul_bf16_amx(int64_t k, const void *w, size_t w_stride, int64_t n_rows, const void *act, size_t act_stride,
+                     int64_t n_act, float *out, size_t out_stride) {
     const auto *wb = static_cast<const uint8_t *>(w);
     const auto *ab = static_cast<const uint8_t *>(act);
-    bf16_amx_tiles(k, wb, w_stride, n16, ab, act_stride, a16, out, out_stride);
-    if (a16 < n_act)
-        fb->matmul(k, wb, w_stride, n16, ab + a16 * act_stride, act_stride, n_act - a16, out + a16 * out_stride,
-                   out_stride);
-    if (n16 < n_rows)
-        fb->matmul(k, wb + n16 * w_stride, w_stride, n_rows - n16, ab, act_stride, n_act, out + n16, out_stride);
+    tiles_and_rest(avx512bf16_kernels(LOOM_TYPE_BF16), k, wb, w_stride, n_rows, ab, act_stride, n_act, out,
+                   out_stride, [&](int64_t n16, int64_t a16) {
+                       bf16_amx_tiles(k, wb, w_stride, n16, ab, act_stride, a16, out, out_stride);
+                   });
 }
 
 // F16 weights x f32 activations on the same bf16 tiles, each operand split
@@ -527,22 +535,14 @@ __attribute__((noinline)) void f16_amx_tiles(int64_t k, const uint8_t *w, size_t
 
 void matmul_f16_amx(int64_t k, const void *w, size_t w_stride, int64_t n_rows, const void *act, size_t act_stride,
                     int64_t n_act, float *out, size_t out_stride, void *scratch) {
-    const MatmulKernels *fb = avx512_kernels(LOOM_TYPE_F16);
-    const int64_t n16 = k % 32 == 0 ? n_rows / 16 * 16 : 0, a16 = n_act / 16 * 16;
-    if (n16 == 0 || a16 == 0) {
-        fb->matmul(k, w, w_stride, n_rows, act, act_stride, n_act, out, out_stride);
-        return;
-    }
     const auto *wb = static_cast<const uint8_t *>(w);
     const auto *ab = static_cast<const uint8_t *>(act);
     // 64-byte aligned: a tile row that straddles two cache lines loads at about 0.7x
     auto *parts = reinterpret_cast<uint8_t *>((reinterpret_cast<uintptr_t>(scratch) + 63) & ~uintptr_t(63));
-    f16_amx_tiles(k, wb, w_stride, n16, ab, act_stride, a16, out, out_stride, parts);
-    if (a16 < n_act)
-        fb->matmul(k, wb, w_stride, n16, ab + a16 * act_stride, act_stride, n_act - a16, out + a16 * out_stride,
-                   out_stride);
-    if (n16 < n_rows)
-        fb->matmul(k, wb + n16 * w_stride, w_stride, n_rows - n16, ab, act_stride, n_act, out + n16, out_stride);
+    tiles_and_rest(avx512_kernels(LOOM_TYPE_F16), k, wb, w_stride, n_rows, ab, act_stride, n_act, out, out_stride,
+                   [&](int64_t n16, int64_t a16) {
+                       f16_amx_tiles(k, wb, w_stride, n16, ab, act_stride, a16, out, out_stride, parts);
+                   });
 }
 
 // The tables: the AVX-512 level's entries with the AMX matmuls.
