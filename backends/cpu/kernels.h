@@ -42,23 +42,10 @@ struct MatmulKernels {
     void (*matmul_packed)(int64_t k, const void *w, size_t w_stride, int64_t n_rows,
                           const void *act, size_t act_stride, int64_t n_act,
                           float *out, size_t out_stride) = nullptr;
-    // Optional (nullptr: none): matmul with the caller's scratch, at least
-    // kMatmulScratchPerActRow * n_act + 64 bytes (any alignment: the kernel
-    // aligns it to 64; contents not kept), which the caller uses instead of matmul where it has one (the
-    // backend: its worker buffer, for GGUF rows). Same contract as matmul;
-    // the results may differ from matmul's by the rounding its kernel states
-    // (the AMX F16 kernel, x86_amx.cpp).
-    void (*matmul_scratch)(int64_t k, const void *w, size_t w_stride, int64_t n_rows,
-                           const void *act, size_t act_stride, int64_t n_act,
-                           float *out, size_t out_stride, void *scratch) = nullptr;
 };
 
 // Rows per group of a repacked weight (MatmulKernels::repack).
 constexpr int64_t kPackRows = 16;
-
-// Scratch bytes per activation row a MatmulKernels::matmul_scratch call
-// gets, plus 64 (the backend's worker buffers hold it: matmul.cpp).
-constexpr size_t kMatmulScratchPerActRow = 1024;
 
 // The best ISA this CPU and OS support, capped by LOOM_CPU_ISA=scalar|avx2|avx512
 // if set (for tests and benchmarks). Decided once per process.
@@ -105,16 +92,11 @@ size_t act_row_bytes(loom_type act_type, int64_t k);
 // up to 64 blocks, or up to 1024 in calls of >= 128 rows); fewer rows go
 // to the Avx512 kernels. Each call configures and releases its thread's
 // tiles; any n_rows (packed: multiples of 16). Stack per call ~44 KiB.
-// AMX-BF16 (where x86_has_amx_bf16(), with AVX512_BF16): BF16 and F16
-// calls run their 16-row multiples of activation and weight rows (k a
-// multiple of 32) on bf16 tiles (tdpbf16ps, f32 sums held in the tiles
-// across chunks of k), the rest on the Avx512 level's kernel. BF16 differs
-// from it by f32 summation order only; F16 splits weights (exactly) and f32
-// activations into two bf16 parts each, three tile products a block, each
-// product within 2^-17 of exact (the Avx512 F16 kernel: f32 rounding;
-// llama.cpp's, with f16 activations: 2^-11); it is the table's
-// matmul_scratch (the activations' parts go to the scratch), its matmul the
-// Avx512 kernel. Stack per call ~34 KiB.
+// AMX-BF16 (where x86_has_amx_bf16(), with AVX512_BF16): BF16 calls run
+// their 16-row multiples of activation and weight rows (k a multiple of 32)
+// on bf16 tiles (tdpbf16ps, f32 sums held in the tiles across chunks of 512
+// values), the rest on the AVX512_BF16 kernel; the results differ from it
+// by f32 summation order only. Stack per call ~34 KiB.
 // Linux only (Windows builds compile no tile code). For speed, give calls
 // activation rows in multiples of 16 (a tail of r rows costs a whole tile)
 // and many weight rows: each call scales and streams every activation row

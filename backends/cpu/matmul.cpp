@@ -89,7 +89,6 @@ struct Prepared {
     const MatmulKernels *kern;
     const uint8_t *w;     // the weight bytes the kernel reads: packed or GGUF rows
     decltype(MatmulKernels::matmul) fn;
-    decltype(MatmulKernels::matmul_scratch) fn_scratch;   // used instead of fn where not null (one pass)
     const uint8_t *act;
     size_t act_stride;
     int act_index;        // which converted input (one per activation type)
@@ -103,10 +102,7 @@ void run_task(const Prepared &p, int64_t t, Scratch &scratch, int worker, int64_
     const int64_t r0 = p.job->begin() + (t - p.first_task) * p.rows_per_task;
     const int64_t nr = std::min(p.job->end(), r0 + p.rows_per_task) - r0;
     CpuTensor *dst = p.job->dst;
-    if (!two_part && p.fn_scratch) {
-        p.fn_scratch(k, p.w + r0 * w->row_bytes, w->row_bytes, nr, p.act, p.act_stride, rows, dst->f32_row(0) + r0,
-                     static_cast<size_t>(dst->ne[0]), scratch.worker(worker));
-    } else if (!two_part) {
+    if (!two_part) {
         p.fn(k, p.w + r0 * w->row_bytes, w->row_bytes, nr, p.act, p.act_stride, rows, dst->f32_row(0) + r0,
              static_cast<size_t>(dst->ne[0]));
     } else {
@@ -125,14 +121,9 @@ void run_task(const Prepared &p, int64_t t, Scratch &scratch, int worker, int64_
 
 } // namespace
 
-// The two-part partial results' room (and 16 floats) also holds a
-// matmul_scratch call's (kernels.h).
-static_assert(2 * kTwoPartRows * sizeof(float) >= kMatmulScratchPerActRow, "worker scratch per activation row");
-
 size_t matmul_worker_floats(int64_t k, int64_t rows) {
-    // a dequantized weight row or an activation residual (k), or the two-part
-    // partial results and a kernel's scratch (kMatmulScratchPerActRow per row + 64 bytes)
-    return static_cast<size_t>(std::max(k, 2 * rows * kTwoPartRows + 16));
+    // a dequantized weight row or an activation residual (k), or the two-part partial results
+    return static_cast<size_t>(std::max(k, 2 * rows * kTwoPartRows));
 }
 
 void op_matmul_group(ThreadPool &pool, Scratch &scratch, const MatmulJob *jobs, int n_jobs, const CpuTensor *src,
@@ -159,8 +150,8 @@ void op_matmul_group(ThreadPool &pool, Scratch &scratch, const MatmulJob *jobs, 
             act_bytes += stride * static_cast<size_t>(n_act);
         }
         const CpuTensor *w = jobs[i].w;
-        prep[n_prep++] = w->packed ? Prepared{&jobs[i], kern, w->packed, kern->matmul_packed, nullptr, nullptr, stride, a, 0, 0}
-                                   : Prepared{&jobs[i], kern, w->data, kern->matmul, kern->matmul_scratch, nullptr, stride, a, 0, 0};
+        prep[n_prep++] = w->packed ? Prepared{&jobs[i], kern, w->packed, kern->matmul_packed, nullptr, stride, a, 0, 0}
+                                   : Prepared{&jobs[i], kern, w->data, kern->matmul, nullptr, stride, a, 0, 0};
     }
     if (n_prep == 0) return;
     scratch.grow_shared(act_bytes);

@@ -70,16 +70,9 @@ double time_matmul_ptr(const MatmulKernels *mk, const Options &o, const uint8_t 
                 const double t0 = cpu_now();
                 const int64_t r0 = t * chunk, r1 = std::min(o.rows, r0 + chunk);
                 const auto mm = o.packed ? mk->matmul_packed : mk->matmul;
-                // the backend's worker scratch, for a kernel that takes one
-                std::vector<uint8_t> scratch(loom::cpu::kMatmulScratchPerActRow * size_t(n_act) + 64);
-                for (int64_t r = r0; r < r1; r += o.call) { // the backend's task size
-                    const int64_t n = std::min<int64_t>(o.call, r1 - r);
-                    if (!o.packed && mk->matmul_scratch)
-                        mk->matmul_scratch(o.k, w + r * ws, ws, n, act.data(), as, n_act, out.data() + r,
-                                           size_t(o.rows), scratch.data());
-                    else
-                        mm(o.k, w + r * ws, ws, n, act.data(), as, n_act, out.data() + r, size_t(o.rows));
-                }
+                for (int64_t r = r0; r < r1; r += o.call) // the backend's task size
+                    mm(o.k, w + r * ws, ws, std::min<int64_t>(o.call, r1 - r), act.data(), as, n_act,
+                       out.data() + r, size_t(o.rows));
                 spent[size_t(t)] = cpu_now() - t0;
             });
         for (auto &t : th) t.join();
@@ -203,7 +196,7 @@ void sweep_qwen2_0_5b(loom_type t, const MatmulKernels *mk, const char *level, i
 
 // The levels this machine has for type t: scalar, avx2, avx512 (without
 // AMX), and amx where amx_kernels gives t tile kernels (AMX-INT8: Q4_0,
-// IQ4_NL, Q8_0; AMX-BF16: BF16, F16).
+// IQ4_NL, Q8_0; AMX-BF16: BF16).
 struct Level {
     const char *name;
     const MatmulKernels *mk;

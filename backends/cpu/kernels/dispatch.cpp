@@ -2,7 +2,7 @@
 // kernels, falling back level by level (Avx512 -> Avx2 -> Scalar); at the
 // Avx512 level, CPUs with AVX512_BF16 take BF16 weights through vdpbf16ps
 // and CPUs with AMX-INT8 take Q4_0, IQ4_NL and Q8_0 prompts through tiles
-// (AMX-BF16 with AVX512_BF16: BF16 and F16 prompts; amx_kernels says which).
+// (AMX-BF16 with AVX512_BF16: BF16 prompts; amx_kernels says which types).
 #include "cpu/kernels.h"
 #include "cpu/kernels/blocks.h"
 #include "cpu/kernels/cpuid.h"

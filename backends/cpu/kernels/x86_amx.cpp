@@ -1,14 +1,13 @@
 // The AVX-512 level on CPUs with AMX (Sapphire Rapids and later): the
 // prompt matmuls (>= kAmxMinActs activation rows) of Q4_0, IQ4_NL (plain
 // and repacked rows) and Q8_0 through int8 tile products where cpuid.cpp
-// found AMX-INT8 usable (x86_has_amx_int8), and of BF16 and F16 through
-// bf16 tile products where it found AMX-BF16 (x86_has_amx_bf16;
-// matmul_bf16_amx and matmul_f16_amx below); every other call and type
-// keeps the AVX-512 level's kernels.
+// found AMX-INT8 usable (x86_has_amx_int8), and of BF16 through bf16 tile
+// products where it found AMX-BF16 (x86_has_amx_bf16; matmul_bf16_amx
+// below); every other call and type keeps the AVX-512 level's kernels.
 // Every system header comes before the target pragma; the kernel headers
 // after it hold only intrinsics code in an anonymous namespace.
 //
-// The int8 kernels, per block of 32 values, 16 activation rows x 16 weight rows:
+// Per block of 32 values, 16 activation rows x 16 weight rows:
 //   A (16 x 32 bytes)  the activation rows' Q8_0 qs, loaded in place (stride act_stride);
 //   B (8 x 64 bytes)   row p = dword p of the 16 weight rows' signed values,
 //                      i.e. the DecBlock::w of x86_gemm512.h (decoded once
@@ -382,167 +381,22 @@ __attribute__((noinline)) void bf16_amx_tiles(int64_t k, const uint8_t *w, size_
     }
 }
 
-// Runs tiles(n16, a16) on the call's first n16 weight rows x a16
-// activation rows (16-row multiples; none where k is not a multiple of 32)
-// and the fallback kernel fb on the rest of the call.
-template <class Tiles>
-void tiles_and_rest(const MatmulKernels *fb, int64_t k, const uint8_t *w, size_t ws, int64_t n_rows,
-                    const uint8_t *a, size_t as, int64_t n_act, float *out, size_t os, const Tiles &tiles) {
-    const int64_t n16 = k % 32 == 0 ? n_rows / 16 * 16 : 0, a16 = n_act / 16 * 16;
-    if (n16 == 0 || a16 == 0) {
-        fb->matmul(k, w, ws, n_rows, a, as, n_act, out, os);
-        return;
-    }
-    tiles(n16, a16);
-    if (a16 < n_act) fb->matmul(k, w, ws, n16, a + a16 * as, as, n_act - a16, out + a16 * os, os);
-    if (n16 < n_rows) fb->matmul(k, w + n16 * ws, ws, n_rows - n16, a, as, n_act, out + n16, os);
-}
-
 void matmul_bf16_amx(int64_t k, const void *w, size_t w_stride, int64_t n_rows, const void *act, size_t act_stride,
                      int64_t n_act, float *out, size_t out_stride) {
+    const MatmulKernels *fb = avx512bf16_kernels(LOOM_TYPE_BF16);
+    const int64_t n16 = k % 32 == 0 ? n_rows / 16 * 16 : 0, a16 = n_act / 16 * 16;
+    if (n16 == 0 || a16 == 0) {
+        fb->matmul(k, w, w_stride, n_rows, act, act_stride, n_act, out, out_stride);
+        return;
+    }
     const auto *wb = static_cast<const uint8_t *>(w);
     const auto *ab = static_cast<const uint8_t *>(act);
-    tiles_and_rest(avx512bf16_kernels(LOOM_TYPE_BF16), k, wb, w_stride, n_rows, ab, act_stride, n_act, out,
-                   out_stride, [&](int64_t n16, int64_t a16) {
-                       bf16_amx_tiles(k, wb, w_stride, n16, ab, act_stride, a16, out, out_stride);
-                   });
-}
-
-// F16 weights x f32 activations on the same bf16 tiles, each operand split
-// into two bf16 parts: w = wh + wl exactly (wh = w rounded to bf16; w - wh
-// has at most 3 significant bits), x = xh + xl + e (xh, xl rounded to
-// nearest even, |e| <= 2^-18 |x|), and w.x ~ wh.xh + wl.xh + wh.xl, which
-// leaves out wl.xl (<= 2^-18 |w x|): each product within 2^-17 of exact,
-// against 2^-11 for f16 activations (llama.cpp's) and 2^-24 for the
-// AVX-512 F16 kernel (f32 activations). Three tile products per block.
-// Tiles: 0, 1 = C (one activation tile x two groups), 2, 3 = A (xh, xl),
-// 4, 5 = B of the first group (wh, wl), 6, 7 = B of the second.
-// The activations' parts go to the caller's scratch (matmul_scratch: 1 KiB
-// per activation row) once per chunk of k and call; the table's plain
-// matmul stays the AVX-512 F16 kernel.
-constexpr int kF16Chunk = 8;   // blocks per chunk: B tiles of 2 groups x 2 parts = 32 KiB
-
-// Two bf16 parts of 32 f32 (RNE): hi, and the rest rounded.
-inline void split_bf16(__m512 x0, __m512 x1, __m512i &hi, __m512i &lo) {
-    const __m512bh h = _mm512_cvtne2ps_pbh(x1, x0);   // x0 -> the low 16 values
-    const __m512i hb = (__m512i)h;
-    const __m512 h0 = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm512_castsi512_si256(hb)), 16));
-    const __m512 h1 = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm512_extracti64x4_epi64(hb, 1)), 16));
-    hi = hb;
-    lo = (__m512i)_mm512_cvtne2ps_pbh(_mm512_sub_ps(x1, h1), _mm512_sub_ps(x0, h0));
-}
-
-// B tiles (wh, wl) of blocks [b0, b0 + nbc) of the 16 f16 weight rows at w:
-// bt + (2b + part) * 1024.
-void f16_b_tiles(const uint8_t *w, size_t ws, int64_t b0, int nbc, uint8_t *bt) {
-    for (int b = 0; b < nbc; ++b) {
-        __m512 rh[16], rl[16];
-        for (int n = 0; n < 16; ++n) {
-            const uint8_t *p = w + n * ws + (b0 + b) * 64;
-            const __m512 x0 = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(p)));
-            const __m512 x1 = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(p + 32)));
-            __m512i hi, lo;
-            split_bf16(x0, x1, hi, lo);
-            rh[n] = _mm512_castsi512_ps(hi);
-            rl[n] = _mm512_castsi512_ps(lo);
-        }
-        transpose16(rh);
-        transpose16(rl);
-        for (int p = 0; p < 16; ++p) {
-            _mm512_store_ps(reinterpret_cast<float *>(bt + (2 * b) * 1024 + p * 64), rh[p]);
-            _mm512_store_ps(reinterpret_cast<float *>(bt + (2 * b + 1) * 1024 + p * 64), rl[p]);
-        }
-    }
-}
-
-// A tiles (xh, xl) of blocks [b0, b0 + nbc) of n16 f32 activation rows:
-// tile (b, part, t) at buf + ((2b + part) * n16 + 16t) * 64, stride 64.
-void f16_a_tiles(const uint8_t *a, size_t as, int64_t n16, int64_t b0, int nbc, uint8_t *buf) {
-    for (int64_t j = 0; j < n16; ++j) {
-        const float *x = reinterpret_cast<const float *>(a + j * as) + b0 * 32;
-        for (int b = 0; b < nbc; ++b) {
-            __m512i hi, lo;
-            split_bf16(_mm512_loadu_ps(x + 32 * b), _mm512_loadu_ps(x + 32 * b + 16), hi, lo);
-            _mm512_store_si512(buf + ((2 * b) * n16 + j) * 64, hi);
-            _mm512_store_si512(buf + ((2 * b + 1) * n16 + j) * 64, lo);
-        }
-    }
-}
-
-// One activation tile (its parts of block b at ah + (2b + part) * a_step,
-// stride 64) x NG (1-2) groups of B parts over nbc blocks into C at o: zero
-// first, or resumed from o.
-template <int NG>
-void f16_tile_pass(const uint8_t *ah, size_t a_step, const uint8_t *bt0, const uint8_t *bt1, int nbc, float *o,
-                   size_t os, bool first) {
-    const size_t cs = os * sizeof(float);
-    if (first) {
-        _tile_zero(0);
-        if (NG == 2) _tile_zero(1);
-    } else {
-        _tile_loadd(0, o, cs);
-        if (NG == 2) _tile_loadd(1, o + 16, cs);
-    }
-    for (int b = 0; b < nbc; ++b) {
-        _tile_loadd(2, ah + 2 * b * a_step, 64);
-        _tile_loadd(3, ah + (2 * b + 1) * a_step, 64);
-        _tile_loadd(4, bt0 + (2 * b) * 1024, 64);
-        _tile_loadd(5, bt0 + (2 * b + 1) * 1024, 64);
-        _tile_dpbf16ps(0, 2, 4);
-        _tile_dpbf16ps(0, 2, 5);
-        _tile_dpbf16ps(0, 3, 4);
-        if (NG == 2) {
-            _tile_loadd(6, bt1 + (2 * b) * 1024, 64);
-            _tile_loadd(7, bt1 + (2 * b + 1) * 1024, 64);
-            _tile_dpbf16ps(1, 2, 6);
-            _tile_dpbf16ps(1, 2, 7);
-            _tile_dpbf16ps(1, 3, 6);
-        }
-    }
-    _tile_stored(0, o, cs);
-    if (NG == 2) _tile_stored(1, o + 16, cs);
-}
-
-// The tile part: n_rows and n_act multiples of 16, k of 32; abuf: the
-// activations' parts of one chunk (n_act x 1 KiB).
-__attribute__((noinline)) void f16_amx_tiles(int64_t k, const uint8_t *w, size_t ws, int64_t n_rows,
-                                             const uint8_t *a, size_t as, int64_t n_act, float *out, size_t os,
-                                             uint8_t *abuf) {
-    static_assert(kF16Chunk * 2 * 64 <= kMatmulScratchPerActRow, "the parts of a chunk fit the scratch");
-    const int64_t nb = k / 32, groups = n_rows / 16;
-    static const TileConfigBf16 cfg;
-    alignas(64) uint8_t bt[2][kF16Chunk * 2 * 1024];
-    TileScope tiles(cfg);
-    const size_t a_step = static_cast<size_t>(n_act) * 64;
-    for (int64_t b0 = 0; b0 < nb; b0 += kF16Chunk) {
-        const int nbc = nb - b0 < kF16Chunk ? int(nb - b0) : kF16Chunk;
-        f16_a_tiles(a, as, n_act, b0, nbc, abuf);
-        for (int64_t g = 0; g < groups; g += 2) {
-            const bool two = g + 1 < groups;
-            f16_b_tiles(w + 16 * g * ws, ws, b0, nbc, bt[0]);
-            if (two) f16_b_tiles(w + 16 * (g + 1) * ws, ws, b0, nbc, bt[1]);
-            // tileloadd's asm (GCC's intrinsic) reads bt and abuf without telling the compiler
-            __asm__ volatile("" ::: "memory");
-            for (int64_t t = 0; t < n_act / 16; ++t) {
-                const uint8_t *at = abuf + 16 * t * 64;
-                float *o = out + 16 * t * os + 16 * g;
-                if (two) f16_tile_pass<2>(at, a_step, bt[0], bt[1], nbc, o, os, b0 == 0);
-                else f16_tile_pass<1>(at, a_step, bt[0], nullptr, nbc, o, os, b0 == 0);
-            }
-        }
-    }
-}
-
-void matmul_f16_amx(int64_t k, const void *w, size_t w_stride, int64_t n_rows, const void *act, size_t act_stride,
-                    int64_t n_act, float *out, size_t out_stride, void *scratch) {
-    const auto *wb = static_cast<const uint8_t *>(w);
-    const auto *ab = static_cast<const uint8_t *>(act);
-    // 64-byte aligned: a tile row that straddles two cache lines loads at about 0.7x
-    auto *parts = reinterpret_cast<uint8_t *>((reinterpret_cast<uintptr_t>(scratch) + 63) & ~uintptr_t(63));
-    tiles_and_rest(avx512_kernels(LOOM_TYPE_F16), k, wb, w_stride, n_rows, ab, act_stride, n_act, out, out_stride,
-                   [&](int64_t n16, int64_t a16) {
-                       f16_amx_tiles(k, wb, w_stride, n16, ab, act_stride, a16, out, out_stride, parts);
-                   });
+    bf16_amx_tiles(k, wb, w_stride, n16, ab, act_stride, a16, out, out_stride);
+    if (a16 < n_act)
+        fb->matmul(k, wb, w_stride, n16, ab + a16 * act_stride, act_stride, n_act - a16, out + a16 * out_stride,
+                   out_stride);
+    if (n16 < n_rows)
+        fb->matmul(k, wb + n16 * w_stride, w_stride, n_rows - n16, ab, act_stride, n_act, out + n16, out_stride);
 }
 
 // The tables: the AVX-512 level's entries with the AMX matmuls.
@@ -573,15 +427,6 @@ const MatmulKernels *amx_kernels(loom_type t) {
             return k;
         }();
         return &bf16_table;
-    }
-    case LOOM_TYPE_F16: {
-        if (!bf16) return nullptr;
-        static const MatmulKernels f16_table = [] {
-            MatmulKernels k = *avx512_kernels(LOOM_TYPE_F16);
-            k.matmul_scratch = matmul_f16_amx;
-            return k;
-        }();
-        return &f16_table;
     }
     default: return nullptr;
     }
