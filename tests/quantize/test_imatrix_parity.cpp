@@ -1,11 +1,14 @@
 // `loom imatrix` against llama.cpp's `llama-imatrix` on the same model (mkgguf's
-// tiny preset, F16) and text (tests/parity/perplexity_text.txt, 1050 tokens,
+// tiny preset in F32) and text (tests/parity/perplexity_text.txt, 1050 tokens,
 // -c 128: 8 chunks): both files have the same metadata (general.type,
 // imatrix.datasets, imatrix.chunk_count, imatrix.chunk_size), the same
 // entries in the same order and shapes, equal counts, and sums equal within
-// 1e-3 relative. The sums differ only by the engines' rounding (llama.cpp
-// keeps its KV cache in f16, loom in f16 too but computes attention and
-// matmuls in its own order); measured 2e-5 worst relative on 2026-12-03.
+// 2e-4 relative. F32 weights keep llama.cpp's matmuls in f32, so the sums
+// differ only by the engines' summation order and the f16 KV cache both
+// keep: measured 2.9e-5 worst relative (AMD EPYC, 2026-12-05). On the F16
+// file llama.cpp rounds each matmul's activations to f16 (2^-11), which
+// moves its sums by up to 1.3e-3 on that CPU (less on others): that is the
+// reference's error, not the collection's, so the test leaves it out.
 // Each tool reads the other's file: loom's reader on llama-imatrix's GGUF and
 // legacy .dat (the same weights), llama-quantize --imatrix on loom's.
 #include "gguf_compare.h"
@@ -25,13 +28,13 @@ namespace {
 
 using quant_test::open_gguf;
 
-constexpr double kSumTolerance = 1e-3;   // relative, per value
+constexpr double kSumTolerance = 2e-4;   // relative, per value
 
 std::string text_path() { return testdata::source_path("parity/perplexity_text.txt"); }
 
 std::string tiny_model() {
     if (!testdata::ref_available()) testdata::exit_missing("the reference (../shared/ref)");
-    std::string in = testdata::synthetic_model("tiny", 1, 0);
+    std::string in = testdata::synthetic_model("tiny", 1, -32);
     REQUIRE(!in.empty());
     return in;
 }
