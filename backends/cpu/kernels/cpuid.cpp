@@ -99,6 +99,14 @@ bool x86_has_amx_bf16() {
     return usable;
 }
 
+bool x86_is_amd() {
+    static const bool amd = [] {
+        const Regs l0 = cpuid(0, 0);   // the vendor string in ebx, edx, ecx
+        return l0.b == 0x68747541u /* "Auth" */ && l0.d == 0x69746e65u /* "enti" */ && l0.c == 0x444d4163u /* "cAMD" */;
+    }();
+    return amd;
+}
+
 #else
 
 // aarch64: Advanced SIMD is part of the base architecture.
@@ -113,6 +121,7 @@ Isa probe_isa() {
 bool x86_has_avx512_bf16() { return false; }
 bool x86_has_amx_int8() { return false; }
 bool x86_has_amx_bf16() { return false; }
+bool x86_is_amd() { return false; }
 
 #endif
 

@@ -25,6 +25,11 @@ bool x86_has_amx_int8();
 // AVX-512 level's prompt matmuls of BF16 weights take bf16 tiles.
 bool x86_has_amx_bf16();
 
+// x86: whether the CPU's vendor is AMD ("AuthenticAMD"); false elsewhere.
+// For tuning constants measured to differ between vendors (the F16 decode
+// stream's prefetch distance, x86_float.h).
+bool x86_is_amd();
+
 // aarch64 Linux: whether the CPU has the dotprod extension (HWCAP_ASIMDDP);
 // false elsewhere. Picks the Neon level's build (arm_neon.cpp).
 bool arm_has_dotprod();

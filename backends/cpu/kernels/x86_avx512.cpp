@@ -2,6 +2,7 @@
 // Every system header comes before the target pragma; the kernel headers
 // after it hold only intrinsics code in an anonymous namespace.
 #include "cpu/kernels/blocks.h"
+#include "cpu/kernels/cpuid.h"
 #include "cpu/kernels/packed.h"
 #include "cpu/kernels/simd_tables.h"
 

@@ -121,12 +121,20 @@ void ftile512(int64_t k, const uint8_t *w, size_t ws, const uint8_t *a, size_t a
 // Decode (1-2 activation rows) streams the weights one row at a time with a
 // short prefetch distance: one sequential stream per thread measured 1.27-1.44x
 // the bandwidth of 4 interleaved rows with a 24 KiB distance (F16,
-// 896x151936; tests/bench/README.md).
-constexpr int kStreamPrefetch = 8192;
+// 896x151936; tests/bench/README.md). The distance: 8 KiB, measured on the
+// AMX Xeon; 2 KiB on AMD CPUs, where 8 KiB streamed 37-42 GB/s and 1-4 KiB
+// 54-58 (Zen 4 class EPYC, kernel_bench --type F16 --k 896 --rows 151936
+// --acts 1 --threads 2 --pages 1; docs/performance.md, 2026-12-05 (3)).
+constexpr int kStreamPrefetch = 8192, kStreamPrefetchAmd = 2048;
 
 template <class T, int C>
 void gemv_float512(int64_t k, const uint8_t *w, size_t ws, int64_t n_rows, const uint8_t *a, size_t as, float *out,
                    size_t os) {
+    if (x86_is_amd()) {
+        for (int64_t r = 0; r < n_rows; ++r)
+            ftile512<T, 1, C, kStreamPrefetchAmd>(k, w + r * ws, ws, a, as, out + r, os);
+        return;
+    }
     for (int64_t r = 0; r < n_rows; ++r) ftile512<T, 1, C, kStreamPrefetch>(k, w + r * ws, ws, a, as, out + r, os);
 }
 #else
