@@ -28,7 +28,8 @@ static const char *const kValidationLayer = "VK_LAYER_KHRONOS_validation";
 // keeps it in a static; the loader unloads the driver at vkDestroyInstance,
 // so the allocation loses its last pointer and its stack every name a
 // suppression could match (tests/support/lsan.supp). Loom passes the
-// driver no allocation callbacks, so the scopes hold none of its own.
+// driver no allocation callbacks: its only allocation inside a scope is
+// the device list that enumerate fills.
 struct DriverSetup {
 #ifdef LOOM_VK_LSAN
     DriverSetup() { __lsan_disable(); }
@@ -176,7 +177,7 @@ static Status make_instance(const VkFns &fns, bool validation, bool debug_utils,
 }
 
 static Status enumerate(const VkFns &fns, VkInstance inst, std::vector<VkPhysicalDevice> *out) {
-    DriverSetup driver;   // the caller's vector is the only loom allocation here
+    DriverSetup driver;
     uint32_t n = 0;
     LOOM_VK_CHECK(fns.vkEnumeratePhysicalDevices(inst, &n, nullptr));
     out->resize(n);

@@ -7,7 +7,7 @@
 // Every system header comes before the target pragma; the kernel headers
 // after it hold only intrinsics code in an anonymous namespace.
 //
-// Per block of 32 values, 16 activation rows x 16 weight rows:
+// The int8 kernels, per block of 32 values, 16 activation rows x 16 weight rows:
 //   A (16 x 32 bytes)  the activation rows' Q8_0 qs, loaded in place (stride act_stride);
 //   B (8 x 64 bytes)   row p = dword p of the 16 weight rows' signed values,
 //                      i.e. the DecBlock::w of x86_gemm512.h (decoded once
