@@ -55,6 +55,20 @@ constexpr size_t kPackXsBytes = 16 * 136;
 void repack_iq4_xs(const void *src, void *dst, int64_t n_rows, int64_t k);
 void unpack_iq4_xs(const void *src, void *dst, int64_t n_rows, int64_t k);
 
+// Q4_K (blocks of 256 values in 8 groups of 32, 144 bytes: fp16 d, dmin,
+// 12 bytes of 6-bit scales and mins, 128 bytes qs where byte i of chunk c
+// (qs[32c + i]) holds value i of group 2c (low nibble) and of group 2c+1
+// (high nibble)): a group of 16 rows keeps its size per super-block
+// (2304 = 36 x 64 bytes):
+//   bytes 512c + 64p + 4r + i: qs[32c + 4p + i] of row r (c 0..3, p 0..7):
+//            64-byte vector p of chunk c holds values 4p..4p+3 of groups
+//            2c (low nibbles) and 2c+1 (high) of the 16 rows in int32 lanes;
+//   2048 + 4r, 2112 + 4r, 2176 + 4r: bytes 0-3, 4-7, 8-11 of row r's scales;
+//   2240 + 2r: its fp16 d; 2272 + 2r: its fp16 dmin.
+constexpr size_t kPackQ4KBytes = 16 * 144;
+void repack_q4_k(const void *src, void *dst, int64_t n_rows, int64_t k);
+void unpack_q4_k(const void *src, void *dst, int64_t n_rows, int64_t k);
+
 // Q5_0 / Q5_1 (22 / 24-byte blocks: fp16 d [, fp16 m], 4 bytes qh, 16 bytes
 // qs): the nibbles as above, and per block of 16 rows 64 bytes of fifth
 // bits, arranged as the masks of the 8 byte vectors of the nibble decode
@@ -95,6 +109,8 @@ void matmul_packed_iq4_nl_ref(int64_t k, const void *w, size_t w_stride, int64_t
 void matmul_packed_q5_0_ref(int64_t k, const void *w, size_t w_stride, int64_t n_rows, const void *act,
                             size_t act_stride, int64_t n_act, float *out, size_t out_stride);
 void matmul_packed_q5_1_ref(int64_t k, const void *w, size_t w_stride, int64_t n_rows, const void *act,
+                            size_t act_stride, int64_t n_act, float *out, size_t out_stride);
+void matmul_packed_q4_k_ref(int64_t k, const void *w, size_t w_stride, int64_t n_rows, const void *act,
                             size_t act_stride, int64_t n_act, float *out, size_t out_stride);
 void matmul_packed_iq4_xs_ref(int64_t k, const void *w, size_t w_stride, int64_t n_rows, const void *act,
                               size_t act_stride, int64_t n_act, float *out, size_t out_stride);

@@ -130,11 +130,12 @@ float dot_q8_k(int64_t k, const void *w, const void *act) {
 #define KQUANT(name, W) const MatmulKernels name = {LOOM_TYPE_Q8_K, quantize_q8_k, matmul_rows<dot_q8_k<W>>};
 KQUANT(kQ2_K, BlockQ2_K)
 KQUANT(kQ3_K, BlockQ3_K)
-KQUANT(kQ4_K, BlockQ4_K)
 KQUANT(kQ5_K, BlockQ5_K)
 KQUANT(kQ6_K, BlockQ6_K)
 #undef KQUANT
 // With the load-time layout (packed.h, scalar_packed.cpp).
+const MatmulKernels kQ4_K = {LOOM_TYPE_Q8_K, quantize_q8_k, matmul_rows<dot_q8_k<BlockQ4_K>>, repack_q4_k,
+                             matmul_packed_q4_k_ref};
 const MatmulKernels kIQ4_XS = {LOOM_TYPE_Q8_K, quantize_q8_k, matmul_rows<dot_q8_k<BlockIQ4_XS>>, repack_iq4_xs,
                                matmul_packed_iq4_xs_ref};
 

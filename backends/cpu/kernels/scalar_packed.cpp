@@ -61,6 +61,29 @@ void get_xs(const uint8_t *group, int64_t r, int64_t b, uint8_t *blk) {
         for (int p = 0; p < 4; ++p) std::memcpy(qs + 16 * j + 4 * p, g + 256 * j + 64 * p + 4 * r, 4);
 }
 
+// Q4_K super-block b of row r <-> its place in the group (packed.h).
+constexpr size_t kQ4KBlock = sizeof(BlockQ4_K);
+static_assert(kQ4KBlock * kRows == kPackQ4KBytes, "Q4_K group");
+void put_q4k(const uint8_t *row, int64_t r, int64_t b, uint8_t *group) {
+    const uint8_t *blk = row + b * kQ4KBlock;
+    uint8_t *g = group + b * kPackQ4KBytes;
+    for (int w = 0; w < 3; ++w) std::memcpy(g + 2048 + 64 * w + 4 * r, blk + offsetof(BlockQ4_K, scales) + 4 * w, 4);
+    std::memcpy(g + 2240 + 2 * r, blk + offsetof(BlockQ4_K, d), 2);
+    std::memcpy(g + 2272 + 2 * r, blk + offsetof(BlockQ4_K, dmin), 2);
+    const uint8_t *qs = blk + offsetof(BlockQ4_K, qs);
+    for (int c = 0; c < 4; ++c)
+        for (int p = 0; p < 8; ++p) std::memcpy(g + 512 * c + 64 * p + 4 * r, qs + 32 * c + 4 * p, 4);
+}
+void get_q4k(const uint8_t *group, int64_t r, int64_t b, uint8_t *blk) {
+    const uint8_t *g = group + b * kPackQ4KBytes;
+    for (int w = 0; w < 3; ++w) std::memcpy(blk + offsetof(BlockQ4_K, scales) + 4 * w, g + 2048 + 64 * w + 4 * r, 4);
+    std::memcpy(blk + offsetof(BlockQ4_K, d), g + 2240 + 2 * r, 2);
+    std::memcpy(blk + offsetof(BlockQ4_K, dmin), g + 2272 + 2 * r, 2);
+    uint8_t *qs = blk + offsetof(BlockQ4_K, qs);
+    for (int c = 0; c < 4; ++c)
+        for (int p = 0; p < 8; ++p) std::memcpy(qs + 32 * c + 4 * p, g + 512 * c + 64 * p + 4 * r, 4);
+}
+
 // A packed type's block: its bytes and the group unpacker of blocks [b0, b0 + nbc).
 struct Nib16 {
     static constexpr int kValues = kQK;
@@ -75,6 +98,15 @@ struct Xs {
     static void unpack(const uint8_t *group, int64_t, int64_t b0, int64_t nbc, uint8_t *rows) {
         for (int64_t r = 0; r < kRows; ++r)
             for (int64_t b = 0; b < nbc; ++b) get_xs(group, r, b0 + b, rows + (r * nbc + b) * kXsBlock);
+    }
+};
+
+struct Q4k {
+    static constexpr int kValues = kQKK;
+    static constexpr size_t kBytes = kQ4KBlock, kActBytes = sizeof(BlockQ8_K);
+    static void unpack(const uint8_t *group, int64_t, int64_t b0, int64_t nbc, uint8_t *rows) {
+        for (int64_t r = 0; r < kRows; ++r)
+            for (int64_t b = 0; b < nbc; ++b) get_q4k(group, r, b0 + b, rows + (r * nbc + b) * kQ4KBlock);
     }
 };
 
@@ -197,6 +229,12 @@ void matmul_packed_iq4_xs_ref(int64_t k, const void *w, size_t w_stride, int64_t
                           out, out_stride);
 }
 
+void matmul_packed_q4_k_ref(int64_t k, const void *w, size_t w_stride, int64_t n_rows, const void *act,
+                            size_t act_stride, int64_t n_act, float *out, size_t out_stride) {
+    matmul_packed_ref<Q4k>(scalar_kquant_kernels(LOOM_TYPE_Q4_K), k, w, w_stride, n_rows, act, act_stride, n_act, out,
+                           out_stride);
+}
+
 void matmul_packed_q5_0_ref(int64_t k, const void *w, size_t w_stride, int64_t n_rows, const void *act,
                             size_t act_stride, int64_t n_act, float *out, size_t out_stride) {
     matmul_packed_ref<Q5<false>>(scalar_legacy_kernels(LOOM_TYPE_Q5_0), k, w, w_stride, n_rows, act, act_stride,
@@ -230,11 +268,30 @@ void unpack_iq4_xs(const void *src, void *dst, int64_t n_rows, int64_t k) {
     for (int64_t g = 0; g < n_rows; g += kRows) Xs::unpack(s + g * row, nb, 0, nb, d + g * row);
 }
 
+void repack_q4_k(const void *src, void *dst, int64_t n_rows, int64_t k) {
+    const int64_t nb = k / kQKK;
+    const size_t row = size_t(nb) * kQ4KBlock;
+    const auto *s = static_cast<const uint8_t *>(src);
+    auto *d = static_cast<uint8_t *>(dst);
+    for (int64_t g = 0; g < n_rows; g += kRows)
+        for (int64_t r = 0; r < kRows; ++r)
+            for (int64_t b = 0; b < nb; ++b) put_q4k(s + (g + r) * row, r, b, d + g * row);
+}
+
+void unpack_q4_k(const void *src, void *dst, int64_t n_rows, int64_t k) {
+    const int64_t nb = k / kQKK;
+    const size_t row = size_t(nb) * kQ4KBlock;
+    const auto *s = static_cast<const uint8_t *>(src);
+    auto *d = static_cast<uint8_t *>(dst);
+    for (int64_t g = 0; g < n_rows; g += kRows) Q4k::unpack(s + g * row, nb, 0, nb, d + g * row);
+}
+
 bool unpack_rows(loom_type t, const void *src, void *dst, int64_t n_rows, int64_t k) {
     switch (t) {
     case LOOM_TYPE_Q4_0:
     case LOOM_TYPE_IQ4_NL: unpack_nib16(src, dst, n_rows, k); return true;
     case LOOM_TYPE_IQ4_XS: unpack_iq4_xs(src, dst, n_rows, k); return true;
+    case LOOM_TYPE_Q4_K: unpack_q4_k(src, dst, n_rows, k); return true;
     case LOOM_TYPE_Q5_0: Q5<false>::unpack_all(src, dst, n_rows, k); return true;
     case LOOM_TYPE_Q5_1: Q5<true>::unpack_all(src, dst, n_rows, k); return true;
     default: return false;

@@ -19,6 +19,9 @@
 #ifndef LOOM_PACKED_IQ4_XS
 #define LOOM_PACKED_IQ4_XS nullptr, nullptr
 #endif
+#ifndef LOOM_PACKED_Q4_K
+#define LOOM_PACKED_Q4_K nullptr, nullptr
+#endif
 // LOOM_LEGACY(T, G), LOOM_KQ(T, Z): the legacy / K-quant matmul of the level
 // (x86_avx2.cpp / x86_avx512.cpp).
 const MatmulKernels kX86F32 = {LOOM_TYPE_F32, convert_f32_x86, matmul_float<F32W, kTileR, kTileC>};
@@ -33,7 +36,7 @@ const MatmulKernels kX86Q4_1 = {LOOM_TYPE_Q8_1, quantize_q8_1_x86, LOOM_LEGACY(K
 const MatmulKernels kX86Q5_1 = {LOOM_TYPE_Q8_1, quantize_q8_1_x86, LOOM_LEGACY(KQ5_1, G5_1), LOOM_PACKED_Q5_1};
 const MatmulKernels kX86Q2_K = {LOOM_TYPE_Q8_K, quantize_q8_k_x86, LOOM_K(KQ2_K)};
 const MatmulKernels kX86Q3_K = {LOOM_TYPE_Q8_K, quantize_q8_k_x86, LOOM_K(KQ3_K)};
-const MatmulKernels kX86Q4_K = {LOOM_TYPE_Q8_K, quantize_q8_k_x86, LOOM_KQ(KQ4_K, Z4_K)};
+const MatmulKernels kX86Q4_K = {LOOM_TYPE_Q8_K, quantize_q8_k_x86, LOOM_KQ(KQ4_K, Z4_K), LOOM_PACKED_Q4_K};
 const MatmulKernels kX86Q5_K = {LOOM_TYPE_Q8_K, quantize_q8_k_x86, LOOM_KQ(KQ5_K, Z5_K)};
 const MatmulKernels kX86Q6_K = {LOOM_TYPE_Q8_K, quantize_q8_k_x86, LOOM_KQ(KQ6_K, Z6_K)};
 const MatmulKernels kX86IQ4_XS = {LOOM_TYPE_Q8_K, quantize_q8_k_x86, LOOM_KQ(KIQ4_XS, ZIQ4_XS),
@@ -44,6 +47,7 @@ const MatmulKernels kX86IQ4_XS = {LOOM_TYPE_Q8_K, quantize_q8_k_x86, LOOM_KQ(KIQ
 #undef LOOM_PACKED_Q4_0
 #undef LOOM_PACKED_IQ4_NL
 #undef LOOM_PACKED_IQ4_XS
+#undef LOOM_PACKED_Q4_K
 #undef LOOM_PACKED_Q5_0
 #undef LOOM_PACKED_Q5_1
 
