@@ -285,8 +285,8 @@ std::unique_ptr<BackendCost> cpu_backend_cost(bool repack_weights = true, bool c
 std::unique_ptr<BackendCost> vulkan_backend_cost();
 
 // The CPU backend (backends/cpu). Always available. repack_weights: weights
-// whose kernels have a load-time layout (Q4_0, IQ4_NL, IQ4_XS, Q5_0, Q5_1 on
-// x86) get a repacked copy, faster to multiply; copy_weights (with
+// whose kernels have a load-time layout (Q4_0, IQ4_NL, IQ4_XS, Q4_K, Q5_0,
+// Q5_1 on x86) get a repacked copy, faster to multiply; copy_weights (with
 // repack_weights; for weights read from a file mapping): every other matrix
 // weight gets a plain copy. The copies are in HostBlock::allocate_streamed
 // memory (huge pages on Linux: decode streams them up to 1.6x faster than

@@ -83,7 +83,7 @@ size_t act_row_bytes(loom_type act_type, int64_t k);
 // levels only by f32 rounding (summation order, FMA), and by the activation
 // rounding where the act_type differs (bf16: 2^-9 relative per value).
 // Load-time layouts (repack/matmul_packed, kernels/packed.h): Q4_0, IQ4_NL,
-// Q5_0, Q5_1 and IQ4_XS at the Scalar (reference) and Avx512 levels.
+// Q5_0, Q5_1, IQ4_XS and Q4_K at the Scalar (reference) and Avx512 levels.
 // AMX (x86_amx.cpp; at the Avx512 level where x86_has_amx_int8()): Q4_0 and
 // IQ4_NL (GGUF rows and the same repack) and Q8_0 calls with >= 16
 // activation rows run on int8 tiles (tdpbssd per block of 32 values, 16

@@ -126,19 +126,24 @@ inline void zdot(const typename Z::W &b, const BlockQ8_K &a, const ZConsts<Z> &c
     acc = _mm512_fmadd_ps(_mm512_set1_ps(half(b.d) * a.d), _mm512_cvtepi32_ps(isum), acc);
 }
 
-template <class Z, int R>
-void zgemv_rows(int64_t nb, const uint8_t *w, size_t ws, const BlockQ8_K *a, const ZConsts<Z> &c, float *out) {
+// One weight row (the decode): one stream per thread, prefetched
+// kStreamPrefetchBytes ahead (x86_gemv512.h), as the Q8_0 decode. Zen 4
+// class EPYC, weights in huge pages, 2 threads (kernel_bench --type Q6_K
+// --k 1536 --rows 65536 --acts 1 --pages 1): 4 interleaved rows prefetched
+// 24 KiB ahead streamed 25-37 GB/s, one row 50-53 (4 KiB ahead 52-53, 8 KiB
+// 49-51, 24 KiB 42-44); Q5_K 25 -> 43-44 GB/s. In L2 the 4-row tiles were
+// a little faster (30-35 against 29 GB/s, one thread), but a model's
+// weights come from memory every token.
+template <class Z>
+void zgemv_row(int64_t nb, const uint8_t *w, const BlockQ8_K *a, const ZConsts<Z> &c, float *out) {
     using W = typename Z::W;
-    __m512 acc[R];
-    for (int r = 0; r < R; ++r) acc[r] = _mm512_setzero_ps();
-    for (int64_t b = 0; b < nb; ++b)
-#pragma GCC unroll 8
-        for (int r = 0; r < R; ++r) {
-            const W &blk = reinterpret_cast<const W *>(w + r * ws)[b];
-            prefetch_block(&blk, sizeof(W));
-            zdot<Z>(blk, a[b], c, acc[r]);
-        }
-    for (int r = 0; r < R; ++r) out[r] = _mm512_reduce_add_ps(acc[r]);
+    __m512 acc = _mm512_setzero_ps();
+    for (int64_t b = 0; b < nb; ++b) {
+        const W &blk = reinterpret_cast<const W *>(w)[b];
+        prefetch_block<kStreamPrefetchBytes>(&blk, sizeof(W));
+        zdot<Z>(blk, a[b], c, acc);
+    }
+    *out = _mm512_reduce_add_ps(acc);
 }
 
 // A super-block of one row decoded for several activation rows: weights
@@ -168,7 +173,8 @@ inline void zdecode(const typename Z::W &b, const ZConsts<Z> &c, ZDec<Z> &o) {
 }
 
 // R rows x C activation rows; decodes each super-block once per tile.
-template <class Z, int R, int C>
+// kAhead: the prefetch distance along each row.
+template <class Z, int R, int C, int kAhead = kPrefetchBytes>
 void zgemm_tile(int64_t nb, const uint8_t *w, size_t ws, const uint8_t *a, size_t as, const ZConsts<Z> &c,
                 float *out, size_t os) {
     using W = typename Z::W;
@@ -179,7 +185,7 @@ void zgemm_tile(int64_t nb, const uint8_t *w, size_t ws, const uint8_t *a, size_
         ZDec<Z> dec[R];
         for (int r = 0; r < R; ++r) {
             const W &blk = reinterpret_cast<const W *>(w + r * ws)[b];
-            prefetch_block(&blk, sizeof(W));
+            prefetch_block<kAhead>(&blk, sizeof(W));
             zdecode<Z>(blk, c, dec[r]);
         }
         for (int j = 0; j < C; ++j) {
@@ -212,8 +218,9 @@ void zgemm_tile(int64_t nb, const uint8_t *w, size_t ws, const uint8_t *a, size_
         for (int j = 0; j < C; ++j) out[j * os + r] = _mm512_reduce_add_ps(acc[r][j]);
 }
 
-// The avx512 K-quant matmul: the decode path above for one activation row,
-// R x C tiles for a few, the 16-row lanes gemm (x86_kgemm512.h) for more.
+// The avx512 K-quant matmul: one row at a time for one or two activation
+// rows (the decode, and its two-part activations in the exact precision),
+// R x C tiles for 3, the 16-row lanes gemm (x86_kgemm512.h) for more.
 constexpr int64_t kKGemmMinAct = 4;
 template <class Z>
 void kgemm16(int64_t k, const uint8_t *w, size_t ws, int64_t n_rows, const uint8_t *a, size_t as, int64_t n_act,
@@ -227,16 +234,20 @@ void matmul_kquant512(int64_t k, const void *w, size_t w_stride, int64_t n_rows,
     const auto *ab = static_cast<const uint8_t *>(act);
     if (n_act == 1) {
         const auto *a = static_cast<const BlockQ8_K *>(act);
-        int64_t r = 0;
-        for (; r + kGemvR <= n_rows; r += kGemvR) zgemv_rows<Z, kGemvR>(nb, wb + r * w_stride, w_stride, a, c, out + r);
-        for (; r < n_rows; ++r) zgemv_rows<Z, 1>(nb, wb + r * w_stride, w_stride, a, c, out + r);
+        for (int64_t r = 0; r < n_rows; ++r) zgemv_row<Z>(nb, wb + r * w_stride, a, c, out + r);
+        return;
+    }
+    if (n_act == 2) {
+        for (int64_t r = 0; r < n_rows; ++r)
+            zgemm_tile<Z, 1, 2, kStreamPrefetchBytes>(nb, wb + r * w_stride, w_stride, ab, act_stride, c, out + r,
+                                                      out_stride);
         return;
     }
     if (n_act >= kKGemmMinAct) {
         kgemm16<Z>(k, wb, w_stride, n_rows, ab, act_stride, n_act, out, out_stride);
         return;
     }
-    constexpr int R = 4; // fewer than kKGemmMinAct activation rows: 2 or 1 per tile
+    constexpr int R = 4; // 3 activation rows (fewer than kKGemmMinAct): 2 and 1 per tile
     for (int64_t j = 0; j < n_act;) {
         const bool two = n_act - j >= 2;
         const uint8_t *aj = ab + j * act_stride;

@@ -1,4 +1,4 @@
-// matmul_packed of Q4_0, IQ4_NL (and Q5_0, Q5_1, IQ4_XS, below) at the avx512 level,
+// matmul_packed of Q4_0, IQ4_NL (and IQ4_XS, Q4_K, Q5_0, Q5_1, below) at the avx512 level,
 // over the repacked layouts of packed.h (included inside the level's
 // anonymous namespace; AVX-512 F/BW/VL + VNNI). Stack per call: <= 36 KiB.
 // Decode tiles (1-2 activation rows) prefetch kPrefetchBytes ahead along
