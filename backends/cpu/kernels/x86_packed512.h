@@ -163,6 +163,10 @@ void pack_tile(const uint8_t *group, int64_t nb, int64_t b0, int64_t nbc, const 
 // AMX Xeon, weights in huge pages (kernel_bench --type Q4_0 --packed 1
 // --acts 1 --rows 303872 --pages 1 --call 4096, 3 interleaved runs):
 // 24.8-25.5 -> 29.3-29.4 GB/s; 0.5B Q4_0 tg128 66.3-67.0 -> 72.7-74.1 tok/s.
+// Not on AMD CPUs, where one group at a time (pack_tile) streams faster:
+// the same command with --call 1216 / 4096 on a Zen 4 class EPYC, 2
+// threads, 31-34 -> 45.5-46 GB/s; 0.5B Q4_0 tg128 82.6-84.5 -> 86.8-88.9
+// tok/s (docs/performance.md, 2026-12-06).
 template <bool kTable, int C>
 void pack_tile_decode2(const uint8_t *g0, const uint8_t *g1, int64_t nb, int64_t b0, int64_t nbc, const PackAct &pre,
                        const uint8_t *a, size_t as, float *out, size_t os, bool add, const __m512i &table) {
@@ -328,7 +332,8 @@ void matmul_packed512(int64_t k, const void *w, size_t w_stride, int64_t n_rows,
             const uint8_t *a = ab + j0 * act_stride;
             pack_prep<kOffset>(a, act_stride, np, b0, nbc, PackAct{base, d});
             int64_t g = 0;
-            for (; np <= 2 && g + 2 * kPackRows <= n_rows; g += 2 * kPackRows) { // decode: groups in pairs
+            const bool pairs = np <= 2 && !x86_is_amd(); // decode: groups in pairs (not on AMD CPUs)
+            for (; pairs && g + 2 * kPackRows <= n_rows; g += 2 * kPackRows) {
                 const uint8_t *g0 = wb + g * w_stride, *g1 = g0 + kPackRows * w_stride;
                 float *o = out + j0 * out_stride + g;
                 if (np == 1) pack_tile_decode2<kTable, 1>(g0, g1, nb, b0, nbc, PackAct{base, d}, a, 0, o, 0, b0 > 0, table);
