@@ -92,23 +92,36 @@ struct Nib16 {
         unpack_blocks(group, nb, b0, nbc, rows);
     }
 };
-struct Xs {
+// The super-block types (IQ4_XS, Q4_K): super-block b of row r <-> its
+// place in the group by Put / Get, whole matrices of groups at once.
+template <size_t kBlk, void (*Put)(const uint8_t *, int64_t, int64_t, uint8_t *),
+          void (*Get)(const uint8_t *, int64_t, int64_t, uint8_t *)>
+struct SuperGroups {
     static constexpr int kValues = kQKK;
-    static constexpr size_t kBytes = kXsBlock, kActBytes = sizeof(BlockQ8_K);
+    static constexpr size_t kBytes = kBlk, kActBytes = sizeof(BlockQ8_K);
     static void unpack(const uint8_t *group, int64_t, int64_t b0, int64_t nbc, uint8_t *rows) {
         for (int64_t r = 0; r < kRows; ++r)
-            for (int64_t b = 0; b < nbc; ++b) get_xs(group, r, b0 + b, rows + (r * nbc + b) * kXsBlock);
+            for (int64_t b = 0; b < nbc; ++b) Get(group, r, b0 + b, rows + (r * nbc + b) * kBlk);
+    }
+    static void repack_all(const void *src, void *dst, int64_t n_rows, int64_t k) {
+        const int64_t nb = k / kQKK;
+        const size_t row = size_t(nb) * kBlk;
+        const auto *s = static_cast<const uint8_t *>(src);
+        auto *d = static_cast<uint8_t *>(dst);
+        for (int64_t g = 0; g < n_rows; g += kRows)
+            for (int64_t r = 0; r < kRows; ++r)
+                for (int64_t b = 0; b < nb; ++b) Put(s + (g + r) * row, r, b, d + g * row);
+    }
+    static void unpack_all(const void *src, void *dst, int64_t n_rows, int64_t k) {
+        const int64_t nb = k / kQKK;
+        const size_t row = size_t(nb) * kBlk;
+        const auto *s = static_cast<const uint8_t *>(src);
+        auto *d = static_cast<uint8_t *>(dst);
+        for (int64_t g = 0; g < n_rows; g += kRows) unpack(s + g * row, nb, 0, nb, d + g * row);
     }
 };
-
-struct Q4k {
-    static constexpr int kValues = kQKK;
-    static constexpr size_t kBytes = kQ4KBlock, kActBytes = sizeof(BlockQ8_K);
-    static void unpack(const uint8_t *group, int64_t, int64_t b0, int64_t nbc, uint8_t *rows) {
-        for (int64_t r = 0; r < kRows; ++r)
-            for (int64_t b = 0; b < nbc; ++b) get_q4k(group, r, b0 + b, rows + (r * nbc + b) * kQ4KBlock);
-    }
-};
+using Xs = SuperGroups<kXsBlock, put_xs, get_xs>;
+using Q4k = SuperGroups<kQ4KBlock, put_q4k, get_q4k>;
 
 // Q5_0 / Q5_1 (packed.h): block b of the 16 rows at `rows` (GGUF rows of
 // `row` bytes) <-> its place in the group.
@@ -250,41 +263,10 @@ void matmul_packed_q5_1_ref(int64_t k, const void *w, size_t w_stride, int64_t n
 void repack_q5_0(const void *src, void *dst, int64_t n_rows, int64_t k) { Q5<false>::repack(src, dst, n_rows, k); }
 void repack_q5_1(const void *src, void *dst, int64_t n_rows, int64_t k) { Q5<true>::repack(src, dst, n_rows, k); }
 
-void repack_iq4_xs(const void *src, void *dst, int64_t n_rows, int64_t k) {
-    const int64_t nb = k / kQKK;
-    const size_t row = size_t(nb) * kXsBlock;
-    const auto *s = static_cast<const uint8_t *>(src);
-    auto *d = static_cast<uint8_t *>(dst);
-    for (int64_t g = 0; g < n_rows; g += kRows)
-        for (int64_t r = 0; r < kRows; ++r)
-            for (int64_t b = 0; b < nb; ++b) put_xs(s + (g + r) * row, r, b, d + g * row);
-}
-
-void unpack_iq4_xs(const void *src, void *dst, int64_t n_rows, int64_t k) {
-    const int64_t nb = k / kQKK;
-    const size_t row = size_t(nb) * kXsBlock;
-    const auto *s = static_cast<const uint8_t *>(src);
-    auto *d = static_cast<uint8_t *>(dst);
-    for (int64_t g = 0; g < n_rows; g += kRows) Xs::unpack(s + g * row, nb, 0, nb, d + g * row);
-}
-
-void repack_q4_k(const void *src, void *dst, int64_t n_rows, int64_t k) {
-    const int64_t nb = k / kQKK;
-    const size_t row = size_t(nb) * kQ4KBlock;
-    const auto *s = static_cast<const uint8_t *>(src);
-    auto *d = static_cast<uint8_t *>(dst);
-    for (int64_t g = 0; g < n_rows; g += kRows)
-        for (int64_t r = 0; r < kRows; ++r)
-            for (int64_t b = 0; b < nb; ++b) put_q4k(s + (g + r) * row, r, b, d + g * row);
-}
-
-void unpack_q4_k(const void *src, void *dst, int64_t n_rows, int64_t k) {
-    const int64_t nb = k / kQKK;
-    const size_t row = size_t(nb) * kQ4KBlock;
-    const auto *s = static_cast<const uint8_t *>(src);
-    auto *d = static_cast<uint8_t *>(dst);
-    for (int64_t g = 0; g < n_rows; g += kRows) Q4k::unpack(s + g * row, nb, 0, nb, d + g * row);
-}
+void repack_iq4_xs(const void *src, void *dst, int64_t n_rows, int64_t k) { Xs::repack_all(src, dst, n_rows, k); }
+void unpack_iq4_xs(const void *src, void *dst, int64_t n_rows, int64_t k) { Xs::unpack_all(src, dst, n_rows, k); }
+void repack_q4_k(const void *src, void *dst, int64_t n_rows, int64_t k) { Q4k::repack_all(src, dst, n_rows, k); }
+void unpack_q4_k(const void *src, void *dst, int64_t n_rows, int64_t k) { Q4k::unpack_all(src, dst, n_rows, k); }
 
 bool unpack_rows(loom_type t, const void *src, void *dst, int64_t n_rows, int64_t k) {
     switch (t) {

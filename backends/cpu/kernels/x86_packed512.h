@@ -416,31 +416,45 @@ void xs_tile(const uint8_t *group, int64_t b0, int64_t nbc, const int32_t *seed,
     store_acc<C>(acc, out, os, add);
 }
 
-void matmul_packed_xs512(int64_t k, const void *w, size_t w_stride, int64_t n_rows, const void *act,
-                         size_t act_stride, int64_t n_act, float *out, size_t out_stride) {
-    const auto *wb = static_cast<const uint8_t *>(w);
-    const auto *ab = static_cast<const uint8_t *>(act);
-    const int64_t nb = k / kQKK;
-    const __m512i table = _mm512_broadcast_i32x4(
-        _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i *>(kIq4nlValues)), _mm_set1_epi8(char(0x80))));
-    int32_t seed[8 * kXsActMax];
-    float d[kXsActMax];
+// The super-block types' matmul (IQ4_XS, Q4_K): super-blocks in passes of
+// kXsBlockChunk, activation rows in panels whose prep entries (kXsActMax)
+// fit the stack; per panel prep(a, np, b0, nbc), then per group of 16 rows
+// and tile of C activation rows tile(Int<C>, group, b0, nbc, j, a + j
+// rows, out + its place, add).
+template <class Prep, class Tile>
+void xs_matmul_panels(int64_t nb, const uint8_t *wb, size_t w_stride, int64_t n_rows, const uint8_t *ab,
+                      size_t act_stride, int64_t n_act, float *out, size_t out_stride, const Prep &prep,
+                      const Tile &tile) {
     for (int64_t b0 = 0; b0 < nb; b0 += kXsBlockChunk) {
         const int64_t nbc = nb - b0 < kXsBlockChunk ? nb - b0 : kXsBlockChunk;
         const int64_t panel = kXsActMax / nbc;
         for (int64_t j0 = 0; j0 < n_act; j0 += panel) {
             const int64_t np = n_act - j0 < panel ? n_act - j0 : panel;
             const uint8_t *a = ab + j0 * act_stride;
-            xs_prep(a, act_stride, np, b0, nbc, seed, d);
-            for (int64_t g = 0; g < n_rows; g += kPackRows) {
-                const uint8_t *group = wb + g * w_stride;
+            prep(a, np, b0, nbc);
+            for (int64_t g = 0; g < n_rows; g += kPackRows)
                 for_each_act_tile(np, [&](int64_t j, auto c) {
-                    xs_tile<decltype(c)::value>(group, b0, nbc, seed + 8 * j * nbc, d + j * nbc, a + j * act_stride,
-                                                act_stride, out + (j0 + j) * out_stride + g, out_stride, b0 > 0, table);
+                    tile(c, wb + g * w_stride, b0, nbc, j, a + j * act_stride, out + (j0 + j) * out_stride + g,
+                         b0 > 0);
                 });
-            }
         }
     }
+}
+
+void matmul_packed_xs512(int64_t k, const void *w, size_t w_stride, int64_t n_rows, const void *act,
+                         size_t act_stride, int64_t n_act, float *out, size_t out_stride) {
+    const __m512i table = _mm512_broadcast_i32x4(
+        _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i *>(kIq4nlValues)), _mm_set1_epi8(char(0x80))));
+    int32_t seed[8 * kXsActMax];
+    float d[kXsActMax];
+    xs_matmul_panels(
+        k / kQKK, static_cast<const uint8_t *>(w), w_stride, n_rows, static_cast<const uint8_t *>(act), act_stride,
+        n_act, out, out_stride,
+        [&](const uint8_t *a, int64_t np, int64_t b0, int64_t nbc) { xs_prep(a, act_stride, np, b0, nbc, seed, d); },
+        [&](auto c, const uint8_t *group, int64_t b0, int64_t nbc, int64_t j, const uint8_t *aj, float *o, bool add) {
+            xs_tile<decltype(c)::value>(group, b0, nbc, seed + 8 * j * nbc, d + j * nbc, aj, act_stride, o,
+                                        out_stride, add, table);
+        });
 }
 
 // Q4_K (packed.h): group j of 32 values of a super-block is the low (j
@@ -543,27 +557,16 @@ void q4k_tile(const uint8_t *group, int64_t b0, int64_t nbc, const int32_t *sums
 
 void matmul_packed_q4k512(int64_t k, const void *w, size_t w_stride, int64_t n_rows, const void *act,
                           size_t act_stride, int64_t n_act, float *out, size_t out_stride) {
-    const auto *wb = static_cast<const uint8_t *>(w);
-    const auto *ab = static_cast<const uint8_t *>(act);
-    const int64_t nb = k / kQKK;
     int32_t sums[4 * kXsActMax];
     float d[kXsActMax];
-    for (int64_t b0 = 0; b0 < nb; b0 += kXsBlockChunk) {
-        const int64_t nbc = nb - b0 < kXsBlockChunk ? nb - b0 : kXsBlockChunk;
-        const int64_t panel = kXsActMax / nbc;
-        for (int64_t j0 = 0; j0 < n_act; j0 += panel) {
-            const int64_t np = n_act - j0 < panel ? n_act - j0 : panel;
-            const uint8_t *a = ab + j0 * act_stride;
-            q4k_prep(a, act_stride, np, b0, nbc, sums, d);
-            for (int64_t g = 0; g < n_rows; g += kPackRows) {
-                const uint8_t *group = wb + g * w_stride;
-                for_each_act_tile(np, [&](int64_t j, auto c) {
-                    q4k_tile<decltype(c)::value>(group, b0, nbc, sums + 4 * j * nbc, d + j * nbc, a + j * act_stride,
-                                                 act_stride, out + (j0 + j) * out_stride + g, out_stride, b0 > 0);
-                });
-            }
-        }
-    }
+    xs_matmul_panels(
+        k / kQKK, static_cast<const uint8_t *>(w), w_stride, n_rows, static_cast<const uint8_t *>(act), act_stride,
+        n_act, out, out_stride,
+        [&](const uint8_t *a, int64_t np, int64_t b0, int64_t nbc) { q4k_prep(a, act_stride, np, b0, nbc, sums, d); },
+        [&](auto c, const uint8_t *group, int64_t b0, int64_t nbc, int64_t j, const uint8_t *aj, float *o, bool add) {
+            q4k_tile<decltype(c)::value>(group, b0, nbc, sums + 4 * j * nbc, d + j * nbc, aj, act_stride, o,
+                                         out_stride, add);
+        });
 }
 
 // Q5_0 / Q5_1 (packed.h): the nibble decode above, then the fifth bits as
