@@ -210,6 +210,17 @@ public:
     // readable (a host backend may read a few rows of them, e.g. get_rows).
     virtual Status create_weight(loom_type type, int64_t cols, int64_t rows, const void *data, Tensor **out) = 0;
 
+    // Before a load's create_weight() calls: one weight of this shape will
+    // come, in the part set_part() last named. A backend that copies weights
+    // at load time may then place every copy in one block (the CPU backend:
+    // one range of huge pages, small matrices included). Optional: a weight
+    // not announced gets a block of its own.
+    virtual void expect_weight(loom_type type, int64_t cols, int64_t rows) {
+        (void)type;
+        (void)cols;
+        (void)rows;
+    }
+
     // The part of the model the next create_weight() calls belong to (load
     // time only; kPartEnds until set). Ignored by a backend on one device.
     virtual void set_part(int part) { (void)part; }

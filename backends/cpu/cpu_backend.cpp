@@ -18,10 +18,6 @@ namespace cpu {
 
 namespace {
 
-bool is_row_interleaved(loom_type t) {
-    return t == LOOM_TYPE_Q4_0_4_4 || t == LOOM_TYPE_Q4_0_4_8 || t == LOOM_TYPE_Q4_0_8_8;
-}
-
 Status check_rows(const char *op, const Tensor *t, int64_t rows) {
     if (!t) return error(LOOM_ERR_INTERNAL, "cpu %s: missing tensor", op);
     if (rows < 0 || rows > t->ne[1])
@@ -374,6 +370,10 @@ public:
     const char *name() const override { return "cpu"; }
     bool supports_experts() const override { return true; }
 
+    void expect_weight(loom_type type, int64_t cols, int64_t rows) override {
+        arena_want_ += weight_copy_size(repack_weights_, copy_weights_, type, cols, rows);
+    }
+
     Status create_weight(loom_type type, int64_t cols, int64_t rows, const void *data, Tensor **out) override {
         const TypeTraits *tt = type_traits(type);
         const bool interleaved = is_row_interleaved(type);
@@ -418,9 +418,7 @@ private:
         const MatmulKernels *k = matmul_kernels(t->type, active_isa());
         if (!k->repack || !k->matmul_packed || t->ne[1] % kPackRows != 0) return Status::ok();
         const size_t bytes = t->row_bytes * static_cast<size_t>(t->ne[1]);
-        if (!t->packed_block.allocate_streamed(weight_copy_bytes(bytes)))
-            return error(LOOM_ERR_OUT_OF_MEMORY, "cpu: %zu bytes for a repacked weight", bytes);
-        t->packed = t->packed_block.data();
+        LOOM_TRY(copy_destination(bytes, &t->packed_block, "a repacked weight", &t->packed));
         // Groups of kPackRows rows repack independently, each to the offset
         // its rows have in the source (kernels.h): a task takes whole groups,
         // about kLoadTaskBytes of them.
@@ -443,16 +441,42 @@ private:
     // use (matmul, get_rows) reads instead of the source bytes.
     Status copy(CpuTensor *t) {
         const size_t bytes = t->row_bytes * static_cast<size_t>(t->ne[1]);
-        if (!t->owned.allocate_streamed(weight_copy_bytes(bytes)))
-            return error(LOOM_ERR_OUT_OF_MEMORY, "cpu: %zu bytes for a copy of a weight", bytes);
         const uint8_t *src = t->data;
-        uint8_t *dst = t->owned.data();
-        for_load_tasks(bytes, static_cast<int64_t>((bytes + kLoadTaskBytes - 1) / kLoadTaskBytes), [=](int64_t task) {
-            const size_t at = static_cast<size_t>(task) * kLoadTaskBytes;
-            std::memcpy(dst + at, src + at, std::min(kLoadTaskBytes, bytes - at));
+        uint8_t *dst = nullptr;
+        LOOM_TRY(copy_destination(bytes, &t->owned, "a copy of a weight", &dst));
+        // Tasks end on the destination's 2 MiB boundaries (the first may be short).
+        const size_t head = (kLoadTaskBytes - reinterpret_cast<uintptr_t>(dst) % kLoadTaskBytes) % kLoadTaskBytes;
+        const size_t first = head ? std::min(head, bytes) : std::min(kLoadTaskBytes, bytes);
+        const int64_t n_tasks = 1 + static_cast<int64_t>((bytes - first + kLoadTaskBytes - 1) / kLoadTaskBytes);
+        for_load_tasks(bytes, n_tasks, [=](int64_t task) {
+            const size_t at = task == 0 ? 0 : first + static_cast<size_t>(task - 1) * kLoadTaskBytes;
+            std::memcpy(dst + at, src + at, task == 0 ? first : std::min(kLoadTaskBytes, bytes - at));
         });
-        t->data = t->owned.data();
+        t->data = dst;
         t->holds_copy = true;
+        return Status::ok();
+    }
+
+    // Where a load-time copy of `bytes` goes: the next part of the arena
+    // (allocated at the first copy, of the bytes expect_weight() announced:
+    // every copy of the model in one range, all of it in huge pages where
+    // the OS gives them, the small matrices and each matrix's last partial
+    // huge page included), or a block of its own in `own` for a weight not
+    // announced. `what` names the weight in the error.
+    Status copy_destination(size_t bytes, HostBlock *own, const char *what, uint8_t **out) {
+        const size_t need = weight_copy_bytes(bytes);
+        if (!arena_.data() && arena_want_ > 0 && arena_want_ >= need) {
+            if (arena_want_ > SIZE_MAX || !arena_.allocate_streamed(static_cast<size_t>(arena_want_)))
+                return error(LOOM_ERR_OUT_OF_MEMORY, "cpu: %llu bytes for the weights' load-time copies (repacked and plain)",
+                             (unsigned long long)arena_want_);
+        }
+        if (arena_.data() && arena_.size() - arena_used_ >= need) {
+            *out = arena_.data() + arena_used_;
+            arena_used_ += need;
+            return Status::ok();
+        }
+        if (!own->allocate_streamed(need)) return error(LOOM_ERR_OUT_OF_MEMORY, "cpu: %zu bytes for %s", bytes, what);
+        *out = own->data();
         return Status::ok();
     }
 
@@ -480,6 +504,9 @@ private:
     bool repack_weights_;   // create_cpu_backend's
     bool copy_weights_;     // create_cpu_backend's (only with repack_weights_)
     int load_threads_;      // create_cpu_backend's
+    uint64_t arena_want_ = 0;   // the copies expect_weight() announced
+    HostBlock arena_;           // ... allocated at the first copy (copy_destination)
+    size_t arena_used_ = 0;
     std::unique_ptr<ThreadPool> load_pool_;   // during load only (finish_load)
     bool load_pool_failed_ = false;
     std::vector<std::unique_ptr<CpuTensor>> weights_;

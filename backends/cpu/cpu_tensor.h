@@ -20,8 +20,9 @@ struct CpuTensor : Tensor {
     uint8_t *data = nullptr;                    // borrowed (weights) or in `owned`
     HostBlock owned;                            // make_host_tensor's zeroed block (data 64-byte aligned)
     // A weight also held in its kernel's load-time layout (MatmulKernels::
-    // repack; same size as data), which matmuls read instead of data: in
-    // packed_block, or borrowed from another tensor's (an expert's view).
+    // repack; same size as data), which matmuls read instead of data: in the
+    // backend's arena of load-time copies, in packed_block, or borrowed from
+    // another tensor's (an expert's view).
     uint8_t *packed = nullptr;
     HostBlock packed_block;
 
@@ -30,15 +31,24 @@ struct CpuTensor : Tensor {
     const int32_t *i32() const { return reinterpret_cast<const int32_t *>(data); }
 };
 
-// The block a load-time weight copy of `bytes` takes (repacked or plain,
-// HostBlock::allocate_streamed), padded to whole 64-byte vectors.
-inline size_t weight_copy_bytes(size_t bytes) { return (bytes + 63) / 64 * 64; }
-// What the memory plan counts for it.
-inline uint64_t weight_copy_cost(size_t bytes) {
-    bool heap = false;
-    const uint64_t b = HostBlock::streamed_bytes(weight_copy_bytes(bytes), &heap);
-    return heap ? heap_block_bytes(b) : b;
+// Q4_0 with rows interleaved in groups (GGUF types 31-33), converted to
+// plain Q4_0 rows at load.
+inline bool is_row_interleaved(loom_type t) {
+    return t == LOOM_TYPE_Q4_0_4_4 || t == LOOM_TYPE_Q4_0_4_8 || t == LOOM_TYPE_Q4_0_8_8;
 }
+
+// The part of the backend's arena (one HostBlock::allocate_streamed block
+// of every load-time copy, cpu_backend.cpp) a weight copy of `bytes` takes,
+// repacked or plain: whole 64-byte vectors.
+inline size_t weight_copy_bytes(size_t bytes) { return (bytes + 63) / 64 * 64; }
+
+// The bytes of the load-time copy the CPU backend makes of a weight of
+// `rows` x `cols` of `type` (0: read in place), with create_cpu_backend's
+// repack_weights and copy_weights: a repack where the type's kernels have a
+// load-time layout, else a plain copy of a matrix with copy_weights. Row-
+// interleaved Q4_0 types, converted to Q4_0 on the heap, count the repack of
+// that only.
+uint64_t weight_copy_size(bool repack, bool copy, loom_type type, int64_t cols, int64_t rows);
 
 inline CpuTensor *cpu(Tensor *t) { return static_cast<CpuTensor *>(t); }
 inline const CpuTensor *cpu(const Tensor *t) { return static_cast<const CpuTensor *>(t); }

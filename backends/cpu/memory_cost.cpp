@@ -32,14 +32,14 @@ uint64_t repack_bytes(loom_type type, int64_t cols, int64_t rows) {
     const MatmulKernels *k = matmul_kernels(type, active_isa());
     size_t rb = 0;
     if (!k || !k->repack || !k->matmul_packed || rows % kPackRows != 0 || !row_bytes(type, cols, &rb)) return 0;
-    return weight_copy_cost(rb * size_t(rows));
+    return weight_copy_bytes(rb * size_t(rows));
 }
 
 // The plain copy copy() makes of a matrix weight with no repacked layout.
 uint64_t copy_bytes(loom_type type, int64_t cols, int64_t rows) {
     size_t rb = 0;
     if (rows <= 1 || !row_bytes(type, cols, &rb)) return 0;
-    return weight_copy_cost(rb * size_t(rows));
+    return weight_copy_bytes(rb * size_t(rows));
 }
 
 // The shared scratch attention takes for `rows` queries over n_kv cells
@@ -77,16 +77,15 @@ class CpuCost final : public BackendCost {
 public:
     CpuCost(bool repack, bool copy) : repack_(repack), copy_(repack && copy) {}
 
+    // The copies of a load share one arena (cpu_backend.cpp), whose
+    // rounding to whole pages (under 4 KiB) is not counted.
     MemoryCost weight(loom_type type, int64_t cols, int64_t rows) const override {
+        // Row-interleaved Q4_0 is converted to Q4_0 rows on the heap first.
+        const bool interleaved = is_row_interleaved(type);
+        const uint64_t copy = weight_copy_size(repack_, copy_, type, cols, rows);
         MemoryCost c;
-        c.host = heap_block_bytes(sizeof(CpuTensor));
-        if (type == LOOM_TYPE_Q4_0_4_4 || type == LOOM_TYPE_Q4_0_4_8 || type == LOOM_TYPE_Q4_0_8_8)
-            c.host = host_tensor_bytes(LOOM_TYPE_Q4_0, cols, rows) + (repack_ ? repack_bytes(LOOM_TYPE_Q4_0, cols, rows) : 0);
-        else if (const uint64_t r = repack_ ? repack_bytes(type, cols, rows) : 0)
-            c.host += r;
-        else if (copy_)
-            c.host += copy_bytes(type, cols, rows);
-        c.in_place = c.host == heap_block_bytes(sizeof(CpuTensor));   // no load-time copy
+        c.host = copy + (interleaved ? host_tensor_bytes(LOOM_TYPE_Q4_0, cols, rows) : heap_block_bytes(sizeof(CpuTensor)));
+        c.in_place = !interleaved && copy == 0;   // read from the file's bytes
         return c;
     }
 
@@ -113,6 +112,13 @@ private:
 };
 
 } // namespace
+
+uint64_t weight_copy_size(bool repack, bool copy, loom_type type, int64_t cols, int64_t rows) {
+    if (!repack) return 0;
+    if (is_row_interleaved(type)) return repack_bytes(LOOM_TYPE_Q4_0, cols, rows);
+    if (const uint64_t r = repack_bytes(type, cols, rows)) return r;
+    return copy ? copy_bytes(type, cols, rows) : 0;
+}
 
 } // namespace cpu
 

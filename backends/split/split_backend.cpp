@@ -22,6 +22,10 @@ public:
     void set_part(int part) override { part_ = part; }
     int split_layer() const override { return split_layer_; }
 
+    void expect_weight(loom_type type, int64_t cols, int64_t rows) override {
+        side_[split::side_of(part_, split_layer_)]->expect_weight(type, cols, rows);
+    }
+
     Status create_weight(loom_type type, int64_t cols, int64_t rows, const void *data, Tensor **out) override {
         const int side = split::side_of(part_, split_layer_);
         Tensor *t = nullptr;

@@ -123,11 +123,6 @@ bool HostBlock::allocate_streamed(size_t size) noexcept {
     return true;
 }
 
-uint64_t HostBlock::streamed_bytes(size_t size, bool *heap) {
-    *heap = hook() != nullptr;
-    return *heap ? heap_request(size, 64, false) : platform::pages_bytes(size);
-}
-
 void HostBlock::reset() noexcept {
     if (from_ == From::Calloc) {
         g_live.fetch_sub(1, std::memory_order_relaxed);

@@ -66,9 +66,6 @@ public:
     static size_t heap_request(size_t size, size_t align, bool zeroed) {
         return zeroed && align > 16 ? size + align : size;
     }
-    // What allocate_streamed(size) takes (the memory plan counts it):
-    // the heap block's request with a hook (heap: true), else whole pages.
-    static uint64_t streamed_bytes(size_t size, bool *heap);
 
 private:
     enum class From : uint8_t { None, Hook, Heap, Calloc, Pages };

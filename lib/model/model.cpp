@@ -16,10 +16,14 @@ namespace {
 std::string layer_name(int layer, const char *suffix) { return "blk." + std::to_string(layer) + "." + suffix; }
 
 // Binds one GGUF tensor, checking it is [rows][cols] (1-D when rows == 1).
+// With `announce`, a first pass over the same calls: each matrix is only
+// announced to the backend (Backend::expect_weight), which then sizes its
+// load-time copies at once; nothing is created or reported.
 class WeightBinder {
 public:
-    WeightBinder(const GgufFile &g, Backend &b, std::vector<HostVector<float>> &vectors, const ModelLoadOptions &opts)
-        : g_(g), b_(b), vectors_(vectors), opts_(opts) {
+    WeightBinder(const GgufFile &g, Backend &b, std::vector<HostVector<float>> &vectors, const ModelLoadOptions &opts,
+                 bool announce)
+        : g_(g), b_(b), vectors_(vectors), opts_(opts), announce_(announce) {
         for (const GgufTensor &t : g.tensors()) total_ += t.nbytes;
     }
 
@@ -35,6 +39,11 @@ public:
         size_t rb = 0;
         Status s = row_bytes(t->type, cols, &rb);
         if (!s) return error(LOOM_ERR_FORMAT, "tensor '%s': %s", name.c_str(), s.message().c_str());
+        if (announce_) {
+            b_.expect_weight(t->type, cols, rows * n);
+            *out = nullptr;
+            return Status::ok();
+        }
         LOOM_TRY(b_.create_weight(t->type, cols, rows * n, t->data, out));
         if ((*out)->holds_copy) g_.release_pages(t->data, t->nbytes);   // keeps RSS near one copy
         return advance(t->nbytes);
@@ -45,6 +54,7 @@ public:
         if (!required && !g_.find_tensor(name)) return Status::ok();
         const GgufTensor *t = nullptr;
         LOOM_TRY(find(name, n, 1, 1, &t));
+        if (announce_) return Status::ok();   // widened to f32, never copied by a backend
         const TypeTraits *tt = type_traits(t->type);
         if (!tt || !tt->to_float || n % tt->block_size != 0)
             return error(LOOM_ERR_UNSUPPORTED, "tensor '%s' has type %s, which cannot be read as floats", name.c_str(),
@@ -99,6 +109,7 @@ private:
     Backend &b_;
     std::vector<HostVector<float>> &vectors_;
     const ModelLoadOptions &opts_;
+    const bool announce_;
     uint64_t total_ = 0, done_ = 0;
     std::unordered_set<std::string> bound_;
 };
@@ -130,15 +141,16 @@ Status Model::load(const GgufFile &gguf, std::unique_ptr<Backend> backend, const
                      "%s is a mixture-of-experts model, which the %s backend cannot run yet; use the CPU backend",
                      m->hp_.arch.c_str(), backend->name());
     m->backend_ = std::move(backend);
-    LOOM_TRY(m->bind_weights(gguf, opts));
+    LOOM_TRY(m->bind_weights(gguf, opts, true));   // announced first: the backend sizes its copies
+    LOOM_TRY(m->bind_weights(gguf, opts, false));
     m->backend_->finish_load();
     *out = std::move(m);
     return Status::ok();
 }
 
-Status Model::bind_weights(const GgufFile &g, const ModelLoadOptions &opts) {
+Status Model::bind_weights(const GgufFile &g, const ModelLoadOptions &opts, bool announce) {
     const HParams &h = hp_;
-    WeightBinder bind(g, *backend_, f32_vectors_, opts);
+    WeightBinder bind(g, *backend_, f32_vectors_, opts, announce);
     backend_->set_part(kPartEnds);   // parts (backend.h): where a split backend puts each weight
     LOOM_TRY(bind.matrix("token_embd.weight", h.n_embd, h.n_vocab, &w_.token_embd));
     LOOM_TRY(bind.vector("output_norm.weight", h.n_embd, true, &w_.output_norm));

@@ -142,7 +142,9 @@ public:
 
 private:
     Model() = default;
-    Status bind_weights(const GgufFile &gguf, const ModelLoadOptions &opts);
+    // Binds every weight into the backend; with `announce`, only announces
+    // each matrix (Backend::expect_weight), the pass load() makes first.
+    Status bind_weights(const GgufFile &gguf, const ModelLoadOptions &opts, bool announce);
     Status alloc_moe_buffers(Session &s, int64_t n_batch, ForwardBuffers *b) const;
     Status record_moe_ffn(Session &s, ForwardBuffers &b, const LayerWeights &l, int64_t n) const;
 

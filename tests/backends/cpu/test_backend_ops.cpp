@@ -279,6 +279,50 @@ TEST_CASE("weight_copies_are_2_mib_aligned_and_advised_for_huge_pages", "[cpu_ba
 }
 #endif
 
+// Announced weights (Backend::expect_weight, as Model::load does before it
+// creates them) get their load-time copies, repacked and plain, one after
+// another in one arena that starts on a 2 MiB boundary, small matrices
+// included; a weight not announced gets a block of its own. Each copy holds
+// the bytes a copy of its own would.
+TEST_CASE("announced_weight_copies_share_one_2_mib_aligned_arena", "[cpu_backend]") {
+    std::unique_ptr<loom::Backend> backend;
+    REQUIRE(loom::create_cpu_backend(&backend, true, true).is_ok());
+    Fixture f;
+    std::vector<float> decoded;
+    const int64_t k = 896;
+    const std::vector<uint8_t> q4 = quantize(LOOM_TYPE_Q4_0, f.random(size_t(k * 128)), 128, k, &decoded);
+    const std::vector<uint8_t> q8 = quantize(LOOM_TYPE_Q8_0, f.random(size_t(k * 37)), 37, k, &decoded);
+    std::vector<uint8_t> h(size_t(k * 1200 * 2));
+    for (size_t i = 0; i < h.size(); i++) h[i] = uint8_t(i * 2654435761u >> 13) & 0x3B;   // finite halves
+    backend->expect_weight(LOOM_TYPE_Q8_0, k, 37);
+    backend->expect_weight(LOOM_TYPE_F16, k, 1200);
+    backend->expect_weight(LOOM_TYPE_Q4_0, k, 128);
+    Tensor *w8 = nullptr, *wh = nullptr, *w4 = nullptr, *extra = nullptr;
+    REQUIRE(backend->create_weight(LOOM_TYPE_Q8_0, k, 37, q8.data(), &w8).is_ok());
+    REQUIRE(backend->create_weight(LOOM_TYPE_F16, k, 1200, h.data(), &wh).is_ok());
+    REQUIRE(backend->create_weight(LOOM_TYPE_Q4_0, k, 128, q4.data(), &w4).is_ok());
+    REQUIRE(backend->create_weight(LOOM_TYPE_Q8_0, k, 37, q8.data(), &extra).is_ok());
+    backend->finish_load();
+    const loom::cpu::CpuTensor *c8 = loom::cpu::cpu(w8), *ch = loom::cpu::cpu(wh), *c4 = loom::cpu::cpu(w4);
+    CHECK(reinterpret_cast<uintptr_t>(c8->data) % (uintptr_t(2) << 20) == 0);
+    CHECK(ch->data == c8->data + loom::cpu::weight_copy_bytes(q8.size()));
+    CHECK(std::memcmp(c8->data, q8.data(), q8.size()) == 0);
+    CHECK(std::memcmp(ch->data, h.data(), h.size()) == 0);
+    // Q4_0: repacked where this ISA has a layout for it (then beside the F16 copy), else a plain copy.
+    const uint8_t *q4_copy = c4->packed ? c4->packed : c4->data;
+    CHECK(q4_copy == ch->data + loom::cpu::weight_copy_bytes(h.size()));
+    std::vector<uint8_t> want = q4;
+    const loom::cpu::MatmulKernels *kq = loom::cpu::matmul_kernels(LOOM_TYPE_Q4_0, loom::cpu::active_isa());
+    if (c4->packed) kq->repack(q4.data(), want.data(), 128, k);
+    CHECK(std::memcmp(q4_copy, want.data(), q4.size()) == 0);
+    CHECK(loom::cpu::weight_copy_size(true, true, LOOM_TYPE_Q4_0, k, 128) == loom::cpu::weight_copy_bytes(q4.size()));
+    // Not announced: a copy of its own, outside the arena.
+    const uint8_t *e = loom::cpu::cpu(extra)->data;
+    CHECK(extra->holds_copy);
+    CHECK((e < c8->data || e >= q4_copy + q4.size()));
+    CHECK(std::memcmp(e, q8.data(), q8.size()) == 0);
+}
+
 #if defined(__linux__)
 // Threads of this process (/proc/self/task).
 int thread_count() {
