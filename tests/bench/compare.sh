@@ -12,6 +12,10 @@
 # --depth D: loom runs `--depth D`; llama.cpp has no such option, so its
 # prompt is D tokens and its tg is measured after them (the same cache
 # depth); the pp ratio is then not reported.
+# Before each round BUILD_DIR/tests/bench/read_bandwidth measures what the
+# machine reads now with the same threads; a second table ("reads" rows)
+# puts each tool's decode in GB/s (the weights a token reads, from `loom
+# gguf info`, times tg tok/s) beside the best of those measurements.
 # Models are cached in $LOOM_BENCH_DIR (default BUILD_DIR/bench-models).
 set -euo pipefail
 
@@ -39,6 +43,8 @@ done
 [ ${#types[@]} -gt 0 ] || types=(Q4_0 Q4_K_M Q5_K_M Q8_0 IQ4_XS F16 BF16)
 loom=$build/examples/loom/loom
 [ -x "$loom" ] || { echo "compare.sh: no $loom (build the loom target)" >&2; exit 1; }
+bw=$build/tests/bench/read_bandwidth
+[ -x "$bw" ] || { echo "compare.sh: no $bw (build the read_bandwidth target)" >&2; exit 1; }
 models=${LOOM_BENCH_DIR:-$build/bench-models}
 mkdir -p "$models"
 
@@ -46,13 +52,22 @@ mkdir -p "$models"
 
 # "pp<P> X tok/s" / "tg<N> Y tok/s" -> "X Y"
 speeds() { awk '/^pp/ {p=$2} /^tg/ {t=$2} END {print p+0, t+0}'; }
+# The MB of weights a decoded token reads: every tensor, but of
+# token_embd one row when the file has its own output.weight.
+token_mb() {
+    "$loom" gguf info "$1" | awk '$1 ~ /\.(weight|bias)$/ && $NF ~ /^[0-9]+$/ { s += $NF; if ($1 == "token_embd.weight") e = $NF; if ($1 == "output.weight") o = 1 }
+        END { printf "%.1f", (s - (o ? e : 0)) / 1e6 }'
+}
+reads=()
 
 echo "$(machine_line); preset=$preset pp=$pp tg=$tg threads=$threads reps=$reps rounds=$rounds depth=$depth"
 printf '%-8s %10s %10s %10s %10s %8s %8s\n' type loom_pp llama_pp loom_tg llama_tg pp_ratio tg_ratio
 for type in "${types[@]}"; do
     m=$(model_for "$type")
-    lp=0 lt=0 rp=0 rt=0
+    lp=0 lt=0 rp=0 rt=0 wall=0
     for ((i = 0; i < rounds; i++)); do
+        w=$("$bw" "$threads" 1024 3 | awk '{print $4}')
+        wall=$(max "$wall" "$w")
         if [ "$depth" -gt 0 ]; then
             read -r a b < <("$loom" bench -m "$m" -p "$pp" -n "$tg" -t "$threads" -r "$reps" --depth "$depth" | speeds)
             read -r c d < <("$ref/llref" bench "$m" "$depth" "$tg" "$threads" "$reps" | speeds)
@@ -61,8 +76,13 @@ for type in "${types[@]}"; do
             read -r a b < <("$loom" bench -m "$m" -p "$pp" -n "$tg" -t "$threads" -r "$reps" | speeds)
             read -r c d < <("$ref/llref" bench "$m" "$pp" "$tg" "$threads" "$reps" | speeds)
         fi
-        echo "#   round $i $type: loom pp=$a tg=$b   llama.cpp pp=$c tg=$d"
+        echo "#   round $i $type: loom pp=$a tg=$b   llama.cpp pp=$c tg=$d   read $w GB/s"
         lp=$(max "$lp" "$a"); lt=$(max "$lt" "$b"); rp=$(max "$rp" "$c"); rt=$(max "$rt" "$d")
     done
     printf '%-8s %10s %10s %10s %10s %8s %8s\n' "$type" "$lp" "$rp" "$lt" "$rt" "$(ratio "$lp" "$rp")" "$(ratio "$lt" "$rt")"
+    reads+=("$(awk -v t="$type" -v mb="$(token_mb "$m")" -v l="$lt" -v r="$rt" -v w="$wall" 'BEGIN {
+        printf "reads %-8s %9s %9.1f %9.1f %9.1f %8.0f%% %8.0f%%", t, mb, mb * l / 1e3, mb * r / 1e3, w, 100 * mb * l / 1e3 / w, 100 * mb * r / 1e3 / w }')")
 done
+echo "# decode reads: MB of weights per token, each tool's GB/s at its best tg, the best read_bandwidth of the rounds"
+printf 'reads %-8s %9s %9s %9s %9s %9s %9s\n' type MB/token loom_GB/s llama_GB/s read_GB/s loom_wall llama_wall
+printf '%s\n' "${reads[@]}"
