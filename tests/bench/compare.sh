@@ -12,8 +12,8 @@
 # --depth D: loom runs `--depth D`; llama.cpp has no such option, so its
 # prompt is D tokens and its tg is measured after them (the same cache
 # depth); the pp ratio is then not reported.
-# Before each round BUILD_DIR/tests/bench/read_bandwidth measures what the
-# machine reads now with the same threads; a second table ("reads" rows)
+# Before each round and after the last BUILD_DIR/tests/bench/read_bandwidth
+# measures what the machine reads now with the same threads; a second table ("reads" rows)
 # puts each tool's decode in GB/s (the weights a token reads, from `loom
 # gguf info`, times tg tok/s) beside the best of those measurements.
 # Models are cached in $LOOM_BENCH_DIR (default BUILD_DIR/bench-models).
@@ -79,6 +79,8 @@ for type in "${types[@]}"; do
         echo "#   round $i $type: loom pp=$a tg=$b   llama.cpp pp=$c tg=$d   read $w GB/s"
         lp=$(max "$lp" "$a"); lt=$(max "$lt" "$b"); rp=$(max "$rp" "$c"); rt=$(max "$rt" "$d")
     done
+    w=$("$bw" "$threads" 1024 3 | awk '{print $4}')   # and after the last
+    wall=$(max "$wall" "$w")
     printf '%-8s %10s %10s %10s %10s %8s %8s\n' "$type" "$lp" "$rp" "$lt" "$rt" "$(ratio "$lp" "$rp")" "$(ratio "$lt" "$rt")"
     reads+=("$(awk -v t="$type" -v mb="$(token_mb "$m")" -v l="$lt" -v r="$rt" -v w="$wall" 'BEGIN {
         printf "reads %-8s %9s %9.1f %9.1f %9.1f %8.0f%% %8.0f%%", t, mb, mb * l / 1e3, mb * r / 1e3, w, 100 * mb * l / 1e3 / w, 100 * mb * r / 1e3 / w }')")
