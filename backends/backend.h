@@ -31,6 +31,8 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
+#include <vector>
 
 namespace loom {
 
@@ -79,6 +81,32 @@ constexpr int kPartEnds = -2;     // token embeddings, output norm and matrix, t
 using AbortFn = std::function<bool()>;
 using Clock = std::chrono::steady_clock;
 
+// Wall time of a session's ops, summed per label over the graphs it runs
+// (Session::set_op_times): a profiling tool's (tests/bench/op_profile),
+// never set through the C API. A matmul's label names its weights' types,
+// k and rows; `bytes` sums the weight bytes they read.
+struct OpTimes {
+    struct Entry {
+        std::string label;
+        double seconds = 0;
+        int64_t calls = 0;
+        uint64_t bytes = 0;
+    };
+    std::vector<Entry> entries;   // in the order first run
+    void add(const std::string &label, double seconds, uint64_t bytes) {
+        Entry *e = nullptr;
+        for (Entry &x : entries)
+            if (x.label == label) e = &x;
+        if (!e) {
+            entries.push_back(Entry{label, 0, 0, 0});
+            e = &entries.back();
+        }
+        e->seconds += seconds;
+        e->calls++;
+        e->bytes += bytes;
+    }
+};
+
 class Session {
 public:
     virtual ~Session() = default;
@@ -119,6 +147,11 @@ public:
         return compute(abort);
     }
     virtual void cancel_graph() {}
+
+    // Times every op the session runs from now on into `times` (nullptr:
+    // stop); the caller keeps it alive meanwhile. A backend that cannot time
+    // its ops ignores it (the Vulkan backend: its ops run as one submission).
+    virtual void set_op_times(OpTimes *times) { (void)times; }
 
     // The part of the model the next alloc() calls belong to (kPartShared
     // until set). Ignored by a session on one device.

@@ -90,7 +90,7 @@ public:
         Status s;
         for (size_t i = 0; i < ops_.size() && s; i++) {
             if (abort && abort()) s = error(LOOM_ERR_CANCELLED, "decode cancelled by the abort callback");
-            else s = run_op(ops_[i]);
+            else s = run_op_at(i);
         }
         clear_graph();
         return s;
@@ -107,13 +107,15 @@ public:
     Status compute_step(const AbortFn &abort, int64_t budget_us, bool *done) override {
         if (!step_started_) pacer_.start(ops_.size(), shape_key_);
         step_started_ = true;
-        const Status s = pacer_.step(ops_.size(), &next_op_, abort, budget_us, [&](size_t i) { return run_op(ops_[i]); });
+        const Status s = pacer_.step(ops_.size(), &next_op_, abort, budget_us, [&](size_t i) { return run_op_at(i); });
         *done = s && next_op_ == ops_.size();
         if (!s || *done) clear_graph();
         return s;
     }
 
     void cancel_graph() override { clear_graph(); }
+
+    void set_op_times(OpTimes *times) override { op_times_ = times; }
 
     Status set_n_threads(int n_threads) override {
         const size_t floats = scratch_.per_worker.empty() ? 0 : scratch_.per_worker.front().size();
@@ -125,7 +127,7 @@ public:
     Status get_rows(Tensor *dst, const Tensor *table, const Tensor *ids, int64_t rows) override {
         LOOM_TRY(check_f32("get_rows", dst, table->ne[0], rows));
         LOOM_TRY(check_i32("get_rows", ids, rows));
-        record([=] { op_get_rows(*pool_, cpu(dst), cpu(table), cpu(ids), rows); });
+        record("get_rows", [=] { op_get_rows(*pool_, cpu(dst), cpu(table), cpu(ids), rows); });
         return Status::ok();
     }
 
@@ -133,7 +135,7 @@ public:
         LOOM_TRY(check_f32("rmsnorm", src, dst->ne[0], rows));
         LOOM_TRY(check_f32("rmsnorm", dst, src->ne[0], rows));
         LOOM_TRY(check_f32("rmsnorm weight", w, src->ne[0], 1));
-        record([=] { op_rmsnorm(*pool_, cpu(dst), cpu(src), cpu(w), eps, rows); });
+        record("rmsnorm", [=] { op_rmsnorm(*pool_, cpu(dst), cpu(src), cpu(w), eps, rows); });
         return Status::ok();
     }
 
@@ -170,7 +172,7 @@ public:
                 int64_t rows) override {
         LOOM_TRY(check_f32("rope", x, int64_t(n_head) * head_dim, rows));
         LOOM_TRY(check_i32("rope", pos, rows));
-        record([=] { op_rope(*pool_, cpu(x), cpu(pos), mode, n_head, head_dim, freq_base, rows); });
+        record("rope", [=] { op_rope(*pool_, cpu(x), cpu(pos), mode, n_head, head_dim, freq_base, rows); });
         return Status::ok();
     }
 
@@ -179,7 +181,7 @@ public:
         LOOM_TRY(check_i32("kv_store", cells, rows));
         const TypeTraits *tt = type_traits(cache->type);
         if (!tt || !tt->from_float) return error(LOOM_ERR_UNSUPPORTED, "cpu kv_store: cache type %d", cache->type);
-        record([=] { op_kv_store(*pool_, cpu(cache), cpu(src), cpu(cells), rows); });
+        record("kv_store", [=] { op_kv_store(*pool_, cpu(cache), cpu(src), cpu(cells), rows); });
         return Status::ok();
     }
 
@@ -196,7 +198,7 @@ public:
             return error(LOOM_ERR_INTERNAL, "cpu attention: inconsistent shapes");
         LOOM_TRY(scratch_.reserve_workers(attention_worker_floats(n_head / n_head_kv, head_dim)));
         AttentionArgs a{n_head, n_head_kv, head_dim, scale, width, rows};
-        record([=] { op_attention(*pool_, scratch_, cpu(out), cpu(q), cpu(k), cpu(v), cpu(ranges), cpu(mask), a); });
+        record("attention", [=] { op_attention(*pool_, scratch_, cpu(out), cpu(q), cpu(k), cpu(v), cpu(ranges), cpu(mask), a); });
         return Status::ok();
     }
 
@@ -204,7 +206,7 @@ public:
         LOOM_TRY(check_f32("swiglu", gate, dst->ne[0], rows));
         LOOM_TRY(check_f32("swiglu", up, dst->ne[0], rows));
         LOOM_TRY(check_f32("swiglu", dst, dst->ne[0], rows));
-        record([=] { op_swiglu(*pool_, cpu(dst), cpu(gate), cpu(up), rows); });
+        record("swiglu", [=] { op_swiglu(*pool_, cpu(dst), cpu(gate), cpu(up), rows); });
         return Status::ok();
     }
 
@@ -212,7 +214,7 @@ public:
         LOOM_TRY(check_f32("add", a, dst->ne[0], rows));
         LOOM_TRY(check_f32("add", b, dst->ne[0], rows));
         LOOM_TRY(check_f32("add", dst, dst->ne[0], rows));
-        record([=] { op_add(*pool_, cpu(dst), cpu(a), cpu(b), rows); });
+        record("add", [=] { op_add(*pool_, cpu(dst), cpu(a), cpu(b), rows); });
         return Status::ok();
     }
 
@@ -221,7 +223,7 @@ public:
         LOOM_TRY(check_f32("moe_route weights", weights, k, rows));
         if (k < 1 || k > logits->ne[0] || !ids || ids->type != LOOM_TYPE_I32 || ids->ne[0] != k || ids->ne[1] < rows)
             return error(LOOM_ERR_INTERNAL, "cpu moe_route: inconsistent shapes");
-        record([=] { op_moe_route(*pool_, cpu(ids), cpu(weights), cpu(logits), k, rows); });
+        record("moe_route", [=] { op_moe_route(*pool_, cpu(ids), cpu(weights), cpu(logits), k, rows); });
         return Status::ok();
     }
     Status matmul_id(Tensor *dst, const Tensor *w, const Tensor *src, const Tensor *ids, int n_expert, int k,
@@ -235,26 +237,26 @@ public:
         LOOM_TRY(reserve_moe(n_expert, slots, w->ne[0], n));
         LOOM_TRY(scratch_.reserve_workers(matmul_worker_floats(w->ne[0], slots)));
         const MatmulIdArgs a{cpu(dst), cpu(w), cpu(src), cpu(ids), n_expert, k, src_per_slot, fast_matmul_, rows};
-        record([this, a] { op_matmul_id(*pool_, scratch_, moe_, a); });
+        record("matmul_id", [this, a] { op_matmul_id(*pool_, scratch_, moe_, a); });
         return Status::ok();
     }
     Status moe_sum(Tensor *dst, const Tensor *src, const Tensor *weights, int k, int64_t rows) override {
         LOOM_TRY(check_f32("moe_sum", src, dst->ne[0], rows * k));
         LOOM_TRY(check_f32("moe_sum", dst, src->ne[0], rows));
         LOOM_TRY(check_f32("moe_sum weights", weights, k, rows));
-        record([=] { op_moe_sum(*pool_, cpu(dst), cpu(src), cpu(weights), k, rows); });
+        record("moe_sum", [=] { op_moe_sum(*pool_, cpu(dst), cpu(src), cpu(weights), k, rows); });
         return Status::ok();
     }
     Status scale_sigmoid(Tensor *x, const Tensor *g, int64_t rows) override {
         LOOM_TRY(check_f32("scale_sigmoid", x, x->ne[0], rows));
         LOOM_TRY(check_f32("scale_sigmoid gate", g, 1, rows));
-        record([=] { op_scale_sigmoid(*pool_, cpu(x), cpu(g), rows); });
+        record("scale_sigmoid", [=] { op_scale_sigmoid(*pool_, cpu(x), cpu(g), rows); });
         return Status::ok();
     }
     Status sum_squares(Tensor *acc, const Tensor *src, int64_t rows) override {
         LOOM_TRY(check_f32("sum_squares", src, src->ne[0], rows));
         LOOM_TRY(check_f32("sum_squares accumulator", acc, src->ne[0], 1));
-        record([=] { op_sum_squares(*pool_, cpu(acc), cpu(src), rows); });
+        record("sum_squares", [=] { op_sum_squares(*pool_, cpu(acc), cpu(src), rows); });
         return Status::ok();
     }
 
@@ -311,6 +313,12 @@ private:
         int64_t rows = 0;
     };
 
+    // What set_op_times labels an op with.
+    struct OpInfo {
+        const char *name;           // static
+        const MatmulGroup *group;   // a matmul group's op, else nullptr
+    };
+
     // Records a new matmul group of `job` (more may join it) as one op.
     MatmulGroup *record_group(const MatmulJob &job, const Tensor *src, int64_t rows) {
         groups_.push_back(std::make_unique<MatmulGroup>());
@@ -319,14 +327,51 @@ private:
         g->n = 1;
         g->src = src;
         g->rows = rows;
-        record([this, g] { op_matmul_group(*pool_, scratch_, g->jobs, g->n, cpu(g->src), g->rows, fast_matmul_); });
+        record("matmul", [this, g] { op_matmul_group(*pool_, scratch_, g->jobs, g->n, cpu(g->src), g->rows, fast_matmul_); }, g);
         return g;
     }
 
+    // An op of the graph; `name` (static) and `group` label it for set_op_times.
     template <typename F>
-    void record(F &&f) {
+    void record(const char *name, F &&f, const MatmulGroup *group = nullptr) {
         ops_.emplace_back(std::forward<F>(f));
+        op_info_.push_back(OpInfo{name, group});
         open_group_ = nullptr;   // a matmul after another op starts a new group
+    }
+
+    // Op i, timed into op_times_ when set.
+    Status run_op_at(size_t i) {
+        if (!op_times_) return run_op(ops_[i]);
+        const Clock::time_point t0 = Clock::now();
+        const Status s = run_op(ops_[i]);
+        const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+        try {
+            uint64_t bytes = 0;
+            const std::string label = op_label(op_info_[i], &bytes);
+            op_times_->add(label, seconds, bytes);
+        } catch (const std::exception &) {   // bad_alloc: this op goes untimed
+        }
+        return s;
+    }
+
+    // "matmul Q4_0+Q4_0 k=896 n=9728 rows=1": the group's weight types, the
+    // shared k, the output rows of all its weights and the input rows;
+    // *bytes: the weight bytes read.
+    static std::string op_label(const OpInfo &op, uint64_t *bytes) {
+        if (!op.group) return op.name;
+        const MatmulGroup &g = *op.group;
+        std::string label = op.name;
+        int64_t n = 0;
+        for (int j = 0; j < g.n; j++) {
+            const MatmulJob &job = g.jobs[j];
+            const TypeTraits *tt = type_traits(job.w->type);
+            label += j ? "+" : " ";
+            label += tt ? tt->name : "?";
+            n += job.end() - job.begin();
+            *bytes += static_cast<uint64_t>(job.end() - job.begin()) * job.w->row_bytes;
+        }
+        return label + " k=" + std::to_string(g.jobs[0].w->ne[0]) + " n=" + std::to_string(n) +
+               " rows=" + std::to_string(g.rows);
     }
 
     void clear_graph() {
@@ -334,6 +379,7 @@ private:
         stepped_ = false;
         step_started_ = false;
         ops_.clear();
+        op_info_.clear();
         groups_.clear();
         open_group_ = nullptr;
     }
@@ -351,6 +397,8 @@ private:
     Scratch scratch_;
     std::vector<std::unique_ptr<CpuTensor>> tensors_;
     std::vector<std::function<void()>> ops_;
+    std::vector<OpInfo> op_info_;                        // one per op
+    OpTimes *op_times_ = nullptr;                        // set_op_times
     std::vector<std::unique_ptr<MatmulGroup>> groups_;   // referenced by ops_
     MatmulGroup *open_group_ = nullptr;                  // the last op recorded, if a matmul group
     MoeScratch moe_;                                     // expert matmul buffers

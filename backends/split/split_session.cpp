@@ -111,6 +111,9 @@ public:
         if (open_ >= 0) side_[open_]->cancel_graph();
         reset();
     }
+    // The host's ops (the device's run as submissions, untimed).
+    void set_op_times(OpTimes *times) override { side_[kHost]->set_op_times(times); }
+
     Status set_n_threads(int n_threads) override {
         LOOM_TRY(side_[kHost]->set_n_threads(n_threads));
         return side_[kDevice]->set_n_threads(n_threads);

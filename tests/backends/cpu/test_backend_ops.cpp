@@ -151,6 +151,48 @@ TEST_CASE("matmuls_over_one_input_run_as_a_group_and_match_math", "[cpu_backend]
     }
 }
 
+// Session::set_op_times (tests/bench/op_profile): every op run while set is
+// timed under its label, a matmul group's naming its weights' types, k, the
+// output rows and input rows, with the weight bytes it read; nothing after
+// it is unset.
+TEST_CASE("op_times_label_each_op_and_count_a_matmul_groups_weight_bytes", "[cpu_backend]") {
+    Fixture f;
+    const int64_t k = 256, rows = 2;
+    const loom_type types[] = {LOOM_TYPE_Q8_0, LOOM_TYPE_Q4_K};
+    const int64_t n_out[] = {40, 32};
+    Tensor *src = f.f32(k, rows, f.random(size_t(k * rows))), *w[2] = {}, *dst[2] = {};
+    std::vector<std::vector<uint8_t>> bytes(2);
+    std::vector<float> deq;
+    for (int i = 0; i < 2; i++) {
+        bytes[size_t(i)] = quantize(types[i], f.random(size_t(k * n_out[i])), n_out[i], k, &deq);
+        REQUIRE(f.backend->create_weight(types[i], k, n_out[i], bytes[size_t(i)].data(), &w[i]).is_ok());
+        dst[i] = f.f32(n_out[i], rows, {});
+    }
+    Tensor *norm_w = f.f32(k, 1, f.random(size_t(k))), *normed = f.f32(k, rows, {});
+    auto graph = [&] {
+        REQUIRE(f.s->begin_graph().is_ok());
+        REQUIRE(f.s->matmul(dst[0], w[0], src, nullptr, rows).is_ok());
+        REQUIRE(f.s->matmul(dst[1], w[1], src, nullptr, rows).is_ok());
+        REQUIRE(f.s->rmsnorm(normed, src, norm_w, 1e-6f, rows).is_ok());
+        f.run();
+    };
+    loom::OpTimes times;
+    f.s->set_op_times(&times);
+    graph();
+    graph();
+    f.s->set_op_times(nullptr);
+    graph();
+    REQUIRE(times.entries.size() == 2);
+    const loom::OpTimes::Entry &mm = times.entries[0], &norm = times.entries[1];
+    CHECK(mm.label == "matmul Q8_0+Q4_K k=256 n=72 rows=2");
+    CHECK(mm.calls == 2);
+    CHECK(mm.bytes == 2 * (bytes[0].size() + bytes[1].size()));
+    CHECK(mm.seconds > 0);
+    CHECK(norm.label == "rmsnorm");
+    CHECK(norm.calls == 2);
+    CHECK(norm.bytes == 0);
+}
+
 TEST_CASE("repacked_or_in_place_weights_match_dequantized_math_and_get_rows_reads_the_original", "[cpu_backend]") {
     // Whole groups of kPackRows rows: the types whose kernels have a
     // load-time layout are repacked (holds_copy) unless the backend reads
