@@ -15,7 +15,8 @@
 # Before each round and after the last BUILD_DIR/tests/bench/read_bandwidth
 # measures what the machine reads now with the same threads; a second table ("reads" rows)
 # puts each tool's decode in GB/s (the weights a token reads, from `loom
-# gguf info`, times tg tok/s) beside the best of those measurements.
+# gguf info`, times tg tok/s) beside the best of those measurements (not
+# with --depth, where a token also reads the KV cache).
 # Models are cached in $LOOM_BENCH_DIR (default BUILD_DIR/bench-models).
 set -euo pipefail
 
@@ -85,6 +86,9 @@ for type in "${types[@]}"; do
     reads+=("$(awk -v t="$type" -v mb="$(token_mb "$m")" -v l="$lt" -v r="$rt" -v w="$wall" 'BEGIN {
         printf "reads %-8s %9s %9.1f %9.1f %9.1f %8.0f%% %8.0f%%", t, mb, mb * l / 1e3, mb * r / 1e3, w, 100 * mb * l / 1e3 / w, 100 * mb * r / 1e3 / w }')")
 done
-echo "# decode reads: MB of weights per token, each tool's GB/s at its best tg, the best read_bandwidth of the rounds"
-printf 'reads %-8s %9s %9s %9s %9s %9s %9s\n' type MB/token loom_GB/s llama_GB/s read_GB/s loom_wall llama_wall
-printf '%s\n' "${reads[@]}"
+# (Not at depth: a token then reads the KV cache as well.)
+if [ "$depth" -eq 0 ]; then
+    echo "# decode reads: MB of weights per token, each tool's GB/s at its best tg, the best read_bandwidth of the rounds"
+    printf 'reads %-8s %9s %9s %9s %9s %9s %9s\n' type MB/token loom_GB/s llama_GB/s read_GB/s loom_wall llama_wall
+    printf '%s\n' "${reads[@]}"
+fi

@@ -1,18 +1,23 @@
 // Where a decode's time goes, op by op, on the CPU backend: loads MODEL,
-// decodes a prompt of PROMPT tokens as one batch (timed as its own table),
-// then N one-token decodes, with every op of the context's session timed
-// (Session::set_op_times). Per label (an op kind; a matmul group by its
-// weights' types, k and output rows): calls and milliseconds per decode,
-// the share of the ops' time, and for matmuls the weight bytes read per
-// second. The tokens are varied ids (no repeated text for the caches).
+// decodes a prompt of PROMPT tokens in each of SEQS sequences as one batch
+// (timed as its own table), then N decodes of one token per sequence (the
+// SEQS sequences together, as `loom bench --parallel`), with every op of
+// the context's session timed (Session::set_op_times). Per label (an op
+// kind; a matmul group by its weights' types, k, output and input rows):
+// calls and milliseconds per decode, the share of the ops' time, and for
+// matmuls the weight bytes read per second; and the wall time of a whole
+// loom_decode, whose difference to the ops' is what runs outside them
+// (recording the graph, copying the logits out). The tokens are varied ids
+// (no repeated text for the caches).
 //
-//   op_profile MODEL [N=64] [THREADS=2] [PROMPT=0] [fast|exact]
+//   op_profile MODEL [N=64] [THREADS=2] [PROMPT=0] [fast|exact] [SEQS=1]
 //
 // A measuring tool, not a test: docs/performance.md quotes its tables.
 #include "context/context.h"
 #include "loom.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -26,13 +31,16 @@ int fail(const char *what, loom_status s) {
     return s == LOOM_OK ? 1 : int(s);
 }
 
-// The table of one phase: `decodes` graphs ran into `t`.
-void print(const char *title, const loom::OpTimes &t, int decodes) {
+double now_s() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
+
+// The table of one phase: `decodes` graphs ran into `t` in `wall` seconds of loom_decode.
+void print(const char *title, const loom::OpTimes &t, int decodes, double wall) {
     double total = 0;
     for (const loom::OpTimes::Entry &e : t.entries) total += e.seconds;
     std::vector<loom::OpTimes::Entry> rows = t.entries;
     std::stable_sort(rows.begin(), rows.end(), [](const auto &a, const auto &b) { return a.seconds > b.seconds; });
-    std::printf("# %s: %d decode(s), ops %.3f ms per decode\n", title, decodes, 1e3 * total / decodes);
+    std::printf("# %s: %d decode(s), %.3f ms per loom_decode, of it ops %.3f ms\n", title, decodes,
+                1e3 * wall / decodes, 1e3 * total / decodes);
     std::printf("%-52s %9s %10s %7s %9s\n", "op", "calls/dec", "ms/dec", "share", "GB/s");
     for (const loom::OpTimes::Entry &e : rows) {
         char gbs[32] = "";
@@ -46,15 +54,16 @@ void print(const char *title, const loom::OpTimes &t, int decodes) {
 
 int main(int argc, char **argv) {
     if (argc < 2) {
-        std::fprintf(stderr, "usage: op_profile MODEL [N=64] [THREADS=2] [PROMPT=0] [fast|exact]\n");
+        std::fprintf(stderr, "usage: op_profile MODEL [N=64] [THREADS=2] [PROMPT=0] [fast|exact] [SEQS=1]\n");
         return 2;
     }
     const int n = argc > 2 ? std::atoi(argv[2]) : 64;
     const int threads = argc > 3 ? std::atoi(argv[3]) : 2;
     const int prompt = argc > 4 ? std::atoi(argv[4]) : 0;
     const bool exact = argc > 5 && std::strcmp(argv[5], "exact") == 0;
-    if (n < 1 || threads < 1 || prompt < 0) {
-        std::fprintf(stderr, "op_profile: N and THREADS must be positive, PROMPT not negative\n");
+    const int seqs = argc > 6 ? std::atoi(argv[6]) : 1;
+    if (n < 1 || threads < 1 || prompt < 0 || seqs < 1 || seqs > 256) {
+        std::fprintf(stderr, "op_profile: N and THREADS must be positive, PROMPT not negative, SEQS in 1..256\n");
         return 2;
     }
     loom_model_params mp;
@@ -65,38 +74,49 @@ int main(int argc, char **argv) {
     if (s != LOOM_OK) return fail("load", s);
     loom_context_params cp;
     loom_context_default_params(&cp);
-    cp.n_ctx = uint32_t(prompt + n + 16);
-    cp.n_batch = uint32_t(std::max(prompt, 1));
+    cp.n_ctx = uint32_t(seqs * (prompt + n + 16));
+    cp.n_batch = uint32_t(seqs * std::max(prompt, 1));
+    cp.n_seq_max = uint32_t(seqs);
     cp.n_threads = threads;
     cp.matmul_precision = exact ? LOOM_MATMUL_EXACT : LOOM_MATMUL_FAST;
     loom_context *ctx = nullptr;
     if ((s = loom_context_new(model, &cp, &ctx)) != LOOM_OK) return fail("context", s);
     loom_batch *batch = nullptr;
-    if ((s = loom_batch_new(std::max(prompt, 1), &batch)) != LOOM_OK) return fail("batch", s);
+    if ((s = loom_batch_new(int32_t(cp.n_batch), &batch)) != LOOM_OK) return fail("batch", s);
     const int32_t vocab = std::min<int32_t>(loom_model_n_vocab(model), 150000);
     auto token = [&](int i) { return int32_t((uint32_t(i) * 2654435761u >> 7) % uint32_t(vocab)); };
 
+    // Positions [pos, pos + len) of every sequence, the last of each wanting logits.
+    auto fill = [&](int pos, int len) {
+        loom_batch_clear(batch);
+        for (int q = 0; q < seqs; q++)
+            for (int i = 0; i < len; i++) loom_batch_add(batch, token(q * 7919 + pos + i), pos + i, q, i == len - 1);
+    };
     loom::OpTimes prompt_times, decode_times;
+    double prompt_wall = 0, decode_wall = 0;
     int pos = 0;
     if (prompt > 0) {
-        for (int i = 0; i < prompt; i++) loom_batch_add(batch, token(pos + i), pos + i, 0, i == prompt - 1);
+        fill(pos, prompt);
         ctx->session->set_op_times(&prompt_times);
+        const double t0 = now_s();
         if ((s = loom_decode(ctx, batch)) != LOOM_OK) return fail("prompt decode", s);
+        prompt_wall = now_s() - t0;
         pos += prompt;
     } else {   // one token first, untimed: the caches and pages warm
-        loom_batch_add(batch, token(0), pos++, 0, 1);
+        fill(pos++, 1);
         if ((s = loom_decode(ctx, batch)) != LOOM_OK) return fail("decode", s);
     }
     ctx->session->set_op_times(&decode_times);
     for (int i = 0; i < n; i++, pos++) {
-        loom_batch_clear(batch);
-        loom_batch_add(batch, token(pos), pos, 0, 1);
+        fill(pos, 1);
+        const double t0 = now_s();
         if ((s = loom_decode(ctx, batch)) != LOOM_OK) return fail("decode", s);
+        decode_wall += now_s() - t0;
     }
     ctx->session->set_op_times(nullptr);
-    std::printf("# %s, %d threads, %s precision\n", argv[1], threads, exact ? "exact" : "fast");
-    if (prompt > 0) print("prompt", prompt_times, 1);
-    print("decode", decode_times, n);
+    std::printf("# %s, %d threads, %s precision, %d sequence(s)\n", argv[1], threads, exact ? "exact" : "fast", seqs);
+    if (prompt > 0) print("prompt", prompt_times, 1, prompt_wall);
+    print("decode", decode_times, n, decode_wall);
     loom_batch_free(batch);
     loom_context_free(ctx);
     loom_model_free(model);

@@ -326,7 +326,7 @@ TEST_CASE("weight_copies_are_2_mib_aligned_and_advised_for_huge_pages", "[cpu_ba
 // another in one arena (on Linux starting on a 2 MiB boundary), small
 // matrices included; a weight not announced gets a block of its own. Each copy holds
 // the bytes a copy of its own would.
-TEST_CASE("announced_weight_copies_share_one_2_mib_aligned_arena", "[cpu_backend]") {
+TEST_CASE("announced_weight_copies_share_one_arena", "[cpu_backend]") {
     std::unique_ptr<loom::Backend> backend;
     REQUIRE(loom::create_cpu_backend(&backend, true, true).is_ok());
     Fixture f;

@@ -74,7 +74,9 @@ std::vector<Case> cases_for(int64_t block) {
             // and rows longer than one pass of prepared activation blocks (x86_gemv512.h)
             {kb * 9, 7, 1}, {kb * 3, 19, 1}, {kb * 28, 16, 1}, {kb * 261, 5, 1},
             // two activation rows (the exact precision's two-part decode)
-            {kb * 9, 16, 2}, {kb * 261, 6, 2}};
+            {kb * 9, 16, 2}, {kb * 261, 6, 2},
+            // three and four (a few sequences decoding together: Q8_0's single stream)
+            {kb * 9, 7, 3}, {kb * 261, 5, 4}};
 }
 
 // Float weights (block size 1) also take k that is no multiple of 32 (SIMD tails).
