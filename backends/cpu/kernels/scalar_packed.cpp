@@ -93,7 +93,7 @@ struct Nib16 {
     }
 };
 // The super-block types (IQ4_XS, Q4_K): super-block b of row r <-> its
-// place in the group by Put / Get, whole matrices of groups at once.
+// place in the group by Put / Get; a whole matrix repacked at once.
 template <size_t kBlk, void (*Put)(const uint8_t *, int64_t, int64_t, uint8_t *),
           void (*Get)(const uint8_t *, int64_t, int64_t, uint8_t *)>
 struct SuperGroups {
@@ -111,13 +111,6 @@ struct SuperGroups {
         for (int64_t g = 0; g < n_rows; g += kRows)
             for (int64_t r = 0; r < kRows; ++r)
                 for (int64_t b = 0; b < nb; ++b) Put(s + (g + r) * row, r, b, d + g * row);
-    }
-    static void unpack_all(const void *src, void *dst, int64_t n_rows, int64_t k) {
-        const int64_t nb = k / kQKK;
-        const size_t row = size_t(nb) * kBlk;
-        const auto *s = static_cast<const uint8_t *>(src);
-        auto *d = static_cast<uint8_t *>(dst);
-        for (int64_t g = 0; g < n_rows; g += kRows) unpack(s + g * row, nb, 0, nb, d + g * row);
     }
 };
 using Xs = SuperGroups<kXsBlock, put_xs, get_xs>;
@@ -171,14 +164,17 @@ struct Q5 {
         for (int64_t g = 0; g < n_rows; g += kRows)
             for (int64_t b = 0; b < nb; ++b) put(s + g * row, row, b, nb, d + g * row);
     }
-    static void unpack_all(const void *src, void *dst, int64_t n_rows, int64_t k) {
-        const int64_t nb = k / kQK;
-        const size_t row = size_t(nb) * kBytes;
-        const auto *s = static_cast<const uint8_t *>(src);
-        auto *d = static_cast<uint8_t *>(dst);
-        for (int64_t g = 0; g < n_rows; g += kRows) unpack(s + g * row, nb, 0, nb, d + g * row);
-    }
 };
+
+// A whole matrix of F's groups back to GGUF rows (the inverse of its repack).
+template <class F>
+void unpack_groups(const void *src, void *dst, int64_t n_rows, int64_t k) {
+    const int64_t nb = k / F::kValues;
+    const size_t row = size_t(nb) * F::kBytes;
+    const auto *s = static_cast<const uint8_t *>(src);
+    auto *d = static_cast<uint8_t *>(dst);
+    for (int64_t g = 0; g < n_rows; g += kRows) F::unpack(s + g * row, nb, 0, nb, d + g * row);
+}
 
 constexpr size_t kUnpackBytes = 9216; // a chunk of 16 unpacked rows on the stack
 
@@ -218,13 +214,7 @@ void repack_nib16(const void *src, void *dst, int64_t n_rows, int64_t k) {
             for (int64_t b = 0; b < nb; ++b) put_block(s + (g + r) * row, r, b, nb, d + g * row);
 }
 
-void unpack_nib16(const void *src, void *dst, int64_t n_rows, int64_t k) {
-    const int64_t nb = k / kQK;
-    const size_t row = size_t(nb) * kBlock;
-    const auto *s = static_cast<const uint8_t *>(src);
-    auto *d = static_cast<uint8_t *>(dst);
-    for (int64_t g = 0; g < n_rows; g += kRows) unpack_blocks(s + g * row, nb, 0, nb, d + g * row);
-}
+void unpack_nib16(const void *src, void *dst, int64_t n_rows, int64_t k) { unpack_groups<Nib16>(src, dst, n_rows, k); }
 
 void matmul_packed_q4_0_ref(int64_t k, const void *w, size_t w_stride, int64_t n_rows, const void *act,
                             size_t act_stride, int64_t n_act, float *out, size_t out_stride) {
@@ -264,9 +254,9 @@ void repack_q5_0(const void *src, void *dst, int64_t n_rows, int64_t k) { Q5<fal
 void repack_q5_1(const void *src, void *dst, int64_t n_rows, int64_t k) { Q5<true>::repack(src, dst, n_rows, k); }
 
 void repack_iq4_xs(const void *src, void *dst, int64_t n_rows, int64_t k) { Xs::repack_all(src, dst, n_rows, k); }
-void unpack_iq4_xs(const void *src, void *dst, int64_t n_rows, int64_t k) { Xs::unpack_all(src, dst, n_rows, k); }
+void unpack_iq4_xs(const void *src, void *dst, int64_t n_rows, int64_t k) { unpack_groups<Xs>(src, dst, n_rows, k); }
 void repack_q4_k(const void *src, void *dst, int64_t n_rows, int64_t k) { Q4k::repack_all(src, dst, n_rows, k); }
-void unpack_q4_k(const void *src, void *dst, int64_t n_rows, int64_t k) { Q4k::unpack_all(src, dst, n_rows, k); }
+void unpack_q4_k(const void *src, void *dst, int64_t n_rows, int64_t k) { unpack_groups<Q4k>(src, dst, n_rows, k); }
 
 bool unpack_rows(loom_type t, const void *src, void *dst, int64_t n_rows, int64_t k) {
     switch (t) {
@@ -274,8 +264,8 @@ bool unpack_rows(loom_type t, const void *src, void *dst, int64_t n_rows, int64_
     case LOOM_TYPE_IQ4_NL: unpack_nib16(src, dst, n_rows, k); return true;
     case LOOM_TYPE_IQ4_XS: unpack_iq4_xs(src, dst, n_rows, k); return true;
     case LOOM_TYPE_Q4_K: unpack_q4_k(src, dst, n_rows, k); return true;
-    case LOOM_TYPE_Q5_0: Q5<false>::unpack_all(src, dst, n_rows, k); return true;
-    case LOOM_TYPE_Q5_1: Q5<true>::unpack_all(src, dst, n_rows, k); return true;
+    case LOOM_TYPE_Q5_0: unpack_groups<Q5<false>>(src, dst, n_rows, k); return true;
+    case LOOM_TYPE_Q5_1: unpack_groups<Q5<true>>(src, dst, n_rows, k); return true;
     default: return false;
     }
 }
