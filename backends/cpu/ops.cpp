@@ -66,32 +66,60 @@ void op_rmsnorm(ThreadPool &pool, CpuTensor *dst, const CpuTensor *src, const Cp
     pool.parallel_for(rows, [&](int64_t i, int) {
         const float *x = src->f32_row(i);
         float *y = dst->f32_row(i);
-        double sum = 0.0;
-        for (int64_t j = 0; j < n; j++) sum += double(x[j]) * double(x[j]);
+        // Four partial sums: one chain of dependent double adds took 4
+        // cycles an element (13 of 776 ms in a 0.5B pp512).
+        double part[4] = {0.0, 0.0, 0.0, 0.0};
+        int64_t j = 0;
+        for (; j + 4 <= n; j += 4)
+            for (int l = 0; l < 4; l++) part[l] += double(x[j + l]) * double(x[j + l]);
+        for (; j < n; j++) part[0] += double(x[j]) * double(x[j]);
+        const double sum = (part[0] + part[1]) + (part[2] + part[3]);
         const float scale = static_cast<float>(1.0 / std::sqrt(sum / double(n) + double(eps)));
-        for (int64_t j = 0; j < n; j++) y[j] = x[j] * scale * g[j];
+        for (j = 0; j < n; j++) y[j] = x[j] * scale * g[j];
     });
 }
 
 void op_rope(ThreadPool &pool, CpuTensor *x, const CpuTensor *pos, RopeMode mode, int n_head, int head_dim,
              float freq_base, int64_t rows) {
+    // Pairs j0..j0+nj at a time: their frequencies once per call, each
+    // row's angles once for all its heads, then every head's pairs (NeoX:
+    // two contiguous halves, so the rotation vectorises). Per call, the
+    // pow per row and pair had made rope 2.5% of a 0.5B pp512.
+    constexpr int kPairs = 64;
     const int half = head_dim / 2;
-    pool.parallel_for(rows, [&](int64_t i, int) {
-        const double p = pos->i32()[i];
-        float *row = x->f32_row(i);
-        for (int j = 0; j < half; j++) {
-            const double theta = p * std::pow(double(freq_base), -2.0 * j / head_dim);
-            const float c = static_cast<float>(std::cos(theta)), s = static_cast<float>(std::sin(theta));
+    for (int j0 = 0; j0 < half; j0 += kPairs) {
+        const int nj = std::min(kPairs, half - j0);
+        double inv_freq[kPairs];
+        for (int j = 0; j < nj; j++) inv_freq[j] = std::pow(double(freq_base), -2.0 * (j0 + j) / head_dim);
+        pool.parallel_for(rows, [&](int64_t i, int) {
+            const double p = pos->i32()[i];
+            float c[kPairs], s[kPairs];
+            for (int j = 0; j < nj; j++) {
+                const double theta = p * inv_freq[j];
+                c[j] = static_cast<float>(std::cos(theta));
+                s[j] = static_cast<float>(std::sin(theta));
+            }
+            float *row = x->f32_row(i);
             for (int h = 0; h < n_head; h++) {
                 float *hd = row + static_cast<size_t>(h) * head_dim;
-                const int a = mode == RopeMode::Neox ? j : 2 * j;
-                const int b = mode == RopeMode::Neox ? j + half : 2 * j + 1;
-                const float x0 = hd[a], x1 = hd[b];
-                hd[a] = x0 * c - x1 * s;
-                hd[b] = x0 * s + x1 * c;
+                if (mode == RopeMode::Neox) {
+                    float *lo = hd + j0, *hi = hd + j0 + half;
+                    for (int j = 0; j < nj; j++) {
+                        const float x0 = lo[j], x1 = hi[j];
+                        lo[j] = x0 * c[j] - x1 * s[j];
+                        hi[j] = x0 * s[j] + x1 * c[j];
+                    }
+                } else {
+                    float *pair = hd + 2 * j0;
+                    for (int j = 0; j < nj; j++) {
+                        const float x0 = pair[2 * j], x1 = pair[2 * j + 1];
+                        pair[2 * j] = x0 * c[j] - x1 * s[j];
+                        pair[2 * j + 1] = x0 * s[j] + x1 * c[j];
+                    }
+                }
             }
-        }
-    });
+        });
+    }
 }
 
 void op_kv_store(ThreadPool &pool, CpuTensor *cache, const CpuTensor *src, const CpuTensor *cells, int64_t rows) {

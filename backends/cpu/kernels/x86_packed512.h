@@ -228,11 +228,14 @@ void pack_tile_decode2(const uint8_t *g0, const uint8_t *g1, int64_t nb, int64_t
 // values), the activations made unsigned per broadcast (x ^ 0x80 = x + 128)
 // and vpdpbusd seeded with -128 * sum(w) of the row's block, computed once
 // per group and block. The factor 16 goes into the row scales (exact).
-// Measured (kernel_bench --packed 1, Q4_0, 128 activation rows, 1 thread):
-// 16-row calls 0.8x with the prep, 1.0x with the signed form of the old
-// per-call decode; from 128 rows a call both are within noise of each
-// other at the vpdpbusd bound (~64 int8 products a cycle).
-constexpr int kPackPrepGroups = 8; // fewer groups a call: the signed form
+// Measured on a Zen 4 class EPYC (kernel_bench --type Q4_0 --packed 1
+// --rows 896 --threads 2 --call C, docs/performance.md 2026-12-06 (3)):
+// from two groups a call the prepared form wins (k = 4864, 512 activation
+// rows: 32-row calls 272 -> 317 Gdot/s, 112-row calls, the 0.5B ffn_down's
+// tasks, 268 -> 340; 4 rows 191 -> 281 / 300; Q5_0, Q5_1 and IQ4_NL alike
+// or better); one-group calls are mixed (k = 896, 512 rows: signed 281,
+// prepared 272; k = 4864, 4 rows: 184 / 247), and keep the signed form.
+constexpr int kPackPrepGroups = 2; // fewer groups a call: the signed form
 constexpr int kPackSChunk = 64;    // blocks of a group whose seeds are kept (4 KiB)
 
 template <bool kTable>

@@ -58,13 +58,14 @@ std::vector<Shape> shapes_for(int64_t block) {
         out.push_back({9 * block, 128, 16});
         return out;
     }
-    // x86_packed512.h: calls of >= 8 groups with >= 3 activation rows take
-    // the prepared-activation form (fewer: the signed form; Q5_0 / Q5_1:
+    // x86_packed512.h: calls of >= 2 groups with >= 3 activation rows take
+    // the prepared-activation form (one group: the signed form; Q5_0 / Q5_1:
     // their direct forms), activation rows
     // in several panels (n_act x blocks > 4096), blocks in several passes
     // (> 1024 blocks; the signed form: > 64)
     for (int64_t nb : {1, 9, 28})
-        for (int64_t n_act : {3, 16}) out.push_back({nb * block, 128, n_act});
+        for (int64_t n_act : {3, 16})
+            for (int64_t rows : {16, 32}) out.push_back({nb * block, rows, n_act});
     out.push_back({261 * block, 144, 17});
     out.push_back({1100 * block, 16, 5});
     out.push_back({1100 * block, 128, 5});
