@@ -5,6 +5,7 @@
 #include "cpu/kernels/cpuid.h"
 
 #include <cstdlib>
+#include <cstring>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
@@ -101,6 +102,9 @@ bool x86_has_amx_bf16() {
 
 bool x86_is_amd() {
     static const bool amd = [] {
+        const char *vendor = std::getenv("LOOM_CPU_VENDOR");   // tests and benchmarks: either vendor's paths
+        if (vendor && std::strcmp(vendor, "amd") == 0) return true;
+        if (vendor && std::strcmp(vendor, "intel") == 0) return false;
         const Regs l0 = cpuid(0, 0);   // the vendor string in ebx, edx, ecx
         return l0.b == 0x68747541u /* "Auth" */ && l0.d == 0x69746e65u /* "enti" */ && l0.c == 0x444d4163u /* "cAMD" */;
     }();

@@ -25,9 +25,12 @@ bool x86_has_amx_int8();
 // AVX-512 level's prompt matmuls of BF16 weights take bf16 tiles.
 bool x86_has_amx_bf16();
 
-// x86: whether the CPU's vendor is AMD ("AuthenticAMD"); false elsewhere.
-// For tuning constants measured to differ between vendors (the F16 decode
-// stream's prefetch distance, x86_float.h).
+// x86: whether the CPU's vendor is AMD ("AuthenticAMD"), or what
+// LOOM_CPU_VENDOR=amd|intel says (so the tests run both vendors' paths on
+// either CPU); false elsewhere. For choices measured to differ between
+// vendors (the F16 decode stream's prefetch distance, x86_float.h; the
+// packed Q4_0 / IQ4_NL decode in pairs of groups, x86_packed512.h). Decided
+// once per process.
 bool x86_is_amd();
 
 // aarch64 Linux: whether the CPU has the dotprod extension (HWCAP_ASIMDDP);
