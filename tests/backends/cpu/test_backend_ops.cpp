@@ -467,28 +467,31 @@ TEST_CASE("rmsnorm_scales_rows_to_unit_rms_times_weight", "[cpu_backend]") {
 }
 
 TEST_CASE("rope_rotates_neox_and_normal_pairs", "[cpu_backend]") {
-    for (loom::RopeMode mode : {loom::RopeMode::Neox, loom::RopeMode::Normal}) {
-        Fixture f;
-        const int n_head = 3, d = 16, rows = 4;
-        std::vector<float> x = f.random(size_t(n_head * d * rows));
-        const std::vector<int32_t> pos = {0, 1, 17, 1000};
-        Tensor *t = f.f32(n_head * d, rows, x);
-        REQUIRE(f.s->begin_graph().is_ok());
-        REQUIRE(f.s->rope(t, f.i32(pos), mode, n_head, d, 10000.0f, rows).is_ok());
-        f.run();
-        std::vector<double> want(x.begin(), x.end());
-        for (int r = 0; r < rows; r++)
-            for (int h = 0; h < n_head; h++)
-                for (int j = 0; j < d / 2; j++) {
-                    const double th = pos[size_t(r)] * std::pow(10000.0, -2.0 * j / d);
-                    const size_t base = size_t(r * n_head * d + h * d);
-                    const size_t a = base + size_t(mode == loom::RopeMode::Neox ? j : 2 * j);
-                    const size_t b = base + size_t(mode == loom::RopeMode::Neox ? j + d / 2 : 2 * j + 1);
-                    want[a] = x[a] * std::cos(th) - x[b] * std::sin(th);
-                    want[b] = x[a] * std::sin(th) + x[b] * std::cos(th);
-                }
-        CHECK(max_rel(f.read(t, x.size()), want) < 1e-6);
-    }
+    // d = 160: 80 pairs, more than op_rope takes at a time (64)
+    for (loom::RopeMode mode : {loom::RopeMode::Neox, loom::RopeMode::Normal})
+        for (const int d : {16, 160}) {
+            CAPTURE(d);
+            Fixture f;
+            const int n_head = 3, rows = 4;
+            std::vector<float> x = f.random(size_t(n_head * d * rows));
+            const std::vector<int32_t> pos = {0, 1, 17, 1000};
+            Tensor *t = f.f32(n_head * d, rows, x);
+            REQUIRE(f.s->begin_graph().is_ok());
+            REQUIRE(f.s->rope(t, f.i32(pos), mode, n_head, d, 10000.0f, rows).is_ok());
+            f.run();
+            std::vector<double> want(x.begin(), x.end());
+            for (int r = 0; r < rows; r++)
+                for (int h = 0; h < n_head; h++)
+                    for (int j = 0; j < d / 2; j++) {
+                        const double th = pos[size_t(r)] * std::pow(10000.0, -2.0 * j / d);
+                        const size_t base = size_t(r * n_head * d + h * d);
+                        const size_t a = base + size_t(mode == loom::RopeMode::Neox ? j : 2 * j);
+                        const size_t b = base + size_t(mode == loom::RopeMode::Neox ? j + d / 2 : 2 * j + 1);
+                        want[a] = x[a] * std::cos(th) - x[b] * std::sin(th);
+                        want[b] = x[a] * std::sin(th) + x[b] * std::cos(th);
+                    }
+            CHECK(max_rel(f.read(t, x.size()), want) < 1e-6);
+        }
 }
 
 // Attention of query rows each over its own range of n_ctx cells, seeing
