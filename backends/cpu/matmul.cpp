@@ -34,8 +34,17 @@ constexpr int64_t kTwoPartRows = 8 * kRowChunk;
 // measured 5-10% faster than one chunk a task, best of 3 interleaved).
 constexpr int64_t kTasksPerThread = 4;
 
-int64_t rows_per_task(int64_t total_rows, int n_threads) {
-    const int64_t want = total_rows / (kTasksPerThread * n_threads);
+// But no fewer than kMinTaskBytes of weights a task unless that leaves a
+// thread without one: each task starts a stream from memory of its own,
+// and a small group's were too short to reach speed (0.5B Q4_0 decode,
+// q/k/v 0.58 MB and attention output 0.45 MB, 2 threads: 23-26 GB/s in 4
+// tasks a thread, 27-32 in one; op_profile, docs/performance.md).
+constexpr size_t kMinTaskBytes = size_t(256) << 10;
+
+int64_t rows_per_task(int64_t total_rows, size_t total_bytes, int n_threads) {
+    const int64_t by_bytes = static_cast<int64_t>(total_bytes / kMinTaskBytes);
+    const int64_t tasks = std::clamp<int64_t>(by_bytes, n_threads, kTasksPerThread * n_threads);
+    const int64_t want = total_rows / tasks;
     return std::max(kRowChunk, (want + kRowChunk - 1) / kRowChunk * kRowChunk);
 }
 
@@ -167,8 +176,13 @@ void op_matmul_group(ThreadPool &pool, Scratch &scratch, const MatmulJob *jobs, 
             pool.parallel_for(rows, [&](int64_t j, int) { kern.convert_act(src->f32_row(j), dst + stride * j, k); });
     }
     int64_t total_rows = 0;
-    for (int i = 0; i < n_prep; i++) total_rows += prep[i].job->end() - prep[i].job->begin();
-    const int64_t per_task = rows_per_task(total_rows, pool.size());
+    size_t total_bytes = 0;
+    for (int i = 0; i < n_prep; i++) {
+        const int64_t rows_i = prep[i].job->end() - prep[i].job->begin();
+        total_rows += rows_i;
+        total_bytes += static_cast<size_t>(rows_i) * prep[i].job->w->row_bytes;
+    }
+    const int64_t per_task = rows_per_task(total_rows, total_bytes, pool.size());
     int64_t n_tasks = 0;
     for (int i = 0; i < n_prep; i++) {
         prep[i].act = act + act_offset[prep[i].act_index];
