@@ -37,19 +37,20 @@ struct PerHead {
     }
 };
 
-// Asks for the key and value slices of cells [c0, c0 + n) ahead of their
-// block: a decode's cache comes from L3 or memory (the model's other layers
-// pass between two reads of a layer's cells), and one block's work is long
-// enough to hide the next block's loads. 0.5B Q8_0, f16 cache, depth 4096,
-// 2 threads: 240 -> 195 us per attention op (docs/performance.md,
-// 2026-12-05 (2)).
-inline void prefetch_cells(const AttendChunk &a, int64_t c0, int64_t n, size_t slice_bytes) {
-    for (int64_t c = c0; c < c0 + n; c++) {
-        const size_t at = static_cast<size_t>(c) * a.kv_stride;
-        for (size_t off = 0; off < slice_bytes; off += 64) {
-            __builtin_prefetch(a.k + at + off);
-            __builtin_prefetch(a.v + at + off);
-        }
+// Asks for the key and value slices of cell c a block ahead of its use: a
+// decode's cache comes from L3 or memory (the model's other layers pass
+// between two reads of a layer's cells), and one block's work is long
+// enough to hide the next block's loads. One cell's lines per cell widened
+// (not the whole next block at the block's start), into L2 (prefetcht1,
+// not t0): 0.5B Q4_0, f16 cache, depth 4096, 2 threads, op_profile:
+// attention 7.4-8.6 -> 4.1-5.5 ms a token (a block at a time into L2:
+// 5.3-5.5; a cell at a time into L1: 6.2-6.7; docs/performance.md,
+// 2026-12-06 (3)).
+inline void prefetch_cell(const AttendChunk &a, int64_t c, size_t slice_bytes) {
+    const size_t at = static_cast<size_t>(c) * a.kv_stride;
+    for (size_t off = 0; off < slice_bytes; off += 64) {
+        __builtin_prefetch(a.k + at + off, 0, 2);
+        __builtin_prefetch(a.v + at + off, 0, 2);
     }
 }
 
@@ -67,7 +68,6 @@ void attend_chunk(const AttendChunk &a) {
     for (int64_t c0 = 0; c0 < a.n; c0 += kAttendBlock) {
         const int nb = static_cast<int>(a.n - c0 < kAttendBlock ? a.n - c0 : kAttendBlock);
         const int64_t next = c0 + kAttendBlock;
-        if (!direct && next < a.n) prefetch_cells(a, next, a.n - next < kAttendBlock ? a.n - next : kAttendBlock, slice_bytes);
         const float *mask = a.mask + c0;
         const float *kb = kblk, *vb = vblk, *ktb = a.kt ? a.kt + c0 : nullptr;
         bool any = false;
@@ -77,6 +77,7 @@ void attend_chunk(const AttendChunk &a) {
             for (int c = 0; c < nb && !any; c++) any = mask[c] != -INFINITY;
         } else {
             for (int c = 0; c < nb; c++) {
+                if (next + c < a.n) prefetch_cell(a, next + c, slice_bytes);
                 if (mask[c] == -INFINITY) continue;
                 any = true;
                 if (!Ops::kPacksKeys)
